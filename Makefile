@@ -1,0 +1,24 @@
+# EITP Workbench. `make demo` sets everything up and runs the demo; `make test` runs the tests.
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test test-all bench lint clean
+
+setup:
+	@./scripts/setup.sh
+
+demo: setup
+	$(BIN)/workbench demo
+
+test: setup
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-all: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check workbench synthetic tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache workbench.db workbench.db-*

@@ -1,0 +1,36 @@
+"""Shared test helpers: event and batch builders, paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+SHARED = ROOT.parent / "shared"
+
+
+def ev(kind: str, ts: float, section: str = "pricing", **data: Any) -> dict[str, Any]:
+    """One producer event as it appears in a section 4.3 batch."""
+    return {"type": kind, "timestamp": ts, "currentSection": section, "data": data}
+
+
+def batch(events: list[dict[str, Any]], *, session: str = "sq_1_test", tenant: str = "org_test",
+          ts: float | None = None, **extra: Any) -> dict[str, Any]:
+    return {"type": "telemetry_batch", "events": events, "sessionId": session, "tenantId": tenant,
+            "vertical": "rv_dealer", "pageContent": None,
+            "timestamp": ts if ts is not None else (events[-1]["timestamp"] if events else 0), **extra}
+
+
+def mouse_path(t0: float, n: int, *, x0: float = 400, y0: float = 300, vx: float = 120, section: str = "pricing",
+               dt: float = 50) -> list[dict[str, Any]]:
+    """``n`` 20 Hz mouse samples moving right at ``vx`` px/s."""
+    return [ev("mouse", t0 + i * dt, section, x=x0 + vx * i * dt / 1000, y=y0, vx=vx, vy=0, ax=0, ay=0, jx=0, jy=0,
+               speed=abs(vx), jerk=0) for i in range(n)]
+
+
+@pytest.fixture
+def tmp_db(tmp_path: Path) -> Path:
+    return tmp_path / "wb.db"

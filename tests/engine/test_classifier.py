@@ -1,0 +1,90 @@
+"""Rules over hand-built windows: each scenario shows the evidence its section 6 description names."""
+
+from workbench.config import EITPConfig
+from workbench.engine.classifier import Context, classify
+from workbench.engine.features import extract
+from workbench.protocol.taxonomy import CANONICAL
+from tests.conftest import ev, mouse_path
+
+CFG = EITPConfig()
+
+
+def run(events, ctx=Context(), seen=()):
+    feats = extract(sorted(events, key=lambda e: e["timestamp"]), seen_sections=seen, config=CFG)
+    return feats, classify(feats, ctx, CFG.classifier)
+
+
+def tier_hover(ts, tier):
+    return ev("tier_card_hover", ts, over=True, element_type="tier_card", elementId=tier)
+
+
+def test_tier_oscillation_with_long_dwells_is_decision_paralysis():
+    events = mouse_path(0, 40) + [
+        tier_hover(500, "tier-base"), ev("mouse_pause", 2000, duration=1800, x=1, y=1),
+        tier_hover(3000, "tier-adventure"), ev("mouse_pause", 4500, duration=2000, x=1, y=1),
+        tier_hover(6000, "tier-base"), tier_hover(7500, "tier-adventure"),
+    ]
+    feats, result = run(events, Context(pricing_visits=2))
+    assert feats.tier_alternations == 3 and feats.long_pauses == 2
+    assert result.emotion == "decision_paralysis"
+    assert "price_comparison_between_tiers" in result.patterns
+    assert 0 < result.confidence <= 1 and 0 < result.intensity <= 1
+
+
+def test_the_same_oscillation_without_dwelling_is_ambivalence_not_paralysis():
+    events = mouse_path(0, 40) + [tier_hover(500 + 1200 * i, t) for i, t in
+                                  enumerate(["tier-base", "tier-adventure"] * 3)]
+    _, result = run(events)
+    assert result.emotion == "ambivalence"
+
+
+def test_rage_click_on_a_button_is_frustration():
+    target = {"tag": "button", "class": "btn", "id": "btn-availability", "text": "Check Availability"}
+    events = mouse_path(0, 20) + [ev("click", 1000 + 120 * i, "hero", x=5, y=5, target=target) for i in range(4)]
+    events.append(ev("rage_click", 1400, "hero", count=4, area=30))
+    _, result = run(events)
+    assert result.emotion == "frustration" and "rage_clicks" in result.patterns
+
+
+def test_rage_click_on_plain_text_and_circling_is_confusion():
+    target = {"tag": "p", "class": "", "id": "", "text": "Sleeps 6"}
+    events = mouse_path(0, 20) + [ev("click", 1000 + 150 * i, "features", target=target) for i in range(3)]
+    events += [ev("rage_click", 1300, "features", count=3, area=10), ev("circular_motion", 2000, "features",
+                                                                         circularity=0.9, radius=40, duration=500)]
+    _, result = run(events)
+    assert result.emotion == "confusion"
+
+
+def test_long_tab_return_is_comparison_shopping():
+    events = mouse_path(0, 10) + [ev("tab_switch", 600, action="away", activeTime=600),
+                                  ev("tab_switch", 40_600, action="return", awayDuration=40_000, totalSwitches=1),
+                                  ev("long_tab_return", 40_601, awayDuration=40_000, sessionTime=41_000)]
+    _, result = run(events)
+    assert result.emotion == "comparison_shopping"
+
+
+def test_approach_and_retreat_from_purchase_cta_is_hesitation_or_payment_anxiety():
+    events = mouse_path(0, 30, section="hero") + [
+        ev("purchase_button_proximity_enter", 300, "hero", distance=50, over=False, element_type="purchase_button"),
+        ev("mouse_pause", 1200, "hero", duration=900, x=1, y=1),
+        ev("purchase_button_proximity_leave", 1600, "hero", element_type="purchase_button", dwellMs=1300),
+        ev("purchase_button_proximity_enter", 2500, "hero", distance=40, over=False, element_type="purchase_button"),
+        ev("mouse_pause", 3000, "hero", duration=700, x=1, y=1),
+        ev("purchase_button_proximity_leave", 3500, "hero", element_type="purchase_button", dwellMs=1000),
+    ]
+    feats, result = run(events)
+    assert feats.cta_retreats == 2
+    assert result.emotion == "hesitation"
+
+
+def test_quiet_window_is_uncertainty_never_unknown():
+    _, result = run(mouse_path(0, 5))
+    assert result.emotion == "uncertainty"
+    assert result.emotion.value in CANONICAL
+
+
+def test_every_rule_score_is_bounded():
+    events = mouse_path(0, 60) + [tier_hover(100 * i, f"t{i % 3}") for i in range(30)]
+    _, result = run(events)
+    assert set(result.scores) <= set(CANONICAL)
+    assert all(0.0 <= s <= 1.0 for s in result.scores.values())

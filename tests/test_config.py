@@ -1,0 +1,63 @@
+import pytest
+
+from workbench.config import EITPConfig, parse_override
+from workbench.errors import ConfigError
+
+
+def test_defaults_are_appendix_c():
+    c = EITPConfig()
+    assert (c.signal.sampling_hz, c.signal.dwell_ms, c.signal.micro_movement_px_s) == (20, 500, 20)
+    assert (c.signal.rage_clicks, c.signal.rage_window_ms, c.signal.scroll_debounce_ms) == (3, 500, 100)
+    assert (c.signal.grid_cell_px, c.signal.enter_radius_px, c.signal.spatial_hysteresis_px,
+            c.signal.time_hysteresis_ms) == (160, 140, 12, 600)
+    assert (c.signal.long_absence_ms, c.signal.field_abandonment_ms, c.signal.inactivity_ms) == (30_000, 2000, 5000)
+    t = c.transport
+    assert (t.batch_size, t.flush_interval_ms, t.priority_flush, t.max_buffer) == (50, 3000, 40, 500)
+    assert (t.reconnect_base_ms, t.reconnect_max_ms, t.reconnect_max_attempts, t.keepalive_ms) == (1000, 30_000, 5, 30_000)
+    assert (t.max_message_bytes, t.max_events_per_second) == (50_000, 500)
+    assert (c.inference.buffer_window_ms, c.inference.session_timeout_ms, c.inference.bot_wait_batches) == (10_000, 300_000, 3)
+    i = c.intervention
+    assert (i.cooldown_ms, i.window_suppression_ms, i.min_session_ms) == (60_000, 120_000, 10_000)
+
+
+def test_toml_round_trip_and_partial_preset(tmp_path):
+    preset = tmp_path / "p.toml"
+    preset.write_text("[signal]\ndwell_ms = 800\n")
+    c = EITPConfig.load(preset)
+    assert c.signal.dwell_ms == 800 and c.signal.rage_clicks == 3
+    full = tmp_path / "full.toml"
+    full.write_text(c.to_toml())
+    assert EITPConfig.load(full) == c
+
+
+def test_overrides_and_their_errors():
+    c = EITPConfig().with_overrides({"signal.rage_window_ms": 300})
+    assert c.signal.rage_window_ms == 300
+    with pytest.raises(ConfigError, match="unknown config key 'signal.nope'"):
+        EITPConfig().with_overrides({"signal.nope": 1})
+    with pytest.raises(ConfigError, match="unknown config key 'nosuch.x'"):
+        EITPConfig().with_overrides({"nosuch.x": 1})
+    with pytest.raises(ConfigError, match="signal.dwell_ms"):
+        EITPConfig().with_overrides({"signal.dwell_ms": "soon"})
+
+
+def test_bad_toml_is_a_config_error(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[signal\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        EITPConfig.load(bad)
+    with pytest.raises(ConfigError, match="not found"):
+        EITPConfig.load(tmp_path / "missing.toml")
+
+
+def test_parse_override_reads_toml_values():
+    assert parse_override("signal.dwell_ms=800") == ("signal.dwell_ms", 800)
+    assert parse_override("signal.circularity = 0.9") == ("signal.circularity", 0.9)
+    with pytest.raises(ConfigError):
+        parse_override("signal.dwell_ms")
+
+
+def test_producer_receives_camel_case_thresholds():
+    cfg = EITPConfig().with_overrides({"signal.rage_clicks": 4}).producer_config(tenant_id="t", vertical="rv_dealer")
+    assert cfg["signal"]["rageClicks"] == 4 and cfg["signal"]["samplingHz"] == 20
+    assert cfg["transport"]["flushIntervalMs"] == 3000 and cfg["tenantId"] == "t"

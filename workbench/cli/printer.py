@@ -1,0 +1,64 @@
+"""The CLI's sink of the run-event stream: one readable line per packet, verdict and session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from workbench.events import (
+    BotVerdictEmitted,
+    PacketEmitted,
+    RunEnded,
+    RunEvent,
+    RunStarted,
+    SessionEnded,
+    SessionStarted,
+)
+from workbench.protocol.taxonomy import category
+
+COLOURS = {"cognitive": "cyan", "negative": "red", "positive": "green", "mixed": "yellow"}
+ARROWS = {"intensifying": "↑", "stable": "→", "cooling": "↓"}
+
+
+class Printer:
+    def __init__(self, console: Console | None = None, *, verbose: bool = False) -> None:
+        self.console = console or Console(highlight=False)
+        self.verbose = verbose
+        self.personas: dict[str, str] = {}
+
+    def __call__(self, event: RunEvent) -> None:
+        c = self.console
+        match event:
+            case RunStarted():
+                c.print(f"[bold]run {event.run_id}[/] · site /{event.site}/ · seed {event.seed} · {event.base_url}")
+            case SessionStarted():
+                self.personas[event.session_id] = event.persona or "visitor"
+                c.print(f"[dim]▶ session {event.session_id} ({event.persona or 'visitor'}) started[/]")
+            case PacketEmitted():
+                c.print(self.packet_line(event.packet))
+            case BotVerdictEmitted():
+                d = event.detection
+                colour = "red" if d["classification"] == "bot" else "dim"
+                signals = ", ".join(d["signals"]) or "no signal"
+                c.print(f"[{colour}]  bot verdict {d['session_id']}: {d['classification']} "
+                        f"({d['confidence']:.2f}) · {escape(signals)}[/]")
+            case SessionEnded():
+                note = f" · [red]{escape(event.error)}[/]" if event.error else ""
+                c.print(f"[dim]■ session {event.session_id} {event.status}[/]{note}")
+            case RunEnded():
+                pass
+            case _:
+                pass
+
+    def packet_line(self, p: dict[str, Any]) -> str:
+        e, s = p["emotion"], p["spatial"]
+        who = self.personas.get(p["sessionId"], p["sessionId"][-9:])
+        colour = COLOURS[category(e["primary"])]
+        patterns = ", ".join(p["patterns"]["detected"][:3])
+        return (f"[{p['temporal']['sessionDuration'] / 1000:6.1f}s] {escape(who):<16} "
+                f"{escape(s['currentSection']):>14} ×{s['visitCount']:<2} "
+                f"[bold {colour}]{e['primary']:<22}[/] conf {e['confidence']:.2f} int {e['intensity']:.2f} "
+                f"{ARROWS[e['trajectory']]} {e['trajectory']:<12} intent {p['intent']['level']}/{p['intent']['action']}"
+                + (f" [dim]· {escape(patterns)}[/]" if patterns else ""))

@@ -1,0 +1,199 @@
+"""Every tunable threshold in one typed object: EITP v1.1 Appendix C, plus the workbench's own.
+
+The defaults are the spec's. A run can load a TOML preset and override single values
+with dotted keys (``signal.dwell_ms=800``); anything unknown or mistyped raises
+:class:`~workbench.errors.ConfigError` naming the key. The producer in the page
+receives the ``signal`` and ``transport`` sections as JSON (camelCase keys), so the
+browser and the engine always agree on the thresholds of a run.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticValidationError
+from pydantic.alias_generators import to_camel
+
+from workbench.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+class SignalConfig(_Section):
+    """Appendix C "Signal Capture": thresholds the producer applies in the page (section 3)."""
+
+    sampling_hz: int = 20
+    history_size: int = 100
+    micro_movement_px_s: float = 20.0
+    dwell_ms: int = 500
+    circularity: float = 0.85
+    circle_min_radius_px: float = 20.0
+    zigzag_changes: int = 6
+    zigzag_min_move_px: float = 30.0
+    zigzag_debounce_ms: int = 300
+    rage_clicks: int = 3
+    rage_window_ms: int = 500
+    scroll_debounce_ms: int = 100
+    grid_cell_px: int = 160
+    enter_radius_px: float = 140.0
+    spatial_hysteresis_px: float = 12.0
+    time_hysteresis_ms: int = 600
+    pricing_comparison_cooldown_ms: int = 5000
+    viewport_boundary_px: float = 100.0
+    boundary_edge_px: float = 50.0
+    exit_velocity_px_s: float = 400.0
+    resize_debounce_ms: int = 250
+    long_absence_ms: int = 30_000
+    field_abandonment_ms: int = 2000
+    inactivity_ms: int = 5000
+    content_cache_ms: int = 5000
+
+
+class TransportConfig(_Section):
+    """Appendix C "Transport": batching and reconnection in the page, limits at the bridge (4.3-4.6)."""
+
+    batch_size: int = 50
+    flush_interval_ms: int = 3000
+    priority_flush: int = 40
+    max_buffer: int = 500
+    reconnect_base_ms: int = 1000
+    reconnect_max_ms: int = 30_000
+    reconnect_max_attempts: int = 5
+    keepalive_ms: int = 30_000
+    max_message_bytes: int = 50_000
+    max_events_per_second: int = 500
+    max_events_per_type_per_second: int = 100
+
+
+class InferenceConfig(_Section):
+    """Appendix C "Inference & Intervention": the engine's windows and timeouts (section 7)."""
+
+    buffer_window_ms: int = 10_000
+    session_timeout_ms: int = 300_000
+    bot_wait_batches: int = 3
+    enrichment_timeout_ms: int = 1500
+    trajectory_history: int = 3
+
+
+class InterventionConfig(_Section):
+    """Section 9.3 cooldowns. Consumers may lengthen them, never shorten them."""
+
+    cooldown_ms: int = 60_000
+    window_suppression_ms: int = 120_000
+    min_session_ms: int = 10_000
+
+
+class BotConfig(_Section):
+    """Section 8.1 minimum bot rules, as read on the producer's own 20 Hz batched stream.
+
+    See :mod:`workbench.engine.botfilter` for what each rule means on that stream.
+    """
+
+    connection_only_ms: int = 10_000
+    max_clicks_per_batch: int = 50
+    max_scrolls_per_batch: int = 100
+    min_interval_ms: float = 15.0
+    min_fast_intervals: int = 3
+    min_timing_cv: float = 0.1
+    min_cv_intervals: int = 8
+
+
+class ClassifierConfig(_Section):
+    """Evidence thresholds of the rules classifier (section 6 descriptions).
+
+    Not in Appendix C: the spec leaves inference strategy open (section 7), so these are
+    the workbench's own, kept here so a threshold lab can sweep them like the rest.
+    """
+
+    pause_long_ms: int = 1500
+    price_dwell_ms: int = 2500
+    tier_alternations: int = 2
+    section_revisits: int = 2
+    high_jerk_px_s3: float = 60_000.0
+    fast_scroll_px_s: float = 1500.0
+    shallow_dwell_ms: int = 1500
+    steady_speed_cv: float = 0.9
+    min_confidence: float = 0.35
+
+
+class EITPConfig(_Section):
+    """The whole configuration of a run. Immutable: use :meth:`with_overrides` to derive."""
+
+    signal: SignalConfig = SignalConfig()
+    transport: TransportConfig = TransportConfig()
+    inference: InferenceConfig = InferenceConfig()
+    intervention: InterventionConfig = InterventionConfig()
+    bot: BotConfig = BotConfig()
+    classifier: ClassifierConfig = ClassifierConfig()
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any]) -> EITPConfig:
+        try:
+            return cls.model_validate(data)
+        except PydanticValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            )
+            raise ConfigError(f"invalid configuration: {problems}") from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> EITPConfig:
+        """Load a TOML preset; missing keys keep the spec defaults."""
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        return cls.from_mapping(data)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> EITPConfig:
+        """Return a copy with dotted keys replaced, e.g. ``{"signal.dwell_ms": 800}``."""
+        data = self.model_dump()
+        for dotted, value in overrides.items():
+            section, _, key = dotted.partition(".")
+            if section not in data or not key:
+                raise ConfigError(f"unknown config key {dotted!r} (sections: {', '.join(data)})")
+            if key not in data[section]:
+                raise ConfigError(f"unknown config key {dotted!r}; {section} has: {', '.join(data[section])}")
+            data[section][key] = value
+        return self.from_mapping(data)
+
+    def to_toml(self) -> str:
+        """Serialise as a TOML preset (every value written, so a preset is self-describing)."""
+        lines: list[str] = []
+        for section, values in self.model_dump().items():
+            lines.append(f"[{section}]")
+            lines.extend(f"{key} = {value!r}" for key, value in values.items())
+            lines.append("")
+        return "\n".join(lines)
+
+    def producer_config(self, *, tenant_id: str, vertical: str, session_id: str | None = None) -> dict[str, Any]:
+        """The ``window.EITP_CONFIG`` object the page's producer reads."""
+        return {
+            "tenantId": tenant_id,
+            "vertical": vertical,
+            "bridgeUrl": None,
+            "postUrl": "/bridge/batch",
+            "sessionId": session_id,
+            "signal": self.signal.model_dump(by_alias=True),
+            "transport": self.transport.model_dump(by_alias=True),
+        }
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse one ``section.key=value`` command-line override; the value is read as TOML."""
+    key, sep, raw = text.partition("=")
+    if not sep:
+        raise ConfigError(f"override {text!r} must look like section.key=value")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key.strip(), value

@@ -1,0 +1,87 @@
+"""The typed stream of what happens in a run.
+
+The runner and the pipeline emit these; the CLI printer, the SQLite recorder and the TUI
+are sinks of the same stream, so each sees exactly what the others see.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    run_id: str
+    kind: str
+    site: str
+    seed: int | None
+    config_toml: str
+    base_url: str
+
+
+@dataclass(frozen=True)
+class SessionStarted:
+    session_id: str
+    tenant_id: str
+    persona: str | None
+    site: str
+    user_agent: str = ""
+
+
+@dataclass(frozen=True)
+class BatchReceived:
+    """A batch accepted by the bridge, as published on telemetry.raw minus the IP."""
+
+    session_id: str
+    tenant_id: str
+    batch: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PacketEmitted:
+    packet: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BotVerdictEmitted:
+    detection: dict[str, Any]  # section 8.3 fields
+
+
+@dataclass(frozen=True)
+class SessionEnded:
+    session_id: str
+    status: str  # ended | failed
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RunEnded:
+    run_id: str
+    status: str
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+RunEvent = RunStarted | SessionStarted | BatchReceived | PacketEmitted | BotVerdictEmitted | SessionEnded | RunEnded
+Sink = Callable[[RunEvent], None]
+
+
+class EventStream:
+    """Fan-out of run events to sinks. A failing sink is logged and never stops the others."""
+
+    def __init__(self, *sinks: Sink) -> None:
+        self.sinks: list[Sink] = list(sinks)
+
+    def add(self, sink: Sink) -> None:
+        self.sinks.append(sink)
+
+    def emit(self, event: RunEvent) -> None:
+        for sink in self.sinks:
+            try:
+                sink(event)
+            except Exception:
+                log.exception("run-event sink %r failed on %s", sink, type(event).__name__)

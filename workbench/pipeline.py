@@ -1,0 +1,94 @@
+"""The composition root: one in-process workbench (bus, bridge and sites, engine, event stream).
+
+Like Locust's ``Environment``: everything a run needs is wired here once, and the CLI,
+the runner and the TUI only talk to this object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+
+from workbench import bus as subjects
+from workbench.bridge.server import DEFAULT_TENANT, BridgeServer
+from workbench.bus import Bus, InProcessBus
+from workbench.config import EITPConfig
+from workbench.engine.service import EngineService
+from workbench.events import BatchReceived, BotVerdictEmitted, EventStream, PacketEmitted
+
+
+class Pipeline:
+    def __init__(self, config: EITPConfig | None = None, *, stream: EventStream | None = None,
+                 bus: Bus | None = None, tenant_id: str = DEFAULT_TENANT) -> None:
+        self.config = config or EITPConfig()
+        self.stream = stream or EventStream()
+        self.bus: Bus = bus or InProcessBus()
+        self.tenant_id = tenant_id
+        self.engine = EngineService(self.bus, self.config)
+        self.server = BridgeServer(self.bus, self.config, tenant_id=tenant_id)
+        self.base_url = ""
+        self._batches: dict[str, int] = {}
+        self._batch_seen = asyncio.Event()
+        self._closed: dict[str, asyncio.Event] = {}
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        await self.engine.start()
+        await self.bus.subscribe(subjects.TELEMETRY_RAW, self._on_batch)
+        await self.bus.subscribe("seer.*.intervention.request.*", self._on_packet)
+        await self.bus.subscribe("bot.*.detection.*", self._on_bot)
+        await self.bus.subscribe(subjects.SESSION_CLOSED, self._on_closed)
+        self.base_url = await self.server.start(host, port)
+        return self.base_url
+
+    async def stop(self) -> None:
+        await self.server.stop()
+        await self.bus.drain()
+        await self.bus.close()
+
+    def batches_seen(self, session_id: str) -> int:
+        return self._batches.get(session_id, 0)
+
+    async def wait_for_batches(self, session_id: str, count: int, timeout: float) -> bool:
+        """Wait (wall time, I/O edge only) until ``count`` batches of a session have arrived."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.batches_seen(session_id) < count:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            self._batch_seen.clear()
+            try:
+                await asyncio.wait_for(self._batch_seen.wait(), remaining)
+            except TimeoutError:
+                return False
+        return True
+
+    def _closed_event(self, session_id: str) -> asyncio.Event:
+        return self._closed.setdefault(session_id, asyncio.Event())
+
+    async def wait_closed(self, session_id: str, timeout: float) -> bool:
+        """Wait until the bridge reported the session's connection closed."""
+        try:
+            await asyncio.wait_for(self._closed_event(session_id).wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _on_closed(self, subject: str, payload: bytes) -> None:
+        self._closed_event(str(orjson.loads(payload)["sessionId"])).set()
+
+    async def _on_batch(self, subject: str, payload: bytes) -> None:
+        batch: dict[str, Any] = orjson.loads(payload)
+        batch.pop("ip", None)  # section 10.3: the IP stops at the engine's bot and geo logic
+        sid = str(batch.get("sessionId"))
+        self._batches[sid] = self._batches.get(sid, 0) + 1
+        self._batch_seen.set()
+        self.stream.emit(BatchReceived(sid, str(batch.get("tenantId")), batch))
+
+    async def _on_packet(self, subject: str, payload: bytes) -> None:
+        self.stream.emit(PacketEmitted(orjson.loads(payload)))
+
+    async def _on_bot(self, subject: str, payload: bytes) -> None:
+        self.stream.emit(BotVerdictEmitted(orjson.loads(payload)))

@@ -1,0 +1,77 @@
+"""The closed 22-emotion taxonomy of EITP v1.1 section 6.
+
+``unknown`` is explicitly prohibited; internal labels belong in ``patterns.detected``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Emotion(StrEnum):
+    # Cognitive states
+    UNCERTAINTY = "uncertainty"
+    DECISION_PARALYSIS = "decision_paralysis"
+    ANALYSIS_PARALYSIS = "analysis_paralysis"
+    COGNITIVE_LOAD = "cognitive_load"
+    CONFUSION = "confusion"
+    DELIBERATION = "deliberation"
+    AMBIVALENCE = "ambivalence"
+    # Negative states
+    FRUSTRATION = "frustration"
+    OVERWHELM = "overwhelm"
+    ANXIETY = "anxiety"
+    PAYMENT_ANXIETY = "payment_anxiety"
+    DISENGAGEMENT = "disengagement"
+    # Positive states
+    CURIOSITY = "curiosity"
+    EXPLORATORY_ENGAGEMENT = "exploratory_engagement"
+    PURCHASE_INTENT = "purchase_intent"
+    URGENCY = "urgency"
+    TRUST_BUILDING = "trust_building"
+    VALIDATION_SEEKING = "validation_seeking"
+    SATISFACTION = "satisfaction"
+    # Mixed states
+    HESITATION = "hesitation"
+    PRICE_SENSITIVITY = "price_sensitivity"
+    COMPARISON_SHOPPING = "comparison_shopping"
+
+
+COGNITIVE = frozenset(
+    {
+        Emotion.UNCERTAINTY,
+        Emotion.DECISION_PARALYSIS,
+        Emotion.ANALYSIS_PARALYSIS,
+        Emotion.COGNITIVE_LOAD,
+        Emotion.CONFUSION,
+        Emotion.DELIBERATION,
+        Emotion.AMBIVALENCE,
+    }
+)
+NEGATIVE = frozenset(
+    {Emotion.FRUSTRATION, Emotion.OVERWHELM, Emotion.ANXIETY, Emotion.PAYMENT_ANXIETY, Emotion.DISENGAGEMENT}
+)
+POSITIVE = frozenset(
+    {
+        Emotion.CURIOSITY,
+        Emotion.EXPLORATORY_ENGAGEMENT,
+        Emotion.PURCHASE_INTENT,
+        Emotion.URGENCY,
+        Emotion.TRUST_BUILDING,
+        Emotion.VALIDATION_SEEKING,
+        Emotion.SATISFACTION,
+    }
+)
+MIXED = frozenset({Emotion.HESITATION, Emotion.PRICE_SENSITIVITY, Emotion.COMPARISON_SHOPPING})
+
+CANONICAL: tuple[str, ...] = tuple(e.value for e in Emotion)
+TRAJECTORIES: tuple[str, ...] = ("intensifying", "stable", "cooling")
+
+
+def category(emotion: str) -> str:
+    """The section 6 group of a canonical emotion: cognitive, negative, positive or mixed."""
+    e = Emotion(emotion)
+    for name, group in (("cognitive", COGNITIVE), ("negative", NEGATIVE), ("positive", POSITIVE)):
+        if e in group:
+            return name
+    return "mixed"

@@ -1,0 +1,35 @@
+"""Opening the SQLite file: one engine per path, tables created on first use."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel, create_engine
+
+from workbench.store import models  # noqa: F401  (registers the tables)
+
+DEFAULT_DB = "workbench.db"
+
+
+def default_path() -> Path:
+    """``$WORKBENCH_DB`` if set, else ``workbench.db`` in the current directory."""
+    return Path(os.environ.get("WORKBENCH_DB", DEFAULT_DB))
+
+
+def open_db(path: str | Path | None = None) -> Engine:
+    path = Path(path) if path is not None else default_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(conn, _record):  # type: ignore[no-untyped-def]
+        cur = conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    SQLModel.metadata.create_all(engine)
+    return engine

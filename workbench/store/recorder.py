@@ -1,0 +1,106 @@
+"""The SQLite sink of the run-event stream: writes runs, sessions, batches, packets, verdicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from workbench.events import (
+    BatchReceived,
+    BotVerdictEmitted,
+    PacketEmitted,
+    RunEnded,
+    RunEvent,
+    RunStarted,
+    SessionEnded,
+    SessionStarted,
+)
+from workbench.store.models import BatchRecord, BotVerdictRecord, PacketRecord, Run, SessionRecord, utcnow
+
+
+def _dumps(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
+
+
+class Recorder:
+    """Call with run events. Session rows are created on first sight, so ``workbench serve``
+    records people who open the site in their own browser as well as scripted personas."""
+
+    def __init__(self, engine: Engine, run_id: str | None = None) -> None:
+        self.engine = engine
+        self.run_id = run_id
+        self._known: set[str] = set()
+
+    def __call__(self, event: RunEvent) -> None:
+        with Session(self.engine) as db:
+            self._write(db, event)
+            db.commit()
+
+    def _ensure_session(self, db: Session, session_id: str, **fields: Any) -> None:
+        if session_id in self._known:
+            if fields:
+                db.execute(update(SessionRecord).where(SessionRecord.run_id == self.run_id,
+                                                       SessionRecord.session_id == session_id).values(**fields))
+            return
+        self._known.add(session_id)
+        db.add(SessionRecord(run_id=self.run_id, session_id=session_id, **fields))
+
+    def _write(self, db: Session, event: RunEvent) -> None:
+        match event:
+            case RunStarted():
+                self.run_id = event.run_id
+                db.add(Run(id=event.run_id, kind=event.kind, site=event.site, seed=event.seed,
+                           config_toml=event.config_toml))
+            case SessionStarted():
+                self._ensure_session(db, event.session_id, tenant_id=event.tenant_id, persona=event.persona,
+                                     site=event.site, user_agent=event.user_agent)
+            case BatchReceived():
+                batch = event.batch
+                events = batch.get("events", [])
+                stamps = [float(e["timestamp"]) for e in events] or [float(batch.get("timestamp", 0))]
+                self._ensure_session(db, event.session_id, tenant_id=event.tenant_id)
+                db.execute(insert(BatchRecord).values(run_id=self.run_id, session_id=event.session_id,
+                                                      timestamp=float(batch.get("timestamp", 0)),
+                                                      event_count=len(events), payload=_dumps(batch)))
+                row = db.get(SessionRecord, self._row_id(db, event.session_id))
+                if row is not None:
+                    row.event_count += len(events)
+                    row.batch_count += 1
+                    row.first_event_ts = min(stamps + ([row.first_event_ts] if row.first_event_ts else []))
+                    row.last_event_ts = max(stamps + ([row.last_event_ts] if row.last_event_ts else []))
+                    row.user_agent = row.user_agent or str(batch.get("userAgent", ""))
+            case PacketEmitted():
+                p = event.packet
+                db.execute(insert(PacketRecord).values(
+                    run_id=self.run_id, session_id=p["sessionId"], timestamp=p["timestamp"],
+                    emotion=p["emotion"]["primary"], confidence=p["emotion"]["confidence"],
+                    intensity=p["emotion"]["intensity"], trajectory=p["emotion"]["trajectory"],
+                    section=p["spatial"]["currentSection"], payload=_dumps(p)))
+                row = db.get(SessionRecord, self._row_id(db, p["sessionId"]))
+                if row is not None:
+                    row.packet_count += 1
+                    row.last_emotion = p["emotion"]["primary"]
+            case BotVerdictEmitted():
+                d = event.detection
+                db.execute(insert(BotVerdictRecord).values(
+                    run_id=self.run_id, session_id=d["session_id"], timestamp=d["timestamp"],
+                    classification=d["classification"], confidence=d["confidence"], reasoning=d["reasoning"],
+                    signals=_dumps(d["signals"]), event_count=d["event_count"]))
+                self._ensure_session(db, d["session_id"], bot_classification=d["classification"],
+                                     bot_confidence=d["confidence"])
+            case SessionEnded():
+                self._ensure_session(db, event.session_id, status=event.status, error=event.error)
+            case RunEnded():
+                db.execute(update(Run).where(Run.id == event.run_id).values(
+                    status=event.status, ended_at=utcnow(), summary_json=_dumps(event.summary)))
+
+    def _row_id(self, db: Session, session_id: str) -> int | None:
+        db.flush()
+        from sqlmodel import select
+
+        return db.exec(select(SessionRecord.id).where(SessionRecord.run_id == self.run_id,
+                                                      SessionRecord.session_id == session_id)).first()
