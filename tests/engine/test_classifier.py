@@ -63,18 +63,30 @@ def test_long_tab_return_is_comparison_shopping():
     assert result.emotion == "comparison_shopping"
 
 
-def test_approach_and_retreat_from_purchase_cta_is_hesitation_or_payment_anxiety():
-    events = mouse_path(0, 30, section="hero") + [
-        ev("purchase_button_proximity_enter", 300, "hero", distance=50, over=False, element_type="purchase_button"),
-        ev("mouse_pause", 1200, "hero", duration=900, x=1, y=1),
-        ev("purchase_button_proximity_leave", 1600, "hero", element_type="purchase_button", dwellMs=1300),
-        ev("purchase_button_proximity_enter", 2500, "hero", distance=40, over=False, element_type="purchase_button"),
-        ev("mouse_pause", 3000, "hero", duration=700, x=1, y=1),
-        ev("purchase_button_proximity_leave", 3500, "hero", element_type="purchase_button", dwellMs=1000),
-    ]
-    feats, result = run(events)
+def cta_visit(t, hover=True, click=False):
+    """Cursor nears the Buy button, maybe reaches it, maybe clicks, then moves away."""
+    out = [ev("purchase_button_proximity_enter", t, "hero", distance=50, over=False, element_type="purchase_button",
+              elementId="cta-buy")]
+    if hover:
+        out.append(ev("purchase_button_hover", t + 300, "hero", over=True, element_type="purchase_button",
+                      elementId="cta-buy"))
+    out.append(ev("mouse_pause", t + 900, "hero", duration=800, x=1, y=1))
+    if click:
+        out.append(ev("click", t + 1000, "hero", target={"tag": "button", "class": "btn cta"}))
+    out.append(ev("purchase_button_proximity_leave", t + 1300, "hero", element_type="purchase_button",
+                  elementId="cta-buy", dwellMs=1300))
+    return out
+
+
+def test_reaching_a_purchase_cta_and_retreating_is_hesitation():
+    feats, result = run(mouse_path(0, 30, section="hero") + cta_visit(300) + cta_visit(2500))
     assert feats.cta_retreats == 2
     assert result.emotion == "hesitation"
+
+
+def test_passing_within_the_radius_is_not_an_approach_and_a_click_is_not_a_retreat():
+    feats, _ = run(mouse_path(0, 30, section="hero") + cta_visit(300, hover=False) + cta_visit(2500, click=True))
+    assert feats.cta_retreats == 0
 
 
 def test_quiet_window_is_uncertainty_never_unknown():

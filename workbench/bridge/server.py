@@ -61,6 +61,7 @@ class BridgeServer:
         for site in SITES:
             if (root / site).is_dir():
                 app.router.add_get(f"/{site}", self._redirect_slash)
+                app.router.add_get(f"/{site}/", self._site_index(root / site / "index.html"))
                 app.router.add_static(f"/{site}/", root / site, show_index=False)
         app.router.add_static("/common/", root / "common")
         self._producer_path = root / "producer" / "eitp-producer.js"
@@ -86,6 +87,12 @@ class BridgeServer:
         links = "".join(f'<li><a href="/{s}/">{s}</a> ({v})</li>' for s, v in SITES.items()
                         if (sites_root() / s).is_dir())
         return web.Response(text=f"<h1>EITP Workbench sample sites</h1><ul>{links}</ul>", content_type="text/html")
+
+    @staticmethod
+    def _site_index(path: Path) -> Callable[[web.Request], Any]:
+        async def handler(request: web.Request) -> web.FileResponse:
+            return web.FileResponse(path, headers={"Cache-Control": "no-store"})
+        return handler
 
     async def _redirect_slash(self, request: web.Request) -> web.Response:
         raise web.HTTPFound(request.path + "/" + (f"?{request.query_string}" if request.query_string else ""))

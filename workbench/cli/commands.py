@@ -31,7 +31,7 @@ def cmd_demo(args: argparse.Namespace, get_config: ConfigFn) -> int:
 
     config = get_config(args)
     db_path = args.db or default_path()
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     stream = EventStream(Recorder(open_db(db_path)), Printer(console))
     console.print("[bold]EITP Workbench demo[/]: a paralysed buyer on Prosser's Premium RV (about 90 s)\n")
     result = asyncio.run(run(RunSpec([ParalysedBuyer], seed=args.seed, kind="demo"), config=config, stream=stream))
@@ -55,7 +55,7 @@ def cmd_serve(args: argparse.Namespace, get_config: ConfigFn) -> int:
 
     config = get_config(args)
     db_path = args.db or default_path()
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     stream = EventStream(Recorder(open_db(db_path)), Printer(console))
 
     async def serve() -> None:

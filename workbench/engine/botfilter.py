@@ -7,10 +7,15 @@ with a 20 Hz timer and batches, which changes what each rule can mean:
   nothing about the hand, so the interval and regularity rules never look at them
   (on raw 60 Hz input "an interval < 15 ms" flags ~100% of real humans, see
   ``../shared/corpora/README.md``).
-* "Consecutive event intervals < 15 ms" is read on *discrete actions* (clicks, form
-  focus/submit, selections, hovers and proximity entries): no human produces several of
-  those within 15 ms of each other; scripted ``page.click`` loops do. It fires after
-  ``min_fast_intervals`` such intervals, so one coincidence is not enough.
+* "Consecutive event intervals < 15 ms" is read on *hand actions*: ``click``,
+  ``form_focus``, ``form_submit`` and ``text_selection``, each one DOM input. Proximity and
+  hover events are excluded: the producer computes them on the sampler tick, so several
+  share one timestamp whenever the cursor nears a cluster of elements (measured: the
+  paralysed-buyer demo was flagged until they were excluded). Companion events emitted
+  together with an action (``rage_click``, ``text_selection_with_price``, ``form_blur``
+  beside the next ``form_focus``) are excluded for the same reason. No human produces
+  several hand actions within 15 ms of each other; scripted ``page.click`` loops do. It
+  fires after ``min_fast_intervals`` such intervals, so one coincidence is not enough.
 * "Timing coefficient of variation < 0.1" is read on the same discrete actions once at
   least ``min_cv_intervals`` intervals exist: robotic regularity of deliberate actions.
 * Click and scroll counts are per batch, as written.
@@ -45,10 +50,11 @@ BOT_USER_AGENT = re.compile(
 )
 
 
+HAND_ACTIONS = frozenset({"click", "form_focus", "form_submit", "text_selection"})
+
+
 def is_discrete_action(event_type: str) -> bool:
-    return event_type in ("click", "form_focus", "form_submit", "text_selection") or event_type.endswith(
-        ("_hover", "_proximity_enter")
-    )
+    return event_type in HAND_ACTIONS
 
 
 @dataclass

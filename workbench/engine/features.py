@@ -99,6 +99,30 @@ def _collapse(seq: Iterable[str]) -> list[str]:
     return out
 
 
+def _approach_retreats(events: Sequence[Event], clicks: Sequence[Event]) -> int:
+    """CTAs the cursor reached (a ``{kind}_hover``) and then left without a click in between.
+
+    Merely passing within the 140 px proximity radius is not an approach: on a dealer page
+    the cursor is near some CTA most of the time.
+    """
+    click_ts = [float(c["timestamp"]) for c in clicks]
+    reached: dict[str, float] = {}
+    retreats = 0
+    for e in events:
+        kind = str(e["type"])
+        for cta in CTA_KINDS:
+            if kind.startswith(cta + "_"):
+                key = str(e["data"].get("elementId") or cta)
+                if kind == f"{cta}_hover":
+                    reached.setdefault(key, float(e["timestamp"]))
+                elif kind == f"{cta}_proximity_leave" and key in reached:
+                    since = reached.pop(key)
+                    if not any(since <= t <= float(e["timestamp"]) for t in click_ts):
+                        retreats += 1
+                break
+    return retreats
+
+
 def extract(events: Sequence[Event], *, seen_sections: Iterable[str], config: EITPConfig) -> Features:
     """Summarise ``events`` (time-ordered) given the sections the session saw before this window."""
     if not events:
@@ -137,12 +161,7 @@ def extract(events: Sequence[Event], *, seen_sections: Iterable[str], config: EI
     # Proximity (section 3.5): enter/hover/leave per kind.
     cta_enters = sum(len(get(f"{k}_proximity_enter")) for k in CTA_KINDS)
     cta_hovers = sum(len(get(f"{k}_hover")) for k in CTA_KINDS)
-    cta_leaves = [e for k in CTA_KINDS for e in get(f"{k}_proximity_leave")]
-    cta_click_ts = [c["timestamp"] for c in clicks]
-    cta_retreats = sum(
-        1 for leave in cta_leaves
-        if not any(leave["timestamp"] - float(leave["data"].get("dwellMs", 0)) <= t <= leave["timestamp"] for t in cta_click_ts)
-    )
+    cta_retreats = _approach_retreats(events, clicks)
     price_leaves = get("price_proximity_leave")
     price_dwell = sum(float(e["data"].get("dwellMs", 0)) for e in price_leaves)
     tier_seq = _collapse(str(e["data"].get("elementId", "")) for e in get("tier_card_hover"))

@@ -141,7 +141,7 @@ async def _session(browser: Browser, pipeline: Pipeline, stream: EventStream, ta
     try:
         page = await context.new_page()
         await page.goto(f"{pipeline.base_url}/{persona_cls.site}/?eitp_session={sid}", wait_until="load")
-        await page.wait_for_function("window.EITP && window.EITP.stats().connected === true", timeout=10_000)
+        await page.wait_for_function("window.EITP && window.EITP.stats().open === true", timeout=10_000)
         actor = PlaywrightActor(page, rng, persona_cls.profile)
         await actor.start()
         await asyncio.wait_for(persona_cls().run(actor), timeout=spec.session_timeout_s)

@@ -1,0 +1,106 @@
+"""The hand at rest or nearly so: dwell, idle drift, reading."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._strokes import _drift, _grid, _render, _tremor
+from .aimed import _plan_aimed
+from .profile import CALM, MotorProfile
+from .trajectory import Point, Trajectory, chain
+
+
+def dwell(pos: Point, duration_ms: float, rng: np.random.Generator, profile: MotorProfile = CALM) -> Trajectory:
+    """The hand resting on the mouse for ``duration_ms``: rest tremor and a tiny slow drift.
+
+    Speed stays well under the EITP dwell threshold (20 px/s at 20 Hz).
+    """
+    t = _grid(duration_ms, profile)
+    dx, dy = _drift(t, profile.drift_px_s, rng, profile)
+    tx, ty = _tremor(t, np.full(t.size, profile.rest_tremor_px), rng, profile)
+    return Trajectory(t, pos[0] + dx + tx, pos[1] + dy + ty)
+
+
+def _nudge(start: Point, length: float, rng: np.random.Generator, profile: MotorProfile, slow: float) -> Trajectory:
+    a = rng.uniform(0, 2 * math.pi)
+    tgt = (start[0] + length * math.cos(a), start[1] + length * math.sin(a))
+    strokes, end = _plan_aimed(start, tgt, max(4.0, length), rng, profile, slow=slow, allow_overshoot=False)
+    return _render(start, strokes, end + 30.0, rng, profile)
+
+
+def idle_drift(pos: Point, duration_ms: float, rng: np.random.Generator, profile: MotorProfile = CALM) -> Trajectory:
+    """Cursor left alone with the hand loosely on the mouse: slow creep and rare 2-12 px nudges."""
+    parts: list[Trajectory] = []
+    elapsed, cur = 0.0, pos
+    rate = max(profile.idle_nudge_per_s, 1e-6)
+    while elapsed < duration_ms:
+        gap = float(rng.exponential(1000.0 / rate))
+        seg = _drift_segment(cur, min(gap, duration_ms - elapsed) or 1.0, rng, profile)
+        parts.append(seg)
+        elapsed += seg.duration_ms()
+        cur = seg.end()
+        if elapsed < duration_ms:
+            nudge = _nudge(cur, rng.uniform(2.0, 12.0), rng, profile, slow=0.5)
+            parts.append(nudge)
+            elapsed += nudge.duration_ms()
+            cur = nudge.end()
+    return chain(parts).until(duration_ms)
+
+
+def _drift_segment(pos: Point, duration_ms: float, rng: np.random.Generator, profile: MotorProfile) -> Trajectory:
+    t = _grid(duration_ms, profile)
+    dx, dy = _drift(t, profile.idle_drift_px_s, rng, profile)
+    tx, ty = _tremor(t, np.full(t.size, profile.rest_tremor_px), rng, profile)
+    return Trajectory(t, pos[0] + dx + tx, pos[1] + dy + ty)
+
+
+def reading(
+    start: Point,
+    region: tuple[float, float, float, float],
+    duration_ms: float,
+    rng: np.random.Generator,
+    profile: MotorProfile = CALM,
+) -> Trajectory:
+    """Cursor parked while the persona reads ``region`` (x0, y0, x1, y1) for ``duration_ms``.
+
+    Long dwells broken by occasional lazy short moves (mostly down / along the text) that
+    stay inside the region; a start outside the region first drifts lazily into it.
+    """
+    x0, x1 = sorted((region[0], region[2]))
+    y0, y1 = sorted((region[1], region[3]))
+    parts: list[Trajectory] = []
+    cur, elapsed = start, 0.0
+
+    def lazy(to: Point) -> Trajectory:
+        d = math.hypot(to[0] - cur[0], to[1] - cur[1])
+        strokes, end = _plan_aimed(
+            cur, to, max(20.0, 0.25 * d), rng, profile, slow=profile.reading_speed, allow_overshoot=False
+        )
+        return _render(cur, strokes, end + 40.0, rng, profile)
+
+    if not (x0 <= cur[0] <= x1 and y0 <= cur[1] <= y1):
+        mv = lazy((float(np.clip(cur[0], x0, x1)), float(np.clip(cur[1], y0, y1))))
+        parts.append(mv)
+        elapsed, cur = mv.duration_ms(), mv.end()
+    rate = max(profile.reading_move_per_s, 1e-6)
+    while elapsed < duration_ms:
+        pause = max(400.0, float(rng.exponential(1000.0 / rate)))
+        d = dwell(cur, min(pause, duration_ms - elapsed) or 1.0, rng, profile)
+        parts.append(d)
+        elapsed += d.duration_ms()
+        cur = d.end()
+        if elapsed >= duration_ms:
+            break
+        step = rng.uniform(15.0, 0.25 * max(y1 - y0, x1 - x0, 60.0))
+        ang = rng.normal(math.pi / 2, 0.7)  # mostly downwards in screen coordinates
+        to = (
+            float(np.clip(cur[0] + step * math.cos(ang), x0, x1)),
+            float(np.clip(cur[1] + step * math.sin(ang), y0, y1)),
+        )
+        mv = lazy(to)
+        parts.append(mv)
+        elapsed += mv.duration_ms()
+        cur = mv.end()
+    return chain(parts).until(duration_ms)
