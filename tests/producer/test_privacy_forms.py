@@ -1,0 +1,162 @@
+"""PII sanitization (spec 3.9 / 10.1), form tracker without values (3.8 / 10.2), selection tracker."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from producer_harness import walk_strings
+
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.browser]
+
+PII_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8">
+<title>Account of jane.doe@example.com</title>
+<meta name="description" content="Call 509-555-0142 or write to jane.doe@example.com, zip 99350">
+<meta name="keywords" content="ssn 123-45-6789">
+</head>
+<body>
+<section id="pii" style="min-height: 1200px; padding: 40px">
+  <h1>Owner 123-45-6789</h1>
+  <h2>Card 4111 1111 1111 1111</h2>
+  <p id="pii-text">Reach Jane at jane.doe@example.com or 509-555-0142 or (509) 555-0177. SSN 123-45-6789,
+     card 4111-1111-1111-1111, zip 99350-1234. Quoted total $1,299.00 today.</p>
+  <table><thead><tr><th>Name</th><th>Card</th></tr></thead>
+    <tbody><tr><td>Jane</td><td>5500 0000 0000 0004</td></tr></tbody></table>
+  <form id="pii-form" action="/lead?contact=jane.doe@example.com" method="post">
+    <input id="f-email" name="email" type="email">
+    <input id="f-phone" name="phone" type="tel">
+    <input id="f-note" name="note" type="text">
+    <input id="f-empty" name="empty" type="text">
+    <textarea id="f-msg" name="msg"></textarea>
+    <button id="f-submit" type="submit">Send jane.doe@example.com</button>
+  </form>
+</section>
+<script>document.getElementById('pii-form').addEventListener('submit', (e) => e.preventDefault());</script>
+<script src="/eitp/config.js"></script>
+<script src="/eitp/producer.js"></script>
+</body></html>
+"""
+
+TYPED = {
+    "#f-email": "zed.quux@private-mail.org",
+    "#f-phone": "206-555-0199",
+    "#f-note": "Zebediah Quux secret plan",
+    "#f-msg": "my SSN is 987-65-4321 and card 4000 1234 5678 9010",
+}
+
+FORBIDDEN = [
+    "jane.doe", "example.com", "509-555-0142", "555-0142", "555-0177", "123-45-6789", "45-6789",
+    "4111", "5500 0000", "99350", "1234 5678",
+    "zed.quux", "private-mail", "206-555", "Zebediah", "Quux", "secret plan", "987-65", "4000 1234",
+]
+
+
+async def test_pii_never_leaves_the_page(open_site):
+    site = await open_site("/rv/pii-test.html", html=PII_PAGE)
+    page = site.page
+    # type into every field (values must never be transmitted), leave one empty
+    for sel, value in TYPED.items():
+        await page.click(sel)
+        await page.keyboard.type(value, delay=0)
+    await page.click("#f-empty")
+    await page.click("#pii-text")  # blur; click target text contains PII
+    # select the PII paragraph (triple click = whole paragraph)
+    box = await site.box("#pii-text")
+    await page.mouse.click(box["x"] + 20, box["y"] + 5, click_count=3)
+    await asyncio.sleep(0.1)
+    await page.click("#f-submit")
+    await asyncio.sleep(0.1)
+    await site.flush()
+
+    payloads = site.bridge.payloads()
+    strings = [s for p in payloads for s in walk_strings(p)]
+    for needle in FORBIDDEN:
+        leaks = [s for s in strings if needle in s]
+        assert not leaks, (needle, leaks[:3])
+        for pub in site.bridge.pubs:  # raw wire text too (non-numeric needles)
+            if not needle.replace("-", "").replace(" ", "").isdigit():
+                assert needle not in pub.text, needle
+
+    sel = site.bridge.events("text_selection")
+    assert sel, site.bridge.types()
+    d = sel[-1]["data"]
+    assert "[REDACTED]" in d["text"] and d["hasPrice"] is True and len(d["text"]) <= 100
+    assert d["length"] > 100
+    wp = site.bridge.events("text_selection_with_price")
+    assert wp and wp[-1]["data"]["price"] == "$1,299.00"
+
+    blurs = {e["data"]["id"]: e["data"] for e in site.bridge.events("form_blur")}
+    assert blurs["f-note"]["hasValue"] is True and blurs["f-empty"]["hasValue"] is False
+    assert set(blurs["f-email"]) == {"type", "name", "id", "duration", "hasValue"}
+    sub = site.bridge.events("form_submit")[0]["data"]
+    assert sub == {"id": "pii-form", "action": "/lead?contact=[REDACTED]", "method": "POST"}
+
+    pc = payloads[-1]["pageContent"]
+    assert pc["pageTitle"] == "Account of [REDACTED]"
+    assert pc["h1"] == "Owner [REDACTED]" and pc["headings"] == ["Card [REDACTED]"]
+    assert pc["tables"][0]["rows"] == [["Jane", "[REDACTED]"]]
+    assert "[REDACTED]" in pc["visibleContent"] and "$1,299.00" in pc["visibleContent"]
+    assert pc["meta"]["description"] == "Call [REDACTED] or write to [REDACTED], zip [REDACTED]"
+    click_texts = [e["data"]["target"]["text"] for e in site.bridge.events("click")]
+    assert any("[REDACTED]" in t for t in click_texts)
+
+
+async def test_track_api_sanitizes_custom_events(open_site):
+    site = await open_site()
+    await site.page.evaluate("""() => window.EITP.track('custom_test', {
+        note: 'mail me at a.b@c.io, 4111 1111 1111 1111 / 123-45-6789 / 509.555.0142 / 99350',
+        nested: [{deep: 'ssn 123-45-6789'}], n: 12345})""")
+    await site.flush()
+    d = site.bridge.events("custom_test")[0]["data"]
+    assert d["note"] == "mail me at [REDACTED], [REDACTED] / [REDACTED] / [REDACTED] / [REDACTED]"
+    assert d["nested"] == [{"deep": "ssn [REDACTED]"}]
+    assert d["n"] == 12345  # numbers are not strings: untouched
+
+
+async def test_lead_form_focus_blur_submit_without_navigation(open_site):
+    site = await open_site(clock=True)
+    page = site.page
+    url = page.url
+    await page.evaluate("() => document.getElementById('contact').scrollIntoView()")
+    await page.click("#lead-name")
+    await site.tick(2500)
+    await page.keyboard.type("Pat Example", delay=0)
+    await page.click("#lead-phone")  # focus phone, leave it empty
+    await site.tick(2100)
+    await page.click("#lead-message")
+    await page.keyboard.type("Is the 3650SUITE still available?", delay=0)
+    await page.click("#lead-submit")
+    await asyncio.sleep(0.1)
+    await site.flush()
+    assert page.url == url
+    assert await page.locator("#lead-thanks").is_visible()
+
+    focus = [e["data"] for e in site.bridge.events("form_focus")]
+    assert focus[0] == {"type": "text", "name": "name", "id": "lead-name"}
+    assert {"type": "tel", "name": "phone", "id": "lead-phone"} in focus
+    assert {"type": "textarea", "name": "message", "id": "lead-message"} in focus
+    blurs = {e["data"]["id"]: e["data"] for e in site.bridge.events("form_blur")}
+    assert blurs["lead-name"] == {"type": "text", "name": "name", "id": "lead-name", "duration": 2500, "hasValue": True}
+    # field abandonment = hasValue false and duration > fieldAbandonmentMs (inferred downstream)
+    assert blurs["lead-phone"]["hasValue"] is False and blurs["lead-phone"]["duration"] == 2100
+    assert blurs["lead-message"]["hasValue"] is True
+    sub = site.bridge.events("form_submit")
+    assert [e["data"] for e in sub] == [{"id": "lead-form", "action": "/lead", "method": "POST"}]
+    wire = "".join(p.text for p in site.bridge.pubs)
+    assert "Pat Example" not in wire and "still available" not in wire
+
+
+async def test_calculator_inputs_tracked_without_values(open_site):
+    site = await open_site()
+    page = site.page
+    await page.fill("#calc-down", "12000")
+    await page.focus("#calc-term")
+    await page.select_option("#calc-term", "240")
+    await page.click("#calc-apr")
+    await site.flush()
+    assert await page.locator("#monthly-payment").inner_text() == "$398"
+    blurs = {e["data"]["id"]: e["data"] for e in site.bridge.events("form_blur")}
+    assert blurs["calc-down"]["type"] == "number" and blurs["calc-down"]["hasValue"] is True
+    assert blurs["calc-term"]["type"] == "select"
+    assert "12000" not in "".join(p.text for p in site.bridge.pubs)
