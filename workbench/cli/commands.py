@@ -34,7 +34,7 @@ def cmd_demo(args: argparse.Namespace, get_config: ConfigFn) -> int:
     db_path = args.db or default_path()
     console = Console(highlight=False, soft_wrap=True)
     stream = EventStream(Recorder(open_db(db_path)), Printer(console))
-    console.print("[bold]EITP Workbench demo[/]: a paralysed buyer on Prosser's Premium RV (about 90 s)\n")
+    console.print("[bold]EITP Workbench demo[/]: a paralysed buyer on Prosser's Premium RV (about 70 s)\n")
     result = asyncio.run(run(RunSpec([ParalysedBuyer], seed=args.seed, kind="demo"), config=config, stream=stream))
     console.print()
     for s in result.sessions:

@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log bridge and engine warnings")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("demo", help="run the paralysed-buyer demo on the RV site (about 90 s)",
+    p = sub.add_parser("demo", help="run the paralysed-buyer demo on the RV site (about 70 s)",
                        description="Drive the paralysed-buyer persona on the RV dealer site in headless Chromium "
                                    "with real mouse input, print each EITP packet as it arrives, and store the run.")
     p.add_argument("--seed", type=int, default=7, help="motion seed; the same seed moves the same way (default 7)")
