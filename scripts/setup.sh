@@ -40,7 +40,7 @@ PY
 if ! have_browser; then
   echo "==> installing Chromium: trying 'playwright install chromium'"
   if ! timeout 300 "$VENV/bin/python" -m playwright install chromium >/tmp/eitp-playwright-install.log 2>&1; then
-    echo "    playwright's download failed ($(tail -n 1 /tmp/eitp-playwright-install.log | cut -c1-100))"
+    echo "    playwright's download failed: $(grep -m1 -iE 'error|failed' /tmp/eitp-playwright-install.log | cut -c1-120)"
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       echo "==> falling back to Debian's chromium-headless-shell (apt-get)"
       (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell) >/tmp/eitp-apt.log 2>&1 \
