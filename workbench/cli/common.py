@@ -1,0 +1,54 @@
+"""What every ``workbench`` subcommand shares: exit codes, config and db options, output helpers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from enum import IntEnum
+from typing import Any
+
+from workbench.config import EITPConfig, parse_override
+
+
+class ExitCode(IntEnum):
+    """The CLI's exit codes: a documented API for CI."""
+
+    OK = 0
+    FAILED = 1  # a run missed its expectations, or a document is invalid
+    USAGE = 2  # bad arguments or configuration
+    NO_BROWSER = 3  # no usable Chromium
+    INFRASTRUCTURE = 4  # a run could not be carried out (browser crash, bus unreachable ...)
+    INTERRUPTED = 130
+
+
+def add_config_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="TOML", help="threshold preset (EITP Appendix C keys; see `workbench config`)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override one threshold, e.g. --set signal.rage_window_ms=300 (repeatable)")
+
+
+def add_db_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="PATH", help="SQLite file (default: $WORKBENCH_DB or ./workbench.db)")
+
+
+def load_config(args: argparse.Namespace) -> EITPConfig:
+    """The preset from ``--config`` (or the spec defaults) with every ``--set`` applied."""
+    config = EITPConfig.load(args.config) if getattr(args, "config", None) else EITPConfig()
+    overrides = dict(parse_override(o) for o in getattr(args, "set", None) or [])
+    return config.with_overrides(overrides) if overrides else config
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    Console().print(table)
