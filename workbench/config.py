@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
@@ -80,12 +80,24 @@ class InferenceConfig(_Section):
     trajectory_history: int = 3
 
 
+SECTION_9_3_FLOORS = {"cooldown_ms": 60_000, "window_suppression_ms": 120_000, "min_session_ms": 10_000}
+
+
 class InterventionConfig(_Section):
     """Section 9.3 cooldowns. Consumers may lengthen them, never shorten them."""
 
     cooldown_ms: int = 60_000
     window_suppression_ms: int = 120_000
     min_session_ms: int = 10_000
+
+    @field_validator("cooldown_ms", "window_suppression_ms", "min_session_ms")
+    @classmethod
+    def _not_shorter_than_spec(cls, value: int, info: ValidationInfo) -> int:
+        floor = SECTION_9_3_FLOORS[str(info.field_name)]
+        if value < floor:
+            raise ValueError(f"must be at least {floor} ms: EITP v1.1 section 9.3 allows longer cooldowns, "
+                             f"never shorter (got {value})")
+        return value
 
 
 class BotConfig(_Section):

@@ -1,0 +1,50 @@
+"""When Seer may speak: the section 9.3 timing contract, in event time.
+
+Pure: the caller passes the packet's timestamp (event time, never the wall clock) and
+what it knows of the session; :func:`decide` says yes or no and why. Bots never get an
+intervention (section 8). The floors are enforced by :class:`InterventionConfig`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workbench.config import InterventionConfig
+
+
+@dataclass
+class SessionTiming:
+    """What the consumer remembers per session (all times are event-time ms)."""
+
+    started_at: float
+    last_intervention_at: float | None = None
+    chat_opened_at: float | None = None  # the chat window is open since then (None: closed)
+    chat_closed_at: float | None = None
+    is_bot: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+
+def decide(now: float, timing: SessionTiming, config: InterventionConfig) -> Decision:
+    """May a proactive intervention go out at event time ``now``?"""
+    if timing.is_bot:
+        return Decision(False, "session classified as a bot")
+    elapsed = now - timing.started_at
+    if elapsed < config.min_session_ms:
+        return Decision(False, f"grace period: {elapsed / 1000:.1f} s of {config.min_session_ms / 1000:.0f} s")
+    if timing.last_intervention_at is not None:
+        since = now - timing.last_intervention_at
+        if since < config.cooldown_ms:
+            return Decision(False, f"cooldown: {since / 1000:.1f} s since the last intervention "
+                                   f"(needs {config.cooldown_ms / 1000:.0f} s)")
+    if timing.chat_opened_at is not None:
+        return Decision(False, "chat window is open: the user is already talking")
+    if timing.chat_closed_at is not None and now - timing.chat_closed_at < config.window_suppression_ms:
+        since = now - timing.chat_closed_at
+        return Decision(False, f"window suppression: chat was open {since / 1000:.1f} s ago "
+                               f"(needs {config.window_suppression_ms / 1000:.0f} s)")
+    return Decision(True, "allowed")

@@ -1,0 +1,147 @@
+"""Deterministic intervention templates: what a good salesperson would say (section 9.2).
+
+Looked up by (emotion, page section, strategy) with fallbacks to (emotion, strategy),
+(section, strategy) and (strategy). Slots are filled from the packet's page content, the
+way a salesperson knows what is on the shelf: ``{product}``, ``{price}``, ``{topic}``.
+Every template must pass :mod:`workbench.consumer.guard`; a test renders them all.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+# (emotion or "*", section or "*", strategy) -> candidate lines
+TEMPLATES: dict[tuple[str, str, str], tuple[str, ...]] = {
+    # Decision paralysis and its relatives: simplify the choice.
+    ("decision_paralysis", "pricing", "clarify_options"): (
+        "Choosing between these packages can feel tough. Want me to break down the key differences in plain terms?",
+        "Most buyers end up deciding on two or three features. Tell me what matters most and I'll point you to the "
+        "package that fits.",
+    ),
+    ("decision_paralysis", "*", "empathy"): (
+        "It's a big decision, and there's no rush. Happy to answer anything about the {product}.",
+    ),
+    ("decision_paralysis", "*", "social_proof"): (
+        "A lot of families in your spot pick the middle package for the extra comfort. Want to hear why?",
+    ),
+    ("ambivalence", "*", "clarify_options"): (
+        "Both options are solid. If you tell me how you'll use the {product}, I can say which one suits you better.",
+    ),
+    ("analysis_paralysis", "*", "clarify_options"): (
+        "There's a lot of detail on the {product}. Want a one-minute summary of what really sets it apart?",
+    ),
+    ("deliberation", "*", "offer_help"): (
+        "Take your time. If a side-by-side of the packages would help, I can put one together.",
+    ),
+    ("cognitive_load", "*", "clarify_options"): (
+        "Here's the short version of the {product}: what it is, what it costs, and what's included. Want it?",
+    ),
+    ("uncertainty", "*", "offer_help"): ("Hi! Any questions about the {product}? I'm happy to help.",),
+    # Money.
+    ("payment_anxiety", "financing", "offer_help"): (
+        "Monthly payments depend a lot on the down payment and term. Want me to run a couple of scenarios for you?",
+    ),
+    ("payment_anxiety", "*", "empathy"): (
+        "Budget matters. We have flexible terms on the {product}, and I can show what fits comfortably.",
+    ),
+    ("price_sensitivity", "*", "incentive"): (
+        "Good news: there are current offers on the {product}. Want me to check which ones apply to you?",
+    ),
+    ("price_sensitivity", "*", "clarify_options"): (
+        "The {price} price includes more than it looks at first glance. Want a quick rundown of what's in it?",
+    ),
+    ("comparison_shopping", "*", "social_proof"): (
+        "If you're weighing options, owners often tell us the {product} wins on build quality. Want the highlights?",
+    ),
+    ("comparison_shopping", "*", "clarify_options"): (
+        "Happy to help you compare. Which other models are on your list? I can line up the specs.",
+    ),
+    # Friction.
+    ("frustration", "*", "empathy"): (
+        "Sorry if something on the page isn't cooperating. I can check availability for you right here.",
+        "Let me make this easier: tell me what you need on the {product} and I'll get it for you.",
+    ),
+    ("confusion", "*", "clarify_options"): (
+        "Need a hand finding something? I can answer questions about the {product} directly.",
+    ),
+    ("overwhelm", "*", "clarify_options"): (
+        "There's a lot here. Want me to point you to the three things most buyers care about?",
+    ),
+    ("anxiety", "*", "empathy"): (
+        "No pressure at all. If you have a question about the {product}, just ask.",
+    ),
+    ("disengagement", "*", "incentive"): (
+        "Before you go: we can hold the {product} for you for 48 hours at no cost. Interested?",
+    ),
+    ("disengagement", "*", "offer_help"): ("Anything I can answer about the {product} today?",),
+    ("hesitation", "*", "empathy"): (
+        "Still weighing it up? Happy to answer anything that would make the decision easier.",
+    ),
+    ("hesitation", "*", "offer_help"): (
+        "Would a walkthrough of the {product} help? We can schedule one whenever suits you.",
+    ),
+    # Positive states: help, don't push.
+    ("purchase_intent", "*", "offer_help"): (
+        "Great choice. Want me to check availability and the best price on the {product} now?",
+    ),
+    ("urgency", "*", "offer_help"): ("I can get you a quote on the {product} in a couple of minutes. Want one?",),
+    ("curiosity", "*", "offer_help"): ("Want to see the full floor plan and features of the {product}?",),
+    ("exploratory_engagement", "*", "offer_help"): ("Welcome! Ask me anything about the {product}.",),
+    ("trust_building", "*", "social_proof"): (
+        "We've served RVers for years, and owners rate our service highly. Happy to connect you with our team.",
+    ),
+    ("validation_seeking", "*", "social_proof"): (
+        "The {product} is one of our most popular models for good reason. Want to hear what owners love about it?",
+    ),
+    ("satisfaction", "*", "offer_help"): ("Thanks for reaching out! Anything else I can help with?",),
+    # Generic fallbacks per strategy.
+    ("*", "*", "empathy"): ("Happy to help with anything about the {product}.",),
+    ("*", "*", "clarify_options"): ("Want a quick summary of the options for the {product}?",),
+    ("*", "*", "offer_help"): ("Questions about the {product}? I'm here to help.",),
+    ("*", "*", "social_proof"): ("The {product} is a favourite with our customers. Want to know why?",),
+    ("*", "*", "incentive"): ("There may be current offers on the {product}. Want me to check?",),
+    ("*", "pricing", "clarify_options"): (
+        "Want me to lay out what each package adds, so the prices are easy to compare?",
+    ),
+    ("*", "financing", "offer_help"): ("I can estimate a monthly payment for the {product} with your numbers.",),
+}
+
+_PRICE = re.compile(r"\$\d{1,3}(?:,\d{3})+|\$\d+")
+
+
+def _product(page: dict[str, Any] | None) -> str:
+    if not page:
+        return "vehicle"
+    for item in page.get("structuredData") or []:
+        if isinstance(item, dict) and item.get("name"):
+            return str(item["name"])
+    h1 = page.get("h1") or ""
+    return re.sub(r"^\d{4}\s+", "", str(h1)).strip() or "vehicle"
+
+
+def _price(page: dict[str, Any] | None) -> str:
+    for item in (page or {}).get("structuredData") or []:
+        if isinstance(item, dict) and item.get("price"):
+            price = str(item["price"])
+            return price if price.startswith("$") else f"${int(float(price)):,}"
+    match = _PRICE.search(str((page or {}).get("visibleContent") or ""))
+    return match.group(0) if match else "listed"
+
+
+def candidates(emotion: str, section: str, strategy: str) -> tuple[str, ...]:
+    for key in ((emotion, section, strategy), (emotion, "*", strategy), ("*", section, strategy), ("*", "*", strategy)):
+        if key in TEMPLATES:
+            return TEMPLATES[key]
+    raise KeyError(f"no template for strategy {strategy!r}")
+
+
+def render(packet: dict[str, Any], strategy: str, rng: np.random.Generator) -> str:
+    """A message for this packet and strategy, with page content filled in."""
+    options = candidates(packet["emotion"]["primary"], packet["spatial"]["currentSection"], strategy)
+    line = options[int(rng.integers(len(options)))]
+    page = packet.get("pageContent")
+    topic = packet["spatial"]["currentSection"].replace("_", " ")
+    return line.format(product=_product(page), price=_price(page), topic=topic)
