@@ -1,0 +1,137 @@
+"""The LLM tier through the real anthropic SDK against a local stand-in of the Messages API."""
+
+import copy
+import json
+import time
+
+import pytest
+
+from tests.conftest import FIXTURES
+from workbench.llm.standin import Reply, StandinMessagesAPI
+from workbench.llm.tier import LLMSettings, LLMTier, packet_context, parse_verdict, select_knowledge
+
+PACKET = json.loads((FIXTURES / "spec" / "11.2-packet.json").read_text())
+TRIAGE_OK = json.dumps({"emotion": "decision_paralysis", "confidence": 0.8, "intensity": 0.6,
+                        "needsSonnet": False, "reasoning": "tier comparison"})
+
+
+def tier_for(responder, **settings):
+    api = StandinMessagesAPI(responder)
+    base = api.start()
+    return api, LLMTier(LLMSettings(api_key="test-key", base_url=base, **settings))
+
+
+async def test_triage_success_counts_calls_and_tokens():
+    api, tier = tier_for(lambda r: Reply(text=TRIAGE_OK, input_tokens=100, output_tokens=30))
+    try:
+        verdict, reason = await tier.enrich(copy.deepcopy(PACKET))
+    finally:
+        api.stop()
+    assert reason == "" and verdict.emotion == "decision_paralysis" and verdict.tier == "triage"
+    assert tier.counters["triage_calls"] == 1 and tier.counters["deep_calls"] == 0
+    assert tier.counters["input_tokens"] == 100 and tier.counters["output_tokens"] == 30
+    (request,) = api.requests
+    assert request["max_tokens"] == 800 and "temperature" not in request
+    assert request["model"] == "claude-haiku-5-5"
+
+
+async def test_spec_temperatures_are_sent_when_asked():
+    api, tier = tier_for(lambda r: Reply(text=TRIAGE_OK), send_temperature=True)
+    try:
+        await tier.enrich(copy.deepcopy(PACKET))
+    finally:
+        api.stop()
+    assert api.requests[0]["temperature"] == 0.3
+
+
+async def test_deep_call_only_when_triage_asks():
+    def responder(request):
+        if request["model"] == "claude-haiku-5-5":
+            return Reply(text=TRIAGE_OK.replace('"needsSonnet": false', '"needsSonnet": true'))
+        return Reply(text=json.dumps({"emotion": "hesitation", "confidence": 0.7, "intensity": 0.5,
+                                      "intervene": True, "reasoning": "r"}))
+    api, tier = tier_for(responder)
+    try:
+        verdict, _ = await tier.enrich(copy.deepcopy(PACKET))
+    finally:
+        api.stop()
+    assert verdict.tier == "deep" and verdict.emotion == "hesitation" and verdict.intervene is True
+    assert [r["model"] for r in api.requests] == ["claude-haiku-5-5", "claude-sonnet-5-5"]
+    assert api.requests[1]["max_tokens"] == 800
+
+
+@pytest.mark.parametrize("reply,reason", [
+    (Reply(status=429, headers={"retry-after": "1"}), "rate_limited"),
+    (Reply(status=529), "overloaded"),
+    (Reply(status=500), "http_500"),
+    (Reply(text="I think they are frustrated."), "malformed"),
+    (Reply(text=json.dumps({"emotion": "unknown", "confidence": 0.5, "intensity": 0.5, "needsSonnet": False})),
+     "malformed"),
+    (Reply(text=json.dumps({"emotion": "frustration", "confidence": 7, "intensity": 0.5, "needsSonnet": False})),
+     "malformed"),
+    (Reply(raw_body=b"{not json at all"), "malformed"),
+])
+async def test_failures_fall_back_with_a_reason(reply, reason):
+    api, tier = tier_for(lambda r: reply)
+    try:
+        verdict, why = await tier.enrich(copy.deepcopy(PACKET))
+    finally:
+        api.stop()
+    assert verdict is None and why == reason
+    assert tier.counters[f"fallback:{reason}"] == 1
+
+
+async def test_a_hang_times_out_at_the_enrichment_budget():
+    api, tier = tier_for(lambda r: Reply(text=TRIAGE_OK, delay_s=3.0), timeout_ms=300)
+    started = time.monotonic()
+    try:
+        verdict, why = await tier.enrich(copy.deepcopy(PACKET))
+    finally:
+        api.stop()
+    assert verdict is None and why == "timeout"
+    assert time.monotonic() - started < 2.0
+
+
+async def test_budget_per_minute_in_event_time():
+    api, tier = tier_for(lambda r: Reply(text=TRIAGE_OK), triage_per_minute=2)
+    packets = [dict(copy.deepcopy(PACKET), timestamp=t) for t in (0, 10_000, 20_000, 60_001)]
+    try:
+        results = [await tier.enrich(p) for p in packets]
+    finally:
+        api.stop()
+    assert [why for _, why in results] == ["", "", "triage_budget", ""]
+    assert len(api.requests) == 3
+
+
+def test_parse_accepts_a_fenced_object_and_nothing_looser():
+    assert parse_verdict("```json\n" + TRIAGE_OK + "\n```", "triage").emotion == "decision_paralysis"
+    for bad in ("[]", '{"emotion": "frustration"}', "frustration", TRIAGE_OK + " extra"):
+        with pytest.raises(ValueError):
+            parse_verdict(bad, "triage")
+
+
+def test_knowledge_injection_filters():
+    patterns = [
+        {"tenant": "t", "vertical": "rv_dealer", "confidence": 70, "sample_size": 5, "id": "keep"},
+        {"tenant": "t", "vertical": "rv_dealer", "confidence": 69.9, "sample_size": 50, "id": "low_conf"},
+        {"tenant": "t", "vertical": "rv_dealer", "confidence": 90, "sample_size": 4, "id": "small"},
+        {"tenant": "u", "vertical": "rv_dealer", "confidence": 90, "sample_size": 50, "id": "other_tenant"},
+        {"tenant": "t", "vertical": "auto_dealer", "confidence": 90, "sample_size": 50, "id": "other_vertical"},
+    ]
+    assert [p["id"] for p in select_knowledge(patterns, tenant="t", vertical="rv_dealer")] == ["keep"]
+
+
+def test_context_follows_section_9_1_priority_order():
+    lines = [line.split(":")[0] for line in packet_context(PACKET).splitlines()]
+    assert lines == ["spatial", "temporal", "emotion", "behavioral", "patterns", "intent", "pageContent",
+                     "globalIntelligence"]
+
+
+def test_standin_accepts_both_auth_styles():
+    import urllib.request
+
+    with StandinMessagesAPI(lambda r: Reply(text="{}")) as api:
+        for header in ({"x-api-key": "k"}, {"Authorization": "Bearer k"}):
+            req = urllib.request.Request(api.base_url + "/v1/messages", data=b'{"model": "m"}',
+                                         headers={**header, "anthropic-version": "2023-06-01"})
+            assert urllib.request.urlopen(req).status == 200
