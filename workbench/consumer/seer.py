@@ -1,0 +1,140 @@
+"""Seer, the consumer (EITP v1.1 sections 2.5, 5.10, 7.5, 9): packets in, interventions out.
+
+Pure and in event time. For each packet Seer checks the section 9.3 timing contract,
+lets the bandit pick a strategy for (tenant, vertical, emotion, section), composes a
+message (an LLM's, when one is wired in by the service, else a template), runs the
+anti-creepiness guard, and returns the intervention. It also attributes outcomes: the
+first chat message or lead submission after an intervention counts for it; a session
+that ends without either counts as "left" (inside the attribution window) or "no_response".
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from workbench.config import InterventionConfig
+from workbench.consumer import guard, templates
+from workbench.consumer.bandit import Context, ThompsonBandit
+from workbench.consumer.cooldown import SessionTiming, decide
+
+log = logging.getLogger(__name__)
+
+ATTRIBUTION_WINDOW_MS = 120_000
+QUIET_EMOTIONS = frozenset({"exploratory_engagement", "curiosity", "satisfaction", "uncertainty"})
+
+
+@dataclass
+class Intervention:
+    session_id: str
+    tenant_id: str
+    timestamp: float
+    emotion: str
+    section: str
+    strategy: str
+    message: str
+    source: str  # template | llm | template_after_guard
+    vertical: str = ""
+    experiment: dict[str, Any] | None = None
+    outcome: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        """What goes to the page: the message and nothing about the telemetry behind it."""
+        return {"type": "intervention", "message": self.message, "sessionId": self.session_id,
+                "tenantId": self.tenant_id, "timestamp": self.timestamp}
+
+
+@dataclass
+class _Session:
+    timing: SessionTiming
+    vertical: str = ""
+    pending: Intervention | None = None
+    history: list[Intervention] = field(default_factory=list)
+
+
+class Seer:
+    def __init__(self, config: InterventionConfig | None = None, *, seed: int = 0,
+                 bandit: ThompsonBandit | None = None, vertical_of: dict[str, str] | None = None) -> None:
+        self.config = config or InterventionConfig()
+        self.bandit = bandit or ThompsonBandit()
+        self.rng = np.random.default_rng(seed)
+        self.sessions: dict[str, _Session] = {}
+        self.guard_rejections: list[tuple[str, list[str]]] = []
+        self.vertical_of = vertical_of or {}
+
+    def _session(self, session_id: str, started_at: float) -> _Session:
+        if session_id not in self.sessions:
+            self.sessions[session_id] = _Session(SessionTiming(started_at=started_at))
+        return self.sessions[session_id]
+
+    # --- inputs ---------------------------------------------------------------------------
+    def on_bot(self, session_id: str, classification: str) -> None:
+        if classification == "bot":
+            self._session(session_id, 0.0).timing.is_bot = True
+
+    def on_events(self, session_id: str, events: list[dict[str, Any]], vertical: str = "") -> list[Intervention]:
+        """Chat-window state and outcome evidence from raw telemetry. Returns interventions whose
+        outcome was decided by these events."""
+        if not events:
+            return []
+        s = self._session(session_id, float(events[0]["timestamp"]))
+        s.vertical = s.vertical or vertical
+        decided = []
+        for e in events:
+            kind, ts = e["type"], float(e["timestamp"])
+            if kind == "chat_open":
+                s.timing.chat_opened_at, s.timing.chat_closed_at = ts, None
+            elif kind == "chat_close":
+                s.timing.chat_opened_at, s.timing.chat_closed_at = None, ts
+            outcome = {"chat_message": "chat_engaged", "form_submit": "lead_submitted"}.get(kind)
+            if outcome and s.pending and ts - s.pending.timestamp <= ATTRIBUTION_WINDOW_MS:
+                decided.append(self._settle(s, outcome))
+        return decided
+
+    def on_session_end(self, session_id: str, at: float | None) -> list[Intervention]:
+        s = self.sessions.pop(session_id, None)
+        if s is None or s.pending is None:
+            return []
+        left_early = at is not None and at - s.pending.timestamp <= ATTRIBUTION_WINDOW_MS
+        s.pending.outcome = "left" if left_early else "no_response"
+        return [self._settle(s, s.pending.outcome)]
+
+    def _settle(self, s: _Session, outcome: str) -> Intervention:
+        done = s.pending
+        assert done is not None
+        done.outcome = outcome
+        s.pending = None
+        # The context the strategy was chosen in, so the outcome lands on the same posterior.
+        self.bandit.record(Context(done.tenant_id, done.vertical, done.emotion, done.section), done.strategy, outcome)
+        return done
+
+    # --- decisions ------------------------------------------------------------------------
+    def on_packet(self, packet: dict[str, Any], *, llm_message: str | None = None) -> Intervention | None:
+        sid, tenant = packet["sessionId"], packet["tenantId"]
+        now = float(packet["timestamp"])
+        s = self._session(sid, now - float(packet["temporal"]["sessionDuration"]))
+        emotion, section = packet["emotion"]["primary"], packet["spatial"]["currentSection"]
+        if emotion in QUIET_EMOTIONS:
+            return None  # a confident or browsing visitor needs space, not a pop-up
+        if not decide(now, s.timing, self.config).allowed:
+            return None
+        if s.pending is not None:  # the previous one got no answer before this chance came
+            self._settle(s, "no_response")
+        vertical = s.vertical or self.vertical_of.get(sid, "")
+        strategy = self.bandit.choose(Context(tenant, vertical, emotion, section), self.rng)
+        message, source = llm_message, "llm"
+        if message is None or guard.violations(message):
+            if message is not None:
+                self.guard_rejections.append((message, guard.violations(message)))
+                log.warning("guard rejected a composed message (%s); using a template", guard.violations(message))
+            message, source = templates.render(packet, strategy, self.rng), "template" if llm_message is None \
+                else "template_after_guard"
+        intervention = Intervention(sid, tenant, now, emotion, section, strategy, message, source, vertical,
+                                    experiment=packet.get("experimentContext"))
+        s.timing.last_intervention_at = now
+        s.pending = intervention
+        s.history.append(intervention)
+        return intervention
