@@ -1,0 +1,84 @@
+"""Feedback loop and global intelligence on worked examples (sections 7.6, 5.9)."""
+
+import pytest
+
+from workbench.consumer.stats import wilson_lower_bound
+from workbench.intelligence import EmotionalEvent, Intelligence
+
+
+def e(t, emotion="decision_paralysis", session="s1", geo="us-west", vertical="rv_dealer", intensity=0.5,
+      success=None, section="pricing"):
+    return EmotionalEvent("org", vertical, session, emotion, section, geo, t, intensity, success)
+
+
+def test_groups_become_validated_patterns_with_wilson_confidence():
+    intel = Intelligence()
+    for i in range(12):
+        intel.add(e(1000 + i, session=f"s{i}", success=(i < 8) if i < 10 else None))
+    patterns = intel.cycle(61_000)
+    (p,) = patterns
+    assert p["sample_size"] == 12
+    assert p["confidence"] == pytest.approx(100 * wilson_lower_bound(8, 10), abs=0.05)
+    assert intel.knowledge == patterns  # n >= 10 validates it
+
+
+def test_small_groups_are_not_knowledge():
+    intel = Intelligence()
+    for i in range(9):
+        intel.add(e(1000 + i, session=f"s{i}"))
+    intel.cycle(61_000)
+    assert intel.knowledge == []
+
+
+def test_cycles_run_on_event_time():
+    intel = Intelligence()
+    intel.add(e(0))
+    intel.add(e(59_999))
+    assert intel.evi_history == {}
+    intel.add(e(60_000))
+    assert len(intel.evi_history["org"]) == 1
+
+
+def test_evi_weights_distress_by_intensity():
+    intel = Intelligence()
+    intel.add(e(1000, "frustration", "a", intensity=0.8))          # negative: 0.8
+    intel.add(e(1000, "decision_paralysis", "b", intensity=0.5))   # cognitive 0.7 x 0.5 = 0.35
+    intel.add(e(1000, "curiosity", "c", intensity=1.0))            # positive: 0
+    assert intel.evi("org", 2000) == pytest.approx((0.8 + 0.35 + 0) / 3)
+    assert intel.evi("org", 1000 + 300_001) == 0.0  # states older than 5 minutes drop out
+
+
+def test_anomaly_and_prediction_on_a_rising_series():
+    intel = Intelligence()
+    t = 0
+    for cycle in range(12):  # calm for a while, then distress climbs
+        level = 0.1 if cycle < 8 else 0.1 + 0.2 * (cycle - 7)
+        for s in range(5):
+            intel.add(e(t + s, "frustration", f"s{s}", intensity=min(1.0, level)))
+        t += 60_000
+    gi = intel.global_intelligence("org", t)
+    assert gi["isAnomaly"] and gi["anomalySeverity"] != "none"
+    assert gi["predictedDirection"] == "up" and gi["predictedEvi"] >= gi["evi"] * 0.9
+    assert gi["trend"] == "rising" and gi["percentile"] == 100.0
+
+
+def test_contagion_from_one_geography_to_another():
+    intel = Intelligence()
+    plan = {0: (0.1, 0.1), 1: (0.1, 0.1), 2: (0.6, 0.1), 3: (0.7, 0.6)}  # west rises, then east follows
+    for cycle, (west, east) in plan.items():
+        t = cycle * 60_000 + 1
+        intel.add(e(t, "frustration", "w", geo="us-west", intensity=west))
+        intel.add(e(t, "frustration", "x", geo="us-east", intensity=east))
+    intel.cycle(4 * 60_000)
+    gi = intel.global_intelligence("org", 4 * 60_000)
+    assert gi["contagion"] == {"sources": ["us-west"], "spreadTo": ["us-east"], "lagMs": 60_000}
+
+
+def test_patterns_validated_in_two_verticals_are_transferable():
+    intel = Intelligence()
+    for i in range(10):
+        intel.add(e(1000 + i, session=f"r{i}", vertical="rv_dealer"))
+        intel.add(e(1000 + i, session=f"a{i}", vertical="auto_dealer"))
+    intel.cycle(61_000)
+    assert intel.transferable_patterns() == [{"emotion": "decision_paralysis", "section": "pricing",
+                                              "verticals": ["auto_dealer", "rv_dealer"]}]
