@@ -1,0 +1,65 @@
+"""Seer on the in-process bus: packet in, intervention out on the same subject; outcomes reported."""
+
+import copy
+import json
+
+import orjson
+
+from tests.conftest import FIXTURES, batch, ev
+from workbench import bus as subjects
+from workbench.bus import InProcessBus
+from workbench.consumer.service import SeerService
+
+PACKET = json.loads((FIXTURES / "spec" / "11.2-packet.json").read_text())
+T, S = PACKET["tenantId"], PACKET["sessionId"]
+
+
+async def test_packet_in_intervention_out_and_outcome_back():
+    bus = InProcessBus()
+    seen, sent, outcomes = [], [], []
+
+    async def watch(subject, payload):
+        seen.append(orjson.loads(payload))
+
+    await bus.subscribe(subjects.intervention_request(T, S), watch)
+    service = SeerService(bus, on_intervention=sent.append, on_outcome=outcomes.append)
+    await service.start()
+
+    await bus.publish(subjects.intervention_request(T, S), orjson.dumps(PACKET))
+    await bus.drain()
+    interventions = [m for m in seen if m.get("type") == "intervention"]
+    assert len(interventions) == 1 and interventions[0]["message"] and len(sent) == 1
+    assert "emotion" not in interventions[0]  # no telemetry detail goes to the page
+
+    reply = batch([ev("chat_message", PACKET["timestamp"] + 5_000, length=42)], session=S, tenant=T)
+    await bus.publish(subjects.TELEMETRY_RAW, orjson.dumps(reply))
+    await bus.drain()
+    assert [o.outcome for o in outcomes] == ["chat_engaged"]
+    await bus.close()
+
+
+async def test_bot_sessions_get_nothing():
+    bus = InProcessBus()
+    service = SeerService(bus)
+    await service.start()
+    await bus.publish(subjects.bot_detection(T, S), orjson.dumps({"session_id": S, "classification": "bot"}))
+    await bus.drain()
+    await bus.publish(subjects.intervention_request(T, S), orjson.dumps(copy.deepcopy(PACKET)))
+    await bus.drain()
+    assert service.sent == 0
+    await bus.close()
+
+
+async def test_a_failing_composer_falls_back_to_a_template():
+    bus = InProcessBus()
+
+    async def broken(packet):
+        raise TimeoutError("llm hung")
+
+    sent = []
+    service = SeerService(bus, composer=broken, on_intervention=sent.append)
+    await service.start()
+    await bus.publish(subjects.intervention_request(T, S), orjson.dumps(PACKET))
+    await bus.drain()
+    assert sent and sent[0].source == "template"
+    await bus.close()

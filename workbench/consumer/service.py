@@ -1,0 +1,80 @@
+"""Seer on the bus (section 4.2): packets, bot verdicts and chat telemetry in; interventions out.
+
+Interventions are published as ``{"type": "intervention", ...}`` on the session's
+``seer.{t}.intervention.request.{s}`` subject, which the bridge forwards to that page's
+subscription (and only messages of that type: packets on the same subject never reach
+the browser). An optional :class:`~workbench.llm.tier.LLMTier`-style composer writes the
+message; the guard and the templates stand behind it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from workbench import bus as subjects
+from workbench.bus import Bus
+from workbench.config import InterventionConfig
+from workbench.consumer.seer import Intervention, Seer
+
+log = logging.getLogger(__name__)
+
+Composer = Callable[[dict[str, Any]], Awaitable[str | None]]
+Listener = Callable[[Intervention], None]
+
+
+class SeerService:
+    def __init__(self, bus: Bus, config: InterventionConfig | None = None, *, seed: int = 0,
+                 composer: Composer | None = None, on_intervention: Listener | None = None,
+                 on_outcome: Listener | None = None) -> None:
+        self.bus = bus
+        self.seer = Seer(config, seed=seed)
+        self.composer = composer
+        self.on_intervention = on_intervention
+        self.on_outcome = on_outcome
+        self.sent = 0
+
+    async def start(self) -> None:
+        await self.bus.subscribe("seer.*.intervention.request.*", self._on_packet)
+        await self.bus.subscribe("bot.*.detection.*", self._on_bot)
+        await self.bus.subscribe(subjects.TELEMETRY_RAW, self._on_batch)
+        await self.bus.subscribe(subjects.SESSION_CLOSED, self._on_closed)
+
+    async def _on_packet(self, subject: str, payload: bytes) -> None:
+        packet = orjson.loads(payload)
+        if packet.get("type") == "intervention":
+            return  # our own output on the shared subject
+        message = None
+        if self.composer is not None:
+            try:
+                message = await self.composer(packet)
+            except Exception:  # the composer is an edge (LLM): a failure means "use a template"
+                log.exception("composer failed; falling back to a template")
+        intervention = self.seer.on_packet(packet, llm_message=message)
+        if intervention is None:
+            return
+        self.sent += 1
+        await self.bus.publish(subject, orjson.dumps(intervention.payload()))
+        if self.on_intervention:
+            self.on_intervention(intervention)
+
+    async def _on_bot(self, subject: str, payload: bytes) -> None:
+        detection = orjson.loads(payload)
+        self.seer.on_bot(detection["session_id"], detection["classification"])
+
+    async def _on_batch(self, subject: str, payload: bytes) -> None:
+        batch = orjson.loads(payload)
+        settled = self.seer.on_events(str(batch["sessionId"]), batch.get("events", []), str(batch.get("vertical", "")))
+        self._report(settled)
+
+    async def _on_closed(self, subject: str, payload: bytes) -> None:
+        info = orjson.loads(payload)
+        self._report(self.seer.on_session_end(str(info["sessionId"]), info.get("at")))
+
+    def _report(self, settled: list[Intervention]) -> None:
+        if self.on_outcome:
+            for intervention in settled:
+                self.on_outcome(intervention)
