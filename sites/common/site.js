@@ -1,11 +1,14 @@
-/* Prosser's Premium RV - small site behaviour: payment calculator, lead form, chat widget shell.
+/* Dealer sites (RV, auto, powersports) - small site behaviour: payment calculator, lead form, online
+ * buying desk notes, chat widget shell.
  * Independent of the EITP producer: it only listens for the `eitp:intervention` CustomEvent
  * (detail: {message: string}) that the producer dispatches on `document`.
+ * The calculator finances the price in #payment-calculator[data-vehicle-price] (RV default 59995).
  * Note: #btn-availability intentionally has NO behaviour (it is the unresponsive element). */
 (function () {
   'use strict';
 
-  var PRICE = 59995;
+  var calc = document.getElementById('payment-calculator');
+  var PRICE = parseFloat(calc && calc.getAttribute('data-vehicle-price')) || 59995;
 
   function $(id) { return document.getElementById(id); }
 
@@ -49,6 +52,14 @@
     });
   }
 
+  // ---- Online buying desk / price alerts: a button[data-reveal] shows its confirmation note ------
+  Array.prototype.forEach.call(document.querySelectorAll('button[data-reveal]'), function (btn) {
+    btn.addEventListener('click', function () {
+      var note = $(btn.getAttribute('data-reveal'));
+      if (note) note.hidden = false;
+    });
+  });
+
   // ---- Chat widget shell --------------------------------------------------------------
   var chat = $('seer-chat');
   var log = $('seer-chat-log');
@@ -74,5 +85,6 @@
     closeBtn.addEventListener('click', function () { if (chat) chat.hidden = true; });
   }
 
-  window.ProssersSite = { monthlyPayment: monthlyPayment, showMessage: showMessage };
+  window.DealerSite = { monthlyPayment: monthlyPayment, showMessage: showMessage, price: PRICE };
+  window.ProssersSite = window.DealerSite; // the RV site's original name
 })();

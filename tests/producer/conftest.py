@@ -74,6 +74,7 @@ async def open_site(eitp_browser, static_server):
         route_ws: bool = True,
         html: str | None = None,
         wait_connected: bool = True,
+        init_script: str | None = None,
     ) -> Site:
         ctx = await eitp_browser.new_context(viewport={"width": 1280, "height": 800})
         contexts.append(ctx)
@@ -88,6 +89,8 @@ async def open_site(eitp_browser, static_server):
         if html is not None:
             await page.route("**" + path.split("?", 1)[0], lambda route: route.fulfill(
                 status=200, content_type="text/html; charset=utf-8", body=html))
+        if init_script is not None:
+            await page.add_init_script(init_script)
         if clock:
             await page.clock.install(time=CLOCK_T0)
             await page.clock.pause_at(CLOCK_T0 + 1)

@@ -19,29 +19,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from workbench.config import EITPConfig
+
 SITES = Path(__file__).resolve().parents[2] / "sites"
 
-DEFAULT_CONFIG: dict[str, Any] = {
-    "tenantId": "org_workbench",
-    "vertical": "rv_dealer",
-    "bridgeUrl": None,
-    "postUrl": "/bridge/batch",
-    "sessionId": None,
-    "signal": {
-        "samplingHz": 20, "historySize": 100, "microMovementPxS": 20, "dwellMs": 500,
-        "circularity": 0.85, "circleMinRadiusPx": 20, "zigzagChanges": 6, "zigzagMinMovePx": 30,
-        "zigzagDebounceMs": 300, "rageClicks": 3, "rageWindowMs": 500, "scrollDebounceMs": 100,
-        "gridCellPx": 160, "enterRadiusPx": 140, "spatialHysteresisPx": 12, "timeHysteresisMs": 600,
-        "pricingComparisonCooldownMs": 5000, "viewportBoundaryPx": 100, "boundaryEdgePx": 50,
-        "exitVelocityPxS": 400, "resizeDebounceMs": 250, "longAbsenceMs": 30000,
-        "fieldAbandonmentMs": 2000, "inactivityMs": 5000, "contentCacheMs": 5000,
-    },
-    "transport": {
-        "batchSize": 50, "flushIntervalMs": 3000, "priorityFlush": 40, "maxBuffer": 500,
-        "reconnectBaseMs": 1000, "reconnectMaxMs": 30000, "reconnectMaxAttempts": 5,
-        "keepaliveMs": 30000, "maxMessageBytes": 50000,
-    },
-}
+# The configuration the real server generates (workbench.config.EITPConfig, Appendix C defaults):
+# the tests run the producer on exactly what /eitp/config.js serves in production.
+DEFAULT_CONFIG: dict[str, Any] = EITPConfig().producer_config(tenant_id="org_workbench", vertical="rv_dealer")
+
+# site folder -> vertical, as workbench/bridge/server.py chooses it from the Referer
+SITE_VERTICALS = {"rv": "rv_dealer", "auto": "auto_dealer", "powersports": "powersports_dealer"}
 
 CHROMIUM_CANDIDATES = [
     os.environ.get("EITP_CHROMIUM", ""),
@@ -119,7 +106,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = path.split("?", 1)[0].split("#", 1)[0]
         if path == "/eitp/producer.js":
             return SITES / "producer" / "eitp-producer.js"
-        for prefix, root in (("/rv/", SITES / "rv"), ("/common/", SITES / "common")):
+        roots = [(f"/{site}/", SITES / site) for site in SITE_VERTICALS] + [("/common/", SITES / "common")]
+        for prefix, root in roots:
             if path.startswith(prefix):
                 rel = path[len(prefix):] or "index.html"
                 target = (root / rel).resolve()
@@ -130,11 +118,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         path = self.path.split("?", 1)[0]
         if path == "/eitp/config.js":
-            self._send(200, config_js(DEFAULT_CONFIG).encode(), CONTENT_TYPES[".js"])
+            referer = self.headers.get("Referer", "")
+            site = next((s for s in SITE_VERTICALS if f"/{s}/" in referer), "rv")
+            self._send(200, config_js(make_config(vertical=SITE_VERTICALS[site])).encode(), CONTENT_TYPES[".js"])
             return
-        if path == "/rv":
+        if path.strip("/") in SITE_VERTICALS and not path.endswith("/"):
             self.send_response(301)
-            self.send_header("Location", "/rv/")
+            self.send_header("Location", path + "/")
             self.end_headers()
             return
         target = self._resolve(self.path)
@@ -187,6 +177,7 @@ class MockBridge:
     reply_ok: bool = True             # answer CONNECT with +OK
     reply_pong: bool = True           # answer PING with PONG
     handshake: bool = True            # send INFO at all
+    refuse: bool = False              # "bridge down": close every connection at once
     frames: list[Any] = field(default_factory=list)
     connects: list[dict[str, Any]] = field(default_factory=list)
     subs: list[tuple[str, str]] = field(default_factory=list)
@@ -201,10 +192,13 @@ class MockBridge:
         self.ws = None
 
     # -- routing ------------------------------------------------------------------------
-    def handler(self, ws) -> None:
+    async def handler(self, ws) -> None:
         self.ws = ws
         self._buf = b""
         self.connections += 1
+        if self.refuse:
+            await ws.close()
+            return
         ws.on_message(self._on_message)
         if not self.handshake:
             return
@@ -335,6 +329,28 @@ class Site:
             await self.page.mouse.move(x, y)
             await self.tick(ms)
 
+    async def now(self) -> int:
+        """The page's (fake) Date.now()."""
+        return await self.page.evaluate("() => Date.now()")
+
+    async def set_visibility(self, state: str) -> None:
+        """Make document.visibilityState report ``state`` and fire visibilitychange (tab switch)."""
+        await self.page.evaluate("""(state) => {
+            Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => state});
+            document.dispatchEvent(new Event('visibilitychange'));
+        }""", state)
+
+    async def scroll_to(self, target: str | float) -> None:
+        """Scroll instantly (a section id selector or a y offset) and wait for the scroll event."""
+        await self.page.evaluate("""(target) => {
+            window.__scrolls = 0;
+            addEventListener('scroll', () => { window.__scrolls++; }, {once: true});
+            const y = typeof target === 'number'
+                ? target : document.querySelector(target).getBoundingClientRect().top + scrollY;
+            scrollTo(0, y);
+        }""", target)
+        await self.page.wait_for_function("() => window.__scrolls > 0", polling=10)
+
     async def box(self, selector: str) -> dict[str, float]:
         bb = await self.page.locator(selector).bounding_box()
         assert bb is not None, selector
@@ -362,3 +378,18 @@ def walk_keys(obj: Any):
     elif isinstance(obj, list):
         for v in obj:
             yield from walk_keys(v)
+
+
+def line(a: tuple[float, float], b: tuple[float, float], step: float = 20.0) -> list[tuple[float, float]]:
+    """Points from a (exclusive) to b (inclusive), at most ``step`` px apart."""
+    (x0, y0), (x1, y1) = a, b
+    n = max(1, int(max(abs(x1 - x0), abs(y1 - y0)) // step))
+    return [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(1, n + 1)]
+
+
+# Init script: Math.random pops values from window.__randQueue (set by a test), 0.5 otherwise, so
+# the reconnect jitter (section 4.4) is known in advance.
+STUB_RANDOM = """(() => {
+  window.__randQueue = [];
+  Math.random = () => (window.__randQueue.length ? window.__randQueue.shift() : 0.5);
+})();"""

@@ -14,16 +14,36 @@ PII_PAGE = """<!DOCTYPE html>
 <title>Account of jane.doe@example.com</title>
 <meta name="description" content="Call 509-555-0142 or write to jane.doe@example.com, zip 99350">
 <meta name="keywords" content="ssn 123-45-6789">
+<script type="application/ld+json">
+{"@context": "https://schema.org", "@graph": [
+  {"@type": "Product", "name": "Trailer for jane.doe@example.com", "description": "Call 509-555-0142, SSN 123-45-6789",
+   "sku": "4111-1111-1111-1111", "brand": {"@type": "Brand", "name": "Zip 99350"},
+   "offers": {"@type": "Offer", "price": "1299.00", "priceCurrency": "USD"}},
+  {"@type": "FAQPage", "mainEntity": [{"@type": "Question", "name": "Email jane.doe@example.com?",
+   "acceptedAnswer": {"@type": "Answer", "text": "Call (509) 555-0177 or 509.555.0142"}}]},
+  {"@type": "ItemList", "itemListElement": [{"@type": "ListItem", "name": "Card 5500 0000 0000 0004"}]},
+  {"@type": ["Vehicle", "Car"], "name": "Owner 123-45-6789", "model": "jane.doe@example.com",
+   "offers": [{"@type": "Offer", "price": 45995, "priceCurrency": "USD"}]},
+  {"@type": "Offer", "name": "Offer for zip 99350-1234", "price": 10, "priceCurrency": "USD"}
+]}
+</script>
 </head>
 <body>
-<section id="pii" style="min-height: 1200px; padding: 40px">
+<section id="pii" style="min-height: 1200px; padding: 40px; position: relative"><div style="width: 640px">
+  <div id="pii-kinds" style="position: absolute; left: 760px; top: 40px; width: 480px">
+    <button id="pii-buy" data-action="purchase" type="button" style="display: block; margin: 0 0 200px">
+      Buy now: call 509-555-0142</button>
+    <div class="tier-card" id="pii-tier-1" style="height: 120px"><h3>Plan for jane.doe@example.com</h3>
+      <p class="price" id="pii-price">$1,299.00 zip 99350</p></div>
+    <div class="tier-card" id="pii-tier-2" style="height: 120px; margin-top: 200px"><h3>Plan 123-45-6789</h3></div>
+  </div>
   <h1>Owner 123-45-6789</h1>
   <h2>Card 4111 1111 1111 1111</h2>
   <p id="pii-text">Reach Jane at jane.doe@example.com or 509-555-0142 or (509) 555-0177. SSN 123-45-6789,
      card 4111-1111-1111-1111, zip 99350-1234. Quoted total $1,299.00 today.</p>
   <table><thead><tr><th>Name</th><th>Card</th></tr></thead>
     <tbody><tr><td>Jane</td><td>5500 0000 0000 0004</td></tr></tbody></table>
-  <form id="pii-form" action="/lead?contact=jane.doe@example.com" method="post">
+  <form id="pii-form" action="/lead?contact=jane.doe@example.com" method="post" style="width: 600px">
     <input id="f-email" name="email" type="email">
     <input id="f-phone" name="phone" type="tel">
     <input id="f-note" name="note" type="text">
@@ -31,7 +51,7 @@ PII_PAGE = """<!DOCTYPE html>
     <textarea id="f-msg" name="msg"></textarea>
     <button id="f-submit" type="submit">Send jane.doe@example.com</button>
   </form>
-</section>
+</div></section>
 <script>document.getElementById('pii-form').addEventListener('submit', (e) => e.preventDefault());</script>
 <script src="/eitp/config.js"></script>
 <script src="/eitp/producer.js"></script>
@@ -61,6 +81,14 @@ async def test_pii_never_leaves_the_page(open_site):
         await page.keyboard.type(value, delay=0)
     await page.click("#f-empty")
     await page.click("#pii-text")  # blur; click target text contains PII
+    # hover the PII-labelled button, the tier card heading and the price (proximity texts)
+    steps = [("#pii-buy", "purchase_button_proximity_enter", 1), ("#pii-tier-1 h3", "tier_card_proximity_enter", 1),
+             ("#pii-price", "price_proximity_enter", 1), ("#pii-tier-2", "tier_card_proximity_enter", 2)]
+    for sel, event, count in steps:
+        b = await site.box(sel)
+        await page.mouse.move(b["x"] + 5, b["y"] + 5)
+        await page.wait_for_function("([t, n]) => (window.EITP.stats().events[t] || 0) >= n", arg=[event, count],
+                                     polling=20)
     # select the PII paragraph (triple click = whole paragraph)
     box = await site.box("#pii-text")
     await page.mouse.click(box["x"] + 20, box["y"] + 5, click_count=3)
@@ -100,6 +128,30 @@ async def test_pii_never_leaves_the_page(open_site):
     assert pc["meta"]["description"] == "Call [REDACTED] or write to [REDACTED], zip [REDACTED]"
     click_texts = [e["data"]["target"]["text"] for e in site.bridge.events("click")]
     assert any("[REDACTED]" in t for t in click_texts)
+
+    # JSON-LD (all five types, @graph, array @type) is summarised with the PII redacted
+    sd = {d["type"]: d for d in pc["structuredData"]}
+    assert set(sd) == {"Product", "FAQPage", "ItemList", "Vehicle", "Offer"}
+    assert sd["Product"]["name"] == "Trailer for [REDACTED]" and sd["Product"]["brand"] == "Zip [REDACTED]"
+    assert sd["Product"]["description"] == "Call [REDACTED], SSN [REDACTED]" and sd["Product"]["sku"] == "[REDACTED]"
+    assert sd["Product"]["price"] == "$1,299" and sd["Product"]["priceValue"] == 1299
+    assert sd["FAQPage"]["questions"] == [{"q": "Email [REDACTED]?", "a": "Call [REDACTED] or [REDACTED]"}]
+    assert sd["ItemList"]["items"] == ["Card [REDACTED]"]
+    assert sd["Vehicle"]["name"] == "Owner [REDACTED]" and sd["Vehicle"]["model"] == "[REDACTED]"
+    assert sd["Vehicle"]["priceValue"] == 45995
+    assert sd["Offer"]["name"] == "Offer for zip [REDACTED]"
+
+    # button labels, tier headings and prices as the proximity engine reports them
+    buy = site.bridge.events("purchase_button_proximity_enter")[0]["data"]
+    assert buy["text"] == "Buy now: call [REDACTED]" and buy["elementId"] == "pii-buy"
+    assert site.bridge.events("purchase_button_hover")[0]["data"]["meta"]["text"] == "Buy now: call [REDACTED]"
+    tiers = {e["data"]["elementId"]: e["data"]["text"] for e in site.bridge.events("tier_card_proximity_enter")}
+    assert tiers["pii-tier-1"] == "Plan for [REDACTED] $1,299.00 zip [REDACTED]"
+    assert tiers["pii-tier-2"] == "Plan [REDACTED]"
+    price = next(e["data"] for e in site.bridge.events("price_proximity_enter"))
+    assert price["text"] == "$1,299.00 zip [REDACTED]" and price["value"] == 1299
+    comp = site.bridge.events("pricing_comparison")[0]["data"]
+    assert comp["tiers"] == ["Plan for [REDACTED]", "Plan [REDACTED]"]
 
 
 async def test_track_api_sanitizes_custom_events(open_site):

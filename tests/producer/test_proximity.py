@@ -89,7 +89,7 @@ async def test_tier_card_enter_hover_proximity_leave(open_site):
 
     # the card's price element: value parsed, not a sale
     price = next(e["data"] for e in site.bridge.events("price_proximity_enter") if e["data"]["text"] == "$63,495")
-    assert price["value"] == 63495 and price["currency"] == "$"
+    assert price["value"] == 63495 and price["currency"] == "USD"
     assert price["isSale"] is False and price["isOriginal"] is False
     # the card's button is a generic cta
     assert any(e["data"]["text"] == "Reserve Adventure" for e in site.bridge.events("cta_proximity_enter"))
