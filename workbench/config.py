@@ -68,6 +68,27 @@ class TransportConfig(_Section):
     max_message_bytes: int = 50_000
     max_events_per_second: int = 500
     max_events_per_type_per_second: int = 100
+    # Bridge hardening (workbench/bridge/limits.py documents the time base of each limit).
+    max_session_events_per_hour: int = 0  # 0 = off; the original production system used 100
+    max_clock_skew_ms: int = 60_000  # event vs batch timestamp, and how far a batch may go back
+    max_pubs_per_second: int = 50  # wall-clock PUB frames per connection (per session for POST)
+    max_subscriptions: int = 16  # per connection
+    send_queue_bytes: int = 1_048_576  # unsent bytes per connection before it is closed as a slow consumer
+    handshake_timeout_ms: int = 10_000  # from INFO to a valid CONNECT
+    limiter_max_sessions: int = 100_000  # sessions whose limiter state is kept (least recently used dropped)
+    trusted_proxies: list[str] = []  # CIDRs whose X-Forwarded-For is believed, e.g. ["127.0.0.1/32"]
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ValueError(f"{cidr!r} is not an IP network (CIDR like 10.0.0.0/8)") from None
+        return value
 
 
 class InferenceConfig(_Section):
@@ -77,7 +98,9 @@ class InferenceConfig(_Section):
     session_timeout_ms: int = 300_000
     bot_wait_batches: int = 3
     enrichment_timeout_ms: int = 1500
-    trajectory_history: int = 3
+    trajectory_history: int = 3  # classifications the trajectory compares (section 5.2: at least 3)
+    trajectory_delta: float = 0.05  # intensity change that counts as intensifying / cooling
+    emotion_history: int = 8  # classifications kept per session (trajectory and emotions.{t}.{s} profile)
 
 
 SECTION_9_3_FLOORS = {"cooldown_ms": 60_000, "window_suppression_ms": 120_000, "min_session_ms": 10_000}
@@ -111,8 +134,21 @@ class BotConfig(_Section):
     max_scrolls_per_batch: int = 100
     min_interval_ms: float = 15.0
     min_fast_intervals: int = 3
+    bounce_px: float = 3.0  # a click this close to the previous one, < min_interval_ms later, is switch bounce
     min_timing_cv: float = 0.1
     min_cv_intervals: int = 8
+    # Section 8.2 (recommended) rules.
+    datacenter_ranges_file: str = ""  # IP reputation list; empty: bundled workbench/data/datacenter_ranges.txt
+    linear_scroll_events: int = 8  # consecutive same-direction scroll events judged together
+    linear_scroll_max_cv: float = 0.05  # interval and velocity CV below this is machine-perfect
+    instant_navigation_ms: float = 10.0  # a hand action this soon after the page arrived
+    instant_jump_px: float = 300.0  # a click this far from the cursor's previous sample ...
+    instant_arrival_px: float = 2.0  # ... with the next sample on the click point ...
+    instant_next_sample_ms: float = 60.0  # ... one sampler tick later
+    instant_min_clicks: int = 2  # teleport-clicks needed before the rule fires
+    hover_burst_count: int = 5
+    hover_burst_ms: float = 50.0
+    hover_burst_min_timestamps: int = 3  # the producer's tick-synchronous hovers share one timestamp
 
 
 class ClassifierConfig(_Section):
@@ -122,15 +158,76 @@ class ClassifierConfig(_Section):
     the workbench's own, kept here so a threshold lab can sweep them like the rest.
     """
 
+    # Shared
+    min_confidence: float = 0.35  # below this no rule has enough evidence: "uncertainty"
+    min_mouse_samples: int = 10  # kinematic evidence needs at least this many samples
     pause_long_ms: int = 1500
-    price_dwell_ms: int = 2500
+    reading_pauses: int = 2  # pauses in a window that read as a steady reading rhythm
+    dwell_pauses: int = 2  # long pauses in a window that make a dwell
+    section_revisits: int = 2  # returns to known sections that count as "repeated"
+    calm_section_changes: int = 2  # section changes in a window that are still calm browsing
+    # decision_paralysis / ambivalence: alternation between tier cards, dwell, pricing revisits
     tier_alternations: int = 2
-    section_revisits: int = 2
-    high_jerk_px_s3: float = 60_000.0
-    fast_scroll_px_s: float = 1500.0
-    shallow_dwell_ms: int = 1500
+    price_dwell_ms: int = 2500
+    pricing_dwell_share: float = 0.5  # time share on pricing that makes a dwell "on pricing"
+    # analysis_paralysis: extended session, deep scroll, tab switching, revisits
+    long_session_ms: int = 120_000
+    very_long_session_ms: int = 300_000
+    deep_scroll_pct: float = 60.0
+    deepest_scroll_pct: float = 90.0
+    many_tab_switches: int = 3
+    many_revisits: int = 3
+    # cognitive_load: slowed mouse, erratic scroll, section bouncing
+    slow_speed_px_s: float = 60.0
+    normal_speed_px_s: float = 250.0
+    calm_scroll_reversals: int = 1
+    erratic_scroll_reversals: int = 4
+    section_bounces: int = 5
+    # confusion: circling, clicks on non-interactive elements
+    confused_circles: int = 2
+    stray_clicks: int = 1  # one click on plain text happens to anyone
+    confused_clicks: int = 4
+    # deliberation: steady pace
     steady_speed_cv: float = 0.9
-    min_confidence: float = 0.35
+    restless_changes: int = 4  # tier alternations + scroll reversals + rage bursts that end "steady"
+    # frustration: high jerk, zigzags. Jerk from 20 Hz samples is a third finite difference: window
+    # p90 measured 70k-250k px/s3 for the calm paralysed-buyer demo, ~940k median for SapiMouse gamers.
+    high_jerk_px_s3: float = 1_000_000.0
+    erratic_zigzags: int = 2
+    # overwhelm: rapid shallow scrolling, short dwells
+    fast_scroll_px_s: float = 1500.0
+    rapid_scrolls: int = 12
+    skimmed_sections: int = 4
+    shallow_dwell_ms: int = 1500
+    # anxiety: frequent pauses
+    frequent_pauses: int = 6
+    # payment_anxiety / hesitation: approach-retreat cycles, dwell near conversion points
+    cta_retreats: int = 2
+    cta_dwell_ms: int = 3000
+    pricing_focus_share: float = 0.3
+    # disengagement: exit intent, few events, decreasing events, long inactivity
+    exit_signals: int = 2
+    idle_events: int = 12
+    idle_after_ms: int = 20_000
+    decreasing_events_ratio: float = 0.25
+    long_inactivity_ms: int = 5000
+    # curiosity / exploratory_engagement: depth into new territory, new sections, breadth
+    scroll_gain_min_pct: float = 5.0
+    scroll_gain_pct: float = 30.0
+    new_sections: int = 2
+    broad_sections: int = 3
+    # purchase_intent / urgency: form interaction, high velocity
+    filled_fields: int = 2
+    fast_speed_px_s: float = 400.0
+    very_fast_speed_px_s: float = 900.0
+    # satisfaction: rage bursts + zigzags + exit signals that end "smooth navigation"
+    negative_signs: int = 2
+    # trust_building: share of the window on reviews, testimonials, about ...
+    trust_share_min: float = 0.3
+    trust_share_full: float = 0.8
+    # price_sensitivity / comparison_shopping
+    price_hovers: int = 4
+    tab_switches: int = 2
 
 
 class EITPConfig(_Section):

@@ -1,15 +1,16 @@
 """Rules over hand-built windows: each scenario shows the evidence its section 6 description names."""
 
+from tests.conftest import ev, mouse_path
 from workbench.config import EITPConfig
 from workbench.engine.classifier import Context, classify
 from workbench.engine.features import extract
 from workbench.protocol.taxonomy import CANONICAL
-from tests.conftest import ev, mouse_path
 
 CFG = EITPConfig()
 
 
-def run(events, ctx=Context(), seen=()):
+def run(events, ctx=None, seen=()):
+    ctx = ctx or Context()
     feats = extract(sorted(events, key=lambda e: e["timestamp"]), seen_sections=seen, config=CFG)
     return feats, classify(feats, ctx, CFG.classifier)
 
@@ -100,3 +101,46 @@ def test_every_rule_score_is_bounded():
     _, result = run(events)
     assert set(result.scores) <= set(CANONICAL)
     assert all(0.0 <= s <= 1.0 for s in result.scores.values())
+
+
+def test_every_emotion_but_uncertainty_has_a_documented_rule():
+    from workbench.engine.classifier import RULES
+
+    by_emotion = {r(extract([], seen_sections=(), config=CFG), Context(), CFG.classifier).emotion: r for r in RULES}
+    assert {e.value for e in by_emotion} == set(CANONICAL) - {"uncertainty"}
+    for emotion, fn in by_emotion.items():
+        assert fn.__doc__ and fn.__doc__.count('"') >= 2, f"{emotion}: quote the section 6 evidence"
+
+
+def test_thresholds_come_from_the_config():
+    events = mouse_path(0, 40) + [
+        tier_hover(500, "tier-base"), ev("mouse_pause", 2000, duration=1800, x=1, y=1),
+        tier_hover(3000, "tier-adventure"), ev("mouse_pause", 4500, duration=2000, x=1, y=1),
+        tier_hover(6000, "tier-base"), tier_hover(7500, "tier-adventure"),
+    ]
+    feats = extract(events, seen_sections=(), config=CFG)
+    assert classify(feats, Context(pricing_visits=2), CFG.classifier).emotion == "decision_paralysis"
+    stricter = CFG.classifier.model_copy(update={"tier_alternations": 6})
+    assert classify(feats, Context(pricing_visits=2), stricter).emotion != "decision_paralysis"
+
+
+def test_confidence_and_intensity_grow_with_the_evidence():
+    weak = [tier_hover(500 + 1500 * i, t) for i, t in enumerate(["tier-base", "tier-adventure"] * 2)]
+    strong = [tier_hover(500 + 700 * i, t) for i, t in enumerate(["tier-base", "tier-adventure"] * 4)]
+    _, a = run(mouse_path(0, 40) + weak)
+    _, b = run(mouse_path(0, 40) + strong)
+    assert a.emotion == b.emotion == "ambivalence"
+    assert b.intensity > a.intensity and b.confidence > a.confidence
+
+
+def test_high_jerk_is_high_for_20hz_samples():
+    # Jerk from 20 Hz samples is a third finite difference: the calm paralysed-buyer demo's window
+    # p90 is 70k-250k px/s^3 and SapiMouse players' ~940k. Only well above that is it "high jerk".
+    from workbench.engine.classifier import frustration
+    from workbench.engine.features import Features
+
+    calm = frustration(Features(jerk_p90=250_000, zigzags=2, n_mouse=200), Context(), CFG.classifier)
+    wild = frustration(Features(jerk_p90=1_500_000, zigzags=2, n_mouse=200), Context(), CFG.classifier)
+    assert "high_jerk" not in calm.patterns and "high_jerk" in wild.patterns
+    assert wild.score > calm.score
+    assert frustration(Features(jerk_p90=5_000_000, n_mouse=200), Context(), CFG.classifier).score < 0.35

@@ -5,11 +5,15 @@ import copy
 import pytest
 
 from tests.conftest import batch, ev, mouse_path
+from tests.engine.telemetry import Visit, run
+from workbench.engine.classifier import Classification
 from workbench.engine.core import BotOut, Engine, PacketOut
 from workbench.errors import ValidationError
 from workbench.protocol.schema import errors
+from workbench.protocol.taxonomy import Emotion
 
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
+T = 1_700_000_000_000
 
 
 def session_batches(t0=1_700_000_000_000, seconds=25, session="sq_1_a", tenant="org_test"):
@@ -62,7 +66,7 @@ def test_time_since_last_emotion_and_trajectory_come_from_history():
     ps = packets(out)
     assert len(ps) >= 3
     assert ps[0]["temporal"]["timeSinceLastEmotion"] == ps[0]["temporal"]["sessionDuration"]
-    for a, b in zip(ps, ps[1:]):
+    for a, b in zip(ps, ps[1:], strict=False):
         assert b["temporal"]["timeSinceLastEmotion"] == b["timestamp"] - a["timestamp"]
     assert all(p["emotion"]["trajectory"] in ("intensifying", "stable", "cooling") for p in ps)
 
@@ -102,3 +106,161 @@ def test_session_times_out_in_event_time_only():
     out = engine.ingest(later)
     assert "sq_old" not in engine.sessions
     assert packets(out) and packets(out)[0]["sessionId"] == "sq_old"
+
+
+# --- section 5 readings -------------------------------------------------------------------------
+
+def visit_batches():
+    """Two windows: reading the hero, then scrolling to pricing, up a little, and back."""
+    v = Visit(section="hero", page_content={"pageTitle": "2024 Arctic Wolf", "h1": "Arctic Wolf 3650SUITE"})
+    v.move(600, 400, 500).drift(4000, speed=60).rest(2000).scroll([20, 40], speed=600)
+    v.goto("pricing").drift(2800, speed=60)  # first window ends
+    v.scroll([55, 70], speed=700).scroll([62], speed=500).click(tag="a", text="Specs").click(tag="a", text="Floor")
+    v.goto("specifications").drift(1500, speed=60).goto("pricing").drift(1000, speed=60)
+    return v.batches()
+
+
+def test_behavioral_dimension_is_per_window():
+    ps, _ = run(visit_batches())
+    assert len(ps) == 2
+    assert ps[0]["behavioral"] == {"scrollDepth": 40, "clickCount": 0}
+    # max depth reached in the second window (70), not the session's, and its two clicks
+    assert ps[1]["behavioral"] == {"scrollDepth": 70, "clickCount": 2}
+
+
+def test_scroll_depth_counts_the_depth_a_window_started_at():
+    v = Visit(section="pricing").scroll([80], speed=900).drift(9500, speed=40)
+    v.scroll([30], speed=900).drift(500, speed=40)  # second window: scrolled up from 80 to 30
+    v.drift(9500, speed=40)  # third window: no scroll at all, still at 30
+    ps, _ = run(v.batches())
+    assert [p["behavioral"]["scrollDepth"] for p in ps] == [80, 80, 30]
+
+
+def test_visit_count_counts_entries_and_trigger_names_the_spatial_event():
+    ps, _ = run(visit_batches())
+    assert [p["spatial"]["currentSection"] for p in ps] == ["pricing", "pricing"]
+    assert [p["spatial"]["visitCount"] for p in ps] == [1, 2]  # entered, left for specifications, came back
+    assert ps[0]["spatial"]["trigger"] is None
+    v = Visit(section="pricing").move(600, 400, 400).comparison().rage(4)
+    (p,) = run(v.batches())[0]
+    assert p["spatial"]["trigger"] == "rage_click"  # precedence: rage_click over pricing_comparison
+
+
+def test_page_content_passes_through_and_global_intelligence_is_null():
+    ps, _ = run(visit_batches())
+    assert all(p["pageContent"] == {"pageTitle": "2024 Arctic Wolf", "h1": "Arctic Wolf 3650SUITE"} for p in ps)
+    assert all(p["globalIntelligence"] is None for p in ps)
+    assert all(errors(p, "packet") == [] for p in ps)
+
+
+def test_intent_level_action_and_confidence():
+    v = Visit(section="pricing").move(600, 400, 400)
+    v.near("purchase_button", "cta-buy", x=700, y=400, click=True)
+    (p,) = run(v.batches())[0]
+    assert p["intent"]["level"] == "high" and p["intent"]["action"] == "purchase"
+    assert 0 < p["intent"]["confidence"] <= 1
+    (q,) = run(Visit(section="hero").move(600, 400, 400).drift(1000).batches())[0]
+    assert q["intent"] == {"level": "low", "action": "research", "confidence": 0.3}
+
+
+class Scripted:
+    """A stand-in classification step (the seam an LLM tier plugs into): a fixed sequence."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.contexts = []
+
+    def classify(self, features, context):
+        self.contexts.append(context)
+        emotion, intensity = self.answers.pop(0)
+        return Classification(Emotion(emotion), 0.8, intensity, ("scripted",))
+
+
+def windows(n):
+    v = Visit(section="pricing")
+    for _ in range(n):
+        v.move(700, 420, 500).drift(8400, speed=40).move(500, 420, 500)  # 9.5 s: one window each
+    return v.batches()
+
+
+@pytest.mark.parametrize(("answers", "expected"), [
+    ([("hesitation", 0.3), ("hesitation", 0.5), ("hesitation", 0.8)], ["stable", "intensifying", "intensifying"]),
+    ([("hesitation", 0.8), ("hesitation", 0.6), ("hesitation", 0.3)], ["stable", "cooling", "cooling"]),
+    ([("curiosity", 0.5), ("curiosity", 0.52), ("frustration", 0.6)], ["stable", "stable", "intensifying"]),
+    ([("frustration", 0.7), ("anxiety", 0.6), ("satisfaction", 0.5)], ["stable", "stable", "cooling"]),
+])
+def test_trajectory_follows_the_last_classifications(answers, expected):
+    step = Scripted(answers)
+    ps, _ = run(windows(3), Engine(classifier=step))
+    assert [p["emotion"]["trajectory"] for p in ps] == expected
+    assert [c.history for c in step.contexts] == [(), (answers[0][0],), (answers[0][0], answers[1][0])]
+
+
+def test_the_classification_step_is_pluggable_and_its_patterns_reach_the_packet():
+    ps, _ = run(windows(1), Engine(classifier=Scripted([("price_sensitivity", 0.6)])))
+    assert ps[0]["emotion"]["primary"] == "price_sensitivity" and ps[0]["patterns"]["detected"] == ["scripted"]
+
+
+def test_a_session_turning_bot_mid_way_gets_no_further_packets():
+    v = Visit(section="contact").move(600, 400, 500).drift(9000, speed=50).drift(12_000, speed=50)  # 2 windows
+    v.submit()  # then a ghost submission (no focus, no click)
+    v.drift(25_000, speed=50)
+    packets, bots = run(v.batches())
+    assert [b.verdict.classification for b in bots] == ["human", "bot"]
+    assert "ghost_form_submit" in bots[-1].verdict.signals
+    submit_ts = next(e["timestamp"] for e in v.events if e["type"] == "form_submit")
+    assert len(packets) == 2 and all(p["timestamp"] < submit_ts for p in packets)
+
+
+def test_the_ip_never_leaves_the_bot_filter():
+    engine = Engine()
+    outs = [o for b in visit_batches() for o in engine.ingest(dict(b, ip="203.0.113.99"))] + engine.close_all()
+    text = repr([(o.packet, o.profile) if isinstance(o, PacketOut) else o.log() for o in outs])
+    assert "203.0.113.99" not in text and "'ip'" not in text
+
+
+def test_profile_summarises_the_session_history():
+    engine = Engine(classifier=Scripted([("hesitation", 0.4), ("hesitation", 0.6), ("curiosity", 0.5)]))
+    outs = [o for b in windows(3) for o in engine.ingest(b)] + engine.close_all()
+    profiles = [o.profile for o in outs if isinstance(o, PacketOut)]
+    last = profiles[-1]
+    assert last["current"]["primary"] == "curiosity" and last["dominant"] == "hesitation"
+    assert last["counts"] == {"curiosity": 1, "hesitation": 2} and last["classifications"] == 3
+    assert [h["emotion"] for h in last["history"]] == ["hesitation", "hesitation", "curiosity"]
+    assert last["sessionId"] == "sq_1740700800000_visit" and last["tenantId"] == "org_test"
+
+
+def test_close_all_flushes_every_session_in_id_order():
+    engine = Engine()
+    for sid in ("sq_b", "sq_a", "sq_c"):
+        for b in Visit(section="hero", session=sid).move(600, 400, 500).drift(2000).batches():
+            engine.ingest(b)
+    out = engine.close_all()
+    assert [o.packet["sessionId"] for o in out if isinstance(o, PacketOut)] == ["sq_a", "sq_b", "sq_c"]
+    assert engine.sessions == {}
+
+
+def test_malformed_event_fields_never_stop_the_engine():
+    junk = {"x": "left", "y": None, "speed": "fast", "jerk": [1], "duration": {"ms": 3}, "dwellMs": "long",
+            "velocity": float("nan"), "depth": True, "hasValue": "no", "target": "button", "elementId": 7}
+    kinds = ["mouse", "mouse_pause", "click", "rage_click", "scroll", "form_blur", "price_proximity_leave",
+             "purchase_button_hover", "purchase_button_proximity_leave", "tier_card_hover", "circular_motion",
+             "tab_switch", "mouse_exit", "viewport_approach"]
+    events = [{"type": k, "timestamp": T + 100 * i, "currentSection": "pricing", "data": dict(junk)}
+              for i, k in enumerate(kinds)]
+    ps, _ = run([batch(events, session="sq_junk", userAgent=UA)])
+    assert len(ps) == 1 and errors(ps[0], "packet") == []
+
+
+def test_bot_sessions_never_reach_the_classification_step():
+    step = Scripted([("curiosity", 0.5)] * 10)
+    ps, bots = run([dict(b, userAgent="HeadlessChrome/124") for b in windows(3)], Engine(classifier=step))
+    assert ps == [] and step.contexts == [] and bots[0].verdict.classification == "bot"
+
+
+def test_a_missing_range_list_fails_when_the_engine_is_built(tmp_path):
+    from workbench.config import EITPConfig
+    from workbench.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not found"):
+        Engine(EITPConfig().with_overrides({"bot.datacenter_ranges_file": str(tmp_path / "none.txt")}))

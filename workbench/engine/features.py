@@ -1,14 +1,32 @@
-"""Window features: the evidence the classifier reasons over (EITP v1.1 sections 3 and 7.2).
+"""Window features: the evidence the classifier reasons over (EITP v1.1 sections 3, 6 and 7.2).
 
 A pure function of one 10 s window of producer events plus what the session already
-knew (sections visited before). Kinematics are summarised with numpy; discrete events
-are counted. Nothing here reads a clock: every duration comes from event timestamps.
+knew (sections visited before, the scroll depth the window started at). Mouse kinematics
+are summarised with numpy; discrete events are counted; durations come from event
+timestamps, never from a clock. What each group of features reads:
+
+* kinematics (3.1): speed median / p90 / CV over moving samples, acceleration and jerk p90,
+  the moving fraction of samples;
+* gestures (3.2): pauses (count, long ones, total and mean duration, 5 s inactivity),
+  circular motion (count, best circularity), zigzags;
+* clicks (3.3): clicks, rage bursts, clicks on non-interactive elements, CTA and
+  learn-more click-throughs;
+* exit intent (3.6): ``viewport_approach`` and top-edge ``mouse_exit``;
+* tabs (3.7): absences, their total duration, long returns;
+* forms (3.8): focuses, filled fields, abandonment (``hasValue`` false AND duration >
+  ``field_abandonment_ms``), submits;
+* proximity (3.5): price dwell, CTA dwell, hovers, approach-retreat cycles on CTAs,
+  alternation between tier cards, pricing comparisons;
+* scroll (3.4): count, reversals, mean |velocity|, depth reached and gained;
+* sections: the visited sequence, revisits, new sections, time share on pricing and on
+  trust pages (reviews, testimonials, about...), the longest gap between events.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,8 +44,10 @@ INTENT_RANK = {
     "feature_nav": 2, "learn_more": 2, "cta": 1, "price": 3,
 }
 INTERACTIVE_TAGS = frozenset({"a", "button", "input", "select", "textarea", "label", "summary", "option"})
+CTA_CLASS_HINTS = ("cta", "btn-primary", "buy", "primary", "checkout", "purchase")
+LEARN_MORE_HINTS = ("learn more", "read more", "details", "features")
 PRICING_SECTIONS = frozenset({"pricing", "financing"})
-TRUST_SECTIONS = frozenset({"reviews", "testimonials", "about", "credentials", "warranty"})
+TRUST_SECTIONS = frozenset({"reviews", "testimonials", "about", "credentials", "warranty", "awards", "trust"})
 
 
 @dataclass(frozen=True)
@@ -37,58 +57,80 @@ class Features:
     duration_ms: float = 0.0
     n_events: int = 0
     n_mouse: int = 0
+    # kinematics
     speed_median: float = 0.0
     speed_p90: float = 0.0
     speed_cv: float = 0.0
+    accel_p90: float = 0.0
     jerk_p90: float = 0.0
     moving_fraction: float = 0.0
+    # gestures
     pauses: int = 0
     long_pauses: int = 0
     pause_ms: float = 0.0
+    pause_mean_ms: float = 0.0
+    inactive_pauses: int = 0
     circles: int = 0
+    circularity_max: float = 0.0
     zigzags: int = 0
+    # clicks
     clicks: int = 0
     rage_clicks: int = 0
     noninteractive_clicks: int = 0
     rage_on_noninteractive: int = 0
     cta_clicks: int = 0
+    learn_more_clicks: int = 0
+    # exit intent and tabs
+    exit_approaches: int = 0
     exit_signals: int = 0
     tab_aways: int = 0
+    tab_away_ms: float = 0.0
     long_tab_returns: int = 0
+    # forms
     form_focuses: int = 0
     form_filled: int = 0
     form_abandons: int = 0
     form_submits: int = 0
+    # proximity
     price_dwell_ms: float = 0.0
     price_hovers: int = 0
     cta_enters: int = 0
     cta_hovers: int = 0
     cta_retreats: int = 0
+    cta_dwell_ms: float = 0.0
     tier_alternations: int = 0
     distinct_tiers: int = 0
     pricing_comparisons: int = 0
     learn_more: int = 0
     selections: int = 0
     price_selections: int = 0
+    # scroll
     scrolls: int = 0
     scroll_reversals: int = 0
     scroll_speed_mean: float = 0.0
     scroll_depth_max: float = 0.0
+    scroll_depth_last: float = 0.0
     scroll_depth_gain: float = 0.0
+    # sections
     sections: tuple[str, ...] = ()
     section_changes: int = 0
     new_sections: int = 0
     revisits: int = 0
     pricing_share: float = 0.0
     trust_share: float = 0.0
+    max_gap_ms: float = 0.0
     top_intent_kind: str | None = None
-    detected: tuple[str, ...] = field(default=())
 
 
-def _speeds(mouse: Sequence[Event]) -> tuple[np.ndarray, np.ndarray]:
-    speed = np.fromiter((float(e["data"].get("speed", 0.0)) for e in mouse), dtype=float, count=len(mouse))
-    jerk = np.fromiter((float(e["data"].get("jerk", 0.0)) for e in mouse), dtype=float, count=len(mouse))
-    return speed, jerk
+def num(value: Any) -> float:
+    """A telemetry number, or 0 for anything else: a malformed field never stops the engine."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    return float(value) if math.isfinite(value) else 0.0
+
+
+def _column(events: Sequence[Event], key: str) -> np.ndarray:
+    return np.fromiter((num(e["data"].get(key)) for e in events), dtype=float, count=len(events))
 
 
 def _collapse(seq: Iterable[str]) -> list[str]:
@@ -99,8 +141,18 @@ def _collapse(seq: Iterable[str]) -> list[str]:
     return out
 
 
-def _approach_retreats(events: Sequence[Event], clicks: Sequence[Event]) -> int:
-    """CTAs the cursor reached (a ``{kind}_hover``) and then left without a click in between.
+def _target(e: Event) -> Mapping[str, Any]:
+    t = e["data"].get("target")
+    return t if isinstance(t, Mapping) else {}
+
+
+def _tag(e: Event) -> str:
+    return str(_target(e).get("tag", "")).lower()
+
+
+def _approach_retreats(events: Sequence[Event], clicks: Sequence[Event]) -> tuple[int, float]:
+    """CTAs the cursor reached (a ``{kind}_hover``) and then left without a click in between,
+    and the total proximity dwell on CTAs (``dwellMs`` of their ``_proximity_leave``).
 
     Merely passing within the 140 px proximity radius is not an approach: on a dealer page
     the cursor is near some CTA most of the time.
@@ -108,6 +160,7 @@ def _approach_retreats(events: Sequence[Event], clicks: Sequence[Event]) -> int:
     click_ts = [float(c["timestamp"]) for c in clicks]
     reached: dict[str, float] = {}
     retreats = 0
+    dwell = 0.0
     for e in events:
         kind = str(e["type"])
         for cta in CTA_KINDS:
@@ -115,101 +168,130 @@ def _approach_retreats(events: Sequence[Event], clicks: Sequence[Event]) -> int:
                 key = str(e["data"].get("elementId") or cta)
                 if kind == f"{cta}_hover":
                     reached.setdefault(key, float(e["timestamp"]))
-                elif kind == f"{cta}_proximity_leave" and key in reached:
-                    since = reached.pop(key)
-                    if not any(since <= t <= float(e["timestamp"]) for t in click_ts):
-                        retreats += 1
+                elif kind == f"{cta}_proximity_leave":
+                    dwell += num(e["data"].get("dwellMs"))
+                    if key in reached:
+                        since = reached.pop(key)
+                        if not any(since <= t <= float(e["timestamp"]) for t in click_ts):
+                            retreats += 1
                 break
-    return retreats
+    return retreats, dwell
 
 
-def extract(events: Sequence[Event], *, seen_sections: Iterable[str], config: EITPConfig) -> Features:
-    """Summarise ``events`` (time-ordered) given the sections the session saw before this window."""
+def extract(events: Sequence[Event], *, seen_sections: Iterable[str], config: EITPConfig,
+            scroll_depth_before: float = 0.0) -> Features:
+    """Summarise ``events`` (time-ordered) given the sections the session saw before this window
+    and the scroll depth the viewport was at when the window opened."""
     if not events:
-        return Features()
+        return Features(scroll_depth_max=scroll_depth_before, scroll_depth_last=scroll_depth_before)
     cfg, sig = config.classifier, config.signal
-    ts = [float(e["timestamp"]) for e in events]
+    ts = np.fromiter((float(e["timestamp"]) for e in events), dtype=float, count=len(events))
     by_type: dict[str, list[Event]] = {}
     for e in events:
         by_type.setdefault(str(e["type"]), []).append(e)
-    get = lambda t: by_type.get(t, [])  # noqa: E731
 
+    def get(kind: str) -> list[Event]:
+        return by_type.get(kind, [])
+
+    # 3.1 kinematics
     mouse = get("mouse")
-    speed, jerk = _speeds(mouse)
-    moving = speed[speed >= sig.micro_movement_px_s]
+    speed, jerk = _column(mouse, "speed"), _column(mouse, "jerk")
+    accel = np.hypot(_column(mouse, "ax"), _column(mouse, "ay"))
+    is_moving = speed >= sig.micro_movement_px_s
+    moving = speed[is_moving]
     speed_cv = float(moving.std() / moving.mean()) if moving.size > 2 and moving.mean() > 0 else 0.0
 
+    # 3.2 gestures
     pauses = get("mouse_pause")
-    pause_durations = [float(p["data"].get("duration", 0)) for p in pauses]
+    pause_durations = _column(pauses, "duration")
+    circles = get("circular_motion")
 
+    # 3.3 clicks
     clicks = get("click")
-    def tag(e: Event) -> str:
-        return str((e["data"].get("target") or {}).get("tag", "")).lower()
-    noninteractive = [c for c in clicks if tag(c) not in INTERACTIVE_TAGS]
+    noninteractive = [c for c in clicks if _tag(c) not in INTERACTIVE_TAGS]
     rages = get("rage_click")
-    # A rage burst is "on non-interactive" when the clicks just before it hit plain text.
-    rage_noninteractive = sum(
-        1 for r in rages
-        if (prior := [c for c in clicks if c["timestamp"] <= r["timestamp"]]) and tag(prior[-1]) not in INTERACTIVE_TAGS
-    )
-    cta_clicks = sum(
-        1 for c in clicks
-        if tag(c) in ("button", "a") and any(k in str((c["data"].get("target") or {}).get("class", "")).lower()
-                                             for k in ("cta", "btn-primary", "buy", "primary"))
-    )
+    # A rage burst is "on non-interactive" when the click just before it hit plain text.
+    rage_noninteractive = 0
+    for r in rages:
+        prior = [c for c in clicks if c["timestamp"] <= r["timestamp"]]
+        rage_noninteractive += bool(prior) and _tag(prior[-1]) not in INTERACTIVE_TAGS
 
-    # Proximity (section 3.5): enter/hover/leave per kind.
-    cta_enters = sum(len(get(f"{k}_proximity_enter")) for k in CTA_KINDS)
-    cta_hovers = sum(len(get(f"{k}_hover")) for k in CTA_KINDS)
-    cta_retreats = _approach_retreats(events, clicks)
-    price_leaves = get("price_proximity_leave")
-    price_dwell = sum(float(e["data"].get("dwellMs", 0)) for e in price_leaves)
-    tier_seq = _collapse(str(e["data"].get("elementId", "")) for e in get("tier_card_hover"))
-    top_kind = max(
-        (k for k in INTENT_RANK if get(f"{k}_proximity_enter") or get(f"{k}_hover")),
-        key=lambda k: INTENT_RANK[k], default=None,
-    )
+    def is_cta(c: Event) -> bool:
+        cls = str(_target(c).get("class", "")).lower()
+        return _tag(c) in ("button", "a") and any(h in cls for h in CTA_CLASS_HINTS)
 
+    def is_learn_more(c: Event) -> bool:
+        text = (str(_target(c).get("text", "")) + " " + str(_target(c).get("class", ""))).lower()
+        return _tag(c) == "a" and any(h in text for h in LEARN_MORE_HINTS)
+
+    # 3.6 / 3.7 exit intent and tabs
+    approaches = get("viewport_approach")
+    top_exits = [e for e in get("mouse_exit") if e["data"].get("edge") == "top"]
+    returns = [e for e in get("tab_switch") if e["data"].get("action") == "return"]
+
+    # 3.8 forms
     blurs = get("form_blur")
-    abandons = [
-        b for b in blurs
-        if b["data"].get("hasValue") is False and float(b["data"].get("duration", 0)) > sig.field_abandonment_ms
-    ]
+    abandons = [b for b in blurs if b["data"].get("hasValue") is False
+                and num(b["data"].get("duration")) > sig.field_abandonment_ms]
 
+    # 3.5 proximity
+    cta_retreats, cta_dwell = _approach_retreats(events, clicks)
+    price_dwell = float(_column(get("price_proximity_leave"), "dwellMs").sum())
+    tier_seq = _collapse(str(e["data"].get("elementId", "")) for e in get("tier_card_hover"))
+    top_kind = max((k for k in INTENT_RANK if get(f"{k}_proximity_enter") or get(f"{k}_hover")),
+                   key=lambda k: INTENT_RANK[k], default=None)
+
+    # 3.4 scroll
     scrolls = get("scroll")
-    depths = np.array([float(s["data"].get("depth", 0)) for s in scrolls]) if scrolls else np.zeros(0)
+    depths = _column(scrolls, "depth")
+    velocity = np.abs(_column(scrolls, "velocity"))
     directions = _collapse(str(s["data"].get("direction", "")) for s in scrolls)
-    scroll_speed = float(np.mean([abs(float(s["data"].get("velocity", 0))) for s in scrolls])) if scrolls else 0.0
+    depth_max = max(scroll_depth_before, float(depths.max())) if depths.size else scroll_depth_before
 
-    section_seq = _collapse(str(e.get("currentSection") or "page") for e in events)
+    # sections
+    section_of = [str(e.get("currentSection") or "page") for e in events]
+    section_seq = _collapse(section_of)
     seen = set(seen_sections)
-    new_sections = {s for s in section_seq if s not in seen}
     revisits = sum(1 for i, s in enumerate(section_seq) if s in seen or s in section_seq[:i])
-    n = len(events)
-    pricing_share = sum(1 for e in events if e.get("currentSection") in PRICING_SECTIONS) / n
-    trust_share = sum(1 for e in events if e.get("currentSection") in TRUST_SECTIONS) / n
+    # time share per section: each gap between events is credited to the earlier event's section
+    gaps = np.diff(ts)
+    span = float(ts[-1] - ts[0])
+    in_pricing = np.fromiter((s in PRICING_SECTIONS for s in section_of), dtype=bool, count=len(events))
+    in_trust = np.fromiter((s in TRUST_SECTIONS for s in section_of), dtype=bool, count=len(events))
+    if span > 0:
+        pricing_share = float(gaps[in_pricing[:-1]].sum() / span)
+        trust_share = float(gaps[in_trust[:-1]].sum() / span)
+    else:
+        pricing_share, trust_share = float(in_pricing.mean()), float(in_trust.mean())
 
     return Features(
-        duration_ms=ts[-1] - ts[0],
-        n_events=n,
+        duration_ms=span,
+        n_events=len(events),
         n_mouse=len(mouse),
         speed_median=float(np.median(moving)) if moving.size else 0.0,
         speed_p90=float(np.percentile(moving, 90)) if moving.size else 0.0,
         speed_cv=speed_cv,
+        accel_p90=float(np.percentile(accel[is_moving], 90)) if moving.size else 0.0,
         jerk_p90=float(np.percentile(jerk, 90)) if jerk.size else 0.0,
         moving_fraction=float(moving.size / speed.size) if speed.size else 0.0,
         pauses=len(pauses),
-        long_pauses=sum(1 for d in pause_durations if d >= cfg.pause_long_ms),
-        pause_ms=sum(pause_durations),
-        circles=len(get("circular_motion")),
+        long_pauses=int(np.count_nonzero(pause_durations >= cfg.pause_long_ms)),
+        pause_ms=float(pause_durations.sum()),
+        pause_mean_ms=float(pause_durations.mean()) if pause_durations.size else 0.0,
+        inactive_pauses=sum(1 for p in pauses if p["data"].get("inactive")),
+        circles=len(circles),
+        circularity_max=float(_column(circles, "circularity").max()) if circles else 0.0,
         zigzags=len(get("direction_changes")),
         clicks=len(clicks),
         rage_clicks=len(rages),
         noninteractive_clicks=len(noninteractive),
         rage_on_noninteractive=rage_noninteractive,
-        cta_clicks=cta_clicks,
-        exit_signals=len(get("viewport_approach")) + len(get("mouse_exit")),
+        cta_clicks=sum(1 for c in clicks if is_cta(c)),
+        learn_more_clicks=sum(1 for c in clicks if is_learn_more(c)),
+        exit_approaches=len(approaches),
+        exit_signals=len(approaches) + len(top_exits),
         tab_aways=sum(1 for e in get("tab_switch") if e["data"].get("action") == "away"),
+        tab_away_ms=float(_column(returns, "awayDuration").sum()),
         long_tab_returns=len(get("long_tab_return")),
         form_focuses=len(get("form_focus")),
         form_filled=sum(1 for b in blurs if b["data"].get("hasValue") is True),
@@ -217,9 +299,10 @@ def extract(events: Sequence[Event], *, seen_sections: Iterable[str], config: EI
         form_submits=len(get("form_submit")),
         price_dwell_ms=price_dwell,
         price_hovers=len(get("price_hover")),
-        cta_enters=cta_enters,
-        cta_hovers=cta_hovers,
+        cta_enters=sum(len(get(f"{k}_proximity_enter")) for k in CTA_KINDS),
+        cta_hovers=sum(len(get(f"{k}_hover")) for k in CTA_KINDS),
         cta_retreats=cta_retreats,
+        cta_dwell_ms=cta_dwell,
         tier_alternations=max(0, len(tier_seq) - 1),
         distinct_tiers=len(set(tier_seq)),
         pricing_comparisons=len(get("pricing_comparison")),
@@ -228,14 +311,16 @@ def extract(events: Sequence[Event], *, seen_sections: Iterable[str], config: EI
         price_selections=len(get("text_selection_with_price")),
         scrolls=len(scrolls),
         scroll_reversals=max(0, len(directions) - 1),
-        scroll_speed_mean=scroll_speed,
-        scroll_depth_max=float(depths.max()) if depths.size else 0.0,
-        scroll_depth_gain=float(depths.max() - depths[0]) if depths.size else 0.0,
+        scroll_speed_mean=float(velocity.mean()) if velocity.size else 0.0,
+        scroll_depth_max=depth_max,
+        scroll_depth_last=float(depths[-1]) if depths.size else scroll_depth_before,
+        scroll_depth_gain=max(0.0, depth_max - scroll_depth_before),
         sections=tuple(section_seq),
         section_changes=max(0, len(section_seq) - 1),
-        new_sections=len(new_sections),
+        new_sections=len({s for s in section_seq if s not in seen}),
         revisits=revisits,
         pricing_share=pricing_share,
         trust_share=trust_share,
+        max_gap_ms=float(gaps.max()) if gaps.size else 0.0,
         top_intent_kind=top_kind,
     )

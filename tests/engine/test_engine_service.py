@@ -1,0 +1,106 @@
+"""The engine on an in-process bus: section 4.2 subjects, tenant rejection (10.4), no IP anywhere (10.3)."""
+
+import orjson
+
+from tests.engine.telemetry import Visit
+from workbench import bus as subjects
+from workbench.bus import InProcessBus
+from workbench.config import EITPConfig
+from workbench.engine.service import EngineService
+from workbench.protocol.schema import errors
+
+IP = "198.51.100.77"
+
+
+async def started(tenant_id=None):
+    bus = InProcessBus()
+    service = EngineService(bus, EITPConfig(), tenant_id=tenant_id)
+    await service.start()
+    seen: list[tuple[str, dict]] = []
+
+    async def record(subject, payload):
+        seen.append((subject, orjson.loads(payload)))
+
+    for pattern in ("seer.>", "emotions.>", "bot.>"):
+        await bus.subscribe(pattern, record)
+    return bus, service, seen
+
+
+def visit(session="sq_1740700800000_svc", tenant="org_test"):
+    v = Visit(section="pricing", session=session, tenant=tenant, ip=IP).move(600, 400, 500)
+    v.near("purchase_button", "cta-buy", x=700, y=420, pause_ms=1200).drift(8000, speed=50)
+    v.near("purchase_button", "cta-buy", x=700, y=420, pause_ms=1000).drift(3000, speed=50)
+    return v.batches()
+
+
+async def publish(bus, batches):
+    for b in batches:
+        await bus.publish(subjects.TELEMETRY_RAW, orjson.dumps(b))
+    await bus.drain()
+
+
+async def test_each_packet_goes_to_the_consumer_persistence_and_profile_subjects():
+    bus, service, seen = await started()
+    await publish(bus, visit())
+    await service.close_all()
+    await bus.drain()
+    t, s = "org_test", "sq_1740700800000_svc"
+    by_subject: dict[str, list[dict]] = {}
+    for subject, body in seen:
+        by_subject.setdefault(subject, []).append(body)
+    packets = by_subject[f"seer.{t}.intervention.request.{s}"]
+    detected = by_subject[f"emotions.{t}.detected.{s}"]
+    profiles = by_subject[f"emotions.{t}.{s}"]
+    assert len(packets) == len(detected) == len(profiles) == 2
+    assert all(errors(p, "packet") == [] for p in packets)
+    assert [d["emotion"] for d in detected] == [p["emotion"] for p in packets]
+    assert profiles[-1]["classifications"] == 2 and profiles[-1]["current"] == packets[-1]["emotion"]
+    assert [h["emotion"] for h in profiles[-1]["history"]] == [p["emotion"]["primary"] for p in packets]
+    (detection,) = by_subject[f"bot.{t}.detection.{s}"]
+    assert detection["classification"] == "human"
+    assert {"session_id", "classification", "confidence", "reasoning", "signals", "event_count"} <= set(detection)
+    assert IP not in repr(seen)  # section 10.3: not in packets, profiles, emotion events or detection logs
+    await bus.close()
+
+
+async def test_a_batch_with_a_mismatched_tenant_is_rejected():
+    bus, service, seen = await started()
+    first, *rest = visit()
+    await publish(bus, [first, *(dict(b, tenantId="org_intruder") for b in rest)])
+    await service.close_all()
+    await bus.drain()
+    assert service.rejected["tenant"] == len(rest)
+    assert all(".org_intruder." not in subject for subject, _ in seen)
+    await bus.close()
+
+
+async def test_a_service_for_one_tenant_rejects_every_other_tenant():
+    bus, service, seen = await started(tenant_id="org_test")
+    await publish(bus, visit(session="sq_other", tenant="org_other"))
+    await service.close_all()
+    await bus.drain()
+    assert service.rejected["tenant"] == len(visit()) and seen == []
+    await publish(bus, visit())
+    await service.close_all()
+    await bus.drain()
+    assert any(subject.startswith("seer.org_test.") for subject, _ in seen)
+    await bus.close()
+
+
+async def test_invalid_payloads_are_counted_not_raised():
+    bus, service, seen = await started()
+    await bus.publish(subjects.TELEMETRY_RAW, b"{not json")
+    await bus.publish(subjects.TELEMETRY_RAW, orjson.dumps({"type": "telemetry_batch"}))
+    await bus.drain()
+    assert (service.rejected["json"], service.rejected["schema"]) == (1, 1) and seen == []
+    await bus.close()
+
+
+async def test_a_bot_gets_a_detection_log_and_no_packet():
+    bus, service, seen = await started()
+    await publish(bus, [dict(b, userAgent="Mozilla/5.0 HeadlessChrome/124.0") for b in visit()])
+    await bus.publish(subjects.SESSION_CLOSED, orjson.dumps({"sessionId": "sq_1740700800000_svc"}))
+    await bus.drain()
+    assert [s for s, _ in seen] == ["bot.org_test.detection.sq_1740700800000_svc"]
+    assert seen[0][1]["classification"] == "bot" and seen[0][1]["signals"] == ["user_agent"]
+    await bus.close()
