@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
 
@@ -35,8 +37,13 @@ log = logging.getLogger(__name__)
 
 class EngineService:
     def __init__(self, bus: Bus, config: EITPConfig, *, tenant_id: str | None = None,
-                 classifier: EmotionClassifier | None = None) -> None:
+                 classifier: EmotionClassifier | None = None,
+                 enrich: Callable[[dict[str, Any], dict[str, Any]], Awaitable[dict[str, Any]]] | None = None) -> None:
+        """``enrich(packet, batch_context)`` may refine a rules packet before it is published (the
+        LLM tier, global intelligence: :mod:`workbench.enrichment`); the pure engine stays untouched."""
         self.bus = bus
+        self.enrich = enrich
+        self._context: dict[str, dict[str, Any]] = {}
         self.tenant_id = tenant_id
         self.engine = Engine(config, classifier=classifier)
         self.rejected: Counter[str] = Counter()
@@ -62,6 +69,9 @@ class EngineService:
             log.warning("engine rejected batch of session %s: tenant %r is not %r (section 10.4)",
                         batch["sessionId"], batch["tenantId"], self.tenant_id)
             return
+        # What enrichment may know of a session beyond its packets: its vertical and (for geo
+        # only) the bridge-injected IP, which never leaves this process in a packet.
+        self._context[str(batch["sessionId"])] = {"vertical": batch.get("vertical", ""), "ip": batch.get("ip")}
         try:
             outputs = self.engine.ingest(batch)
         except ValidationError as exc:
@@ -83,6 +93,8 @@ class EngineService:
             if isinstance(out, PacketOut):
                 p = out.packet
                 t, s = p["tenantId"], p["sessionId"]
+                if self.enrich is not None:
+                    p = await self.enrich(p, self._context.get(s, {}))
                 await self.bus.publish(subjects.intervention_request(t, s), orjson.dumps(p))
                 await self.bus.publish(subjects.emotions_detected(t, s), orjson.dumps(
                     {"sessionId": s, "tenantId": t, "timestamp": p["timestamp"], "emotion": p["emotion"],

@@ -1,0 +1,78 @@
+"""Enrichment on the bus: the LLM refines or falls back; global intelligence fills packets; no IP leaks."""
+
+import json
+
+import orjson
+
+from tests.conftest import batch, ev, mouse_path
+from workbench import bus as subjects
+from workbench.bus import InProcessBus
+from workbench.config import EITPConfig
+from workbench.engine.service import EngineService
+from workbench.enrichment import Enricher, geo_of
+from workbench.intelligence import Intelligence
+from workbench.llm.standin import Reply, StandinMessagesAPI
+from workbench.llm.tier import LLMSettings, LLMTier
+from workbench.protocol.schema import errors
+
+UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
+
+
+def session(t0=1_700_000_000_000, sid="sq_1_e"):
+    out = []
+    for start in range(0, 25_000, 3000):
+        events = mouse_path(t0 + start, 20) + [ev("mouse_pause", t0 + start + 2500, duration=1200, x=1, y=1)]
+        out.append(batch(events, session=sid, tenant="org_workbench", userAgent=UA, ip="198.51.100.7"))
+    return out
+
+
+async def run_through(enricher):
+    bus = InProcessBus()
+    packets = []
+
+    async def keep(subject, payload):
+        packets.append(orjson.loads(payload))
+
+    await bus.subscribe("seer.*.intervention.request.*", keep)
+    service = EngineService(bus, EITPConfig(), enrich=enricher)
+    await service.start()
+    for b in session():
+        await bus.publish(subjects.TELEMETRY_RAW, orjson.dumps(b))
+    await bus.drain()
+    await service.close_all()
+    await bus.drain()
+    await bus.close()
+    return packets
+
+
+async def test_llm_answer_replaces_the_rules_emotion():
+    answer = json.dumps({"emotion": "deliberation", "confidence": 0.9, "intensity": 0.4, "needsSonnet": False,
+                         "reasoning": "steady"})
+    with StandinMessagesAPI(lambda r: Reply(text=answer)) as api:
+        tier = LLMTier(LLMSettings(api_key="k", base_url=api.base_url))
+        packets = await run_through(Enricher(llm=tier))
+    assert packets and all(p["emotion"]["primary"] == "deliberation" for p in packets)
+    assert all("llm_triage" in p["patterns"]["detected"] for p in packets)
+    assert all(errors(p, "packet") == [] for p in packets)
+
+
+async def test_llm_outage_keeps_the_rules_and_says_why():
+    with StandinMessagesAPI(lambda r: Reply(status=529)) as api:
+        tier = LLMTier(LLMSettings(api_key="k", base_url=api.base_url))
+        packets = await run_through(Enricher(llm=tier))
+    rules = await run_through(None)
+    assert [p["emotion"]["primary"] for p in packets] == [p["emotion"]["primary"] for p in rules]
+    assert all("llm_fallback:overloaded" in p["patterns"]["detected"] for p in packets)
+
+
+async def test_global_intelligence_fills_packets_without_the_ip():
+    packets = await run_through(Enricher(intelligence=Intelligence(cycle_ms=5_000)))
+    filled = [p for p in packets if p["globalIntelligence"] is not None]
+    assert filled and 0 <= filled[-1]["globalIntelligence"]["evi"] <= 1
+    assert all("198.51.100.7" not in json.dumps(p) for p in packets)
+    assert all(errors(p, "packet") == [] for p in packets)
+
+
+def test_geo_table():
+    assert geo_of("198.51.100.7") == "us-west" and geo_of("127.0.0.1") == "local"
+    assert geo_of("8.8.8.8") == "other" and geo_of(None) == "unknown" and geo_of("junk") == "unknown"

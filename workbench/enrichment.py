@@ -1,0 +1,64 @@
+"""Packet enrichment after the rules: global intelligence (5.9) and the optional LLM tier (7.3).
+
+Composed into :class:`~workbench.engine.service.EngineService` by the pipeline when enabled.
+The rules' packet is the floor: the LLM may replace the emotion only with a strictly parsed,
+canonical answer; any failure leaves the rules' emotion and records why in
+``patterns.detected`` (``llm_fallback:<reason>``). The geography used for grouping comes
+from the bridge-injected IP through an offline table and never appears in the packet.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+from typing import Any
+
+from workbench.intelligence import EmotionalEvent, Intelligence
+from workbench.llm.tier import LLMTier, select_knowledge
+
+# Offline geography for the documentation ranges personas use (RFC 5737) and loopback.
+GEO_TABLE: tuple[tuple[str, str], ...] = (
+    ("198.51.100.0/24", "us-west"),
+    ("203.0.113.0/24", "us-east"),
+    ("192.0.2.0/24", "ca-central"),
+    ("127.0.0.0/8", "local"),
+)
+_NETWORKS = [(ipaddress.ip_network(cidr), geo) for cidr, geo in GEO_TABLE]
+
+
+def geo_of(ip: str | None) -> str:
+    if not ip:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return "unknown"
+    return next((geo for net, geo in _NETWORKS if address in net), "other")
+
+
+class Enricher:
+    def __init__(self, *, intelligence: Intelligence | None = None, llm: LLMTier | None = None) -> None:
+        self.intelligence = intelligence
+        self.llm = llm
+
+    async def __call__(self, packet: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        packet = copy.deepcopy(packet)
+        tenant, vertical = packet["tenantId"], str(context.get("vertical", ""))
+        if self.llm is not None:
+            knowledge = (select_knowledge(self.intelligence.knowledge, tenant=tenant, vertical=vertical)
+                         if self.intelligence else [])
+            verdict, reason = await self.llm.enrich(packet, knowledge=knowledge)
+            detected = packet["patterns"]["detected"]
+            if verdict is None:
+                detected.append(f"llm_fallback:{reason}")
+            else:
+                packet["emotion"].update(primary=verdict.emotion, confidence=round(verdict.confidence, 2),
+                                         intensity=round(verdict.intensity, 2))
+                detected.append(f"llm_{verdict.tier}")
+        if self.intelligence is not None:
+            self.intelligence.add(EmotionalEvent(
+                tenant, vertical, packet["sessionId"], packet["emotion"]["primary"],
+                packet["spatial"]["currentSection"], geo_of(context.get("ip")), float(packet["timestamp"]),
+                float(packet["emotion"]["intensity"])))
+            packet["globalIntelligence"] = self.intelligence.global_intelligence(tenant, float(packet["timestamp"]))
+        return packet
