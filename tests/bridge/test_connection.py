@@ -1,18 +1,23 @@
-"""The bridge's per-connection rules, sans I/O: bytes in, replies and publishes out."""
+"""The bridge's per-connection rules, sans I/O: bytes in, replies, publishes and deliveries out."""
 
 import orjson
 import pytest
 
-from tests.conftest import batch, mouse_path
+from tests.conftest import batch, ev, mouse_path
 from workbench.bridge import codec
-from workbench.bridge.connection import BridgeConnection
+from workbench.bridge.connection import BridgeConnection, connect_identity, is_intervention
+from workbench.bridge.limits import LimiterRegistry
+from workbench.config import TransportConfig
 
 CONNECT = codec.encode_connect({"tenant_id": "org_test", "session_id": "sq_1_test", "verbose": False})
+OWN = "seer.org_test.intervention.request.sq_1_test"
+AUTH = codec.encode_err("Authorization Violation")
 
 
 def connected(**kw) -> BridgeConnection:
     conn = BridgeConnection(peer_ip="192.0.2.10", user_agent="UA/1", **kw)
-    assert conn.receive(CONNECT).send == [codec.OK]
+    result = conn.receive(CONNECT + codec.PING)
+    assert result.send == [codec.PONG] and result.violations == [] and result.close is None
     return conn
 
 
@@ -26,16 +31,95 @@ def test_greeting_is_an_info_line_with_our_limit():
     parser.receive_data(info)
     (cmd,) = parser.events_received()
     assert isinstance(cmd, codec.Info) and cmd.options["max_payload"] == 50_000 and cmd.options["server_id"]
+    assert cmd.options["headers"] is False
 
 
+# --- handshake (4.1) and the stock-client mapping ------------------------------------------
+NATS_PY_OPTIONS = {"echo": True, "headers": False, "lang": "python3", "no_responders": False, "pedantic": False,
+                   "protocol": 1, "verbose": False, "version": "2.16.0"}
+
+
+@pytest.mark.parametrize("options, identity", [
+    ({"tenant_id": "org_a", "session_id": "sq_1"}, ("org_a", "sq_1")),
+    ({**NATS_PY_OPTIONS, "name": "org_a/sq_2"}, ("org_a", "sq_2")),
+    ({**NATS_PY_OPTIONS, "user": "org_a", "pass": "sq_3"}, ("org_a", "sq_3")),
+    # the spec's fields win over the stock-client mappings
+    ({"tenant_id": "org_a", "session_id": "sq_4", "name": "org_b/sq_x", "user": "org_c", "pass": "p"},
+     ("org_a", "sq_4")),
+    ({"name": "org_a/sq_5", "user": "org_c", "pass": "p"}, ("org_a", "sq_5")),
+])
+def test_identity_from_spec_fields_name_or_user_pass(options, identity):
+    assert connect_identity(options) == identity
+
+
+@pytest.mark.parametrize("options", [
+    {}, NATS_PY_OPTIONS, {"name": "just-a-name"}, {"tenant_id": "org_a"}, {"session_id": "s"},
+    {"tenant_id": "org_a", "session_id": "*"}, {"tenant_id": "org_a", "session_id": ">"},
+    {"tenant_id": "org.a", "session_id": "s"}, {"tenant_id": "org_a", "session_id": "a.b"},
+    {"tenant_id": "org_a", "session_id": "a b"}, {"tenant_id": "", "session_id": "s"},
+    {"tenant_id": "org_a", "session_id": "s" * 129}, {"tenant_id": 1, "session_id": "s"},
+    {"name": "org_a/sq/extra"}, {"user": "org_a"}, {"name": "/sq_1"},
+])
+def test_bad_identity_is_an_authorization_violation_and_closes(options):
+    assert isinstance(connect_identity(options), str)
+    conn = BridgeConnection(peer_ip="x")
+    result = conn.receive(codec.encode_connect(options) + codec.PING)
+    assert result.send == [AUTH] and result.close == "Authorization Violation"
+    assert [v.kind for v in result.violations] == ["handshake"]
+    assert conn.receive(codec.PING).send == []  # closed: nothing more is read
+
+
+def test_identity_at_the_128_character_boundary():
+    assert connect_identity({"tenant_id": "t" * 128, "session_id": "s" * 128}) == ("t" * 128, "s" * 128)
+
+
+def test_stock_client_connect_is_accepted_quietly_and_pong_follows():
+    conn = BridgeConnection(peer_ip="x")
+    result = conn.receive(codec.encode_connect({**NATS_PY_OPTIONS, "name": "org_test/sq_1_test"}) + codec.PING)
+    assert result.send == [codec.PONG] and result.violations == []  # verbose false: no +OK
+    assert conn.intervention_subject() == OWN
+
+
+def test_verbose_acknowledges_connect_pub_and_sub_and_defaults_on_like_nats_server():
+    conn = BridgeConnection(peer_ip="x")
+    assert conn.receive(codec.encode_connect({"tenant_id": "org_test", "session_id": "sq_1_test"})).send == [codec.OK]
+    result = conn.receive(pub(batch(mouse_path(1000, 2))) + codec.encode_sub(OWN, "1"))
+    assert result.send == [codec.OK, codec.OK] and len(result.publish) == 1
+
+
+def test_tenant_not_served_is_refused():
+    conn = BridgeConnection(peer_ip="x", tenants={"org_test"})
+    result = conn.receive(codec.encode_connect({"tenant_id": "org_other", "session_id": "s"}))
+    assert result.close == "Authorization Violation" and "not served" in result.violations[0].message
+
+
+def test_second_connect_may_repeat_but_not_change_identity():
+    conn = connected()
+    assert conn.receive(CONNECT).violations == []
+    other = conn.receive(codec.encode_connect({"tenant_id": "org_test", "session_id": "sq_2", "verbose": False}))
+    assert other.send == [AUTH] and other.close
+
+
+@pytest.mark.parametrize("command", [b"PUB telemetry.raw 2\r\n{}\r\n", b"SUB " + OWN.encode() + b" 1\r\n",
+                                     b"UNSUB 1\r\n"])
+def test_commands_before_connect_close_the_connection(command):
+    conn = BridgeConnection(peer_ip="x")
+    assert conn.receive(codec.PING).send == [codec.PONG]  # PING is fine before CONNECT
+    result = conn.receive(command + CONNECT)
+    assert result.send == [AUTH] and result.close and result.violations[0].kind == "handshake"
+    assert conn.session_id is None  # the CONNECT after it was not read
+
+
+# --- publishing ------------------------------------------------------------------------------
 def test_valid_batch_is_published_with_server_side_ip_and_ua():
     conn = connected()
-    doc = batch(mouse_path(1000, 3), ip="6.6.6.6", clientIp="7.7.7.7")
+    doc = batch(mouse_path(1000, 3), ip="6.6.6.6", clientIp="7.7.7.7", ipAddress="8.8.8.8", remoteAddress="9.9.9.9")
     result = conn.receive(pub(doc))
     assert result.send == [] and result.violations == []
     (published,) = result.publish
     assert published.subject == "telemetry.raw"
-    assert published.batch["ip"] == "192.0.2.10" and "clientIp" not in published.batch
+    assert published.batch["ip"] == "192.0.2.10"
+    assert not {"clientIp", "ipAddress", "remoteAddress"} & set(published.batch)
     assert published.batch["userAgent"] == "UA/1"
 
 
@@ -47,22 +131,21 @@ def test_ping_pong_and_split_frames():
     assert [s for r in results for s in r.send] == [codec.PONG]
 
 
-@pytest.mark.parametrize("subject", ["emotions.org_test.detected.x", "seer.org_test.intervention.request.sq_1_test",
-                                     "telemetry.raw.extra", "bot.org_test.detection.sq_1_test"])
+@pytest.mark.parametrize("subject", ["emotions.org_test.detected.x", OWN, "telemetry.raw.extra", "telemetry.*",
+                                     "bot.org_test.detection.sq_1_test", "TELEMETRY.RAW"])
 def test_publish_outside_whitelist_is_a_permissions_violation(subject):
     conn = connected()
-    result = conn.receive(pub(batch(mouse_path(1000, 2)), subject) + pub(batch(mouse_path(2000, 2))))
-    assert result.send[0] == codec.encode_err(f'Permissions Violation for Publish to "{subject}"')
+    result = conn.receive(f"PUB {subject} 2\r\n{{}}\r\n".encode() + pub(batch(mouse_path(2000, 2))))
+    assert result.send == [f"-ERR 'Permissions Violation for Publish to \"{subject}\"'\r\n".encode()]
     assert [v.kind for v in result.violations] == ["permissions"]
     assert len(result.publish) == 1  # the valid PUB after it is not lost
 
 
-def test_subscribe_only_to_own_intervention_subject():
+def test_cr_or_lf_inside_a_subject_is_escaped_in_the_error():
     conn = connected()
-    ok = conn.receive(codec.encode_sub("seer.org_test.intervention.request.sq_1_test", "1"))
-    assert ok.violations == []
-    other = conn.receive(codec.encode_sub("seer.org_test.intervention.request.sq_OTHER", "2"))
-    assert other.violations[0].kind == "permissions"
+    result = conn.receive(b"PUB tele\nmetry.raw 2\r\n{}\r\nSUB a\rb 1\r\n")
+    assert result.send == [b"-ERR 'Permissions Violation for Publish to \"tele\\nmetry.raw\"'\r\n",
+                           b"-ERR 'Permissions Violation for Subscription to \"a\\rb\"'\r\n"]
 
 
 def _sized(total: int) -> bytes:
@@ -81,7 +164,16 @@ def test_message_size_limit_50000_passes_50001_refused():
     too_big = conn.receive(codec.encode_pub("telemetry.raw", _sized(50_001)) + pub(batch(mouse_path(5000, 2))))
     assert [v.kind for v in too_big.violations] == ["payload_size"]
     assert b"Maximum Payload Violation" in too_big.send[0]
-    assert len(too_big.publish) == 1  # the next batch on the same connection still gets through
+    assert len(too_big.publish) == 1 and too_big.close is None  # the next batch still gets through
+
+
+def test_a_payload_too_large_to_skip_closes_the_connection():
+    conn = connected()
+    assert conn.receive(b"PUB telemetry.raw 200000\r\n").close is None  # 4 x 50,000: skipped
+    conn = connected()
+    result = conn.receive(b"PUB telemetry.raw 200001\r\n")
+    assert result.close == "Maximum Payload Violation" and b"Maximum Payload Violation" in result.send[0]
+    assert connected().receive(b"PUB telemetry.raw 999999999999999999\r\n").close
 
 
 def test_wrong_tenant_and_wrong_session_are_refused():
@@ -90,7 +182,7 @@ def test_wrong_tenant_and_wrong_session_are_refused():
                           pub(batch(mouse_path(1000, 2), session="sq_other")))
     assert [v.kind for v in result.violations] == ["tenant", "session"]
     assert result.publish == []
-    assert b"Tenant Violation" in result.send[0]
+    assert b"Tenant Violation" in result.send[0] and b"Session Violation" in result.send[1]
 
 
 def test_junk_json_and_invalid_batch_get_specific_errors():
@@ -101,13 +193,75 @@ def test_junk_json_and_invalid_batch_get_specific_errors():
     assert b"not JSON" in result.send[0] and b"Invalid Batch" in result.send[1]
 
 
-def test_pub_before_connect_and_connect_without_tenant():
-    conn = BridgeConnection(peer_ip="x")
-    assert conn.receive(pub(batch(mouse_path(1000, 2)))).violations[0].kind == "handshake"
-    assert conn.receive(codec.encode_connect({"verbose": False})).violations[0].kind == "handshake"
-
-
 def test_garbage_never_raises():
     conn = connected()
-    result = conn.receive(b"HELLO world\r\nPUB telemetry.raw notanumber\r\n\x00\xff\r\n")
-    assert result.violations and all(v.kind == "parse" for v in result.violations)
+    result = conn.receive(b"HELLO world\r\nPUB telemetry.raw notanumber\r\n\x00\xff\r\nMSG a 1 2\r\nxx\r\n")
+    assert len(result.violations) == 4 and all(v.kind == "parse" for v in result.violations)
+    assert len(result.send) == 4 and all(s.startswith(b"-ERR '") for s in result.send)
+
+
+# --- limits through the connection -----------------------------------------------------------
+def test_frame_guard_allows_n_pubs_per_wall_second_then_refuses():
+    conn = connected(config=TransportConfig(max_pubs_per_second=5))
+    frames = [pub(batch(mouse_path(1000 + i * 3000, 1))) for i in range(7)]
+    accepted = [len(conn.receive(f, now=100.0 + i * 0.1).publish) for i, f in enumerate(frames[:6])]
+    assert accepted == [1, 1, 1, 1, 1, 0]
+    refused = conn.receive(pub(batch(mouse_path(99_000, 1))), now=100.55)
+    assert refused.violations[0].kind == "rate_frames" and refused.send[0].startswith(b"-ERR 'Rate Limit Exceeded")
+    assert len(conn.receive(frames[6], now=101.01).publish) == 1  # the first of them left the window
+
+
+def test_event_rate_through_the_connection_and_the_limit_is_per_session_not_per_connection():
+    limiters = LimiterRegistry(TransportConfig())
+    first, second = connected(limiters=limiters), connected(limiters=limiters)
+    events = [ev(f"t{i % 10}", 5000 + i) for i in range(499)]  # 499 events in event second 5
+    assert len(first.receive(pub(batch(events))).publish) == 1
+    assert len(second.receive(pub(batch([ev("x", 5999)]))).publish) == 1  # the 500th
+    refused = second.receive(pub(batch([ev("y", 5500)])))  # the 501st, by another connection of the session
+    assert refused.publish == [] and refused.violations[0].kind == "rate_events"
+    assert b"Rate Limit Exceeded" in refused.send[0]
+
+
+# --- subscriptions and delivery ---------------------------------------------------------------
+def test_subscribe_only_to_own_intervention_subject():
+    conn = connected()
+    assert conn.receive(codec.encode_sub(OWN, "1")).violations == []
+    for subject in ("seer.org_test.intervention.request.sq_OTHER", "seer.org_test.intervention.request.*",
+                    "seer.>", ">", "telemetry.raw"):
+        other = conn.receive(codec.encode_sub(subject, "2"))
+        assert other.send == [f"-ERR 'Permissions Violation for Subscription to \"{subject}\"'\r\n".encode()]
+        assert other.violations[0].kind == "permissions"
+    queued = conn.receive(codec.encode_sub(OWN, "3", queue="q"))
+    assert queued.send == [f"-ERR 'Permissions Violation for Subscription to \"{OWN}\" using queue \"q\"'\r\n"
+                           .encode()]
+    assert list(conn.subscriptions) == ["1"]
+
+
+def test_deliver_sends_msg_to_each_own_subscription_and_unsub_stops_it():
+    conn = connected()
+    conn.receive(codec.encode_sub(OWN, "1") + codec.encode_sub(OWN, "7"))
+    payload = b'{"type":"intervention","message":"Hi"}'
+    assert conn.deliver(OWN, payload) == [codec.encode_msg(OWN, "1", payload), codec.encode_msg(OWN, "7", payload)]
+    assert conn.deliver("seer.org_test.intervention.request.sq_2", payload) == []
+    conn.receive(codec.encode_unsub("1"))
+    assert conn.deliver(OWN, payload) == [codec.encode_msg(OWN, "7", payload)]
+    conn.receive(codec.encode_unsub("7", 2))  # auto-unsubscribe after two more messages
+    assert len(conn.deliver(OWN, payload)) == 1 and len(conn.deliver(OWN, payload)) == 1
+    assert conn.deliver(OWN, payload) == [] and conn.subscriptions == {}
+
+
+def test_subscriptions_per_connection_are_capped():
+    conn = connected(config=TransportConfig(max_subscriptions=2))
+    result = conn.receive(b"".join(codec.encode_sub(OWN, str(i)) for i in range(3)) + codec.encode_sub(OWN, "1"))
+    assert result.send == [codec.encode_err("Maximum Subscriptions Exceeded")]
+    assert sorted(conn.subscriptions) == ["0", "1"]
+
+
+@pytest.mark.parametrize("payload, expected", [
+    (b'{"type":"intervention","message":"Choosing can feel tough"}', True),
+    (orjson.dumps({"sessionId": "s", "tenantId": "t", "emotion": {"primary": "frustration"}}), False),  # packet
+    (b'{"type":"Intervention"}', False), (b'[{"type":"intervention"}]', False), (b'"intervention"', False),
+    (b"not json", False), (b"", False), (b'{"type":["intervention"]}', False),
+])
+def test_only_interventions_may_reach_the_browser(payload, expected):
+    assert is_intervention(payload) is expected

@@ -154,6 +154,7 @@ class _Pending(NamedTuple):
 
 _OPERATIONS = frozenset(b"INFO CONNECT PUB HPUB SUB UNSUB MSG HMSG PING PONG +OK -ERR".split())
 _ARG_SEPARATOR = re.compile(rb"[ \t]+")
+_BLANK_LINES = re.compile(rb"(?:\r\n)+")
 _MAX_SIZE_DIGITS = 18  # any such size fits an int64, like nats-server's parser
 
 
@@ -282,6 +283,9 @@ class NatsParser:
                     if self._discarding:
                         pos += unfinished
                     break
+                if eol == pos and not self._discarding:  # a run of blank lines: skipped in one regex step
+                    pos = _BLANK_LINES.match(buf, pos).end()  # type: ignore[union-attr]
+                    continue
                 line, pos = bytes(buf[pos:eol]), eol + 2
                 if self._discarding:
                     self._discarding = False

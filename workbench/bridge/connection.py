@@ -1,25 +1,64 @@
-"""One producer connection to the bridge, sans I/O: EITP v1.1 sections 2.3, 4.1, 4.5, 4.6 and 10.4.
+"""The bridge's per-connection rules, sans I/O (EITP v1.1 sections 2.3, 4.1, 4.2, 4.5, 4.6, 10.4).
 
-Feed it the bytes of each WebSocket message with :meth:`BridgeConnection.receive`; it
-returns what to send back and which batches to publish. It never raises on input: every
-problem becomes a ``-ERR`` (worded as nats-server words it where one exists) and a
-:class:`Violation` the caller counts and logs. Nothing else on the connection is lost.
+Bytes in (:meth:`BridgeConnection.receive`), and out: replies to send, batches to publish on
+the bus, violations to count and log, and a close reason when the connection must end. The
+asyncio edge (:mod:`workbench.bridge.server`) only moves bytes; every rule lives here.
+
+Handshake (4.1). The bridge sends INFO; the client answers CONNECT, usually followed by PING
+(stock NATS clients wait for that PONG). Every CONNECT option a NATS client sends (``verbose``,
+``pedantic``, ``lang``, ``version``, ``protocol``, ``headers``, ``no_responders``, ``echo``,
+``name``, ...) is accepted. ``verbose`` (true when absent, as in nats-server and the spec's
+example) turns on ``+OK`` acknowledgements; the producer and nats-py send false. The connection's
+identity is taken from, in order:
+
+1. ``tenant_id`` and ``session_id``, the fields the spec defines (the page's producer sends these);
+2. ``name`` = ``"<tenant_id>/<session_id>"``, for stock clients, which cannot add CONNECT
+   fields (nats-py: ``nats.connect(url, name="org_x/sq_1")``);
+3. ``user`` = tenant id and ``pass`` = session id (nats-py ``user=``/``password=``, or
+   ``ws://org_x:sq_1@host/bridge``).
+
+Both ids must be 1-128 characters of ``A-Z a-z 0-9 _ -``, because they become tokens of the
+connection's subject ``seer.{tenant}.intervention.request.{session}`` (a ``*`` or ``.`` would
+widen it to other sessions), and the tenant must be one the bridge serves. Anything else is
+``-ERR 'Authorization Violation'`` and a close, as nats-server does; so is PUB, SUB or UNSUB
+before CONNECT, or a second CONNECT with another identity.
+
+Whitelist (4.2). PUB only to ``telemetry.raw``; SUB only to the connection's own
+``seer.{tenant}.intervention.request.{session}``. Anything else gets nats-server's own words:
+``-ERR 'Permissions Violation for Publish to "subj"'`` or ``... for Subscription to "subj"'``.
+:meth:`BridgeConnection.deliver` turns a bus message on that subject into ``MSG`` lines; the
+server forwards only payloads that :func:`is_intervention` accepts, never EITP packets.
+
+Each batch then passes :func:`check_batch` (JSON, schema, tenant and session match, server-side
+IP) and the section 4.6 limits of :mod:`workbench.bridge.limits`. A refused command gets one
+``-ERR`` and nothing else on the connection is lost. A payload declared larger than the limit is
+skipped unread; one declared larger than ``SKIP_FACTOR`` times the limit closes the connection,
+since skipping it would swallow the rest of the stream.
 """
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from workbench.bridge import codec
+from workbench.bridge.fastschema import batch_checker
+from workbench.bridge.limits import FrameGuard, LimiterRegistry, Refusal
 from workbench.config import TransportConfig
 from workbench.protocol.schema import errors as schema_errors
 
 SERVER_ID = "eitp-bridge"
 PUBLISH_WHITELIST = frozenset({"telemetry.raw"})
 CLIENT_IP_FIELDS = ("ip", "clientIp", "ipAddress", "remoteAddress")
+IDENTITY = re.compile(r"[A-Za-z0-9_-]{1,128}")
+AUTHORIZATION_VIOLATION = "Authorization Violation"
+SKIP_FACTOR = 4
+_valid_batch, _ = batch_checker()
 
 
 @dataclass(frozen=True)
@@ -30,7 +69,9 @@ class Publish:
 
 @dataclass(frozen=True)
 class Violation:
-    kind: str  # permissions | payload_size | parse | invalid_batch | tenant | session | handshake
+    # permissions | payload_size | parse | invalid_batch | tenant | session | handshake | subscriptions
+    # | rate_frames | rate_events | rate_type | session_quota | clock | slow_consumer (server)
+    kind: str
     message: str
     session_id: str | None
 
@@ -40,6 +81,48 @@ class Result:
     send: list[bytes] = field(default_factory=list)
     publish: list[Publish] = field(default_factory=list)
     violations: list[Violation] = field(default_factory=list)
+    close: str | None = None  # set when the connection must end: the reason
+
+
+@dataclass
+class _Subscription:
+    subject: str
+    remaining: int | None = None  # messages left before an UNSUB <sid> <max> takes effect
+
+
+def encode_err(message: str) -> bytes:
+    """``-ERR '<message>'`` with any CR or LF (they can come from client input) escaped."""
+    return codec.encode_err(message.replace("\r", "\\r").replace("\n", "\\n"))
+
+
+def connect_identity(options: dict[str, Any]) -> tuple[str, str] | str:
+    """``(tenant_id, session_id)`` from CONNECT options (see the module docstring), or why not."""
+    if "tenant_id" in options or "session_id" in options:
+        tenant, session, source = options.get("tenant_id"), options.get("session_id"), "tenant_id/session_id"
+    elif isinstance(options.get("name"), str) and "/" in options["name"]:
+        (tenant, _, session), source = options["name"].partition("/"), "name"
+    elif "user" in options or "pass" in options:
+        tenant, session, source = options.get("user"), options.get("pass"), "user/pass"
+    else:
+        return "CONNECT has no tenant_id and session_id (nor name 'tenant/session', nor user/pass)"
+    for what, value in (("tenant", tenant), ("session", session)):
+        if not isinstance(value, str) or not IDENTITY.fullmatch(value):
+            return f"CONNECT {source}: {what} id {value!r} must be 1-128 characters of A-Z a-z 0-9 _ -"
+    assert isinstance(tenant, str) and isinstance(session, str)
+    return tenant, session
+
+
+def is_intervention(payload: bytes) -> bool:
+    """True for a consumer's intervention (a JSON object with ``"type": "intervention"``).
+
+    The engine publishes full EITP packets on the same subject; they carry telemetry details
+    that must never reach the end user (sections 2.5, 9.2), so everything else is held back.
+    """
+    try:
+        doc = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(doc, dict) and doc.get("type") == "intervention"
 
 
 def check_batch(payload: bytes, *, tenant: str | None, session: str | None,
@@ -53,9 +136,10 @@ def check_batch(payload: bytes, *, tenant: str | None, session: str | None,
         batch = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
         return None, Violation("parse", f"Invalid Batch: not JSON ({exc})", session)
-    problems = schema_errors(batch, "batch")
-    if problems:
-        return None, Violation("invalid_batch", "Invalid Batch: " + "; ".join(problems[:3]), session)
+    if not _valid_batch(batch):
+        problems = schema_errors(batch, "batch")
+        if problems:
+            return None, Violation("invalid_batch", "Invalid Batch: " + "; ".join(problems[:3]), session)
     if tenant is not None and batch["tenantId"] != tenant:
         return None, Violation("tenant", f"Tenant Violation: batch tenant {batch['tenantId']!r} "
                                          f"does not match connection tenant {tenant!r}", session)
@@ -69,17 +153,33 @@ def check_batch(payload: bytes, *, tenant: str | None, session: str | None,
     return batch, None
 
 
+def check_limits(limiters: LimiterRegistry, batch: dict[str, Any]) -> Violation | None:
+    """The section 4.6 event-time limits for a checked batch, keyed by its tenant and session."""
+    limiter = limiters.get(batch["tenantId"], batch["sessionId"])
+    refusal = limiter.check(batch["timestamp"], batch["events"])
+    return None if refusal is None else Violation(refusal.kind, refusal.message, batch["sessionId"])
+
+
 class BridgeConnection:
-    def __init__(self, *, peer_ip: str, user_agent: str = "", config: TransportConfig | None = None) -> None:
+    """One producer connection's protocol state; see the module docstring for the rules."""
+
+    def __init__(self, *, peer_ip: str, user_agent: str = "", config: TransportConfig | None = None,
+                 limiters: LimiterRegistry | None = None, tenants: Collection[str] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config or TransportConfig()
         self.peer_ip = peer_ip
         self.user_agent = user_agent
+        self.limiters = limiters if limiters is not None else LimiterRegistry(self.config)
+        self.tenants = tenants  # None: any tenant
+        self.clock = clock
         self.parser = codec.NatsParser(max_payload=self.config.max_message_bytes)
+        self.frames = FrameGuard(self.config.max_pubs_per_second)
         self.tenant_id: str | None = None
         self.session_id: str | None = None
         self.verbose = False
-        self.subscriptions: dict[str, str] = {}  # sid -> subject
+        self.subscriptions: dict[str, _Subscription] = {}
         self.accepted = 0
+        self.closed: str | None = None
 
     def greeting(self) -> bytes:
         """The INFO line the bridge sends first (section 4.1)."""
@@ -91,60 +191,113 @@ class BridgeConnection:
             return None
         return f"seer.{self.tenant_id}.intervention.request.{self.session_id}"
 
-    def receive(self, data: bytes | str) -> Result:
-        self.parser.receive_data(data)
+    def receive(self, data: bytes | str, now: float | None = None) -> Result:
+        """Feed what arrived; ``now`` is wall time in seconds (for the frame guard), default ``clock()``."""
         result = Result()
+        if self.closed is not None:
+            return result
+        self.parser.receive_data(data)
+        now = self.clock() if now is None else now
         for item in self.parser.events_received():
-            self._handle(item, result)
+            self._handle(item, result, now)
+            if result.close is not None:
+                self.closed = result.close
+                break
         return result
 
-    def _refuse(self, result: Result, kind: str, message: str) -> None:
-        result.send.append(codec.encode_err(message))
+    def deliver(self, subject: str, payload: bytes) -> list[bytes]:
+        """``MSG`` lines for every subscription of this connection to ``subject`` (UNSUB max honoured)."""
+        frames = []
+        for sid, sub in list(self.subscriptions.items()):
+            if sub.subject != subject:
+                continue
+            frames.append(codec.encode_msg(subject, sid, payload))
+            if sub.remaining is not None:
+                sub.remaining -= 1
+                if sub.remaining <= 0:
+                    del self.subscriptions[sid]
+        return frames
+
+    def _refuse(self, result: Result, kind: str, message: str, *, reply: str | None = None) -> None:
+        result.send.append(encode_err(reply or message))
         result.violations.append(Violation(kind, message, self.session_id))
 
-    def _handle(self, item: object, result: Result) -> None:
+    def _unauthorized(self, result: Result, message: str) -> None:
+        self._refuse(result, "handshake", f"{AUTHORIZATION_VIOLATION}: {message}", reply=AUTHORIZATION_VIOLATION)
+        result.close = AUTHORIZATION_VIOLATION
+
+    def _handle(self, item: codec.Event, result: Result, now: float) -> None:
         match item:
             case codec.ParseError(message=message):
                 self._refuse(result, "parse", message)
             case codec.PayloadTooLarge(size=size, limit=limit):
                 self._refuse(result, "payload_size", f"Maximum Payload Violation ({size} > {limit} bytes)")
+                if size > SKIP_FACTOR * limit:
+                    result.close = "Maximum Payload Violation"
             case codec.Connect(options=options):
-                tenant, session = options.get("tenant_id"), options.get("session_id")
-                if not isinstance(tenant, str) or not tenant or not isinstance(session, str) or not session:
-                    self._refuse(result, "handshake", "Authorization Violation: CONNECT needs tenant_id and session_id")
-                    return
-                self.tenant_id, self.session_id = tenant, session
-                self.verbose = bool(options.get("verbose", False))
-                result.send.append(codec.OK)
+                self._connect(options, result)
             case codec.Ping():
                 result.send.append(codec.PONG)
             case codec.Pong():
                 pass
+            case codec.Pub() | codec.HPub() | codec.Sub() | codec.Unsub() if self.session_id is None:
+                self._unauthorized(result, f"{type(item).__name__.upper()} before CONNECT")
             case codec.Pub(subject=subject, payload=payload) | codec.HPub(subject=subject, payload=payload):
-                self._publish(subject, payload, result)
-            case codec.Sub(subject=subject, sid=sid):
-                if subject != self.intervention_subject():
-                    self._refuse(result, "permissions", f'Permissions Violation for Subscription to "{subject}"')
-                    return
-                self.subscriptions[sid] = subject
-                if self.verbose:
-                    result.send.append(codec.OK)
-            case codec.Unsub(sid=sid):
-                self.subscriptions.pop(sid, None)
+                self._publish(subject, payload, result, now)
+            case codec.Sub(subject=subject, queue=queue, sid=sid):
+                self._subscribe(subject, queue, sid, result)
+            case codec.Unsub(sid=sid, max_msgs=max_msgs):
+                sub = self.subscriptions.get(sid)
+                if sub is not None and (max_msgs is None or max_msgs <= 0):
+                    del self.subscriptions[sid]
+                elif sub is not None:
+                    sub.remaining = max_msgs
             case _:
                 self._refuse(result, "parse", f"Unexpected Operation {type(item).__name__} from a client")
 
-    def _publish(self, subject: str, payload: bytes, result: Result) -> None:
-        if self.tenant_id is None:
-            self._refuse(result, "handshake", "Authorization Violation: PUB before CONNECT")
+    def _connect(self, options: dict[str, Any], result: Result) -> None:
+        identity = connect_identity(options)
+        if isinstance(identity, str):
+            self._unauthorized(result, identity)
+            return
+        tenant, session = identity
+        if self.tenants is not None and tenant not in self.tenants:
+            self._unauthorized(result, f"tenant {tenant!r} is not served here")
+            return
+        if self.session_id is not None and (tenant, session) != (self.tenant_id, self.session_id):
+            self._unauthorized(result, "a second CONNECT may not change tenant or session")
+            return
+        self.tenant_id, self.session_id = tenant, session
+        self.verbose = bool(options.get("verbose", True))  # nats-server's default, hence the spec's +OK
+        if self.verbose:
+            result.send.append(codec.OK)
+
+    def _subscribe(self, subject: str, queue: str | None, sid: str, result: Result) -> None:
+        if subject != self.intervention_subject() or queue is not None:
+            using = f' using queue "{queue}"' if queue is not None else ""
+            self._refuse(result, "permissions", f'Permissions Violation for Subscription to "{subject}"{using}')
+            return
+        if sid not in self.subscriptions and len(self.subscriptions) >= self.config.max_subscriptions:
+            self._refuse(result, "subscriptions", "Maximum Subscriptions Exceeded")
+            return
+        self.subscriptions[sid] = _Subscription(subject)
+        if self.verbose:
+            result.send.append(codec.OK)
+
+    def _publish(self, subject: str, payload: bytes, result: Result, now: float) -> None:
+        if (refusal := self.frames.allow(now)) is not None:
+            self._refuse_limit(result, refusal)
             return
         if subject not in PUBLISH_WHITELIST:
             self._refuse(result, "permissions", f'Permissions Violation for Publish to "{subject}"')
             return
         batch, violation = check_batch(payload, tenant=self.tenant_id, session=self.session_id,
                                        peer_ip=self.peer_ip, user_agent=self.user_agent)
+        if violation is None:
+            assert batch is not None
+            violation = check_limits(self.limiters, batch)
         if violation is not None:
-            result.send.append(codec.encode_err(violation.message))
+            result.send.append(encode_err(violation.message))
             result.violations.append(violation)
             return
         assert batch is not None
@@ -152,3 +305,6 @@ class BridgeConnection:
         result.publish.append(Publish(subject, batch))
         if self.verbose:
             result.send.append(codec.OK)
+
+    def _refuse_limit(self, result: Result, refusal: Refusal) -> None:
+        self._refuse(result, refusal.kind, refusal.message)

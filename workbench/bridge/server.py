@@ -2,16 +2,29 @@
 
 * ``GET /rv/`` (and the other sites), ``/common/...``: the dealer sites.
 * ``GET /eitp/producer.js``, ``/eitp/config.js``: the producer and its run configuration.
-* ``GET /bridge``: WebSocket, NATS text protocol (text or binary frames), handled by
-  :class:`~workbench.bridge.connection.BridgeConnection`.
-* ``POST /bridge/batch``: the section 4.4 HTTP fallback; the same checks as WebSocket.
+* ``GET /bridge``: WebSocket, NATS text protocol (text or binary frames in, binary frames out,
+  like nats-server), handled by :class:`~workbench.bridge.connection.BridgeConnection`.
+* ``POST /bridge/batch``: the section 4.4 HTTP fallback; the same checks, the same limits
+  (keyed by the batch's session) and the same IP handling as WebSocket.
 
 aiohttp serves all of it because the WebSocket bridge, static files and a POST endpoint
 must share one port; the ``websockets`` server only speaks GET upgrades.
+
+Interventions reach the browser through one bus subscription to
+``seer.*.intervention.request.*`` and a table from ``(tenant, session)`` to the connections
+that subscribed: one interest however many clients, and O(1) routing, where a bus
+subscription per client would cost the in-process bus a pattern match per client on every
+publish. Only :func:`~workbench.bridge.connection.is_intervention` payloads are forwarded.
+
+Each connection's replies go through a bounded :class:`~workbench.bridge.outbox.Outbox`;
+``receive -> bus publish`` latency is kept in :attr:`BridgeServer.latency`. A violation is
+refused, counted per kind in :attr:`BridgeServer.violations` and logged with its session (at
+most ``LOG_LINES_PER_SECOND`` lines a second, the rest counted as suppressed).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -23,14 +36,29 @@ from typing import Any
 import orjson
 from aiohttp import WSMsgType, web
 
-from workbench.bridge.connection import BridgeConnection, Publish, Violation, check_batch
-from workbench.bus import SESSION_CLOSED, Bus
+from workbench.bridge.clientip import client_ip, parse_networks
+from workbench.bridge.connection import (
+    SKIP_FACTOR,
+    BridgeConnection,
+    Publish,
+    Violation,
+    check_batch,
+    check_limits,
+    encode_err,
+    is_intervention,
+)
+from workbench.bridge.limits import LimiterRegistry
+from workbench.bridge.metrics import LatencyHistogram
+from workbench.bridge.outbox import Outbox
+from workbench.bus import SESSION_CLOSED, Bus, Subscription
 from workbench.config import EITPConfig
 
 log = logging.getLogger(__name__)
 
 SITES = {"rv": "rv_dealer", "auto": "auto_dealer", "powersports": "powersports_dealer"}
 DEFAULT_TENANT = "org_workbench"
+INTERVENTIONS = "seer.*.intervention.request.*"
+LOG_LINES_PER_SECOND = 20
 
 
 def sites_root() -> Path:
@@ -49,10 +77,19 @@ class BridgeServer:
         self.violations: Counter[str] = Counter()
         self.on_violation = on_violation
         self.connections = 0
+        self.accepted = 0
+        self.latency = LatencyHistogram()
+        self.limiters = LimiterRegistry(config.transport)
+        self.proxies = parse_networks(config.transport.trusted_proxies)
+        self.routes: dict[tuple[str, str], set[_Peer]] = {}
+        self.peak_pending = 0  # the most bytes ever queued for one connection
+        self._peers: set[_Peer] = set()
+        self._subscription: Subscription | None = None
+        self._log_second, self._log_lines, self._log_suppressed = 0, 0, 0
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         root = sites_root()
-        app = web.Application(client_max_size=config.transport.max_message_bytes + 1024)
+        app = web.Application(client_max_size=config.transport.max_message_bytes)
         app.router.add_get("/", self._index)
         app.router.add_get("/eitp/config.js", self._config_js)
         app.router.add_get("/eitp/producer.js", self._producer_js)
@@ -68,6 +105,7 @@ class BridgeServer:
         self.app = app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        self._subscription = await self.bus.subscribe(INTERVENTIONS, self._on_intervention)
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -78,9 +116,13 @@ class BridgeServer:
         return self.base_url
 
     async def stop(self) -> None:
+        await asyncio.gather(*(peer.outbox.close("Server Shutdown") for peer in list(self._peers)))
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._subscription is not None:
+            await self._subscription.unsubscribe()
+            self._subscription = None
 
     # --- sites --------------------------------------------------------------------------
     async def _index(self, request: web.Request) -> web.Response:
@@ -109,43 +151,116 @@ class BridgeServer:
         return web.FileResponse(self._producer_path, headers={"Cache-Control": "no-store"})
 
     # --- bridge -------------------------------------------------------------------------
-    def _peer_ip(self, request: web.Request) -> str:
-        return request.remote or "0.0.0.0"
+    def _client_ip(self, request: web.Request) -> str:
+        """Section 4.5: the socket peer, or X-Forwarded-For when the peer is a trusted proxy."""
+        return client_ip(request.remote or "0.0.0.0", request.headers.getall("X-Forwarded-For", []), self.proxies)
 
     def _violation(self, v: Violation, peer: str) -> None:
         self.violations[v.kind] += 1
-        log.warning("bridge refused %s from %s (session %s): %s", v.kind, peer, v.session_id, v.message)
+        second = int(time.monotonic())
+        if second != self._log_second:
+            if self._log_suppressed:
+                log.warning("bridge: %d more refusals not logged (over %d lines/s)",
+                            self._log_suppressed, LOG_LINES_PER_SECOND)
+            self._log_second, self._log_lines, self._log_suppressed = second, 0, 0
+        if self._log_lines < LOG_LINES_PER_SECOND:
+            self._log_lines += 1
+            log.warning("bridge refused %s from %s (session %s): %s", v.kind, peer, v.session_id, v.message)
+        else:
+            self._log_suppressed += 1
         if self.on_violation:
             self.on_violation(v)
 
-    async def _publish(self, items: list[Publish]) -> None:
+    async def _publish(self, items: list[Publish], received: float) -> None:
         for item in items:
             await self.bus.publish(item.subject, orjson.dumps(item.batch))
+            self.latency.record(time.perf_counter() - received)
+            self.accepted += 1
+
+    def _route(self, peer: _Peer) -> None:
+        """Keep ``routes`` in step with whether the connection has subscriptions."""
+        conn = peer.conn
+        if conn.tenant_id is None or conn.session_id is None:
+            return
+        key = (conn.tenant_id, conn.session_id)
+        if conn.subscriptions and not peer.closing:
+            self.routes.setdefault(key, set()).add(peer)
+        elif key in self.routes:
+            self.routes[key].discard(peer)
+            if not self.routes[key]:
+                del self.routes[key]
+
+    async def _on_intervention(self, subject: str, payload: bytes) -> None:
+        tokens = subject.split(".")
+        peers = self.routes.get((tokens[1], tokens[4])) if len(tokens) == 5 else None
+        if not peers or not is_intervention(payload):
+            return  # EITP packets (telemetry details) never reach the browser (sections 2.5, 9.2)
+        for peer in list(peers):
+            for frame in peer.conn.deliver(subject, payload):
+                peer.outbox.send(frame)
+            self._route(peer)
 
     async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=None, max_msg_size=self.config.transport.max_message_bytes * 4)
+        transport = self.config.transport
+        ws = web.WebSocketResponse(heartbeat=None, compress=False,
+                                   max_msg_size=transport.max_message_bytes * SKIP_FACTOR)
         await ws.prepare(request)
-        peer = self._peer_ip(request)
-        conn = BridgeConnection(peer_ip=peer, user_agent=request.headers.get("User-Agent", ""),
-                                config=self.config.transport)
+        ip = self._client_ip(request)
+        conn = BridgeConnection(peer_ip=ip, user_agent=request.headers.get("User-Agent", ""), config=transport,
+                                limiters=self.limiters, tenants={self.tenant_id})
+
+        def slow(size: int) -> None:
+            self._violation(Violation("slow_consumer", f"Slow Consumer: {size} bytes unsent "
+                                                       f"(max {transport.send_queue_bytes})", conn.session_id), ip)
+
+        peer = _Peer(conn, Outbox(ws, request.transport, limit=transport.send_queue_bytes, on_slow=slow))
+        self._peers.add(peer)
         self.connections += 1
-        await ws.send_str(conn.greeting().decode())
+        peer.outbox.send(conn.greeting())
+        loop = asyncio.get_running_loop()
+        handshake_deadline = loop.time() + transport.handshake_timeout_ms / 1000
+        reason: str | None = None
         last_ts: float | None = None
         last_wall = time.monotonic()
         try:
-            async for msg in ws:
+            while not peer.outbox.slow:
+                timeout = None if conn.session_id is not None else max(0.0, handshake_deadline - loop.time())
+                try:
+                    msg = await ws.receive(timeout=timeout)
+                except TimeoutError:
+                    reason = "Authentication Timeout"
+                    self._violation(Violation("handshake", reason, None), ip)
+                    peer.outbox.send(encode_err(reason))
+                    break
                 if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                        break
                     continue
-                result = conn.receive(msg.data)
+                received = time.perf_counter()
+                try:
+                    result = conn.receive(msg.data)
+                except Exception:  # a bridge bug, never the client's doing: end this connection only
+                    log.exception("bridge: connection from %s (session %s) failed", ip, conn.session_id)
+                    reason = "Internal Error"
+                    break
                 for v in result.violations:
-                    self._violation(v, peer)
+                    self._violation(v, ip)
                 for out in result.send:
-                    await ws.send_str(out.decode())
+                    peer.outbox.send(out)
                 if result.publish:
                     last_ts, last_wall = float(result.publish[-1].batch["timestamp"]), time.monotonic()
-                await self._publish(result.publish)
+                    await self._publish(result.publish, received)
+                self._route(peer)
+                if result.close is not None:
+                    reason = result.close
+                    break
         finally:
+            peer.closing = True
+            self._route(peer)
+            self._peers.discard(peer)
             self.connections -= 1
+            self.peak_pending = max(self.peak_pending, peer.outbox.peak)
+            await peer.outbox.close(reason)
             if conn.session_id is not None:
                 # Map the connection's end onto the page's clock: the last batch time plus the
                 # time the socket stayed open after it (the bridge is the only place that knows).
@@ -155,22 +270,44 @@ class BridgeServer:
         return ws
 
     async def _post_batch(self, request: web.Request) -> web.Response:
-        peer = self._peer_ip(request)
-        body = await request.read()
-        if len(body) > self.config.transport.max_message_bytes:
-            v = Violation("payload_size", f"Maximum Payload Violation ({len(body)} > "
-                          f"{self.config.transport.max_message_bytes} bytes)", None)
-            self._violation(v, peer)
+        """Section 4.4 fallback: the WebSocket's checks and limits, keyed by the batch's session."""
+        received = time.perf_counter()
+        ip = self._client_ip(request)
+        limit = self.config.transport.max_message_bytes
+        try:
+            if request.content_length is not None and request.content_length > limit:
+                raise web.HTTPRequestEntityTooLarge(limit, request.content_length)
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            v = Violation("payload_size", f"Maximum Payload Violation (more than {limit} bytes)", None)
+            self._violation(v, ip)
             return _error(413, v.message)
-        batch, violation = check_batch(body, tenant=self.tenant_id, session=None, peer_ip=peer,
+        batch, violation = check_batch(body, tenant=self.tenant_id, session=None, peer_ip=ip,
                                        user_agent=request.headers.get("User-Agent", ""))
         if violation is not None:
-            self._violation(violation, peer)
+            self._violation(violation, ip)
             return _error(400, violation.message)
         assert batch is not None
-        await self._publish([Publish("telemetry.raw", batch)])
+        limiter = self.limiters.get(batch["tenantId"], batch["sessionId"])
+        refusal = limiter.post_frames.allow(time.monotonic())
+        if refusal is not None:
+            violation = Violation(refusal.kind, refusal.message, batch["sessionId"])
+        else:
+            violation = check_limits(self.limiters, batch)
+        if violation is not None:
+            self._violation(violation, ip)
+            return _error(400 if violation.kind == "clock" else 429, violation.message)
+        await self._publish([Publish("telemetry.raw", batch)], received)
         return web.json_response({"ok": True})
 
+
+class _Peer:
+    """A live WebSocket connection: its protocol state and its send queue."""
+
+    __slots__ = ("conn", "outbox", "closing")
+
+    def __init__(self, conn: BridgeConnection, outbox: Outbox) -> None:
+        self.conn, self.outbox, self.closing = conn, outbox, False
 
 def _error(status: int, message: str) -> web.Response:
     payload: dict[str, Any] = {"ok": False, "error": message}

@@ -47,12 +47,13 @@ def run(args: argparse.Namespace) -> int:
         try:
             base = await pipeline.start(args.host, args.port)
             stream.emit(RunStarted(new_run_id("serve"), "serve", "rv", None, config.to_toml(), base))
-            via = f"NATS {nats_server.url if nats_server else args.nats}" if args.nats else "in-process bus"
-            console.print(f"serving {base}/rv/ · bridge ws://{base.removeprefix('http://')}/bridge · {via} · db {db_path}")
-            console.print("open the site in a browser; Ctrl-C to stop")
             stop = asyncio.Event()
             for sig in (signal.SIGINT, signal.SIGTERM):  # stop cleanly, so a NATS child never outlives us
                 asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+            # Print the address only once a SIGTERM would be handled: scripts act on this line.
+            via = f"NATS {nats_server.url if nats_server else args.nats}" if args.nats else "in-process bus"
+            console.print(f"serving {base}/rv/ · bridge ws://{base.removeprefix('http://')}/bridge · {via} · db {db_path}")
+            console.print("open the site in a browser; Ctrl-C to stop")
             await stop.wait()
         finally:
             await pipeline.stop()

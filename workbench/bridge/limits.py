@@ -1,0 +1,190 @@
+"""Rate limiting at the bridge (EITP v1.1 section 4.6), sans I/O: every time is passed in.
+
+Time base (a design decision; the README states it too):
+
+* **Event time for the event limits.** The section 4.6 limits (500 events per second per
+  producer, 100 events per type per second) and the optional per-session quota (the original
+  production system allowed 100 events per session per hour; off by default here) count each
+  event in the second of its own ``timestamp``, i.e. the producer's clock. In virtual-time runs
+  that clock is Playwright's fake clock, so a five-minute session replayed in three wall
+  seconds spreads over five minutes of event seconds and is not throttled, while a real flood
+  of events stamped with the same second is. Windows are fixed event-time seconds
+  (``floor(timestamp / 1000)``); the quota counts the events of the 3,600 event seconds up to
+  the newest timestamp of the session (a sliding hour).
+  A batch is checked as a whole: it is accepted and counted, or refused and not counted.
+* **Clients may lie about time, so event time is fenced.** A batch is refused (``Timestamp
+  Violation``) when one of its event timestamps is more than ``max_clock_skew_ms`` away from
+  its envelope timestamp, or when its envelope or an event is more than ``max_clock_skew_ms``
+  older than the newest timestamp already accepted for the session (a legitimate producer's
+  clock never runs backwards; events buffered during a reconnect are older than the envelope by
+  the outage, which the 60 s default covers). Event seconds older than that fence can no longer
+  be written, so they are forgotten and the state stays small.
+* **Wall time for the frame guard.** Nothing above stops a client whose fake clock races
+  ahead, so each WebSocket connection (each session, for the HTTP POST fallback) may send at
+  most ``max_pubs_per_second`` PUB frames in any window of one wall-clock second. That bounds a
+  flood in real time while leaving room for compressed virtual-time runs (about 30 batches per
+  wall second at 100x).
+
+Limiter state is kept per ``(tenant, session)`` in a :class:`LimiterRegistry` shared by the
+WebSocket connections and the POST fallback of that session, so reconnecting does not reset
+a budget; the registry forgets the least recently used sessions beyond ``limiter_max_sessions``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import OrderedDict, deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.config import TransportConfig
+
+QUOTA_WINDOW_S = 3600
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a batch or frame was refused: ``kind`` is the counter name, ``message`` the -ERR text."""
+
+    kind: str  # rate_frames | rate_events | rate_type | session_quota | clock
+    message: str
+
+
+class FrameGuard:
+    """At most ``limit`` frames in any window of ``window`` seconds of wall time (sliding log)."""
+
+    def __init__(self, limit: int, window: float = 1.0) -> None:
+        self.limit, self.window = limit, window
+        self._times: deque[float] = deque()
+
+    def allow(self, now: float) -> Refusal | None:
+        times = self._times
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if len(times) >= self.limit:
+            return Refusal("rate_frames", f"Rate Limit Exceeded: more than {self.limit} PUBs in "
+                                          f"{self.window:g} s of wall time")
+        times.append(now)
+        return None
+
+
+@dataclass
+class _Second:
+    total: int = 0
+    types: dict[str, int] = field(default_factory=dict)
+
+
+class SessionLimiter:
+    """Event-time limits and clock fences for one producer session (see the module docstring)."""
+
+    def __init__(self, config: TransportConfig) -> None:
+        self.per_second = config.max_events_per_second
+        self.per_type = config.max_events_per_type_per_second
+        self.quota = config.max_session_events_per_hour
+        self.skew = config.max_clock_skew_ms
+        self.post_frames = FrameGuard(config.max_pubs_per_second)  # the POST fallback's frame guard
+        self.newest: float | None = None  # newest accepted timestamp (envelope or event), ms
+        self._seconds: dict[int, _Second] = {}
+        self._quota_seconds: list[int] = []  # sorted keys of _quota_counts
+        self._quota_counts: dict[int, int] = {}
+        self._quota_total = 0
+
+    def check(self, envelope_ts: float, events: Sequence[dict[str, Any]]) -> Refusal | None:
+        """Accept (and count) a batch, or return why not. ``events`` items have ``type`` and ``timestamp``."""
+        stamps = [float(e["timestamp"]) for e in events]
+        if refusal := self._check_clock(float(envelope_ts), stamps):
+            return refusal
+        seconds: dict[int, dict[str, int]] = {}  # event second -> type -> count, for this batch
+        for event, ts in zip(events, stamps, strict=True):
+            second = math.floor(ts / 1000)
+            bucket = seconds.get(second)
+            if bucket is None:
+                bucket = seconds[second] = {}
+            kind = str(event["type"])
+            bucket[kind] = bucket.get(kind, 0) + 1
+        for second, add in seconds.items():
+            have = self._seconds.get(second)
+            total = sum(add.values()) + (have.total if have else 0)
+            if total > self.per_second:
+                return Refusal("rate_events", f"Rate Limit Exceeded: {total} events in event second {second} "
+                                              f"(max {self.per_second} per second)")
+            for kind, count in add.items():
+                total = count + (have.types.get(kind, 0) if have else 0)
+                if total > self.per_type:
+                    return Refusal("rate_type", f"Rate Limit Exceeded: {total} {kind!r} events in event second "
+                                                f"{second} (max {self.per_type} per type per second)")
+        if self.quota and (refusal := self._check_quota(seconds)):
+            return refusal
+        self._commit(float(envelope_ts), stamps, seconds)
+        return None
+
+    def _check_clock(self, envelope: float, stamps: list[float]) -> Refusal | None:
+        for ts in stamps:
+            if abs(ts - envelope) > self.skew:
+                return Refusal("clock", f"Timestamp Violation: event timestamp {ts:.0f} is {abs(ts - envelope):.0f} ms "
+                                        f"from the batch timestamp {envelope:.0f} (max {self.skew} ms)")
+        if self.newest is not None:
+            oldest = min([envelope, *stamps])
+            if oldest < self.newest - self.skew:
+                return Refusal("clock", f"Timestamp Violation: timestamp {oldest:.0f} is {self.newest - oldest:.0f} ms "
+                                        f"before the newest one accepted for this session (max {self.skew} ms)")
+        return None
+
+    def _check_quota(self, seconds: dict[int, dict[str, int]]) -> Refusal | None:
+        newest = max(seconds) if self.newest is None else max(max(seconds), math.floor(self.newest / 1000))
+        start = newest - QUOTA_WINDOW_S + 1
+        lo = bisect.bisect_left(self._quota_seconds, start)
+        counted = sum(self._quota_counts[s] for s in self._quota_seconds[lo:])
+        total = counted + sum(sum(b.values()) for s, b in seconds.items() if s >= start)
+        if total > self.quota:
+            return Refusal("session_quota", f"Rate Limit Exceeded: session quota of {self.quota} events per hour "
+                                            f"({total} in the hour up to event second {newest})")
+        return None
+
+    def _commit(self, envelope: float, stamps: list[float], seconds: dict[int, dict[str, int]]) -> None:
+        self.newest = max(envelope, *stamps, *([] if self.newest is None else [self.newest]))
+        for second, add in seconds.items():
+            have = self._seconds.get(second)
+            if have is None:
+                have = self._seconds[second] = _Second()
+            added = sum(add.values())
+            have.total += added
+            for kind, count in add.items():
+                have.types[kind] = have.types.get(kind, 0) + count
+            if self.quota:
+                if second not in self._quota_counts:
+                    bisect.insort(self._quota_seconds, second)
+                    self._quota_counts[second] = 0
+                self._quota_counts[second] += added
+        # Seconds behind the clock fence can never be written again: forget them.
+        fence = math.floor((self.newest - self.skew) / 1000)
+        if any(s < fence for s in self._seconds):
+            self._seconds = {s: b for s, b in self._seconds.items() if s >= fence}
+        quota_fence = fence - QUOTA_WINDOW_S
+        while self._quota_seconds and self._quota_seconds[0] < quota_fence:
+            self._quota_counts.pop(self._quota_seconds.pop(0))
+
+
+class LimiterRegistry:
+    """The :class:`SessionLimiter` of each ``(tenant, session)``, least recently used dropped past ``capacity``."""
+
+    def __init__(self, config: TransportConfig) -> None:
+        self.config = config
+        self.capacity = config.limiter_max_sessions
+        self._sessions: OrderedDict[tuple[str, str], SessionLimiter] = OrderedDict()
+
+    def get(self, tenant: str, session: str) -> SessionLimiter:
+        key = (tenant, session)
+        limiter = self._sessions.get(key)
+        if limiter is None:
+            limiter = self._sessions[key] = SessionLimiter(self.config)
+            while len(self._sessions) > self.capacity:
+                self._sessions.popitem(last=False)
+        else:
+            self._sessions.move_to_end(key)
+        return limiter
+
+    def __len__(self) -> int:
+        return len(self._sessions)
