@@ -60,13 +60,56 @@ class SessionEnded:
 
 
 @dataclass(frozen=True)
+class RunConfigured:
+    """How a ``workbench run`` was set up, recorded beside :class:`RunStarted`."""
+
+    run_id: str
+    clock: str  # virtual | real
+    concurrency: int
+    personas: list[str]  # one entry per session, in session order
+    browser_endpoint: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SessionTraced:
+    """What the simulation knows about a session and the telemetry cannot tell: its persona's
+    ground truth and seed, simulated versus wall time, position fidelity, the cursor trail on
+    page coordinates and an end-of-session screenshot (PNG, possibly downscaled)."""
+
+    session_id: str
+    persona: str
+    seed: int
+    seed_index: int
+    clock: str
+    ground_truth: dict[str, Any]
+    simulated_ms: float
+    wall_ms: float
+    fidelity: dict[str, Any]
+    trail: dict[str, Any] = field(default_factory=dict)
+    screenshot_png: bytes | None = None
+    screenshot_scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class RunScored:
+    """Expected against detected, per session and for the run (``workbench.scoring``)."""
+
+    run_id: str
+    verdict: str  # pass | fail | error
+    sessions: list[dict[str, Any]]
+    summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class RunEnded:
     run_id: str
     status: str
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-RunEvent = RunStarted | SessionStarted | BatchReceived | PacketEmitted | BotVerdictEmitted | SessionEnded | RunEnded
+RunEvent = (RunStarted | SessionStarted | BatchReceived | PacketEmitted | BotVerdictEmitted | SessionEnded | RunEnded
+            | RunConfigured | SessionTraced | RunScored)
 Sink = Callable[[RunEvent], None]
 
 

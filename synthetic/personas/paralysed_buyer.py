@@ -8,11 +8,13 @@ from synthetic.personas.base import Actor, Persona
 
 class ParalysedBuyer(Persona):
     name = "paralysed_buyer"
+    aliases = ("paralysed", "paralyzed")
     description = "Oscillates between tier cards, dwells on prices, checks financing, revisits pricing."
     site = "rv"
     profile = HESITANT
     expected_emotions = frozenset({"decision_paralysis", "hesitation", "deliberation", "analysis_paralysis",
                                    "ambivalence", "payment_anxiety", "price_sensitivity"})
+    expected_signals = frozenset({"pricing_comparison", "tier_card_hover", "price_hover"})
     expects_intervention = True
 
     async def run(self, actor: Actor) -> None:

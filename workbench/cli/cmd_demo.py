@@ -23,6 +23,7 @@ DESCRIPTION = ("Drive the paralysed-buyer persona on the RV dealer site in headl
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=7, help="motion seed; the same seed moves the same way (default 7)")
+    p.add_argument("--tui", action="store_true", help="watch the demo in the terminal UI instead of printed lines")
     add_db_arg(p)
     add_config_args(p)
 
@@ -34,6 +35,10 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(args)
     db_path = args.db or default_path()
+    if args.tui:
+        from workbench.tui import run_tui  # Textual only on this branch: the headless demo never loads it
+
+        return run_tui(db_path=db_path, config=config, demo_seed=args.seed)
     console = Console(highlight=False, soft_wrap=True)
     stream = EventStream(Recorder(open_db(db_path)), Printer(console))
     console.print("[bold]EITP Workbench demo[/]: a paralysed buyer on Prosser's Premium RV (about 70 s)\n")

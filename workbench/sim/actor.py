@@ -1,60 +1,141 @@
-"""The Playwright side of a persona: trajectories from :mod:`synthetic.motion` played as real input.
+"""The Playwright side of a persona: motion-model trajectories and scripted input as real events.
 
-Every point goes through ``page.mouse.move`` (trusted input, as a person's would be),
-scheduled against the wall clock at ``move_hz``; when the page falls behind, intermediate
-points are skipped rather than slowing the persona down, and the end point is always sent.
+Every cursor point, click and wheel notch is a trusted ``Input.dispatchMouseEvent``, as a
+person's would be (through :mod:`workbench.sim.cdp`'s pointer: Playwright's mouse, or the
+browser's DevTools socket directly); keys go through ``page.keyboard``. How time passes is the
+:mod:`clock <workbench.sim.clock>`'s business, so one persona script runs in real or virtual
+time unchanged. The actor also keeps what the reports need: the intended cursor path (for
+the fidelity figure) and the page's scroll offset over time (to draw the trail on a
+full-page screenshot).
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
+import math
+import time
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from playwright.async_api import Page
 
 from synthetic import motion
-from synthetic.motion import MotorProfile, Trajectory
+from synthetic.motion import AGITATED, MotorProfile, Trajectory
 from workbench.errors import BrowserError
+from workbench.sim.cdp import CdpPointer, PlaywrightPointer, Pointer
+from workbench.sim.clock import PageClock, RealClock, VirtualClock
 
 Point = tuple[float, float]
 
+# One element's viewport box, or null when it is missing or not rendered.
+_BOX = """(sel) => {
+  const el = document.querySelector(sel);
+  const r = el ? el.getBoundingClientRect() : null;
+  return r && (r.width || r.height) ? [r.x, r.y, r.width, r.height] : null;
+}"""
+# After a wheel event: resolve on the real frame in which the page scrolled (at most ~20 frames).
+# The page's own requestAnimationFrame may be the fake clock's; Playwright keeps the real one.
+_SCROLLED = """(y0) => new Promise((resolve) => {
+  const pw = globalThis.__pwClock;
+  const raf = pw && pw.builtins && pw.builtins.requestAnimationFrame
+    ? pw.builtins.requestAnimationFrame : window.requestAnimationFrame.bind(window);
+  let frames = 0;
+  const check = () => (Math.abs(scrollY - y0) >= 1 || ++frames > 20) ? resolve(scrollY) : raf(check);
+  raf(check);
+})"""
+# Element top, scroll offset and the largest scroll offset, in one round trip.
+_GEOMETRY = """(sel) => {
+  const el = document.querySelector(sel);
+  const r = el ? el.getBoundingClientRect() : null;
+  const max = Math.max(0, document.documentElement.scrollHeight - innerHeight);
+  return {top: r ? r.top : null, y: scrollY, max: max};
+}"""
+# What the browser does when the tab goes to the background, for browsers (headless shell)
+# whose pages stay "visible" whatever is in front.
+_SET_VISIBILITY = """(state) => {
+  Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => state});
+  Object.defineProperty(document, 'hidden', {configurable: true, get: () => state === 'hidden'});
+  document.dispatchEvent(new Event('visibilitychange'));
+}"""
+EXIT_FLICK = replace(AGITATED, overshoot_prob=0.0, hesitation_prob=0.0)
+
 
 class PlaywrightActor:
-    def __init__(self, page: Page, rng: np.random.Generator, profile: MotorProfile, *, move_hz: float = 60.0) -> None:
+    """Implements :class:`synthetic.personas.Actor` on one page."""
+
+    def __init__(self, page: Page, rng: np.random.Generator, profile: MotorProfile, *,
+                 clock: PageClock | None = None, pointer: Pointer | None = None) -> None:
         self.page = page
+        self.pointer: Pointer = pointer or PlaywrightPointer(page)
         self.rng = rng
         self.profile = profile
-        self.move_hz = move_hz
+        self.clock: PageClock = clock or RealClock()
         size = page.viewport_size or {"width": 1280, "height": 800}
         self.viewport = (float(size["width"]), float(size["height"]))
         self.pos: Point = (self.viewport[0] * 0.55, self.viewport[1] * 0.45)
+        self.placed = False  # has the cursor entered the page yet? (a bot's may never)
+        self.started_at = 0.0
+        self.plan: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.scroll_log: list[tuple[float, float]] = [(0.0, 0.0)]
+        self.tab_switch_mode = ""  # "browser" or "emulated", once a tab switch happened
 
+    # --- plumbing -------------------------------------------------------------------------
     async def start(self) -> None:
-        await self.page.mouse.move(*self.pos)
+        await self.clock.ready(self.page)
+        self.started_at = self.clock.now()
+        self.scroll_log = [(self.started_at, float(await self._js("() => scrollY")))]
 
-    async def _play(self, traj: Trajectory) -> None:
-        ticks = traj.resample(self.move_hz)
-        loop = asyncio.get_running_loop()
-        t0, start = float(ticks.t[0]), loop.time()
-        last = len(ticks) - 1
-        for i, (t, x, y) in enumerate(zip(ticks.t, ticks.x, ticks.y, strict=True)):
-            due = start + (t - t0) / 1000.0
-            now = loop.time()
-            if now < due:
-                await asyncio.sleep(due - now)
-            elif i != last and now - due > 1.5 / self.move_hz:
-                continue  # behind schedule: drop this point, keep the timing honest
-            await self.page.mouse.move(float(x), float(y))
+    @property
+    def elapsed_ms(self) -> float:
+        return self.clock.now() - self.started_at
+
+    async def _send(self, x: float, y: float) -> None:
+        await self.pointer.move(x, y)
+
+    def _record(self, t: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+        self.plan.append((np.asarray(t, float), np.asarray(x, float), np.asarray(y, float)))
+
+    async def _play(self, traj: Trajectory, *, leave: bool = False) -> None:
+        """Play a human movement; unless it is meant to ``leave`` the page it stays inside the
+        viewport (people reading a page do not wander out of the window by accident)."""
+        if not leave:
+            traj = self._inside(traj)
+        if not self.placed:  # a person's cursor is somewhere on the page: it appears where it rests
+            self.placed = True
+            self._record(np.array([self.clock.now() + 0.5]), np.array([self.pos[0]]), np.array([self.pos[1]]))
+            await self._send(*self.pos)
+            if isinstance(self.clock, VirtualClock):
+                self.clock.moved_to(self.pos)
+        await self.clock.play(traj, self._send, self._record)
         self.pos = traj.end()
 
+    def _log_scroll(self, y: float) -> None:
+        if y != self.scroll_log[-1][1]:
+            self.scroll_log.append((self.clock.now(), y))
+
+    async def _js(self, function: str, arg: Any = None) -> Any:
+        """Call a page function with a JSON argument by the cheapest route (a locator's
+        bounding box costs ~15 ms of CPU across driver and browser; this ~1 ms)."""
+        if isinstance(self.pointer, CdpPointer):
+            return await self.pointer.evaluate(f"({function})({json.dumps(arg)})")
+        return await self.page.evaluate(function, arg)
+
     async def _box(self, selector: str) -> tuple[float, float, float, float]:
-        box = await self.page.locator(selector).first.bounding_box()
+        box = await self._js(_BOX, selector)
         if box is None:
             raise BrowserError(f"element {selector!r} is not on the page or not visible")
-        return box["x"], box["y"], box["width"], box["height"]
+        x, y, w, h = box
+        return float(x), float(y), float(w), float(h)
 
-    def _clamp(self, p: Point) -> Point:
-        return (min(max(p[0], 2.0), self.viewport[0] - 2), min(max(p[1], 2.0), self.viewport[1] - 2))
+    def _clamp(self, p: Point, margin: float = 8.0) -> Point:
+        return (min(max(p[0], margin), self.viewport[0] - margin), min(max(p[1], margin), self.viewport[1] - margin))
+
+    def _inside(self, traj: Trajectory) -> Trajectory:
+        w, h = self.viewport
+        if traj.x.min() >= 2 and traj.y.min() >= 2 and traj.x.max() <= w - 2 and traj.y.max() <= h - 2:
+            return traj
+        return Trajectory(traj.t, np.clip(traj.x, 2.0, w - 2.0), np.clip(traj.y, 2.0, h - 2.0))
 
     async def _point_in(self, selector: str, jitter: float) -> tuple[Point, float]:
         x, y, w, h = await self._box(selector)
@@ -62,14 +143,42 @@ class PlaywrightActor:
         cy = y + h / 2 + self.rng.uniform(-jitter, jitter) * h / 2
         return self._clamp((cx, cy)), max(4.0, min(w, h))
 
+    async def _press(self, hold_ms: float) -> None:
+        await self.pointer.down()
+        await self.clock.advance(hold_ms)
+        await self.pointer.up()
+
+    async def _wheel(self, dy: float, geometry: dict[str, float] | None = None) -> float:
+        """One wheel event; waits (a frame or so) until the page scrolled, returns the new offset.
+
+        Waiting matters in virtual time: the page scrolls on its next frame, and its scroll
+        event must be stamped before the clock moves on.
+        """
+        geo = geometry or await self._js(_GEOMETRY, "body")
+        await self.pointer.wheel(dy)
+        target = min(max(geo["y"] + dy, 0.0), geo["max"])
+        y = float(geo["y"])
+        if abs(target - y) >= 1:
+            y = float(await self._js(_SCROLLED, y))
+        self._log_scroll(y)
+        return y
+
+    # --- human ----------------------------------------------------------------------------
     async def move_to(self, selector: str, *, dwell_ms: float = 0.0, jitter: float = 0.3) -> None:
         target, width = await self._point_in(selector, jitter)
         await self._play(motion.aimed_movement(self.pos, target, width, self.rng, self.profile))
         if dwell_ms:
             await self.dwell(dwell_ms)
 
+    async def move_to_point(self, x: float, y: float, *, width: float = 40.0, clamp: bool = True) -> None:
+        target = self._clamp((x, y)) if clamp else (x, y)
+        await self._play(motion.aimed_movement(self.pos, target, width, self.rng, self.profile), leave=not clamp)
+
     async def dwell(self, ms: float) -> None:
         await self._play(motion.dwell(self.pos, ms, self.rng, self.profile))
+
+    async def idle(self, ms: float) -> None:
+        await self._play(motion.idle_drift(self.pos, ms, self.rng, self.profile))
 
     async def read(self, selector: str, ms: float) -> None:
         x, y, w, h = await self._box(selector)
@@ -84,18 +193,156 @@ class PlaywrightActor:
         await self._play(motion.aimed_movement(self.pos, pa, width_a, self.rng, self.profile))
         await self._play(motion.oscillate(pa, pb, min(width_a, width_b), n, self.rng, self.profile, dwell_ms=dwell_ms))
 
+    async def circle(self, selector: str, *, radius: float, turns: float, period_ms: float | None = None) -> None:
+        (cx, cy), _ = await self._point_in(selector, 0.2)
+        cx, cy = self._clamp((cx, cy), margin=radius + 8)
+        start = (cx + radius, cy)
+        await self._play(motion.aimed_movement(self.pos, start, max(8.0, radius / 2), self.rng, self.profile))
+        await self._play(motion.circle((cx, cy), radius, turns, self.rng, self.profile, start=self.pos,
+                                       period_ms=period_ms))
+
+    async def erratic(self, ms: float, *, radius: float = 120.0, selector: str | None = None) -> None:
+        if selector is not None:
+            await self.move_to(selector)
+        center = self._clamp(self.pos, margin=radius + 8)
+        if center != self.pos:
+            await self.move_to_point(*center, width=20)
+        await self._play(motion.erratic(self.pos, radius, ms, self.rng, AGITATED))
+
     async def scroll_to(self, selector: str, *, top_offset: float = 90.0) -> None:
         for _ in range(200):
-            _, y, _, _ = await self._box(selector)
-            delta = y - top_offset
+            geo = await self._js(_GEOMETRY, selector)
+            if geo["top"] is None:
+                raise BrowserError(f"element {selector!r} is not on the page")
+            delta = min(max(geo["top"] - top_offset, -geo["y"]), geo["max"] - geo["y"])
             if abs(delta) < 40:
                 return
             step = float(np.sign(delta) * min(abs(delta), self.rng.uniform(90, 130)))
-            await self.page.mouse.wheel(0, step)
-            await self._play(motion.dwell(self.pos, float(self.rng.uniform(35, 110)), self.rng, self.profile))
+            await self._wheel(step, geo)
+            await self.dwell(float(self.rng.uniform(35, 110)))
         raise BrowserError(f"could not scroll {selector!r} into place")
 
-    async def click(self, selector: str | None = None) -> None:
+    async def flick(self, dy: float, *, notches: int = 4) -> None:
+        notches = max(1, notches)
+        for share in self.rng.dirichlet(np.full(notches, 6.0)):
+            await self._wheel(float(dy * share))
+            await self.clock.advance(float(self.rng.uniform(14, 32)))
+
+    async def scroll_state(self) -> tuple[float, float]:
+        """(scroll offset, largest possible offset) in px."""
+        geo = await self._js(_GEOMETRY, "body")
+        return float(geo["y"]), float(geo["max"])
+
+    async def click(self, selector: str | None = None, *, jitter: float = 0.4) -> None:
         if selector is not None:
-            await self.move_to(selector, jitter=0.4)
-        await self.page.mouse.click(*self.pos, delay=float(self.rng.uniform(60, 130)))
+            await self.move_to(selector, jitter=jitter)
+        await self._press(float(self.rng.uniform(60, 130)))
+
+    async def click_burst(self, selector: str, n: int, *, gap_ms: tuple[float, float] = (80.0, 160.0)) -> None:
+        await self.move_to(selector, jitter=0.3)
+        for i in range(n):
+            await self._press(float(self.rng.uniform(35, 75)))
+            if i < n - 1:
+                await self._play(motion.dwell(self.pos, float(self.rng.uniform(*gap_ms)), self.rng, AGITATED))
+
+    async def type_text(self, selector: str, text: str, *, key_ms: tuple[float, float] = (70.0, 220.0)) -> None:
+        await self.click(selector, jitter=0.5)
+        await self.dwell(float(self.rng.uniform(250, 600)))
+        lo, hi = key_ms
+        for ch in text:
+            await self.page.keyboard.type(ch)
+            # inter-key intervals are right-skewed: lognormal around the middle of the range
+            gap = math.exp(self.rng.normal(math.log((lo + hi) / 2), 0.35))
+            await self.clock.advance(float(min(max(gap, lo * 0.6), hi * 2.5)))
+
+    async def leave_tab(self, ms: float) -> None:
+        other = await self.page.context.new_page()
+        try:
+            await other.bring_to_front()
+            hidden = await self.page.evaluate("document.visibilityState") == "hidden"
+            if not hidden:
+                await self.page.evaluate(_SET_VISIBILITY, "hidden")
+            self.tab_switch_mode = "browser" if hidden else "emulated"
+            await self.wait(ms)
+        finally:
+            await other.close()
+        await self.page.bring_to_front()
+        if self.tab_switch_mode == "emulated":
+            await self.page.evaluate(_SET_VISIBILITY, "visible")
+
+    async def exit_top(self) -> None:
+        x = float(np.clip(self.pos[0] + self.rng.normal(0, 40), 40, self.viewport[0] - 40))
+        await self._play(motion.aimed_movement(self.pos, (x, -40.0), 60.0, self.rng, EXIT_FLICK), leave=True)
+
+    async def wait(self, ms: float) -> None:
+        await self.clock.advance(ms)
+
+    # --- robot ----------------------------------------------------------------------------
+    async def center_of(self, selector: str) -> Point:
+        loc = self.page.locator(selector).first
+        await loc.scroll_into_view_if_needed(timeout=5_000)
+        self._log_scroll(float(await self._js("() => scrollY")))
+        x, y, w, h = await self._box(selector)
+        return x + w / 2, y + h / 2
+
+    def _record_steps(self, ts: list[float], points: list[Point]) -> None:
+        """A scripted move holds each point until the next one: a step function, not a line."""
+        rows: list[tuple[float, float, float]] = []
+        prev = self.pos
+        for t, p in zip(ts, points, strict=True):
+            # a move sent at page time t is seen by samples after t (a sampler tick at t already ran)
+            rows += [(t, *prev), (t + 0.5, *p)]
+            prev = p
+        t_, x_, y_ = np.array(rows).T
+        self._record(t_, x_, y_)
+        self.pos = points[-1]
+        self.placed = True
+        if isinstance(self.clock, VirtualClock):
+            self.clock.moved_to(points[-1])
+
+    async def _robot_moves(self, points: list[Point]) -> None:
+        ts = []
+        for x, y in points:
+            started = time.perf_counter()
+            ts.append(self.clock.now())
+            await self.pointer.move(x, y)
+            await self.clock.cost("move", started)
+        self._record_steps(ts, points)
+
+    async def robot_move(self, x: float, y: float, *, steps: int = 1) -> None:
+        steps = max(1, int(steps))
+        x0, y0 = self.pos
+        # Playwright's own interpolation for steps=N: evenly spaced points on the straight line
+        await self._robot_moves([(x0 + (x - x0) * i / steps, y0 + (y - y0) * i / steps) for i in range(1, steps + 1)])
+
+    async def robot_path(self, points: list[Point]) -> None:
+        if points:
+            await self._robot_moves(points)
+
+    async def robot_click(self, selector: str | None = None) -> None:
+        started = time.perf_counter()
+        if selector is None:
+            await self.pointer.down()
+            await self.clock.advance(2)
+            await self.pointer.up()
+            await self.clock.cost("click", started)
+            return
+        point = await self.center_of(selector)
+        self._record_steps([self.clock.now()], [point])  # page.click teleports to the centre
+        started = time.perf_counter()
+        await self.page.click(selector, timeout=5_000)
+        self.pointer.moved_to(*point)
+        await self.clock.cost("page_click", started)
+
+    async def robot_type(self, text: str, *, delay_ms: float = 0.0) -> None:
+        for ch in text:
+            started = time.perf_counter()
+            await self.page.keyboard.type(ch)
+            await self.clock.cost("key", started)
+            if delay_ms:
+                await self.clock.advance(delay_ms)
+
+    async def robot_scroll(self, dy: float) -> None:
+        started = time.perf_counter()
+        await self._wheel(dy)
+        await self.clock.cost("wheel", started)

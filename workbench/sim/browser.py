@@ -2,18 +2,27 @@
 
 Playwright's own Chromium is used when ``playwright install chromium`` worked; otherwise a
 system one (Debian's ``chromium-headless-shell``, then ``chromium``). ``$WORKBENCH_CHROMIUM``
-names an executable explicitly.
+names an executable explicitly. For scale-out, :func:`open_browser` connects to a browser
+running elsewhere instead: a Playwright server (``ws://``, from ``launchServer`` or
+``playwright run-server``) or any Chromium's DevTools endpoint (``http://host:port`` or
+``ws://.../devtools/browser/...``, e.g. one started with ``--remote-debugging-port``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import shutil
+import signal
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.async_api import Browser, Playwright
 
 from workbench.errors import BrowserError
+from workbench.sim.cdp import CdpClient
 
 SYSTEM_CANDIDATES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome")
 QUIET_ARGS = [
@@ -46,9 +55,151 @@ def find_chromium(playwright: Playwright | None = None) -> str | None:
     raise BrowserError(HOW_TO_FIX)
 
 
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 async def launch(playwright: Playwright, *, headless: bool = True) -> Browser:
     executable = find_chromium(playwright)
     try:
         return await playwright.chromium.launch(headless=headless, executable_path=executable, args=QUIET_ARGS)
     except Exception as exc:  # Playwright raises its own Error type with a long log
-        raise BrowserError(f"could not launch Chromium ({executable or 'bundled'}): {str(exc).splitlines()[0]}") from exc
+        raise BrowserError(f"could not launch Chromium ({executable or 'bundled'}): {_first_line(exc)}") from exc
+
+
+def is_cdp_endpoint(endpoint: str) -> bool:
+    """DevTools endpoints: ``http(s)://host:port`` or a ``/devtools/browser/`` WebSocket."""
+    return endpoint.startswith(("http://", "https://")) or "/devtools/" in endpoint
+
+
+async def connect(playwright: Playwright, endpoint: str, *, timeout_ms: float = 15_000) -> Browser:
+    """A browser running elsewhere (see the module docstring)."""
+    try:
+        if is_cdp_endpoint(endpoint):
+            return await playwright.chromium.connect_over_cdp(endpoint, timeout=timeout_ms)
+        return await playwright.chromium.connect(endpoint, timeout=timeout_ms)
+    except Exception as exc:
+        raise BrowserError(f"could not connect to the browser at {endpoint}: {_first_line(exc)}") from exc
+
+
+@dataclass
+class BrowserHandle:
+    """A browser for a run, plus a raw DevTools connection for input when one is reachable."""
+
+    browser: Browser
+    cdp: CdpClient | None = None
+    local: DevToolsChromium | None = None
+
+    async def close(self) -> None:
+        for closing in (self.browser.close(), self.cdp.close() if self.cdp else None,
+                        self.local.__aexit__(None, None, None) if self.local else None):
+            if closing is None:
+                continue
+            try:
+                await closing
+            except Exception:
+                pass  # a dead browser already took the connection with it
+
+
+async def open_browser(playwright: Playwright, endpoint: str | None = None) -> BrowserHandle:
+    """Our own Chromium (started with a DevTools port), or the browser at ``endpoint``.
+
+    Playwright drives pages over the DevTools protocol (``connect_over_cdp``); the runner's
+    input goes straight to the same endpoint (:mod:`workbench.sim.cdp`). A Playwright server
+    endpoint has no DevTools socket: input then goes through Playwright.
+    """
+    local = None
+    if endpoint is None:
+        executable = find_chromium(playwright) or playwright.chromium.executable_path
+        local = DevToolsChromium(executable)
+        try:
+            endpoint = await local.__aenter__()
+        except BrowserError as exc:
+            raise BrowserError(f"could not launch Chromium ({executable}): {exc}") from exc
+    try:
+        browser = await connect(playwright, endpoint)
+    except BrowserError:
+        if local is not None:
+            await local.__aexit__(None, None, None)
+        raise
+    cdp = None
+    if is_cdp_endpoint(endpoint):
+        try:
+            cdp = await CdpClient.connect(endpoint)
+        except Exception:
+            cdp = None  # Playwright's own input still works
+    return BrowserHandle(browser, cdp, local)
+
+
+class DevToolsChromium:
+    """A local Chromium started with ``--remote-debugging-port=0``: a stand-in for a remote
+    browser (``async with DevToolsChromium() as endpoint: ...``). The endpoint is read from
+    the ``DevTools listening on ws://...`` line Chromium prints on stderr."""
+
+    def __init__(self, executable: str | None = None, *, timeout_s: float = 15.0) -> None:
+        self.executable = executable
+        self.timeout_s = timeout_s
+        self.process: asyncio.subprocess.Process | None = None
+        self.endpoint = ""
+        self._drainer: asyncio.Task[None] | None = None
+        self.profile = ""
+
+    async def __aenter__(self) -> str:
+        exe = self.executable or find_chromium() or "chromium"
+        self.profile = tempfile.mkdtemp(prefix="workbench-chromium-")
+        self.process = await asyncio.create_subprocess_exec(
+            exe, "--headless", "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1",
+            f"--user-data-dir={self.profile}", *QUIET_ARGS,
+            "about:blank", stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE, start_new_session=True)  # its own process group: see __aexit__
+        assert self.process.stderr is not None
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                while not self.endpoint:
+                    line = (await self.process.stderr.readline()).decode(errors="replace")
+                    if not line:
+                        raise BrowserError(f"{exe} exited before printing its DevTools endpoint")
+                    if m := re.search(r"DevTools listening on (ws://\S+)", line):
+                        self.endpoint = m.group(1)
+        except TimeoutError as exc:
+            await self.__aexit__(None, None, None)
+            raise BrowserError(f"{exe} printed no DevTools endpoint within {self.timeout_s:g} s") from exc
+        self._drainer = asyncio.get_running_loop().create_task(self._drain())
+        return self.endpoint
+
+    def _signal(self, sig: int) -> None:
+        assert self.process is not None
+        try:
+            os.killpg(self.process.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    async def _drain(self) -> None:
+        """Keep reading stderr so a chatty Chromium never blocks on a full pipe."""
+        if self.process and self.process.stderr:
+            while await self.process.stderr.readline():
+                pass
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.process is not None and self.process.returncode is None:
+            # Debian's chromium-headless-shell is a shell wrapper that does not exec: signal the
+            # whole group we started (wrapper, browser, zygote, renderers), by its id.
+            self._signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 10)
+            except TimeoutError:
+                self._signal(signal.SIGKILL)
+                await self.process.wait()
+        if self._drainer is not None:
+            try:
+                await asyncio.wait_for(self._drainer, 5)  # stderr reaches EOF once the process is gone
+            except (TimeoutError, asyncio.CancelledError):
+                pass
+        # asyncio.subprocess.Process has no public close(); an unclosed transport is finalised by the
+        # GC after the loop is gone and warns "Event loop is closed" (CPython gh-88050)
+        transport = getattr(self.process, "_transport", None)
+        if transport is not None:
+            transport.close()
+        if self.profile:
+            shutil.rmtree(self.profile, ignore_errors=True)
+

@@ -1,12 +1,22 @@
 """Runs personas in headless Chromium against the embedded pipeline and reports a typed event stream.
 
-Each persona instance is one browser context (its own cookies, storage and session id) of
-one shared Chromium. A page or browser that dies marks that session failed; the run goes on.
+Each session is one browser context (its own cookies, storage and session id) of one shared
+Chromium, launched here or reached at ``browser_endpoint``. At most ``concurrency`` sessions
+run at once. In virtual time each page gets a Playwright clock (:mod:`workbench.sim.clock`).
+A page or browser that dies marks that session failed; the run goes on. When every session
+is done the run is scored (:mod:`workbench.scoring`) and the scores join the stream.
+
+Virtual-time sessions share one engine whose session timeout is measured against the latest
+event time of *any* session (the watermark). Every virtual clock starts at the wall clock's
+now, so no session trails the watermark by more than the longest persona's simulated lead;
+personas that must run on the wall clock (``real_time_only``) run after the virtual ones,
+so the virtual ones cannot race the watermark past them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import secrets
 import time
 from collections import Counter
@@ -14,26 +24,36 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Page, async_playwright
 
 from synthetic.personas import Persona
+from workbench import scoring
 from workbench.config import EITPConfig
 from workbench.errors import BrowserError, WorkbenchError
 from workbench.events import (
+    BatchReceived,
     BotVerdictEmitted,
     EventStream,
     PacketEmitted,
+    RunConfigured,
     RunEnded,
     RunEvent,
+    RunScored,
     RunStarted,
     SessionEnded,
     SessionStarted,
+    SessionTraced,
 )
 from workbench.pipeline import Pipeline
 from workbench.sim import browser as browsers
+from workbench.sim import fidelity
 from workbench.sim.actor import PlaywrightActor
+from workbench.sim.cdp import CdpPointer, Pointer
+from workbench.sim.clock import PageClock, RealClock, VirtualClock
 
 VIEWPORT = {"width": 1280, "height": 800}
+SCREENSHOT_SCALE = 0.5
+SCREENSHOT_MAX_CSS_PX = 8000
 
 
 def new_run_id(kind: str) -> str:
@@ -54,13 +74,29 @@ class SessionOutcome:
     error: str | None = None
     emotions: Counter[str] = field(default_factory=Counter)
     bot: str = "uncertain"
+    bot_signals: tuple[str, ...] = ()
     packets: int = 0
+    event_types: Counter[str] = field(default_factory=Counter)
+    mouse: list[tuple[float, float, float]] = field(default_factory=list)
+    clicks: list[tuple[float, float, float]] = field(default_factory=list)
+    seed_index: int = 0
+    clock: str = "real"
+    simulated_ms: float = 0.0
+    wall_ms: float = 0.0
+    fidelity: fidelity.Fidelity = fidelity.NO_SAMPLES
 
     def matched(self, persona: type[Persona]) -> bool:
-        """Did the run show what the persona's ground truth says it should?"""
+        """Did the run show what the persona's ground truth says it should? (emotions and bot)"""
         if persona.expected_bot:
             return self.bot == "bot"
-        return self.bot != "bot" and bool(persona.expected_emotions & set(self.emotions))
+        return (self.bot != "bot" and bool(persona.expected_emotions & set(self.emotions))
+                and not persona.forbidden_emotions & set(self.emotions))
+
+    def observation(self) -> scoring.Observation:
+        return scoring.Observation(session_id=self.session_id, persona=self.persona, status=self.status,
+                                   error=self.error, emotions=tuple(self.emotions.elements()),
+                                   dominant=scoring.dominant(self.emotions), bot=self.bot,
+                                   bot_signals=self.bot_signals, signals=frozenset(self.event_types))
 
 
 @dataclass
@@ -68,41 +104,76 @@ class RunResult:
     run_id: str
     base_url: str
     sessions: list[SessionOutcome]
+    score: scoring.RunScore | None = None
+    wall_s: float = 0.0
 
     @property
     def ok(self) -> bool:
         return all(s.status == "ended" for s in self.sessions)
 
+    @property
+    def simulated_s(self) -> float:
+        return sum(s.simulated_ms for s in self.sessions) / 1000.0
+
 
 class _Tally:
-    """Sink that keeps per-session outcomes for the summary."""
+    """Sink that keeps per-session outcomes for scoring, fidelity and the summary."""
 
     def __init__(self) -> None:
         self.by_session: dict[str, SessionOutcome] = {}
 
     def __call__(self, event: RunEvent) -> None:
         match event:
+            case BatchReceived(session_id=sid, batch=batch) if sid in self.by_session:
+                outcome = self.by_session[sid]
+                for e in batch.get("events", ()):
+                    kind = str(e.get("type"))
+                    outcome.event_types[kind] += 1
+                    data = e.get("data") or {}
+                    if kind == "mouse":
+                        outcome.mouse.append((float(e["timestamp"]), float(data.get("x", 0)), float(data.get("y", 0))))
+                    elif kind == "click":
+                        outcome.clicks.append((float(e["timestamp"]), float(data.get("x", 0)), float(data.get("y", 0))))
             case PacketEmitted(packet=p) if p["sessionId"] in self.by_session:
                 outcome = self.by_session[p["sessionId"]]
                 outcome.emotions[p["emotion"]["primary"]] += 1
                 outcome.packets += 1
             case BotVerdictEmitted(detection=d) if d["session_id"] in self.by_session:
-                self.by_session[d["session_id"]].bot = d["classification"]
+                outcome = self.by_session[d["session_id"]]
+                outcome.bot = d["classification"]
+                outcome.bot_signals = tuple(d.get("signals", ()))
             case _:
                 pass
 
 
 @dataclass
 class RunSpec:
+    """One run. ``personas`` has one entry per session (repeat a class for several)."""
+
     personas: list[type[Persona]]
     seed: int = 7
     kind: str = "run"
-    site: str = "rv"
+    site: str | None = None  # every session on this site; None: each persona's own
+    virtual_time: bool = False
+    concurrency: int | None = None  # None: all sessions at once
+    browser_endpoint: str | None = None
+    screenshots: bool = False
     session_timeout_s: float = 300.0
+    settings: dict[str, Any] = field(default_factory=dict)  # recorded with the run (CLI arguments ...)
+
+    def site_of(self, persona: type[Persona]) -> str:
+        return self.site or persona.site
+
+
+@dataclass
+class _Slot:
+    index: int
+    persona: type[Persona]
+    seed: np.random.SeedSequence
 
 
 async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventStream | None = None) -> RunResult:
-    """Start the pipeline, drive every persona, wait for the last packets, stop."""
+    """Start the pipeline, drive every persona, wait for the last packets, score, stop."""
     config = config or EITPConfig()
     stream = stream or EventStream()
     tally = _Tally()
@@ -110,62 +181,167 @@ async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventS
     pipeline = Pipeline(config, stream=stream)
     base_url = await pipeline.start()
     run_id = new_run_id(spec.kind)
-    stream.emit(RunStarted(run_id, spec.kind, spec.site, spec.seed, config.to_toml(), base_url))
+    sites = sorted({spec.site_of(p) for p in spec.personas}) or ["rv"]
+    stream.emit(RunStarted(run_id, spec.kind, ",".join(sites), spec.seed, config.to_toml(), base_url))
+    concurrency = max(1, spec.concurrency or len(spec.personas) or 1)
+    stream.emit(RunConfigured(run_id, "virtual" if spec.virtual_time else "real", concurrency,
+                              [p.name for p in spec.personas], spec.browser_endpoint, dict(spec.settings)))
     seeds = np.random.SeedSequence(spec.seed).spawn(len(spec.personas))
-    status = "failed"
+    slots = [_Slot(i, p, s) for i, (p, s) in enumerate(zip(spec.personas, seeds, strict=True))]
+    status, score, started = "failed", None, time.perf_counter()
     try:
-        async with async_playwright() as pw:
-            browser = await browsers.launch(pw)
-            try:
-                await asyncio.gather(*(
-                    _session(browser, pipeline, stream, tally, persona, np.random.default_rng(seed), spec)
-                    for persona, seed in zip(spec.personas, seeds, strict=True)
-                ))
-            finally:
-                await browser.close()
+        try:
+            async with async_playwright() as pw:
+                handle = await browsers.open_browser(pw, spec.browser_endpoint)
+                try:
+                    gate = asyncio.Semaphore(concurrency)
+                    wall_clock = [s for s in slots if s.persona.real_time_only and spec.virtual_time]
+                    for phase in ([s for s in slots if s not in wall_clock], wall_clock):
+                        await asyncio.gather(*(_session(handle, pipeline, stream, tally, slot, spec, gate)
+                                               for slot in phase))
+                finally:
+                    await handle.close()
+        except BrowserError:
+            raise
+        except Exception as exc:  # the browser connection itself died: every open session failed
+            for outcome in tally.by_session.values():
+                if outcome.status == "running":
+                    outcome.status, outcome.error = "failed", _describe(exc)
+                    stream.emit(SessionEnded(outcome.session_id, outcome.status, outcome.error))
         await pipeline.bus.drain()
-        status = "ended" if all(s.status == "ended" for s in tally.by_session.values()) else "failed"
+        status = "ended" if tally.by_session and all(s.status == "ended" for s in tally.by_session.values()) \
+            else "failed"
+        score = _score(spec, tally)
+        stream.emit(RunScored(run_id, score.verdict, [s.as_dict() for s in score.sessions], score.summary()))
     finally:
-        summary = _summary(tally, spec)
-        stream.emit(RunEnded(run_id, status, summary))
+        stream.emit(RunEnded(run_id, status, _summary(tally, spec, score)))
         await pipeline.stop()
-    return RunResult(run_id, base_url, list(tally.by_session.values()))
+    return RunResult(run_id, base_url, list(tally.by_session.values()), score, time.perf_counter() - started)
 
 
-async def _session(browser: Browser, pipeline: Pipeline, stream: EventStream, tally: _Tally,
-                   persona_cls: type[Persona], rng: np.random.Generator, spec: RunSpec) -> None:
+def _virtual(spec: RunSpec, persona: type[Persona]) -> bool:
+    return spec.virtual_time and not persona.real_time_only
+
+
+async def _session(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: EventStream, tally: _Tally,
+                   slot: _Slot, spec: RunSpec, gate: asyncio.Semaphore) -> None:
+    async with gate:
+        await _visit(handle, pipeline, stream, tally, slot, spec)
+
+
+async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: EventStream, tally: _Tally,
+                 slot: _Slot, spec: RunSpec) -> None:
+    persona_cls = slot.persona
+    rng = np.random.default_rng(slot.seed)
     sid = new_session_id(rng)
-    outcome = tally.by_session[sid] = SessionOutcome(sid, persona_cls.name)
-    stream.emit(SessionStarted(sid, pipeline.tenant_id, persona_cls.name, persona_cls.site, persona_cls.user_agent))
-    context = await browser.new_context(viewport=VIEWPORT, user_agent=persona_cls.user_agent)  # type: ignore[arg-type]
+    site = spec.site_of(persona_cls)
+    kind = "virtual" if _virtual(spec, persona_cls) else "real"
+    outcome = tally.by_session[sid] = SessionOutcome(sid, persona_cls.name, seed_index=slot.index, clock=kind)
+    stream.emit(SessionStarted(sid, pipeline.tenant_id, persona_cls.name, site, persona_cls.user_agent or ""))
+    wall0 = time.perf_counter()
+    actor: PlaywrightActor | None = None
+    screenshot: bytes | None = None
+    context, cdp_session = None, None
     try:
+        options: dict[str, Any] = {"viewport": VIEWPORT}
+        if persona_cls.user_agent:
+            options["user_agent"] = persona_cls.user_agent
+        context = await handle.browser.new_context(**options)
         page = await context.new_page()
-        await page.goto(f"{pipeline.base_url}/{persona_cls.site}/?eitp_session={sid}", wait_until="load")
+        pointer: Pointer | None = None
+        if handle.cdp is not None:
+            cdp_session = await handle.cdp.attach(page)
+            pointer = CdpPointer(handle.cdp, cdp_session)
+        clock: PageClock = (VirtualClock(evaluate=pointer.evaluate if isinstance(pointer, CdpPointer) else None)
+                            if kind == "virtual" else RealClock())
+        await clock.prepare(page)
+        await page.goto(f"{pipeline.base_url}/{site}/?eitp_session={sid}", wait_until="load")
         await page.wait_for_function("window.EITP && window.EITP.stats().open === true", timeout=10_000)
-        actor = PlaywrightActor(page, rng, persona_cls.profile)
+        actor = PlaywrightActor(page, rng, persona_cls.profile, clock=clock, pointer=pointer)
         await actor.start()
         await asyncio.wait_for(persona_cls().run(actor), timeout=spec.session_timeout_s)
+        outcome.simulated_ms = actor.elapsed_ms
         sent = await _flush(page)
         if not await pipeline.wait_for_batches(sid, sent, timeout=10.0):
             raise WorkbenchError(f"bridge saw {pipeline.batches_seen(sid)} of {sent} batches the page sent")
+        if spec.screenshots:
+            screenshot = await _screenshot(page)
         outcome.status = "ended"
-    except (WorkbenchError, TimeoutError, Exception) as exc:  # one bad session never stops the run
+    except Exception as exc:  # one bad session never stops the run
         outcome.status, outcome.error = "failed", _describe(exc)
+        if actor is not None:
+            outcome.simulated_ms = actor.elapsed_ms
     finally:
-        try:
-            await context.close()
-        except Exception:
-            pass  # a dead browser already took the context with it
+        if cdp_session is not None and handle.cdp is not None:
+            await handle.cdp.detach(cdp_session)
+        if context is not None:
+            try:
+                await context.close()
+            except Exception:
+                pass  # a dead browser already took the context with it
     await pipeline.wait_closed(sid, timeout=5.0)
     await pipeline.bus.drain()
+    outcome.wall_ms = (time.perf_counter() - wall0) * 1000.0
+    if actor is not None:
+        outcome.fidelity = fidelity.measure(actor.plan, outcome.mouse, actor.viewport)
+    stream.emit(SessionTraced(
+        sid, persona_cls.name, spec.seed, slot.index, kind, persona_cls.ground_truth(),
+        round(outcome.simulated_ms, 1), round(outcome.wall_ms, 1), outcome.fidelity.as_dict(),
+        _trail(outcome, actor), screenshot, SCREENSHOT_SCALE))
     stream.emit(SessionEnded(sid, outcome.status, outcome.error))
 
 
-async def _flush(page: Any) -> int:
+async def _flush(page: Page) -> int:
     """Ask the producer to send what it holds; return how many batches it has sent in total."""
     await page.evaluate("window.EITP.flush('end')")
     await page.wait_for_function("window.EITP.stats().buffered === 0", timeout=5_000)
     return int(await page.evaluate("window.EITP.stats().batchesSent"))
+
+
+async def _screenshot(page: Page) -> bytes | None:
+    """A downscaled full-page PNG, taken after the telemetry is complete.
+
+    Capturing beyond the viewport resizes the page for a moment; a capturing listener keeps
+    that resize from reaching the producer, so the screenshot adds nothing to the session.
+    """
+    await page.evaluate("() => window.addEventListener('resize', (e) => e.stopImmediatePropagation(), true)")
+    try:
+        cdp = await page.context.new_cdp_session(page)
+        metrics = await cdp.send("Page.getLayoutMetrics")
+        size = metrics["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], SCREENSHOT_MAX_CSS_PX),
+                "scale": SCREENSHOT_SCALE}
+        shot = await cdp.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip})
+        await cdp.detach()
+        return base64.b64decode(shot["data"])
+    except Exception:
+        return None  # a report without a background beats a failed session
+
+
+def _trail(outcome: SessionOutcome, actor: PlaywrightActor | None) -> dict[str, Any]:
+    """The cursor as the producer sampled it, on page coordinates (client + scroll offset)."""
+    scroll = actor.scroll_log if actor is not None else [(0.0, 0.0)]
+    st = np.array([s[0] for s in scroll])
+    sy = np.array([s[1] for s in scroll])
+
+    def offset(t: float) -> float:
+        return float(sy[max(int(np.searchsorted(st, t, side="right")) - 1, 0)])
+
+    t0 = outcome.mouse[0][0] if outcome.mouse else 0.0
+    return {
+        "t0": t0,
+        # [ms since the first sample, x, y on the page, the page's scroll offset then]
+        "points": [[round(t - t0), round(x, 1), round(y + offset(t), 1), offset(t)] for t, x, y in outcome.mouse],
+        "clicks": [[round(t - t0), round(x, 1), round(y + offset(t), 1)] for t, x, y in outcome.clicks],
+        "viewport": list(actor.viewport) if actor is not None else [VIEWPORT["width"], VIEWPORT["height"]],
+        "tab_switch": actor.tab_switch_mode if actor is not None else "",
+    }
+
+
+def _score(spec: RunSpec, tally: _Tally) -> scoring.RunScore:
+    by_name = {p.name: p for p in spec.personas}
+    pairs = [(scoring.GroundTruth.of(by_name[s.persona]), s.observation()) for s in tally.by_session.values()]
+    return scoring.score_run(pairs)
 
 
 def _describe(exc: BaseException) -> str:
@@ -177,13 +353,15 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-def _summary(tally: _Tally, spec: RunSpec) -> dict[str, Any]:
+def _summary(tally: _Tally, spec: RunSpec, score: scoring.RunScore | None) -> dict[str, Any]:
     by_name = {p.name: p for p in spec.personas}
     return {
+        "verdict": score.verdict if score else "error",
         "sessions": [
             {"session_id": s.session_id, "persona": s.persona, "status": s.status, "error": s.error,
-             "emotions": dict(s.emotions), "bot": s.bot, "packets": s.packets,
+             "emotions": dict(s.emotions), "bot": s.bot, "packets": s.packets, "clock": s.clock,
+             "simulated_ms": round(s.simulated_ms), "wall_ms": round(s.wall_ms), "fidelity": s.fidelity.as_dict(),
              "matched_ground_truth": s.matched(by_name[s.persona]) if s.status == "ended" else False}
             for s in tally.by_session.values()
-        ]
+        ],
     }

@@ -7,13 +7,13 @@ verdict. JSON bodies are stored as text so a row reads the same as the wire.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Run(SQLModel, table=True):
@@ -84,3 +84,67 @@ class BotVerdictRecord(SQLModel, table=True):
     reasoning: str
     signals: str  # JSON array
     event_count: int
+
+
+# --- simulation runs (``workbench run``): configuration, personas and seeds, scores ----------
+
+class RunConfigRecord(SQLModel, table=True):
+    """How a run was set up: clock, concurrency, the persona of every session, CLI settings."""
+
+    __tablename__ = "run_config"
+    run_id: str = Field(primary_key=True)
+    clock: str = "real"  # virtual | real
+    concurrency: int = 1
+    personas: str = "[]"  # JSON array, one persona name per session in session order
+    browser_endpoint: str | None = None
+    settings: str = "{}"  # JSON object
+
+
+class SessionTraceRecord(SQLModel, table=True):
+    """A simulated session's persona, seed, ground truth, timing, fidelity and cursor trail."""
+
+    __tablename__ = "session_trace"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True)
+    session_id: str = Field(index=True)
+    persona: str
+    seed: int
+    seed_index: int  # the session's child of SeedSequence(seed); replays the same motion
+    clock: str
+    ground_truth: str  # JSON, Persona.ground_truth()
+    simulated_ms: float
+    wall_ms: float
+    fidelity: str  # JSON: samples, median_px, p95_px, max_px
+    trail: str = "{}"  # JSON: sampled cursor and clicks on page coordinates
+
+
+class ScreenshotRecord(SQLModel, table=True):
+    __tablename__ = "screenshot"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True)
+    session_id: str = Field(index=True)
+    scale: float = 1.0  # image px per CSS px
+    png: bytes
+
+
+class ScoreRecord(SQLModel, table=True):
+    """One expectation of one session: expected against actual (``workbench.scoring``)."""
+
+    __tablename__ = "score"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True)
+    session_id: str = Field(index=True)
+    persona: str
+    expectation: str  # emotion | forbidden_emotions | bot_verdict | signals | intervention
+    status: str  # pass | fail | skip | error
+    expected: str
+    actual: str
+
+
+class RunScoreRecord(SQLModel, table=True):
+    """The run's verdict and its confusion matrix, precision and recall (JSON)."""
+
+    __tablename__ = "run_score"
+    run_id: str = Field(primary_key=True)
+    verdict: str
+    summary: str

@@ -13,13 +13,28 @@ from workbench.events import (
     BatchReceived,
     BotVerdictEmitted,
     PacketEmitted,
+    RunConfigured,
     RunEnded,
     RunEvent,
+    RunScored,
     RunStarted,
     SessionEnded,
     SessionStarted,
+    SessionTraced,
 )
-from workbench.store.models import BatchRecord, BotVerdictRecord, PacketRecord, Run, SessionRecord, utcnow
+from workbench.store.models import (
+    BatchRecord,
+    BotVerdictRecord,
+    PacketRecord,
+    Run,
+    RunConfigRecord,
+    RunScoreRecord,
+    ScoreRecord,
+    ScreenshotRecord,
+    SessionRecord,
+    SessionTraceRecord,
+    utcnow,
+)
 
 
 def _dumps(obj: Any) -> str:
@@ -97,6 +112,26 @@ class Recorder:
             case RunEnded():
                 db.execute(update(Run).where(Run.id == event.run_id).values(
                     status=event.status, ended_at=utcnow(), summary_json=_dumps(event.summary)))
+            case RunConfigured():
+                db.add(RunConfigRecord(run_id=event.run_id, clock=event.clock, concurrency=event.concurrency,
+                                       personas=_dumps(event.personas), browser_endpoint=event.browser_endpoint,
+                                       settings=_dumps(event.settings)))
+            case SessionTraced():
+                db.execute(insert(SessionTraceRecord).values(
+                    run_id=self.run_id, session_id=event.session_id, persona=event.persona, seed=event.seed,
+                    seed_index=event.seed_index, clock=event.clock, ground_truth=_dumps(event.ground_truth),
+                    simulated_ms=event.simulated_ms, wall_ms=event.wall_ms, fidelity=_dumps(event.fidelity),
+                    trail=_dumps(event.trail)))
+                if event.screenshot_png:
+                    db.execute(insert(ScreenshotRecord).values(run_id=self.run_id, session_id=event.session_id,
+                                                               scale=event.screenshot_scale, png=event.screenshot_png))
+            case RunScored():
+                rows = [{"run_id": event.run_id, "session_id": s["session_id"], "persona": s["persona"],
+                         "expectation": c["name"], "status": c["status"], "expected": c["expected"],
+                         "actual": c["actual"]} for s in event.sessions for c in s["checks"]]
+                if rows:
+                    db.execute(insert(ScoreRecord), rows)
+                db.add(RunScoreRecord(run_id=event.run_id, verdict=event.verdict, summary=_dumps(event.summary)))
 
     def _row_id(self, db: Session, session_id: str) -> int | None:
         db.flush()

@@ -8,7 +8,18 @@ import orjson
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from workbench.store.models import BatchRecord, BotVerdictRecord, PacketRecord, Run, SessionRecord
+from workbench.store.models import (
+    BatchRecord,
+    BotVerdictRecord,
+    PacketRecord,
+    Run,
+    RunConfigRecord,
+    RunScoreRecord,
+    ScoreRecord,
+    ScreenshotRecord,
+    SessionRecord,
+    SessionTraceRecord,
+)
 
 
 def list_runs(*, db: Session, limit: int = 50) -> list[dict[str, Any]]:
@@ -44,3 +55,76 @@ def batches(*, db: Session, run_id: str, session_id: str | None = None) -> list[
 def bot_verdicts(*, db: Session, run_id: str) -> list[BotVerdictRecord]:
     query = select(BotVerdictRecord).where(BotVerdictRecord.run_id == run_id).order_by(BotVerdictRecord.id)  # type: ignore[arg-type]
     return list(db.exec(query).all())
+
+
+def latest_run_id(*, db: Session, kind: str | None = None) -> str | None:
+    query = select(Run.id).order_by(Run.started_at.desc())  # type: ignore[attr-defined]
+    if kind:
+        query = query.where(Run.kind == kind)
+    return db.exec(query.limit(1)).first()
+
+
+def screenshots(*, db: Session, run_id: str) -> dict[str, tuple[bytes, float]]:
+    """session id -> (PNG, image px per CSS px)."""
+    rows = db.exec(select(ScreenshotRecord).where(ScreenshotRecord.run_id == run_id)).all()
+    return {r.session_id: (r.png, r.scale) for r in rows}
+
+
+def run_report(*, db: Session, run_id: str) -> dict[str, Any] | None:
+    """Everything a report shows about a run, as plain data (no screenshots: see :func:`screenshots`)."""
+    run = db.get(Run, run_id)
+    if run is None:
+        return None
+    config = db.get(RunConfigRecord, run_id)
+    score = db.get(RunScoreRecord, run_id)
+    traces = {t.session_id: t for t in db.exec(select(SessionTraceRecord).where(SessionTraceRecord.run_id == run_id))}
+    checks: dict[str, list[dict[str, str]]] = {}
+    for c in db.exec(select(ScoreRecord).where(ScoreRecord.run_id == run_id).order_by(ScoreRecord.id)):  # type: ignore[arg-type]
+        checks.setdefault(c.session_id, []).append({"name": c.expectation, "status": c.status,
+                                                    "expected": c.expected, "actual": c.actual})
+    timelines: dict[str, list[dict[str, Any]]] = {}
+    for p in db.exec(select(PacketRecord).where(PacketRecord.run_id == run_id).order_by(PacketRecord.id)):  # type: ignore[arg-type]
+        body = orjson.loads(p.payload)
+        timelines.setdefault(p.session_id, []).append({
+            "t_ms": body["temporal"]["sessionDuration"], "emotion": p.emotion, "confidence": p.confidence,
+            "intensity": p.intensity, "trajectory": p.trajectory, "section": p.section,
+            "patterns": body["patterns"]["detected"]})
+    verdicts: dict[str, list[dict[str, Any]]] = {}
+    for v in bot_verdicts(db=db, run_id=run_id):
+        verdicts.setdefault(v.session_id, []).append({
+            "timestamp": v.timestamp, "classification": v.classification, "confidence": v.confidence,
+            "reasoning": v.reasoning, "signals": orjson.loads(v.signals), "event_count": v.event_count})
+    sessions: list[dict[str, Any]] = []
+    for s in db.exec(select(SessionRecord).where(SessionRecord.run_id == run_id).order_by(SessionRecord.id)):  # type: ignore[arg-type]
+        trace = traces.get(s.session_id)
+        own = checks.get(s.session_id, [])
+        states = {c["status"] for c in own}
+        sessions.append({
+            "session_id": s.session_id, "persona": s.persona, "site": s.site, "status": s.status, "error": s.error,
+            "user_agent": s.user_agent, "events": s.event_count, "batches": s.batch_count, "packets": s.packet_count,
+            "bot": s.bot_classification, "bot_confidence": s.bot_confidence,
+            "seed": trace.seed if trace else None, "seed_index": trace.seed_index if trace else None,
+            "clock": trace.clock if trace else None,
+            "ground_truth": orjson.loads(trace.ground_truth) if trace else None,
+            "simulated_ms": trace.simulated_ms if trace else None, "wall_ms": trace.wall_ms if trace else None,
+            "fidelity": orjson.loads(trace.fidelity) if trace else None,
+            "trail": orjson.loads(trace.trail) if trace else None,
+            "checks": own,
+            "verdict": "error" if "error" in states else "fail" if "fail" in states else "pass" if own else None,
+            "emotions": timelines.get(s.session_id, []),
+            "bot_verdicts": verdicts.get(s.session_id, []),
+        })
+    wall_s = (run.ended_at - run.started_at).total_seconds() if run.ended_at else None
+    simulated = sum(float(x["simulated_ms"] or 0) for x in sessions) / 1000.0
+    return {
+        "run": {"id": run.id, "kind": run.kind, "site": run.site, "seed": run.seed, "status": run.status,
+                "started_at": run.started_at.isoformat(timespec="seconds"),
+                "ended_at": run.ended_at.isoformat(timespec="seconds") if run.ended_at else None,
+                "wall_s": round(wall_s, 2) if wall_s is not None else None, "simulated_s": round(simulated, 2)},
+        "config": None if config is None else {
+            "clock": config.clock, "concurrency": config.concurrency, "personas": orjson.loads(config.personas),
+            "browser_endpoint": config.browser_endpoint, "settings": orjson.loads(config.settings)},
+        "verdict": score.verdict if score else None,
+        "summary": orjson.loads(score.summary) if score else None,
+        "sessions": sessions,
+    }

@@ -1,0 +1,156 @@
+"""Runner throughput: simulated minutes per wall minute at 1, 4, 8 and 16 concurrent sessions.
+
+Virtual time (the Playwright clock) runs the human personas (cycled, each with its own seed)
+through the whole pipeline: producer, bridge, engine, scoring. Beside each figure: the
+position fidelity (how far the producer's 20 Hz samples were from the persona's intended
+path at the same page-clock instant) and the peak resident memory of this process tree
+(Python, the Playwright driver and every Chromium process). One short real-time session
+gives the real-time fidelity for comparison. Keep it under ~4 minutes.
+
+    .venv/bin/python bench/bench_runner.py [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import report  # noqa: E402
+from synthetic.personas import HUMANS, FrustratedBuyer  # noqa: E402
+from workbench.events import EventStream  # noqa: E402
+from workbench.sim.runner import RunResult, RunSpec, run  # noqa: E402
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+TICK = os.sysconf("SC_CLK_TCK")
+LEVELS = (1, 4, 8, 16)
+
+
+def process_tree(root: int) -> dict[int, tuple[float, float]]:
+    """pid -> (RSS MiB, CPU seconds) for ``root`` and all its descendants (from /proc)."""
+    parents: dict[int, int] = {}
+    stats: dict[int, tuple[float, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            parents[int(entry)] = int(fields[1])
+            stats[int(entry)] = (int(fields[21]) * PAGE / 2**20, (int(fields[11]) + int(fields[12])) / TICK)
+        except (OSError, IndexError, ValueError):
+            continue
+    children: dict[int, list[int]] = {}
+    for pid, parent in parents.items():
+        children.setdefault(parent, []).append(pid)
+    tree, todo = {}, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in stats:
+            tree[pid] = stats[pid]
+        todo += children.get(pid, [])
+    return tree
+
+
+class Resources:
+    """Samples the process tree every 0.25 s on a thread: peak RSS, and CPU time per process
+    (the last value seen before it exits; Chromium is not our child's child once its wrapper is
+    gone, so rusage of reaped children would miss it)."""
+
+    def __init__(self) -> None:
+        self.peak_mib = 0.0
+        self.cpu: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _sample(self) -> None:
+        tree = process_tree(os.getpid())
+        self.peak_mib = max(self.peak_mib, sum(rss for rss, _ in tree.values()))
+        for pid, (_, cpu) in tree.items():
+            self.cpu[pid] = max(self.cpu.get(pid, 0.0), cpu)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.25):
+            self._sample()
+
+    def __enter__(self) -> Resources:
+        self._sample()
+        self.base = dict(self.cpu)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(cpu - self.base.get(pid, 0.0) for pid, cpu in self.cpu.items())
+
+
+def fidelity(result: RunResult) -> dict[str, float]:
+    ok = [s for s in result.sessions if s.fidelity.samples]
+    if not ok:
+        return {"median_px": 0.0, "p95_px_worst": 0.0}
+    return {"median_px": round(max(s.fidelity.median_px for s in ok), 2),
+            "p95_px_worst": round(max(s.fidelity.p95_px for s in ok), 2)}
+
+
+async def level(k: int, sessions: int, seed: int) -> dict[str, object]:
+    personas = [HUMANS[i % len(HUMANS)] for i in range(sessions)]
+    spec = RunSpec(personas, seed=seed, kind="bench", virtual_time=True, concurrency=k)
+    with Resources() as used:
+        started = time.perf_counter()
+        result = await run(spec, stream=EventStream())
+        wall = time.perf_counter() - started
+    cpu = used.cpu_s
+    failed = [s for s in result.sessions if s.status != "ended"]
+    for s in failed:
+        print(f"    failed: {s.persona} {s.session_id}: {s.error}", flush=True)
+    sim_min = result.simulated_s / 60.0
+    return {"sessions": sessions, "failed": len(failed), "simulated_min": round(sim_min, 2),
+            "wall_min": round(wall / 60.0, 3), "sim_min_per_wall_min": round(sim_min / (wall / 60.0), 1),
+            "fidelity": fidelity(result), "peak_rss_mib": round(used.peak_mib),
+            # CPU the run used (ours, the driver's and Chromium's): what a machine of our own would be bound by
+            "cpu_s_per_sim_min": round(cpu / max(sim_min, 1e-9), 2),
+            "cpu_share_used": round(cpu / wall / (os.cpu_count() or 1), 2),
+            "verdict": result.score.verdict if result.score else "error"}
+
+
+async def main(quick: bool) -> None:
+    figures: dict[str, object] = {}
+    plan = {1: 1, 4: 4, 8: 8, 16: 16} if quick else {1: 2, 4: 8, 8: 16, 16: 16}
+    for i, k in enumerate(LEVELS):
+        res = await level(k, plan[k], seed=100 + i)
+        figures[f"k{k}"] = res
+        print(f"  concurrency {k:>2}: {res['sim_min_per_wall_min']:>6} simulated min / wall min "
+              f"({res['simulated_min']} min in {res['wall_min']} min, {res['sessions']} sessions, "
+              f"{res['failed']} failed) · fidelity {res['fidelity']} · peak RSS {res['peak_rss_mib']} MiB · "
+              f"{res['cpu_s_per_sim_min']} CPU s per simulated min, {res['cpu_share_used']:.0%} of the CPUs",
+              flush=True)
+    spec = RunSpec([FrustratedBuyer], seed=5, kind="bench", virtual_time=False)
+    real = await run(spec, stream=EventStream())
+    figures["real_time_fidelity"] = {**fidelity(real), "persona": FrustratedBuyer.name,
+                                     "samples": real.sessions[0].fidelity.samples}
+    best = max(LEVELS, key=lambda k: figures[f"k{k}"]["sim_min_per_wall_min"])  # type: ignore[index]
+    figures["best_sim_min_per_wall_min"] = figures[f"k{best}"]["sim_min_per_wall_min"]  # type: ignore[index]
+    figures["best_concurrency"] = best
+    figures["virtual_p95_px_worst"] = max(figures[f"k{k}"]["fidelity"]["p95_px_worst"]  # type: ignore[index]
+                                          for k in LEVELS)
+    figures["real_p95_px_worst"] = figures["real_time_fidelity"]["p95_px_worst"]  # type: ignore[index]
+    figures["cpus"] = os.cpu_count()
+    # With the CPUs to ourselves, throughput is bounded by CPU per simulated minute:
+    cheapest = min(figures[f"k{k}"]["cpu_s_per_sim_min"] for k in LEVELS)  # type: ignore[index]
+    figures["cpu_bound_sim_min_per_wall_min"] = round(60.0 * (os.cpu_count() or 1) / cheapest, 1)
+    figures["load_average_at_end"] = round(os.getloadavg()[0], 2)
+    report("runner", figures)
+
+
+if __name__ == "__main__":
+    asyncio.run(main("--quick" in sys.argv))

@@ -1,0 +1,76 @@
+"""``workbench run`` and ``workbench show`` as a user runs them: a real process, reports, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from workbench.cli.common import ExitCode
+from workbench.cli.main import main
+
+pytestmark = pytest.mark.browser
+
+
+def workbench(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "workbench.cli.main", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_run_writes_json_junit_html_and_exits_zero_when_every_expectation_holds(tmp_path: Path):
+    db, out = tmp_path / "wb.db", tmp_path / "reports"
+    proc = workbench("run", "--persona", "frustrated,naive", "--seed", "7", "--concurrency", "2", "--db", str(db),
+                     "--json", str(out / "run.json"), "--junit", str(out / "run.xml"), "--html", str(out / "run.html"),
+                     "--no-progress")
+    assert proc.returncode == ExitCode.OK, proc.stdout + proc.stderr
+    assert "verdict PASS" in proc.stdout and "frustrated_buyer" in proc.stdout
+
+    report = json.loads((out / "run.json").read_text())
+    assert report["verdict"] == "pass" and report["config"]["clock"] == "virtual"
+    assert report["config"]["personas"] == ["frustrated_buyer", "naive_bot"]
+    frustrated, naive = report["sessions"]
+    assert frustrated["persona"] == "frustrated_buyer" and frustrated["seed"] == 7 and frustrated["seed_index"] == 0
+    assert "frustration" in {e["emotion"] for e in frustrated["emotions"]}
+    assert naive["bot"] == "bot" and naive["bot_verdicts"][-1]["signals"]
+    assert report["summary"]["bot_precision_recall"]["recall"] == 1.0
+    assert "frustrated_buyer" in report["summary"]["confusion"]
+
+    suites = ET.parse(out / "run.xml").getroot()
+    assert suites.get("tests") == "10" and suites.get("failures") == "0" and suites.get("errors") == "0"
+    cases = suites.findall(".//testcase")
+    assert {c.get("name") for c in cases} == {"emotion", "forbidden_emotions", "bot_verdict", "signals",
+                                              "intervention"}
+    assert any(c.find("skipped") is not None for c in cases)  # no consumer yet: intervention is n/a
+
+    html = (out / "run.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and "data:image/png;base64," in html and "<polyline" in html
+    assert "Confusion matrix" in html and "frustration" in html and "<script" not in html
+
+    shown = workbench("show", "--db", str(db))
+    assert shown.returncode == 0 and "frustrated_buyer" in shown.stdout and "verdict PASS" in shown.stdout
+    as_json = json.loads(workbench("show", "--db", str(db), "--json").stdout)
+    assert as_json["run"]["id"] == report["run"]["id"]
+
+
+def test_a_failed_expectation_exits_one_with_expected_and_actual(tmp_path: Path):
+    # Exit intent needs the cursor faster than this near the top edge: the producer never fires.
+    junit = tmp_path / "fail.xml"
+    proc = workbench("run", "--persona", "exit", "--db", str(tmp_path / "wb.db"), "--junit", str(junit),
+                     "--set", "signal.exit_velocity_px_s=100000", "--no-progress")
+    assert proc.returncode == ExitCode.FAILED, proc.stdout + proc.stderr
+    assert "verdict FAIL" in proc.stdout and "missing viewport_approach" in proc.stdout
+    failures = ET.parse(junit).getroot().findall(".//failure")
+    assert any("viewport_approach" in (f.text or "") and "expected:" in (f.text or "") for f in failures)
+
+
+def test_usage_and_infrastructure_errors_have_their_exit_codes(tmp_path: Path, capsys):
+    db = str(tmp_path / "wb.db")
+    assert main(["run", "--persona", "grumpy", "--db", db]) == ExitCode.USAGE
+    assert "not a persona" in capsys.readouterr().err
+    assert main(["run", "--persona", "calm", "--db", db, "--no-progress",
+                 "--browser-endpoint", "http://127.0.0.1:9/"]) == ExitCode.INFRASTRUCTURE
+    assert main(["show", "nope", "--db", db]) == ExitCode.FAILED

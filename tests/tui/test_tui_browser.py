@@ -1,0 +1,123 @@
+"""The one TUI test with real Chromium: set up a run on the setup screen, watch packets arrive, stop a run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from synthetic.personas import Actor, Persona
+from tests.tui.conftest import wait_until
+from workbench.store import repo
+from workbench.store.db import open_db
+from workbench.tui.runcontrol import STOPPED_NOTE
+from workbench.tui.widgets.sessions import SessionsTable
+
+pytestmark = pytest.mark.browser
+
+
+class TinyMover(Persona):
+    """Test only: about five seconds of movement between the headline, the price and the tiers."""
+
+    name = "tiny_mover"
+    description = "Test only: moves for about 5 s."
+    site = "rv"
+
+    async def run(self, actor: Actor) -> None:
+        await actor.move_to("#hero h1", dwell_ms=600)
+        await actor.move_to("#price-main", dwell_ms=1200)
+        await actor.move_to("#hero h1", dwell_ms=600)
+        await actor.move_to("#price-main", dwell_ms=1200)
+        await actor.dwell(800)
+
+
+class Lingerer(Persona):
+    """Test only: keeps reading for minutes, so the run is still going when it is stopped."""
+
+    name = "lingerer"
+    description = "Test only: reads for a long time."
+    site = "rv"
+
+    async def run(self, actor: Actor) -> None:
+        for _ in range(60):
+            await actor.read("#hero h1", 2000)
+
+
+def descendants(pid: int) -> set[int]:
+    """Processes started (directly or not) by ``pid``: the Playwright driver and Chromium."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def cell(table: SessionsTable, sid: str, column: int) -> str:
+    return str(table.get_row(sid)[column])
+
+
+async def test_a_real_run_from_the_setup_screen_fills_the_sessions_table(make_app, tmp_path: Path):
+    app = make_app(personas={"tiny_mover": TinyMover, "lingerer": Lingerer})
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_until(pilot, lambda: app.capabilities_known)
+        await pilot.click("#count-tiny_mover")
+        await pilot.press("end", "backspace", "1")
+        await pilot.click("#count-lingerer")
+        await pilot.press("end", "backspace", "0")
+        if app.capabilities.virtual_time:  # the runner drives the page clock: a 5 s visit takes ~1 s
+            await pilot.click("#virtual")
+        await pilot.pause()
+        assert dict(app.plan.counts) == {"tiny_mover": 1} and app.plan.virtual_time == app.capabilities.virtual_time
+        await pilot.click("#start")
+
+        table = None
+
+        def packets_shown() -> bool:
+            nonlocal table
+            if app.live_screen is None:
+                return False
+            table = app.live_screen.query_one(SessionsTable)
+            return any(cell(table, str(k.value), 6) not in ("0", "") for k in table.rows)
+
+        await wait_until(pilot, packets_shown, timeout=90)
+        await wait_until(pilot, lambda: app.run_state in ("ended", "failed"), timeout=60)
+        assert app.run_state == "ended"
+        (sid,) = [str(k.value) for k in table.rows]
+        assert cell(table, sid, 1) == "tiny_mover" and int(cell(table, sid, 6)) >= 1
+        assert cell(table, sid, 4) in ("human", "bot", "?")
+        snap = app.model.snapshot(trail_for=sid)
+        assert snap.sessions[0].trail and snap.sessions[0].latest_packet is not None
+        run_id = snap.run.run_id
+        with Session(open_db(tmp_path / "wb.db")) as db:
+            assert repo.packets(db=db, run_id=run_id)  # the recorder stored what the screen showed
+
+        # a second run, stopped from the keyboard while its persona is still reading
+        await pilot.press("f1")
+        await pilot.click("#count-tiny_mover")
+        await pilot.press("end", "backspace", "0")
+        await pilot.click("#count-lingerer")
+        await pilot.press("end", "backspace", "1")
+        await pilot.click("#real")
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.run_state == "running" and app.model.snapshot().sessions
+                         and app.model.snapshot().sessions[0].events > 0, timeout=60)
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: app.run_state == "stopped", timeout=30)
+        (lingering,) = app.model.snapshot().sessions
+        assert (lingering.status, lingering.error) == ("failed", STOPPED_NOTE)
+        assert not descendants(os.getpid()), "the browser outlived the stopped run"
+        with Session(open_db(tmp_path / "wb.db")) as db:
+            runs = {r["id"]: r for r in repo.list_runs(db=db)}
+            stopped = runs[app.model.snapshot().run.run_id]
+            assert stopped["status"] == "stopped"
+            (row,) = repo.list_sessions(db=db, run_id=stopped["id"])
+            assert row["status"] == "failed"

@@ -1,0 +1,78 @@
+"""History: browse stored runs, open one and scrub its timeline, compare two."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Static
+
+from tests.tui.conftest import wait_until
+from workbench.tui import history_data
+from workbench.tui.screens.compare import CompareScreen
+from workbench.tui.screens.history import HistoryScreen
+from workbench.tui.screens.run_detail import RunDetailScreen
+from workbench.tui.widgets.panels import PacketView
+from workbench.tui.widgets.scrubber import Scrubber
+
+
+async def test_open_a_run_and_scrub_its_packets(make_app, seeded_db):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        runs = screen.query_one("#runs", DataTable)
+        await wait_until(pilot, lambda: runs.row_count == 2)
+        assert [str(k.value) for k in runs.rows] == ["run_20260102_090000_bbbb", "demo_20260101_120000_aaaa"]
+        runs.focus()
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunDetailScreen) and app.screen.detail is not None)
+        detail = app.screen
+        assert detail.run_id == "demo_20260101_120000_aaaa"
+        view = detail.query_one(PacketView)
+        assert view.packet == detail.detail.packets[0]
+        await pilot.press("right", "right")
+        await pilot.pause()
+        assert detail.query_one(Scrubber).index == 2 and view.packet == detail.detail.packets[2]
+        assert "packet 3/7" in str(detail.query_one(Scrubber).render())
+        await pilot.press("end")
+        await pilot.pause()
+        assert view.packet == detail.detail.packets[-1]
+        await pilot.click(Scrubber, offset=(2, 0))  # the mouse scrubs too: the start of the track
+        await pilot.pause()
+        assert detail.query_one(Scrubber).index == 0
+        await pilot.press("escape")
+        assert isinstance(app.screen, HistoryScreen)
+
+
+async def test_compare_two_runs_side_by_side(make_app, seeded_db):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        runs = app.screen.query_one("#runs", DataTable)
+        await wait_until(pilot, lambda: runs.row_count == 2)
+        runs.focus()
+        await pilot.press("c")  # one run is not a comparison
+        await pilot.pause()
+        assert isinstance(app.screen, HistoryScreen)
+        await pilot.press("space", "down", "space", "c")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen)
+                         and app.screen.query_one("#compare", DataTable).row_count > 0)
+        screen = app.screen
+        label = str(screen.query_one("#compare-label", Static).render())
+        assert history_data.SCORES_LABEL in label and "has no stored score" in label
+        table = screen.query_one("#compare", DataTable)
+        rows = {str(table.get_row_at(i)[0]): [str(c) for c in table.get_row_at(i)[1:]] for i in range(table.row_count)}
+        assert rows["score verdict"][1] == "not scored" and rows["score verdict"][0] in ("pass", "fail")
+        assert rows["bot recall"] == ["1.00", ""]
+        assert rows["sessions"] == ["2", "1"]
+        assert rows["packets"] == ["8", "7"]
+        assert rows["bot verdicts: bot"] == ["1", "0"]
+        assert rows["emotions: frustration"] == ["1", "0"]
+
+
+async def test_empty_store_says_how_to_fill_it(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f3")
+        status = app.screen.query_one("#history-status", Static)
+        await wait_until(pilot, lambda: "No runs" in str(status.render()))
+        assert "setup screen" in str(status.render())

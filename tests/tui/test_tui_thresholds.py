@@ -1,0 +1,91 @@
+"""Thresholds: edit every section, see validation errors inline, save a TOML preset for later runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Select, Static, TabbedContent
+
+from tests.tui.conftest import wait_until
+from workbench.config import EITPConfig
+from workbench.tui.configform import SECTIONS
+from workbench.tui.screens.thresholds import ThresholdsScreen
+
+COOLDOWN = "#cfg-intervention--cooldown_ms"
+
+
+async def retype(pilot, selector: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    widget = pilot.app.screen.query_one(selector, Input)
+    widget.focus()
+    await pilot.press("end", *["backspace"] * len(widget.value), *text)
+    await pilot.pause()
+
+
+async def test_edit_validate_and_save_a_preset(make_app, tmp_path: Path):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f4")
+        screen = app.screen
+        assert isinstance(screen, ThresholdsScreen)
+        await pilot.pause()
+        assert "valid" in str(screen.query_one("#validity", Static).render())
+        await pilot.click("#--content-tab-sec-intervention")  # tabs by mouse; each section builds on first view
+        await wait_until(pilot, lambda: bool(screen.query(COOLDOWN)))
+
+        await retype(pilot, COOLDOWN, "1000")
+        await wait_until(pilot, lambda: bool(screen.query(f"{COOLDOWN}-error")))
+        error = str(screen.query_one(f"{COOLDOWN}-error", Static).render())
+        assert "at least 60000 ms" in error and "section 9.3" in error
+        assert screen.query_one(COOLDOWN, Input).has_class("-invalid")
+        assert "1 invalid" in str(screen.query_one("#validity", Static).render())
+        assert screen.query_one(TabbedContent).get_tab("sec-intervention").label.plain == "✗ intervention"
+        assert app.config.intervention.cooldown_ms == 60_000  # the app keeps the last valid thresholds
+
+        screen.query_one("#preset-name", Input).value = "refused"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not (tmp_path / "presets" / "refused.toml").exists()
+
+        await retype(pilot, COOLDOWN, "90000")
+        await wait_until(pilot, lambda: not screen.query(f"{COOLDOWN}-error"))
+        assert app.config.intervention.cooldown_ms == 90_000
+
+        # another section, typed through the keyboard
+        await pilot.click("#--content-tab-sec-signal")
+        await retype(pilot, "#cfg-signal--dwell_ms", "800")
+        assert app.config.signal.dwell_ms == 800
+
+        await retype(pilot, "#preset-name", "lab-1")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        saved = tmp_path / "presets" / "lab-1.toml"
+        assert saved.read_text() == app.config.to_toml()
+        loaded = EITPConfig.load(saved)
+        assert (loaded.intervention.cooldown_ms, loaded.signal.dwell_ms) == (90_000, 800)
+
+        # later runs can pick it on the setup screen
+        await pilot.press("f1")
+        await pilot.pause()
+        assert "presets/lab-1.toml" in [v for _, v in app.screen.query_one("#preset", Select)._options]
+
+
+async def test_every_section_is_in_the_form_and_presets_load(make_app, tmp_path: Path):
+    (tmp_path / "presets").mkdir()
+    (tmp_path / "presets" / "fast.toml").write_text("[signal]\nrage_window_ms = 300\n")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f4")
+        screen = app.screen
+        tabs = screen.query_one(TabbedContent)
+        for section in SECTIONS:
+            tabs.active = f"sec-{section}"
+            await pilot.pause()
+            keys = EITPConfig().model_dump()[section]
+            assert all(screen.query(f"#cfg-{section}--{key}") for key in keys), section
+        screen.query_one("#load-preset", Select).value = "presets/fast.toml"
+        await pilot.pause()
+        await wait_until(pilot, lambda: app.config.signal.rage_window_ms == 300)
+        tabs.active = "sec-signal"
+        await pilot.pause()
+        assert screen.query_one("#cfg-signal--rage_window_ms", Input).value == "300"
+        assert screen.query_one("#preset-name", Input).value == "fast"

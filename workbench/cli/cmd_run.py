@@ -1,0 +1,173 @@
+"""``workbench run``: personas in headless Chromium, scored against their ground truth, with reports.
+
+Exit codes (:class:`~workbench.cli.common.ExitCode`): 0 every expectation held; 1 at least one
+expectation failed; 2 bad arguments (an unknown persona ...); 3 no usable Chromium; 4 the run
+could not be carried out (a session crashed, the remote browser was unreachable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from sqlmodel import Session
+
+from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config
+from workbench.errors import BrowserError
+from workbench.events import BotVerdictEmitted, EventStream, PacketEmitted, RunEvent, SessionEnded, SessionStarted
+from workbench.store.db import default_path, open_db
+from workbench.store.recorder import Recorder
+
+NAME = "run"
+ORDER = 15
+HELP = "run personas (virtual or real time), score them against their ground truth, write reports"
+DESCRIPTION = """\
+Drive synthetic personas through a dealer site in headless Chromium, concurrently, and score what
+the engine concluded against each persona's ground truth (expected emotions, bot verdict, signals).
+Everything is stored in SQLite; --json / --junit / --html write reports.
+
+examples:
+  workbench run --persona paralysed,frustrated --count 2 --seed 7
+  workbench run --persona all --concurrency 8 --junit results.xml --html report.html
+  workbench run --persona bots --real-time
+  workbench run --persona calm --browser-endpoint ws://127.0.0.1:9222/devtools/browser/<id>
+
+persona names: full names, aliases (paralysed -> paralysed_buyer), unique prefixes, or the groups
+all / humans / bots (see `workbench personas`).
+exit codes: 0 all expectations held · 1 an expectation failed · 2 usage · 3 no browser ·
+            4 infrastructure error (a session could not be carried out)
+"""
+VERDICT_EXIT = {"pass": ExitCode.OK, "fail": ExitCode.FAILED, "error": ExitCode.INFRASTRUCTURE}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--persona", default="humans", metavar="NAMES",
+                   help="comma-separated personas or groups (all, humans, bots); default: humans")
+    p.add_argument("--site", choices=["rv", "auto", "powersports"], default=None,
+                   help="run every persona on this site (default: each persona's own, the RV site)")
+    p.add_argument("--count", type=int, default=1, metavar="N", help="sessions per persona (default 1)")
+    p.add_argument("--seed", type=int, default=7, help="run seed; session i moves with child i of it (default 7)")
+    clock = p.add_mutually_exclusive_group()
+    clock.add_argument("--virtual-time", dest="virtual_time", action="store_true", default=True,
+                       help="drive each page's clock: long visits run much faster than real time (default)")
+    clock.add_argument("--real-time", dest="virtual_time", action="store_false",
+                       help="wall-clock time, as in the demo")
+    p.add_argument("--concurrency", type=int, default=4, metavar="K", help="sessions at once (default 4)")
+    p.add_argument("--browser-endpoint", metavar="URL", default=None,
+                   help="use a running browser: a Playwright server ws:// URL, or a Chromium DevTools endpoint "
+                        "(http://host:port or ws://.../devtools/browser/...)")
+    p.add_argument("--json", metavar="FILE", type=Path, help="write the JSON report here")
+    p.add_argument("--junit", metavar="FILE", type=Path, help="write JUnit XML here (one testcase per expectation)")
+    p.add_argument("--html", metavar="FILE", type=Path, help="write the self-contained HTML report here")
+    p.add_argument("--screenshots", action=argparse.BooleanOptionalAction, default=None,
+                   help="store an end-of-session screenshot per session (default: only with --html)")
+    p.add_argument("--session-timeout", type=float, default=300.0, metavar="S",
+                   help="wall-clock seconds a session may take (default 300)")
+    p.add_argument("--no-progress", action="store_true", help="no live progress bar")
+    add_db_arg(p)
+    add_config_args(p)
+
+
+class LiveCounts:
+    """Sink for the progress bar: sessions done / failed, packets, bots; a line per finished session."""
+
+    def __init__(self, console: Console, total: int, *, bar: bool = True) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.console = console
+        self.total = total
+        self.done = self.failed = self.packets = 0
+        self.personas: dict[str, str] = {}
+        self.emotions: dict[str, dict[str, int]] = {}
+        self.bot: dict[str, str] = {}
+        self.progress = Progress(TextColumn("[bold]sessions"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                                 disable=not bar)
+        self.task = self.progress.add_task(self._describe(), total=total)
+
+    def _describe(self) -> str:
+        bots = sum(1 for v in self.bot.values() if v == "bot")
+        return (f"failed [red]{self.failed}[/] · running {len(self.personas) - self.done} · packets {self.packets}"
+                f" · bots {bots}")
+
+    def __call__(self, event: RunEvent) -> None:
+        match event:
+            case SessionStarted():
+                self.personas[event.session_id] = event.persona or "visitor"
+            case PacketEmitted(packet=p):
+                self.packets += 1
+                seen = self.emotions.setdefault(p["sessionId"], {})
+                seen[p["emotion"]["primary"]] = seen.get(p["emotion"]["primary"], 0) + 1
+            case BotVerdictEmitted(detection=d):
+                self.bot[d["session_id"]] = d["classification"]
+            case SessionEnded():
+                self.done += 1
+                self.failed += event.status != "ended"
+                seen = self.emotions.get(event.session_id, {})
+                top = ", ".join(f"{e}×{n}" for e, n in sorted(seen.items(), key=lambda kv: -kv[1])[:3]) or "no packets"
+                mark = "[green]■[/]" if event.status == "ended" else "[red]■[/]"
+                note = f" · [red]{event.error}[/]" if event.error else ""
+                self.progress.console.print(
+                    f"{mark} {self.personas.get(event.session_id, '?'):<20} {event.session_id[-9:]} "
+                    f"bot {self.bot.get(event.session_id, 'uncertain'):<9} {top}{note}", highlight=False)
+                self.progress.advance(self.task)
+            case _:
+                return
+        self.progress.update(self.task, description=self._describe())
+
+
+def run(args: argparse.Namespace) -> int:
+    from synthetic.personas import UnknownPersona, resolve_many
+    from workbench.report import write_html, write_json, write_junit
+    from workbench.report.text import print_scores
+    from workbench.sim.runner import RunSpec
+    from workbench.sim.runner import run as run_personas
+    from workbench.store import repo
+
+    try:
+        personas = resolve_many(args.persona)
+    except UnknownPersona as exc:
+        print(f"workbench run: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    if not personas or args.count < 1 or args.concurrency < 1:
+        print("workbench run: need at least one persona, --count >= 1 and --concurrency >= 1", file=sys.stderr)
+        return ExitCode.USAGE
+    config = load_config(args)
+    db_path = args.db or default_path()
+    engine = open_db(db_path)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    sessions = [p for p in personas for _ in range(args.count)]
+    settings: dict[str, Any] = {"argv": sys.argv[1:], "persona": args.persona, "count": args.count,
+                                "site": args.site, "session_timeout_s": args.session_timeout}
+    spec = RunSpec(sessions, seed=args.seed, kind="run", site=args.site, virtual_time=args.virtual_time,
+                   concurrency=args.concurrency, browser_endpoint=args.browser_endpoint,
+                   screenshots=args.html is not None if args.screenshots is None else args.screenshots,
+                   session_timeout_s=args.session_timeout, settings=settings)
+    live = LiveCounts(console, len(sessions), bar=not args.no_progress)
+    stream = EventStream(Recorder(engine), live)
+    clock = "virtual" if args.virtual_time else "real"
+    names = ", ".join(dict.fromkeys(p.name for p in sessions))
+    console.print(f"[bold]workbench run[/]: {len(sessions)} sessions ({names})"
+                  f" · {clock} time · concurrency {args.concurrency} · seed {args.seed} · db {db_path}")
+    try:
+        with live.progress:
+            result = asyncio.run(run_personas(spec, config=config, stream=stream))
+    except BrowserError as exc:
+        print(f"workbench run: {exc}", file=sys.stderr)
+        return ExitCode.INFRASTRUCTURE if args.browser_endpoint else ExitCode.NO_BROWSER
+    with Session(engine) as db:
+        report = repo.run_report(db=db, run_id=result.run_id)
+        shots = repo.screenshots(db=db, run_id=result.run_id) if args.html else {}
+    assert report is not None
+    print_scores(report, console)
+    for kind, path, write in (("JSON", args.json, write_json), ("JUnit", args.junit, write_junit)):
+        if path:
+            console.print(f"{kind} report: {write(report, path)}")
+    if args.html:
+        console.print(f"HTML report: {write_html(report, args.html, shots)}")
+    console.print(f"stored in {db_path} (run {result.run_id}; `workbench show {result.run_id}`)")
+    return VERDICT_EXIT.get(report.get("verdict") or "error", ExitCode.INFRASTRUCTURE)

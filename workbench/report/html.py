@@ -1,0 +1,255 @@
+"""A self-contained HTML report of a run: one file, no scripts, no external assets.
+
+Per session: the cursor trail (as the producer sampled it, on page coordinates) drawn as SVG
+over a downscaled full-page screenshot taken at the end of the session, the emotion timeline,
+the bot verdict with the signals that fired, and the session's expectations. For the run: the
+verdict, per-persona results, the confusion matrix and precision / recall.
+"""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from workbench.protocol.taxonomy import category
+
+COLOURS = {"cognitive": "#2b8cbe", "negative": "#d7301f", "positive": "#1a9850", "mixed": "#e6a100"}
+STATUS = {"pass": ("✔", "#1a9850"), "fail": ("✘", "#d7301f"), "skip": ("–", "#888"), "error": ("!", "#8e44ad")}
+TRAIL_COLOURS = ("#313695", "#4575b4", "#74add1", "#fdae61", "#f46d43", "#a50026")
+TRAIL_WIDTH = 560  # px on screen
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;background:#f4f6f9;color:#1d2733}
+header{background:#14263f;color:#fff;padding:18px 28px}
+header h1{margin:0 0 6px;font-size:21px} header .meta{opacity:.85}
+main{padding:20px 28px;max-width:1400px}
+.badge{display:inline-block;padding:2px 10px;border-radius:12px;font-weight:700;color:#fff;margin-left:8px}
+.pass{background:#1a9850}.fail{background:#d7301f}.error{background:#8e44ad}.none{background:#888}
+table{border-collapse:collapse;background:#fff;margin:8px 0 18px;font-size:13px}
+th,td{border:1px solid #d8dee6;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#eef2f7} section.session td:first-child{white-space:nowrap}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+section.session{background:#fff;border:1px solid #d8dee6;border-radius:8px;margin:18px 0;padding:14px 18px}
+section.session h3{margin:0 0 8px} .cols{display:flex;gap:24px;flex-wrap:wrap}
+.cols>div{min-width:300px;flex:1} .muted{color:#6b7785} .mono{font-family:ui-monospace,monospace;font-size:12px}
+.trail{border:1px solid #c8d0da;background:#fafbfc}
+h2{margin:26px 0 6px;font-size:18px}
+"""
+
+
+def _badge(verdict: str | None) -> str:
+    v = verdict or "none"
+    return f'<span class="badge {escape(v)}">{escape(v.upper())}</span>'
+
+
+def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None = None) -> str:
+    numeric = numeric or set()
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
+                                    for i, c in enumerate(r)) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return escape(str(value))
+
+
+def _colour(emotion: str) -> str:
+    try:
+        return COLOURS[category(emotion)]
+    except ValueError:
+        return "#888"
+
+
+# --- run-level tables ---------------------------------------------------------------------------
+
+def _tally(counts: dict[str, int]) -> str:
+    return " ".join(f'<b style="color:{STATUS[st][1]}" title="{st}">{STATUS[st][0]}{n}</b>'
+                    for st, n in sorted(counts.items()) if st in STATUS)
+
+
+def _overview(report: dict[str, Any]) -> str:
+    summary = report.get("summary") or {}
+    names = ("emotion", "forbidden_emotions", "bot_verdict", "signals", "intervention")
+    rows = []
+    for persona, r in (summary.get("per_persona") or {}).items():
+        truth = (summary.get("ground_truth") or {}).get(persona, {})
+        expected = "bot" if truth.get("bot") else ", ".join(truth.get("emotions", [])) or "–"
+        detected = ", ".join(f"{escape(k)}×{v}" for k, v in sorted(r["detected"].items(), key=lambda kv: -kv[1]))
+        rows.append([f'<a href="#p-{escape(persona)}">{escape(persona)}</a>', str(r["sessions"]), str(r["passed"]),
+                     str(r["errors"]), escape(expected), detected, *(_tally(r["checks"].get(n, {})) for n in names)])
+    html = ("<h2>Personas</h2><p class='muted'>expectations: ✔ pass · ✘ fail · – skipped (n/a) · ! error</p>"
+            + _table(["persona", "sessions", "passed", "errors", "expected (any of)", "detected (dominant)",
+                      "emotion", "forbidden", "bot verdict", "signals", "intervention"], rows, {1, 2, 3}))
+    confusion = summary.get("confusion") or {}
+    cols = sorted({c for row in confusion.values() for c in row})
+    if confusion:
+        rows = [[escape(p)] + [str(row.get(c, "")) for c in cols] for p, row in confusion.items()]
+        html += ("<h2>Confusion matrix</h2><p class='muted'>rows: the persona (expected class); columns: each "
+                 "session's dominant emotion, or <i>bot</i> when the filter caught it.</p>"
+                 + _table(["persona \\ detected", *cols], rows, set(range(1, len(cols) + 1))))
+    pr = summary.get("emotion_precision_recall") or {}
+    rows = [[f'<span style="color:{_colour(e)}">■</span> {escape(e)}', *(_fmt(v[k]) for k in
+             ("tp", "fp", "fn", "precision", "recall"))] for e, v in pr.items()]
+    bot = summary.get("bot_precision_recall")
+    if bot:
+        rows.append(["<b>bot detection</b>", *(_fmt(bot[k]) for k in ("tp", "fp", "fn", "precision", "recall"))])
+    if rows:
+        html += ("<h2>Precision and recall</h2><p class='muted'>per emotion: a session is a positive when its "
+                 "persona lists the emotion, a prediction when any packet says it.</p>"
+                 + _table(["", "tp", "fp", "fn", "precision", "recall"], rows, {1, 2, 3, 4, 5}))
+    return html
+
+
+# --- per-session figures ------------------------------------------------------------------------
+
+def _trail_svg(session: dict[str, Any], shot: tuple[bytes, float] | None) -> str:
+    trail = session.get("trail") or {}
+    points = trail.get("points") or []
+    clicks = trail.get("clicks") or []
+    width = float((trail.get("viewport") or [1280, 800])[0])
+    if not points and shot is None:
+        return "<p class='muted'>no cursor samples</p>"
+    ys = [p[2] for p in points] + [c[2] for c in clicks]
+    top = max(0.0, min(ys) - 120) if ys else 0.0
+    bottom = (max(ys) + 120) if ys else 800.0
+    height = max(bottom - top, 300.0)
+    scale = TRAIL_WIDTH / width
+    parts = [f'<svg class="trail" width="{TRAIL_WIDTH}" height="{height * scale:.0f}" '
+             f'viewBox="0 {top:.0f} {width:.0f} {height:.0f}" xmlns="http://www.w3.org/2000/svg">']
+    if shot is not None:
+        png, _ = shot
+        data = base64.b64encode(png).decode()
+        parts.append(f'<image href="data:image/png;base64,{data}" x="0" y="0" width="{width:.0f}" '
+                     f'preserveAspectRatio="xMinYMin" opacity="0.55"/>')
+    if points:
+        # Colour runs from blue (start) to red (end). Where the page scrolled under a resting
+        # cursor, the cursor did not move on screen: a dashed grey connector, not trail.
+        n = len(points)
+
+        def colour(i: int) -> str:
+            return TRAIL_COLOURS[min(i * len(TRAIL_COLOURS) // n, len(TRAIL_COLOURS) - 1)]
+
+        segments: list[tuple[str, list[list[float]]]] = []
+        run, run_colour = [points[0]], colour(0)
+        for i in range(1, n):
+            prev, cur = points[i - 1], points[i]
+            if len(cur) > 3 and len(prev) > 3 and cur[3] != prev[3]:  # scrolled between the two samples
+                segments.append((run_colour, run))
+                parts.append(f'<line x1="{prev[1]}" y1="{prev[2]}" x2="{cur[1]}" y2="{cur[2]}" stroke="#8896a6" '
+                             'stroke-width="1.2" stroke-dasharray="5 5"/>')
+                run, run_colour = [cur], colour(i)
+                continue
+            run.append(cur)
+            if colour(i) != run_colour:
+                segments.append((run_colour, run))
+                run, run_colour = [cur], colour(i)
+        segments.append((run_colour, run))
+        for stroke, seg in segments:
+            if len(seg) > 1:
+                coords = " ".join(f"{p[1]:.1f},{p[2]:.1f}" for p in seg)
+                parts.append(f'<polyline points="{coords}" fill="none" stroke="{stroke}" stroke-width="2.2" '
+                             'stroke-linejoin="round" stroke-opacity="0.9"/>')
+        x0, y0 = points[0][1], points[0][2]
+        x1, y1 = points[-1][1], points[-1][2]
+        parts.append(f'<circle cx="{x0}" cy="{y0}" r="7" fill="#fff" stroke="#313695" stroke-width="3"/>')
+        parts.append(f'<rect x="{x1 - 6}" y="{y1 - 6}" width="12" height="12" fill="#a50026"/>')
+    for c in clicks:
+        parts.append(f'<circle cx="{c[1]}" cy="{c[2]}" r="9" fill="none" stroke="#e6a100" stroke-width="3"/>'
+                     f'<circle cx="{c[1]}" cy="{c[2]}" r="2.5" fill="#e6a100"/>')
+    parts.append("</svg>")
+    legend = ("<div class='muted'>trail: blue (start, ○) → red (end, ■); dashed: the page scrolled under "
+              "the cursor; clicks ◎ amber; "
+              f"{len(points)} samples, {len(clicks)} clicks"
+              + ("" if shot else "; no screenshot stored") + "</div>")
+    return "".join(parts) + legend
+
+
+def _timeline_svg(session: dict[str, Any]) -> str:
+    emotions = session.get("emotions") or []
+    if not emotions:
+        return "<p class='muted'>no packets (bots never reach inference)</p>"
+    total = max(max(e["t_ms"] for e in emotions), (session.get("simulated_ms") or 0), 1.0)
+    w, h, pad = 560.0, 64.0, 4.0
+    parts = [f'<svg width="{w:.0f}" height="{h + 22:.0f}" xmlns="http://www.w3.org/2000/svg">',
+             f'<rect x="0" y="0" width="{w}" height="{h}" fill="#eef2f7"/>']
+    prev = 0.0
+    for e in emotions:
+        x0, x1 = prev / total * w, max(e["t_ms"] / total * w, prev / total * w + 3)
+        bar = h * (0.35 + 0.65 * float(e.get("intensity") or 0))
+        parts.append(f'<rect x="{x0 + 1:.1f}" y="{h - bar:.1f}" width="{max(x1 - x0 - 2, 2):.1f}" height="{bar:.1f}" '
+                     f'fill="{_colour(e["emotion"])}" opacity="{0.45 + 0.5 * float(e.get("confidence") or 0):.2f}">'
+                     f'<title>{escape(e["emotion"])} · conf {e["confidence"]} · int {e["intensity"]} · '
+                     f'{escape(e["section"])} · {e["t_ms"] / 1000:.1f}s</title></rect>')
+        if x1 - x0 > 40:
+            parts.append(f'<text x="{x0 + pad:.1f}" y="14" font-size="10" fill="#1d2733">'
+                         f'{escape(e["emotion"])[:int((x1 - x0) / 5.5)]}</text>')
+        prev = e["t_ms"]
+    parts.append(f'<text x="0" y="{h + 16}" font-size="10" fill="#6b7785">0 s</text>'
+                 f'<text x="{w - 40}" y="{h + 16}" font-size="10" fill="#6b7785">{total / 1000:.0f} s</text></svg>')
+    seq = " → ".join(f'<span style="color:{_colour(e["emotion"])}">{escape(e["emotion"])}</span>' for e in emotions)
+    return "".join(parts) + f"<div class='mono'>{seq}</div>"
+
+
+def _bot(session: dict[str, Any]) -> str:
+    verdicts = session.get("bot_verdicts") or []
+    final = verdicts[-1] if verdicts else None
+    if final is None:
+        who = escape(session.get("bot") or "uncertain")
+        return f"<p><b>{who}</b> <span class='muted'>(no verdict logged)</span></p>"
+    signals = ", ".join(escape(s) for s in final["signals"]) or "none"
+    return (f"<p><b>{escape(final['classification'])}</b> (confidence {final['confidence']}) · signals: "
+            f"<b>{signals}</b><br><span class='muted'>{escape(final['reasoning'])}</span></p>")
+
+
+def _session(session: dict[str, Any], shot: tuple[bytes, float] | None) -> str:
+    checks = [[f'<b style="color:{STATUS.get(c["status"], ("?", "#888"))[1]}">'
+               f'{STATUS.get(c["status"], ("?", "#888"))[0]} {escape(c["status"])}</b>',
+               escape(c["name"]), escape(c["expected"]), escape(c["actual"])] for c in session.get("checks") or []]
+    fid = session.get("fidelity") or {}
+    facts = (f"{_fmt(session.get('clock'))} time · simulated {((session.get('simulated_ms') or 0) / 1000):.1f} s · "
+             f"wall {((session.get('wall_ms') or 0) / 1000):.1f} s · seed {_fmt(session.get('seed'))}"
+             f"/{_fmt(session.get('seed_index'))} · {session.get('events')} events · {session.get('packets')} packets"
+             f" · position error median {_fmt(fid.get('median_px'))} px, p95 {_fmt(fid.get('p95_px'))} px")
+    error = f"<p style='color:#8e44ad'><b>error:</b> {escape(session['error'])}</p>" if session.get("error") else ""
+    return (f'<section class="session" id="{escape(session["session_id"])}"><h3>{escape(session["persona"] or "")} '
+            f'<span class="muted mono">{escape(session["session_id"])}</span>{_badge(session.get("verdict"))}</h3>'
+            f'<div class="muted">{facts}</div>{error}<div class="cols"><div>{_trail_svg(session, shot)}</div>'
+            f'<div><h4>Emotion timeline</h4>{_timeline_svg(session)}<h4>Bot verdict</h4>{_bot(session)}'
+            f'<h4>Expectations</h4>{_table(["", "expectation", "expected", "actual"], checks)}</div></div></section>')
+
+
+def render_html(report: dict[str, Any], screenshots: dict[str, tuple[bytes, float]] | None = None) -> str:
+    screenshots = screenshots or {}
+    run, config, summary = report["run"], report.get("config") or {}, report.get("summary") or {}
+    wall, sim = run.get("wall_s"), run.get("simulated_s")
+    ratio = f" ({sim / wall:.1f}× real time)" if wall and sim else ""
+    meta = (f"{escape(config.get('clock', '?'))} time · concurrency {config.get('concurrency', '?')} · seed "
+            f"{run.get('seed')} · site {escape(run.get('site') or '')} · started {escape(run['started_at'])} · "
+            f"{len(report['sessions'])} sessions · {summary.get('passed', 0)} passed, {summary.get('failed', 0)} "
+            f"failed, {summary.get('errors', 0)} errors · simulated {sim or 0:.0f} s in {wall or 0:.0f} s wall{ratio}")
+    seen: set[str] = set()
+    cards = []
+    for s in report["sessions"]:
+        anchor = "" if s["persona"] in seen else f'<a id="p-{escape(s["persona"] or "")}"></a>'
+        seen.add(s["persona"])
+        cards.append(anchor + _session(s, screenshots.get(s["session_id"])))
+    body = "".join(cards)
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>EITP Workbench run {escape(run['id'])}"
+            f"</title><style>{CSS}</style></head><body><header><h1>EITP Workbench run {escape(run['id'])}"
+            f"{_badge(report.get('verdict'))}</h1><div class='meta'>{meta}</div></header><main>"
+            f"{_overview(report)}<h2>Sessions</h2>{body}</main></body></html>\n")
+
+
+def write_html(report: dict[str, Any], path: str | Path,
+               screenshots: dict[str, tuple[bytes, float]] | None = None) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(report, screenshots), encoding="utf-8")
+    return path

@@ -1,0 +1,69 @@
+"""Scores of a stored run as terminal tables (rich); ``workbench run`` and ``workbench show``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+MARK = {"pass": "[green]✔[/]", "fail": "[red]✘[/]", "skip": "[dim]–[/]", "error": "[magenta]![/]"}
+VERDICT = {"pass": "[bold green]PASS[/]", "fail": "[bold red]FAIL[/]", "error": "[bold magenta]ERROR[/]"}
+CHECKS = ("emotion", "forbidden_emotions", "bot_verdict", "signals", "intervention")
+
+
+def _dominant(session: dict[str, Any]) -> str:
+    counts: dict[str, int] = {}
+    for e in session.get("emotions") or []:
+        counts[e["emotion"]] = counts.get(e["emotion"], 0) + 1
+    informative = {k: v for k, v in counts.items() if k != "uncertainty"} or counts
+    return max(informative, key=lambda k: informative[k]) if informative else "none"
+
+
+def print_scores(report: dict[str, Any], console: Console | None = None, *, details: bool = True) -> None:
+    console = console or Console(highlight=False)
+    run, summary = report["run"], report.get("summary") or {}
+    sessions = Table(title=f"sessions of {run['id']}", title_justify="left")
+    for col in ("persona", "session", "status", "dominant", "bot", "emotion", "forbidden", "bot ok", "signals",
+                "interv.", "sim s", "p95 px"):
+        sessions.add_column(col, justify="right" if col in ("sim s", "p95 px") else "left")
+    for s in report["sessions"]:
+        marks = {c["name"]: MARK.get(c["status"], "?") for c in s.get("checks") or []}
+        fid = s.get("fidelity") or {}
+        sessions.add_row(escape(s["persona"] or ""), escape(s["session_id"][-9:]), escape(s["status"]),
+                         escape(_dominant(s)), escape(s["bot"]), *(marks.get(c, "") for c in CHECKS),
+                         f"{(s.get('simulated_ms') or 0) / 1000:.1f}", f"{fid.get('p95_px', 0):.2f}")
+    console.print(sessions)
+    if details:
+        for s in report["sessions"]:
+            for c in s.get("checks") or []:
+                if c["status"] in ("fail", "error"):
+                    console.print(f"  {MARK[c['status']]} {escape(s['persona'] or '')} {escape(s['session_id'][-9:])} "
+                                  f"{escape(c['name'])}: expected {escape(c['expected'])}; got {escape(c['actual'])}")
+    confusion = summary.get("confusion") or {}
+    if confusion:
+        cols = sorted({c for row in confusion.values() for c in row})
+        table = Table(title="confusion matrix (persona × dominant detected)", title_justify="left")
+        table.add_column("persona")
+        for c in cols:
+            table.add_column(c, justify="right")
+        for persona, row in confusion.items():
+            table.add_row(escape(persona), *(str(row.get(c, "")) for c in cols))
+        console.print(table)
+    pr = summary.get("emotion_precision_recall") or {}
+    bot = summary.get("bot_precision_recall")
+    if pr or bot:
+        table = Table(title="precision / recall", title_justify="left")
+        for col in ("", "tp", "fp", "fn", "precision", "recall"):
+            table.add_column(col, justify="left" if not col else "right")
+        rows = list(pr.items()) + ([("bot detection", bot)] if bot else [])
+        for name, v in rows:
+            table.add_row(escape(name), *(("–" if v[k] is None else str(v[k])) for k in
+                                          ("tp", "fp", "fn", "precision", "recall")))
+        console.print(table)
+    wall, sim = run.get("wall_s"), run.get("simulated_s")
+    speed = f" · simulated {sim:.0f} s in {wall:.0f} s wall ({sim / wall:.1f}×)" if wall and sim else ""
+    console.print(f"verdict {VERDICT.get(report.get('verdict') or '', '[dim]not scored[/]')} · "
+                  f"{summary.get('passed', 0)} passed, {summary.get('failed', 0)} failed, "
+                  f"{summary.get('errors', 0)} errors{speed}")

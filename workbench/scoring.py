@@ -1,0 +1,243 @@
+"""Expected against detected: per session, per persona and for the run (pure, no I/O).
+
+A persona declares its ground truth (:class:`synthetic.personas.Persona`); a session's
+observation is what the pipeline concluded. Each session is checked on five expectations:
+
+* ``emotion``: at least one of the persona's expected emotions appears among its packets
+  (skipped for bots: section 8 keeps them away from inference);
+* ``forbidden_emotions``: none of the persona's forbidden emotions appears;
+* ``bot_verdict``: a bot persona ends classified ``bot``; a human one never does
+  (``uncertain``, a short session's verdict, is not a failure);
+* ``signals``: the producer emitted every event type the persona is built to cause, which
+  tells "the persona did not do its part" apart from "the engine did not conclude";
+* ``intervention``: skipped ("n/a") until the workbench has a consumer that could intervene.
+
+A session that could not be carried out (browser crash, script error) gets ``error`` on every
+expectation. Run verdict: ``error`` if any session errored, else ``fail`` if any expectation
+failed, else ``pass``.
+
+Across the run: a confusion matrix of persona (the expected class) against each session's
+detected class (its dominant emotion, or ``bot`` when the filter caught it), and
+precision / recall per emotion and for bot detection. For an emotion E, a session is a
+*positive* when its persona lists E and a *prediction* when any packet says E.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+EXPECTATIONS = ("emotion", "forbidden_emotions", "bot_verdict", "signals", "intervention")
+PASS, FAIL, SKIP, ERROR = "pass", "fail", "skip", "error"
+NO_CONSUMER = "n/a: no consumer yet, so no intervention can be observed"
+
+
+class _PersonaLike(Protocol):
+    name: str
+    expected_emotions: frozenset[str]
+    forbidden_emotions: frozenset[str]
+    expected_signals: frozenset[str]
+    expected_bot: bool
+    expects_intervention: bool
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    persona: str
+    emotions: frozenset[str] = frozenset()
+    forbidden: frozenset[str] = frozenset()
+    signals: frozenset[str] = frozenset()
+    bot: bool = False
+    intervention: bool = False
+
+    @classmethod
+    def of(cls, persona: type[_PersonaLike] | _PersonaLike) -> GroundTruth:
+        return cls(persona.name, frozenset(persona.expected_emotions), frozenset(persona.forbidden_emotions),
+                   frozenset(persona.expected_signals), bool(persona.expected_bot),
+                   bool(persona.expects_intervention))
+
+    @classmethod
+    def from_dict(cls, persona: str, d: Mapping[str, Any]) -> GroundTruth:
+        """From :meth:`Persona.ground_truth` as stored with a session."""
+        return cls(persona, frozenset(d.get("emotions", ())), frozenset(d.get("forbidden", ())),
+                   frozenset(d.get("signals", ())), bool(d.get("bot", False)), bool(d.get("intervention", False)))
+
+
+@dataclass(frozen=True)
+class Observation:
+    session_id: str
+    persona: str
+    status: str  # ended | failed
+    error: str | None = None
+    emotions: tuple[str, ...] = ()  # one per packet
+    dominant: str = "none"
+    bot: str = "uncertain"
+    bot_signals: tuple[str, ...] = ()
+    signals: frozenset[str] = frozenset()  # producer event types seen
+    interventions: int | None = None  # None: nothing could have intervened
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str
+    expected: str
+    actual: str
+
+
+@dataclass(frozen=True)
+class SessionScore:
+    session_id: str
+    persona: str
+    status: str
+    checks: tuple[Check, ...]
+    emotions: dict[str, int] = field(default_factory=dict)
+    dominant: str = "none"
+    bot: str = "uncertain"
+    detected: str = "none"
+
+    @property
+    def verdict(self) -> str:
+        states = {c.status for c in self.checks}
+        return ERROR if ERROR in states else FAIL if FAIL in states else PASS
+
+    def check(self, name: str) -> Check:
+        return next(c for c in self.checks if c.name == name)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["verdict"] = self.verdict
+        return d
+
+
+def dominant(emotions: Mapping[str, int] | Iterable[str]) -> str:
+    """The most frequent emotion; ``uncertainty`` only when nothing else was said (ties: first seen)."""
+    counts = Counter(emotions) if not isinstance(emotions, Mapping) else Counter(dict(emotions))
+    if not counts:
+        return "none"
+    informative = {e: n for e, n in counts.items() if e != "uncertainty"} or dict(counts)
+    return max(informative, key=lambda e: informative[e])
+
+
+def _counts(emotions: Sequence[str]) -> str:
+    return ", ".join(f"{e}×{n}" for e, n in Counter(emotions).most_common()) or "no packets"
+
+
+def score_session(truth: GroundTruth, obs: Observation) -> SessionScore:
+    seen = set(obs.emotions)
+    detected = "bot" if obs.bot == "bot" else obs.dominant
+    if obs.status != "ended":
+        why = obs.error or f"session {obs.status}"
+        errors = tuple(Check(n, ERROR, "session carried out", why) for n in EXPECTATIONS)
+        return SessionScore(obs.session_id, obs.persona, obs.status, errors, dict(Counter(obs.emotions)),
+                            obs.dominant, obs.bot, detected)
+    checks: list[Check] = []
+    if truth.bot:
+        checks.append(Check("emotion", SKIP, "none (bots never reach inference)", _counts(obs.emotions)))
+    elif not truth.emotions:
+        checks.append(Check("emotion", SKIP, "nothing declared", _counts(obs.emotions)))
+    else:
+        hit = truth.emotions & seen
+        checks.append(Check("emotion", PASS if hit else FAIL, "any of " + ", ".join(sorted(truth.emotions)),
+                            _counts(obs.emotions)))
+    if truth.forbidden:
+        bad = truth.forbidden & seen
+        checks.append(Check("forbidden_emotions", FAIL if bad else PASS,
+                            "none of " + ", ".join(sorted(truth.forbidden)),
+                            ", ".join(sorted(bad)) if bad else "none of them"))
+    else:
+        checks.append(Check("forbidden_emotions", SKIP, "nothing declared", ""))
+    verdict = obs.bot + (f" ({', '.join(obs.bot_signals)})" if obs.bot_signals else "")
+    caught = obs.bot == "bot"
+    checks.append(Check("bot_verdict", PASS if caught == truth.bot else FAIL, "bot" if truth.bot else "not bot",
+                        verdict))
+    if truth.signals:
+        missing = truth.signals - obs.signals
+        checks.append(Check("signals", FAIL if missing else PASS, ", ".join(sorted(truth.signals)),
+                            "missing " + ", ".join(sorted(missing)) if missing else "all emitted"))
+    else:
+        checks.append(Check("signals", SKIP, "nothing declared", ""))
+    wanted = "an intervention" if truth.intervention else "no intervention"
+    if obs.interventions is None:
+        checks.append(Check("intervention", SKIP, wanted, NO_CONSUMER))
+    else:
+        ok = (obs.interventions > 0) == truth.intervention
+        checks.append(Check("intervention", PASS if ok else FAIL, wanted, f"{obs.interventions} intervention(s)"))
+    return SessionScore(obs.session_id, obs.persona, obs.status, tuple(checks), dict(Counter(obs.emotions)),
+                        obs.dominant, obs.bot, detected)
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return round(num / den, 3) if den else None
+
+
+def precision_recall(pairs: Iterable[tuple[bool, bool]]) -> dict[str, Any]:
+    """``pairs`` of (truth, prediction) -> tp, fp, fn, tn, precision, recall."""
+    c = Counter((bool(t), bool(p)) for t, p in pairs)
+    tp, fp, fn, tn = c[(True, True)], c[(False, True)], c[(True, False)], c[(False, False)]
+    return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": _ratio(tp, tp + fp), "recall": _ratio(tp, tp + fn)}
+
+
+@dataclass(frozen=True)
+class RunScore:
+    sessions: tuple[SessionScore, ...]
+    truths: dict[str, GroundTruth]
+
+    @property
+    def verdict(self) -> str:
+        verdicts = {s.verdict for s in self.sessions}
+        if not self.sessions or ERROR in verdicts:
+            return ERROR
+        return FAIL if FAIL in verdicts else PASS
+
+    def per_persona(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for s in self.sessions:
+            row = out.setdefault(s.persona, {"sessions": 0, "passed": 0, "errors": 0, "detected": Counter(),
+                                             "checks": {n: Counter() for n in EXPECTATIONS}})
+            row["sessions"] += 1
+            row["passed"] += s.verdict == PASS
+            row["errors"] += s.verdict == ERROR
+            row["detected"][s.detected] += 1
+            for c in s.checks:
+                row["checks"][c.name][c.status] += 1
+        return {p: {**r, "detected": dict(r["detected"]), "checks": {n: dict(v) for n, v in r["checks"].items()}}
+                for p, r in out.items()}
+
+    def confusion(self) -> dict[str, dict[str, int]]:
+        """persona (expected class) -> detected class -> sessions (carried-out sessions only)."""
+        matrix: dict[str, Counter[str]] = {}
+        for s in self.sessions:
+            if s.status == "ended":
+                matrix.setdefault(s.persona, Counter())[s.detected] += 1
+        return {p: dict(c) for p, c in matrix.items()}
+
+    def emotion_pr(self) -> dict[str, dict[str, Any]]:
+        ended = [s for s in self.sessions if s.status == "ended" and not self.truths[s.persona].bot]
+        names = sorted({e for s in ended for e in self.truths[s.persona].emotions}
+                       | {e for s in ended for e in s.emotions})
+        return {e: precision_recall((e in self.truths[s.persona].emotions, e in s.emotions) for s in ended)
+                for e in names}
+
+    def bot_pr(self) -> dict[str, Any]:
+        return precision_recall((self.truths[s.persona].bot, s.bot == "bot")
+                                for s in self.sessions if s.status == "ended")
+
+    def summary(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "sessions": len(self.sessions),
+                "passed": sum(s.verdict == PASS for s in self.sessions),
+                "failed": sum(s.verdict == FAIL for s in self.sessions),
+                "errors": sum(s.verdict == ERROR for s in self.sessions),
+                "per_persona": self.per_persona(), "confusion": self.confusion(),
+                "emotion_precision_recall": self.emotion_pr(), "bot_precision_recall": self.bot_pr(),
+                "ground_truth": {p: {"emotions": sorted(t.emotions), "forbidden": sorted(t.forbidden),
+                                     "signals": sorted(t.signals), "bot": t.bot, "intervention": t.intervention}
+                                 for p, t in self.truths.items()}}
+
+
+def score_run(pairs: Iterable[tuple[GroundTruth, Observation]]) -> RunScore:
+    pairs = list(pairs)
+    truths = {t.persona: t for t, _ in pairs}
+    return RunScore(tuple(score_session(t, o) for t, o in pairs), truths)

@@ -1,0 +1,260 @@
+"""How time passes for a simulated visit: the wall clock, or the page's Playwright clock.
+
+Both clocks play a :class:`~synthetic.motion.Trajectory` as real ``page.mouse`` input and
+record the *intended* path on the page's own time axis (epoch ms, the ``Date.now()`` the
+producer stamps its events with), so :mod:`workbench.sim.fidelity` can compare what the
+producer sampled with what the persona meant.
+
+* :class:`RealClock` (demos): moves are scheduled against the wall clock at ``move_hz``;
+  points the page cannot keep up with are dropped, never the timing.
+* :class:`VirtualClock`: ``page.clock.install`` + ``pause_at`` before the page loads, so
+  the producer's timers only run when we say so. The producer's 20 Hz sampler ticks on a
+  fixed grid; each move is sent just after one tick and the clock is then run to just past
+  the next, so every sample reads exactly the intended position at its own timestamp.
+  Ticks where the intended position moved less than ``epsilon_px`` send nothing (the hand
+  at rest), which is what makes dwell-heavy visits fast.
+
+  Running the clock costs a round trip per tick (``page.clock.run_for`` also adds a context
+  init script on every call, so new documents can replay the clock). While a trajectory
+  plays, the clock is therefore run *from inside the page*: the schedule of a trajectory
+  (each point and how far to run the clock after it) is handed over in one call, and a
+  capturing ``pointermove`` listener, registered after the producer's, runs Playwright's
+  in-page clock controller (``globalThis.__pwClock``) when the event for the next
+  scheduled point arrives. One ``page.mouse.move`` per tick is then the whole cost. Other
+  runs call the controller directly. Without that controller (another Playwright) every
+  run goes through ``page.clock.run_for``; the fidelity figure shows if anything slips.
+  Actions with no intrinsic duration (a scripted click, a key press) advance the clock by
+  what they cost on the wall clock (``ROBOT_COSTS``, measured on headless Chromium 156),
+  so a bot's timing in virtual time is the timing it would have in real time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import numpy as np
+from playwright.async_api import Page
+
+from synthetic.motion import Trajectory
+
+Send = Callable[[float, float], Awaitable[None]]
+PlanSink = Callable[[np.ndarray, np.ndarray, np.ndarray], None]
+
+SAMPLE_MS = 50  # the producer's 20 Hz sampler (EITP v1.1 section 3.1)
+#: wall-clock cost of un-timed input on headless Chromium 156 (2-core machine): an awaited
+#: mouse move waits for one frame; a down+up pair, a key and a wheel event do not.
+ROBOT_COSTS = {"move": 1000.0 / 60.0, "click": 4.0, "page_click": 40.0, "key": 15.0, "wheel": 8.0}
+
+
+class PageClock(Protocol):
+    kind: str
+
+    async def prepare(self, page: Page) -> None:
+        """Before ``goto``."""
+
+    async def ready(self, page: Page) -> None:
+        """After the producer is up."""
+
+    def now(self) -> float:
+        """The page's clock, epoch ms."""
+
+    async def advance(self, ms: float) -> None:
+        """Let ``ms`` of page time pass with no input."""
+
+    async def play(self, traj: Trajectory, send: Send, plan: PlanSink) -> None:
+        """Play a trajectory as input, recording the intended path with ``plan``."""
+
+    async def cost(self, kind: str, wall_started: float) -> None:
+        """Account for an un-timed action that started at ``time.perf_counter() == wall_started``."""
+
+
+class RealClock:
+    kind = "real"
+
+    def __init__(self, *, move_hz: float = 60.0) -> None:
+        self.move_hz = move_hz
+
+    async def prepare(self, page: Page) -> None:
+        pass
+
+    async def ready(self, page: Page) -> None:
+        pass
+
+    def now(self) -> float:
+        return time.time() * 1000.0
+
+    async def advance(self, ms: float) -> None:
+        if ms > 0:
+            await asyncio.sleep(ms / 1000.0)
+
+    async def cost(self, kind: str, wall_started: float) -> None:
+        pass  # the wall clock already moved
+
+    async def play(self, traj: Trajectory, send: Send, plan: PlanSink) -> None:
+        ticks = traj.resample(self.move_hz)
+        loop = asyncio.get_running_loop()
+        t0, start, epoch = float(ticks.t[0]), loop.time(), self.now()
+        plan(epoch + (traj.t - traj.t[0]), traj.x, traj.y)
+        last = len(ticks) - 1
+        for i, (t, x, y) in enumerate(zip(ticks.t, ticks.x, ticks.y, strict=True)):
+            due = start + (t - t0) / 1000.0
+            now = loop.time()
+            if now < due:
+                await asyncio.sleep(due - now)
+            elif i != last and now - due > 1.5 / self.move_hz:
+                continue  # behind schedule: drop this point, keep the timing honest
+            await send(float(x), float(y))
+
+
+_HOOK = """() => {
+  const c = globalThis.__pwClock && globalThis.__pwClock.controller;
+  if (!c || typeof c.runFor !== 'function') return false;
+  const wb = window.__wbClock = {q: [], chain: Promise.resolve(), late: 0, busy: 0};
+  window.addEventListener('pointermove', (e) => {
+    const q = wb.q;
+    if (!q.length || Math.abs(q[0][0] - e.clientX) > 0.01 || Math.abs(q[0][1] - e.clientY) > 0.01) return;
+    const ms = q.shift()[2];
+    if (wb.busy) wb.late++;
+    wb.busy++;
+    wb.chain = wb.chain.then(() => c.runFor(ms)).finally(() => { wb.busy--; });
+  }, true);
+  return true;
+}"""
+_SYNC = """async () => {
+  const wb = window.__wbClock;
+  await wb.chain;
+  const left = wb.q.reduce((a, s) => a + s[2], 0);
+  wb.q = [];
+  return {left: left, late: wb.late};
+}"""
+
+
+class VirtualClock:
+    kind = "virtual"
+
+    def __init__(self, *, epsilon_px: float = 0.75, origin_s: int | None = None, in_page: bool = True,
+                 evaluate: Callable[[str], Awaitable[object]] | None = None) -> None:
+        self.epsilon_px = epsilon_px
+        self.origin_s = origin_s
+        self.in_page = in_page
+        self.evaluate = evaluate  # a cheaper route to the page than Playwright's (workbench.sim.cdp)
+        self.page: Page | None = None
+        self.viewport = (1280.0, 800.0)
+        self.t = 0  # page time, epoch ms (integer: the clock runs whole ms)
+        self.grid0 = 0  # a sampler tick; ticks are grid0 + k * SAMPLE_MS
+        self._debt = 0.0
+        self._sent: tuple[float, float] | None = None
+        self.hooked = False
+        self.runs = 0  # clock runs requested from Python
+        self.slipped = 0  # trajectories whose scheduled in-page runs did not all happen on their pointermove
+        self.late = 0
+
+    async def prepare(self, page: Page) -> None:
+        self.page = page
+        size = page.viewport_size or {"width": 1280, "height": 800}
+        self.viewport = (float(size["width"]), float(size["height"]))
+        origin = self.origin_s if self.origin_s is not None else int(time.time())
+        await page.clock.install(time=origin)
+        await page.clock.pause_at(origin + 1)
+        self.t = self.grid0 = (origin + 1) * 1000
+
+    async def ready(self, page: Page) -> None:
+        self.t = int(await page.evaluate("Date.now()"))
+        self.hooked = self.in_page and bool(await page.evaluate(_HOOK))
+        # The clock has been paused since before the page loaded, so the producer registered its
+        # 20 Hz sampler at this very instant: its ticks are t + k * SAMPLE_MS.
+        self.grid0 = self.t
+
+    def now(self) -> float:
+        return float(self.t)
+
+    async def _run(self, ms: int) -> None:
+        if ms <= 0:
+            return
+        assert self.page is not None
+        if self.hooked and self.evaluate is not None:
+            await self.evaluate(f"globalThis.__pwClock.controller.runFor({ms})")
+        elif self.hooked:
+            await self.page.evaluate("(ms) => globalThis.__pwClock.controller.runFor(ms)", ms)
+        else:
+            await self.page.clock.run_for(ms)
+        self.t += ms
+        self.runs += 1
+
+    async def advance(self, ms: float) -> None:
+        self._debt += max(0.0, ms)
+        whole = int(self._debt)
+        self._debt -= whole
+        await self._run(whole)
+
+    async def cost(self, kind: str, wall_started: float) -> None:
+        await self.advance(ROBOT_COSTS[kind])
+
+    def _next_tick(self, after: int) -> int:
+        k = (after - self.grid0) // SAMPLE_MS + 1
+        return self.grid0 + k * SAMPLE_MS
+
+    def _visible(self, x: float, y: float) -> bool:
+        return 0 <= x < self.viewport[0] and 0 <= y < self.viewport[1]
+
+    async def play(self, traj: Trajectory, send: Send, plan: PlanSink) -> None:
+        start = self.t
+        rel = traj.t - traj.t[0]
+        plan(start + rel, traj.x, traj.y)
+        duration = float(rel[-1])
+        last = self._sent or traj.start()
+        steps: list[tuple[int, float, float]] = []  # (sampler tick, x, y): a move just before that tick
+        tick = self._next_tick(start)
+        while tick <= start + duration:
+            x = round(float(np.interp(tick - start, rel, traj.x)), 2)
+            y = round(float(np.interp(tick - start, rel, traj.y)), 2)
+            if math.hypot(x - last[0], y - last[1]) >= self.epsilon_px:
+                steps.append((tick, x, y))
+                last = (x, y)
+            tick += SAMPLE_MS
+        if steps and self.hooked and all(self._visible(x, y) for _, x, y in steps):
+            await self._play_in_page(steps, send)
+        else:
+            for tick, x, y in steps:
+                await self._run(tick - (SAMPLE_MS - 1) - self.t)  # just after the previous sample
+                await send(x, y)
+                await self._run(tick + 1 - self.t)  # the sampler at `tick` reads (x, y)
+        if steps:
+            self._sent = (steps[-1][1], steps[-1][2])
+        await self._run(start + math.ceil(duration) - self.t)
+        end = traj.end()
+        if math.hypot(end[0] - last[0], end[1] - last[1]) >= 0.05:
+            await send(*end)
+            self._sent = end
+
+    async def _play_in_page(self, steps: list[tuple[int, float, float]], send: Send) -> None:
+        assert self.page is not None
+        await self._run(steps[0][0] - (SAMPLE_MS - 1) - self.t)
+        at = self.t
+        schedule = []
+        for i, (tick, x, y) in enumerate(steps):
+            until = max(tick + 1, steps[i + 1][0] - (SAMPLE_MS - 1)) if i + 1 < len(steps) else tick + 1
+            schedule.append([x, y, until - at])
+            at = until
+        if self.evaluate is not None:
+            await self.evaluate(f"window.__wbClock.q = {json.dumps(schedule)}")
+        else:
+            await self.page.evaluate("(q) => { window.__wbClock.q = q; }", schedule)
+        for _, x, y in steps:
+            await send(x, y)
+        result = await (self.evaluate(f"({_SYNC})()") if self.evaluate else self.page.evaluate(_SYNC))
+        assert isinstance(result, dict)
+        left = int(result["left"])
+        self.late = int(result["late"])  # runs that started before the previous one had finished
+        self.slipped += bool(left)
+        self.t = at - left
+        await self._run(left)
+
+    def moved_to(self, pos: tuple[float, float]) -> None:
+        """The cursor was moved outside :meth:`play` (a scripted teleport)."""
+        self._sent = pos

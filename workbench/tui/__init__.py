@@ -1,0 +1,33 @@
+"""The Textual TUI: one more consumer of the run-event stream, beside the CLI printer and the store.
+
+Only ``workbench tui`` and ``workbench demo --tui`` import this package, inside their ``run()``,
+so the headless CLI and library never load Textual (``tests/test_headless.py``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workbench.config import EITPConfig
+    from workbench.tui.app import WorkbenchApp
+
+
+def demo_app(*, seed: int = 7, **kwargs: Any) -> WorkbenchApp:
+    """The app set up on the demo scenario (the paralysed buyer on rv), starting it at once."""
+    from workbench.tui.app import WorkbenchApp
+    from workbench.tui.runcontrol import RunPlan
+
+    plan = RunPlan(site="rv", counts={"paralysed_buyer": 1}, seed=seed, kind="demo")
+    return WorkbenchApp(plan=plan, autostart=True, **kwargs)
+
+
+def run_tui(*, db_path: str | Path | None = None, config: EITPConfig | None = None, demo_seed: int | None = None,
+            presets: Path | None = None) -> int:
+    """Open the app (on the demo scenario when ``demo_seed`` is given) and return its exit code."""
+    from workbench.tui.app import WorkbenchApp
+
+    options: dict[str, Any] = {"db_path": db_path, "config": config, "presets": presets}
+    app = demo_app(seed=demo_seed, **options) if demo_seed is not None else WorkbenchApp(**options)
+    return int(app.run() or 0)

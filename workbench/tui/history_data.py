@@ -1,0 +1,122 @@
+"""Stored runs for the history screens, read through :mod:`workbench.store.repo` (no Textual).
+
+Every function opens its own SQLite session, so the screens call them from thread workers.
+Comparing runs shows the scores stored with each run (``workbench.scoring`` through
+``repo.run_report``) beside per-run counts; runs that were never scored get the counts
+only, and the label says so (:data:`COUNTS_LABEL`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from workbench.protocol.taxonomy import category
+from workbench.store import repo
+
+COUNTS_LABEL = "per-run counts (these runs have no stored scores)"
+SCORES_LABEL = "stored scores (workbench.scoring) and per-run counts"
+
+def list_runs(engine: Engine, limit: int = 200) -> list[dict[str, Any]]:
+    with Session(engine) as db:
+        return repo.list_runs(db=db, limit=limit)
+
+
+@dataclass
+class RunDetail:
+    """One stored run: its sessions and its packets in event-time order."""
+
+    run: dict[str, Any]
+    sessions: list[dict[str, Any]]
+    packets: list[dict[str, Any]]
+    personas: dict[str, str] = field(default_factory=dict)
+    """session id -> persona name."""
+
+    @property
+    def start(self) -> float:
+        return min((float(p["timestamp"]) for p in self.packets), default=0.0)
+
+    @property
+    def end(self) -> float:
+        return max((float(p["timestamp"]) for p in self.packets), default=0.0)
+
+
+def load_run(engine: Engine, run_id: str) -> RunDetail:
+    with Session(engine) as db:
+        run = next((r for r in repo.list_runs(db=db, limit=10_000) if r["id"] == run_id), {"id": run_id})
+        sessions = repo.list_sessions(db=db, run_id=run_id)
+        packets = sorted(repo.packets(db=db, run_id=run_id), key=lambda p: float(p["timestamp"]))
+    return RunDetail(run, sessions, packets, {s["session_id"]: s["persona"] or "visitor" for s in sessions})
+
+
+def has_scores() -> bool:
+    """Whether the store can report scores (``repo.run_report`` over the ``score``/``run_score`` tables)."""
+    return callable(getattr(repo, "run_report", None))
+
+
+def run_scores(engine: Engine, run_id: str) -> dict[str, Any] | None:
+    """A run's stored scores as display figures, or None when the run was never scored."""
+    if not has_scores():
+        return None
+    with Session(engine) as db:
+        report = repo.run_report(db=db, run_id=run_id)
+    if not report or report.get("verdict") is None:
+        return None
+    summary = report.get("summary") or {}
+    bot = summary.get("bot_precision_recall") or {}
+    checks: Counter[str] = Counter()
+    for session in report.get("sessions", []):
+        for check in session.get("checks", []):
+            checks[f"{check['name']} {check['status']}"] += 1
+    return {
+        "score verdict": report["verdict"],
+        "sessions passed": summary.get("passed"), "sessions failed": summary.get("failed"),
+        "sessions in error": summary.get("errors"),
+        "bot precision": _ratio(bot.get("precision")), "bot recall": _ratio(bot.get("recall")),
+        "checks": dict(sorted(checks.items())),
+        "emotion recall": {e: _ratio(pr.get("recall"))
+                           for e, pr in (summary.get("emotion_precision_recall") or {}).items()},
+    }
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def compare(engine: Engine, run_ids: list[str]) -> tuple[str, list[dict[str, Any]]]:
+    """Side-by-side figures of runs: their stored scores when they have them, and per-run counts."""
+    scores = [run_scores(engine, rid) for rid in run_ids]
+    counts = [run_counts(engine, rid) for rid in run_ids]
+    if not any(scores):
+        return COUNTS_LABEL, counts
+    unscored = [rid for rid, sc in zip(run_ids, scores, strict=True) if sc is None]
+    label = SCORES_LABEL + (f" ({', '.join(unscored)} has no stored score)" if unscored else "")
+    return label, [{"run": c["run"], **(sc or {"score verdict": "not scored"}),
+                    **{k: v for k, v in c.items() if k != "run"}} for sc, c in zip(scores, counts, strict=True)]
+
+
+def run_counts(engine: Engine, run_id: str) -> dict[str, Any]:
+    """Sessions, events, packets, emotions (and their section 6 categories), bot verdicts of one run."""
+    with Session(engine) as db:
+        sessions = repo.list_sessions(db=db, run_id=run_id)
+        packets = repo.packets(db=db, run_id=run_id)
+        verdicts = repo.bot_verdicts(db=db, run_id=run_id)
+    emotions = Counter(str(p["emotion"]["primary"]) for p in packets)
+    categories: Counter[str] = Counter()
+    for emotion, n in emotions.items():
+        categories[category(emotion)] += n
+    return {
+        "run": run_id,
+        "sessions": len(sessions),
+        "ended sessions": sum(1 for s in sessions if s["status"] == "ended"),
+        "events": sum(int(s["events"] or 0) for s in sessions),
+        "packets": len(packets),
+        "bot verdicts": dict(Counter(s["bot"] for s in sessions)),
+        "verdicts flagged bot": sum(1 for v in verdicts if v.classification == "bot"),
+        "categories": dict(categories.most_common()),
+        "emotions": dict(emotions.most_common()),
+    }

@@ -1,0 +1,1 @@
+"""The TUI screens: one screen (or pushed screen) per module."""

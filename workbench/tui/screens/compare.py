@@ -1,0 +1,90 @@
+"""Two stored runs side by side: the store's scores when it has them, per-run counts until then."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from workbench.protocol.taxonomy import CANONICAL
+from workbench.tui import history_data
+from workbench.tui.model import COLOURS, colour_of
+
+if TYPE_CHECKING:
+    from workbench.tui.app import WorkbenchApp
+
+
+def rows(figures: list[dict[str, Any]]) -> list[tuple[Text, list[str]]]:
+    """One row per figure; dict figures (distributions) are expanded one row per key.
+
+    A run without the figure at all (an unscored run's checks) shows an empty cell, not a zero.
+    """
+    out: list[tuple[Text, list[str]]] = []
+    names = [k for k in figures[0] if k != "run"] if figures else []
+    for name in names:
+        values = [f.get(name) for f in figures]
+        if any(isinstance(v, dict) for v in values):
+            keys = sorted({k for v in values if isinstance(v, dict) for k in v},
+                          key=lambda k: (CANONICAL.index(k) if k in CANONICAL else -1, k))
+            for key in keys:
+                colour = COLOURS.get(key) or (colour_of(key) if key in CANONICAL else "")
+                absent = "-" if "recall" in name or "precision" in name else "0"
+                out.append((Text.assemble(f"{name}: ", (key, colour)),
+                            [str(v.get(key, absent)) if isinstance(v, dict) else "" for v in values]))
+        else:
+            out.append((Text(name), ["" if v is None else str(v) for v in values]))
+    return out
+
+
+class CompareScreen(Screen[None]):
+    """Pushed from the history screen with two run ids; escape goes back."""
+
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+
+    app: WorkbenchApp
+
+    @dataclass
+    class Compared(Message):
+        """The figures of both runs were read."""
+
+        label: str
+        """What is compared: scores, or per-run counts."""
+        figures: list[dict[str, Any]]
+        """One mapping per run."""
+
+    def __init__(self, run_ids: list[str]) -> None:
+        super().__init__()
+        self.run_ids = run_ids
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Reading both runs ...", id="compare-label")
+        yield DataTable(id="compare", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = " vs ".join(self.run_ids)
+        self._load()
+
+    @work(thread=True, exclusive=True, group="compare")
+    def _load(self) -> None:
+        label, figures = history_data.compare(self.app.engine(), self.run_ids)
+        self.post_message(self.Compared(label, figures))
+
+    @on(Compared)
+    def _compared(self, event: Compared) -> None:
+        self.query_one("#compare-label", Static).update(f"Comparing {event.label}")
+        table = self.query_one("#compare", DataTable)
+        table.add_column("figure", key="figure")
+        for n, f in enumerate(event.figures):
+            table.add_column(str(f["run"]), key=f"run{n}")
+        for label, values in rows(event.figures):
+            table.add_row(label, *values)
+        table.focus()

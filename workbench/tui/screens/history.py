@@ -1,0 +1,127 @@
+"""The history screen: the runs stored in SQLite. Enter opens one; space marks two to compare."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from workbench.tui import history_data
+from workbench.tui.screens.compare import CompareScreen
+from workbench.tui.screens.run_detail import RunDetailScreen
+
+if TYPE_CHECKING:
+    from workbench.tui.app import WorkbenchApp
+
+COLUMNS = ("", "run", "kind", "site", "status", "seed", "sess.", "started (UTC)")
+
+
+class HistoryScreen(Screen[None]):
+    """Stored runs, newest first."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", show=True),
+        Binding("space", "mark", "Mark", show=True),
+        Binding("c", "compare", "Compare", show=True),
+        Binding("r", "reload", "Reload", show=True),
+    ]
+
+    app: WorkbenchApp
+
+    @dataclass
+    class RunsLoaded(Message):
+        """The runs table was read from SQLite."""
+
+        runs: list[dict[str, Any]]
+        """As :func:`workbench.store.repo.list_runs` returns them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marked: list[str] = []
+        self.runs: list[dict[str, Any]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"Runs in {self.app.db_path}", id="history-status")
+        table: DataTable[Text | str] = DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        for col, key in zip(COLUMNS, ("mark", "run", "kind", "site", "status", "seed", "sessions", "started"),
+                            strict=True):
+            table.add_column(col, key=key)
+        yield table
+        yield Static("enter opens a run and its timeline · space marks runs · c compares the two marked",
+                     id="history-help")
+        yield Footer()
+
+    def on_screen_resume(self) -> None:
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self.query_one("#history-status", Static).update(f"Reading {self.app.db_path} ...")
+        self._load()
+
+    @work(thread=True, exclusive=True, group="history")
+    def _load(self) -> None:
+        self.post_message(self.RunsLoaded(history_data.list_runs(self.app.engine())))
+
+    @on(RunsLoaded)
+    def _loaded(self, event: RunsLoaded) -> None:
+        self.runs = event.runs
+        table = self.query_one("#runs", DataTable)
+        current = self._current()
+        table.clear()
+        for r in event.runs:
+            colour = {"ended": "green", "passed": "green", "running": "yellow"}.get(r["status"], "red")
+            table.add_row("✓" if r["id"] in self.marked else " ", r["id"], r["kind"], r["site"],
+                          Text(r["status"], colour), "" if r["seed"] is None else str(r["seed"]),
+                          str(r["sessions"]), r["started_at"][5:16].replace("T", " "), key=r["id"])
+        ids = [r["id"] for r in event.runs]
+        if current in ids:  # keep the highlighted run across reloads
+            table.move_cursor(row=ids.index(current), scroll=False)
+        self.query_one("#history-status", Static).update(
+            f"{len(event.runs)} runs in {self.app.db_path}" if event.runs
+            else f"No runs stored in {self.app.db_path} yet: start one on the setup screen (F1).")
+
+    def _current(self) -> str | None:
+        table = self.query_one("#runs", DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    @on(DataTable.RowSelected, "#runs")
+    def _selected(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        run_id = self._current()
+        if run_id:
+            self.app.push_screen(RunDetailScreen(run_id))
+
+    def action_mark(self) -> None:
+        run_id = self._current()
+        if not run_id:
+            return
+        if run_id in self.marked:
+            self.marked.remove(run_id)
+        else:
+            self.marked = [*self.marked, run_id][-2:]
+        table = self.query_one("#runs", DataTable)
+        for r in self.runs:
+            table.update_cell(r["id"], "mark", "✓" if r["id"] in self.marked else " ")
+
+    def action_compare(self) -> None:
+        ids = list(self.marked)
+        current = self._current()
+        if len(ids) < 2 and current and current not in ids:
+            ids.append(current)
+        if len(ids) < 2:
+            self.notify("Mark two runs with space (or mark one and highlight another), then press c.",
+                        severity="warning")
+            return
+        self.app.push_screen(CompareScreen(ids[:2]))

@@ -1,0 +1,176 @@
+"""The thresholds screen: every config section in a form, validated as you type, saved as a TOML preset.
+
+Validation is :meth:`EITPConfig.from_mapping` (through :mod:`workbench.tui.configform`), so the
+form refuses exactly what a run would refuse, with the message beside the field. A valid form
+becomes the app's thresholds ("thresholds edited on F4" on the setup screen).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TabbedContent, TabPane
+
+from workbench.config import EITPConfig
+from workbench.errors import ConfigError
+from workbench.tui.configform import SECTIONS, fields_of, list_presets, save_preset, validate
+
+if TYPE_CHECKING:
+    from workbench.tui.app import WorkbenchApp
+
+
+def _id(dotted: str) -> str:
+    return "cfg-" + dotted.replace(".", "--")
+
+
+class ThresholdsScreen(Screen[None]):
+    """Edit, validate and save the thresholds of later runs."""
+
+    BINDINGS = [Binding("ctrl+s", "save", "Save preset", priority=True)]
+
+    app: WorkbenchApp
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending = False
+        self._problems: dict[str, str] = {}
+        self.fields = {f.dotted: f for f in fields_of(self.app.config)}
+        self.texts = {dotted: f.text for dotted, f in self.fields.items()}
+        """dotted key -> the text typed: the form's state, also for sections not mounted yet."""
+        self._mounted: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="preset-bar"):
+            yield Select(self._load_options(), prompt="load a preset", id="load-preset", compact=True)
+            yield Input(placeholder="preset name", id="preset-name", compact=True)
+            yield Button("Save ^S", id="save", variant="primary", compact=True)
+        yield Static(id="validity")
+        with TabbedContent(id="sections"):
+            for section in SECTIONS:
+                with TabPane(section, id=f"sec-{section}"):
+                    yield VerticalScroll(id=f"body-{section}", classes="config-section")
+        yield Footer()
+
+    def _load_options(self) -> list[tuple[str, str]]:
+        return [("spec defaults", "::defaults")] + [(p.name, str(p)) for p in list_presets(self.app.presets)]
+
+    def on_mount(self) -> None:
+        for inp in self.query(Input):
+            inp.cursor_blink = self.app.cursor_blink
+        self._mount_section(SECTIONS[0])
+        self._validate()
+
+    def on_screen_resume(self) -> None:
+        self.query_one("#load-preset", Select).set_options(self._load_options())
+
+    @on(TabbedContent.TabActivated, "#sections")
+    def _tab(self, event: TabbedContent.TabActivated) -> None:
+        self._mount_section(str(event.pane.id).removeprefix("sec-"))
+
+    def _mount_section(self, section: str) -> None:
+        """Build a section's inputs the first time it is shown (115 inputs at once would stall the UI)."""
+        if section in self._mounted:
+            return
+        self._mounted.add(section)
+        fields = [f for f in self.fields.values() if f.section == section]
+        body = self.query_one(f"#body-{section}", VerticalScroll)
+        widgets: list[Widget] = [Static(fields[0].doc if fields else "", classes="section-doc")]
+        for f in fields:
+            inp = Input(self.texts[f.dotted], id=_id(f.dotted), classes="config-value", compact=True)
+            inp.cursor_blink = self.app.cursor_blink
+            widgets.append(Horizontal(Label(f.key, classes="config-key"), inp, classes="config-row"))
+        body.mount_all(widgets)
+        for f in fields:
+            if f.dotted in self._problems:
+                self._show_problem(f.dotted, self._problems[f.dotted])
+
+    def _show_problem(self, dotted: str, message: str) -> None:
+        """Mark the input and put the message on the line under it (created only when needed)."""
+        inp = self.query_one(f"#{_id(dotted)}", Input)
+        inp.set_class(bool(message), "-invalid")
+        existing = self.query(f"#{_id(dotted)}-error")
+        if existing and not message:
+            existing.remove()
+        elif existing:
+            existing.first(Static).update(f"✗ {message}")
+        elif message:
+            row, body = inp.parent, inp.parent.parent if inp.parent else None
+            assert isinstance(row, Widget) and isinstance(body, Widget)
+            body.mount(Static(f"✗ {message}", id=_id(dotted) + "-error", classes="config-error"), after=row)
+
+    def values(self) -> dict[str, str]:
+        return dict(self.texts)
+
+    @on(Input.Changed, ".config-value")
+    def _edited(self, event: Input.Changed) -> None:
+        self.texts[str(event.input.id).removeprefix("cfg-").replace("--", ".")] = event.value
+        if not self._pending:  # a burst of changes validates once
+            self._pending = True
+            self.call_after_refresh(self._validate)
+
+    def _validate(self) -> EITPConfig | None:
+        self._pending = False
+        config, problems = validate(self.texts)
+        for dotted in set(problems) | set(self._problems):
+            if problems.get(dotted) == self._problems.get(dotted) or dotted.split(".")[0] not in self._mounted:
+                continue
+            self._show_problem(dotted, problems.get(dotted, ""))
+        self._problems = problems
+        validity = self.query_one("#validity", Static)
+        if config is None:
+            where = ", ".join(k for k in problems if k) or problems.get("", "")
+            validity.update(f"[b red]{len(problems)} invalid[/]: {where} · fix them to use or save these")
+        else:
+            self.app.config = config
+            validity.update("[green]valid[/] · runs with 'thresholds edited on F4' use these · "
+                            "ctrl+s saves them as a preset")
+        for section in SECTIONS:
+            bad = any(k.startswith(f"{section}.") for k in problems)
+            tab = self.query_one(TabbedContent).get_tab(f"sec-{section}")
+            if tab.label.plain != (label := f"{'✗ ' if bad else ''}{section}"):
+                tab.label = label
+        return config
+
+    @on(Select.Changed, "#load-preset")
+    def _load(self, event: Select.Changed) -> None:
+        if event.value == Select.NULL:
+            return
+        try:
+            config = EITPConfig() if event.value == "::defaults" else EITPConfig.load(str(event.value))
+        except ConfigError as exc:
+            self.notify(str(exc), title="Preset refused", severity="error")
+            return
+        for f in fields_of(config):
+            self.texts[f.dotted] = f.text
+            if f.section in self._mounted:
+                inp = self.query_one(f"#{_id(f.dotted)}", Input)
+                with inp.prevent(Input.Changed):
+                    inp.value = f.text
+        if event.value != "::defaults":
+            self.query_one("#preset-name", Input).value = str(event.value).rsplit("/", 1)[-1].removesuffix(".toml")
+        self._validate()
+
+    @on(Button.Pressed, "#save")
+    @on(Input.Submitted, "#preset-name")
+    def action_save(self) -> None:
+        config = self._validate()
+        if config is None:
+            self.notify("Not saved: the form has invalid values (marked ✗).", severity="error")
+            return
+        try:
+            path = save_preset(config, self.app.presets, self.query_one("#preset-name", Input).value)
+        except ConfigError as exc:
+            self.notify(str(exc), title="Not saved", severity="error")
+            return
+        except OSError as exc:
+            self.notify(f"{exc.strerror}: {exc.filename}", title="Not saved", severity="error")
+            return
+        self.notify(f"Saved {path}: choose it under Thresholds on the setup screen.", title="Preset saved")
+        self.query_one("#load-preset", Select).set_options(self._load_options())
