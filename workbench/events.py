@@ -102,6 +102,30 @@ class RunScored:
 
 
 @dataclass(frozen=True)
+class InterventionSent:
+    """Seer spoke to a session (section 9); ``message`` is exactly what the page showed."""
+
+    session_id: str
+    timestamp: float  # event time of the packet that prompted it
+    emotion: str
+    section: str
+    strategy: str
+    message: str
+    source: str  # template | llm | template_after_guard
+    experiment: dict[str, Any] | None = None  # section 5.10 context, logged beside the outcome
+
+
+@dataclass(frozen=True)
+class InterventionOutcome:
+    """What came of an intervention: chat_engaged, lead_submitted, left or no_response."""
+
+    session_id: str
+    timestamp: float
+    strategy: str
+    outcome: str
+
+
+@dataclass(frozen=True)
 class RunEnded:
     run_id: str
     status: str
@@ -109,7 +133,7 @@ class RunEnded:
 
 
 RunEvent = (RunStarted | SessionStarted | BatchReceived | PacketEmitted | BotVerdictEmitted | SessionEnded | RunEnded
-            | RunConfigured | SessionTraced | RunScored)
+            | RunConfigured | SessionTraced | RunScored | InterventionSent | InterventionOutcome)
 Sink = Callable[[RunEvent], None]
 
 

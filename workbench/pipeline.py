@@ -15,18 +15,42 @@ from workbench import bus as subjects
 from workbench.bridge.server import DEFAULT_TENANT, BridgeServer
 from workbench.bus import Bus, InProcessBus
 from workbench.config import EITPConfig
+from workbench.consumer.compose import LLMComposer
+from workbench.consumer.seer import Intervention
+from workbench.consumer.service import SeerService
 from workbench.engine.service import EngineService
-from workbench.events import BatchReceived, BotVerdictEmitted, EventStream, PacketEmitted
+from workbench.enrichment import Enricher
+from workbench.events import (
+    BatchReceived,
+    BotVerdictEmitted,
+    EventStream,
+    InterventionOutcome,
+    InterventionSent,
+    PacketEmitted,
+)
+from workbench.intelligence import Intelligence
+from workbench.llm.tier import LLMSettings, LLMTier
 
 
 class Pipeline:
     def __init__(self, config: EITPConfig | None = None, *, stream: EventStream | None = None,
-                 bus: Bus | None = None, tenant_id: str = DEFAULT_TENANT) -> None:
+                 bus: Bus | None = None, tenant_id: str = DEFAULT_TENANT, consumer: bool = True,
+                 intelligence: bool = True, llm: LLMSettings | None = None, seed: int = 0) -> None:
+        """``consumer``: run Seer (interventions back to the page). ``intelligence``: fill
+        ``globalIntelligence``. ``llm``: the optional Claude tier (default: on only when
+        ``ANTHROPIC_API_KEY`` or ``WORKBENCH_LLM_BASE_URL`` is set)."""
         self.config = config or EITPConfig()
         self.stream = stream or EventStream()
         self.bus: Bus = bus or InProcessBus()
         self.tenant_id = tenant_id
-        self.engine = EngineService(self.bus, self.config)
+        llm = llm if llm is not None else LLMSettings.from_env()
+        self.llm = LLMTier(llm) if llm.enabled else None
+        self.intelligence = Intelligence() if intelligence else None
+        enrich = Enricher(intelligence=self.intelligence, llm=self.llm) if (self.intelligence or self.llm) else None
+        self.engine = EngineService(self.bus, self.config, enrich=enrich)
+        self.composer = LLMComposer(llm) if llm.enabled else None
+        self.seer = SeerService(self.bus, self.config.intervention, seed=seed, composer=self.composer,
+                                on_intervention=self._sent, on_outcome=self._outcome) if consumer else None
         self.server = BridgeServer(self.bus, self.config, tenant_id=tenant_id)
         self.base_url = ""
         self._batches: dict[str, int] = {}
@@ -35,6 +59,8 @@ class Pipeline:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         await self.engine.start()
+        if self.seer is not None:
+            await self.seer.start()
         await self.bus.subscribe(subjects.TELEMETRY_RAW, self._on_batch)
         await self.bus.subscribe("seer.*.intervention.request.*", self._on_packet)
         await self.bus.subscribe("bot.*.detection.*", self._on_bot)
@@ -64,6 +90,21 @@ class Pipeline:
             except TimeoutError:
                 return False
         return True
+
+    def llm_counters(self) -> dict[str, int]:
+        """LLM calls, tokens and fallbacks of this run (empty when the tier is off)."""
+        total: dict[str, int] = {}
+        for counters in (self.llm.counters if self.llm else {}, self.composer.counters if self.composer else {}):
+            for key, value in counters.items():
+                total[key] = total.get(key, 0) + value
+        return total
+
+    def _sent(self, i: Intervention) -> None:
+        self.stream.emit(InterventionSent(i.session_id, i.timestamp, i.emotion, i.section, i.strategy, i.message,
+                                          i.source, i.experiment))
+
+    def _outcome(self, i: Intervention) -> None:
+        self.stream.emit(InterventionOutcome(i.session_id, i.timestamp, i.strategy, str(i.outcome)))
 
     def _closed_event(self, session_id: str) -> asyncio.Event:
         return self._closed.setdefault(session_id, asyncio.Event())

@@ -135,3 +135,13 @@ def test_standin_accepts_both_auth_styles():
             req = urllib.request.Request(api.base_url + "/v1/messages", data=b'{"model": "m"}',
                                          headers={**header, "anthropic-version": "2023-06-01"})
             assert urllib.request.urlopen(req).status == 200
+
+
+def test_enabled_from_env_with_configurable_models(monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("WORKBENCH_LLM_BASE_URL", raising=False)
+    assert not LLMSettings.from_env().enabled  # off by default
+    monkeypatch.setenv("WORKBENCH_LLM_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("WORKBENCH_LLM_DEEP_MODEL", "claude-opus-5-5")
+    settings = LLMSettings.from_env()
+    assert settings.enabled and settings.deep_model == "claude-opus-5-5" and settings.triage_model == "claude-haiku-5-5"

@@ -51,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"  emotions seen : {emotions}")
         console.print(f"  bot verdict   : {s.bot}")
         console.print(f"  packets       : {s.packets}")
+        said = "; ".join(f"“{m}”" for m in s.intervention_messages) or "nothing (cooldowns or no need)"
+        console.print(f"  Seer said     : {said}")
         verdict = "yes" if s.matched(ParalysedBuyer) else "no"
         console.print(f"  ground truth  : expected one of {', '.join(sorted(ParalysedBuyer.expected_emotions))} "
                       f"→ matched: {verdict}")

@@ -9,6 +9,8 @@ from rich.markup import escape
 
 from workbench.events import (
     BotVerdictEmitted,
+    InterventionOutcome,
+    InterventionSent,
     PacketEmitted,
     RunEnded,
     RunEvent,
@@ -44,6 +46,13 @@ class Printer:
                 signals = ", ".join(d["signals"]) or "no signal"
                 c.print(f"[{colour}]  bot verdict {d['session_id']}: {d['classification']} "
                         f"({d['confidence']:.2f}) · {escape(signals)}[/]")
+            case InterventionSent():
+                who = self.personas.get(event.session_id, event.session_id[-9:])
+                c.print(f"[bold magenta]  Seer → {escape(who)}[/]: “{escape(event.message)}” "
+                        f"[dim]({event.strategy}, answering {event.emotion} in {event.section}, {event.source})[/]")
+            case InterventionOutcome():
+                who = self.personas.get(event.session_id, event.session_id[-9:])
+                c.print(f"[magenta]  outcome for {escape(who)}: {event.outcome}[/] [dim]({event.strategy})[/]")
             case SessionEnded():
                 note = f" · [red]{escape(event.error)}[/]" if event.error else ""
                 c.print(f"[dim]■ session {event.session_id} {event.status}[/]{note}")

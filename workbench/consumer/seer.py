@@ -20,11 +20,14 @@ from workbench.config import InterventionConfig
 from workbench.consumer import guard, templates
 from workbench.consumer.bandit import Context, ThompsonBandit
 from workbench.consumer.cooldown import SessionTiming, decide
+from workbench.protocol.taxonomy import POSITIVE
 
 log = logging.getLogger(__name__)
 
 ATTRIBUTION_WINDOW_MS = 120_000
-QUIET_EMOTIONS = frozenset({"exploratory_engagement", "curiosity", "satisfaction", "uncertainty"})
+# Section 1.1: "a paralyzed buyer (who needs guidance) from a confident one (who needs space)".
+# Positive states, active weighing and plain uncertainty get space; distress gets help.
+QUIET_EMOTIONS = frozenset({e.value for e in POSITIVE} | {"deliberation", "uncertainty"})
 
 
 @dataclass

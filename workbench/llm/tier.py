@@ -67,6 +67,9 @@ class LLMSettings:
         """On with ``ANTHROPIC_API_KEY`` or ``WORKBENCH_LLM_BASE_URL`` (a stand-in needs no real key)."""
         base_url = os.environ.get("WORKBENCH_LLM_BASE_URL")
         key = os.environ.get("ANTHROPIC_API_KEY") or ("standin" if base_url else None)
+        for field_name, env in (("triage_model", "WORKBENCH_LLM_TRIAGE_MODEL"), ("deep_model", "WORKBENCH_LLM_DEEP_MODEL")):
+            if os.environ.get(env):
+                overrides.setdefault(field_name, os.environ[env])
         return cls(api_key=key, base_url=base_url, **overrides)
 
 

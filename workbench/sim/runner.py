@@ -34,6 +34,7 @@ from workbench.events import (
     BatchReceived,
     BotVerdictEmitted,
     EventStream,
+    InterventionSent,
     PacketEmitted,
     RunConfigured,
     RunEnded,
@@ -84,6 +85,8 @@ class SessionOutcome:
     simulated_ms: float = 0.0
     wall_ms: float = 0.0
     fidelity: fidelity.Fidelity = fidelity.NO_SAMPLES
+    interventions: int | None = None  # None: no consumer ran, so none could be observed
+    intervention_messages: list[str] = field(default_factory=list)
 
     def matched(self, persona: type[Persona]) -> bool:
         """Did the run show what the persona's ground truth says it should? (emotions and bot)"""
@@ -96,7 +99,8 @@ class SessionOutcome:
         return scoring.Observation(session_id=self.session_id, persona=self.persona, status=self.status,
                                    error=self.error, emotions=tuple(self.emotions.elements()),
                                    dominant=scoring.dominant(self.emotions), bot=self.bot,
-                                   bot_signals=self.bot_signals, signals=frozenset(self.event_types))
+                                   bot_signals=self.bot_signals, signals=frozenset(self.event_types),
+                                   interventions=self.interventions)
 
 
 @dataclass
@@ -138,6 +142,10 @@ class _Tally:
                 outcome = self.by_session[p["sessionId"]]
                 outcome.emotions[p["emotion"]["primary"]] += 1
                 outcome.packets += 1
+            case InterventionSent(session_id=sid, message=message) if sid in self.by_session:
+                outcome = self.by_session[sid]
+                outcome.interventions = (outcome.interventions or 0) + 1
+                outcome.intervention_messages.append(message)
             case BotVerdictEmitted(detection=d) if d["session_id"] in self.by_session:
                 outcome = self.by_session[d["session_id"]]
                 outcome.bot = d["classification"]
@@ -214,7 +222,9 @@ async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventS
         score = _score(spec, tally)
         stream.emit(RunScored(run_id, score.verdict, [s.as_dict() for s in score.sessions], score.summary()))
     finally:
-        stream.emit(RunEnded(run_id, status, _summary(tally, spec, score)))
+        summary = _summary(tally, spec, score)
+        summary["llm"] = pipeline.llm_counters()  # calls, tokens and fallbacks of this run (empty: tier off)
+        stream.emit(RunEnded(run_id, status, summary))
         await pipeline.stop()
     return RunResult(run_id, base_url, list(tally.by_session.values()), score, time.perf_counter() - started)
 
@@ -236,7 +246,8 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
     sid = new_session_id(rng)
     site = spec.site_of(persona_cls)
     kind = "virtual" if _virtual(spec, persona_cls) else "real"
-    outcome = tally.by_session[sid] = SessionOutcome(sid, persona_cls.name, seed_index=slot.index, clock=kind)
+    outcome = tally.by_session[sid] = SessionOutcome(sid, persona_cls.name, seed_index=slot.index, clock=kind,
+                                                     interventions=0 if pipeline.seer is not None else None)
     stream.emit(SessionStarted(sid, pipeline.tenant_id, persona_cls.name, site, persona_cls.user_agent or ""))
     wall0 = time.perf_counter()
     actor: PlaywrightActor | None = None

@@ -148,3 +148,20 @@ class RunScoreRecord(SQLModel, table=True):
     run_id: str = Field(primary_key=True)
     verdict: str
     summary: str
+
+
+class InterventionRecord(SQLModel, table=True):
+    """What Seer said to a session and what came of it (issue 7: persistence)."""
+
+    __tablename__ = "intervention"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True)
+    session_id: str = Field(index=True)
+    timestamp: float
+    emotion: str
+    section: str
+    strategy: str
+    message: str
+    source: str
+    outcome: str | None = None
+    experiment: str | None = None  # section 5.10 experimentContext as JSON, when the packet had one

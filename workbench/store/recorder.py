@@ -12,6 +12,8 @@ from sqlmodel import Session
 from workbench.events import (
     BatchReceived,
     BotVerdictEmitted,
+    InterventionOutcome,
+    InterventionSent,
     PacketEmitted,
     RunConfigured,
     RunEnded,
@@ -25,6 +27,7 @@ from workbench.events import (
 from workbench.store.models import (
     BatchRecord,
     BotVerdictRecord,
+    InterventionRecord,
     PacketRecord,
     Run,
     RunConfigRecord,
@@ -109,6 +112,15 @@ class Recorder:
                                      bot_confidence=d["confidence"])
             case SessionEnded():
                 self._ensure_session(db, event.session_id, status=event.status, error=event.error)
+            case InterventionSent():
+                db.execute(insert(InterventionRecord).values(
+                    run_id=self.run_id, session_id=event.session_id, timestamp=event.timestamp, emotion=event.emotion,
+                    section=event.section, strategy=event.strategy, message=event.message, source=event.source,
+                    experiment=_dumps(event.experiment) if event.experiment else None))
+            case InterventionOutcome():
+                db.execute(update(InterventionRecord).where(
+                    InterventionRecord.run_id == self.run_id, InterventionRecord.session_id == event.session_id,
+                    InterventionRecord.timestamp == event.timestamp).values(outcome=event.outcome))
             case RunEnded():
                 db.execute(update(Run).where(Run.id == event.run_id).values(
                     status=event.status, ended_at=utcnow(), summary_json=_dumps(event.summary)))

@@ -1,0 +1,60 @@
+"""Composing an intervention with Claude (section 9.1), guarded by the section 9.2 rules twice.
+
+The system prompt carries the anti-creepiness rules; the packet goes in as context in the
+section 9.1 priority order (spatial, temporal, emotional, behavioural + intent, page content,
+global). Whatever comes back still passes :mod:`workbench.consumer.guard` in
+:class:`~workbench.consumer.seer.Seer`; a failure or a timeout returns None and Seer uses a
+template.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from typing import Any
+
+import anthropic
+
+from workbench.llm.tier import LLMSettings, packet_context
+
+log = logging.getLogger(__name__)
+
+SYSTEM = """You are a friendly, expert salesperson in a dealership's website chat, writing the first,
+proactive message to a shopper. Write ONE or two short sentences that offer concrete help with what
+they are considering.
+Rules you must never break:
+- Never mention mouse movements, the cursor, scrolling, clicks, taps, hovering, dwell time, time on the
+  page, tabs, or leaving the page.
+- Never say "I noticed", "I see you", "you were looking at" or anything that implies you watched them.
+- Never name an emotion or state of mind (frustrated, confused, hesitant, anxious, overwhelmed...).
+- Imply understanding, not observation. You may mention the products and prices on the page naturally,
+  as a salesperson knows what is on the shelf.
+Reply with the message text only."""
+
+
+class LLMComposer:
+    """``await composer(packet) -> str | None`` for :class:`~workbench.consumer.service.SeerService`."""
+
+    def __init__(self, settings: LLMSettings, client: anthropic.AsyncAnthropic | None = None) -> None:
+        self.settings = settings
+        self.client = client or anthropic.AsyncAnthropic(api_key=settings.api_key or "none", base_url=settings.base_url,
+                                                         timeout=settings.timeout_ms / 1000, max_retries=0)
+        self.counters: Counter[str] = Counter()
+
+    async def __call__(self, packet: dict[str, Any]) -> str | None:
+        s = self.settings
+        self.counters["compose_calls"] += 1
+        try:
+            response = await asyncio.wait_for(self.client.messages.create(
+                model=s.deep_model, max_tokens=s.deep_max_tokens, system=SYSTEM,
+                extra_body={"temperature": s.deep_temperature} if s.send_temperature else None,
+                messages=[{"role": "user", "content": packet_context(packet)}]), timeout=s.timeout_ms / 1000)
+        except (TimeoutError, anthropic.APIError) as exc:
+            self.counters[f"compose_fallback:{type(exc).__name__}"] += 1
+            log.warning("composer fell back to a template: %s", type(exc).__name__)
+            return None
+        self.counters["input_tokens"] += response.usage.input_tokens
+        self.counters["output_tokens"] += response.usage.output_tokens
+        text = "".join(b.text for b in response.content if getattr(b, "type", "") == "text").strip()
+        return text or None
