@@ -129,7 +129,10 @@ class Pipeline:
         self.stream.emit(BatchReceived(sid, str(batch.get("tenantId")), batch))
 
     async def _on_packet(self, subject: str, payload: bytes) -> None:
-        self.stream.emit(PacketEmitted(orjson.loads(payload)))
+        message = orjson.loads(payload)
+        if message.get("type") == "intervention":
+            return  # Seer's answer shares the subject (section 4.2); it is reported as InterventionSent
+        self.stream.emit(PacketEmitted(message))
 
     async def _on_bot(self, subject: str, payload: bytes) -> None:
         self.stream.emit(BotVerdictEmitted(orjson.loads(payload)))

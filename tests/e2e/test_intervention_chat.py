@@ -13,7 +13,7 @@ from synthetic.personas.base import DESKTOP_CHROME_UA
 from tests.conftest import FIXTURES
 from workbench import bus as subjects
 from workbench.consumer.guard import violations
-from workbench.events import EventStream, InterventionSent, RunStarted
+from workbench.events import EventStream, InterventionSent, PacketEmitted, RunStarted
 from workbench.pipeline import Pipeline
 from workbench.sim import browser as browsers
 from workbench.store import repo
@@ -26,8 +26,16 @@ PACKET = json.loads((FIXTURES / "spec" / "11.2-packet.json").read_text())
 
 async def test_intervention_reaches_the_chat_widget_and_packets_do_not(tmp_db):
     sent: list[InterventionSent] = []
+    packets: list[dict] = []
     engine = open_db(tmp_db)
-    stream = EventStream(Recorder(engine), lambda e: sent.append(e) if isinstance(e, InterventionSent) else None)
+
+    def watch(event):
+        if isinstance(event, InterventionSent):
+            sent.append(event)
+        elif isinstance(event, PacketEmitted):
+            packets.append(event.packet)
+
+    stream = EventStream(Recorder(engine), watch)
     pipeline = Pipeline(stream=stream)
     base = await pipeline.start()
     stream.emit(RunStarted("run_chat", "test", "rv", None, "", base))
@@ -59,6 +67,8 @@ async def test_intervention_reaches_the_chat_widget_and_packets_do_not(tmp_db):
         await pipeline.stop()
 
     (intervention,) = sent
+    # Seer's answer shares the subject with packets; it must never be reported as one.
+    assert packets and all("emotion" in p and p.get("type") != "intervention" for p in packets)
     assert intervention.message in shown and violations(shown) == []
     assert stats["interventions"] == 1  # the packet on the same subject never reached the page
     assert "decision_paralysis" not in shown and "pricing" not in json.dumps(stats.get("lastIntervention", ""))
