@@ -18,10 +18,9 @@ from workbench.events import (
     SessionEnded,
     SessionStarted,
 )
+from workbench.protocol.taxonomy import CATEGORY_COLOURS as COLOURS
+from workbench.protocol.taxonomy import TRAJECTORY_ARROWS as ARROWS
 from workbench.protocol.taxonomy import category
-
-COLOURS = {"cognitive": "cyan", "negative": "red", "positive": "green", "mixed": "yellow"}
-ARROWS = {"intensifying": "↑", "stable": "→", "cooling": "↓"}
 
 
 class Printer:

@@ -75,3 +75,8 @@ def category(emotion: str) -> str:
         if e in group:
             return name
     return "mixed"
+
+
+# How the CLI printer and the TUI show a category and a trajectory (one definition for both).
+CATEGORY_COLOURS = {"cognitive": "cyan", "negative": "red", "positive": "green", "mixed": "yellow"}
+TRAJECTORY_ARROWS = {"intensifying": "↑", "stable": "→", "cooling": "↓"}

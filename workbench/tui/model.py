@@ -29,10 +29,10 @@ from workbench.events import (
     SessionEnded,
     SessionStarted,
 )
+from workbench.protocol.taxonomy import CATEGORY_COLOURS as COLOURS
+from workbench.protocol.taxonomy import TRAJECTORY_ARROWS as ARROWS  # noqa: F401 (re-exported for the widgets)
 from workbench.protocol.taxonomy import category
 
-COLOURS = {"cognitive": "cyan", "negative": "red", "positive": "green", "mixed": "yellow"}
-ARROWS = {"intensifying": "↑", "stable": "→", "cooling": "↓"}
 RATE_SECONDS = 60  # seconds of event time in the sparkline
 TRAIL_POINTS = 600  # mouse samples kept per session (30 s at 20 Hz)
 TARGET_KEYS = (("x", "y"), ("left", "top"))
