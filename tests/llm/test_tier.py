@@ -145,3 +145,29 @@ def test_enabled_from_env_with_configurable_models(monkeypatch):
     monkeypatch.setenv("WORKBENCH_LLM_DEEP_MODEL", "claude-opus-5-5")
     settings = LLMSettings.from_env()
     assert settings.enabled and settings.deep_model == "claude-opus-5-5" and settings.triage_model == "claude-haiku-5-5"
+
+
+async def test_knowledge_is_injected_into_the_prompt():
+    api, tier = tier_for(lambda r: Reply(text=TRIAGE_OK))
+    pattern = {"tenant": "t", "vertical": "rv_dealer", "emotion": "decision_paralysis", "confidence": 82,
+               "sample_size": 14, "id": "pricing_paralysis_clarify"}
+    try:
+        await tier.enrich(copy.deepcopy(PACKET), knowledge=[pattern])
+    finally:
+        api.stop()
+    content = api.requests[0]["messages"][0]["content"]
+    assert "proven patterns" in content and "pricing_paralysis_clarify" in content
+
+
+async def test_deep_budget_keeps_the_triage_answer():
+    asks_deep = TRIAGE_OK.replace('"needsSonnet": false', '"needsSonnet": true')
+    deep = json.dumps({"emotion": "hesitation", "confidence": 0.7, "intensity": 0.5, "intervene": True})
+    api, tier = tier_for(lambda r: Reply(text=deep if "sonnet" in r["model"] else asks_deep), deep_per_minute=1)
+    try:
+        first, _ = await tier.enrich(dict(copy.deepcopy(PACKET), timestamp=0))
+        second, _ = await tier.enrich(dict(copy.deepcopy(PACKET), timestamp=1000))
+    finally:
+        api.stop()
+    assert first.tier == "deep" and first.emotion == "hesitation"
+    assert tier.counters["deep_calls"] == 1 and tier.counters["fallback:deep_budget"] == 1
+    assert second is not None and second.tier == "triage"
