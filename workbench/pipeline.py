@@ -59,12 +59,12 @@ class Pipeline:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         await self.engine.start()
-        if self.seer is not None:
-            await self.seer.start()
         await self.bus.subscribe(subjects.TELEMETRY_RAW, self._on_batch)
         await self.bus.subscribe("seer.*.intervention.request.*", self._on_packet)
         await self.bus.subscribe("bot.*.detection.*", self._on_bot)
         await self.bus.subscribe(subjects.SESSION_CLOSED, self._on_closed)
+        if self.seer is not None:  # after our own listeners, so a packet is reported before its answer
+            await self.seer.start()
         self.base_url = await self.server.start(host, port)
         return self.base_url
 
