@@ -1166,6 +1166,10 @@
           var data = describe(e);
           data.distance = ri(d);
           data.over = over;
+          // Where the element is on the viewport (same coordinates as mouse x/y): lets a viewer
+          // draw the target beside the cursor trail. Layout only, nothing about the user.
+          data.rect = { x: ri(e.rect.left - scrollLeftPx()), y: ri(e.rect.top - scrollTopPx()),
+                        width: ri(e.rect.right - e.rect.left), height: ri(e.rect.bottom - e.rect.top) };
           track(e.kind + '_proximity_enter', data);
           if (over) emitHover(e);
           continue;

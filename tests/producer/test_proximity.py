@@ -71,6 +71,9 @@ async def test_tier_card_enter_hover_proximity_leave(open_site):
     assert d["element_type"] == "tier_card" and d["intent"] == "medium"
     assert d["text"].startswith("Most popular") and len(d["text"]) <= 80
     assert d["signals"] == {"hasDiscount": True, "hasTrial": False, "hasUrgency": False}
+    # the element's place on the viewport, in the cursor's coordinates (for the TUI minimap)
+    assert abs(d["rect"]["x"] - adv["x"]) <= 1 and abs(d["rect"]["y"] - adv["y"]) <= 1
+    assert abs(d["rect"]["width"] - adv["width"]) <= 1 and abs(d["rect"]["height"] - adv["height"]) <= 1
 
     hovers = site.bridge.events("tier_card_hover")
     assert len(hovers) == 1
