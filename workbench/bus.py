@@ -36,6 +36,13 @@ def intervention_request(tenant: str, session: str) -> str:
     return f"seer.{tenant}.intervention.request.{session}"
 
 
+def is_intervention(message: object) -> bool:
+    """Seer's answer, not an EITP packet: both travel on ``seer.{t}.intervention.request.{s}``.
+
+    Only these may reach a page (packets carry telemetry details, sections 2.5 and 9.2)."""
+    return isinstance(message, dict) and message.get("type") == "intervention"
+
+
 def bot_detection(tenant: str, session: str) -> str:
     return f"bot.{tenant}.detection.{session}"
 

@@ -130,7 +130,7 @@ class Pipeline:
 
     async def _on_packet(self, subject: str, payload: bytes) -> None:
         message = orjson.loads(payload)
-        if message.get("type") == "intervention":
+        if subjects.is_intervention(message):
             return  # Seer's answer shares the subject (section 4.2); it is reported as InterventionSent
         self.stream.emit(PacketEmitted(message))
 

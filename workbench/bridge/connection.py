@@ -46,6 +46,7 @@ from typing import Any
 
 import orjson
 
+from workbench import bus as subjects
 from workbench.bridge import codec
 from workbench.bridge.fastschema import batch_checker
 from workbench.bridge.limits import FrameGuard, LimiterRegistry, Refusal
@@ -119,10 +120,9 @@ def is_intervention(payload: bytes) -> bool:
     that must never reach the end user (sections 2.5, 9.2), so everything else is held back.
     """
     try:
-        doc = orjson.loads(payload)
+        return subjects.is_intervention(orjson.loads(payload))
     except orjson.JSONDecodeError:
         return False
-    return isinstance(doc, dict) and doc.get("type") == "intervention"
 
 
 def check_batch(payload: bytes, *, tenant: str | None, session: str | None,

@@ -45,7 +45,7 @@ class SeerService:
 
     async def _on_packet(self, subject: str, payload: bytes) -> None:
         packet = orjson.loads(payload)
-        if packet.get("type") == "intervention":
+        if subjects.is_intervention(packet):
             return  # our own output on the shared subject
         message = None
         if self.composer is not None:

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from workbench.events import (
     BatchReceived,
@@ -147,7 +147,5 @@ class Recorder:
 
     def _row_id(self, db: Session, session_id: str) -> int | None:
         db.flush()
-        from sqlmodel import select
-
         return db.exec(select(SessionRecord.id).where(SessionRecord.run_id == self.run_id,
                                                       SessionRecord.session_id == session_id)).first()
