@@ -5,6 +5,7 @@ Regenerate after a deliberate change: ``pytest tests/tui/test_tui_snapshots.py -
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import pytest
@@ -13,6 +14,17 @@ from textual.widgets import DataTable, Input, TabbedContent
 from tests.tui.conftest import live_feed, wait_until
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50")]
+
+
+def history_loaded(screen: Any) -> bool:
+    """The latest read of the runs is shown and painted: its status line and the footer's keys are on screen.
+
+    Waiting for the paint, not only the data, keeps a loaded machine from photographing a half-drawn screen.
+    """
+    if not (screen.settled and screen.query_one("#runs", DataTable).row_count == 2):
+        return False
+    painted = html.unescape(screen.app.export_screenshot()).replace("\xa0", " ")
+    return "2 runs in wb.db" in painted and "Reload" in painted
 
 
 async def ready(pilot: Any) -> None:
@@ -54,7 +66,7 @@ def test_history_screen(snap_compare, make_app, seeded_db, size):
     async def open_history(pilot: Any) -> None:
         await ready(pilot)
         await pilot.press("f3")
-        await wait_until(pilot, lambda: pilot.app.screen.query_one("#runs", DataTable).row_count == 2)
+        await wait_until(pilot, lambda: history_loaded(pilot.app.screen))
 
     assert snap_compare(make_app(), terminal_size=size, run_before=open_history)
 
@@ -63,7 +75,7 @@ def test_run_detail_screen_scrubbed(snap_compare, make_app, seeded_db):
     async def open_run(pilot: Any) -> None:
         await ready(pilot)
         await pilot.press("f3")
-        await wait_until(pilot, lambda: pilot.app.screen.query_one("#runs", DataTable).row_count == 2)
+        await wait_until(pilot, lambda: history_loaded(pilot.app.screen))
         pilot.app.screen.query_one("#runs", DataTable).focus()
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: getattr(pilot.app.screen, "detail", None) is not None)
@@ -76,7 +88,7 @@ def test_compare_screen(snap_compare, make_app, seeded_db):
     async def compare(pilot: Any) -> None:
         await ready(pilot)
         await pilot.press("f3")
-        await wait_until(pilot, lambda: pilot.app.screen.query_one("#runs", DataTable).row_count == 2)
+        await wait_until(pilot, lambda: history_loaded(pilot.app.screen))
         pilot.app.screen.query_one("#runs", DataTable).focus()
         await pilot.press("space", "down", "c")
         await wait_until(pilot, lambda: bool(pilot.app.screen.query("#compare"))

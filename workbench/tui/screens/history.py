@@ -41,11 +41,17 @@ class HistoryScreen(Screen[None]):
 
         runs: list[dict[str, Any]]
         """As :func:`workbench.store.repo.list_runs` returns them."""
+        read: int
+        """Which read this answers; only the latest one is shown."""
 
     def __init__(self) -> None:
         super().__init__()
         self.marked: list[str] = []
         self.runs: list[dict[str, Any]] = []
+        self.reads_started = 0
+        self.reads_shown = 0
+        """The table shows read number ``reads_shown`` of ``reads_started`` (Textual resumes a mode's
+        screen twice on first entry, so two reads can be in flight and the older one is dropped)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -63,15 +69,24 @@ class HistoryScreen(Screen[None]):
         self.action_reload()
 
     def action_reload(self) -> None:
+        self.reads_started += 1
         self.query_one("#history-status", Static).update(f"Reading {self.app.db_path} ...")
-        self._load()
+        self._load(self.reads_started)
 
-    @work(thread=True, exclusive=True, group="history")
-    def _load(self) -> None:
-        self.post_message(self.RunsLoaded(history_data.list_runs(self.app.engine())))
+    @property
+    def settled(self) -> bool:
+        """The latest read is on screen."""
+        return self.reads_shown == self.reads_started
+
+    @work(thread=True, group="history")
+    def _load(self, read: int) -> None:
+        self.post_message(self.RunsLoaded(history_data.list_runs(self.app.engine()), read))
 
     @on(RunsLoaded)
     def _loaded(self, event: RunsLoaded) -> None:
+        if event.read != self.reads_started:
+            return
+        self.reads_shown = event.read
         self.runs = event.runs
         table = self.query_one("#runs", DataTable)
         current = self._current()
