@@ -95,8 +95,11 @@ class InferenceConfig(_Section):
     """Appendix C "Inference & Intervention": the engine's windows and timeouts (section 7)."""
 
     buffer_window_ms: int = 10_000
-    session_timeout_ms: int = 300_000
-    bot_wait_batches: int = 3
+    session_timeout_ms: int = 300_000  # per session, in that session's own event time (section 1.3)
+    bot_wait_batches: int = 3  # producer batches before any "human" verdict ...
+    # ... and event time watched before it: Appendix C "Bot classification wait: 3 batches ~30s" (three
+    # section 7.2 buffers), section 8.2 "after 3 batches / ~30 seconds". Until a verdict, packets are held.
+    bot_wait_ms: int = 30_000
     enrichment_timeout_ms: int = 1500
     trajectory_history: int = 3  # classifications the trajectory compares (section 5.2: at least 3)
     trajectory_delta: float = 0.05  # intensity change that counts as intensifying / cooling
@@ -210,7 +213,12 @@ class ClassifierConfig(_Section):
     idle_events: int = 12
     idle_after_ms: int = 20_000
     decreasing_events_ratio: float = 0.25
-    long_inactivity_ms: int = 5000
+    long_inactivity_ms: int = 5000  # stillness with no activity at all becomes inactivity (Appendix C, 3.1)
+    # unfocused event time a window needs before its event rate counts ("decreasing events", section 6):
+    # shorter than the section 3.1 inactivity threshold it cannot tell a pause from a decline
+    rate_min_window_ms: int = 5000
+    # "decreasing events" compares a window's rate with the mean of the session's last few windows
+    activity_baseline_windows: int = 3
     # curiosity / exploratory_engagement: depth into new territory, new sections, breadth
     scroll_gain_min_pct: float = 5.0
     scroll_gain_pct: float = 30.0

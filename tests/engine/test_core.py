@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import batch, ev, mouse_path
 from tests.engine.telemetry import Visit, run
+from workbench.config import EITPConfig
 from workbench.engine.classifier import Classification
 from workbench.engine.core import BotOut, Engine, PacketOut
 from workbench.errors import ValidationError
@@ -33,9 +34,11 @@ def packets(outputs):
 def test_windows_are_ten_seconds_of_event_time_and_close_flushes_the_rest():
     engine = Engine()
     out = []
-    for b in session_batches():
+    for b in session_batches(seconds=45):  # past the 30 s bot wait, so closed windows are released
         out += engine.ingest(b)
-    assert len(packets(out)) == 2  # [0,10) and [10,20) closed by later events; [20,25) still open
+    # each window opens at the first event at or past the previous one's 10 s end: 0, 11.5, 21.5 and
+    # 32.5 s (the pauses at +2.5 s of each batch), closed by later events; the one from 42.5 s is open
+    assert [p["temporal"]["sessionDuration"] // 1000 for p in packets(out)] == [9, 21, 30, 42]
     rest = engine.close_session("sq_1_a")
     assert len(packets(rest)) == 1
     all_packets = packets(out) + packets(rest)
@@ -91,21 +94,30 @@ def test_headless_user_agent_is_a_bot_and_gets_no_packets():
     assert packets(out) == []
 
 
-def test_human_verdict_after_three_batches():
+def test_human_verdict_after_three_batches_and_the_appendix_c_wait():
     engine = Engine()
-    out = [o for b in session_batches()[:3] for o in engine.ingest(b)]
-    verdicts = [o.verdict.classification for o in out if isinstance(o, BotOut)]
-    assert verdicts == ["human"]
+    batches = session_batches(seconds=40)
+    early = [o for b in batches[:3] for o in engine.ingest(b)]
+    assert [o for o in early if isinstance(o, BotOut)] == []  # 3 producer batches (~9 s) are not ~30 s
+    late = [o for b in batches[3:] for o in engine.ingest(b)]
+    verdicts = [o for o in late if isinstance(o, BotOut)]
+    assert [v.verdict.classification for v in verdicts] == ["human"]
+    first_event = batches[0]["events"][0]["timestamp"]
+    assert verdicts[0].timestamp - first_event >= EITPConfig().inference.bot_wait_ms
 
 
-def test_session_times_out_in_event_time_only():
+def test_session_times_out_in_its_own_event_time_only():
     engine = Engine()
     engine.ingest(session_batches(session="sq_old")[0])
     assert "sq_old" in engine.sessions
-    later = session_batches(t0=1_700_000_000_000 + 301_000 + 3000, session="sq_new")[0]
+    # another session's clock 5 min ahead expires nothing (tests/engine/test_session_clocks.py)
+    engine.ingest(session_batches(t0=1_700_000_000_000 + 301_000 + 3000, session="sq_new")[0])
+    assert "sq_old" in engine.sessions
+    # its own next batch, more than the timeout after its last event, ends it and starts anew
+    later = session_batches(t0=1_700_000_000_000 + 301_000 + 3000, session="sq_old")[0]
     out = engine.ingest(later)
-    assert "sq_old" not in engine.sessions
     assert packets(out) and packets(out)[0]["sessionId"] == "sq_old"
+    assert engine.sessions["sq_old"].first_ts == later["events"][0]["timestamp"]
 
 
 # --- section 5 readings -------------------------------------------------------------------------
@@ -202,14 +214,14 @@ def test_the_classification_step_is_pluggable_and_its_patterns_reach_the_packet(
 
 
 def test_a_session_turning_bot_mid_way_gets_no_further_packets():
-    v = Visit(section="contact").move(600, 400, 500).drift(9000, speed=50).drift(12_000, speed=50)  # 2 windows
-    v.submit()  # then a ghost submission (no focus, no click)
+    v = Visit(section="contact").move(600, 400, 500).drift(9000, speed=50).drift(24_000, speed=50)  # 3+ windows
+    v.submit()  # then, after the human verdict at 30 s, a ghost submission (no focus, no click)
     v.drift(25_000, speed=50)
     packets, bots = run(v.batches())
     assert [b.verdict.classification for b in bots] == ["human", "bot"]
     assert "ghost_form_submit" in bots[-1].verdict.signals
     submit_ts = next(e["timestamp"] for e in v.events if e["type"] == "form_submit")
-    assert len(packets) == 2 and all(p["timestamp"] < submit_ts for p in packets)
+    assert len(packets) == 3 and all(p["timestamp"] < submit_ts for p in packets)
 
 
 def test_the_ip_never_leaves_the_bot_filter():

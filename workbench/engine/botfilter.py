@@ -247,7 +247,16 @@ class BotVerdict:
     event_count: int
 
 
-def assess(ev: BotEvidence, config: BotConfig, *, wait_batches: int) -> BotVerdict:
+def assess(ev: BotEvidence, config: BotConfig, *, wait_batches: int, wait_ms: float = 0.0,
+           closed: bool = False) -> BotVerdict:
+    """The section 8.3 verdict on what ``ev`` holds so far.
+
+    "bot" as soon as any rule fires. "human" only once no rule has fired after ``wait_batches``
+    producer batches *and* ``wait_ms`` of the session's event time (Appendix C "Bot classification
+    wait: 3 batches ~30s"; several rules need that much: three sub-15 ms intervals, eight intervals
+    for the regularity CV, eight scroll events). A ``closed`` session has shown all it ever will, so
+    the time wait no longer applies. Until then: "uncertain".
+    """
     signals: list[str] = []
     reasons: list[str] = []
 
@@ -297,6 +306,9 @@ def assess(ev: BotEvidence, config: BotConfig, *, wait_batches: int) -> BotVerdi
         return BotVerdict("bot", confidence, "; ".join(reasons), tuple(signals), ev.events)
     if ev.batches < wait_batches:
         reason = f"{ev.batches} of {wait_batches} batches seen, no bot signal yet"
+        return BotVerdict("uncertain", 0.5, reason, (), ev.events)
+    if not closed and span < wait_ms:
+        reason = f"watched {span / 1000:.1f} s of {wait_ms / 1000:g} s, no bot signal yet"
         return BotVerdict("uncertain", 0.5, reason, (), ev.events)
     confidence = min(0.95, 0.6 + 0.05 * ev.batches)
     return BotVerdict("human", round(confidence, 2), "no section 8.1 or 8.2 signal fired", (), ev.events)

@@ -35,6 +35,10 @@ class Context:
     prev_events: int | None = None  # events in the previous window, None for the first
     max_depth_before: float = 0.0  # deepest scroll of the session before this window
     history: tuple[str, ...] = ()  # earlier classifications, oldest first
+    full_window_ms: float = 10_000.0  # the section 7.2 buffer window (``inference.buffer_window_ms``)
+    # the session's recent event rate: mean Features.events_per_window of its last
+    # ``activity_baseline_windows`` windows that had one; None before any
+    recent_events_per_window: float | None = None
 
 
 @dataclass(frozen=True)
@@ -215,17 +219,27 @@ def payment_anxiety(f: Features, c: Context, k: ClassifierConfig) -> Score:
 
 @rule
 def disengagement(f: Features, c: Context, k: ClassifierConfig) -> Score:
-    """"Declining interaction, imminent abandonment. Decreasing events, exit intent signals,
-    long inactivity." Exit-intent approaches, a window far quieter than the one before, idle
-    stretches of 5 s and more."""
+    """"Declining interaction, imminent abandonment. Decreasing events, exit intent signals, long
+    inactivity." Exit-intent approaches, a window far quieter than the session's recent ones, idle
+    stretches from the section 3.1 inactivity threshold (5 s) on, in full at twice that.
+
+    Quiet is judged on the time the window covers with no form field focused: event counts are
+    rates per full section 7.2 window (the session's last window is usually shorter), and typing
+    into a focused field, which sends no telemetry (section 10.2), is interaction, not inactivity.
+    "Decreasing" compares the rate with the session's recent rate, not with the previous window
+    alone: a reader alternates windows of moving (20 Hz samples) and of reading (few), a steady
+    rhythm, not a decline. Inactivity is the longest stretch without an active event
+    (:attr:`Features.idle_ms`): a cursor resting while the visitor scrolls is reading, not leaving.
+    """
     exits = ramp(f.exit_signals, 0, k.exit_signals)
     old_enough = c.session_ms > k.idle_after_ms
-    idle = 1.0 - ramp(f.n_events, 2, k.idle_events) if old_enough else 0.0
+    rate = f.events_per_window(c.full_window_ms, k.rate_min_window_ms)
+    idle = 1.0 - ramp(rate, 2, k.idle_events) if old_enough and rate is not None else 0.0
     declining = 0.0
-    if c.prev_events and old_enough:
-        declining = 1.0 - ramp(f.n_events / c.prev_events, k.decreasing_events_ratio, 2 * k.decreasing_events_ratio)
-    inactive = ramp(max(f.max_gap_ms, k.long_inactivity_ms * f.inactive_pauses), k.long_inactivity_ms / 2,
-                    k.long_inactivity_ms) if old_enough else 0.0
+    if c.recent_events_per_window and rate is not None and old_enough:
+        declining = 1.0 - ramp(rate / c.recent_events_per_window, k.decreasing_events_ratio,
+                               2 * k.decreasing_events_ratio)
+    inactive = ramp(f.idle_ms, k.long_inactivity_ms, 2 * k.long_inactivity_ms) if old_enough else 0.0
     quiet = max(idle, 0.5 * declining + 0.5 * inactive)
     s = max(0.85 * exits + 0.15 * quiet, 0.6 * quiet)
     pats = [p for p, n in (("exit_intent", exits), ("declining_activity", declining > 0.5),

@@ -1,10 +1,24 @@
 """The inference engine's pure core: telemetry batches in, EITP v1.1 packets and bot verdicts out.
 
 Sections 2.4, 5, 7.2, 8 and 10. Time comes only from event timestamps: a session's events
-are buffered into 10 s windows of *event time*; a window closes when an event at or
-past its end arrives, when the session's connection closes, or when the engine's
-watermark (the latest event time seen on any session) passes the 5-minute session
-timeout. The same input therefore always gives the same packets, at any replay speed.
+are buffered into 10 s windows of *event time*; a window closes when an event of that session
+at or past its end arrives, or when the session's connection closes. The same input therefore
+always gives the same packets, at any replay speed.
+
+Sessions (section 1.3) expire after the session timeout of inactivity measured on *their own*
+clock: a batch whose first event comes more than ``session_timeout_ms`` after the session's
+last one closes the old session and starts a new one. One session's timestamps never expire
+another (in virtual time each browser context has its own clock, and they drift apart).
+:meth:`Engine.expire` is an explicit sweep for sessions that went silent, against a time the
+caller names on their clock; :meth:`Engine.close_all` ends the input.
+
+Bot gate (section 8, Appendix C "Bot classification wait: 3 batches ~30s"): a closed window is
+held, not classified, until the bot filter has a verdict. "human" releases the held windows in
+order (classified then, so the packets are the same as without the hold); "bot" drops them, so
+a bot never reaches classification, an LLM tier or a consumer. When the connection closes the
+filter has all the evidence it will get: the held windows are released unless the session is a
+bot. A human's first packet therefore comes after the wait, ~30 s of event time, when section
+9.3 allows a consumer to act after 10 s at the earliest.
 
 Readings of section 5 worth knowing:
 
@@ -66,6 +80,15 @@ class BotOut:
 Output = PacketOut | BotOut
 
 
+@dataclass(frozen=True)
+class HeldWindow:
+    """A closed window waiting for the bot verdict, with what its packet needs from that moment."""
+
+    events: list[Mapping[str, Any]]
+    covered_ms: float | None  # event time it spans from its first event; None: up to its last event
+    page_content: Any
+
+
 @dataclass
 class SessionState:
     session_id: str
@@ -87,6 +110,12 @@ class SessionState:
     tab_switches: int = 0
     bot: botfilter.BotEvidence = field(default_factory=botfilter.BotEvidence)
     verdict: str = "uncertain"
+    held: list[HeldWindow] = field(default_factory=list)  # windows closed before the bot verdict
+    # carried from window to window (features.extract): focused form fields, the last active event,
+    # and the event rates (per full window) of the last few windows, the "decreasing events" baseline
+    focused_fields: tuple[str, ...] = ()
+    last_active_ts: float | None = None
+    recent_rates: deque[float] = field(default_factory=deque)
 
 
 class Engine:
@@ -101,7 +130,6 @@ class Engine:
         self.classifier: EmotionClassifier = classifier or RulesClassifier(self.config.classifier)
         ipreputation.load(self.config.bot.datacenter_ranges_file)  # a bad list fails here, not mid-stream
         self.sessions: dict[str, SessionState] = {}
-        self.watermark = 0.0
 
     # --- input -------------------------------------------------------------------------
     def ingest(self, batch: Batch) -> list[Output]:
@@ -115,66 +143,96 @@ class Engine:
         if state is not None and state.tenant_id != tenant:
             raise ValidationError(f"batch for session {sid} claims tenant {tenant!r}, "
                                   f"session belongs to {state.tenant_id!r}")
+        events = sorted(batch.get("events", ()), key=lambda e: float(e["timestamp"]))
+        out: list[Output] = []
+        if state is not None and events and self._expired(state, float(events[0]["timestamp"])):
+            out += self.close_session(sid)  # timed out on its own clock: this batch starts a new session
+            state = None
         if state is None:
             keep = max(self.config.inference.emotion_history, self.config.inference.trajectory_history)
-            state = self.sessions[sid] = SessionState(sid, tenant, str(batch.get("vertical", "")),
-                                                      history=deque(maxlen=keep),
-                                                      bot=botfilter.BotEvidence(self.config.bot))
+            state = self.sessions[sid] = SessionState(
+                sid, tenant, str(batch.get("vertical", "")), history=deque(maxlen=keep),
+                bot=botfilter.BotEvidence(self.config.bot),
+                recent_rates=deque(maxlen=self.config.classifier.activity_baseline_windows))
         if batch.get("pageContent"):
             state.page_content = batch["pageContent"]
-        events = sorted(batch.get("events", ()), key=lambda e: float(e["timestamp"]))
         state.bot.add_batch(events, batch.get("userAgent"), batch.get("ip"))
-        out: list[Output] = []
         out += self._check_bot(state, float(batch.get("timestamp", state.last_ts)))
+        window_ms = self.config.inference.buffer_window_ms
         for event in events:
             ts = float(event["timestamp"])
             if state.first_ts is None:
                 state.first_ts = ts
-            if state.window_start is not None and ts >= state.window_start + self.config.inference.buffer_window_ms:
-                out += self._close_window(state)
+            if state.window_start is not None and ts >= state.window_start + window_ms:
+                out += self._close_window(state, covered=window_ms)
             if state.window_start is None:
                 state.window_start = ts
             state.window.append(event)
             state.last_ts = max(state.last_ts, ts)
-        self.watermark = max(self.watermark, state.last_ts)
-        out += self.expire()
         return out
 
     def close_session(self, session_id: str, at: float | None = None) -> list[Output]:
-        """The producer's connection ended: flush the last window and forget the session."""
+        """The producer's connection ended: judge the session on all its evidence, flush the last
+        window and forget the session."""
         state = self.sessions.pop(session_id, None)
         if state is None:
             return []
         if at is not None:
             state.bot.closed_at = at
-        out = self._check_bot(state, at or state.last_ts)
-        return out + self._close_window(state)
+        out = self._check_bot(state, at or state.last_ts, closed=True)
+        out += self._close_window(state, covered=None)
+        if state.verdict != "bot":
+            out += self._classify_held(state)  # no more evidence will come: not a bot is enough
+        return out
 
     def close_all(self) -> list[Output]:
         """End of input: flush every open session (in session-id order, for determinism)."""
         return [o for sid in sorted(self.sessions) for o in self.close_session(sid)]
 
-    def expire(self) -> list[Output]:
-        """Close sessions idle for longer than the session timeout, in event time."""
-        timeout = self.config.inference.session_timeout_ms
-        stale = [sid for sid, s in self.sessions.items() if self.watermark - s.last_ts > timeout]
-        return [o for sid in stale for o in self.close_session(sid)]
+    def expire(self, now: float) -> list[Output]:
+        """Explicit idle sweep: close the sessions whose last event is more than the session timeout
+        before ``now``. ``now`` must be on the clock of the sessions it is compared with (the
+        engine never reads a clock, and every session's clock may be its own)."""
+        stale = [sid for sid, s in self.sessions.items() if self._expired(s, now)]
+        return [o for sid in sorted(stale) for o in self.close_session(sid)]
+
+    def _expired(self, state: SessionState, now: float) -> bool:
+        return state.first_ts is not None and now - state.last_ts > self.config.inference.session_timeout_ms
 
     # --- bot gate ------------------------------------------------------------------------
-    def _check_bot(self, state: SessionState, ts: float) -> list[Output]:
-        verdict = botfilter.assess(state.bot, self.config.bot, wait_batches=self.config.inference.bot_wait_batches)
+    def _check_bot(self, state: SessionState, ts: float, *, closed: bool = False) -> list[Output]:
+        inference = self.config.inference
+        verdict = botfilter.assess(state.bot, self.config.bot, wait_batches=inference.bot_wait_batches,
+                                   wait_ms=inference.bot_wait_ms, closed=closed)
         if verdict.classification == state.verdict or state.verdict == "bot":
             return []
         state.verdict = verdict.classification
-        return [BotOut(state.tenant_id, state.session_id, ts, verdict)]
+        out: list[Output] = [BotOut(state.tenant_id, state.session_id, ts, verdict)]
+        if state.verdict == "bot":
+            state.held.clear()  # bots never reach inference (section 8)
+        elif state.verdict == "human":
+            out += self._classify_held(state)
+        return out
 
     # --- classification ----------------------------------------------------------------
-    def _close_window(self, state: SessionState) -> list[Output]:
+    def _close_window(self, state: SessionState, *, covered: float | None) -> list[Output]:
+        """Seal the open window; ``covered`` is the event time it spans from its first event (the
+        buffer length when a later event closed it, ``None``: up to its last event)."""
         events, state.window, state.window_start = state.window, [], None
         if not events or state.verdict == "bot":
             return []  # bots never reach inference (section 8)
+        state.held.append(HeldWindow(events, covered, state.page_content))
+        return self._classify_held(state) if state.verdict == "human" else []
+
+    def _classify_held(self, state: SessionState) -> list[Output]:
+        held, state.held = state.held, []
+        return [self._classify(state, window) for window in held]
+
+    def _classify(self, state: SessionState, window: HeldWindow) -> PacketOut:
+        events = window.events
         feats = extract(events, seen_sections=set(state.section_visits), config=self.config,
-                        scroll_depth_before=state.scroll_depth)
+                        scroll_depth_before=state.scroll_depth, window_ms=window.covered_ms,
+                        focused_before=state.focused_fields, last_active_before=state.last_active_ts)
         for i, section in enumerate(feats.sections):
             if i > 0 or section != state.current_section:
                 state.section_visits[section] += 1
@@ -183,16 +241,23 @@ class Engine:
         state.tab_switches += feats.tab_aways
         ts = float(events[-1]["timestamp"])
         session_ms = ts - (state.first_ts or ts)
+        full_window = float(self.config.inference.buffer_window_ms)
         ctx = Context(session_ms=session_ms, pricing_visits=state.section_visits["pricing"],
                       submitted_before=state.submitted, tab_switches_total=state.tab_switches,
                       prev_events=state.last_window_events, max_depth_before=state.max_depth,
-                      history=tuple(e for _, e, _ in state.history))
+                      history=tuple(e for _, e, _ in state.history), full_window_ms=full_window,
+                      recent_events_per_window=(sum(state.recent_rates) / len(state.recent_rates)
+                                                if state.recent_rates else None))
         result = self.classifier.classify(feats, ctx)
         previous = state.history[-1] if state.history else None
         trajectory = self._trajectory(state, result.emotion, result.intensity)
         state.history.append((ts, result.emotion.value, result.intensity))
         state.emotion_counts[result.emotion.value] += 1
         state.last_window_events = feats.n_events
+        rate = feats.events_per_window(full_window, self.config.classifier.rate_min_window_ms)
+        if rate is not None:
+            state.recent_rates.append(rate)
+        state.focused_fields, state.last_active_ts = feats.focused_fields, feats.last_active_ts
         state.scroll_depth = feats.scroll_depth_last
         state.max_depth = max(state.max_depth, feats.scroll_depth_max)
         packet = {
@@ -210,10 +275,10 @@ class Engine:
                            "clickCount": feats.clicks},
             "patterns": {"detected": list(result.patterns)},
             "intent": _intent(feats),
-            "pageContent": state.page_content,
+            "pageContent": window.page_content,
             "globalIntelligence": None,
         }
-        return [PacketOut(packet, self._profile(state, packet, result))]
+        return PacketOut(packet, self._profile(state, packet, result))
 
     def _trajectory(self, state: SessionState, emotion: Emotion, intensity: float) -> str:
         """Section 5.2: direction over the last classifications (at least 3 with this one)."""

@@ -14,12 +14,19 @@ timestamps, never from a clock. What each group of features reads:
 * exit intent (3.6): ``viewport_approach`` and top-edge ``mouse_exit``;
 * tabs (3.7): absences, their total duration, long returns;
 * forms (3.8): focuses, filled fields, abandonment (``hasValue`` false AND duration >
-  ``field_abandonment_ms``), submits;
+  ``field_abandonment_ms``), submits, and the time a field was focused (a focus still open when
+  the window began counts from its start: keystrokes are never telemetry, section 10.2, so a
+  focused field is the only trace of someone typing);
 * proximity (3.5): price dwell, CTA dwell, hovers, approach-retreat cycles on CTAs,
   alternation between tier cards, pricing comparisons;
 * scroll (3.4): count, reversals, mean |velocity|, depth reached and gained;
 * sections: the visited sequence, revisits, new sections, time share on pricing and on
-  trust pages (reviews, testimonials, about...), the longest gap between events.
+  trust pages (reviews, testimonials, about...), the longest gap between events;
+* activity: the event time the window covers, and the longest stretch with neither an *active*
+  event nor a focused field (``idle_ms``), counted from the session's last activity before the
+  window. Every event is active except ``mouse`` samples below the micro-movement speed and the
+  ``mouse_pause`` reports (3.2): both say the cursor rests, which a reader scrolling with the wheel
+  or a buyer typing in a field also does.
 """
 
 from __future__ import annotations
@@ -120,6 +127,22 @@ class Features:
     trust_share: float = 0.0
     max_gap_ms: float = 0.0
     top_intent_kind: str | None = None
+    # activity
+    window_ms: float = 0.0  # event time the window covers (section 7.2 buffer, or less for the last one)
+    focused_ms: float = 0.0  # time within the window a form field was focused
+    unfocused_events: int = 0  # events while no field was focused
+    focused_fields: tuple[str, ...] = ()  # fields still focused when the window ended
+    idle_ms: float = 0.0  # longest stretch without an active event or a focused field
+    last_active_ts: float | None = None  # the window's last active event (carried into the next)
+
+    def events_per_window(self, full_window_ms: float, min_unfocused_ms: float) -> float | None:
+        """Events per full buffer window (section 7.2) counted over the time no field was focused,
+        so that a short last window and a window spent typing compare fairly with a full one.
+        ``None`` when less than ``min_unfocused_ms`` of unfocused time is left to judge."""
+        unfocused = self.window_ms - self.focused_ms
+        if unfocused < max(min_unfocused_ms, 1.0):
+            return None
+        return self.unfocused_events * full_window_ms / unfocused
 
 
 def num(value: Any) -> float:
@@ -178,12 +201,67 @@ def _approach_retreats(events: Sequence[Event], clicks: Sequence[Event]) -> tupl
     return retreats, dwell
 
 
+def _field_key(e: Event) -> str:
+    d = e["data"]
+    return str(d.get("id") or d.get("name") or d.get("type") or "")
+
+
+def _focus_spans(events: Sequence[Event], start: float, end: float, focused_before: Iterable[str]
+                 ) -> tuple[list[tuple[float, float]], tuple[str, ...]]:
+    """Merged ``(from, to)`` spans of ``[start, end]`` in which a form field was focused (3.8),
+    and the fields still focused at ``end``. A field focused before the window counts from
+    ``start``; a blur whose focus was not seen counts back its ``duration``, from ``start`` at most."""
+    open_since = dict.fromkeys(focused_before, start)
+    spans: list[tuple[float, float]] = []
+    for e in events:
+        kind, t = str(e["type"]), float(e["timestamp"])
+        if kind == "form_focus":
+            open_since.setdefault(_field_key(e), t)
+        elif kind == "form_blur":
+            since = open_since.pop(_field_key(e), None)
+            spans.append((since if since is not None else max(start, t - num(e["data"].get("duration"))), t))
+    spans += [(since, end) for since in open_since.values()]
+    merged: list[tuple[float, float]] = []
+    for a, b in sorted(s for s in spans if s[1] > s[0]):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged, tuple(sorted(open_since))
+
+
+def _longest_unfocused(a: float, b: float, spans: Sequence[tuple[float, float]]) -> float:
+    """The longest part of ``[a, b]`` outside the focused ``spans`` (merged, sorted)."""
+    best, cursor = 0.0, a
+    for fa, fb in spans:
+        if fb <= cursor or fa >= b:
+            continue
+        best = max(best, fa - cursor)
+        cursor = max(cursor, fb)
+    return max(best, b - cursor)
+
+
+def is_active(e: Event, micro_movement_px_s: float) -> bool:
+    """Does the event show the visitor doing something? Not a cursor at rest (3.1, 3.2)."""
+    kind = str(e["type"])
+    if kind == "mouse":
+        return num(e["data"].get("speed")) >= micro_movement_px_s
+    return kind != "mouse_pause"
+
+
 def extract(events: Sequence[Event], *, seen_sections: Iterable[str], config: EITPConfig,
-            scroll_depth_before: float = 0.0) -> Features:
+            scroll_depth_before: float = 0.0, window_ms: float | None = None,
+            focused_before: Iterable[str] = (), last_active_before: float | None = None) -> Features:
     """Summarise ``events`` (time-ordered) given the sections the session saw before this window
-    and the scroll depth the viewport was at when the window opened."""
+    and the scroll depth the viewport was at when the window opened.
+
+    ``window_ms``: the event time the window covers from its first event (default: up to its last
+    event). ``focused_before``: form fields still focused when the previous window ended.
+    ``last_active_before``: the session's last active event before this window.
+    """
     if not events:
-        return Features(scroll_depth_max=scroll_depth_before, scroll_depth_last=scroll_depth_before)
+        return Features(scroll_depth_max=scroll_depth_before, scroll_depth_last=scroll_depth_before,
+                        focused_fields=tuple(sorted(focused_before)), last_active_ts=last_active_before)
     cfg, sig = config.classifier, config.signal
     ts = np.fromiter((float(e["timestamp"]) for e in events), dtype=float, count=len(events))
     by_type: dict[str, list[Event]] = {}
@@ -264,6 +342,17 @@ def extract(events: Sequence[Event], *, seen_sections: Iterable[str], config: EI
     else:
         pricing_share, trust_share = float(in_pricing.mean()), float(in_trust.mean())
 
+    # activity: focused spans over the window's coverage; idle stretches between active events
+    covered = max(span, float(window_ms)) if window_ms is not None else span
+    first = float(ts[0])
+    idle_from = min(first, last_active_before) if last_active_before is not None else first
+    focus, still_focused = _focus_spans(events, idle_from, first + covered, focused_before)
+    active = [float(e["timestamp"]) for e in events if is_active(e, sig.micro_movement_px_s)]
+    marks = [idle_from, *active, float(ts[-1])]
+    idle = max(_longest_unfocused(a, b, focus) for a, b in zip(marks, marks[1:], strict=False))
+    focused = sum(min(b, first + covered) - max(a, first) for a, b in focus if b > first and a < first + covered)
+    unfocused_events = sum(1 for t in ts if not any(a < t < b for a, b in focus))
+
     return Features(
         duration_ms=span,
         n_events=len(events),
@@ -323,4 +412,10 @@ def extract(events: Sequence[Event], *, seen_sections: Iterable[str], config: EI
         trust_share=trust_share,
         max_gap_ms=float(gaps.max()) if gaps.size else 0.0,
         top_intent_kind=top_kind,
+        window_ms=covered,
+        focused_ms=focused,
+        unfocused_events=unfocused_events,
+        focused_fields=still_focused,
+        idle_ms=idle,
+        last_active_ts=active[-1] if active else last_active_before,
     )

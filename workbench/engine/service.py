@@ -8,11 +8,12 @@ publishes, in this order:
 * ``emotions.{t}.{s}``: the session's emotional profile (current emotion, history, counts), for
   chat context.
 
-Bot verdicts go to ``bot.{t}.detection.{s}`` as the section 8.3 log. A session judged a bot gets
-no further packets, so no LLM call and no intervention follow. Section 10.4: a batch whose
-``tenantId`` is not the tenant this service serves (when it serves one), or not the tenant its
-session began with, is rejected and counted in :attr:`EngineService.rejected`. No payload ever
-carries the bridge-injected IP (section 10.3).
+Bot verdicts go to ``bot.{t}.detection.{s}`` as the section 8.3 log. Nothing is published for a
+session before its verdict (the core holds its windows for the Appendix C bot classification
+wait), and a session judged a bot gets no further packets, so no LLM call and no intervention
+follow. Section 10.4: a batch whose ``tenantId`` is not the tenant this service serves (when it
+serves one), or not the tenant its session began with, is rejected and counted in
+:attr:`EngineService.rejected`. No payload ever carries the bridge-injected IP (section 10.3).
 """
 
 from __future__ import annotations
