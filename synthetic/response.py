@@ -1,7 +1,11 @@
-"""How synthetic shoppers answer an intervention: the closed loop's hidden truth.
+"""How synthetic shoppers answer an intervention: the closed loop's hidden truth (EITP v1.1 sections 5.10, 7.5).
 
 Each scenario sets a true engagement rate per (emotion, strategy); the bandit never sees
 them, only outcomes drawn from them, so a run of many sessions shows whether it learns.
+One model drives both loops: :func:`workbench.consumer.loop.run_loop` (no browser) reports
+the drawn outcome straight to Seer; browser personas (:mod:`workbench.sim.actor`) act it out
+in the page with the :class:`Reaction` from :func:`react`, and Seer observes the result in the
+telemetry like any other visitor's.
 """
 
 from __future__ import annotations
@@ -10,9 +14,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from workbench.consumer.bandit import STRATEGIES
+from workbench.consumer.bandit import OUTCOMES, STRATEGIES
 
 BASE_RATE = 0.06
+#: what a persona types into the chat when it engages (it stays in the page: section 10.2)
+CHAT_REPLIES: tuple[str, ...] = (
+    "Yes please, that would help.",
+    "What would the monthly payment be?",
+    "Is this one still available?",
+    "Can you tell me more about the packages?",
+    "Sure, what do you recommend?",
+)
+#: invented contact details a persona types into the lead form (RFC 2606 / 555 numbers)
+LEAD_NAMES: tuple[str, ...] = ("Sam Carter", "Alex Moreno", "Jordan Lee", "Riley Brooks")
 
 
 def _rates(best: dict[str, tuple[str, float]], second: float = 0.14) -> dict[tuple[str, str], float]:
@@ -25,20 +39,52 @@ def _rates(best: dict[str, tuple[str, float]], second: float = 0.14) -> dict[tup
 
 @dataclass(frozen=True)
 class ResponseModel:
-    """``rates[(emotion, strategy)]`` is the chance the shopper engages; a share of those submit a lead."""
+    """``rates[(emotion, strategy)]`` is the chance the shopper engages; a share of those submit a lead.
+
+    Pairs not in ``rates`` engage with ``default_rate``: ``ResponseModel({}, default_rate=1.0,
+    lead_share=0.0)`` always chats, ``ResponseModel({}, default_rate=0.0, leave_share=0.0)``
+    always ignores.
+    """
 
     rates: dict[tuple[str, str], float]
     lead_share: float = 0.25
     leave_share: float = 0.3
     emotions: tuple[str, ...] = field(default=())
+    default_rate: float = BASE_RATE
 
     def rate(self, emotion: str, strategy: str) -> float:
-        return self.rates.get((emotion, strategy), BASE_RATE)
+        return self.rates.get((emotion, strategy), self.default_rate)
 
     def respond(self, emotion: str, strategy: str, rng: np.random.Generator) -> str:
         if rng.random() < self.rate(emotion, strategy):
             return "lead_submitted" if rng.random() < self.lead_share else "chat_engaged"
         return "left" if rng.random() < self.leave_share else "no_response"
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """What a browser persona does about one message in the chat widget."""
+
+    outcome: str  # the intended outcome, one of bandit.OUTCOMES; Seer must observe it on its own
+    read_ms: float  # time spent reading the message before acting (0 when ignoring it)
+    reply: str = ""  # chat_engaged: the text typed into the widget
+    name: str = ""  # lead_submitted: what goes into the lead form
+    email: str = ""
+
+
+def react(model: ResponseModel, emotion: str, strategy: str, rng: np.random.Generator) -> Reaction:
+    """Draw the outcome exactly as the headless loop does, then the details of acting it out."""
+    outcome = model.respond(emotion, strategy, rng)
+    assert outcome in OUTCOMES
+    if outcome == "no_response":
+        return Reaction(outcome, 0.0)
+    read_ms = float(rng.uniform(1200, 3500))
+    if outcome == "chat_engaged":
+        return Reaction(outcome, read_ms, reply=CHAT_REPLIES[int(rng.integers(len(CHAT_REPLIES)))])
+    if outcome == "lead_submitted":
+        name = LEAD_NAMES[int(rng.integers(len(LEAD_NAMES)))]
+        return Reaction(outcome, read_ms, name=name, email=name.split()[0].lower() + "@example.com")
+    return Reaction(outcome, read_ms)
 
 
 RV_DEFAULT = ResponseModel(
@@ -53,4 +99,7 @@ RV_DEFAULT = ResponseModel(
     emotions=("decision_paralysis", "hesitation", "payment_anxiety", "frustration", "price_sensitivity",
               "comparison_shopping"),
 )
-SCENARIOS = {"rv_default": RV_DEFAULT}
+#: scenarios by name (``workbench run --responses NAME``); the always/never ones make tests exact
+ALWAYS_CHAT = ResponseModel({}, default_rate=1.0, lead_share=0.0)
+NEVER_ENGAGE = ResponseModel({}, default_rate=0.0, leave_share=0.0)
+SCENARIOS = {"rv_default": RV_DEFAULT, "always_chat": ALWAYS_CHAT, "never_engage": NEVER_ENGAGE}

@@ -24,6 +24,21 @@ GEO_TABLE: tuple[tuple[str, str], ...] = (
     ("127.0.0.0/8", "local"),
 )
 _NETWORKS = [(ipaddress.ip_network(cidr), geo) for cidr, geo in GEO_TABLE]
+#: the regions a simulated visitor can come from (every table entry but loopback)
+REGIONS: tuple[str, ...] = tuple(geo for cidr, geo in GEO_TABLE if not ipaddress.ip_network(cidr).is_loopback)
+
+
+def address_in(region: str, index: int) -> str:
+    """A host address of ``region``'s documentation range (``index`` picks which, wrapping around).
+
+    What a simulated visitor's proxy reports in ``X-Forwarded-For``, so the bridge-injected IP
+    (section 4.5) places the session in that region through :func:`geo_of`.
+    """
+    net = next((n for n, geo in _NETWORKS if geo == region and not n.is_loopback), None)
+    if net is None:
+        raise ValueError(f"unknown region {region!r}; known: {', '.join(REGIONS)}")
+    hosts = net.num_addresses - 2  # no network or broadcast address
+    return str(net.network_address + 1 + index % hosts)
 
 
 def geo_of(ip: str | None) -> str:

@@ -126,6 +126,19 @@ class InterventionOutcome:
 
 
 @dataclass(frozen=True)
+class KnowledgeValidated:
+    """A section 7.6 feedback-loop cycle at event time ``at`` and the patterns it validated (n >= 10).
+
+    Each pattern is a group (tenant, vertical, emotion, section, geo) with its sample size, Wilson
+    confidence (0-100) over intervention outcomes, spike, anomaly, z-score and trend: the knowledge
+    store the LLM prompt draws on (section 7.4). Emitted only when the cycle validated any.
+    """
+
+    at: float
+    patterns: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class RunEnded:
     run_id: str
     status: str
@@ -133,7 +146,7 @@ class RunEnded:
 
 
 RunEvent = (RunStarted | SessionStarted | BatchReceived | PacketEmitted | BotVerdictEmitted | SessionEnded | RunEnded
-            | RunConfigured | SessionTraced | RunScored | InterventionSent | InterventionOutcome)
+            | RunConfigured | SessionTraced | RunScored | InterventionSent | InterventionOutcome | KnowledgeValidated)
 Sink = Callable[[RunEvent], None]
 
 

@@ -1,12 +1,14 @@
 """Aggregate intelligence across sessions: the feedback loop (section 7.6) and global intelligence (5.9).
 
-Pure and in event time. Feed every classified emotion (and, later, each intervention
-outcome) with :meth:`Intelligence.add`; every 60 s of event time a cycle runs:
+Pure and in event time. Feed every classified emotion with :meth:`Intelligence.add` and
+each intervention outcome with :meth:`Intelligence.add_outcome`; every 60 s of event time a
+cycle runs:
 
 * groups by (tenant, vertical, emotion, section, geography), each with a Wilson lower
   bound on its success rate, a 24 h vs 7-day spike ratio, a z-score of this cycle's count
   against the group's previous cycles, and a trend against the previous cycle;
-* validated patterns (n >= 10) go to the knowledge store that the LLM prompt draws on;
+* validated patterns (n >= 10) go to the knowledge store that the LLM prompt draws on, and
+  to ``on_knowledge(cycle_time, patterns)`` when given (the pipeline records them in SQLite);
 * per tenant, the Emotional Volatility Index (EVI): over the last 5 minutes, the mean
   distress of each active session's latest state (negative 1.0, cognitive 0.7, mixed 0.4,
   positive 0) times its intensity; its trend, percentile against the tenant's EVI history,
@@ -17,6 +19,7 @@ outcome) with :meth:`Intelligence.add`; every 60 s of event time a cycle runs:
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +49,7 @@ class EmotionalEvent:
 
 
 Group = tuple[str, str, str, str, str]  # tenant, vertical, emotion, section, geo
+KnowledgeListener = Callable[[float, list[dict[str, Any]]], None]
 
 
 @dataclass
@@ -58,9 +62,11 @@ class _GroupState:
 
 
 class Intelligence:
-    def __init__(self, *, cycle_ms: int = CYCLE_MS, min_sample: int = MIN_SAMPLE) -> None:
+    def __init__(self, *, cycle_ms: int = CYCLE_MS, min_sample: int = MIN_SAMPLE,
+                 on_knowledge: KnowledgeListener | None = None) -> None:
         self.cycle_ms = cycle_ms
         self.min_sample = min_sample
+        self.on_knowledge = on_knowledge
         self.groups: dict[Group, _GroupState] = defaultdict(_GroupState)
         self.latest: dict[tuple[str, str], EmotionalEvent] = {}  # (tenant, session) -> latest state
         self.evi_history: dict[str, list[tuple[float, float]]] = defaultdict(list)
@@ -82,6 +88,21 @@ class Intelligence:
             g.outcomes += 1
             g.successes += int(event.success)
         self.latest[(event.tenant, event.session)] = event
+
+    def add_outcome(self, tenant: str, session: str, emotion: str, section: str, success: bool) -> bool:
+        """An intervention's outcome, for the group of the packet it answered (its Wilson confidence).
+
+        The session's vertical and geography are those of its latest emotional event; the outcome
+        is not an occurrence, so the sample size does not change. False when the session was never
+        seen (nothing to attribute it to).
+        """
+        latest = self.latest.get((tenant, session))
+        if latest is None:
+            return False
+        g = self.groups[(tenant, latest.vertical, emotion, section, latest.geo)]
+        g.outcomes += 1
+        g.successes += int(success)
+        return True
 
     # --- the 60 s cycle -------------------------------------------------------------------
     def cycle(self, now: float) -> list[dict[str, Any]]:
@@ -105,6 +126,8 @@ class Intelligence:
             g.current = 0
             patterns.append(pattern)
         self.knowledge = [p for p in patterns if p["sample_size"] >= self.min_sample]
+        if self.knowledge and self.on_knowledge is not None:
+            self.on_knowledge(now, [dict(p) for p in self.knowledge])
         for tenant in {k[0] for k in self.latest}:
             self.evi_history[tenant].append((now, self.evi(tenant, now)))
             for geo in {e.geo for (t, _), e in self.latest.items() if t == tenant}:
@@ -179,4 +202,5 @@ class Intelligence:
         seen: dict[tuple[str, str], set[str]] = defaultdict(set)
         for p in self.knowledge:
             seen[(p["emotion"], p["section"])].add(p["vertical"])
-        return [{"emotion": e, "section": s, "verticals": sorted(v)} for (e, s), v in sorted(seen.items()) if len(v) > 1]
+        return [{"emotion": e, "section": s, "verticals": sorted(v)}
+                for (e, s), v in sorted(seen.items()) if len(v) > 1]

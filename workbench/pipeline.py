@@ -15,6 +15,7 @@ from workbench import bus as subjects
 from workbench.bridge.server import DEFAULT_TENANT, BridgeServer
 from workbench.bus import Bus, InProcessBus
 from workbench.config import EITPConfig
+from workbench.consumer.bandit import OUTCOMES, SUCCESS_OUTCOMES
 from workbench.consumer.compose import LLMComposer
 from workbench.consumer.seer import Intervention
 from workbench.consumer.service import SeerService
@@ -26,6 +27,7 @@ from workbench.events import (
     EventStream,
     InterventionOutcome,
     InterventionSent,
+    KnowledgeValidated,
     PacketEmitted,
 )
 from workbench.intelligence import Intelligence
@@ -45,7 +47,7 @@ class Pipeline:
         self.tenant_id = tenant_id
         llm = llm if llm is not None else LLMSettings.from_env()
         self.llm = LLMTier(llm) if llm.enabled else None
-        self.intelligence = Intelligence() if intelligence else None
+        self.intelligence = Intelligence(on_knowledge=self._knowledge) if intelligence else None
         enrich = Enricher(intelligence=self.intelligence, llm=self.llm) if (self.intelligence or self.llm) else None
         self.engine = EngineService(self.bus, self.config, enrich=enrich)
         self.composer = LLMComposer(llm) if llm.enabled else None
@@ -105,6 +107,12 @@ class Pipeline:
 
     def _outcome(self, i: Intervention) -> None:
         self.stream.emit(InterventionOutcome(i.session_id, i.timestamp, i.strategy, str(i.outcome)))
+        if self.intelligence is not None and i.outcome in OUTCOMES:  # 7.6: a pattern's Wilson confidence
+            self.intelligence.add_outcome(i.tenant_id, i.session_id, i.emotion, i.section,
+                                          i.outcome in SUCCESS_OUTCOMES)
+
+    def _knowledge(self, at: float, patterns: list[dict[str, Any]]) -> None:
+        self.stream.emit(KnowledgeValidated(at, patterns))
 
     def _closed_event(self, session_id: str) -> asyncio.Event:
         return self._closed.setdefault(session_id, asyncio.Event())

@@ -156,6 +156,10 @@ class Persona:
     #: the User-Agent header the context sends; ``None`` keeps the browser's own
     #: (headless Chromium says ``HeadlessChrome``)
     user_agent: ClassVar[str | None] = DESKTOP_CHROME_UA
+    #: where the visitor is: a region of the enrichment geo table (``workbench.enrichment.REGIONS``).
+    #: The runner sends the page's requests through a simulated proxy that reports an address of
+    #: that region's RFC 5737 range in ``X-Forwarded-For``; the engine groups by it (section 7.6)
+    geography: ClassVar[str] = "us-west"
     # --- ground truth ---------------------------------------------------------------------
     #: at least one of these must appear among the session's packets
     expected_emotions: ClassVar[frozenset[str]] = frozenset()

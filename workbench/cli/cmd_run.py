@@ -35,6 +35,14 @@ examples:
   workbench run --persona all --concurrency 8 --junit results.xml --html report.html
   workbench run --persona bots --real-time
   workbench run --persona calm --browser-endpoint ws://127.0.0.1:9222/devtools/browser/<id>
+  workbench run --persona paralysed --count 20 --responses rv_default --geography us-east
+
+--responses makes personas answer Seer's messages in the site's chat (reply, submit the lead form,
+leave, or ignore them) by a scenario's hidden rates; the outcomes Seer observes are stored with its
+interventions and teach its bandit. It is off by default: an answer changes the visit (a persona that
+leaves stops early), so the scores would no longer measure the persona's script alone.
+--geography places every session in one region (default: each persona's own); the browser's
+requests then carry an X-Forwarded-For address of that region, which the run's own bridge trusts.
 
 persona names: full names, aliases (paralysed -> paralysed_buyer), unique prefixes, or the groups
 all / humans / bots (see `workbench personas`).
@@ -42,6 +50,10 @@ exit codes: 0 all expectations held · 1 an expectation failed · 2 usage · 3 n
             4 infrastructure error (a session could not be carried out)
 """
 VERDICT_EXIT = {"pass": ExitCode.OK, "fail": ExitCode.FAILED, "error": ExitCode.INFRASTRUCTURE}
+# Named here so that building the parser imports neither numpy nor the LLM client; run() checks
+# them against synthetic.response.SCENARIOS and workbench.enrichment.REGIONS (and a test does).
+RESPONSE_SCENARIOS = ("rv_default", "always_chat", "never_engage")
+GEOGRAPHIES = ("us-west", "us-east", "ca-central")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -67,6 +79,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="store an end-of-session screenshot per session (default: only with --html)")
     p.add_argument("--session-timeout", type=float, default=300.0, metavar="S",
                    help="wall-clock seconds a session may take (default 300)")
+    p.add_argument("--responses", metavar="SCENARIO", default="none", choices=["none", *RESPONSE_SCENARIOS],
+                   help="personas answer interventions in the chat by this scenario's hidden rates: "
+                        f"{', '.join(RESPONSE_SCENARIOS)} (default: none, they leave the chat alone)")
+    p.add_argument("--geography", metavar="REGION", default=None, choices=GEOGRAPHIES,
+                   help=f"every session comes from this region: {', '.join(GEOGRAPHIES)} "
+                        "(default: each persona's own)")
     p.add_argument("--no-progress", action="store_true", help="no live progress bar")
     add_db_arg(p)
     add_config_args(p)
@@ -122,6 +140,7 @@ class LiveCounts:
 
 def run(args: argparse.Namespace) -> int:
     from synthetic.personas import UnknownPersona, resolve_many
+    from synthetic.response import SCENARIOS
     from workbench.report import write_html, write_json, write_junit
     from workbench.report.text import print_scores
     from workbench.sim.runner import RunSpec
@@ -142,11 +161,13 @@ def run(args: argparse.Namespace) -> int:
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     sessions = [p for p in personas for _ in range(args.count)]
     settings: dict[str, Any] = {"argv": sys.argv[1:], "persona": args.persona, "count": args.count,
-                                "site": args.site, "session_timeout_s": args.session_timeout}
+                                "site": args.site, "session_timeout_s": args.session_timeout,
+                                "responses": args.responses, "geography": args.geography}
     spec = RunSpec(sessions, seed=args.seed, kind="run", site=args.site, virtual_time=args.virtual_time,
                    concurrency=args.concurrency, browser_endpoint=args.browser_endpoint,
                    screenshots=args.html is not None if args.screenshots is None else args.screenshots,
-                   session_timeout_s=args.session_timeout, settings=settings)
+                   session_timeout_s=args.session_timeout, settings=settings,
+                   response=None if args.responses == "none" else SCENARIOS[args.responses], geography=args.geography)
     live = LiveCounts(console, len(sessions), bar=not args.no_progress)
     stream = EventStream(Recorder(engine), live)
     clock = "virtual" if args.virtual_time else "real"

@@ -1,4 +1,5 @@
-"""``workbench show [RUN]``: a stored run's scores; optionally its reports again."""
+"""``workbench show [RUN]``: a stored run's scores, Seer's interventions with their outcomes and the
+knowledge store's validated patterns (EITP v1.1 section 7.6); optionally its reports again."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 from sqlmodel import Session
 
 from workbench.cli.common import ExitCode, add_db_arg
@@ -35,12 +39,15 @@ def run(args: argparse.Namespace) -> int:
         run_id: str | None = args.run_id or repo.latest_run_id(db=db)
         report = repo.run_report(db=db, run_id=run_id) if run_id else None
         shots = repo.screenshots(db=db, run_id=run_id) if run_id and report and args.html else {}
+        interventions = repo.interventions(db=db, run_id=run_id) if run_id and report else []
+        knowledge = repo.knowledge(db=db, run_id=run_id) if run_id and report else []
     if report is None:
         print(f"workbench show: no run {args.run_id!r} in the database" if args.run_id
               else "workbench show: the database holds no runs", file=sys.stderr)
         return ExitCode.FAILED
     if args.json:
-        print(json.dumps(to_json(report), indent=2, default=str))
+        print(json.dumps({**to_json(report), "interventions": interventions, "knowledge": knowledge},
+                         indent=2, default=str))
     else:
         console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
         config = report.get("config") or {}
@@ -49,8 +56,35 @@ def run(args: argparse.Namespace) -> int:
         if report.get("verdict") is None:
             console.print("[dim]this run was not scored (only `workbench run` scores its sessions)[/]")
         print_scores(report, console)
+        _print_interventions(interventions, console)
+        _print_knowledge(knowledge, console)
     if args.junit:
         print(f"JUnit report: {write_junit(report, args.junit)}", file=sys.stderr)
     if args.html:
         print(f"HTML report: {write_html(report, args.html, shots)}", file=sys.stderr)
     return ExitCode.OK
+
+
+def _print_interventions(rows: list[dict[str, Any]], console: Console) -> None:
+    if not rows:
+        return
+    table = Table(title="interventions (section 9) and what came of them", title_justify="left")
+    for col in ("session", "emotion", "section", "strategy", "outcome", "message"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(escape(r["session_id"][-9:]), escape(r["emotion"]), escape(r["section"]), escape(r["strategy"]),
+                      escape(r["outcome"] or "pending"), escape(r["message"]))
+    console.print(table)
+
+
+def _print_knowledge(rows: list[dict[str, Any]], console: Console) -> None:
+    if not rows:
+        return
+    table = Table(title="knowledge store: validated patterns (section 7.6, n >= 10)", title_justify="left")
+    for col in ("vertical", "emotion", "section", "geo", "n", "confidence", "trend", "spike", "anomaly", "cycles"):
+        table.add_column(col, justify="right" if col in ("n", "confidence", "cycles") else "left")
+    for r in rows:
+        table.add_row(escape(r["vertical"]), escape(r["emotion"]), escape(r["section"]), escape(r["geo"]),
+                      str(r["sample_size"]), f"{r['confidence']:.1f}", escape(r["trend"]),
+                      "yes" if r["spike"] else "", "yes" if r["anomaly"] else "", str(r["cycles"]))
+    console.print(table)

@@ -6,6 +6,14 @@ message (an LLM's, when one is wired in by the service, else a template), runs t
 anti-creepiness guard, and returns the intervention. It also attributes outcomes: the
 first chat message or lead submission after an intervention counts for it; a session
 that ends without either counts as "left" (inside the attribution window) or "no_response".
+Outcomes are observed, never reported: ``chat_message`` (the site's chat widget, through the
+producer's ``track``), ``form_submit`` (the producer's form tracker) and the end of the
+connection are all Seer sees. Once the session's telemetry has moved past the attribution
+window with neither, the intervention is settled as "no_response" there and then (event
+time), so a visitor who stays but ignores the message does not wait for the session's end.
+A packet can arrive after its page is gone (the engine holds windows until its bot verdict and
+flushes the last one on close): Seer still decides, but an intervention it makes then is settled
+at once as "undelivered", recorded and never learned from (nobody saw it).
 """
 
 from __future__ import annotations
@@ -25,6 +33,9 @@ from workbench.protocol.taxonomy import POSITIVE
 log = logging.getLogger(__name__)
 
 ATTRIBUTION_WINDOW_MS = 120_000
+ENDED_REMEMBERED = 10_000  # session ends kept to recognise late packets (oldest forgotten first)
+#: the outcome of an intervention decided after its page was gone: stored, not one of bandit.OUTCOMES
+UNDELIVERED = "undelivered"
 # Section 1.1: "a paralyzed buyer (who needs guidance) from a confident one (who needs space)".
 # Positive states, active weighing and plain uncertainty get space; distress gets help.
 QUIET_EMOTIONS = frozenset({e.value for e in POSITIVE} | {"deliberation", "uncertainty"})
@@ -67,10 +78,19 @@ class Seer:
         self.sessions: dict[str, _Session] = {}
         self.guard_rejections: list[tuple[str, list[str]]] = []
         self.vertical_of = vertical_of or {}
+        # When each session's connection ended (event time) and its timing then: a packet stamped no
+        # later is one the engine released when the page went away, so nothing Seer says about it
+        # can be shown; later ones belong to the next page of the same visit (the producer keeps
+        # its session id across page loads). Either way the section 9.3 timing carries on.
+        self.ended: dict[str, tuple[float, SessionTiming | None]] = {}
+        #: interventions :meth:`on_packet` settled on its own (one replaced before any answer:
+        #: "no_response"; one for a page already gone: "undelivered"); see :meth:`take_settled`
+        self.settled: list[Intervention] = []
 
     def _session(self, session_id: str, started_at: float) -> _Session:
         if session_id not in self.sessions:
-            self.sessions[session_id] = _Session(SessionTiming(started_at=started_at))
+            timing = self.ended.get(session_id, (0.0, None))[1] or SessionTiming(started_at=started_at)
+            self.sessions[session_id] = _Session(timing)
         return self.sessions[session_id]
 
     # --- inputs ---------------------------------------------------------------------------
@@ -88,6 +108,8 @@ class Seer:
         decided = []
         for e in events:
             kind, ts = e["type"], float(e["timestamp"])
+            if s.pending and ts - s.pending.timestamp > ATTRIBUTION_WINDOW_MS:
+                decided.append(self._settle(s, "no_response"))  # the window passed in event time
             if kind == "chat_open":
                 s.timing.chat_opened_at, s.timing.chat_closed_at = ts, None
             elif kind == "chat_close":
@@ -99,19 +121,31 @@ class Seer:
 
     def on_session_end(self, session_id: str, at: float | None) -> list[Intervention]:
         s = self.sessions.pop(session_id, None)
+        if s is not None and s.timing.chat_opened_at is not None:  # the chat went away with the page
+            s.timing.chat_opened_at, s.timing.chat_closed_at = None, at if at is not None else s.timing.chat_opened_at
+        self.ended.pop(session_id, None)
+        self.ended[session_id] = (at if at is not None else float("-inf"), s.timing if s is not None else None)
+        if len(self.ended) > ENDED_REMEMBERED:
+            del self.ended[next(iter(self.ended))]
         if s is None or s.pending is None:
             return []
         left_early = at is not None and at - s.pending.timestamp <= ATTRIBUTION_WINDOW_MS
         s.pending.outcome = "left" if left_early else "no_response"
         return [self._settle(s, s.pending.outcome)]
 
+    def take_settled(self) -> list[Intervention]:
+        """The interventions :meth:`on_packet` settled since the last call, for the caller to report."""
+        taken, self.settled = self.settled, []
+        return taken
+
     def _settle(self, s: _Session, outcome: str) -> Intervention:
         done = s.pending
         assert done is not None
         done.outcome = outcome
         s.pending = None
-        # The context the strategy was chosen in, so the outcome lands on the same posterior.
-        self.bandit.record(Context(done.tenant_id, done.vertical, done.emotion, done.section), done.strategy, outcome)
+        if outcome != UNDELIVERED:  # the context the strategy was chosen in, so it lands on the same posterior
+            self.bandit.record(Context(done.tenant_id, done.vertical, done.emotion, done.section), done.strategy,
+                               outcome)
         return done
 
     # --- decisions ------------------------------------------------------------------------
@@ -125,7 +159,7 @@ class Seer:
         if not decide(now, s.timing, self.config).allowed:
             return None
         if s.pending is not None:  # the previous one got no answer before this chance came
-            self._settle(s, "no_response")
+            self.settled.append(self._settle(s, "no_response"))
         vertical = s.vertical or self.vertical_of.get(sid, "")
         strategy = self.bandit.choose(Context(tenant, vertical, emotion, section), self.rng)
         message, source = llm_message, "llm"
@@ -140,4 +174,6 @@ class Seer:
         s.timing.last_intervention_at = now
         s.pending = intervention
         s.history.append(intervention)
+        if now <= self.ended.get(sid, (float("-inf"), None))[0]:  # released after the page went away
+            self.settled.append(self._settle(s, UNDELIVERED))
         return intervention

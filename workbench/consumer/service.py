@@ -54,12 +54,12 @@ class SeerService:
             except Exception:  # the composer is an edge (LLM): a failure means "use a template"
                 log.exception("composer failed; falling back to a template")
         intervention = self.seer.on_packet(packet, llm_message=message)
-        if intervention is None:
-            return
-        self.sent += 1
-        await self.bus.publish(subject, orjson.dumps(intervention.payload()))
-        if self.on_intervention:
-            self.on_intervention(intervention)
+        if intervention is not None:
+            self.sent += 1
+            await self.bus.publish(subject, orjson.dumps(intervention.payload()))
+            if self.on_intervention:
+                self.on_intervention(intervention)
+        self._report(self.seer.take_settled())  # after the announcement: one may be this very intervention
 
     async def _on_bot(self, subject: str, payload: bytes) -> None:
         detection = orjson.loads(payload)

@@ -6,11 +6,18 @@ run at once. In virtual time each page gets a Playwright clock (:mod:`workbench.
 A page or browser that dies marks that session failed; the run goes on. When every session
 is done the run is scored (:mod:`workbench.scoring`) and the scores join the stream.
 
-Virtual-time sessions share one engine whose session timeout is measured against the latest
-event time of *any* session (the watermark). Every virtual clock starts at the wall clock's
-now, so no session trails the watermark by more than the longest persona's simulated lead;
-personas that must run on the wall clock (``real_time_only``) run after the virtual ones,
-so the virtual ones cannot race the watermark past them.
+Virtual-time sessions share one engine, which expires a session by that session's own event
+time (:mod:`workbench.engine.core`), so page clocks that drift apart cannot expire one another.
+Every virtual clock starts at the wall clock's now; personas that must run on the wall clock
+(``real_time_only``) run after the virtual ones.
+
+Each context sends ``X-Forwarded-For`` with an address of its persona's region (RFC 5737
+ranges, :func:`workbench.enrichment.address_in`) on every request, the bridge's WebSocket
+upgrade included: the browser stands behind a simulated proxy on loopback. The embedded
+bridge therefore trusts loopback as a proxy (:func:`embedded_config`); ``workbench serve``
+keeps the configured ``transport.trusted_proxies`` (none by default), so a client there can
+never choose its own address (section 4.5). With ``RunSpec.response`` set, personas answer
+Seer in the page's chat (:class:`~workbench.sim.actor.ChatWatch`).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import base64
 import secrets
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +35,11 @@ import numpy as np
 from playwright.async_api import Page, async_playwright
 
 from synthetic.personas import Persona
+from synthetic.response import ResponseModel
 from workbench import scoring
+from workbench.bus import Bus
 from workbench.config import EITPConfig
+from workbench.enrichment import REGIONS, address_in
 from workbench.errors import BrowserError, WorkbenchError
 from workbench.events import (
     BatchReceived,
@@ -48,13 +59,25 @@ from workbench.events import (
 from workbench.pipeline import Pipeline
 from workbench.sim import browser as browsers
 from workbench.sim import fidelity
-from workbench.sim.actor import PlaywrightActor
+from workbench.sim.actor import ChatWatch, PersonaLeft, PlaywrightActor
 from workbench.sim.cdp import CdpPointer, Pointer
 from workbench.sim.clock import PageClock, RealClock, VirtualClock
 
 VIEWPORT = {"width": 1280, "height": 800}
 SCREENSHOT_SCALE = 0.5
 SCREENSHOT_MAX_CSS_PX = 8000
+#: the simulated proxy in front of every browser context is on loopback
+LOOPBACK_PROXIES = ("127.0.0.1/32", "::1/128")
+
+
+def embedded_config(config: EITPConfig) -> EITPConfig:
+    """The run's own pipeline believes ``X-Forwarded-For`` from loopback (the simulated proxy).
+
+    Only the runner's embedded bridge does this: it listens on 127.0.0.1 for the run's own
+    browsers. ``workbench serve`` uses the configuration as given.
+    """
+    proxies = list(dict.fromkeys([*config.transport.trusted_proxies, *LOOPBACK_PROXIES]))
+    return config.with_overrides({"transport.trusted_proxies": proxies})
 
 
 def new_run_id(kind: str) -> str:
@@ -110,6 +133,7 @@ class RunResult:
     sessions: list[SessionOutcome]
     score: scoring.RunScore | None = None
     wall_s: float = 0.0
+    pipeline: Pipeline | None = field(default=None, repr=False)  # stopped; its engine, Seer and intelligence
 
     @property
     def ok(self) -> bool:
@@ -125,6 +149,18 @@ class _Tally:
 
     def __init__(self) -> None:
         self.by_session: dict[str, SessionOutcome] = {}
+        self.unanswered: dict[str, list[InterventionSent]] = {}
+
+    def chosen_for(self, session_id: str) -> Callable[[str], tuple[str, str] | None]:
+        """For :class:`ChatWatch`: the (emotion, strategy) of the session's intervention with this message."""
+        def lookup(message: str) -> tuple[str, str] | None:
+            pending = self.unanswered.get(session_id, [])
+            for i, sent in enumerate(pending):
+                if sent.message.strip() == message:
+                    del pending[i]
+                    return sent.emotion, sent.strategy
+            return None
+        return lookup
 
     def __call__(self, event: RunEvent) -> None:
         match event:
@@ -143,6 +179,7 @@ class _Tally:
                 outcome.emotions[p["emotion"]["primary"]] += 1
                 outcome.packets += 1
             case InterventionSent(session_id=sid, message=message) if sid in self.by_session:
+                self.unanswered.setdefault(sid, []).append(event)
                 outcome = self.by_session[sid]
                 outcome.interventions = (outcome.interventions or 0) + 1
                 outcome.intervention_messages.append(message)
@@ -168,9 +205,19 @@ class RunSpec:
     screenshots: bool = False
     session_timeout_s: float = 300.0
     settings: dict[str, Any] = field(default_factory=dict)  # recorded with the run (CLI arguments ...)
+    response: ResponseModel | None = None  # how personas answer Seer in the chat; None: they leave it alone
+    geography: str | None = None  # every session from this region; None: each persona's own
+
+    def __post_init__(self) -> None:
+        for geo in {self.geography_of(p) for p in self.personas}:
+            if geo not in REGIONS:
+                raise ValueError(f"unknown geography {geo!r}; known: {', '.join(REGIONS)}")
 
     def site_of(self, persona: type[Persona]) -> str:
         return self.site or persona.site
+
+    def geography_of(self, persona: type[Persona]) -> str:
+        return self.geography or persona.geography
 
 
 @dataclass
@@ -180,13 +227,16 @@ class _Slot:
     seed: np.random.SeedSequence
 
 
-async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventStream | None = None) -> RunResult:
-    """Start the pipeline, drive every persona, wait for the last packets, score, stop."""
+async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventStream | None = None,
+              bus: Bus | None = None) -> RunResult:
+    """Start the pipeline, drive every persona, wait for the last packets, score, stop.
+
+    ``bus``: the pipeline's message bus (default: a fresh in-process one), e.g. one a test taps."""
     config = config or EITPConfig()
     stream = stream or EventStream()
     tally = _Tally()
     stream.add(tally)
-    pipeline = Pipeline(config, stream=stream)
+    pipeline = Pipeline(embedded_config(config), stream=stream, bus=bus)
     base_url = await pipeline.start()
     run_id = new_run_id(spec.kind)
     sites = sorted({spec.site_of(p) for p in spec.personas}) or ["rv"]
@@ -226,7 +276,8 @@ async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventS
         summary["llm"] = pipeline.llm_counters()  # calls, tokens and fallbacks of this run (empty: tier off)
         stream.emit(RunEnded(run_id, status, summary))
         await pipeline.stop()
-    return RunResult(run_id, base_url, list(tally.by_session.values()), score, time.perf_counter() - started)
+    return RunResult(run_id, base_url, list(tally.by_session.values()), score, time.perf_counter() - started,
+                     pipeline)
 
 
 def _virtual(spec: RunSpec, persona: type[Persona]) -> bool:
@@ -246,6 +297,9 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
     sid = new_session_id(rng)
     site = spec.site_of(persona_cls)
     kind = "virtual" if _virtual(spec, persona_cls) else "real"
+    answer_seed, address_seed = slot.seed.spawn(2)  # apart from the motion's stream
+    geography = spec.geography_of(persona_cls)
+    ip = address_in(geography, int(np.random.default_rng(address_seed).integers(0, 1 << 16)))
     outcome = tally.by_session[sid] = SessionOutcome(sid, persona_cls.name, seed_index=slot.index, clock=kind,
                                                      interventions=0 if pipeline.seer is not None else None)
     stream.emit(SessionStarted(sid, pipeline.tenant_id, persona_cls.name, site, persona_cls.user_agent or ""))
@@ -257,8 +311,13 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
         options: dict[str, Any] = {"viewport": VIEWPORT}
         if persona_cls.user_agent:
             options["user_agent"] = persona_cls.user_agent
+        options["extra_http_headers"] = {"X-Forwarded-For": ip}
         context = await handle.browser.new_context(**options)
         page = await context.new_page()
+        chat: ChatWatch | None = None
+        if spec.response is not None and not persona_cls.expected_bot:  # scripts do not read chats
+            chat = ChatWatch(spec.response, np.random.default_rng(answer_seed), tally.chosen_for(sid))
+            await chat.attach(page)
         pointer: Pointer | None = None
         if handle.cdp is not None:
             cdp_session = await handle.cdp.attach(page)
@@ -268,9 +327,12 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
         await clock.prepare(page)
         await page.goto(f"{pipeline.base_url}/{site}/?eitp_session={sid}", wait_until="load")
         await page.wait_for_function("window.EITP && window.EITP.stats().open === true", timeout=10_000)
-        actor = PlaywrightActor(page, rng, persona_cls.profile, clock=clock, pointer=pointer)
+        actor = PlaywrightActor(page, rng, persona_cls.profile, clock=clock, pointer=pointer, chat=chat)
         await actor.start()
-        await asyncio.wait_for(persona_cls().run(actor), timeout=spec.session_timeout_s)
+        try:
+            await asyncio.wait_for(persona_cls().run(actor), timeout=spec.session_timeout_s)
+        except PersonaLeft:
+            pass  # it answered Seer by leaving: the visit is over
         outcome.simulated_ms = actor.elapsed_ms
         sent = await _flush(page)
         if not await pipeline.wait_for_batches(sid, sent, timeout=10.0):
@@ -296,7 +358,7 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
     if actor is not None:
         outcome.fidelity = fidelity.measure(actor.plan, outcome.mouse, actor.viewport)
     stream.emit(SessionTraced(
-        sid, persona_cls.name, spec.seed, slot.index, kind, persona_cls.ground_truth(),
+        sid, persona_cls.name, spec.seed, slot.index, kind, {**persona_cls.ground_truth(), "geography": geography},
         round(outcome.simulated_ms, 1), round(outcome.wall_ms, 1), outcome.fidelity.as_dict(),
         _trail(outcome, actor), screenshot, SCREENSHOT_SCALE))
     stream.emit(SessionEnded(sid, outcome.status, outcome.error))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -165,3 +166,30 @@ class InterventionRecord(SQLModel, table=True):
     source: str
     outcome: str | None = None
     experiment: str | None = None  # section 5.10 experimentContext as JSON, when the packet had one
+
+
+class KnowledgePatternRecord(SQLModel, table=True):
+    """A validated pattern of the section 7.6 feedback loop (n >= 10): the knowledge store of a run.
+
+    One row per group (tenant, vertical, emotion, section, geo) and run, updated by every cycle
+    that validates it: the figures are those of the latest such cycle. Times are event time (ms).
+    """
+
+    __tablename__ = "knowledge_pattern"
+    __table_args__ = (UniqueConstraint("run_id", "tenant", "vertical", "emotion", "section", "geo"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(index=True)
+    tenant: str
+    vertical: str
+    emotion: str
+    section: str
+    geo: str
+    sample_size: int
+    confidence: float  # Wilson lower bound of the intervention success rate, 0-100
+    spike: bool
+    anomaly: bool
+    z: float
+    trend: str  # increasing | decreasing | stable
+    first_validated_at: float
+    updated_at: float
+    cycles: int = 1  # cycles that validated it

@@ -1,4 +1,5 @@
-"""The SQLite sink of the run-event stream: writes runs, sessions, batches, packets, verdicts."""
+"""The SQLite sink of the run-event stream: writes runs, sessions, batches, packets, verdicts,
+interventions with their outcomes, and the knowledge store's validated patterns."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import insert, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -14,6 +16,7 @@ from workbench.events import (
     BotVerdictEmitted,
     InterventionOutcome,
     InterventionSent,
+    KnowledgeValidated,
     PacketEmitted,
     RunConfigured,
     RunEnded,
@@ -28,6 +31,7 @@ from workbench.store.models import (
     BatchRecord,
     BotVerdictRecord,
     InterventionRecord,
+    KnowledgePatternRecord,
     PacketRecord,
     Run,
     RunConfigRecord,
@@ -121,6 +125,8 @@ class Recorder:
                 db.execute(update(InterventionRecord).where(
                     InterventionRecord.run_id == self.run_id, InterventionRecord.session_id == event.session_id,
                     InterventionRecord.timestamp == event.timestamp).values(outcome=event.outcome))
+            case KnowledgeValidated():
+                self._knowledge(db, event)
             case RunEnded():
                 db.execute(update(Run).where(Run.id == event.run_id).values(
                     status=event.status, ended_at=utcnow(), summary_json=_dumps(event.summary)))
@@ -144,6 +150,22 @@ class Recorder:
                 if rows:
                     db.execute(insert(ScoreRecord), rows)
                 db.add(RunScoreRecord(run_id=event.run_id, verdict=event.verdict, summary=_dumps(event.summary)))
+
+    def _knowledge(self, db: Session, event: KnowledgeValidated) -> None:
+        """Upsert each validated group: first sight inserts it, later cycles refresh its figures."""
+        rows = [{"run_id": self.run_id, "tenant": p["tenant"], "vertical": p["vertical"], "emotion": p["emotion"],
+                 "section": p["section"], "geo": p["geo"], "sample_size": int(p["sample_size"]),
+                 "confidence": float(p["confidence"]), "spike": bool(p["spike"]), "anomaly": bool(p["anomaly"]),
+                 "z": float(p["z"]), "trend": str(p["trend"]), "first_validated_at": event.at,
+                 "updated_at": event.at, "cycles": 1} for p in event.patterns]
+        if not rows:
+            return
+        stmt = sqlite_insert(KnowledgePatternRecord)
+        refreshed = {k: stmt.excluded[k] for k in ("sample_size", "confidence", "spike", "anomaly", "z", "trend",
+                                                   "updated_at")}
+        refreshed["cycles"] = KnowledgePatternRecord.cycles + 1  # type: ignore[assignment]
+        db.execute(stmt.on_conflict_do_update(
+            index_elements=["run_id", "tenant", "vertical", "emotion", "section", "geo"], set_=refreshed), rows)
 
     def _row_id(self, db: Session, session_id: str) -> int | None:
         db.flush()

@@ -12,6 +12,7 @@ from workbench.store.models import (
     BatchRecord,
     BotVerdictRecord,
     InterventionRecord,
+    KnowledgePatternRecord,
     PacketRecord,
     Run,
     RunConfigRecord,
@@ -140,3 +141,13 @@ def interventions(*, db: Session, run_id: str, session_id: str | None = None) ->
              "strategy": r.strategy, "message": r.message, "source": r.source, "outcome": r.outcome,
              "experiment": orjson.loads(r.experiment) if r.experiment else None}
             for r in db.exec(query).all()]
+
+
+def knowledge(*, db: Session, run_id: str) -> list[dict[str, Any]]:
+    """The run's knowledge store (section 7.6 validated patterns), most confident and largest first."""
+    query = select(KnowledgePatternRecord).where(KnowledgePatternRecord.run_id == run_id)
+    rows = sorted(db.exec(query).all(), key=lambda r: (-r.confidence, -r.sample_size, r.emotion, r.section, r.geo))
+    return [{"tenant": r.tenant, "vertical": r.vertical, "emotion": r.emotion, "section": r.section, "geo": r.geo,
+             "sample_size": r.sample_size, "confidence": r.confidence, "spike": r.spike, "anomaly": r.anomaly,
+             "z": r.z, "trend": r.trend, "first_validated_at": r.first_validated_at, "updated_at": r.updated_at,
+             "cycles": r.cycles} for r in rows]
