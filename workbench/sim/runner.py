@@ -51,6 +51,7 @@ from workbench.sim import fidelity
 from workbench.sim.actor import PlaywrightActor
 from workbench.sim.cdp import CdpPointer, Pointer
 from workbench.sim.clock import PageClock, RealClock, VirtualClock
+from workbench.sim.pause import PausableActor, PauseGate
 
 VIEWPORT = {"width": 1280, "height": 800}
 SCREENSHOT_SCALE = 0.5
@@ -166,8 +167,9 @@ class RunSpec:
     concurrency: int | None = None  # None: all sessions at once
     browser_endpoint: str | None = None
     screenshots: bool = False
-    session_timeout_s: float = 300.0
+    session_timeout_s: float = 300.0  # per persona, time paused (F6) not counted
     settings: dict[str, Any] = field(default_factory=dict)  # recorded with the run (CLI arguments ...)
+    pause: PauseGate | None = None  # the TUI's F6: personas stop between steps while it is closed
 
     def site_of(self, persona: type[Persona]) -> str:
         return self.site or persona.site
@@ -270,7 +272,9 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
         await page.wait_for_function("window.EITP && window.EITP.stats().open === true", timeout=10_000)
         actor = PlaywrightActor(page, rng, persona_cls.profile, clock=clock, pointer=pointer)
         await actor.start()
-        await asyncio.wait_for(persona_cls().run(actor), timeout=spec.session_timeout_s)
+        async with asyncio.timeout(spec.session_timeout_s) as limit:  # not wait_for: it can swallow a stop (3.11)
+            driver = PausableActor(actor, spec.pause, limit) if spec.pause is not None else actor
+            await persona_cls().run(driver)
         outcome.simulated_ms = actor.elapsed_ms
         sent = await _flush(page)
         if not await pipeline.wait_for_batches(sid, sent, timeout=10.0):
