@@ -88,7 +88,8 @@ class Pipeline:
                 return False
             self._batch_seen.clear()
             try:
-                await asyncio.wait_for(self._batch_seen.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._batch_seen.wait()
             except TimeoutError:
                 return False
         return True
@@ -120,7 +121,8 @@ class Pipeline:
     async def wait_closed(self, session_id: str, timeout: float) -> bool:
         """Wait until the bridge reported the session's connection closed."""
         try:
-            await asyncio.wait_for(self._closed_event(session_id).wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._closed_event(session_id).wait()
         except TimeoutError:
             return False
         return True

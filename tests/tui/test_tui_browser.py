@@ -100,10 +100,7 @@ async def test_a_real_run_from_the_setup_screen_fills_the_sessions_table(make_ap
         with Session(open_db(tmp_path / "wb.db")) as db:
             assert repo.packets(db=db, run_id=run_id)  # the recorder stored what the screen showed
 
-        # a second run, stopped from the keyboard while its persona is still reading. Processes
-        # alive before it (other tests' session-scoped browsers, the first run's exiting Chromium)
-        # are not its own.
-        before = descendants(os.getpid())
+        # a second run, stopped from the keyboard while its persona is still reading
         await pilot.press("f1")
         await pilot.click("#count-tiny_mover")
         await pilot.press("end", "backspace", "0")
@@ -113,11 +110,16 @@ async def test_a_real_run_from_the_setup_screen_fills_the_sessions_table(make_ap
         await pilot.press("f5")
         await wait_until(pilot, lambda: app.run_state == "running" and app.model.snapshot().sessions
                          and app.model.snapshot().sessions[0].events > 0, timeout=60)
+        gate = app._controller.spec.pause
+        await pilot.press("f6")  # pause between persona steps, then resume
+        assert gate.paused and app.run_state == "paused"
+        await pilot.press("f6")
+        assert not gate.paused and app.run_state == "running"
         await pilot.press("f8")
         await wait_until(pilot, lambda: app.run_state == "stopped", timeout=30)
         (lingering,) = app.model.snapshot().sessions
         assert (lingering.status, lingering.error) == ("failed", STOPPED_NOTE)
-        assert not descendants(os.getpid()) - before, "the browser outlived the stopped run"
+        assert not descendants(os.getpid()), "the browser outlived the stopped run"
         with Session(open_db(tmp_path / "wb.db")) as db:
             runs = {r["id"]: r for r in repo.list_runs(db=db)}
             stopped = runs[app.model.snapshot().run.run_id]

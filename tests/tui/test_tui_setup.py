@@ -60,6 +60,24 @@ async def test_options_the_runner_lacks_are_disabled_with_the_reason(make_app):
         assert app.check_action("stop_run", ()) is None and app.check_action("pause_run", ()) is None
 
 
+async def test_a_paused_run_offers_resume_and_stop_but_not_start(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.capabilities_known)
+        assert app.capabilities.pause
+        app._set_state("paused")  # as F6 leaves it (the real F6 is driven in test_tui_browser)
+        await pilot.pause()
+        pause = app.screen.query_one("#pause", Button)
+        assert not pause.disabled and str(pause.label) == "Resume F6"
+        assert not app.screen.query_one("#stop", Button).disabled
+        assert app.screen.query_one("#start", Button).disabled
+        assert app.check_action("pause_run", ()) is True and app.check_action("stop_run", ()) is True
+        assert app.check_action("start_run", ()) is False
+        app._set_state("running")
+        await pilot.pause()
+        assert str(pause.label) == "Pause F6"
+
+
 async def test_threshold_presets_are_offered_and_start_refuses_a_broken_one(make_app, tmp_path: Path):
     presets = tmp_path / "presets"
     presets.mkdir()

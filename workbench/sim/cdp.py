@@ -14,13 +14,25 @@ from __future__ import annotations
 import asyncio
 import itertools
 import urllib.request
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import orjson
 import websockets
 from playwright.async_api import Page
 
 from workbench.errors import BrowserError
+
+T = TypeVar("T")
+
+
+async def reply_within(future: asyncio.Future[T], timeout_s: float) -> T:
+    """Await ``future`` for at most ``timeout_s``; a cancel of the caller is never lost.
+
+    Python 3.11's ``asyncio.wait_for`` returns the result when the reply and a cancel land in the
+    same loop step, swallowing the cancel: a stopped run then played its persona to the end.
+    """
+    async with asyncio.timeout(timeout_s):
+        return await future
 
 
 class CdpClient:
@@ -82,7 +94,7 @@ class CdpClient:
             message["sessionId"] = session
         await self.ws.send(orjson.dumps(message).decode())
         try:
-            reply = await asyncio.wait_for(future, self.TIMEOUT_S)
+            reply = await reply_within(future, self.TIMEOUT_S)
         except TimeoutError as exc:
             self._pending.pop(key, None)
             raise BrowserError(f"{method}: no reply within {self.TIMEOUT_S:g} s") from exc

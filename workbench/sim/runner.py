@@ -62,6 +62,7 @@ from workbench.sim import fidelity
 from workbench.sim.actor import ChatWatch, PersonaLeft, PlaywrightActor
 from workbench.sim.cdp import CdpPointer, Pointer
 from workbench.sim.clock import PageClock, RealClock, VirtualClock
+from workbench.sim.pause import PausableActor, PauseGate
 
 VIEWPORT = {"width": 1280, "height": 800}
 SCREENSHOT_SCALE = 0.5
@@ -203,8 +204,9 @@ class RunSpec:
     concurrency: int | None = None  # None: all sessions at once
     browser_endpoint: str | None = None
     screenshots: bool = False
-    session_timeout_s: float = 300.0
+    session_timeout_s: float = 300.0  # per persona, time paused (F6) not counted
     settings: dict[str, Any] = field(default_factory=dict)  # recorded with the run (CLI arguments ...)
+    pause: PauseGate | None = None  # the TUI's F6: personas stop between steps while it is closed
     response: ResponseModel | None = None  # how personas answer Seer in the chat; None: they leave it alone
     geography: str | None = None  # every session from this region; None: each persona's own
 
@@ -330,7 +332,9 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
         actor = PlaywrightActor(page, rng, persona_cls.profile, clock=clock, pointer=pointer, chat=chat)
         await actor.start()
         try:
-            await asyncio.wait_for(persona_cls().run(actor), timeout=spec.session_timeout_s)
+            async with asyncio.timeout(spec.session_timeout_s) as limit:  # not wait_for: it can swallow a stop
+                driver = PausableActor(actor, spec.pause, limit) if spec.pause is not None else actor
+                await persona_cls().run(driver)
         except PersonaLeft:
             pass  # it answered Seer by leaving: the visit is over
         outcome.simulated_ms = actor.elapsed_ms

@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 REDRAW_INTERVAL_S = 0.25  # at most four live redraws a second, however fast events arrive
 
 
+ACTIVE = ("starting", "running", "paused", "stopping")
+"""Run states in which a second run cannot start."""
+STOPPABLE = ("starting", "running", "paused")
+
 class WorkbenchApp(App[int]):
     """EITP Workbench: set up runs, watch them live, browse history, edit thresholds."""
 
@@ -136,6 +140,8 @@ class WorkbenchApp(App[int]):
 
     @on(RunStateChanged)
     def _state_changed(self, event: RunStateChanged) -> None:
+        if self.run_state == "paused" and event.state == "running":
+            return  # RunStarted arrived after F6: still paused
         self._set_state(event.state)
 
     def _set_state(self, state: str) -> None:
@@ -176,18 +182,18 @@ class WorkbenchApp(App[int]):
                 screen.show_capabilities(event.capabilities)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        running = self.run_state in ("starting", "running", "stopping")
+        running = self.run_state in ACTIVE
         if action == "start_run":
             return not running
         if action == "stop_run":
-            return True if self.run_state in ("starting", "running") else None
+            return True if self.run_state in STOPPABLE else None
         if action == "pause_run":
-            return True if running and self.capabilities.pause else None
+            return True if self.run_state in ("running", "paused") and self.capabilities.pause else None
         return True
 
     # --- run control -----------------------------------------------------------------------
     def action_start_run(self) -> None:
-        if self.run_state in ("starting", "running", "stopping"):
+        if self.run_state in ACTIVE:
             self.notify("A run is already going; stop it first (F8).", severity="warning")
             return
         plan = self.plan
@@ -227,7 +233,7 @@ class WorkbenchApp(App[int]):
             self.post_message(self.RunStateChanged(state))
 
     def action_stop_run(self) -> None:
-        if self.run_state not in ("starting", "running"):
+        if self.run_state not in STOPPABLE:
             return
         self._stop_requested = True
         self._set_state("stopping")
@@ -238,6 +244,13 @@ class WorkbenchApp(App[int]):
     def action_pause_run(self) -> None:
         if not self.capabilities.pause:
             self.notify(self.capabilities.pause_note, severity="warning")
+            return
+        gate = getattr(self._controller.spec, "pause", None) if self._controller is not None else None
+        if gate is None or self.run_state not in ("running", "paused"):
+            return
+        paused = gate.toggle()
+        self._set_state("paused" if paused else "running")
+        self.notify("Paused: each persona stops after its current step. F6 resumes." if paused else "Resumed.")
 
     # --- palette actions that reach into a screen -------------------------------------------
     async def _mode_screen(self, mode: str, kind: type) -> Any:

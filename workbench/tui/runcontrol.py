@@ -52,11 +52,13 @@ def probe_capabilities() -> Capabilities:
     """Look at :mod:`workbench.sim.runner` as it is now. Imports Playwright: call it off the UI thread."""
     from workbench.sim import runner
 
-    virtual = "virtual_time" in {f.name for f in dataclasses.fields(runner.RunSpec)}
-    # Pausing needs a hook between persona steps that the runner does not offer; the TUI says so
-    # (Capabilities.pause_note) rather than freezing the loop under the runner's feet.
+    fields = {f.name for f in dataclasses.fields(runner.RunSpec)}
+    virtual = "virtual_time" in fields
+    # Pause only where the runner offers a gate between persona steps (RunSpec.pause).
     return Capabilities(
-        virtual_time=virtual, pause=False,
+        virtual_time=virtual, pause="pause" in fields,
+        pause_note="Pause between persona steps (F6 again resumes)." if "pause" in fields
+        else Capabilities.pause_note,
         virtual_note="Simulated time: the page clock runs as fast as the browser can." if virtual
         else Capabilities.virtual_note)
 
@@ -85,6 +87,10 @@ def build_spec(plan: RunPlan, personas: Mapping[str, type], caps: Capabilities) 
 
     chosen = [personas[name] for name, n in plan.counts.items() for _ in range(n)]
     kwargs: dict[str, Any] = {"personas": chosen, "seed": plan.seed, "kind": plan.kind, "site": plan.site or None}
+    if caps.pause:
+        from workbench.sim.pause import PauseGate
+
+        kwargs["pause"] = PauseGate()
     if caps.virtual_time:
         kwargs["virtual_time"] = plan.virtual_time
     elif plan.virtual_time:
@@ -144,7 +150,10 @@ class RunController:
             loop.close()
 
     def stop(self) -> None:
-        """Cancel the run: sessions stop between two awaits and the browser closes."""
+        """Cancel the run: sessions stop between two awaits and the browser closes. Only once: a
+        second cancel would cut the browser's shutdown short."""
+        if self.stopped:
+            return
         self.stopped = True
         if self._ready.is_set() and self._loop is not None and self._task is not None and not self._loop.is_closed():
             try:

@@ -140,10 +140,12 @@ class SetupScreen(Screen[None]):
     def show_state(self, state: str) -> None:
         if not self.is_mounted:
             return
-        running = state in ("starting", "running", "stopping")
+        running = state in ("starting", "running", "paused", "stopping")
         self.query_one("#start", Button).disabled = running
-        self.query_one("#stop", Button).disabled = state not in ("starting", "running")
-        self.query_one("#pause", Button).disabled = not (running and self.app.capabilities.pause)
+        self.query_one("#stop", Button).disabled = state not in ("starting", "running", "paused")
+        pause = self.query_one("#pause", Button)
+        pause.disabled = not (state in ("running", "paused") and self.app.capabilities.pause)
+        pause.label = "Resume F6" if state == "paused" else "Pause F6"
         self.sub_title = f"run: {state}"
 
     @on(Button.Pressed, "#start")
