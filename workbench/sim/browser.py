@@ -91,14 +91,21 @@ class BrowserHandle:
     local: DevToolsChromium | None = None
 
     async def close(self) -> None:
+        """Close everything, even when the run is being stopped: a cancel that lands mid-close is
+        held until the local Chromium is gone, then re-raised, so no browser outlives a stopped run."""
+        cancelled: asyncio.CancelledError | None = None
         for closing in (self.browser.close(), self.cdp.close() if self.cdp else None,
                         self.local.__aexit__(None, None, None) if self.local else None):
             if closing is None:
                 continue
             try:
                 await closing
+            except asyncio.CancelledError as exc:
+                cancelled = exc
             except Exception:
                 pass  # a dead browser already took the connection with it
+        if cancelled is not None:
+            raise cancelled
 
 
 async def open_browser(playwright: Playwright, endpoint: str | None = None) -> BrowserHandle:
