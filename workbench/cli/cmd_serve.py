@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
                 asyncio.get_running_loop().add_signal_handler(sig, stop.set)
             # Print the address only once a SIGTERM would be handled: scripts act on this line.
             via = f"NATS {nats_server.url if nats_server else args.nats}" if args.nats else "in-process bus"
-            console.print(f"serving {base}/rv/ · bridge ws://{base.removeprefix('http://')}/bridge · {via} · db {db_path}")
+            bridge = f"ws://{base.removeprefix('http://')}/bridge"
+            console.print(f"serving {base}/rv/ · bridge {bridge} · {via} · db {db_path}")
             console.print("open the site in a browser; Ctrl-C to stop")
             await stop.wait()
         finally:

@@ -21,12 +21,15 @@ SURVEILLANCE_PATTERNS: dict[str, str] = {
     "hovering": r"\bhover(?:s|ed|ing)?\b",
     "exit intent": r"\bexit[- ]intent\b|\babout to (?:leave|go|close)\b|\b(?:trying|going) to leave\b",
     "noticed": r"\bi (?:noticed|noticing|see|saw|can see|observed|detected|spotted|tracked|watched)\b",
-    "you were looking": r"\byou(?:'ve| have| were|'re| are)? (?:been )?(?:looking|staring|viewing|browsing|spending|spent)\b",
-    "time on page": r"\b(?:for|over) (?:the (?:last|past) )?\d+\s*(?:seconds?|minutes?|mins?|secs?)\b|\btime on (?:the )?page\b",
+    "you were looking": (r"\byou(?:'ve| have| were|'re| are)? (?:been )?"
+                         r"(?:looking|staring|viewing|browsing|spending|spent)\b"),
+    "time on page": (r"\b(?:for|over) (?:the (?:last|past) )?\d+\s*(?:seconds?|minutes?|mins?|secs?)\b"
+                     r"|\btime on (?:the )?page\b"),
     "tracking": r"\btrack(?:s|ed|ing)?\b|\bmonitor(?:s|ed|ing)?\b|\btelemetry\b|\bbehaviou?r(?:al)?\b",
     "back and forth": r"\bback and forth\b|\bgoing between\b|\bswitching (?:tabs|between)\b",
     "tabs": r"\b(?:other|another|new) tabs?\b|\bswitched tabs\b",
-    "emotion labels": r"\b(?:frustrat(?:ed|ion)|confus(?:ed|ion)|paralys(?:is|ed)|hesita(?:nt|tion)|overwhelm(?:ed)?|anxious|anxiety)\b",
+    "emotion labels": (r"\b(?:frustrat(?:ed|ion)|confus(?:ed|ion)|paralys(?:is|ed)|hesita(?:nt|tion)"
+                       r"|overwhelm(?:ed)?|anxious|anxiety)\b"),
 }
 _COMPILED = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in SURVEILLANCE_PATTERNS.items()}
 

@@ -67,7 +67,8 @@ class LLMSettings:
         """On with ``ANTHROPIC_API_KEY`` or ``WORKBENCH_LLM_BASE_URL`` (a stand-in needs no real key)."""
         base_url = os.environ.get("WORKBENCH_LLM_BASE_URL")
         key = os.environ.get("ANTHROPIC_API_KEY") or ("standin" if base_url else None)
-        for field_name, env in (("triage_model", "WORKBENCH_LLM_TRIAGE_MODEL"), ("deep_model", "WORKBENCH_LLM_DEEP_MODEL")):
+        for field_name, env in (("triage_model", "WORKBENCH_LLM_TRIAGE_MODEL"),
+                                ("deep_model", "WORKBENCH_LLM_DEEP_MODEL")):
             if os.environ.get(env):
                 overrides.setdefault(field_name, os.environ[env])
         return cls(api_key=key, base_url=base_url, **overrides)
@@ -149,8 +150,9 @@ class LLMTier:
 
     async def _call(self, tier: str, system: str, user: str) -> LLMVerdict:
         s = self.settings
-        model, max_tokens, temperature = ((s.triage_model, s.triage_max_tokens, s.triage_temperature) if tier == "triage"
-                                          else (s.deep_model, s.deep_max_tokens, s.deep_temperature))
+        model, max_tokens, temperature = (
+            (s.triage_model, s.triage_max_tokens, s.triage_temperature) if tier == "triage"
+            else (s.deep_model, s.deep_max_tokens, s.deep_temperature))
         self.counters[f"{tier}_calls"] += 1
         extra = {"temperature": temperature} if s.send_temperature else None
         response = await asyncio.wait_for(self.client.messages.create(
@@ -161,7 +163,8 @@ class LLMTier:
         text = "".join(block.text for block in response.content if getattr(block, "type", "") == "text")
         return parse_verdict(text, tier)
 
-    async def enrich(self, packet: dict[str, Any], *, knowledge: list[dict[str, Any]] = ()) -> tuple[LLMVerdict | None, str]:
+    async def enrich(self, packet: dict[str, Any], *,
+                     knowledge: list[dict[str, Any]] = ()) -> tuple[LLMVerdict | None, str]:
         """Triage (and maybe deep) for one packet. Returns (verdict, "") or (None, fallback reason)."""
         now = float(packet["timestamp"])
         if not self.triage_budget.take(now):
