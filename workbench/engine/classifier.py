@@ -32,7 +32,6 @@ class Context:
     pricing_visits: int = 0
     submitted_before: bool = False
     tab_switches_total: int = 0
-    prev_events: int | None = None  # events in the previous window, None for the first
     max_depth_before: float = 0.0  # deepest scroll of the session before this window
     history: tuple[str, ...] = ()  # earlier classifications, oldest first
     full_window_ms: float = 10_000.0  # the section 7.2 buffer window (``inference.buffer_window_ms``)

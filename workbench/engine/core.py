@@ -104,7 +104,6 @@ class SessionState:
     max_depth: float = 0.0  # deepest scroll of the session
     history: deque[tuple[float, str, float]] = field(default_factory=deque)
     emotion_counts: Counter[str] = field(default_factory=Counter)
-    last_window_events: int | None = None
     page_content: Any = None
     submitted: bool = False
     tab_switches: int = 0
@@ -244,7 +243,7 @@ class Engine:
         full_window = float(self.config.inference.buffer_window_ms)
         ctx = Context(session_ms=session_ms, pricing_visits=state.section_visits["pricing"],
                       submitted_before=state.submitted, tab_switches_total=state.tab_switches,
-                      prev_events=state.last_window_events, max_depth_before=state.max_depth,
+                      max_depth_before=state.max_depth,
                       history=tuple(e for _, e, _ in state.history), full_window_ms=full_window,
                       recent_events_per_window=(sum(state.recent_rates) / len(state.recent_rates)
                                                 if state.recent_rates else None))
@@ -253,7 +252,6 @@ class Engine:
         trajectory = self._trajectory(state, result.emotion, result.intensity)
         state.history.append((ts, result.emotion.value, result.intensity))
         state.emotion_counts[result.emotion.value] += 1
-        state.last_window_events = feats.n_events
         rate = feats.events_per_window(full_window, self.config.classifier.rate_min_window_ms)
         if rate is not None:
             state.recent_rates.append(rate)
