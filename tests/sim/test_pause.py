@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from workbench.sim.pause import PausableActor, PauseGate
+from workbench.sim.pause import PauseGate, StepDriver
 
 
 class Recorder:
@@ -19,7 +19,7 @@ class Recorder:
 
 async def test_steps_wait_while_paused_and_resume():
     gate, actor = PauseGate(), Recorder()
-    driver = PausableActor(actor, gate)
+    driver = StepDriver(actor, gate)
     await driver.move_to("#a")
     gate.pause()
     step = asyncio.create_task(driver.move_to("#b"))
@@ -32,7 +32,7 @@ async def test_steps_wait_while_paused_and_resume():
 
 def test_plain_attributes_pass_through_and_toggle():
     gate = PauseGate()
-    assert PausableActor(Recorder(), gate).viewport == (1280, 800)
+    assert StepDriver(Recorder(), gate).viewport == (1280, 800)
     assert gate.toggle() is True and gate.paused
     assert gate.toggle() is False and not gate.paused
 
@@ -51,7 +51,7 @@ def test_tui_sees_the_pause_capability():
 async def test_time_paused_does_not_count_against_the_session_limit():
     gate, actor = PauseGate(), Recorder()
     async with asyncio.timeout(0.3) as limit:
-        driver = PausableActor(actor, gate, limit)
+        driver = StepDriver(actor, gate, limit)
         gate.pause()
         asyncio.get_running_loop().call_later(0.5, gate.resume)  # paused longer than the whole limit
         await driver.move_to("#after-the-pause")
@@ -67,4 +67,23 @@ async def test_the_limit_still_holds_when_nothing_is_paused():
 
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.2) as limit:
-            await PausableActor(Slow(), gate, limit).move_to("#never")
+            await StepDriver(Slow(), gate, limit).move_to("#never")
+
+
+async def test_after_runs_once_per_persona_step_not_for_the_actors_own_inner_calls():
+    answered = []
+
+    class Reader(Recorder):
+        async def read(self, selector):
+            await self.move_to(selector)  # an inner call on the actor itself, inside the step
+            self.steps.append("read")
+
+    actor = Reader()
+
+    async def after():
+        answered.append(list(actor.steps))
+
+    driver = StepDriver(actor, after=after)
+    await driver.read("#hero")
+    await driver.move_to("#price")
+    assert answered == [["#hero", "read"], ["#hero", "read", "#price"]]

@@ -9,7 +9,7 @@ the fidelity figure) and the page's scroll offset over time (to draw the trail o
 full-page screenshot).
 
 Answering Seer (EITP v1.1 sections 5.10, 7.5, 9): with a :class:`ChatWatch`, the page reports
-each message of Seer's that its chat widget shows, and after the persona's current action the
+each message of Seer's that its chat widget shows, and after the persona's current step the
 actor acts out what :func:`synthetic.response.react` drew for it: reads it, then types a reply
 into the widget, fills in and submits the lead form, leaves the site (:class:`PersonaLeft`), or
 goes on as if nothing happened. Persona scripts do not change. The outcome is then *observed*,
@@ -21,13 +21,12 @@ attribute outcomes correctly; a persona that reported its own outcome would only
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 from playwright.async_api import Page
@@ -127,25 +126,6 @@ class ChatWatch:
         return react(self.model, *chosen, self.rng)
 
 
-A = TypeVar("A", bound=Callable[..., Awaitable[None]])
-
-
-def _then_answer(action: A) -> A:
-    """After the persona's outermost action, answer what appeared in the chat meanwhile."""
-
-    @functools.wraps(action)
-    async def wrapper(self: PlaywrightActor, *args: Any, **kwargs: Any) -> None:
-        self._depth += 1
-        try:
-            await action(self, *args, **kwargs)
-        finally:
-            self._depth -= 1
-        if self._depth == 0 and self.chat is not None and self.chat.shown:
-            await self._answer_chat()
-
-    return wrapper  # type: ignore[return-value]
-
-
 class PlaywrightActor:
     """Implements :class:`synthetic.personas.Actor` on one page."""
 
@@ -153,7 +133,6 @@ class PlaywrightActor:
                  clock: PageClock | None = None, pointer: Pointer | None = None, chat: ChatWatch | None = None) -> None:
         self.page = page
         self.chat = chat  # None: the visitor leaves the chat widget alone
-        self._depth = 0  # nesting of actions (only the outermost one's end is a moment to answer)
         self.pointer: Pointer = pointer or PlaywrightPointer(page)
         self.rng = rng
         self.profile = profile
@@ -251,27 +230,22 @@ class PlaywrightActor:
         return y
 
     # --- human ----------------------------------------------------------------------------
-    @_then_answer
     async def move_to(self, selector: str, *, dwell_ms: float = 0.0, jitter: float = 0.3) -> None:
         target, width = await self._point_in(selector, jitter)
         await self._play(motion.aimed_movement(self.pos, target, width, self.rng, self.profile))
         if dwell_ms:
             await self.dwell(dwell_ms)
 
-    @_then_answer
     async def move_to_point(self, x: float, y: float, *, width: float = 40.0, clamp: bool = True) -> None:
         target = self._clamp((x, y)) if clamp else (x, y)
         await self._play(motion.aimed_movement(self.pos, target, width, self.rng, self.profile), leave=not clamp)
 
-    @_then_answer
     async def dwell(self, ms: float) -> None:
         await self._play(motion.dwell(self.pos, ms, self.rng, self.profile))
 
-    @_then_answer
     async def idle(self, ms: float) -> None:
         await self._play(motion.idle_drift(self.pos, ms, self.rng, self.profile))
 
-    @_then_answer
     async def read(self, selector: str, ms: float) -> None:
         x, y, w, h = await self._box(selector)
         x0, y0 = self._clamp((x, y))
@@ -279,14 +253,12 @@ class PlaywrightActor:
         await self.move_to(selector, jitter=0.5)
         await self._play(motion.reading(self.pos, (x0, y0, x1, y1), ms, self.rng, self.profile))
 
-    @_then_answer
     async def oscillate(self, a: str, b: str, n: int, *, dwell_ms: tuple[float, float] = (600, 1600)) -> None:
         pa, width_a = await self._point_in(a, 0.3)
         pb, width_b = await self._point_in(b, 0.3)
         await self._play(motion.aimed_movement(self.pos, pa, width_a, self.rng, self.profile))
         await self._play(motion.oscillate(pa, pb, min(width_a, width_b), n, self.rng, self.profile, dwell_ms=dwell_ms))
 
-    @_then_answer
     async def circle(self, selector: str, *, radius: float, turns: float, period_ms: float | None = None) -> None:
         (cx, cy), _ = await self._point_in(selector, 0.2)
         cx, cy = self._clamp((cx, cy), margin=radius + 8)
@@ -295,7 +267,6 @@ class PlaywrightActor:
         await self._play(motion.circle((cx, cy), radius, turns, self.rng, self.profile, start=self.pos,
                                        period_ms=period_ms))
 
-    @_then_answer
     async def erratic(self, ms: float, *, radius: float = 120.0, selector: str | None = None) -> None:
         if selector is not None:
             await self.move_to(selector)
@@ -304,7 +275,6 @@ class PlaywrightActor:
             await self.move_to_point(*center, width=20)
         await self._play(motion.erratic(self.pos, radius, ms, self.rng, AGITATED))
 
-    @_then_answer
     async def scroll_to(self, selector: str, *, top_offset: float = 90.0) -> None:
         for _ in range(200):
             geo = await self._js(_GEOMETRY, selector)
@@ -318,7 +288,6 @@ class PlaywrightActor:
             await self.dwell(float(self.rng.uniform(35, 110)))
         raise BrowserError(f"could not scroll {selector!r} into place")
 
-    @_then_answer
     async def flick(self, dy: float, *, notches: int = 4) -> None:
         notches = max(1, notches)
         for share in self.rng.dirichlet(np.full(notches, 6.0)):
@@ -330,13 +299,11 @@ class PlaywrightActor:
         geo = await self._js(_GEOMETRY, "body")
         return float(geo["y"]), float(geo["max"])
 
-    @_then_answer
     async def click(self, selector: str | None = None, *, jitter: float = 0.4) -> None:
         if selector is not None:
             await self.move_to(selector, jitter=jitter)
         await self._press(float(self.rng.uniform(60, 130)))
 
-    @_then_answer
     async def click_burst(self, selector: str, n: int, *, gap_ms: tuple[float, float] = (80.0, 160.0)) -> None:
         await self.move_to(selector, jitter=0.3)
         for i in range(n):
@@ -344,7 +311,6 @@ class PlaywrightActor:
             if i < n - 1:
                 await self._play(motion.dwell(self.pos, float(self.rng.uniform(*gap_ms)), self.rng, AGITATED))
 
-    @_then_answer
     async def type_text(self, selector: str, text: str, *, key_ms: tuple[float, float] = (70.0, 220.0)) -> None:
         await self.click(selector, jitter=0.5)
         await self.dwell(float(self.rng.uniform(250, 600)))
@@ -355,7 +321,6 @@ class PlaywrightActor:
             gap = math.exp(self.rng.normal(math.log((lo + hi) / 2), 0.35))
             await self.clock.advance(float(min(max(gap, lo * 0.6), hi * 2.5)))
 
-    @_then_answer
     async def leave_tab(self, ms: float) -> None:
         other = await self.page.context.new_page()
         try:
@@ -371,26 +336,21 @@ class PlaywrightActor:
         if self.tab_switch_mode == "emulated":
             await self.page.evaluate(_SET_VISIBILITY, "visible")
 
-    @_then_answer
     async def exit_top(self) -> None:
         x = float(np.clip(self.pos[0] + self.rng.normal(0, 40), 40, self.viewport[0] - 40))
         await self._play(motion.aimed_movement(self.pos, (x, -40.0), 60.0, self.rng, EXIT_FLICK), leave=True)
 
-    @_then_answer
     async def wait(self, ms: float) -> None:
         await self.clock.advance(ms)
 
     # --- answering Seer ---------------------------------------------------------------------
-    async def _answer_chat(self) -> None:
-        assert self.chat is not None
-        self._depth += 1  # acting out an answer is no moment to answer again
-        try:
-            while self.chat.shown:
-                reaction = self.chat.decide(self.chat.shown.pop(0))
-                if reaction is not None:
-                    await self._act_out(reaction)
-        finally:
-            self._depth -= 1
+    async def answer_chat(self) -> None:
+        """Act out an answer to each message the chat showed since the last call. The runner calls
+        it after every persona step (:class:`workbench.sim.pause.StepDriver`), never mid-step."""
+        while self.chat is not None and self.chat.shown:
+            reaction = self.chat.decide(self.chat.shown.pop(0))
+            if reaction is not None:
+                await self._act_out(reaction)
 
     async def _act_out(self, reaction: Reaction) -> None:
         """Do in the page what the reaction says; the page and its telemetry show the outcome."""

@@ -1,8 +1,9 @@
-"""Pausing a run between persona steps (the TUI's F6).
+"""Between persona steps: pausing a run (the TUI's F6) and answering Seer's chat.
 
-The gate is thread-safe because the TUI drives the runner on another thread's loop. The
-runner wraps each persona's actor in :class:`PausableActor`, which waits on the gate before
-every step, so a pause never cuts a movement in half. Event time simply shows a gap, as if
+The runner wraps each persona's actor in :class:`StepDriver`. Before every step the persona
+takes it waits on the gate, so a pause never cuts a movement in half; after it, the actor
+answers what the chat showed meanwhile. The gate is thread-safe because the TUI drives the
+runner on another thread's loop. Event time simply shows a gap, as if
 the shopper looked away. Time spent paused does not count against the session's time limit.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 POLL_S = 0.05
@@ -47,27 +48,35 @@ class PauseGate:
             if on_tick is not None:
                 on_tick(loop.time() - before)
 
-class PausableActor:
-    """Delegates to an actor; every coroutine method first waits for the gate to open.
+class StepDriver:
+    """Delegates to an actor; around every coroutine method the persona calls (one step):
+    the ``gate`` first, then ``after`` (e.g. :meth:`PlaywrightActor.answer_chat`). Calls the
+    actor makes on itself inside a step pass neither.
 
     ``limit``: the session's ``asyncio.timeout``; it is pushed back by each pause's length.
     """
 
-    def __init__(self, actor: Any, gate: PauseGate, limit: asyncio.Timeout | None = None) -> None:
+    def __init__(self, actor: Any, gate: PauseGate | None = None, limit: asyncio.Timeout | None = None,
+                 after: Callable[[], Awaitable[None]] | None = None) -> None:
         self._actor = actor
         self._gate = gate
         self._limit = limit
+        self._after = after
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._actor, name)
         if not inspect.iscoroutinefunction(attr):
             return attr
 
-        async def gated(*args: Any, **kwargs: Any) -> Any:
-            await self._gate.wait(self._extend)
-            return await attr(*args, **kwargs)
+        async def step(*args: Any, **kwargs: Any) -> Any:
+            if self._gate is not None:
+                await self._gate.wait(self._extend)
+            result = await attr(*args, **kwargs)
+            if self._after is not None:
+                await self._after()
+            return result
 
-        return gated
+        return step
 
     def _extend(self, seconds: float) -> None:
         """Push the session's limit back while paused, so the limit cannot strike mid-pause."""

@@ -62,7 +62,7 @@ from workbench.sim import fidelity
 from workbench.sim.actor import ChatWatch, PersonaLeft, PlaywrightActor
 from workbench.sim.cdp import CdpPointer, Pointer
 from workbench.sim.clock import PageClock, RealClock, VirtualClock
-from workbench.sim.pause import PausableActor, PauseGate
+from workbench.sim.pause import PauseGate, StepDriver
 
 VIEWPORT = {"width": 1280, "height": 800}
 SCREENSHOT_SCALE = 0.5
@@ -333,8 +333,8 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
         await actor.start()
         try:
             async with asyncio.timeout(spec.session_timeout_s) as limit:  # not wait_for: it can swallow a stop
-                driver = PausableActor(actor, spec.pause, limit) if spec.pause is not None else actor
-                await persona_cls().run(driver)
+                after = actor.answer_chat if chat is not None else None
+                await persona_cls().run(StepDriver(actor, spec.pause, limit, after))
         except PersonaLeft:
             pass  # it answered Seer by leaving: the visit is over
         outcome.simulated_ms = actor.elapsed_ms
