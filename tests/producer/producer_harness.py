@@ -351,6 +351,17 @@ class Site:
         }""", target)
         await self.page.wait_for_function("() => window.__scrolls > 0", polling=10)
 
+    async def resize(self, width: int, height: int) -> None:
+        """Resize the viewport and wait for the resize *event*: Chromium updates ``innerWidth``
+        first and dispatches the event on its next rendering step. This listener comes after the
+        producer's, so once it has run the producer's debounce timer is set."""
+        await self.page.evaluate("""() => {
+            window.__resized = false;
+            addEventListener('resize', () => { window.__resized = true; }, {once: true});
+        }""")
+        await self.page.set_viewport_size({"width": width, "height": height})
+        await self.page.wait_for_function("() => window.__resized === true", polling=10)
+
     async def box(self, selector: str) -> dict[str, float]:
         bb = await self.page.locator(selector).bounding_box()
         assert bb is not None, selector

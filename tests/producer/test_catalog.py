@@ -76,8 +76,7 @@ async def test_every_appendix_a_event_type_with_its_fields(open_site):
     await site.tick(150)
     await site.scroll_to(0)
     await site.tick(150)
-    await page.set_viewport_size({"width": 1200, "height": 800})
-    await page.wait_for_function("() => innerWidth === 1200", polling=10)
+    await site.resize(1200, 800)
     await site.tick(300)
 
     # a long trip to another tab

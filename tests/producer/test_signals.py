@@ -205,8 +205,7 @@ async def test_mouse_exit(open_site):
 
 async def test_resize_and_tab_switch(open_site):
     site = await open_site(clock=True)
-    await site.page.set_viewport_size({"width": 900, "height": 1000})
-    await site.page.wait_for_function("() => innerWidth === 900", polling=10)
+    await site.resize(900, 1000)
     await site.tick(300)
     set_vis = """(state) => {
         Object.defineProperty(document, 'visibilityState', {configurable: true, get: () => state});

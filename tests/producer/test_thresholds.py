@@ -374,8 +374,7 @@ async def test_scroll_and_resize_debounce(open_site):
     await site.tick(1)
     await site.flush()
     assert len(site.bridge.events("scroll")) == 1
-    await site.page.set_viewport_size({"width": 1000, "height": 800})
-    await site.page.wait_for_function("() => innerWidth === 1000", polling=10)
+    await site.resize(1000, 800)
     await site.tick(249)
     await site.flush()
     assert site.bridge.events("viewport_resize") == []
