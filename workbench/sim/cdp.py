@@ -113,6 +113,19 @@ class CdpClient:
                                                           "flatten": True})
         return str(result["sessionId"])
 
+    async def unbuffer_input(self, session: str) -> None:
+        """Deliver the page's mouse moves as they arrive instead of on its next frame.
+
+        Chromium holds ``mousemove`` and ``wheel`` for the next animation frame (rAF-aligned
+        input), so each awaited move costs a whole frame: ~16 ms of wall time and a frame's
+        rendering work, whether the page changed or not. While an inspector overlay is enabled
+        (as when DevTools is open) the renderer dispatches input unbuffered, each event in its
+        own task (Blink's ``MainThreadEventQueue``); frames then follow the page's own changes.
+        The events are the same trusted events, in the same order.
+        """
+        await self.send("DOM.enable", session=session)  # the overlay agent requires it
+        await self.send("Overlay.enable", session=session)
+
     async def detach(self, session: str) -> None:
         self._dead.setdefault(session, "detached")
         try:

@@ -14,15 +14,20 @@ producer sampled with what the persona meant.
   Ticks where the intended position moved less than ``epsilon_px`` send nothing (the hand
   at rest), which is what makes dwell-heavy visits fast.
 
-  Running the clock costs a round trip per tick (``page.clock.run_for`` also adds a context
-  init script on every call, so new documents can replay the clock). While a trajectory
-  plays, the clock is therefore run *from inside the page*: the schedule of a trajectory
-  (each point and how far to run the clock after it) is handed over in one call, and a
-  capturing ``pointermove`` listener, registered after the producer's, runs Playwright's
-  in-page clock controller (``globalThis.__pwClock``) when the event for the next
-  scheduled point arrives. One ``page.mouse.move`` per tick is then the whole cost. Other
-  runs call the controller directly. Without that controller (another Playwright) every
-  run goes through ``page.clock.run_for``; the fidelity figure shows if anything slips.
+  Running the clock costs a round trip, and Chromium normally holds a mouse move for the
+  page's next animation frame (~16 ms of wall time and a frame's work per move). Where the
+  runner owns a DevTools session it therefore turns that buffering off
+  (:meth:`CdpClient.unbuffer_input <workbench.sim.cdp.CdpClient.unbuffer_input>`) and plays
+  ``unbuffered``: each move, then one run of Playwright's in-page clock controller
+  (``globalThis.__pwClock``) to just before the next move's tick, both awaited, so a sample
+  can never see a later move. Otherwise, while a trajectory plays, the clock is run *from
+  inside the page*: the schedule of a trajectory (each point and how far to run the clock
+  after it) is handed over in one call, and a capturing ``pointermove`` listener, registered
+  after the producer's, runs the controller when the event for the next scheduled point
+  arrives; the frame each buffered move waits for gives that run time to finish. Without
+  the controller (another Playwright) every run goes through ``page.clock.run_for`` (which
+  also adds a context init script on every call, so new documents can replay the clock);
+  the fidelity figure shows if anything slips.
   Actions with no intrinsic duration (a scripted click, a key press) advance the clock by
   what they cost on the wall clock (``ROBOT_COSTS``, measured on headless Chromium 156),
   so a bot's timing in virtual time is the timing it would have in real time.
@@ -125,6 +130,10 @@ _HOOK = """() => {
   }, true);
   return true;
 }"""
+_CONTROLLER = """() => {
+  const c = globalThis.__pwClock && globalThis.__pwClock.controller;
+  return !!c && typeof c.runFor === 'function';
+}"""
 _SYNC = """async () => {
   const wb = window.__wbClock;
   await wb.chain;
@@ -138,10 +147,11 @@ class VirtualClock:
     kind = "virtual"
 
     def __init__(self, *, epsilon_px: float = 0.75, origin_s: int | None = None, in_page: bool = True,
-                 evaluate: Callable[[str], Awaitable[object]] | None = None) -> None:
+                 evaluate: Callable[[str], Awaitable[object]] | None = None, unbuffered: bool = False) -> None:
         self.epsilon_px = epsilon_px
         self.origin_s = origin_s
         self.in_page = in_page
+        self.unbuffered = unbuffered  # the page dispatches each move on arrival, not on its next frame
         self.evaluate = evaluate  # a cheaper route to the page than Playwright's (workbench.sim.cdp)
         self.page: Page | None = None
         self.viewport = (1280.0, 800.0)
@@ -165,7 +175,8 @@ class VirtualClock:
 
     async def ready(self, page: Page) -> None:
         self.t = int(await page.evaluate("Date.now()"))
-        self.hooked = self.in_page and bool(await page.evaluate(_HOOK))
+        # `hooked`: runs go to the in-page controller; with buffered input, moves also run it
+        self.hooked = self.in_page and bool(await page.evaluate(_CONTROLLER if self.unbuffered else _HOOK))
         # The clock has been paused since before the page loaded, so the producer registered its
         # 20 Hz sampler at this very instant: its ticks are t + k * SAMPLE_MS.
         self.grid0 = self.t
@@ -217,9 +228,9 @@ class VirtualClock:
                 steps.append((tick, x, y))
                 last = (x, y)
             tick += SAMPLE_MS
-        if steps and self.hooked and all(self._visible(x, y) for _, x, y in steps):
+        if steps and self.hooked and not self.unbuffered and all(self._visible(x, y) for _, x, y in steps):
             await self._play_in_page(steps, send)
-        else:
+        else:  # a move, then a run past its tick; consecutive ticks make the first run empty
             for tick, x, y in steps:
                 await self._run(tick - (SAMPLE_MS - 1) - self.t)  # just after the previous sample
                 await send(x, y)

@@ -324,7 +324,11 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
         if handle.cdp is not None:
             cdp_session = await handle.cdp.attach(page)
             pointer = CdpPointer(handle.cdp, cdp_session)
-        clock: PageClock = (VirtualClock(evaluate=pointer.evaluate if isinstance(pointer, CdpPointer) else None)
+            if kind == "virtual":  # a move costs a round trip, not a frame (workbench.sim.clock)
+                await handle.cdp.unbuffer_input(cdp_session)
+        cdp_pointer = pointer if isinstance(pointer, CdpPointer) else None
+        clock: PageClock = (VirtualClock(evaluate=cdp_pointer.evaluate if cdp_pointer else None,
+                                         unbuffered=cdp_pointer is not None)
                             if kind == "virtual" else RealClock())
         await clock.prepare(page)
         await page.goto(f"{pipeline.base_url}/{site}/?eitp_session={sid}", wait_until="load")
