@@ -332,7 +332,7 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
                             if kind == "virtual" else RealClock())
         await clock.prepare(page)
         await page.goto(f"{pipeline.base_url}/{site}/?eitp_session={sid}", wait_until="load")
-        await page.wait_for_function("window.EITP && window.EITP.stats().open === true", timeout=10_000)
+        await _until(page, pointer, "window.EITP && window.EITP.stats().open === true", 10.0)
         actor = PlaywrightActor(page, rng, persona_cls.profile, clock=clock, pointer=pointer, chat=chat)
         await actor.start()
         try:
@@ -342,7 +342,7 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
         except PersonaLeft:
             pass  # it answered Seer by leaving: the visit is over
         outcome.simulated_ms = actor.elapsed_ms
-        sent = await _flush(page)
+        sent = await _flush(page, pointer)
         if not await pipeline.wait_for_batches(sid, sent, timeout=10.0):
             raise WorkbenchError(f"bridge saw {pipeline.batches_seen(sid)} of {sent} batches the page sent")
         if spec.screenshots:
@@ -372,10 +372,27 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
     stream.emit(SessionEnded(sid, outcome.status, outcome.error))
 
 
-async def _flush(page: Page) -> int:
+async def _until(page: Page, pointer: Pointer | None, expression: str, timeout_s: float) -> None:
+    """Wait until a page expression holds, polled on the runner's DevTools socket when it has one.
+
+    Playwright's ``wait_for_function`` first injects its own script into the page's world, which
+    costs each session ~0.08 s of CPU across driver and renderer (measured on a 2-core machine).
+    """
+    if not isinstance(pointer, CdpPointer):
+        await page.wait_for_function(expression, timeout=timeout_s * 1000)
+        return
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not await pointer.evaluate(f"!!({expression})"):
+                await asyncio.sleep(0.01)
+    except TimeoutError as exc:
+        raise BrowserError(f"the page never reached {expression!r} within {timeout_s:g} s") from exc
+
+
+async def _flush(page: Page, pointer: Pointer | None) -> int:
     """Ask the producer to send what it holds; return how many batches it has sent in total."""
     await page.evaluate("window.EITP.flush('end')")
-    await page.wait_for_function("window.EITP.stats().buffered === 0", timeout=5_000)
+    await _until(page, pointer, "window.EITP.stats().buffered === 0", 5.0)
     return int(await page.evaluate("window.EITP.stats().batchesSent"))
 
 
