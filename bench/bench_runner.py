@@ -4,8 +4,12 @@ Virtual time (the Playwright clock) runs the human personas (cycled, each with i
 through the whole pipeline: producer, bridge, engine, scoring. Beside each figure: the
 position fidelity (how far the producer's 20 Hz samples were from the persona's intended
 path at the same page-clock instant) and the peak resident memory of this process tree
-(Python, the Playwright driver and every Chromium process). One short real-time session
-gives the real-time fidelity for comparison. Keep it under ~4 minutes.
+(Python, the Playwright driver and every Chromium process). Each level runs twice as many
+sessions as it runs at once, so the figure is the steady state rather than one batch's
+start and tail (``--quick``: one batch). Where the CPU goes is split by process role: page
+renderers, Chromium's display compositor (``gpu-process``, software compositing here), the
+browser process, the Playwright driver, and this Python process (runner and pipeline). One
+short real-time session gives the real-time fidelity for comparison. Keep it under ~4 minutes.
 
     .venv/bin/python bench/bench_runner.py [--quick]
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 import threading
 import time
@@ -29,6 +34,25 @@ from workbench.sim.runner import RunResult, RunSpec, run  # noqa: E402
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TICK = os.sysconf("SC_CLK_TCK")
 LEVELS = (1, 4, 8, 16)
+AIM = 100.0  # simulated minutes per wall minute (issue #6)
+
+
+def role(pid: int) -> str:
+    """What a process of the tree is for, from its command line."""
+    if pid == os.getpid():
+        return "python"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+    except OSError:
+        return "other"
+    if Path(argv[0].decode(errors="replace").split(" ")[0]).name == "node":
+        return "driver"
+    # Chromium rewrites its children's command lines into one space-separated string
+    kind = re.search(rb"--type=([\w-]+)", b" ".join(argv))
+    if kind is None:
+        return "browser" if b"chrom" in argv[0] else "other"
+    return {b"renderer": "renderers", b"zygote": "renderers", b"gpu-process": "compositor"}.get(kind.group(1), "other")
 
 
 def process_tree(root: int) -> dict[int, tuple[float, float]]:
@@ -65,6 +89,7 @@ class Resources:
     def __init__(self) -> None:
         self.peak_mib = 0.0
         self.cpu: dict[int, float] = {}
+        self.roles: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -73,6 +98,8 @@ class Resources:
         self.peak_mib = max(self.peak_mib, sum(rss for rss, _ in tree.values()))
         for pid, (_, cpu) in tree.items():
             self.cpu[pid] = max(self.cpu.get(pid, 0.0), cpu)
+            if pid not in self.roles:
+                self.roles[pid] = role(pid)
 
     def _loop(self) -> None:
         while not self._stop.wait(0.25):
@@ -92,6 +119,13 @@ class Resources:
     @property
     def cpu_s(self) -> float:
         return sum(cpu - self.base.get(pid, 0.0) for pid, cpu in self.cpu.items())
+
+    def by_role(self) -> dict[str, float]:
+        split: dict[str, float] = {}
+        for pid, cpu in self.cpu.items():
+            key = self.roles.get(pid, "other")
+            split[key] = split.get(key, 0.0) + cpu - self.base.get(pid, 0.0)
+        return dict(sorted(split.items(), key=lambda kv: -kv[1]))
 
 
 def fidelity(result: RunResult) -> dict[str, float]:
@@ -119,13 +153,14 @@ async def level(k: int, sessions: int, seed: int) -> dict[str, object]:
             "fidelity": fidelity(result), "peak_rss_mib": round(used.peak_mib),
             # CPU the run used (ours, the driver's and Chromium's): what a machine of our own would be bound by
             "cpu_s_per_sim_min": round(cpu / max(sim_min, 1e-9), 2),
+            "cpu_s_per_sim_min_by_role": {k: round(v / max(sim_min, 1e-9), 2) for k, v in used.by_role().items()},
             "cpu_share_used": round(cpu / wall / (os.cpu_count() or 1), 2),
             "verdict": result.score.verdict if result.score else "error"}
 
 
 async def main(quick: bool) -> None:
     figures: dict[str, object] = {}
-    plan = {1: 1, 4: 4, 8: 8, 16: 16} if quick else {1: 2, 4: 8, 8: 16, 16: 16}
+    plan = {k: k if quick else 2 * k for k in LEVELS}
     for i, k in enumerate(LEVELS):
         res = await level(k, plan[k], seed=100 + i)
         figures[f"k{k}"] = res
@@ -134,6 +169,8 @@ async def main(quick: bool) -> None:
               f"{res['failed']} failed) · fidelity {res['fidelity']} · peak RSS {res['peak_rss_mib']} MiB · "
               f"{res['cpu_s_per_sim_min']} CPU s per simulated min, {res['cpu_share_used']:.0%} of the CPUs",
               flush=True)
+        print("      CPU s per simulated min by role: " + ", ".join(
+            f"{k} {v}" for k, v in res["cpu_s_per_sim_min_by_role"].items()), flush=True)
     spec = RunSpec([FrustratedBuyer], seed=5, kind="bench", virtual_time=False)
     real = await run(spec, stream=EventStream())
     figures["real_time_fidelity"] = {**fidelity(real), "persona": FrustratedBuyer.name,
@@ -148,6 +185,9 @@ async def main(quick: bool) -> None:
     # With the CPUs to ourselves, throughput is bounded by CPU per simulated minute:
     cheapest = min(figures[f"k{k}"]["cpu_s_per_sim_min"] for k in LEVELS)  # type: ignore[index]
     figures["cpu_bound_sim_min_per_wall_min"] = round(60.0 * (os.cpu_count() or 1) / cheapest, 1)
+    figures["aim_sim_min_per_wall_min"] = AIM
+    # what the aim would take on these CPUs, all of them busy
+    figures["cpu_s_per_sim_min_for_aim"] = round(60.0 * (os.cpu_count() or 1) / AIM, 2)
     figures["load_average_at_end"] = round(os.getloadavg()[0], 2)
     report("runner", figures)
 
