@@ -48,7 +48,7 @@ import orjson
 
 from workbench import bus as subjects
 from workbench.bridge import codec
-from workbench.bridge.fastschema import batch_checker
+from workbench.protocol.fastschema import batch_checker
 from workbench.bridge.limits import FrameGuard, LimiterRegistry, Refusal
 from workbench.config import TransportConfig
 from workbench.protocol.schema import errors as schema_errors

@@ -31,9 +31,11 @@ from workbench.config import EITPConfig
 from workbench.engine.classifier import EmotionClassifier
 from workbench.engine.core import BotOut, Engine, Output, PacketOut
 from workbench.errors import ValidationError
+from workbench.protocol.fastschema import batch_checker
 from workbench.protocol.schema import errors as schema_errors
 
 log = logging.getLogger(__name__)
+_valid_batch, _ = batch_checker()  # the readable reasons only for a batch that fails it
 
 
 class EngineService:
@@ -60,7 +62,7 @@ class EngineService:
             self.rejected["json"] += 1
             log.warning("engine rejected a batch that is not JSON: %s", exc)
             return
-        problems = schema_errors(batch, "batch")
+        problems = [] if _valid_batch(batch) else schema_errors(batch, "batch")
         if problems:
             self.rejected["schema"] += 1
             log.warning("engine rejected an invalid batch: %s", "; ".join(problems[:3]))

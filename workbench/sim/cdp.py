@@ -51,7 +51,8 @@ class CdpClient:
     @classmethod
     async def connect(cls, endpoint: str) -> CdpClient:
         url = await asyncio.to_thread(browser_ws_url, endpoint)
-        return cls(await websockets.connect(url, max_size=None, ping_interval=None))
+        # loopback or a LAN: compressing every small message costs both ends more CPU than it saves
+        return cls(await websockets.connect(url, max_size=None, ping_interval=None, compression=None))
 
     async def _read(self) -> None:
         try:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import FIXTURES, batch, ev, mouse_path
-from workbench.bridge.fastschema import UnsupportedSchema, batch_checker, compile_schema
+from workbench.protocol.fastschema import UnsupportedSchema, batch_checker, compile_schema
 from workbench.protocol.schema import errors
 
 check, compiled = batch_checker()

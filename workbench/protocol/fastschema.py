@@ -1,16 +1,16 @@
-"""A compiled yes/no check for the section 4.3 batch schema, for the bridge's hot path.
+"""A compiled yes/no check for the section 4.3 batch schema, for the hot paths (bridge and engine).
 
 jsonschema takes ~3.5 ms to validate one 50-event batch on these machines, which alone caps a
 bridge core at under 300 batches/s. This module compiles the *same* JSON Schema document
 (``workbench/protocol/schemas/batch.schema.json``, never a copy) into nested closures that
-answer only "valid or not" in tens of microseconds. When the answer is "not valid", the bridge
-asks jsonschema for the readable reasons, so the messages are unchanged.
+answer only "valid or not" in tens of microseconds. When the answer is "not valid", callers
+ask jsonschema for the readable reasons, so the messages are unchanged.
 
 Only the keywords the batch schema uses are supported: ``type``, ``const``, ``required``,
 ``properties``, ``items``, ``minLength``, ``maxLength``, ``minimum``, ``maxItems``, plus
 annotations. :func:`compile_schema` raises :class:`UnsupportedSchema` on any other keyword,
 and :func:`batch_checker` then falls back to jsonschema itself, so a schema edit can make the
-bridge slower but never wrong. ``tests/bridge/test_fastschema.py`` checks the two agree.
+checks slower but never wrong. ``tests/protocol/test_fastschema.py`` checks the two agree.
 """
 
 from __future__ import annotations
