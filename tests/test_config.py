@@ -13,9 +13,11 @@ def test_defaults_are_appendix_c():
     assert (c.signal.long_absence_ms, c.signal.field_abandonment_ms, c.signal.inactivity_ms) == (30_000, 2000, 5000)
     t = c.transport
     assert (t.batch_size, t.flush_interval_ms, t.priority_flush, t.max_buffer) == (50, 3000, 40, 500)
-    assert (t.reconnect_base_ms, t.reconnect_max_ms, t.reconnect_max_attempts, t.keepalive_ms) == (1000, 30_000, 5, 30_000)
+    assert (t.reconnect_base_ms, t.reconnect_max_ms, t.reconnect_max_attempts, t.keepalive_ms) == \
+        (1000, 30_000, 5, 30_000)
     assert (t.max_message_bytes, t.max_events_per_second) == (50_000, 500)
-    assert (c.inference.buffer_window_ms, c.inference.session_timeout_ms, c.inference.bot_wait_batches) == (10_000, 300_000, 3)
+    assert (c.inference.buffer_window_ms, c.inference.session_timeout_ms, c.inference.bot_wait_batches) == \
+        (10_000, 300_000, 3)
     i = c.intervention
     assert (i.cooldown_ms, i.window_suppression_ms, i.min_session_ms) == (60_000, 120_000, 10_000)
 

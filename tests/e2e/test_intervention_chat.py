@@ -1,6 +1,5 @@
 """Issue 7, delivery: Seer's intervention goes back through the bridge and the page's chat shows it."""
 
-import asyncio
 import copy
 import json
 

@@ -18,11 +18,8 @@ sample of 30 sessions.  Run with ``-s`` to see the table.  The data is read from
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
+import pytest
 
 from synthetic import kinematics as K
 from synthetic.motion import (
@@ -36,22 +33,9 @@ from synthetic.motion import (
     dwell,
     reaction_time,
 )
+from workbench import corpora
 
-
-def _load_corpora():  # type: ignore[no-untyped-def]
-    """Import the sibling loader under a private name (no clash with other test folders)."""
-    name = "_tests_synthetic_corpora"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("corpora.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-corpora = _load_corpora()
-
+SAPIMOUSE = corpora.CORPORA_DIR / "sapimouse" / "raw"
 N_HUMAN = 30
 N_SYNTH = 12
 PAGE = (1500.0, 720.0)
@@ -89,9 +73,9 @@ def click_game(seed: int, profile: MotorProfile = CALM, minutes: float = 1.0) ->
 
 
 def test_synthetic_session_kinematics_match_real_humans() -> None:
-    corpora.require_corpora(corpora.SAPIMOUSE_RAW)
-    files = corpora.sapimouse_files(N_HUMAN, seed=0)
-    human = np.array([session_figures(corpora.load_sapimouse(f)) for f in files])
+    if not SAPIMOUSE.is_dir():
+        pytest.skip("../shared/corpora not present: real-human comparison needs the shared corpora")
+    human = np.array([session_figures(r) for r in corpora.recordings("sapimouse", limit=N_HUMAN, seed=0)])
     lo, med, hi = (np.percentile(human, q, axis=0) for q in (10, 50, 90))
     synth = {
         name: np.median([session_figures(click_game(s, p)) for s in range(N_SYNTH)], axis=0)

@@ -48,9 +48,9 @@ import orjson
 
 from workbench import bus as subjects
 from workbench.bridge import codec
-from workbench.protocol.fastschema import batch_checker
 from workbench.bridge.limits import FrameGuard, LimiterRegistry, Refusal
 from workbench.config import TransportConfig
+from workbench.protocol.fastschema import batch_checker
 from workbench.protocol.schema import errors as schema_errors
 
 SERVER_ID = "eitp-bridge"
