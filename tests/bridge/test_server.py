@@ -12,10 +12,10 @@ import orjson
 import pytest
 import websockets
 
-from tests.bridge.live import TENANT, Client, LiveBridge, eventually
+from tests.bridge.live import TENANT, Client, LiveBridge, Recorder, eventually
 from tests.conftest import batch, ev, mouse_path
 from workbench.bridge import codec
-from workbench.bus import intervention_request
+from workbench.bus import SESSION_CLOSED, intervention_request
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # nats-py passes aiohttp a float timeout
 INTERVENTION = orjson.dumps({"type": "intervention", "message": "Choosing between these two can feel tough"})
@@ -193,6 +193,24 @@ async def test_post_fallback_checks_and_limits(make_live):
     assert live.telemetry.sessions() == ["sq_post_size", "sq_frames", "sq_frames", "sq_frames", "sq_frames_other"]
     v = live.server.violations
     assert (v["payload_size"], v["tenant"], v["rate_events"], v["rate_frames"], v["clock"]) == (1, 1, 1, 1, 1)
+
+
+async def test_a_post_only_session_is_closed_on_its_own_clock_once_it_falls_silent():
+    live = LiveBridge()
+    live.config = live.server.config = live.config.with_overrides({"inference.session_timeout_ms": 300})
+    closed = Recorder()
+    await live.bus.subscribe(SESSION_CLOSED, closed)
+    await live.start()
+    try:
+        sent = doc("sq_post_quiet", t0=5000)
+        assert (await _post(live, orjson.dumps(sent)))[0] == 200
+        await eventually(lambda: closed.got, timeout=5, what="the silent POST session closed")
+        await asyncio.sleep(0.4)  # one timeout more: it is closed once, not on every sweep
+        assert [doc["sessionId"] for _, doc in closed.got] == ["sq_post_quiet"]
+        # on the page's clock: its last batch plus the silence the bridge waited through
+        assert closed.got[0][1]["at"] >= sent["timestamp"] + 300
+    finally:
+        await live.stop()
 
 
 # --- limits over the WebSocket ------------------------------------------------------------------------

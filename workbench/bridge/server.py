@@ -5,7 +5,9 @@
 * ``GET /bridge``: WebSocket, NATS text protocol (text or binary frames in, binary frames out,
   like nats-server), handled by :class:`~workbench.bridge.connection.BridgeConnection`.
 * ``POST /bridge/batch``: the section 4.4 HTTP fallback; the same checks, the same limits
-  (keyed by the batch's session) and the same IP handling as WebSocket.
+  (keyed by the batch's session) and the same IP handling as WebSocket. A session that only
+  POSTs is closed (``workbench.session.closed``, as a WebSocket close would) once it has been
+  silent for ``inference.session_timeout_ms``.
 
 aiohttp serves all of it because the WebSocket bridge, static files and a POST endpoint
 must share one port; the ``websockets`` server only speaks GET upgrades.
@@ -84,6 +86,9 @@ class BridgeServer:
         self.routes: dict[tuple[str, str], set[_Peer]] = {}
         self.peak_pending = 0  # the most bytes ever queued for one connection
         self._peers: set[_Peer] = set()
+        # (tenant, session) of HTTP POST batches -> (the last batch's time, monotonic when it came)
+        self._posted: dict[tuple[str, str], tuple[float, float]] = {}
+        self._sweeper: asyncio.Task[None] | None = None
         self._subscription: Subscription | None = None
         self._log_second, self._log_lines, self._log_suppressed = 0, 0, 0
         self._runner: web.AppRunner | None = None
@@ -113,9 +118,13 @@ class BridgeServer:
         sock = site._server.sockets[0]  # type: ignore[union-attr]
         bound = sock.getsockname()[1]
         self.base_url = f"http://{host}:{bound}"
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_posted())
         return self.base_url
 
     async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         await asyncio.gather(*(peer.outbox.close("Server Shutdown") for peer in list(self._peers)))
         if self._runner is not None:
             await self._runner.cleanup()
@@ -262,6 +271,7 @@ class BridgeServer:
             self.peak_pending = max(self.peak_pending, peer.outbox.peak)
             await peer.outbox.close(reason)
             if conn.session_id is not None:
+                self._posted.pop((conn.tenant_id, conn.session_id), None)  # this close ends it
                 # Map the connection's end onto the page's clock: the last batch time plus the
                 # time the socket stayed open after it (the bridge is the only place that knows).
                 at = None if last_ts is None else last_ts + (time.monotonic() - last_wall) * 1000
@@ -298,7 +308,25 @@ class BridgeServer:
             self._violation(violation, ip)
             return _error(400 if violation.kind == "clock" else 429, violation.message)
         await self._publish([Publish("telemetry.raw", batch)], received)
+        self._posted[(batch["tenantId"], batch["sessionId"])] = (float(batch["timestamp"]), time.monotonic())
         return web.json_response({"ok": True})
+
+    async def _sweep_posted(self) -> None:
+        """End the sessions that only POST (section 4.4) once they fall silent.
+
+        A WebSocket's close tells the engine a visit ended; a POST-only visit has no close, so a
+        session silent for ``inference.session_timeout_ms`` is closed here, on the page's clock
+        (its last batch time plus the silence), as a WebSocket close is. Nothing else would ever
+        end it: the engine judges a session only on its own events."""
+        timeout_s = self.config.inference.session_timeout_ms / 1000
+        while True:
+            await asyncio.sleep(min(30.0, max(0.05, timeout_s / 4)))
+            now = time.monotonic()
+            for key, (last_ts, last_wall) in list(self._posted.items()):
+                if now - last_wall > timeout_s:
+                    del self._posted[key]
+                    await self.bus.publish(SESSION_CLOSED, orjson.dumps(
+                        {"tenantId": key[0], "sessionId": key[1], "at": last_ts + (now - last_wall) * 1000}))
 
 
 class _Peer:
