@@ -18,9 +18,9 @@ producer sampled with what the persona meant.
   page's next animation frame (~16 ms of wall time and a frame's work per move). Where the
   runner owns a DevTools session it therefore turns that buffering off
   (:meth:`CdpClient.unbuffer_input <workbench.sim.cdp.CdpClient.unbuffer_input>`) and plays
-  ``unbuffered``: each move, then one run of Playwright's in-page clock controller
-  (``globalThis.__pwClock``) to just before the next move's tick, both awaited, so a sample
-  can never see a later move. Otherwise, while a trajectory plays, the clock is run *from
+  ``unbuffered``: each move, then a run of Playwright's in-page clock controller
+  (``globalThis.__pwClock``) to just past its tick, both awaited, so a sample can never see
+  a later move. Otherwise, while a trajectory plays, the clock is run *from
   inside the page*: the schedule of a trajectory (each point and how far to run the clock
   after it) is handed over in one call, and a capturing ``pointermove`` listener, registered
   after the producer's, runs the controller when the event for the next scheduled point
