@@ -281,17 +281,27 @@ class PlaywrightActor:
         await self._play(motion.erratic(self.pos, radius, ms, self.rng, AGITATED))
 
     async def scroll_to(self, selector: str, *, top_offset: float = 90.0) -> None:
-        for _ in range(200):
-            geo = await self._js(_GEOMETRY, selector)
+        def delta(geo: dict[str, Any]) -> float:
             if geo["top"] is None:
                 raise BrowserError(f"element {selector!r} is not on the page")
-            delta = min(max(geo["top"] - top_offset, -geo["y"]), geo["max"] - geo["y"])
-            if abs(delta) < 40:
-                return
-            step = float(np.sign(delta) * min(abs(delta), self.rng.uniform(90, 130)))
+            return min(max(geo["top"] - top_offset, -geo["y"]), geo["max"] - geo["y"])
+
+        if not await self._wheel_until(selector, delta):
+            raise BrowserError(f"could not scroll {selector!r} into place")
+
+    async def _wheel_until(self, selector: str, delta: Callable[[dict[str, Any]], float]) -> bool:
+        """Wheel in hand-sized notches, a short dwell after each, until ``delta`` of the page's
+        geometry (``selector``'s top, the scroll offset and its largest value) is under 40 px.
+        False when 200 notches did not get there."""
+        for _ in range(200):
+            geo = await self._js(_GEOMETRY, selector)
+            d = delta(geo)
+            if abs(d) < 40:
+                return True
+            step = float(np.sign(d) * min(abs(d), self.rng.uniform(90, 130)))
             await self._wheel(step, geo)
             await self.dwell(float(self.rng.uniform(35, 110)))
-        raise BrowserError(f"could not scroll {selector!r} into place")
+        return False
 
     async def flick(self, dy: float, *, notches: int = 4) -> None:
         notches = max(1, notches)
@@ -381,13 +391,7 @@ class PlaywrightActor:
             raise PersonaLeft(reaction.outcome)
 
     async def _scroll_back(self, y: float) -> None:
-        for _ in range(200):
-            geo = await self._js(_GEOMETRY, "body")
-            delta = min(max(y, 0.0), geo["max"]) - geo["y"]
-            if abs(delta) < 40:
-                return
-            await self._wheel(float(np.sign(delta) * min(abs(delta), self.rng.uniform(90, 130))), geo)
-            await self.dwell(float(self.rng.uniform(35, 110)))
+        await self._wheel_until("body", lambda geo: min(max(y, 0.0), geo["max"]) - geo["y"])
 
     # --- robot ----------------------------------------------------------------------------
     async def center_of(self, selector: str) -> Point:
