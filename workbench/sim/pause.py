@@ -48,6 +48,7 @@ class PauseGate:
             if on_tick is not None:
                 on_tick(loop.time() - before)
 
+
 class StepDriver:
     """Delegates to an actor; around every coroutine method the persona calls (one step):
     the ``gate`` first, then ``after`` (e.g. :meth:`PlaywrightActor.answer_chat`). Calls the

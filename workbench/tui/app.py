@@ -41,6 +41,8 @@ REDRAW_INTERVAL_S = 0.25  # at most four live redraws a second, however fast eve
 ACTIVE = ("starting", "running", "paused", "stopping")
 """Run states in which a second run cannot start."""
 STOPPABLE = ("starting", "running", "paused")
+PAUSABLE = ("running", "paused")  # F6 pauses or resumes
+
 
 class WorkbenchApp(App[int]):
     """EITP Workbench: set up runs, watch them live, browse history, edit thresholds."""
@@ -188,7 +190,7 @@ class WorkbenchApp(App[int]):
         if action == "stop_run":
             return True if self.run_state in STOPPABLE else None
         if action == "pause_run":
-            return True if self.run_state in ("running", "paused") and self.capabilities.pause else None
+            return True if self.run_state in PAUSABLE and self.capabilities.pause else None
         return True
 
     # --- run control -----------------------------------------------------------------------
@@ -246,7 +248,7 @@ class WorkbenchApp(App[int]):
             self.notify(self.capabilities.pause_note, severity="warning")
             return
         gate = getattr(self._controller.spec, "pause", None) if self._controller is not None else None
-        if gate is None or self.run_state not in ("running", "paused"):
+        if gate is None or self.run_state not in PAUSABLE:
             return
         paused = gate.toggle()
         self._set_state("paused" if paused else "running")
