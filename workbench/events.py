@@ -126,6 +126,20 @@ class InterventionOutcome:
 
 
 @dataclass(frozen=True)
+class ReactionIntended:
+    """What a simulated visitor set out to do about an intervention (:mod:`synthetic.response`).
+
+    Keyed like :class:`InterventionOutcome` (session, the intervention's ``timestamp``), so the
+    store keeps the intent beside what Seer observed: the two differ when attribution (section
+    7.5) misreads what the visitor did.
+    """
+
+    session_id: str
+    timestamp: float
+    outcome: str
+
+
+@dataclass(frozen=True)
 class KnowledgeValidated:
     """A section 7.6 feedback-loop cycle at event time ``at`` and the patterns it validated (n >= 10).
 
@@ -146,7 +160,8 @@ class RunEnded:
 
 
 RunEvent = (RunStarted | SessionStarted | BatchReceived | PacketEmitted | BotVerdictEmitted | SessionEnded | RunEnded
-            | RunConfigured | SessionTraced | RunScored | InterventionSent | InterventionOutcome | KnowledgeValidated)
+            | RunConfigured | SessionTraced | RunScored | InterventionSent | InterventionOutcome | ReactionIntended
+            | KnowledgeValidated)
 Sink = Callable[[RunEvent], None]
 
 

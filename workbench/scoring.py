@@ -241,3 +241,22 @@ def score_run(pairs: Iterable[tuple[GroundTruth, Observation]]) -> RunScore:
     pairs = list(pairs)
     truths = {t.persona: t for t, _ in pairs}
     return RunScore(tuple(score_session(t, o) for t, o in pairs), truths)
+
+
+def attribution(answers: Iterable[tuple[str, str | None]]) -> dict[str, Any] | None:
+    """Seer's outcome attribution (section 7.5) against what simulated visitors meant to do.
+
+    ``answers`` are (intended, observed) pairs, observed ``None`` while still pending. Returns the
+    number answered, how many Seer attributed as meant, and a matrix intended -> observed -> n
+    ("pending" for no outcome yet); ``None`` when no visitor answered anything.
+    """
+    matrix: dict[str, Counter[str]] = {}
+    answered = agreed = 0
+    for intended, observed in answers:
+        answered += 1
+        agreed += intended == observed
+        matrix.setdefault(intended, Counter())[observed or "pending"] += 1
+    if not answered:
+        return None
+    return {"answered": answered, "agreed": agreed,
+            "matrix": {k: dict(sorted(v.items())) for k, v in sorted(matrix.items())}}

@@ -123,3 +123,11 @@ def test_session_scores_serialise_for_the_event_stream():
     d = score_session(FRUSTRATED, obs("frustrated_buyer", "frustration")).as_dict()
     assert d["verdict"] == "fail" and d["checks"][0] == {"name": "emotion", "status": "pass",
                                                          "expected": "any of frustration", "actual": "frustration×1"}
+
+
+def test_attribution_counts_what_seer_observed_against_what_visitors_meant():
+    found = scoring.attribution([("chat_engaged", "chat_engaged"), ("left", "no_response"), ("left", None),
+                                 ("left", "left")])
+    assert (found["answered"], found["agreed"]) == (4, 2)
+    assert found["matrix"] == {"chat_engaged": {"chat_engaged": 1}, "left": {"left": 1, "no_response": 1, "pending": 1}}
+    assert scoring.attribution([]) is None

@@ -9,7 +9,10 @@ from workbench.cli.main import main
 from workbench.events import (
     BatchReceived,
     BotVerdictEmitted,
+    InterventionOutcome,
+    InterventionSent,
     PacketEmitted,
+    ReactionIntended,
     RunEnded,
     RunStarted,
     SessionEnded,
@@ -52,3 +55,46 @@ def test_recorder_writes_what_a_run_saw(tmp_db, capsys):
     assert {s["session_id"] for s in listed} == {sid, "sq_walk_in"}
     assert main(["runs", "--db", str(tmp_db), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["id"] == "run_1"
+
+
+def test_what_a_visitor_meant_is_kept_beside_what_seer_observed_and_show_compares_them(tmp_db, capsys):
+    rec = Recorder(open_db(tmp_db), "run_2")
+    rec(RunStarted("run_2", "run", "rv", 7, "", "http://x"))
+    for sid, ts, meant, seen in (("sq_a", 10.0, "chat_engaged", "chat_engaged"),
+                                 ("sq_b", 20.0, "left", "no_response"),  # attribution misread a leave
+                                 ("sq_c", 30.0, None, "no_response")):  # never shown: nothing meant
+        rec(InterventionSent(sid, ts, "frustration", "pricing", "empathy", f"hello {sid}", "template"))
+        if meant:
+            rec(ReactionIntended(sid, ts, meant))
+        rec(InterventionOutcome(sid, ts, "empathy", seen))
+    with Session(open_db(tmp_db)) as db:
+        rows = repo.interventions(db=db, run_id="run_2")
+    assert [(r["session_id"], r["intended"], r["outcome"]) for r in rows] == [
+        ("sq_a", "chat_engaged", "chat_engaged"), ("sq_b", "left", "no_response"), ("sq_c", None, "no_response")]
+    assert _show_attribution(tmp_db, "run_2", capsys) == [
+        "outcome attribution (section 7.5): Seer observed what the visitor meant in 1 of 2 answers",
+        "meant left, observed no_response: 1"]
+
+
+def _show_attribution(db, run_id, capsys):
+    assert main(["show", run_id, "--db", str(db)]) == 0
+    out = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    return [line for line in out if line.startswith(("outcome attribution", "meant "))]
+
+
+def test_a_database_from_before_a_column_existed_gains_it_and_keeps_its_rows(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE intervention (id INTEGER PRIMARY KEY, run_id VARCHAR NOT NULL, "
+                "session_id VARCHAR NOT NULL, timestamp FLOAT NOT NULL, emotion VARCHAR NOT NULL, "
+                "section VARCHAR NOT NULL, strategy VARCHAR NOT NULL, message VARCHAR NOT NULL, "
+                "source VARCHAR NOT NULL, outcome VARCHAR, experiment VARCHAR)")
+    old.execute("INSERT INTO intervention VALUES (1, 'r', 's', 1.0, 'joy', 'hero', 'empathy', 'hi', 'template', "
+                "'left', NULL)")
+    old.commit()
+    old.close()
+    with Session(open_db(path)) as db:
+        (row,) = repo.interventions(db=db, run_id="r")
+    assert (row["message"], row["outcome"], row["intended"]) == ("hi", "left", None)

@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     from synthetic.personas import UnknownPersona, resolve_many
     from synthetic.response import SCENARIOS
     from workbench.report import write_html, write_json, write_junit
-    from workbench.report.text import print_scores
+    from workbench.report.text import print_attribution, print_scores
     from workbench.sim.runner import RunSpec
     from workbench.sim.runner import run as run_personas
     from workbench.store import repo
@@ -183,8 +183,10 @@ def run(args: argparse.Namespace) -> int:
     with Session(engine) as db:
         report = repo.run_report(db=db, run_id=result.run_id)
         shots = repo.screenshots(db=db, run_id=result.run_id) if args.html else {}
+        interventions = repo.interventions(db=db, run_id=result.run_id)
     assert report is not None
     print_scores(report, console)
+    print_attribution(interventions, console)
     for kind, path, write in (("JSON", args.json, write_json), ("JUnit", args.junit, write_junit)):
         if path:
             console.print(f"{kind} report: {write(report, path)}")

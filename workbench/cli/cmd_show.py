@@ -32,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from workbench.report import to_json, write_html, write_junit
-    from workbench.report.text import print_scores
+    from workbench.report.text import print_attribution, print_scores
     from workbench.store import repo
 
     with Session(open_db(args.db)) as db:
@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
             console.print("[dim]this run was not scored (only `workbench run` scores its sessions)[/]")
         print_scores(report, console)
         _print_interventions(interventions, console)
+        print_attribution(interventions, console)
         _print_knowledge(knowledge, console)
     if args.junit:
         print(f"JUnit report: {write_junit(report, args.junit)}", file=sys.stderr)
@@ -69,11 +70,13 @@ def _print_interventions(rows: list[dict[str, Any]], console: Console) -> None:
     if not rows:
         return
     table = Table(title="interventions (section 9) and what came of them", title_justify="left")
-    for col in ("session", "emotion", "section", "strategy", "outcome", "message"):
+    meant = any(r.get("intended") for r in rows)  # simulated visitors: what each set out to do
+    for col in ("session", "emotion", "section", "strategy", "outcome", *(("meant",) if meant else ()), "message"):
         table.add_column(col)
     for r in rows:
         table.add_row(escape(r["session_id"][-9:]), escape(r["emotion"]), escape(r["section"]), escape(r["strategy"]),
-                      escape(r["outcome"] or "pending"), escape(r["message"]))
+                      escape(r["outcome"] or "pending"), *((escape(r.get("intended") or "–"),) if meant else ()),
+                      escape(r["message"]))
     console.print(table)
 
 

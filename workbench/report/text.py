@@ -67,3 +67,18 @@ def print_scores(report: dict[str, Any], console: Console | None = None, *, deta
     console.print(f"verdict {VERDICT.get(report.get('verdict') or '', '[dim]not scored[/]')} · "
                   f"{summary.get('passed', 0)} passed, {summary.get('failed', 0)} failed, "
                   f"{summary.get('errors', 0)} errors{speed}")
+
+
+def print_attribution(interventions: list[dict[str, Any]], console: Console) -> None:
+    """One line (and the misreadings) for the interventions simulated visitors answered."""
+    from workbench.scoring import attribution
+
+    found = attribution((r["intended"], r["outcome"]) for r in interventions if r.get("intended"))
+    if found is None:
+        return
+    console.print(f"outcome attribution (section 7.5): Seer observed what the visitor meant in "
+                  f"{found['agreed']} of {found['answered']} answers")
+    for meant, seen in found["matrix"].items():
+        for observed, n in seen.items():
+            if observed != meant:
+                console.print(f"  [yellow]meant {escape(meant)}, observed {escape(observed)}: {n}[/]")

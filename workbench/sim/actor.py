@@ -36,6 +36,7 @@ from synthetic import motion
 from synthetic.motion import AGITATED, MotorProfile, Trajectory
 from synthetic.response import Reaction, ResponseModel, react
 from workbench.errors import BrowserError
+from workbench.events import InterventionSent
 from workbench.sim.cdp import CdpPointer, PlaywrightPointer, Pointer
 from workbench.sim.clock import PageClock, RealClock, VirtualClock
 
@@ -89,8 +90,10 @@ _WATCH_CHAT = """(() => {
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', watch); else watch();
 })();""".replace("BINDING", CHAT_BINDING)
 
-#: message shown -> the (emotion, strategy) Seer chose it for, or None when it is not Seer's
-Lookup = Callable[[str], tuple[str, str] | None]
+#: message shown -> Seer's intervention with that message, or None when it is not Seer's
+Lookup = Callable[[str], InterventionSent | None]
+#: told each reaction drawn, with the intervention it answers (to store the intent beside the outcome)
+Decided = Callable[[InterventionSent, Reaction], None]
 
 
 class PersonaLeft(Exception):  # noqa: N818  (an outcome, not an error)
@@ -110,6 +113,7 @@ class ChatWatch:
     model: ResponseModel
     rng: np.random.Generator
     lookup: Lookup
+    decided: Decided | None = None
     shown: list[str] = field(default_factory=list)  # reported by the page, not yet answered
 
     async def attach(self, page: Page) -> None:
@@ -121,10 +125,13 @@ class ChatWatch:
         await page.add_init_script(_WATCH_CHAT)
 
     def decide(self, message: str) -> Reaction | None:
-        chosen = self.lookup(message.strip())
-        if chosen is None:
+        sent = self.lookup(message.strip())
+        if sent is None:
             return None
-        return react(self.model, *chosen, self.rng)
+        reaction = react(self.model, sent.emotion, sent.strategy, self.rng)
+        if self.decided is not None:
+            self.decided(sent, reaction)
+        return reaction
 
 
 class PlaywrightActor:

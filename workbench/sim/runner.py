@@ -35,7 +35,7 @@ import numpy as np
 from playwright.async_api import Page, async_playwright
 
 from synthetic.personas import Persona
-from synthetic.response import ResponseModel
+from synthetic.response import Reaction, ResponseModel
 from workbench import scoring
 from workbench.bus import Bus
 from workbench.config import EITPConfig
@@ -47,6 +47,7 @@ from workbench.events import (
     EventStream,
     InterventionSent,
     PacketEmitted,
+    ReactionIntended,
     RunConfigured,
     RunEnded,
     RunEvent,
@@ -152,14 +153,13 @@ class _Tally:
         self.by_session: dict[str, SessionOutcome] = {}
         self.unanswered: dict[str, list[InterventionSent]] = {}
 
-    def chosen_for(self, session_id: str) -> Callable[[str], tuple[str, str] | None]:
-        """For :class:`ChatWatch`: the (emotion, strategy) of the session's intervention with this message."""
-        def lookup(message: str) -> tuple[str, str] | None:
+    def chosen_for(self, session_id: str) -> Callable[[str], InterventionSent | None]:
+        """For :class:`ChatWatch`: the session's intervention with this message, each answered once."""
+        def lookup(message: str) -> InterventionSent | None:
             pending = self.unanswered.get(session_id, [])
             for i, sent in enumerate(pending):
                 if sent.message.strip() == message:
-                    del pending[i]
-                    return sent.emotion, sent.strategy
+                    return pending.pop(i)
             return None
         return lookup
 
@@ -318,7 +318,10 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
         page = await context.new_page()
         chat: ChatWatch | None = None
         if spec.response is not None and not persona_cls.expected_bot:  # scripts do not read chats
-            chat = ChatWatch(spec.response, np.random.default_rng(answer_seed), tally.chosen_for(sid))
+            def intended(sent: InterventionSent, reaction: Reaction) -> None:
+                stream.emit(ReactionIntended(sid, sent.timestamp, reaction.outcome))
+
+            chat = ChatWatch(spec.response, np.random.default_rng(answer_seed), tally.chosen_for(sid), intended)
             await chat.attach(page)
         pointer: Pointer | None = None
         if handle.cdp is not None:

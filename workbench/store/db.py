@@ -1,11 +1,15 @@
-"""Opening the SQLite file: one engine per path, tables created on first use."""
+"""Opening the SQLite file: one engine per path, tables created on first use.
+
+A file written by an older workbench gains the nullable columns added since (``ALTER TABLE ...
+ADD COLUMN``), so ``workbench show`` still reads old runs; their new columns are empty.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
 
@@ -32,4 +36,16 @@ def open_db(path: str | Path | None = None) -> Engine:
         cur.close()
 
     SQLModel.metadata.create_all(engine)
+    _add_missing_columns(engine)
     return engine
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    have = inspect(engine)
+    with engine.begin() as conn:
+        for table in SQLModel.metadata.sorted_tables:
+            present = {c["name"] for c in have.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present and column.nullable and not column.primary_key:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))

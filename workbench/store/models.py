@@ -50,21 +50,23 @@ class SessionRecord(SQLModel, table=True):
     bot_confidence: float | None = None
 
 
-class BatchRecord(SQLModel, table=True):
-    __tablename__ = "batch"
+class SessionRow(SQLModel):
+    """The columns every per-session row starts with: its own id, then the run and session it belongs to."""
+
     id: int | None = Field(default=None, primary_key=True)
     run_id: str = Field(index=True)
     session_id: str = Field(index=True)
+
+
+class BatchRecord(SessionRow, table=True):
+    __tablename__ = "batch"
     timestamp: float
     event_count: int
     payload: str
 
 
-class PacketRecord(SQLModel, table=True):
+class PacketRecord(SessionRow, table=True):
     __tablename__ = "packet"
-    id: int | None = Field(default=None, primary_key=True)
-    run_id: str = Field(index=True)
-    session_id: str = Field(index=True)
     timestamp: float
     emotion: str
     confidence: float
@@ -74,11 +76,8 @@ class PacketRecord(SQLModel, table=True):
     payload: str
 
 
-class BotVerdictRecord(SQLModel, table=True):
+class BotVerdictRecord(SessionRow, table=True):
     __tablename__ = "bot_verdict"
-    id: int | None = Field(default=None, primary_key=True)
-    run_id: str = Field(index=True)
-    session_id: str = Field(index=True)
     timestamp: float
     classification: str
     confidence: float
@@ -101,13 +100,10 @@ class RunConfigRecord(SQLModel, table=True):
     settings: str = "{}"  # JSON object
 
 
-class SessionTraceRecord(SQLModel, table=True):
+class SessionTraceRecord(SessionRow, table=True):
     """A simulated session's persona, seed, ground truth, timing, fidelity and cursor trail."""
 
     __tablename__ = "session_trace"
-    id: int | None = Field(default=None, primary_key=True)
-    run_id: str = Field(index=True)
-    session_id: str = Field(index=True)
     persona: str
     seed: int
     seed_index: int  # the session's child of SeedSequence(seed); replays the same motion
@@ -119,22 +115,16 @@ class SessionTraceRecord(SQLModel, table=True):
     trail: str = "{}"  # JSON: sampled cursor and clicks on page coordinates
 
 
-class ScreenshotRecord(SQLModel, table=True):
+class ScreenshotRecord(SessionRow, table=True):
     __tablename__ = "screenshot"
-    id: int | None = Field(default=None, primary_key=True)
-    run_id: str = Field(index=True)
-    session_id: str = Field(index=True)
     scale: float = 1.0  # image px per CSS px
     png: bytes
 
 
-class ScoreRecord(SQLModel, table=True):
+class ScoreRecord(SessionRow, table=True):
     """One expectation of one session: expected against actual (``workbench.scoring``)."""
 
     __tablename__ = "score"
-    id: int | None = Field(default=None, primary_key=True)
-    run_id: str = Field(index=True)
-    session_id: str = Field(index=True)
     persona: str
     expectation: str  # emotion | forbidden_emotions | bot_verdict | signals | intervention
     status: str  # pass | fail | skip | error
@@ -151,20 +141,18 @@ class RunScoreRecord(SQLModel, table=True):
     summary: str
 
 
-class InterventionRecord(SQLModel, table=True):
+class InterventionRecord(SessionRow, table=True):
     """What Seer said to a session and what came of it (issue 7: persistence)."""
 
     __tablename__ = "intervention"
-    id: int | None = Field(default=None, primary_key=True)
-    run_id: str = Field(index=True)
-    session_id: str = Field(index=True)
     timestamp: float
     emotion: str
     section: str
     strategy: str
     message: str
     source: str
-    outcome: str | None = None
+    outcome: str | None = None  # what Seer observed (section 7.5)
+    intended: str | None = None  # what a simulated visitor meant to do (``workbench run`` personas only)
     experiment: str | None = None  # section 5.10 experimentContext as JSON, when the packet had one
 
 

@@ -18,6 +18,7 @@ from workbench.events import (
     InterventionSent,
     KnowledgeValidated,
     PacketEmitted,
+    ReactionIntended,
     RunConfigured,
     RunEnded,
     RunEvent,
@@ -121,10 +122,11 @@ class Recorder:
                     run_id=self.run_id, session_id=event.session_id, timestamp=event.timestamp, emotion=event.emotion,
                     section=event.section, strategy=event.strategy, message=event.message, source=event.source,
                     experiment=_dumps(event.experiment) if event.experiment else None))
-            case InterventionOutcome():
+            case InterventionOutcome() | ReactionIntended():  # what Seer observed; what the visitor meant
+                column = "outcome" if isinstance(event, InterventionOutcome) else "intended"
                 db.execute(update(InterventionRecord).where(
                     InterventionRecord.run_id == self.run_id, InterventionRecord.session_id == event.session_id,
-                    InterventionRecord.timestamp == event.timestamp).values(outcome=event.outcome))
+                    InterventionRecord.timestamp == event.timestamp).values({column: event.outcome}))
             case KnowledgeValidated():
                 self._knowledge(db, event)
             case RunEnded():
