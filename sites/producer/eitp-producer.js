@@ -424,7 +424,10 @@
     var n = typeof price === 'number' ? price : parseFloat(String(price).replace(/[^0-9.]/g, ''));
     if (!isFinite(n)) return String(price);
     var sym = (!currency || currency === 'USD') ? '$' : '';
-    var txt = n.toLocaleString('en-US', { minimumFractionDigits: n % 1 ? 2 : 0, maximumFractionDigits: 2 });
+    // en-US grouping by hand: a page's first toLocaleString loads ICU's locale data (~0.1 s of CPU)
+    var parts = (n % 1 ? n.toFixed(2) : String(Math.round(n))).split('.');
+    parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    var txt = parts.join('.');
     return sym ? sym + txt : txt + ' ' + currency;
   }
   function firstOffer(o) {
