@@ -21,7 +21,7 @@ timestamps, never from a clock. What each group of features reads:
   alternation between tier cards, pricing comparisons;
 * scroll (3.4): count, reversals, mean |velocity|, depth reached and gained;
 * sections: the visited sequence, revisits, new sections, time share on pricing and on
-  trust pages (reviews, testimonials, about...), the longest gap between events;
+  trust pages (reviews, testimonials, about...);
 * activity: the event time the window covers, and the longest stretch with neither an *active*
   event nor a focused field (``idle_ms``), counted from the session's last activity before the
   window. Every event is active except ``mouse`` samples below the micro-movement speed and the
@@ -76,7 +76,6 @@ class Features:
     long_pauses: int = 0
     pause_ms: float = 0.0
     pause_mean_ms: float = 0.0
-    inactive_pauses: int = 0
     circles: int = 0
     circularity_max: float = 0.0
     zigzags: int = 0
@@ -125,7 +124,6 @@ class Features:
     revisits: int = 0
     pricing_share: float = 0.0
     trust_share: float = 0.0
-    max_gap_ms: float = 0.0
     top_intent_kind: str | None = None
     # activity
     window_ms: float = 0.0  # event time the window covers (section 7.2 buffer, or less for the last one)
@@ -367,7 +365,6 @@ def extract(events: Sequence[Event], *, seen_sections: Iterable[str], config: EI
         long_pauses=int(np.count_nonzero(pause_durations >= cfg.pause_long_ms)),
         pause_ms=float(pause_durations.sum()),
         pause_mean_ms=float(pause_durations.mean()) if pause_durations.size else 0.0,
-        inactive_pauses=sum(1 for p in pauses if p["data"].get("inactive")),
         circles=len(circles),
         circularity_max=float(_column(circles, "circularity").max()) if circles else 0.0,
         zigzags=len(get("direction_changes")),
@@ -410,7 +407,6 @@ def extract(events: Sequence[Event], *, seen_sections: Iterable[str], config: EI
         revisits=revisits,
         pricing_share=pricing_share,
         trust_share=trust_share,
-        max_gap_ms=float(gaps.max()) if gaps.size else 0.0,
         top_intent_kind=top_kind,
         window_ms=covered,
         focused_ms=focused,
