@@ -26,3 +26,7 @@ class ValidationError(WorkbenchError):
 
 class BrowserError(WorkbenchError):
     """No usable Chromium was found, or a page or browser died mid-run."""
+
+
+class SitePageError(WorkbenchError):
+    """A dealer site page includes an unknown partial, or leaves a partial's placeholder without a value."""

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.config import EITPConfig
+from workbench.sitepages import render
 
 SITES = Path(__file__).resolve().parents[2] / "sites"
 
@@ -131,7 +132,9 @@ class _Handler(BaseHTTPRequestHandler):
         if target is None:
             self._send(404, b"not found", "text/plain")
             return
-        self._send(200, target.read_bytes(), CONTENT_TYPES.get(target.suffix, "application/octet-stream"))
+        # a site page is served with its includes expanded, as workbench/bridge/server.py does
+        body = render(target).encode() if target.name == "index.html" else target.read_bytes()
+        self._send(200, body, CONTENT_TYPES.get(target.suffix, "application/octet-stream"))
 
     do_HEAD = do_GET
 

@@ -29,9 +29,10 @@ from synthetic.personas import (
 )
 from synthetic.personas.bezier_bot import OVERSHOOT_PX, bezier_path, ghost_move
 from workbench.protocol.taxonomy import CANONICAL, NEGATIVE
+from workbench.sitepages import render
 
 ROOT = Path(__file__).resolve().parents[2]
-RV_IDS = set(re.findall(r'id="([^"]+)"', (ROOT / "sites" / "rv" / "index.html").read_text()))
+RV_IDS = set(re.findall(r'id="([^"]+)"', render(ROOT / "sites" / "rv" / "index.html")))
 PROTOCOL = {name for name, _ in inspect.getmembers(Actor, inspect.isfunction)} | {"elapsed_ms"}
 
 

@@ -1,6 +1,7 @@
 """The bridge's network edge and the sample sites, on one HTTP port (EITP v1.1 sections 2.3, 4).
 
-* ``GET /rv/`` (and the other sites), ``/common/...``: the dealer sites.
+* ``GET /rv/`` (and the other sites), ``/common/...``: the dealer sites; a site's ``index.html``
+  is served with its includes expanded (:mod:`workbench.sitepages`).
 * ``GET /eitp/producer.js``, ``/eitp/config.js``: the producer and its run configuration.
 * ``GET /bridge``: WebSocket, NATS text protocol (text or binary frames in, binary frames out,
   like nats-server), handled by :class:`~workbench.bridge.connection.BridgeConnection`.
@@ -27,6 +28,7 @@ most ``LOG_LINES_PER_SECOND`` lines a second, the rest counted as suppressed).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -38,6 +40,7 @@ from typing import Any
 import orjson
 from aiohttp import WSMsgType, web
 
+from workbench import sitepages
 from workbench.bridge.clientip import client_ip, parse_networks
 from workbench.bridge.connection import (
     SKIP_FACTOR,
@@ -54,6 +57,7 @@ from workbench.bridge.metrics import LatencyHistogram
 from workbench.bridge.outbox import Outbox
 from workbench.bus import SESSION_CLOSED, Bus, Subscription
 from workbench.config import EITPConfig
+from workbench.errors import SitePageError
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,12 @@ LOG_LINES_PER_SECOND = 20
 def sites_root() -> Path:
     """``$WORKBENCH_SITES`` or the ``sites/`` folder beside the package."""
     return Path(os.environ.get("WORKBENCH_SITES", Path(__file__).resolve().parents[2] / "sites"))
+
+
+@functools.lru_cache(maxsize=16)
+def _rendered(page: Path, stamp: tuple[int, ...]) -> str:
+    """A site page with its includes expanded, kept until the page or a partial changes (``stamp``)."""
+    return sitepages.render(page)
 
 
 class BridgeServer:
@@ -103,7 +113,8 @@ class BridgeServer:
         for site in SITES:
             if (root / site).is_dir():
                 app.router.add_get(f"/{site}", self._redirect_slash)
-                app.router.add_get(f"/{site}/", self._site_index(root / site / "index.html"))
+                for page in (f"/{site}/", f"/{site}/index.html"):
+                    app.router.add_get(page, self._site_index(root / site / "index.html"))
                 app.router.add_static(f"/{site}/", root / site, show_index=False)
         app.router.add_static("/common/", root / "common")
         self._producer_path = root / "producer" / "eitp-producer.js"
@@ -141,8 +152,14 @@ class BridgeServer:
 
     @staticmethod
     def _site_index(path: Path) -> Callable[[web.Request], Any]:
-        async def handler(request: web.Request) -> web.FileResponse:
-            return web.FileResponse(path, headers={"Cache-Control": "no-store"})
+        async def handler(request: web.Request) -> web.Response:
+            try:
+                text = _rendered(path, sitepages.stamp(path))
+            except FileNotFoundError as exc:
+                raise web.HTTPNotFound(text=f"no such page: {exc.filename}") from exc
+            except SitePageError as exc:  # a broken include: say which, instead of serving half a page
+                raise web.HTTPInternalServerError(text=str(exc)) from exc
+            return web.Response(text=text, content_type="text/html", headers={"Cache-Control": "no-store"})
         return handler
 
     async def _redirect_slash(self, request: web.Request) -> web.Response:
