@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from workbench.consumer.bandit import OUTCOMES, STRATEGIES
+from workbench.consumer.seer import ATTRIBUTION_WINDOW_MS
 
 BASE_RATE = 0.06
 #: what a persona types into the chat when it engages (it stays in the page: section 10.2)
@@ -85,6 +86,20 @@ def react(model: ResponseModel, emotion: str, strategy: str, rng: np.random.Gene
         name = LEAD_NAMES[int(rng.integers(len(LEAD_NAMES)))]
         return Reaction(outcome, read_ms, name=name, email=name.split()[0].lower() + "@example.com")
     return Reaction(outcome, read_ms)
+
+
+def expected_outcome(outcome: str, sent_at: float, acted_at: float | None, closed_at: float) -> str:
+    """What Seer should observe, by the simulation's own account, for a message sent at ``sent_at``
+    that the visitor answered with ``outcome``, acting at ``acted_at`` (the reply sent, the lead
+    submitted) in a visit whose page closed at ``closed_at`` (page clock, ms).
+
+    A reply or a lead counts only inside the attribution window; a visit that closes inside it
+    with neither left, whether leaving was the answer or the visit simply ended; otherwise the
+    message went unanswered.
+    """
+    if outcome in ("chat_engaged", "lead_submitted") and acted_at is not None:
+        return outcome if acted_at - sent_at <= ATTRIBUTION_WINDOW_MS else "no_response"
+    return "left" if closed_at - sent_at <= ATTRIBUTION_WINDOW_MS else "no_response"
 
 
 RV_DEFAULT = ResponseModel(

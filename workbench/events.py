@@ -126,12 +126,12 @@ class InterventionOutcome:
 
 
 @dataclass(frozen=True)
-class ReactionIntended:
-    """What a simulated visitor set out to do about an intervention (:mod:`synthetic.response`).
+class OutcomeExpected:
+    """The outcome Seer should observe for an intervention a simulated visitor answered.
 
-    Keyed like :class:`InterventionOutcome` (session, the intervention's ``timestamp``), so the
-    store keeps the intent beside what Seer observed: the two differ when attribution (section
-    7.5) misreads what the visitor did.
+    The simulation's own account (:func:`synthetic.response.expected_outcome`), keyed like
+    :class:`InterventionOutcome` (session, the intervention's ``timestamp``), so the store keeps
+    it beside what Seer observed: the two differ when Seer misreads what the visitor did.
     """
 
     session_id: str
@@ -160,7 +160,7 @@ class RunEnded:
 
 
 RunEvent = (RunStarted | SessionStarted | BatchReceived | PacketEmitted | BotVerdictEmitted | SessionEnded | RunEnded
-            | RunConfigured | SessionTraced | RunScored | InterventionSent | InterventionOutcome | ReactionIntended
+            | RunConfigured | SessionTraced | RunScored | InterventionSent | InterventionOutcome | OutcomeExpected
             | KnowledgeValidated)
 Sink = Callable[[RunEvent], None]
 

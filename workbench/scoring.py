@@ -244,18 +244,18 @@ def score_run(pairs: Iterable[tuple[GroundTruth, Observation]]) -> RunScore:
 
 
 def attribution(answers: Iterable[tuple[str, str | None]]) -> dict[str, Any] | None:
-    """Seer's outcome attribution (section 7.5) against what simulated visitors meant to do.
+    """Seer's outcome attribution (sections 5.10, 7.5) against what simulated visitors did.
 
-    ``answers`` are (intended, observed) pairs, observed ``None`` while still pending. Returns the
-    number answered, how many Seer attributed as meant, and a matrix intended -> observed -> n
+    ``answers`` are (expected, observed) pairs, observed ``None`` while still pending. Returns the
+    number answered, how many Seer observed as expected, and a matrix expected -> observed -> n
     ("pending" for no outcome yet); ``None`` when no visitor answered anything.
     """
     matrix: dict[str, Counter[str]] = {}
     answered = agreed = 0
-    for intended, observed in answers:
+    for expected, observed in answers:
         answered += 1
-        agreed += intended == observed
-        matrix.setdefault(intended, Counter())[observed or "pending"] += 1
+        agreed += expected == observed
+        matrix.setdefault(expected, Counter())[observed or "pending"] += 1
     if not answered:
         return None
     return {"answered": answered, "agreed": agreed,

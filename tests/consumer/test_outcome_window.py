@@ -5,8 +5,17 @@ import json
 
 import numpy as np
 import orjson
+import pytest
 
-from synthetic.response import ALWAYS_CHAT, CHAT_REPLIES, NEVER_ENGAGE, RV_DEFAULT, ResponseModel, react
+from synthetic.response import (
+    ALWAYS_CHAT,
+    CHAT_REPLIES,
+    NEVER_ENGAGE,
+    RV_DEFAULT,
+    ResponseModel,
+    expected_outcome,
+    react,
+)
 from tests.conftest import FIXTURES, batch, ev
 from workbench import bus as subjects
 from workbench.bus import InProcessBus
@@ -77,6 +86,31 @@ async def test_a_replaced_intervention_is_reported_as_no_response():
     await bus.drain()
     assert [(o.timestamp, o.outcome) for o in outcomes] == [(20_000, "no_response"), (90_000, "chat_engaged")]
     await bus.close()
+
+
+W = ATTRIBUTION_WINDOW_MS
+
+
+ANSWERS = [("no_response", None), ("left", None), ("chat_engaged", 5_000), ("chat_engaged", W),
+           ("lead_submitted", W + 1)]
+
+
+@pytest.mark.parametrize(("drawn", "acted_after", "closed_after"), [
+    (drawn, acted, closed) for drawn, acted in ANSWERS for closed in (W - 1, W, W + 1, 3 * W)
+    if acted is None or acted <= closed])  # a visitor acts before the page closes
+def test_the_expected_outcome_is_what_seer_settles_from_the_telemetry(drawn, acted_after, closed_after):
+    # the message is sent at 20 s; the visitor acts `acted_after` ms later (or never) and the page
+    # closes `closed_after` ms after the message
+    seer = Seer(seed=1)
+    sent = seer.on_packet(packet(20_000))
+    settled = []
+    if acted_after is not None:
+        kind = "chat_message" if drawn == "chat_engaged" else "form_submit"
+        settled += seer.on_events("sq_1", [ev(kind, 20_000 + acted_after)])
+    settled += seer.on_session_end("sq_1", at=20_000 + closed_after)
+    assert [s.outcome for s in settled] == [sent.outcome]  # settled once
+    acted_at = None if acted_after is None else 20_000 + acted_after
+    assert expected_outcome(drawn, 20_000, acted_at, 20_000 + closed_after) == sent.outcome
 
 
 def test_react_draws_the_outcome_exactly_as_the_headless_loop_does():

@@ -57,7 +57,7 @@ async def test_a_persona_that_always_engages_replies_in_the_chat_and_seer_record
     result, rows, batches = await _run(ShortStay, ALWAYS_CHAT, tmp_db)
     (row,) = rows  # the chat is open from then on: no further proactive message (section 9.3)
     assert row["outcome"] == "chat_engaged"
-    assert row["intended"] == "chat_engaged"  # what the visitor meant is stored beside what Seer saw
+    assert row["expected"] == "chat_engaged"  # what the visitor did is stored beside what Seer saw
     # Seer saw it in the telemetry: the widget reported the visitor opening the chat and sending a line ...
     chat = _events(batches, "chat_open", "chat_message")
     assert [e["type"] for e in chat] == ["chat_open", "chat_message"]
@@ -86,7 +86,7 @@ async def test_a_persona_that_ignores_the_message_is_no_response_once_the_window
 
     result, rows, batches = await _run(RageThenLinger, NEVER_ENGAGE, tmp_db, tap=tap)
     (row,) = rows
-    assert (row["outcome"], row["intended"]) == ("no_response", "no_response")
+    assert (row["outcome"], row["expected"]) == ("no_response", "no_response")
     assert _events(batches, "chat_open", "chat_message", "form_submit") == []
     # The visit went on past the window in event time, and Seer settled it from that telemetry,
     # before the session ended (later batches still followed), not at its end.
@@ -105,14 +105,14 @@ async def test_a_persona_that_ignores_the_message_is_no_response_once_the_window
 ], ids=["lead", "leave"])
 async def test_a_lead_or_leaving_is_observed_too(model, outcome, evidence, tmp_db):
     result, rows, batches = await _run(ShortStay, model, tmp_db)
-    assert (rows[0]["outcome"], rows[0]["intended"]) == (outcome, outcome)
+    assert (rows[0]["outcome"], rows[0]["expected"]) == (outcome, outcome)
     assert all(r["outcome"] is not None for r in rows)
     assert _events(batches, evidence)
     if outcome == "left":  # the visit ended there, long before the script's end; anything Seer decided
         # about windows the engine released after that was never shown
         assert result.sessions[0].simulated_ms < ShortStay.linger_until_ms
         assert {r["outcome"] for r in rows[1:]} <= {UNDELIVERED}
-        assert all(r["intended"] is None for r in rows[1:])  # never shown, so never answered
+        assert all(r["expected"] is None for r in rows[1:])  # never shown, so never answered
     else:  # the form's values stayed in the page: the tracker sent field metadata only
         assert "example.com" not in json.dumps(batches)
         assert _events(batches, "chat_message") == []

@@ -11,8 +11,8 @@ from workbench.events import (
     BotVerdictEmitted,
     InterventionOutcome,
     InterventionSent,
+    OutcomeExpected,
     PacketEmitted,
-    ReactionIntended,
     RunEnded,
     RunStarted,
     SessionEnded,
@@ -57,29 +57,29 @@ def test_recorder_writes_what_a_run_saw(tmp_db, capsys):
     assert json.loads(capsys.readouterr().out)[0]["id"] == "run_1"
 
 
-def test_what_a_visitor_meant_is_kept_beside_what_seer_observed_and_show_compares_them(tmp_db, capsys):
+def test_the_expected_outcome_is_kept_beside_what_seer_observed_and_show_compares_them(tmp_db, capsys):
     rec = Recorder(open_db(tmp_db), "run_2")
     rec(RunStarted("run_2", "run", "rv", 7, "", "http://x"))
-    for sid, ts, meant, seen in (("sq_a", 10.0, "chat_engaged", "chat_engaged"),
-                                 ("sq_b", 20.0, "left", "no_response"),  # attribution misread a leave
-                                 ("sq_c", 30.0, None, "no_response")):  # never shown: nothing meant
+    for sid, ts, expected, seen in (("sq_a", 10.0, "chat_engaged", "chat_engaged"),
+                                    ("sq_b", 20.0, "left", "no_response"),  # attribution misread a leave
+                                    ("sq_c", 30.0, None, "no_response")):  # never shown: not answered
         rec(InterventionSent(sid, ts, "frustration", "pricing", "empathy", f"hello {sid}", "template"))
-        if meant:
-            rec(ReactionIntended(sid, ts, meant))
+        if expected:
+            rec(OutcomeExpected(sid, ts, expected))
         rec(InterventionOutcome(sid, ts, "empathy", seen))
     with Session(open_db(tmp_db)) as db:
         rows = repo.interventions(db=db, run_id="run_2")
-    assert [(r["session_id"], r["intended"], r["outcome"]) for r in rows] == [
+    assert [(r["session_id"], r["expected"], r["outcome"]) for r in rows] == [
         ("sq_a", "chat_engaged", "chat_engaged"), ("sq_b", "left", "no_response"), ("sq_c", None, "no_response")]
     assert _show_attribution(tmp_db, "run_2", capsys) == [
-        "outcome attribution (section 7.5): Seer observed what the visitor meant in 1 of 2 answers",
-        "meant left, observed no_response: 1"]
+        "outcome attribution: Seer observed the expected outcome for 1 of 2 answered interventions",
+        "expected left, observed no_response: 1"]
 
 
 def _show_attribution(db, run_id, capsys):
     assert main(["show", run_id, "--db", str(db)]) == 0
     out = [line.strip() for line in capsys.readouterr().out.splitlines()]
-    return [line for line in out if line.startswith(("outcome attribution", "meant "))]
+    return [line for line in out if line.startswith(("outcome attribution", "expected "))]
 
 
 def test_a_database_from_before_a_column_existed_gains_it_and_keeps_its_rows(tmp_path):
@@ -97,4 +97,4 @@ def test_a_database_from_before_a_column_existed_gains_it_and_keeps_its_rows(tmp
     old.close()
     with Session(open_db(path)) as db:
         (row,) = repo.interventions(db=db, run_id="r")
-    assert (row["message"], row["outcome"], row["intended"]) == ("hi", "left", None)
+    assert (row["message"], row["outcome"], row["expected"]) == ("hi", "left", None)

@@ -70,12 +70,13 @@ def _print_interventions(rows: list[dict[str, Any]], console: Console) -> None:
     if not rows:
         return
     table = Table(title="interventions (section 9) and what came of them", title_justify="left")
-    meant = any(r.get("intended") for r in rows)  # simulated visitors: what each set out to do
-    for col in ("session", "emotion", "section", "strategy", "outcome", *(("meant",) if meant else ()), "message"):
+    simulated = any(r.get("expected") for r in rows)  # answered by personas: what Seer should have observed
+    for col in ("session", "emotion", "section", "strategy", "outcome", *(("expected",) if simulated else ()),
+                "message"):
         table.add_column(col)
     for r in rows:
         table.add_row(escape(r["session_id"][-9:]), escape(r["emotion"]), escape(r["section"]), escape(r["strategy"]),
-                      escape(r["outcome"] or "pending"), *((escape(r.get("intended") or "–"),) if meant else ()),
+                      escape(r["outcome"] or "pending"), *((escape(r.get("expected") or "–"),) if simulated else ()),
                       escape(r["message"]))
     console.print(table)
 

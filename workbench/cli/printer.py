@@ -11,8 +11,8 @@ from workbench.events import (
     BotVerdictEmitted,
     InterventionOutcome,
     InterventionSent,
+    OutcomeExpected,
     PacketEmitted,
-    ReactionIntended,
     RunEnded,
     RunEvent,
     RunStarted,
@@ -53,9 +53,9 @@ class Printer:
             case InterventionOutcome():
                 who = self.personas.get(event.session_id, event.session_id[-9:])
                 c.print(f"[magenta]  outcome for {escape(who)}: {event.outcome}[/] [dim]({event.strategy})[/]")
-            case ReactionIntended():
+            case OutcomeExpected():
                 who = self.personas.get(event.session_id, event.session_id[-9:])
-                c.print(f"[dim magenta]  {escape(who)} means to answer: {event.outcome}[/]")
+                c.print(f"[dim magenta]  expected outcome for {escape(who)}: {event.outcome}[/]")
             case SessionEnded():
                 note = f" · [red]{escape(event.error)}[/]" if event.error else ""
                 c.print(f"[dim]■ session {event.session_id} {event.status}[/]{note}")

@@ -73,12 +73,12 @@ def print_attribution(interventions: list[dict[str, Any]], console: Console) -> 
     """One line (and the misreadings) for the interventions simulated visitors answered."""
     from workbench.scoring import attribution
 
-    found = attribution((r["intended"], r["outcome"]) for r in interventions if r.get("intended"))
+    found = attribution((r["expected"], r["outcome"]) for r in interventions if r.get("expected"))
     if found is None:
         return
-    console.print(f"outcome attribution (section 7.5): Seer observed what the visitor meant in "
-                  f"{found['agreed']} of {found['answered']} answers")
-    for meant, seen in found["matrix"].items():
+    console.print(f"outcome attribution: Seer observed the expected outcome for {found['agreed']} of "
+                  f"{found['answered']} answered interventions")
+    for expected, seen in found["matrix"].items():
         for observed, n in seen.items():
-            if observed != meant:
-                console.print(f"  [yellow]meant {escape(meant)}, observed {escape(observed)}: {n}[/]")
+            if observed != expected:
+                console.print(f"  [yellow]expected {escape(expected)}, observed {escape(observed)}: {n}[/]")

@@ -92,12 +92,19 @@ _WATCH_CHAT = """(() => {
 
 #: message shown -> Seer's intervention with that message, or None when it is not Seer's
 Lookup = Callable[[str], InterventionSent | None]
-#: told each reaction drawn, with the intervention it answers (to store the intent beside the outcome)
-Decided = Callable[[InterventionSent, Reaction], None]
 
 
 class PersonaLeft(Exception):  # noqa: N818  (an outcome, not an error)
     """The persona answered an intervention by leaving the site: its visit ends here, normally."""
+
+
+@dataclass
+class Answer:
+    """An intervention the visitor answered: the reaction drawn, and when it was acted out."""
+
+    sent: InterventionSent
+    reaction: Reaction
+    acted_at: float | None = None  # page clock: the reply sent or the lead submitted
 
 
 @dataclass
@@ -113,8 +120,8 @@ class ChatWatch:
     model: ResponseModel
     rng: np.random.Generator
     lookup: Lookup
-    decided: Decided | None = None
     shown: list[str] = field(default_factory=list)  # reported by the page, not yet answered
+    answered: list[Answer] = field(default_factory=list)  # in order
 
     async def attach(self, page: Page) -> None:
         """Before ``goto``: the page reports every message of Seer's its widget shows."""
@@ -124,14 +131,13 @@ class ChatWatch:
         await page.expose_function(CHAT_BINDING, shown)
         await page.add_init_script(_WATCH_CHAT)
 
-    def decide(self, message: str) -> Reaction | None:
+    def decide(self, message: str) -> Answer | None:
         sent = self.lookup(message.strip())
         if sent is None:
             return None
-        reaction = react(self.model, sent.emotion, sent.strategy, self.rng)
-        if self.decided is not None:
-            self.decided(sent, reaction)
-        return reaction
+        answer = Answer(sent, react(self.model, sent.emotion, sent.strategy, self.rng))
+        self.answered.append(answer)
+        return answer
 
 
 class PlaywrightActor:
@@ -370,19 +376,22 @@ class PlaywrightActor:
         """Act out an answer to each message the chat showed since the last call. The runner calls
         it after every persona step (:class:`workbench.sim.pause.StepDriver`), never mid-step."""
         while self.chat is not None and self.chat.shown:
-            reaction = self.chat.decide(self.chat.shown.pop(0))
-            if reaction is not None:
-                await self._act_out(reaction)
+            answer = self.chat.decide(self.chat.shown.pop(0))
+            if answer is not None:
+                answer.acted_at = await self._act_out(answer.reaction)
 
-    async def _act_out(self, reaction: Reaction) -> None:
-        """Do in the page what the reaction says; the page and its telemetry show the outcome."""
+    async def _act_out(self, reaction: Reaction) -> float | None:
+        """Do in the page what the reaction says; the page and its telemetry show the outcome.
+        Returns when the reply was sent or the lead submitted (page clock)."""
         if reaction.outcome == "no_response":
-            return
+            return None
+        acted_at = None
         await self.dwell(reaction.read_ms)  # reading the message
         if reaction.outcome == "chat_engaged":
             await self.type_text("#seer-chat-input", reaction.reply)
             await self.dwell(float(self.rng.uniform(200, 600)))
             await self.click("#seer-chat-send", jitter=0.2)
+            acted_at = self.clock.now()
         elif reaction.outcome == "lead_submitted":
             if await self._js(_BOX, "#seer-chat") is not None:  # the widget can cover the form's button
                 await self.click("#seer-chat-close", jitter=0.2)
@@ -391,11 +400,13 @@ class PlaywrightActor:
             await self.type_text("#lead-name", reaction.name)
             await self.type_text("#lead-email", reaction.email)
             await self.click("#lead-submit", jitter=0.2)
+            acted_at = self.clock.now()
             await self.dwell(float(self.rng.uniform(800, 1600)))
             await self._scroll_back(y0)  # where the persona's script left off
         elif reaction.outcome == "left":
             await self.exit_top()
             raise PersonaLeft(reaction.outcome)
+        return acted_at
 
     async def _scroll_back(self, y: float) -> None:
         await self._wheel_until("body", lambda geo: min(max(y, 0.0), geo["max"]) - geo["y"])

@@ -35,7 +35,7 @@ import numpy as np
 from playwright.async_api import Page, async_playwright
 
 from synthetic.personas import Persona
-from synthetic.response import Reaction, ResponseModel
+from synthetic.response import ResponseModel, expected_outcome
 from workbench import scoring
 from workbench.bus import Bus
 from workbench.config import EITPConfig
@@ -46,8 +46,8 @@ from workbench.events import (
     BotVerdictEmitted,
     EventStream,
     InterventionSent,
+    OutcomeExpected,
     PacketEmitted,
-    ReactionIntended,
     RunConfigured,
     RunEnded,
     RunEvent,
@@ -318,10 +318,7 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
         page = await context.new_page()
         chat: ChatWatch | None = None
         if spec.response is not None and not persona_cls.expected_bot:  # scripts do not read chats
-            def intended(sent: InterventionSent, reaction: Reaction) -> None:
-                stream.emit(ReactionIntended(sid, sent.timestamp, reaction.outcome))
-
-            chat = ChatWatch(spec.response, np.random.default_rng(answer_seed), tally.chosen_for(sid), intended)
+            chat = ChatWatch(spec.response, np.random.default_rng(answer_seed), tally.chosen_for(sid))
             await chat.attach(page)
         pointer: Pointer | None = None
         if handle.cdp is not None:
@@ -351,6 +348,10 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
         if spec.screenshots:
             screenshot = await _screenshot(page)
         outcome.status = "ended"
+        for answer in chat.answered if chat is not None else ():  # the page closes now
+            sent_at = answer.sent.timestamp
+            expected = expected_outcome(answer.reaction.outcome, sent_at, answer.acted_at, actor.clock.now())
+            stream.emit(OutcomeExpected(sid, sent_at, expected))
     except Exception as exc:  # one bad session never stops the run
         outcome.status, outcome.error = "failed", _describe(exc)
         if actor is not None:

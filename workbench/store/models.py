@@ -152,7 +152,7 @@ class InterventionRecord(SessionRow, table=True):
     message: str
     source: str
     outcome: str | None = None  # what Seer observed (section 7.5)
-    intended: str | None = None  # what a simulated visitor meant to do (``workbench run`` personas only)
+    expected: str | None = None  # what Seer should observe: simulated visitors only (``workbench run``)
     experiment: str | None = None  # section 5.10 experimentContext as JSON, when the packet had one
 
 

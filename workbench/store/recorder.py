@@ -17,8 +17,8 @@ from workbench.events import (
     InterventionOutcome,
     InterventionSent,
     KnowledgeValidated,
+    OutcomeExpected,
     PacketEmitted,
-    ReactionIntended,
     RunConfigured,
     RunEnded,
     RunEvent,
@@ -122,8 +122,8 @@ class Recorder:
                     run_id=self.run_id, session_id=event.session_id, timestamp=event.timestamp, emotion=event.emotion,
                     section=event.section, strategy=event.strategy, message=event.message, source=event.source,
                     experiment=_dumps(event.experiment) if event.experiment else None))
-            case InterventionOutcome() | ReactionIntended():  # what Seer observed; what the visitor meant
-                column = "outcome" if isinstance(event, InterventionOutcome) else "intended"
+            case InterventionOutcome() | OutcomeExpected():  # what Seer observed; what it should have
+                column = "outcome" if isinstance(event, InterventionOutcome) else "expected"
                 db.execute(update(InterventionRecord).where(
                     InterventionRecord.run_id == self.run_id, InterventionRecord.session_id == event.session_id,
                     InterventionRecord.timestamp == event.timestamp).values({column: event.outcome}))

@@ -133,13 +133,13 @@ def run_report(*, db: Session, run_id: str) -> dict[str, Any] | None:
 
 
 def interventions(*, db: Session, run_id: str, session_id: str | None = None) -> list[dict[str, Any]]:
-    """What Seer said in a run, in order, with what came of it and (simulated visitors) what was meant."""
+    """What Seer said in a run, in order, with what came of it and (simulated visitors) what should have."""
     query = select(InterventionRecord).where(InterventionRecord.run_id == run_id).order_by(InterventionRecord.id)  # type: ignore[arg-type]
     if session_id:
         query = query.where(InterventionRecord.session_id == session_id)
     return [{"session_id": r.session_id, "timestamp": r.timestamp, "emotion": r.emotion, "section": r.section,
              "strategy": r.strategy, "message": r.message, "source": r.source, "outcome": r.outcome,
-             "intended": r.intended, "experiment": orjson.loads(r.experiment) if r.experiment else None}
+             "expected": r.expected, "experiment": orjson.loads(r.experiment) if r.experiment else None}
             for r in db.exec(query).all()]
 
 
