@@ -22,7 +22,8 @@ bench: setup
 	$(BIN)/python bench/run_all.py $(BENCH)
 
 lint: setup
-	$(BIN)/ruff check workbench synthetic tests
+	$(BIN)/ruff check workbench synthetic tests bench
+	$(BIN)/mypy workbench synthetic
 
 clean:
 	rm -rf $(VENV) .pytest_cache workbench.db workbench.db-*

@@ -113,7 +113,7 @@ class Intelligence:
                 g.times.popleft()
             recent = sum(1 for t in g.times if now - t <= DAY_MS)
             previous = g.cycle_counts[-1] if g.cycle_counts else 0
-            pattern = {
+            pattern: dict[str, Any] = {
                 "tenant": key[0], "vertical": key[1], "emotion": key[2], "section": key[3], "geo": key[4],
                 "sample_size": len(g.times),
                 "confidence": round(100 * wilson_lower_bound(g.successes, g.outcomes), 1),

@@ -288,7 +288,8 @@ class BridgeServer:
             self.peak_pending = max(self.peak_pending, peer.outbox.peak)
             await peer.outbox.close(reason)
             if conn.session_id is not None:
-                self._posted.pop((conn.tenant_id, conn.session_id), None)  # this close ends it
+                if conn.tenant_id is not None:
+                    self._posted.pop((conn.tenant_id, conn.session_id), None)  # this close ends it
                 # Map the connection's end onto the page's clock: the last batch time plus the
                 # time the socket stayed open after it (the bridge is the only place that knows).
                 at = None if last_ts is None else last_ts + (time.monotonic() - last_wall) * 1000

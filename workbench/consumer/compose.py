@@ -56,5 +56,5 @@ class LLMComposer:
             return None
         self.counters["input_tokens"] += response.usage.input_tokens
         self.counters["output_tokens"] += response.usage.output_tokens
-        text = "".join(b.text for b in response.content if getattr(b, "type", "") == "text").strip()
+        text = "".join(b.text for b in response.content if isinstance(b, anthropic.types.TextBlock)).strip()
         return text or None

@@ -17,6 +17,7 @@ import logging
 import os
 import re
 from collections import Counter, deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,11 +161,11 @@ class LLMTier:
             messages=[{"role": "user", "content": user}]), timeout=s.timeout_ms / 1000)
         self.counters["input_tokens"] += response.usage.input_tokens
         self.counters["output_tokens"] += response.usage.output_tokens
-        text = "".join(block.text for block in response.content if getattr(block, "type", "") == "text")
+        text = "".join(block.text for block in response.content if isinstance(block, anthropic.types.TextBlock))
         return parse_verdict(text, tier)
 
     async def enrich(self, packet: dict[str, Any], *,
-                     knowledge: list[dict[str, Any]] = ()) -> tuple[LLMVerdict | None, str]:
+                     knowledge: Sequence[dict[str, Any]] = ()) -> tuple[LLMVerdict | None, str]:
         """Triage (and maybe deep) for one packet. Returns (verdict, "") or (None, fallback reason)."""
         now = float(packet["timestamp"])
         if not self.triage_budget.take(now):

@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import insert, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from workbench.events import (
     BatchReceived,
@@ -66,9 +66,11 @@ class Recorder:
     def _ensure_session(self, db: Session, session_id: str, **fields: Any) -> None:
         if session_id in self._known:
             if fields:
-                db.execute(update(SessionRecord).where(SessionRecord.run_id == self.run_id,
-                                                       SessionRecord.session_id == session_id).values(**fields))
+                db.execute(update(SessionRecord).where(col(SessionRecord.run_id) == self.run_id,
+                                                       col(SessionRecord.session_id) == session_id).values(**fields))
             return
+        if self.run_id is None:
+            raise ValueError(f"session {session_id} seen before its run started")
         self._known.add(session_id)
         db.add(SessionRecord(run_id=self.run_id, session_id=session_id, **fields))
 
@@ -124,13 +126,14 @@ class Recorder:
                     experiment=_dumps(event.experiment) if event.experiment else None))
             case InterventionOutcome() | OutcomeExpected():  # what Seer observed; what it should have
                 column = "outcome" if isinstance(event, InterventionOutcome) else "expected"
-                db.execute(update(InterventionRecord).where(
-                    InterventionRecord.run_id == self.run_id, InterventionRecord.session_id == event.session_id,
-                    InterventionRecord.timestamp == event.timestamp).values({column: event.outcome}))
+                iv = InterventionRecord
+                db.execute(update(iv).where(
+                    col(iv.run_id) == self.run_id, col(iv.session_id) == event.session_id,
+                    col(iv.timestamp) == event.timestamp).values({column: event.outcome}))
             case KnowledgeValidated():
                 self._knowledge(db, event)
             case RunEnded():
-                db.execute(update(Run).where(Run.id == event.run_id).values(
+                db.execute(update(Run).where(col(Run.id) == event.run_id).values(
                     status=event.status, ended_at=utcnow(), summary_json=_dumps(event.summary)))
             case RunConfigured():
                 db.add(RunConfigRecord(run_id=event.run_id, clock=event.clock, concurrency=event.concurrency,
