@@ -18,6 +18,7 @@ from workbench.events import (
     SessionEnded,
     SessionStarted,
 )
+from workbench.report.html import render_html
 from workbench.store import repo
 from workbench.store.db import open_db
 from workbench.store.recorder import Recorder
@@ -63,14 +64,24 @@ def test_the_expected_outcome_is_kept_beside_what_seer_observed_and_show_compare
     for sid, ts, expected, seen in (("sq_a", 10.0, "chat_engaged", "chat_engaged"),
                                     ("sq_b", 20.0, "left", "no_response"),  # attribution misread a leave
                                     ("sq_c", 30.0, None, "no_response")):  # never shown: not answered
+        rec(SessionStarted(sid, "org_test", "paralysed_buyer", "rv"))
+        rec(BatchReceived(sid, "org_test", batch(mouse_path(1.0, 2), session=sid)))  # its first event at 1 ms
         rec(InterventionSent(sid, ts, "frustration", "pricing", "empathy", f"hello {sid}", "template"))
         if expected:
             rec(OutcomeExpected(sid, ts, expected))
         rec(InterventionOutcome(sid, ts, "empathy", seen))
     with Session(open_db(tmp_db)) as db:
         rows = repo.interventions(db=db, run_id="run_2")
+        report = repo.run_report(db=db, run_id="run_2")
     assert [(r["session_id"], r["expected"], r["outcome"]) for r in rows] == [
         ("sq_a", "chat_engaged", "chat_engaged"), ("sq_b", "left", "no_response"), ("sq_c", None, "no_response")]
+    assert report is not None
+    assert [[(i["t_ms"], i["expected"]) for i in s["interventions"]] for s in report["sessions"]] == [
+        [(9.0, "chat_engaged")], [(19.0, "left")], [(29.0, None)]]  # event time since the session's first event
+    assert report["attribution"] == {"answered": 2, "agreed": 1,
+                                     "matrix": {"chat_engaged": {"chat_engaged": 1}, "left": {"no_response": 1}}}
+    html = render_html(report)
+    assert "<h2>Outcome attribution</h2>" in html and "<b>1 of 2</b>" in html and html.count("<h4>Seer</h4>") == 3
     assert _show_attribution(tmp_db, "run_2", capsys) == [
         "outcome attribution: Seer observed the expected outcome for 1 of 2 answered interventions",
         "expected left, observed no_response: 1"]

@@ -183,10 +183,9 @@ def run(args: argparse.Namespace) -> int:
     with Session(engine) as db:
         report = repo.run_report(db=db, run_id=result.run_id)
         shots = repo.screenshots(db=db, run_id=result.run_id) if args.html else {}
-        interventions = repo.interventions(db=db, run_id=result.run_id)
     assert report is not None
     print_scores(report, console)
-    print_attribution(interventions, console)
+    print_attribution(report, console)
     for kind, path, write in (("JSON", args.json, write_json), ("JUnit", args.junit, write_junit)):
         if path:
             console.print(f"{kind} report: {write(report, path)}")

@@ -46,8 +46,7 @@ def run(args: argparse.Namespace) -> int:
               else "workbench show: the database holds no runs", file=sys.stderr)
         return ExitCode.FAILED
     if args.json:
-        print(json.dumps({**to_json(report), "interventions": interventions, "knowledge": knowledge},
-                         indent=2, default=str))
+        print(json.dumps({**to_json(report), "knowledge": knowledge}, indent=2, default=str))
     else:
         console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
         config = report.get("config") or {}
@@ -57,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             console.print("[dim]this run was not scored (only `workbench run` scores its sessions)[/]")
         print_scores(report, console)
         _print_interventions(interventions, console)
-        print_attribution(interventions, console)
+        print_attribution(report, console)
         _print_knowledge(knowledge, console)
     if args.junit:
         print(f"JUnit report: {write_junit(report, args.junit)}", file=sys.stderr)

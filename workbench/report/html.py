@@ -104,6 +104,14 @@ def _overview(report: dict[str, Any]) -> str:
         html += ("<h2>Precision and recall</h2><p class='muted'>per emotion: a session is a positive when its "
                  "persona lists the emotion, a prediction when any packet says it.</p>"
                  + _table(["", "tp", "fp", "fn", "precision", "recall"], rows, {1, 2, 3, 4, 5}))
+    found = report.get("attribution")
+    if found:
+        rows = [[escape(expected), escape(observed), str(n)] for expected, seen in found["matrix"].items()
+                for observed, n in seen.items()]
+        html += (f"<h2>Outcome attribution</h2><p class='muted'>Seer observed the expected outcome for "
+                 f"<b>{found['agreed']} of {found['answered']}</b> interventions the personas answered. Expected: "
+                 "the persona's answer if acted out inside the attribution window, <i>left</i> if the page closed "
+                 "inside it, else <i>no_response</i>.</p>" + _table(["expected", "observed", "n"], rows, {2}))
     return html
 
 
@@ -208,6 +216,15 @@ def _bot(session: dict[str, Any]) -> str:
             f"<b>{signals}</b><br><span class='muted'>{escape(final['reasoning'])}</span></p>")
 
 
+def _seer(session: dict[str, Any]) -> str:
+    said = session.get("interventions") or []
+    if not said:
+        return ""
+    rows = [[f"{i['t_ms'] / 1000:.1f} s", escape(i["emotion"]), escape(i["strategy"]), escape(i["message"]),
+             escape(i["outcome"] or "pending"), escape(i["expected"] or "–")] for i in said]
+    return "<h4>Seer</h4>" + _table(["at", "emotion", "strategy", "message", "outcome", "expected"], rows)
+
+
 def _session(session: dict[str, Any], shot: tuple[bytes, float] | None) -> str:
     checks = [[f'<b style="color:{STATUS.get(c["status"], ("?", "#888"))[1]}">'
                f'{STATUS.get(c["status"], ("?", "#888"))[0]} {escape(c["status"])}</b>',
@@ -221,7 +238,7 @@ def _session(session: dict[str, Any], shot: tuple[bytes, float] | None) -> str:
     return (f'<section class="session" id="{escape(session["session_id"])}"><h3>{escape(session["persona"] or "")} '
             f'<span class="muted mono">{escape(session["session_id"])}</span>{_badge(session.get("verdict"))}</h3>'
             f'<div class="muted">{facts}</div>{error}<div class="cols"><div>{_trail_svg(session, shot)}</div>'
-            f'<div><h4>Emotion timeline</h4>{_timeline_svg(session)}<h4>Bot verdict</h4>{_bot(session)}'
+            f'<div><h4>Emotion timeline</h4>{_timeline_svg(session)}<h4>Bot verdict</h4>{_bot(session)}{_seer(session)}'
             f'<h4>Expectations</h4>{_table(["", "expectation", "expected", "actual"], checks)}</div></div></section>')
 
 

@@ -69,12 +69,10 @@ def print_scores(report: dict[str, Any], console: Console | None = None, *, deta
                   f"{summary.get('errors', 0)} errors{speed}")
 
 
-def print_attribution(interventions: list[dict[str, Any]], console: Console) -> None:
+def print_attribution(report: dict[str, Any], console: Console) -> None:
     """One line (and the misreadings) for the interventions simulated visitors answered."""
-    from workbench.scoring import attribution
-
-    found = attribution((r["expected"], r["outcome"]) for r in interventions if r.get("expected"))
-    if found is None:
+    found = report.get("attribution")
+    if not found:
         return
     console.print(f"outcome attribution: Seer observed the expected outcome for {found['agreed']} of "
                   f"{found['answered']} answered interventions")

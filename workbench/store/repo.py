@@ -8,6 +8,7 @@ import orjson
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from workbench.scoring import attribution
 from workbench.store.models import (
     BatchRecord,
     BotVerdictRecord,
@@ -96,6 +97,9 @@ def run_report(*, db: Session, run_id: str) -> dict[str, Any] | None:
         verdicts.setdefault(v.session_id, []).append({
             "timestamp": v.timestamp, "classification": v.classification, "confidence": v.confidence,
             "reasoning": v.reasoning, "signals": orjson.loads(v.signals), "event_count": v.event_count})
+    said: dict[str, list[dict[str, Any]]] = {}
+    for i in interventions(db=db, run_id=run_id):
+        said.setdefault(i["session_id"], []).append(i)
     sessions: list[dict[str, Any]] = []
     for s in db.exec(select(SessionRecord).where(SessionRecord.run_id == run_id).order_by(SessionRecord.id)):  # type: ignore[arg-type]
         trace = traces.get(s.session_id)
@@ -115,6 +119,8 @@ def run_report(*, db: Session, run_id: str) -> dict[str, Any] | None:
             "verdict": "error" if "error" in states else "fail" if "fail" in states else "pass" if own else None,
             "emotions": timelines.get(s.session_id, []),
             "bot_verdicts": verdicts.get(s.session_id, []),
+            "interventions": [{**i, "t_ms": i["timestamp"] - (s.first_event_ts or i["timestamp"])}
+                              for i in said.get(s.session_id, [])],
         })
     wall_s = (run.ended_at - run.started_at).total_seconds() if run.ended_at else None
     simulated = sum(float(x["simulated_ms"] or 0) for x in sessions) / 1000.0
@@ -128,6 +134,8 @@ def run_report(*, db: Session, run_id: str) -> dict[str, Any] | None:
             "browser_endpoint": config.browser_endpoint, "settings": orjson.loads(config.settings)},
         "verdict": score.verdict if score else None,
         "summary": orjson.loads(score.summary) if score else None,
+        "attribution": attribution((i["expected"], i["outcome"]) for s in sessions for i in s["interventions"]
+                                   if i["expected"]),
         "sessions": sessions,
     }
 
