@@ -39,8 +39,10 @@ examples:
 
 --responses makes personas answer Seer's messages in the site's chat (reply, submit the lead form,
 leave, or ignore them) by a scenario's hidden rates; the outcomes Seer observes are stored with its
-interventions and teach its bandit. It is off by default: an answer changes the visit (a persona that
-leaves stops early), so the scores would no longer measure the persona's script alone.
+interventions and teach its bandit. Beside each, the run stores the outcome the simulation expects
+and prints how often Seer observed it ("outcome attribution"; the misreadings are listed). It is off
+by default: an answer changes the visit (a persona that leaves stops early), so the scores would no
+longer measure the persona's script alone.
 --geography places every session in one region (default: each persona's own); the browser's
 requests then carry an X-Forwarded-For address of that region, which the run's own bridge trusts.
 
