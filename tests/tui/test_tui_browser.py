@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import Session
+from textual.widgets import Select
 
 from synthetic.personas import Actor, Persona
 from tests.tui.conftest import wait_until
@@ -127,3 +128,28 @@ async def test_a_real_run_from_the_setup_screen_fills_the_sessions_table(make_ap
             assert stopped["status"] == "stopped"
             (row,) = repo.list_sessions(db=db, run_id=stopped["id"])
             assert row["status"] == "failed"
+
+
+async def test_personas_chosen_to_answer_seer_do_so_and_the_log_shows_the_expected_outcome(make_app):
+    from tests.e2e.chat_personas import RageThenLinger
+
+    class ShortStay(RageThenLinger):
+        name = "rage_then_short_stay"
+        linger_until_ms = 40_000.0
+
+    app = make_app(personas={"rage_then_short_stay": ShortStay})
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_until(pilot, lambda: app.capabilities_known)
+        if not app.capabilities.virtual_time:
+            pytest.skip("the runner has no virtual time: a minute-long visit would take a minute")
+        await pilot.click("#count-rage_then_short_stay")
+        await pilot.press("end", "backspace", "1")
+        await pilot.click("#virtual")
+        app.screen.query_one("#responses", Select).value = "always_chat"
+        await pilot.pause()
+        assert app.plan.responses == "always_chat"
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.run_state in ("ended", "failed"), timeout=120)
+        assert app.run_state == "ended"
+        (entry,) = app.model.snapshot().interventions  # Seer spoke once; the open chat keeps it quiet after
+        assert entry.response == "chat_engaged" and entry.detail["expected"] == "chat_engaged"

@@ -54,6 +54,15 @@ def test_intervention_events_are_read_generically_and_merged_with_their_outcome(
     assert not is_intervention(events_mod.RunEnded("r", "ended"))
 
 
+def test_the_expected_outcome_joins_its_intervention_and_strays_are_ignored():
+    sent = events_mod.InterventionSent("sq_a", 30_000.0, "frustration", "pricing", "empathy", "Hi", "template")
+    model = fed([sent, events_mod.OutcomeExpected("sq_a", 30_000.0, "chat_engaged"),
+                 events_mod.OutcomeExpected("sq_a", 99.0, "left"),  # no such intervention
+                 events_mod.InterventionOutcome("sq_a", 30_000.0, "empathy", "chat_engaged")])
+    (entry,) = model.snapshot().interventions
+    assert entry.response == "chat_engaged" and entry.detail["expected"] == "chat_engaged"
+
+
 def test_new_run_clears_the_board_and_marks_everything_dirty():
     model = fed(live_feed())
     model.take_dirty()

@@ -7,6 +7,7 @@ from pathlib import Path
 from textual.widgets import Button, RadioButton, Select
 
 from synthetic.personas import PERSONAS
+from synthetic.response import ALWAYS_CHAT
 from tests.tui.conftest import wait_until
 from workbench.config import EITPConfig
 from workbench.tui.runcontrol import DEFAULTS, build_spec
@@ -29,6 +30,13 @@ async def test_form_builds_the_plan_and_the_runner_spec(make_app):
         assert "3 sessions" in str(screen.query_one("#plan-summary").render())
         spec = build_spec(app.plan, app.personas, app.capabilities)
         assert [p.name for p in spec.personas] == ["paralysed_buyer"] * 3 and spec.seed == 42 and spec.site == "rv"
+
+        assert spec.response is None  # by default personas leave Seer's chat alone
+        screen.query_one("#responses", Select).value = "always_chat"
+        await pilot.pause()
+        assert app.plan.responses == "always_chat" and "answer Seer (always_chat)" in str(
+            screen.query_one("#plan-summary").render())
+        assert build_spec(app.plan, app.personas, app.capabilities).response is ALWAYS_CHAT
 
         # a count out of range is refused rather than started
         await pilot.click("#count-paralysed_buyer")

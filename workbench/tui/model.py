@@ -21,6 +21,7 @@ from typing import Any
 from workbench.events import (
     BatchReceived,
     BotVerdictEmitted,
+    OutcomeExpected,
     PacketEmitted,
     RunConfigured,
     RunEnded,
@@ -198,6 +199,12 @@ class LiveModel:
             case RunEnded():
                 self.run.status = event.status
                 self._dirty.add("run")
+            case OutcomeExpected():  # a persona answered: what Seer should observe, beside what it did
+                entry = next((e for e in self.interventions if e.session_id == event.session_id
+                              and e.detail.get("timestamp") == event.timestamp), None)
+                if entry is not None:
+                    entry.detail["expected"] = event.outcome
+                    self._dirty.add("interventions")
             case _ if is_intervention(event):
                 self._on_intervention(event)
 

@@ -38,6 +38,12 @@ def available_sites(root: Path | None = None) -> list[str]:
     return sorted(p.parent.name for p in root.glob("*/index.html"))
 
 
+NO_ANSWERS = "none"
+#: (label, scenario) for the setup screen; the same names as ``workbench run --responses``
+ANSWER_CHOICES = (("leave the chat alone", NO_ANSWERS), ("by rv_default's hidden rates", "rv_default"),
+                  ("always chat", "always_chat"), ("never engage", "never_engage"))
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """What the runner can do, read from its public names (never assumed)."""
@@ -75,6 +81,8 @@ class RunPlan:
     preset: str | None = None
     """A TOML preset path, :data:`DEFAULTS`, or None for the app's current thresholds."""
     kind: str = "run"
+    responses: str = NO_ANSWERS
+    """How personas answer Seer in the chat: a :data:`synthetic.response.SCENARIOS` name, or none."""
 
     @property
     def sessions(self) -> int:
@@ -95,6 +103,10 @@ def build_spec(plan: RunPlan, personas: Mapping[str, type], caps: Capabilities) 
         kwargs["virtual_time"] = plan.virtual_time
     elif plan.virtual_time:
         raise ValueError(caps.virtual_note)
+    if plan.responses != NO_ANSWERS:
+        from synthetic.response import SCENARIOS
+
+        kwargs["response"] = SCENARIOS[plan.responses]
     return RunSpec(**kwargs)
 
 

@@ -1,4 +1,5 @@
-"""The setup screen: site, personas and how many of each, seed, time mode, thresholds; start/pause/stop.
+"""The setup screen: site, personas and how many of each, seed, time mode, answers to Seer, thresholds;
+start/pause/stop.
 
 Every change rewrites the app's :class:`RunPlan`, so F5 (or the palette) starts exactly what
 the form shows from any screen. Options the runner does not support are shown disabled,
@@ -19,7 +20,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, RadioButton, R
 
 from workbench.tui.configform import list_presets
 from workbench.tui.model import plural
-from workbench.tui.runcontrol import DEFAULTS, Capabilities, available_sites
+from workbench.tui.runcontrol import ANSWER_CHOICES, DEFAULTS, NO_ANSWERS, Capabilities, available_sites
 
 if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
@@ -57,6 +58,11 @@ class SetupScreen(Screen[None]):
                         yield RadioButton("real", value=not plan.virtual_time, id="real")
                         yield RadioButton("virtual", value=plan.virtual_time, id="virtual", disabled=True,
                                           tooltip="Checking whether the runner supports virtual time ...")
+                with Horizontal(classes="field"):
+                    yield Label("Answers", classes="field-label")
+                    yield Select(list(ANSWER_CHOICES), value=plan.responses, allow_blank=False, id="responses",
+                                 compact=True, tooltip="How personas answer Seer's messages in the chat "
+                                 "(workbench run --responses); Seer observes the outcome in the telemetry")
                 with Horizontal(classes="field"):
                     yield Label("Thresholds", classes="field-label")
                     yield Select(self._preset_options(), value=plan.preset or CURRENT, allow_blank=False,
@@ -115,17 +121,20 @@ class SetupScreen(Screen[None]):
                 counts[name] = n
         seed_text = self.query_one("#seed", Input).value
         preset = self.query_one("#preset", Select).value
+        responses = self.query_one("#responses", Select).value
         plan = replace(self.app.plan, site=str(site) if site != Select.NULL else "", counts=counts,
                        seed=int(seed_text) if seed_text.lstrip("-").isdigit() else self.app.plan.seed,
                        virtual_time=self.query_one("#virtual", RadioButton).value,
-                       preset=None if preset == CURRENT else str(preset))
+                       preset=None if preset == CURRENT else str(preset),
+                       responses=str(responses) if responses != Select.NULL else NO_ANSWERS)
         self.app.plan = plan
         personas = ", ".join(f"{name} ×{n}" for name, n in counts.items()) or "no persona chosen"
         thresholds = {None: "thresholds edited on F4", DEFAULTS: "spec defaults"}.get(plan.preset, plan.preset)
         self.query_one("#plan-summary", Static).update(
             f"[b]{plural(plan.sessions, 'session')}[/b]: {personas} · all on site {plan.site or '-'} · "
             f"seed {plan.seed} · "
-            f"{'virtual' if plan.virtual_time else 'real'} time · {thresholds}")
+            f"{'virtual' if plan.virtual_time else 'real'} time · {thresholds}"
+            + ("" if plan.responses == NO_ANSWERS else f" · personas answer Seer ({plan.responses})"))
 
     def show_capabilities(self, caps: Capabilities) -> None:
         virtual = self.query_one("#virtual", RadioButton)
