@@ -58,16 +58,20 @@ class SessionRow(SQLModel):
     session_id: str = Field(index=True)
 
 
-class BatchRecord(SessionRow, table=True):
-    __tablename__ = "batch"
+class SessionEventRow(SessionRow):
+    """A per-session row about one moment of the session: ``timestamp`` is its event time (epoch ms)."""
+
     timestamp: float
+
+
+class BatchRecord(SessionEventRow, table=True):
+    __tablename__ = "batch"
     event_count: int
     payload: str
 
 
-class PacketRecord(SessionRow, table=True):
+class PacketRecord(SessionEventRow, table=True):
     __tablename__ = "packet"
-    timestamp: float
     emotion: str
     confidence: float
     intensity: float
@@ -76,9 +80,8 @@ class PacketRecord(SessionRow, table=True):
     payload: str
 
 
-class BotVerdictRecord(SessionRow, table=True):
+class BotVerdictRecord(SessionEventRow, table=True):
     __tablename__ = "bot_verdict"
-    timestamp: float
     classification: str
     confidence: float
     reasoning: str
@@ -141,11 +144,10 @@ class RunScoreRecord(SQLModel, table=True):
     summary: str
 
 
-class InterventionRecord(SessionRow, table=True):
+class InterventionRecord(SessionEventRow, table=True):
     """What Seer said to a session and what came of it (issue 7: persistence)."""
 
     __tablename__ = "intervention"
-    timestamp: float
     emotion: str
     section: str
     strategy: str
