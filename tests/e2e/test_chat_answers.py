@@ -160,3 +160,19 @@ async def test_what_the_visitor_writes_stays_in_the_page_even_when_clicked_or_se
     with Session(engine) as db:
         stored = json.dumps(repo.batches(db=db, run_id="run_private"))
     assert "unlisted" not in stored and '"chat_message"' in stored
+
+
+async def test_across_the_human_catalogue_seer_observes_every_answer_as_the_simulation_expects(tmp_db):
+    from synthetic.personas import HUMANS
+
+    every_way = ResponseModel({}, default_rate=0.6, lead_share=0.3, leave_share=0.5)  # chat, lead, leave, ignore
+    engine = open_db(tmp_db)
+    result = await run(RunSpec(list(HUMANS) * 2, seed=11, kind="test", virtual_time=True, concurrency=8,
+                               response=every_way), stream=EventStream(Recorder(engine)))
+    assert all(s.status == "ended" for s in result.sessions), [s.error for s in result.sessions]
+    with Session(engine) as db:
+        report = repo.run_report(db=db, run_id=result.run_id)
+    assert report is not None
+    answered = [(i["expected"], i["outcome"]) for s in report["sessions"] for i in s["interventions"] if i["expected"]]
+    assert len({e for e, _ in answered}) >= 2, answered  # more than one kind of answer was acted out
+    assert report["attribution"]["agreed"] == report["attribution"]["answered"] == len(answered), answered
