@@ -189,6 +189,7 @@ class MockBridge:
     pongs: int = 0
     connections: int = 0
     protocol_errors: list[str] = field(default_factory=list)
+    closes: list[tuple[int | None, str | None]] = field(default_factory=list)  # closed by the page: (code, reason)
 
     def __post_init__(self) -> None:
         self._buf = b""
@@ -203,6 +204,7 @@ class MockBridge:
             await ws.close()
             return
         ws.on_message(self._on_message)
+        ws.on_close(lambda code, reason: self._on_close(ws, code, reason))
         if not self.handshake:
             return
         info = b'INFO {"server_id":"eitp-bridge","version":"2.0.0","proto":1,"max_payload":1048576}\r\n'
@@ -211,6 +213,12 @@ class MockBridge:
             self.send(info[20:])
         else:
             self.send(info)
+
+    def _on_close(self, ws, code: int | None, reason: str | None) -> None:
+        """The page closed its socket: note it, and finish the close (an on_close handler takes
+        that over from Playwright)."""
+        self.closes.append((code, reason))
+        asyncio.get_running_loop().create_task(ws.close(code=code, reason=reason))
 
     def send(self, data: bytes | str) -> None:
         """Send a frame to the producer (binary frame unless info_binary is False)."""

@@ -245,3 +245,27 @@ async def test_keepalive_timeout_reconnects(open_site):
     await asyncio.sleep(0.1)
     await site.tick(1200)  # reconnect delay (<= 100 + 1000 jitter)
     await wait_until(lambda: bridge.connections == 2, message="reconnect after keepalive timeout")
+
+
+async def test_stop_discards_what_is_unsent_closes_for_good_and_sends_nothing_after(open_site):
+    # section 10.5: consent is the implementer's; withdrawing it must stop the collection at once
+    cfg = make_config(transport={"reconnectBaseMs": 50, "reconnectMaxMs": 100, "flushIntervalMs": 60_000})
+    site = await open_site(config=cfg)
+    bridge = site.bridge
+    await wait_until(lambda: bridge.pubs, message="first batch")
+    sent_before = len(bridge.pubs)
+    await site.page.evaluate("() => window.EITP.track('before_stop', {n: 1})")  # buffered, not yet sent
+    assert await site.page.evaluate("() => window.EITP.stop()") is True
+    await wait_until(lambda: bridge.closes, message="the page closed the socket")
+    assert bridge.closes == [(1000, "stopped")]
+    stats = await site.stats()
+    assert stats["stopped"] and stats["discarded"] >= 1 and stats["buffered"] == 0 and not stats["open"]
+    # nothing is tracked, flushed or reconnected afterwards
+    assert await site.page.evaluate("() => window.EITP.track('after_stop', {n: 2})") is False
+    assert await site.page.evaluate("() => window.EITP.flush('manual')") == 0
+    await site.page.mouse.move(300, 300)
+    await site.page.mouse.move(600, 420)
+    await asyncio.sleep(0.5)  # longer than the reconnect delay
+    assert bridge.connections == 1 and len(bridge.pubs) == sent_before
+    assert not bridge.events("before_stop") and not bridge.events("after_stop")
+    assert await site.page.evaluate("() => window.EITP.stop()") is False  # once

@@ -345,6 +345,9 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
         sent = await _flush(page, pointer)
         if not await pipeline.wait_for_batches(sid, sent, timeout=10.0):
             raise WorkbenchError(f"bridge saw {pipeline.batches_seen(sid)} of {sent} batches the page sent")
+        # The visit ends here: the producer closes its connection right after its last batch, so the
+        # bridge stamps the close at that page time, not after the screenshot (virtual time stands still)
+        await page.evaluate("window.EITP.stop()")
         if spec.screenshots:
             screenshot = await _screenshot(page)
         outcome.status = "ended"
