@@ -17,6 +17,8 @@ not reported: the widget's ``chat_message``, the form tracker's ``form_submit``,
 closing, or the telemetry moving past the attribution window are what Seer sees, as it would
 for a person. That way a browser run also tests that the page, producer, bridge and Seer
 attribute outcomes correctly; a persona that reported its own outcome would only test the bandit.
+Each :class:`Answer` keeps when it was acted out, from which the runner derives the outcome Seer
+should have observed (:func:`synthetic.response.expected_outcome`) and stores it beside Seer's.
 """
 
 from __future__ import annotations
