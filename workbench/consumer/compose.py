@@ -16,7 +16,7 @@ from typing import Any
 
 import anthropic
 
-from workbench.llm.tier import LLMSettings, packet_context
+from workbench.llm.tier import LLMSettings, packet_context, reply_text
 
 log = logging.getLogger(__name__)
 
@@ -56,5 +56,5 @@ class LLMComposer:
             return None
         self.counters["input_tokens"] += response.usage.input_tokens
         self.counters["output_tokens"] += response.usage.output_tokens
-        text = "".join(b.text for b in response.content if isinstance(b, anthropic.types.TextBlock)).strip()
+        text = reply_text(response).strip()
         return text or None

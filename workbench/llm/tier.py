@@ -133,6 +133,11 @@ def select_knowledge(patterns: list[dict[str, Any]], *, tenant: str, vertical: s
             and float(p.get("confidence", 0)) >= 70 and int(p.get("sample_size", 0)) >= 5]
 
 
+def reply_text(message: anthropic.types.Message) -> str:
+    """The text blocks of a Messages API reply, joined (any other block kind is skipped)."""
+    return "".join(block.text for block in message.content if isinstance(block, anthropic.types.TextBlock))
+
+
 def packet_context(packet: dict[str, Any]) -> str:
     """The packet's dimensions in the section 9.1 priority order (spatial first, global last)."""
     order = ("spatial", "temporal", "emotion", "behavioral", "patterns", "intent", "pageContent", "globalIntelligence")
@@ -161,7 +166,7 @@ class LLMTier:
             messages=[{"role": "user", "content": user}]), timeout=s.timeout_ms / 1000)
         self.counters["input_tokens"] += response.usage.input_tokens
         self.counters["output_tokens"] += response.usage.output_tokens
-        text = "".join(block.text for block in response.content if isinstance(block, anthropic.types.TextBlock))
+        text = reply_text(response)
         return parse_verdict(text, tier)
 
     async def enrich(self, packet: dict[str, Any], *,
