@@ -200,8 +200,7 @@ class LiveModel:
                 self.run.status = event.status
                 self._dirty.add("run")
             case OutcomeExpected():  # a persona answered: what Seer should observe, beside what it did
-                entry = next((e for e in self.interventions if e.session_id == event.session_id
-                              and e.detail.get("timestamp") == event.timestamp), None)
+                entry = self._intervention(event.session_id, event.timestamp)
                 if entry is not None:
                     entry.detail["expected"] = event.outcome
                     self._dirty.add("interventions")
@@ -258,6 +257,11 @@ class LiveModel:
         s.last_duration = duration
         self._dirty |= {"sessions", "packet", "timeline"}
 
+    def _intervention(self, session_id: str, timestamp: object) -> InterventionEntry | None:
+        """The entry already shown for the session's intervention at ``timestamp`` (its key), if any."""
+        return next((e for e in self.interventions
+                     if e.session_id == session_id and e.detail.get("timestamp") == timestamp), None)
+
     def _on_intervention(self, event: object) -> None:
         fields = _flatten(event)
         sid = str(fields.get("session_id") or fields.get("sessionId") or "")
@@ -267,7 +271,7 @@ class LiveModel:
         skip = {"session_id", "sessionId", "message", "said", "text", "response", "outcome", "reply"}
         detail = {k: v for k, v in fields.items() if k not in skip and isinstance(v, str | int | float | bool)}
         key = (sid, fields.get("timestamp", len(self.interventions)))
-        same = next((e for e in self.interventions if (e.session_id, e.detail.get("timestamp")) == key), None)
+        same = self._intervention(*key)
         if same is not None:  # one intervention reported twice (sent, then its outcome): one chat entry
             same.kind, same.said = type(event).__name__, said or same.said
             same.response, same.detail = response or same.response, {**same.detail, **detail}
