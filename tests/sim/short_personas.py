@@ -53,3 +53,16 @@ class BrowserCloser(Persona):
         await actor.move_to("#price-main", dwell_ms=300)
         await actor.page.context.browser.close()  # type: ignore[attr-defined]
         await actor.dwell(500)
+
+
+class Chatterer(Persona):
+    """Half a minute of page time in about a wall second: the cursor drifts, then rests for 2 s,
+    over and over. Each rest runs in one clock call, so batches come fast in wall time."""
+
+    name = "chatterer"
+    description = "test persona: many batches in little wall time"
+
+    async def run(self, actor: Actor) -> None:
+        while actor.elapsed_ms < 30_000:
+            await actor.idle(1000)
+            await actor.wait(2000)

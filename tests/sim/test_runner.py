@@ -8,7 +8,8 @@ import pytest
 from sqlmodel import Session
 
 from synthetic.personas import ComparisonShopper, ExitIntentVisitor
-from tests.sim.short_personas import BrowserCloser, ContextCloser, Crasher, Glance
+from tests.sim.short_personas import BrowserCloser, Chatterer, ContextCloser, Crasher, Glance
+from workbench.config import EITPConfig
 from workbench.errors import BrowserError
 from workbench.events import EventStream
 from workbench.sim.browser import DevToolsChromium
@@ -103,3 +104,14 @@ async def test_a_remote_chromium_over_the_devtools_protocol():
 async def test_an_unreachable_browser_endpoint_is_a_browser_error():
     with pytest.raises(BrowserError, match="could not connect"):
         await run(RunSpec([Glance], browser_endpoint="http://127.0.0.1:9/"))
+
+
+async def test_virtual_time_keeps_a_session_under_the_bridges_wall_time_frame_guard():
+    # The guard admits `max_pubs_per_second` PUBs per connection per wall second; a virtual clock
+    # that ran a quiet stretch per call could send faster than that and lose the refused batches.
+    config = EITPConfig().with_overrides({"transport.max_pubs_per_second": 8, "transport.flush_interval_ms": 1000})
+    result = await run(RunSpec([Chatterer], seed=3, virtual_time=True), config=config, stream=EventStream())
+    (session,) = result.sessions
+    assert session.status == "ended", session.error  # every batch the page sent reached the engine
+    assert result.pipeline is not None and result.pipeline.server.violations["rate_frames"] == 0
+    assert session.event_types["mouse"] > 0

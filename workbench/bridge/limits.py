@@ -23,7 +23,8 @@ Time base (a design decision; the README states it too):
   ahead, so each WebSocket connection (each session, for the HTTP POST fallback) may send at
   most ``max_pubs_per_second`` PUB frames in any window of one wall-clock second. That bounds a
   flood in real time while leaving room for compressed virtual-time runs (about 30 batches per
-  wall second at 100x).
+  wall second at 100x); the runner's virtual clock paces itself to stay under it
+  (:class:`workbench.sim.clock.FramePacer`).
 
 Limiter state is kept per ``(tenant, session)`` in a :class:`LimiterRegistry` shared by the
 WebSocket connections and the POST fallback of that session, so reconnecting does not reset

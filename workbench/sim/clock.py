@@ -28,6 +28,11 @@ producer sampled with what the persona meant.
   the controller (another Playwright) every run goes through ``page.clock.run_for`` (which
   also adds a context init script on every call, so new documents can replay the clock);
   the fidelity figure shows if anything slips.
+  A virtual clock can race past the bridge's wall-time frame guard (at most
+  ``transport.max_pubs_per_second`` PUBs per connection per wall second, section 4.6): a long
+  quiet stretch runs in one call, and each of its flushes is a PUB. With a :class:`FramePacer`
+  the clock waits, before it runs, while half that many of the session's batches arrived in the
+  last wall second, so no batch is refused for coming too fast.
   Actions with no intrinsic duration (a scripted click, a key press) advance the clock by
   what they cost on the wall clock (``ROBOT_COSTS``, measured on headless Chromium 156),
   so a bot's timing in virtual time is the timing it would have in real time.
@@ -39,6 +44,7 @@ import asyncio
 import json
 import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -143,15 +149,45 @@ _SYNC = """async () => {
 }"""
 
 
+class FramePacer:
+    """Keeps one virtual-time session under the bridge's frame guard (``bridge.limits.FrameGuard``).
+
+    The runner reports each batch of the session as it arrives (:meth:`arrived`); :meth:`wait`
+    returns once fewer than half of ``limit`` arrived in the last wall second, so the batches a
+    clock run is about to send still fit under the guard.
+    """
+
+    def __init__(self, limit: int, window_s: float = 1.0) -> None:
+        self.budget = max(1, limit // 2)
+        self.window_s = window_s
+        self._arrivals: deque[float] = deque()
+        self.waits = 0  # runs held back
+
+    def arrived(self) -> None:
+        self._arrivals.append(time.monotonic())
+
+    async def wait(self) -> None:
+        while True:
+            now = time.monotonic()
+            while self._arrivals and self._arrivals[0] <= now - self.window_s:
+                self._arrivals.popleft()
+            if len(self._arrivals) < self.budget:
+                return
+            self.waits += 1
+            await asyncio.sleep(self._arrivals[0] + self.window_s - now)
+
+
 class VirtualClock:
     kind = "virtual"
 
     def __init__(self, *, epsilon_px: float = 0.75, origin_s: int | None = None, in_page: bool = True,
-                 evaluate: Callable[[str], Awaitable[object]] | None = None, unbuffered: bool = False) -> None:
+                 evaluate: Callable[[str], Awaitable[object]] | None = None, unbuffered: bool = False,
+                 pacer: FramePacer | None = None) -> None:
         self.epsilon_px = epsilon_px
         self.origin_s = origin_s
         self.in_page = in_page
         self.unbuffered = unbuffered  # the page dispatches each move on arrival, not on its next frame
+        self.pacer = pacer
         self.evaluate = evaluate  # a cheaper route to the page than Playwright's (workbench.sim.cdp)
         self.page: Page | None = None
         self.viewport = (1280.0, 800.0)
@@ -188,6 +224,8 @@ class VirtualClock:
         if ms <= 0:
             return
         assert self.page is not None
+        if self.pacer is not None:
+            await self.pacer.wait()
         if self.hooked and self.evaluate is not None:
             await self.evaluate(f"globalThis.__pwClock.controller.runFor({ms})")
         elif self.hooked:

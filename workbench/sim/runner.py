@@ -62,7 +62,7 @@ from workbench.sim import browser as browsers
 from workbench.sim import fidelity
 from workbench.sim.actor import ChatWatch, PersonaLeft, PlaywrightActor
 from workbench.sim.cdp import CdpPointer, Pointer
-from workbench.sim.clock import PageClock, RealClock, VirtualClock
+from workbench.sim.clock import FramePacer, PageClock, RealClock, VirtualClock
 from workbench.sim.pause import PauseGate, StepDriver
 
 VIEWPORT = {"width": 1280, "height": 800}
@@ -152,6 +152,7 @@ class _Tally:
     def __init__(self) -> None:
         self.by_session: dict[str, SessionOutcome] = {}
         self.unanswered: dict[str, list[InterventionSent]] = {}
+        self.pacers: dict[str, FramePacer] = {}  # virtual-time sessions: their batches' arrivals
 
     def chosen_for(self, session_id: str) -> Callable[[str], InterventionSent | None]:
         """For :class:`ChatWatch`: the session's intervention with this message, each answered once."""
@@ -166,6 +167,8 @@ class _Tally:
     def __call__(self, event: RunEvent) -> None:
         match event:
             case BatchReceived(session_id=sid, batch=batch) if sid in self.by_session:
+                if sid in self.pacers:
+                    self.pacers[sid].arrived()
                 outcome = self.by_session[sid]
                 for e in batch.get("events", ()):
                     kind = str(e.get("type"))
@@ -327,9 +330,11 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
             if kind == "virtual":  # a move costs a round trip, not a frame (workbench.sim.clock)
                 await handle.cdp.unbuffer_input(cdp_session)
         cdp_pointer = pointer if isinstance(pointer, CdpPointer) else None
-        clock: PageClock = (VirtualClock(evaluate=cdp_pointer.evaluate if cdp_pointer else None,
-                                         unbuffered=cdp_pointer is not None)
-                            if kind == "virtual" else RealClock())
+        clock: PageClock = RealClock()
+        if kind == "virtual":
+            pacer = tally.pacers[sid] = FramePacer(pipeline.config.transport.max_pubs_per_second)
+            clock = VirtualClock(evaluate=cdp_pointer.evaluate if cdp_pointer else None,
+                                 unbuffered=cdp_pointer is not None, pacer=pacer)
         await clock.prepare(page)
         await page.goto(f"{pipeline.base_url}/{site}/?eitp_session={sid}", wait_until="load")
         await _until(page, pointer, "window.EITP && window.EITP.stats().open === true", 10.0)
