@@ -49,6 +49,9 @@ def test_recorder_writes_what_a_run_saw(tmp_db, capsys):
         assert walk_in["session_id"] == "sq_walk_in" and walk_in["events"] == 2
         assert repo.packets(db=db, run_id="run_1") == [PACKET]
         assert len(repo.batches(db=db, run_id="run_1", session_id=sid)) == 2
+        by_session = repo.events_by_session(db=db, run_id="run_1")
+        assert [len(by_session[sid]), len(by_session["sq_walk_in"])] == [8, 2]
+        assert [e["timestamp"] for e in by_session[sid]][:6] == [e["timestamp"] for e in mouse_path(1000, 5)] + [4000]
         assert repo.list_runs(db=db)[0]["status"] == "ended"
 
     assert main(["sessions", "--db", str(tmp_db), "--json"]) == 0

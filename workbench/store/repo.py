@@ -55,6 +55,15 @@ def batches(*, db: Session, run_id: str, session_id: str | None = None) -> list[
     return [orjson.loads(b.payload) for b in db.exec(query).all()]
 
 
+def events_by_session(*, db: Session, run_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Every stored telemetry event of a run (section 3), per session, in the order the batches arrived."""
+    query = select(BatchRecord).where(BatchRecord.run_id == run_id).order_by(BatchRecord.id)  # type: ignore[arg-type]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for b in db.exec(query).all():
+        found.setdefault(b.session_id, []).extend(orjson.loads(b.payload).get("events", ()))
+    return found
+
+
 def bot_verdicts(*, db: Session, run_id: str) -> list[BotVerdictRecord]:
     query = select(BotVerdictRecord).where(BotVerdictRecord.run_id == run_id).order_by(BotVerdictRecord.id)  # type: ignore[arg-type]
     return list(db.exec(query).all())
