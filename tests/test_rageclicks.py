@@ -14,6 +14,7 @@ from workbench.rageclicks import (
     datadog,
     definitions,
     eitp,
+    expectation,
     from_events,
     judge,
     judge_clicks,
@@ -126,13 +127,22 @@ def test_definitions_that_compare_elements_do_not_apply_without_them():
 
 def test_summary_counts_caught_sessions_and_false_alarms():
     defs = definitions()
-    angry = SessionRage("a", "frustrated_buyer", True, Verdicts(5, {d.key: 1 for d in defs}, 1))
-    calm = SessionRage("b", "calm_researcher", False, Verdicts(2, {d.key: 0 for d in defs} | {"posthog": 2}, 0))
-    unknown = SessionRage("c", "custom", None, Verdicts(9, {d.key: 3 for d in defs}, 3))
-    rows = {r["definition"]: r for r in summarise([angry, calm, unknown], defs)}
+    angry = SessionRage("a", "frustrated_buyer", "rage", Verdicts(5, {d.key: 1 for d in defs}, 1))
+    calm = SessionRage("b", "calm_researcher", "none", Verdicts(2, {d.key: 0 for d in defs} | {"posthog": 2}, 0))
+    unknown = SessionRage("c", "custom", "unknown", Verdicts(9, {d.key: 3 for d in defs}, 3))
+    bot = SessionRage("d", "naive_bot", "bot", Verdicts(3, {d.key: 1 for d in defs}, 1))
+    rows = {r["definition"]: r for r in summarise([angry, calm, unknown, bot], defs)}
     assert (rows["eitp"]["caught"], rows["eitp"]["expected"], rows["eitp"]["false_alarms"]) == (1, 1, 0)
     assert (rows["posthog"]["false_alarms"], rows["posthog"]["unexpected"]) == (1, 1)
-    assert rows["posthog"]["bursts"] == 1 + 2 + 3  # bursts count every session, judged or not
+    assert rows["posthog"]["bursts"] == 1 + 2 + 3 + 1  # bursts count every session, judged or not
+
+
+def test_ground_truth_decides_what_a_session_is_expected_to_show():
+    from synthetic.personas import CalmResearcher, FrustratedBuyer, NaiveBot
+
+    assert [expectation(p.ground_truth()) for p in (FrustratedBuyer, CalmResearcher, NaiveBot)] == ["rage", "none",
+                                                                                                    "bot"]
+    assert expectation(None) == "unknown"
 
 
 @pytest.mark.skipif(not corpora.available(), reason=f"the shared corpora are not at {corpora.CORPORA_DIR}")

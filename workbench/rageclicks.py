@@ -206,13 +206,28 @@ def judge_clicks(clicks: Sequence[Click], defs: Sequence[Definition]) -> dict[st
 class SessionRage:
     session_id: str
     persona: str
-    expects_rage: bool | None  # the persona's ground truth lists rage_click; None: no ground truth stored
+    #: "rage" (the persona's ground truth lists rage_click), "none", "bot" (a script: a rage click
+    #: says nothing of anyone's mood, so bots are not counted) or "unknown" (no ground truth stored)
+    expects: str
     verdicts: Verdicts
+
+    @property
+    def expects_rage(self) -> bool | None:
+        return {"rage": True, "none": False}.get(self.expects)
+
+
+def expectation(ground_truth: dict[str, Any] | None) -> str:
+    """A persona's ground truth (``Persona.ground_truth``) -> :attr:`SessionRage.expects`."""
+    if ground_truth is None:
+        return "unknown"
+    if ground_truth.get("bot"):
+        return "bot"
+    return "rage" if "rage_click" in ground_truth.get("signals", ()) else "none"
 
 
 def summarise(sessions: Sequence[SessionRage], defs: Sequence[Definition]) -> list[dict[str, Any]]:
-    """Per definition: in how many sessions it fired, among those whose persona is built to rage-click
-    (``caught`` of ``expected``) and among those that are not (``false_alarms`` of ``unexpected``)."""
+    """Per definition: in how many human sessions it fired, among those whose persona is built to
+    rage-click (``caught`` of ``expected``) and among those that are not (``false_alarms`` of ``unexpected``)."""
     rows = []
     for d in defs:
         judged = [s for s in sessions if s.verdicts.bursts.get(d.key) is not None and s.expects_rage is not None]
@@ -225,3 +240,14 @@ def summarise(sessions: Sequence[SessionRage], defs: Sequence[Definition]) -> li
             "bursts": sum(int(s.verdicts.bursts[d.key] or 0) for s in sessions if s.verdicts.bursts.get(d.key)),
         })
     return rows
+
+
+def judge_run(sessions: Iterable[dict[str, Any]], events: dict[str, list[dict[str, Any]]],
+              defs: Sequence[Definition]) -> dict[str, Any]:
+    """A stored run's sessions (``repo.run_report``'s, with their ground truth) judged by every
+    definition: ``{"definitions": [...summarise...], "sessions": [...]}``, plain data for reports."""
+    judged = [SessionRage(s["session_id"], s["persona"], expectation(s.get("ground_truth")),
+                          judge(events.get(s["session_id"], []), defs)) for s in sessions]
+    return {"definitions": summarise(judged, defs), "sessions": [
+        {"session_id": s.session_id, "persona": s.persona, "expects": s.expects,
+         "clicks": s.verdicts.clicks, "sent": s.verdicts.sent, "bursts": s.verdicts.bursts} for s in judged]}

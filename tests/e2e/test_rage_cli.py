@@ -30,7 +30,7 @@ def test_rage_judges_a_stored_run_by_every_definition(tmp_path: Path):
     report = json.loads(proc.stdout)
     by_persona = {s["persona"]: s for s in report["sessions"]}
     angry, calm = by_persona["frustrated_buyer"], by_persona["calm_researcher"]
-    assert angry["expects_rage"] is True and calm["expects_rage"] is False
+    assert angry["expects"] == "rage" and calm["expects"] == "none"
     assert angry["sent"] >= 1 and angry["bursts"]["eitp"] == angry["sent"]  # the replay is the producer's rule
     assert all(n and n >= 1 for n in angry["bursts"].values()), angry["bursts"]
     assert not any(calm["bursts"].values()) and calm["sent"] == 0

@@ -38,6 +38,8 @@ def test_run_writes_json_junit_html_and_exits_zero_when_every_expectation_holds(
     assert naive["bot"] == "bot" and naive["bot_verdicts"][-1]["signals"]
     assert report["summary"]["bot_precision_recall"]["recall"] == 1.0
     assert "frustrated_buyer" in report["summary"]["confusion"]
+    rage = {r["definition"]: r for r in report["rage"]["definitions"]}
+    assert rage["eitp"]["caught"] == rage["posthog"]["caught"] == 1 and rage["eitp"]["false_alarms"] == 0
 
     suites = ET.parse(out / "run.xml").getroot()
     assert suites.get("tests") == "10" and suites.get("failures") == "0" and suites.get("errors") == "0"
@@ -49,6 +51,7 @@ def test_run_writes_json_junit_html_and_exits_zero_when_every_expectation_holds(
     html = (out / "run.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "data:image/png;base64," in html and "<polyline" in html
     assert "Confusion matrix" in html and "frustration" in html and "<script" not in html
+    assert "Rage clicks, five ways" in html
 
     shown = workbench("show", "--db", str(db))
     assert shown.returncode == 0 and "frustrated_buyer" in shown.stdout and "verdict PASS" in shown.stdout

@@ -4,8 +4,9 @@ import json
 
 from sqlmodel import Session
 
-from tests.conftest import FIXTURES, batch, mouse_path
+from tests.conftest import FIXTURES, batch, ev, mouse_path
 from workbench.cli.main import main
+from workbench.config import EITPConfig
 from workbench.events import (
     BatchReceived,
     BotVerdictEmitted,
@@ -112,3 +113,32 @@ def test_a_database_from_before_a_column_existed_gains_it_and_keeps_its_rows(tmp
     with Session(open_db(path)) as db:
         (row,) = repo.interventions(db=db, run_id="r")
     assert (row["message"], row["outcome"], row["expected"]) == ("hi", "left", None)
+
+
+def test_a_run_report_judges_its_clicks_with_the_runs_own_rage_threshold(tmp_db, capsys):
+    engine = open_db(tmp_db)
+    strict = EITPConfig().with_overrides({"signal.rage_clicks": 4})
+    button = {"tag": "button", "id": "btn-availability", "class": "btn", "text": "Check availability"}
+    clicks = [ev("click", 1000 + 120 * i, "pricing", x=300, y=200, target=button) for i in range(3)]
+    for run_id, config in (("run_default", EITPConfig()), ("run_strict", strict)):
+        rec = Recorder(engine, run_id)
+        rec(RunStarted(run_id, "run", "rv", 7, config.to_toml(), "http://x"))
+        rec(SessionStarted(f"sq_{run_id}", "org_test", "frustrated_buyer", "rv"))
+        rec(BatchReceived(f"sq_{run_id}", "org_test", batch(clicks, session=f"sq_{run_id}")))
+    with Session(engine) as db:
+        assert repo.run_config(db=db, run_id="run_strict") == strict
+        assert repo.run_config(db=db, run_id="nope") is None
+        default = repo.run_report(db=db, run_id="run_default")
+        stricter = repo.run_report(db=db, run_id="run_strict")
+    assert default is not None and stricter is not None
+    (judged,) = default["rage"]["sessions"]
+    assert judged["clicks"] == 3 and judged["bursts"]["eitp"] == 1 and judged["bursts"]["mixpanel"] == 0
+    assert judged["expects"] == "unknown"  # no trace stored: no ground truth to judge against
+    assert stricter["rage"]["sessions"][0]["bursts"]["eitp"] == 0  # 3 clicks < the run's 4
+    assert "<h2>Rage clicks, five ways</h2>" in render_html(default)
+
+    # `workbench rage` uses the run's thresholds unless told otherwise
+    assert main(["rage", "run_strict", "--db", str(tmp_db), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sessions"][0]["bursts"]["eitp"] == 0
+    assert main(["rage", "run_strict", "--db", str(tmp_db), "--json", "--set", "signal.rage_clicks=3"]) == 0
+    assert json.loads(capsys.readouterr().out)["sessions"][0]["bursts"]["eitp"] == 1

@@ -31,9 +31,9 @@ def add_db_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", metavar="PATH", help="SQLite file (default: $WORKBENCH_DB or ./workbench.db)")
 
 
-def load_config(args: argparse.Namespace) -> EITPConfig:
-    """The preset from ``--config`` (or the spec defaults) with every ``--set`` applied."""
-    config = EITPConfig.load(args.config) if getattr(args, "config", None) else EITPConfig()
+def load_config(args: argparse.Namespace, base: EITPConfig | None = None) -> EITPConfig:
+    """The preset from ``--config`` (or ``base``, or the spec defaults) with every ``--set`` applied."""
+    config = EITPConfig.load(args.config) if getattr(args, "config", None) else base or EITPConfig()
     overrides = dict(parse_override(o) for o in getattr(args, "set", None) or [])
     return config.with_overrides(overrides) if overrides else config
 

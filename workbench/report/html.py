@@ -112,7 +112,28 @@ def _overview(report: dict[str, Any]) -> str:
                  f"<b>{found['agreed']} of {found['answered']}</b> interventions the personas answered. Expected: "
                  "the persona's answer if acted out inside the attribution window, <i>left</i> if the page closed "
                  "inside it, else <i>no_response</i>.</p>" + _table(["expected", "observed", "n"], rows, {2}))
+    html += _rage(report.get("rage"))
     return html
+
+
+def _rage(rage: dict[str, Any] | None) -> str:
+    """The run's clicks by EITP's rage-click rule and four other tools' (``workbench rage``)."""
+    if not rage or not any(s["clicks"] for s in rage["sessions"]):
+        return ""
+    defs = rage["definitions"]
+    rows = [[escape(d["name"]), f"{d['caught']}/{d['expected']}", f"{d['false_alarms']}/{d['unexpected']}",
+             str(d["bursts"]), escape(d["rule"]), escape(d["source"])] for d in defs]
+    per = [[f'<a href="#{escape(s["session_id"])}">{escape(s["persona"])}</a>',
+            escape(s["expects"]), str(s["clicks"]),
+            str(s["sent"]), *("n/a" if s["bursts"][d["definition"]] is None else str(s["bursts"][d["definition"]])
+                              for d in defs)] for s in rage["sessions"] if s["clicks"]]
+    return ("<h2>Rage clicks, five ways</h2><p class='muted'>each session's clicks replayed through EITP's rule "
+            "(this run's thresholds) and the other tools' defaults. <i>caught</i>: sessions whose persona is built "
+            "to rage-click; <i>false alarms</i>: the other humans (bots are not counted). <i>sent</i>: what the "
+            "producer reported live.</p>"
+            + _table(["definition", "caught", "false alarms", "bursts", "rule", "source"], rows, {3})
+            + _table(["session", "expects", "clicks", "sent", *(escape(d["name"]) for d in defs)], per,
+                     set(range(2, 4 + len(defs)))))
 
 
 # --- per-session figures ------------------------------------------------------------------------

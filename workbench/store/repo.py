@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import tomllib
 from typing import Any
 
 import orjson
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from workbench import rageclicks
+from workbench.config import EITPConfig
+from workbench.errors import ConfigError
 from workbench.scoring import attribution
 from workbench.store.models import (
     BatchRecord,
@@ -53,6 +57,17 @@ def batches(*, db: Session, run_id: str, session_id: str | None = None) -> list[
     if session_id:
         query = query.where(BatchRecord.session_id == session_id)
     return [orjson.loads(b.payload) for b in db.exec(query).all()]
+
+
+def run_config(*, db: Session, run_id: str) -> EITPConfig | None:
+    """The thresholds a run was made with (stored as TOML when it started); None when unknown."""
+    run = db.get(Run, run_id)
+    if run is None or not run.config_toml.strip():
+        return None
+    try:
+        return EITPConfig.from_mapping(tomllib.loads(run.config_toml))
+    except (tomllib.TOMLDecodeError, ConfigError):
+        return None  # written by another version of the workbench: the caller falls back to the defaults
 
 
 def events_by_session(*, db: Session, run_id: str) -> dict[str, list[dict[str, Any]]]:
@@ -145,6 +160,9 @@ def run_report(*, db: Session, run_id: str) -> dict[str, Any] | None:
         "summary": orjson.loads(score.summary) if score else None,
         "attribution": attribution((i["expected"], i["outcome"]) for s in sessions for i in s["interventions"]
                                    if i["expected"]),
+        # the run's clicks by EITP's rule (with the run's own thresholds) and four other tools' rules
+        "rage": rageclicks.judge_run(sessions, events_by_session(db=db, run_id=run_id),
+                                     rageclicks.definitions(run_config(db=db, run_id=run_id))),
         "sessions": sessions,
     }
 
