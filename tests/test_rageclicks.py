@@ -77,6 +77,15 @@ def test_datadog_chains_clicks_on_one_element_and_ignores_chains_with_a_scroll()
     assert starts(datadog(), fast, scrolls=[1001.0]) == [0]  # settled after the chain and its debounce
 
 
+def test_datadog_does_not_call_a_selecting_triple_click_rage():
+    word = clicks((0, 0, 0), (120, 0, 0), (240, 0, 0), element=TEXT)
+    events = [{"type": "click", "timestamp": c.t, "data": {"x": c.x, "y": c.y, "target": dict(
+        zip(("tag", "id", "class", "text"), TEXT, strict=True))}} for c in word]
+    events.append({"type": "text_selection", "timestamp": 250.0, "data": {"text": "Our", "length": 3}})
+    bursts = judge(events, definitions()).bursts
+    assert bursts["datadog"] == 0 and bursts["eitp"] == 1 and bursts["posthog"] == 1  # those two do fire
+
+
 def test_datadog_breaks_the_chain_on_another_element_or_a_far_click():
     mixed = clicks((0, 0, 0), (300, 0, 0)) + clicks((600, 0, 0), element=TEXT)
     assert starts(datadog(), mixed) == []
@@ -103,8 +112,8 @@ def test_judge_reads_eitp_click_events_and_counts_what_the_producer_sent():
     events = [event("click", t, x=100, y=200, target=target) for t in (1000, 1100, 1200)]
     events += [event("rage_click", 1200, count=3, area=0), event("scroll", 5000, depth=40),
                event("mouse", 1300, x=1, y=1)]
-    cs, scrolls = from_events(list(reversed(events)))  # order of arrival does not matter
-    assert [c.t for c in cs] == [1000, 1100, 1200] and scrolls == [5000]
+    cs, activity = from_events(list(reversed(events)))  # order of arrival does not matter
+    assert [c.t for c in cs] == [1000, 1100, 1200] and activity == [5000]
     assert cs[0].element == ("button", "btn-availability", "btn", "Check availability")
     verdicts = judge(events, definitions())
     assert verdicts.clicks == 3 and verdicts.sent == 1

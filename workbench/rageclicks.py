@@ -18,7 +18,8 @@ Each definition keeps its tool's public defaults (read in the tools' source):
   each report. Older releases used 3 clicks.
 * **Datadog RUM** (browser-sdk ``clickChain.ts`` and ``computeFrustration.ts``): a chain of clicks
   on the same element, each at most 100 px and 1 s from the previous one, is a rage click when
-  3 of its clicks fall within 1 s, unless the visitor scrolled during the chain.
+  3 of its clicks fall within 1 s, unless the visitor scrolled or selected text during the chain
+  (a double or triple click that selects a word or a line is not rage).
 * **OpenReplay** (backend ``clickRage.go``): at least 3 clicks in a row on elements with the same
   non-empty label, each less than 300 ms after the previous one.
 
@@ -56,7 +57,8 @@ class Burst:
     clicks: int
 
 
-Detector = Callable[[Sequence[Click], Sequence[float]], list[Burst]]  # (clicks, scroll times) -> bursts
+#: (clicks, times of the visitor's own page activity: scrolls and text selections) -> bursts
+Detector = Callable[[Sequence[Click], Sequence[float]], list[Burst]]
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ def _chains(clicks: Sequence[Click], follows: Callable[[Click, Click], bool]) ->
 
 def eitp(count: int = 3, window_ms: float = 500.0) -> Detector:
     """The producer's rule (``sites/producer/eitp-producer.js``, click tracker)."""
-    def detect(clicks: Sequence[Click], scrolls: Sequence[float]) -> list[Burst]:
+    def detect(clicks: Sequence[Click], activity: Sequence[float]) -> list[Burst]:
         bursts: list[Burst] = []
         for run in _chains(clicks, lambda a, b: b.t - a.t <= window_ms):
             for i, c in enumerate(run):
@@ -96,14 +98,14 @@ def eitp(count: int = 3, window_ms: float = 500.0) -> Detector:
 
 
 def posthog(count: int = 3, threshold_px: float = 30.0, timeout_ms: float = 1000.0) -> Detector:
-    def detect(clicks: Sequence[Click], scrolls: Sequence[float]) -> list[Burst]:
+    def detect(clicks: Sequence[Click], activity: Sequence[float]) -> list[Burst]:
         near = lambda a, b: abs(b.x - a.x) + abs(b.y - a.y) < threshold_px and b.t - a.t < timeout_ms  # noqa: E731
         return [Burst(run[0].t, run[count - 1].t, len(run)) for run in _chains(clicks, near) if len(run) >= count]
     return detect
 
 
 def mixpanel(count: int = 4, threshold_px: float = 30.0, timeout_ms: float = 1000.0) -> Detector:
-    def detect(clicks: Sequence[Click], scrolls: Sequence[float]) -> list[Burst]:
+    def detect(clicks: Sequence[Click], activity: Sequence[float]) -> list[Burst]:
         bursts: list[Burst] = []
         near = lambda a, b: math.hypot(b.x - a.x, b.y - a.y) < threshold_px and b.t - a.t < timeout_ms  # noqa: E731
         for run in _chains(clicks, near):
@@ -116,14 +118,14 @@ def mixpanel(count: int = 4, threshold_px: float = 30.0, timeout_ms: float = 100
 def datadog(per_second: int = 3, max_gap_ms: float = 1000.0, max_distance_px: float = 100.0,
             scroll_grace_ms: float = 100.0) -> Detector:
     """``scroll_grace_ms``: EITP stamps a ``scroll`` event when the scroll settles (its debounce)."""
-    def detect(clicks: Sequence[Click], scrolls: Sequence[float]) -> list[Burst]:
+    def detect(clicks: Sequence[Click], activity: Sequence[float]) -> list[Burst]:
         def same(a: Click, b: Click) -> bool:
             return (a.element is not None and a.element == b.element and b.t - a.t <= max_gap_ms
                     and math.hypot(b.x - a.x, b.y - a.y) <= max_distance_px)
         bursts: list[Burst] = []
         for run in _chains(clicks, same):
-            if any(run[0].t <= s <= run[-1].t + scroll_grace_ms for s in scrolls):
-                continue  # the visitor scrolled: Datadog counts that as the page reacting
+            if any(run[0].t <= a <= run[-1].t + scroll_grace_ms for a in activity):
+                continue  # the visitor scrolled or selected text: Datadog does not call that rage
             for i in range(len(run) - per_second + 1):
                 if run[i + per_second - 1].t - run[i].t <= 1000.0:
                     bursts.append(Burst(run[0].t, run[-1].t, len(run)))  # reported when the chain ends
@@ -133,7 +135,7 @@ def datadog(per_second: int = 3, max_gap_ms: float = 1000.0, max_distance_px: fl
 
 
 def openreplay(count: int = 3, max_gap_ms: float = 300.0) -> Detector:
-    def detect(clicks: Sequence[Click], scrolls: Sequence[float]) -> list[Burst]:
+    def detect(clicks: Sequence[Click], activity: Sequence[float]) -> list[Burst]:
         same = lambda a, b: bool(a.label) and a.label == b.label and b.t - a.t < max_gap_ms  # noqa: E731
         return [Burst(run[0].t, run[-1].t, len(run)) for run in _chains(clicks, same)
                 if len(run) >= count and run[0].label]
@@ -150,7 +152,7 @@ def definitions(config: EITPConfig | None = None) -> list[Definition]:
                    "posthog-js rageclick.ts", posthog()),
         Definition("mixpanel", "Mixpanel", "4 clicks, each < 30 px and < 1 s from the last",
                    "mixpanel-js autocapture/rageclick.js", mixpanel()),
-        Definition("datadog", "Datadog", "3 clicks in 1 s on one element, each <= 100 px, no scroll",
+        Definition("datadog", "Datadog", "3 clicks in 1 s on one element, each <= 100 px, no scroll or selection",
                    "browser-sdk clickChain.ts, computeFrustration.ts",
                    datadog(scroll_grace_ms=float(sig.scroll_debounce_ms)), needs_target=True),
         Definition("openreplay", "OpenReplay", ">= 3 clicks on one label, each < 300 ms after the last",
@@ -159,9 +161,10 @@ def definitions(config: EITPConfig | None = None) -> list[Definition]:
 
 
 def from_events(events: Iterable[dict[str, Any]]) -> tuple[list[Click], list[float]]:
-    """A session's EITP events (section 3) -> its clicks and the times of its ``scroll`` events, in time order."""
+    """A session's EITP events (section 3) -> its clicks, and the times of its ``scroll`` and
+    ``text_selection`` events (the visitor's own activity), in time order."""
     clicks: list[Click] = []
-    scrolls: list[float] = []
+    activity: list[float] = []
     for e in events:
         data = e.get("data") or {}
         if e.get("type") == "click":
@@ -170,10 +173,10 @@ def from_events(events: Iterable[dict[str, Any]]) -> tuple[list[Click], list[flo
             element = (str(target.get("tag", "")), str(target.get("id", "")), str(target.get("class", "")), text)
             clicks.append(Click(float(e["timestamp"]), float(data.get("x", 0)), float(data.get("y", 0)),
                                 element, text.strip()))
-        elif e.get("type") == "scroll":
-            scrolls.append(float(e["timestamp"]))
+        elif e.get("type") in ("scroll", "text_selection"):
+            activity.append(float(e["timestamp"]))
     clicks.sort(key=lambda c: c.t)
-    return clicks, sorted(scrolls)
+    return clicks, sorted(activity)
 
 
 def bare_clicks(t: Iterable[float], x: Iterable[float], y: Iterable[float]) -> list[Click]:
@@ -191,9 +194,9 @@ class Verdicts:
 
 
 def judge(events: Sequence[dict[str, Any]], defs: Sequence[Definition]) -> Verdicts:
-    clicks, scrolls = from_events(events)
+    clicks, activity = from_events(events)
     sent = sum(1 for e in events if e.get("type") == "rage_click")
-    return Verdicts(len(clicks), {d.key: len(d.detect(clicks, scrolls)) for d in defs}, sent)
+    return Verdicts(len(clicks), {d.key: len(d.detect(clicks, activity)) for d in defs}, sent)
 
 
 def judge_clicks(clicks: Sequence[Click], defs: Sequence[Definition]) -> dict[str, int | None]:
