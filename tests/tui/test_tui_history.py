@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.widgets import DataTable, Static
 
 from tests.tui.conftest import wait_until
+from workbench.rageclicks import Verdicts
 from workbench.tui import history_data
 from workbench.tui.screens.compare import CompareScreen
 from workbench.tui.screens.history import HistoryScreen
@@ -27,6 +28,10 @@ async def test_open_a_run_and_scrub_its_packets(make_app, seeded_db):
         await wait_until(pilot, lambda: isinstance(app.screen, RunDetailScreen) and app.screen.detail is not None)
         detail = app.screen
         assert detail.run_id == "demo_20260101_120000_aaaa"
+        sessions = detail.query_one("#run-sessions", DataTable)
+        assert str(sessions.ordered_columns[-1].label) == "rage clicks"
+        assert [str(c) for c in sessions.get_column_at(len(sessions.columns) - 1)] == [
+            history_data.rage_cell(detail.detail.rage[s["session_id"]]) for s in detail.detail.sessions]
         view = detail.query_one(PacketView)
         assert view.packet == detail.detail.packets[0]
         await pilot.press("right", "right")
@@ -76,3 +81,11 @@ async def test_empty_store_says_how_to_fill_it(make_app):
         status = app.screen.query_one("#history-status", Static)
         await wait_until(pilot, lambda: "No runs" in str(status.render()))
         assert "setup screen" in str(status.render())
+
+
+def test_a_sessions_rage_clicks_fit_one_cell():
+    angry = Verdicts(14, {"eitp": 3, "posthog": 3, "mixpanel": 2, "datadog": 0, "openreplay": 3}, 3)
+    assert history_data.rage_cell(angry) == "3 EITP · 3/4 others"
+    corpus = Verdicts(9, {"eitp": 0, "posthog": 1, "mixpanel": 0, "datadog": None, "openreplay": None}, 0)
+    assert history_data.rage_cell(corpus) == "0 EITP · 1/2 others"  # rules that compare elements did not apply
+    assert history_data.rage_cell(Verdicts(0, {"eitp": 0}, 0)) == history_data.rage_cell(None) == "-"

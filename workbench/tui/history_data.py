@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from workbench import rageclicks
 from workbench.protocol.taxonomy import category
 from workbench.store import repo
 
@@ -35,6 +36,8 @@ class RunDetail:
     packets: list[dict[str, Any]]
     personas: dict[str, str] = field(default_factory=dict)
     """session id -> persona name."""
+    rage: dict[str, rageclicks.Verdicts] = field(default_factory=dict)
+    """session id -> its clicks judged by EITP's rage-click rule and the other tools' (``workbench rage``)."""
 
     @property
     def start(self) -> float:
@@ -50,7 +53,19 @@ def load_run(engine: Engine, run_id: str) -> RunDetail:
         run = next((r for r in repo.list_runs(db=db, limit=10_000) if r["id"] == run_id), {"id": run_id})
         sessions = repo.list_sessions(db=db, run_id=run_id)
         packets = sorted(repo.packets(db=db, run_id=run_id), key=lambda p: float(p["timestamp"]))
-    return RunDetail(run, sessions, packets, {s["session_id"]: s["persona"] or "visitor" for s in sessions})
+        defs = rageclicks.definitions(repo.run_config(db=db, run_id=run_id))
+        events = repo.events_by_session(db=db, run_id=run_id)
+    rage = {s["session_id"]: rageclicks.judge(events.get(s["session_id"], []), defs) for s in sessions}
+    return RunDetail(run, sessions, packets, {s["session_id"]: s["persona"] or "visitor" for s in sessions}, rage)
+
+
+def rage_cell(verdicts: rageclicks.Verdicts | None) -> str:
+    """One session's rage clicks for a table cell: EITP's bursts, and how many other tools' rules fired."""
+    if verdicts is None or not verdicts.clicks:
+        return "-"
+    others = {k: n for k, n in verdicts.bursts.items() if k != "eitp" and n is not None}
+    fired = sum(1 for n in others.values() if n)
+    return f"{verdicts.bursts.get('eitp') or 0} EITP · {fired}/{len(others)} others"
 
 
 def has_scores() -> bool:

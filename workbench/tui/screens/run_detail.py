@@ -46,7 +46,7 @@ class RunDetailScreen(Screen[None]):
         yield Header()
         yield Static(f"Reading run {self.run_id} ...", id="run-title")
         table: DataTable[Text | str] = DataTable(id="run-sessions", cursor_type="row", zebra_stripes=True)
-        for col in ("persona", "session", "status", "events", "packets", "last emotion", "bot"):
+        for col in ("persona", "session", "status", "events", "packets", "last emotion", "bot", "rage clicks"):
             table.add_column(col)
         yield table
         yield Scrubber(id="scrubber")
@@ -76,7 +76,8 @@ class RunDetailScreen(Screen[None]):
         for s in d.sessions:
             emotion = s["last_emotion"]
             table.add_row(s["persona"] or "visitor", s["session_id"], s["status"], str(s["events"]),
-                          str(s["packets"]), Text(emotion or "-", colour_of(emotion)), s["bot"])
+                          str(s["packets"]), Text(emotion or "-", colour_of(emotion)), s["bot"],
+                          history_data.rage_cell(d.rage.get(s["session_id"])))
         scrubber = self.query_one(Scrubber)
         scrubber.load(d.packets)
         scrubber.focus()
