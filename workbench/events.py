@@ -60,6 +60,15 @@ class SessionEnded:
 
 
 @dataclass(frozen=True)
+class ConnectionClosed:
+    """The bridge saw the producer's connection end (section 4.2's ``session.closed``); ``at`` is the
+    page time it stamped, on which the engine judged the session (e.g. a connection-only probe)."""
+
+    session_id: str
+    at: float | None
+
+
+@dataclass(frozen=True)
 class RunConfigured:
     """How a ``workbench run`` was set up, recorded beside :class:`RunStarted`."""
 
@@ -161,7 +170,7 @@ class RunEnded:
 
 RunEvent = (RunStarted | SessionStarted | BatchReceived | PacketEmitted | BotVerdictEmitted | SessionEnded | RunEnded
             | RunConfigured | SessionTraced | RunScored | InterventionSent | InterventionOutcome | OutcomeExpected
-            | KnowledgeValidated)
+            | KnowledgeValidated | ConnectionClosed)
 Sink = Callable[[RunEvent], None]
 
 

@@ -24,6 +24,7 @@ from workbench.enrichment import Enricher
 from workbench.events import (
     BatchReceived,
     BotVerdictEmitted,
+    ConnectionClosed,
     EventStream,
     InterventionOutcome,
     InterventionSent,
@@ -128,7 +129,10 @@ class Pipeline:
         return True
 
     async def _on_closed(self, subject: str, payload: bytes) -> None:
-        self._closed_event(str(orjson.loads(payload)["sessionId"])).set()
+        info = orjson.loads(payload)
+        at = info.get("at")
+        self.stream.emit(ConnectionClosed(str(info["sessionId"]), float(at) if at is not None else None))
+        self._closed_event(str(info["sessionId"])).set()
 
     async def _on_batch(self, subject: str, payload: bytes) -> None:
         batch: dict[str, Any] = orjson.loads(payload)

@@ -53,6 +53,23 @@ def test_run_writes_json_junit_html_and_exits_zero_when_every_expectation_holds(
     assert "Confusion matrix" in html and "frustration" in html and "<script" not in html
     assert "Rage clicks, five ways" in html
 
+    # the threshold lab: the stored telemetry replays exactly as the run went, and a confidence
+    # floor no rule can reach leaves the frustrated buyer undetected while the bot is still caught
+    swept = workbench("sweep", "--db", str(db), "--vary", "classifier.min_confidence=1.01", "--json")
+    assert swept.returncode == ExitCode.OK, swept.stderr
+    lab = json.loads(swept.stdout)
+    assert lab["replay_differs_from_live"] == []
+    own, unreachable = lab["settings"]
+    assert own["passed"] == 2 and own["dominant"][frustrated["session_id"]] == "frustration"
+    assert unreachable["per_persona"]["frustrated_buyer"]["passed"] == 0
+    assert unreachable["per_persona"]["naive_bot"]["passed"] == 1
+    assert unreachable["differs"] == [frustrated["session_id"]]
+    table = workbench("sweep", "--db", str(db), "--vary", "classifier.min_confidence=0.5,1.01")
+    assert "replay check: all 2 sessions replay exactly as they ran live" in table.stdout
+    assert "S2 classifier.min_confidence=1.01" in table.stdout and "frustrated_buyer" in table.stdout
+    refused = workbench("sweep", "--db", str(db), "--vary", "signal.rage_clicks=2")
+    assert refused.returncode == ExitCode.USAGE and "applied in the page" in refused.stderr
+
     shown = workbench("show", "--db", str(db))
     assert shown.returncode == 0 and "frustrated_buyer" in shown.stdout and "verdict PASS" in shown.stdout
     as_json = json.loads(workbench("show", "--db", str(db), "--json").stdout)

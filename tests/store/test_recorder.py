@@ -10,6 +10,7 @@ from workbench.config import EITPConfig
 from workbench.events import (
     BatchReceived,
     BotVerdictEmitted,
+    ConnectionClosed,
     InterventionOutcome,
     InterventionSent,
     OutcomeExpected,
@@ -38,6 +39,7 @@ def test_recorder_writes_what_a_run_saw(tmp_db, capsys):
     rec(PacketEmitted(PACKET))
     rec(BotVerdictEmitted({"session_id": sid, "tenant_id": "t", "timestamp": 1.0, "classification": "human",
                            "confidence": 0.8, "reasoning": "r", "signals": [], "event_count": 8}))
+    rec(ConnectionClosed(sid, 4150.0))  # the bridge's stamp on the connection's end, in page time
     rec(SessionEnded(sid, "ended"))
     rec(RunEnded("run_1", "ended", {"ok": True}))
     # a visitor nobody announced (workbench serve): created on first batch
@@ -54,6 +56,8 @@ def test_recorder_writes_what_a_run_saw(tmp_db, capsys):
         assert [len(by_session[sid]), len(by_session["sq_walk_in"])] == [8, 2]
         assert [e["timestamp"] for e in by_session[sid]][:6] == [e["timestamp"] for e in mouse_path(1000, 5)] + [4000]
         assert repo.list_runs(db=db)[0]["status"] == "ended"
+        report = repo.run_report(db=db, run_id="run_1")
+        assert report is not None and [s["closed_at"] for s in report["sessions"]] == [4150.0, None]
 
     assert main(["sessions", "--db", str(tmp_db), "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)

@@ -42,6 +42,7 @@ class SessionRecord(SQLModel, table=True):
     user_agent: str = ""
     first_event_ts: float | None = None
     last_event_ts: float | None = None
+    closed_at: float | None = None  # page time the bridge stamped on the connection's end (replays judge by it)
     event_count: int = 0
     batch_count: int = 0
     packet_count: int = 0

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from workbench.events import (
     BatchReceived,
     BotVerdictEmitted,
+    ConnectionClosed,
     InterventionOutcome,
     InterventionSent,
     KnowledgeValidated,
@@ -119,6 +120,8 @@ class Recorder:
                                      bot_confidence=d["confidence"])
             case SessionEnded():
                 self._ensure_session(db, event.session_id, status=event.status, error=event.error)
+            case ConnectionClosed():
+                self._ensure_session(db, event.session_id, closed_at=event.at)
             case InterventionSent():
                 db.execute(insert(InterventionRecord).values(
                     run_id=self.run_id, session_id=event.session_id, timestamp=event.timestamp, emotion=event.emotion,

@@ -132,6 +132,7 @@ def run_report(*, db: Session, run_id: str) -> dict[str, Any] | None:
         sessions.append({
             "session_id": s.session_id, "persona": s.persona, "site": s.site, "status": s.status, "error": s.error,
             "user_agent": s.user_agent, "events": s.event_count, "batches": s.batch_count, "packets": s.packet_count,
+            "closed_at": s.closed_at,
             "bot": s.bot_classification, "bot_confidence": s.bot_confidence,
             "seed": trace.seed if trace else None, "seed_index": trace.seed_index if trace else None,
             "clock": trace.clock if trace else None,

@@ -1,0 +1,86 @@
+"""The threshold lab (workbench.lab): replays of stored telemetry, and which thresholds it may vary."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import batch, ev, mouse_path
+from workbench import lab, scoring
+from workbench.config import EITPConfig
+from workbench.errors import ConfigError
+
+PROBE = scoring.GroundTruth("connection_probe", signals=frozenset({"connection"}), bot=True)
+READER = scoring.GroundTruth("reader", emotions=frozenset({"curiosity"}))
+
+
+def session(sid: str, truth: scoring.GroundTruth | None, closed_at: float | None = None, *,
+            emotions: tuple[str, ...] = (), bot: str = "uncertain") -> lab.StoredSession:
+    return lab.StoredSession(sid, truth.persona if truth else "visitor", "ended", None, truth, closed_at, emotions, bot)
+
+
+def probe_telemetry(closed_at: float | None) -> lab.Telemetry:
+    batches = [batch([ev("connection", 1000, userAgent="x")], session="sq_probe"),
+               batch([ev("viewport_resize", 5000, width=1, height=1)], session="sq_probe")]
+    return lab.Telemetry("run_x", batches, [session("sq_probe", PROBE, closed_at, bot="bot")])
+
+
+def test_a_replay_closes_each_connection_at_the_stored_page_time():
+    observed = lab.replay(probe_telemetry(closed_at=11_500), EITPConfig())["sq_probe"]
+    assert observed.bot == "bot" and "connection_only" in observed.bot_signals
+    assert observed.signals == {"connection", "viewport_resize"}
+    # without the close stamp the engine can only close at the last event: no probe is seen
+    unknown = probe_telemetry(closed_at=None)
+    assert lab.replay(unknown, EITPConfig())["sq_probe"].bot != "bot"
+    assert [s.session_id for s in lab.faithful(unknown, lab.replay(unknown, EITPConfig()))] == ["sq_probe"]
+    known = probe_telemetry(closed_at=11_500)
+    assert lab.faithful(known, lab.replay(known, EITPConfig())) == []
+
+
+def test_a_sweep_scores_each_setting_against_ground_truth_and_counts_what_changed():
+    telemetry = probe_telemetry(closed_at=11_500)
+    results = lab.sweep(telemetry, EITPConfig(), lab.settings(["bot.connection_only_ms=5000,20000"]))
+    assert [r.overrides for r in results] == [{}, {"bot.connection_only_ms": 5000}, {"bot.connection_only_ms": 20000}]
+    assert [r.score.verdict for r in results] == ["pass", "pass", "fail"]  # open 10.5 s: not a probe at 20 s
+    assert [r.differs for r in results] == [(), (), ("sq_probe",)]
+    row = results[2].as_dict()
+    assert row["passed"] == 0 and row["per_persona"] == {"connection_probe": {"passed": 0, "sessions": 1}}
+    assert row["bot"]["recall"] == 0.0
+
+
+def test_sessions_without_ground_truth_are_replayed_but_not_scored():
+    telemetry = lab.Telemetry("run_x", [batch(mouse_path(1000, 30), session="sq_walk_in")],
+                              [session("sq_walk_in", None)])
+    (result,) = lab.sweep(telemetry, EITPConfig(), [])
+    assert result.score.sessions == () and lab.replay(telemetry, EITPConfig())["sq_walk_in"].signals == {"mouse"}
+
+
+def test_settings_make_a_grid_of_the_engines_own_thresholds():
+    grid = lab.settings(["classifier.min_confidence=0.2, 0.5", "bot.min_timing_cv=0.1,0.3"])
+    assert grid == [{"classifier.min_confidence": 0.2, "bot.min_timing_cv": 0.1},
+                    {"classifier.min_confidence": 0.2, "bot.min_timing_cv": 0.3},
+                    {"classifier.min_confidence": 0.5, "bot.min_timing_cv": 0.1},
+                    {"classifier.min_confidence": 0.5, "bot.min_timing_cv": 0.3}]
+    assert lab.settings([]) == []
+
+
+@pytest.mark.parametrize("vary, says", [
+    ("signal.rage_clicks=2,4", "applied in the page"),
+    ("transport.batch_size=10", "applied in the page"),
+    ("intervention.cooldown_ms=1000", "Seer"),
+    ("classifier.min_confidence", "must look like"),
+    ("classifier.min_confidence=", "must look like"),
+])
+def test_settings_refuse_what_a_replay_cannot_vary(vary, says):
+    with pytest.raises(ConfigError, match=says):
+        lab.settings([vary])
+
+
+def test_settings_refuse_a_grid_too_large_to_print():
+    values = ",".join(str(i) for i in range(1, 10))  # 9 x 9 = 81 settings
+    with pytest.raises(ConfigError, match="at most"):
+        lab.settings([f"bot.min_cv_intervals={values}", f"bot.min_fast_intervals={values}"])
+
+
+def test_an_unknown_key_fails_when_the_setting_is_applied():
+    with pytest.raises(ConfigError, match="unknown config key"):
+        lab.sweep(probe_telemetry(11_500), EITPConfig(), lab.settings(["classifier.no_such_threshold=1"]))

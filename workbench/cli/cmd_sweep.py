@@ -1,0 +1,142 @@
+"""``workbench sweep [RUN] --vary KEY=V1,V2``: the threshold lab (:mod:`workbench.lab`). A stored run's
+telemetry is replayed through the engine under other thresholds and scored against ground truth."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import Session
+
+from workbench import lab, scoring
+from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config
+from workbench.store.db import open_db
+
+NAME = "sweep"
+ORDER = 64
+HELP = "threshold lab: replay a stored run through the engine under other thresholds and score each setting"
+DESCRIPTION = f"""{HELP}.
+
+The engine takes time only from the telemetry, so a stored run replayed with its own thresholds
+gives the packets and bot verdicts it gave live (checked and reported first). Each --vary setting
+replays the same telemetry with other values of the engine's own thresholds ({', '.join(
+    s + '.*' for s in lab.REPLAYABLE)}) and scores it against each persona's ground truth, as
+`workbench run` does. No browser runs: a sweep over a stored run takes seconds. Several --vary
+options make a grid (at most {lab.MAX_SETTINGS} settings).
+
+signal.* and transport.* are applied in the page, so they shaped the stored telemetry: vary them
+with `workbench run --set` (rage clicks: `workbench rage --set`). Seer is not replayed, so
+intervention checks read n/a.
+
+examples:
+  workbench run --persona all --db lab.db
+  workbench sweep --db lab.db --vary classifier.high_jerk_px_s3=250000,500000,1000000,2000000
+  workbench sweep --db lab.db --vary bot.min_timing_cv=0.05,0.1,0.2 --vary bot.min_cv_intervals=4,8
+  workbench sweep RUN --vary classifier.min_confidence=0.2,0.5 --json
+"""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_id", nargs="?", metavar="RUN", help="run id (see `workbench runs`); default: the latest run")
+    add_db_arg(p)
+    add_config_args(p)
+    p.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2,...",
+                   help="values to replay one engine threshold at (repeatable: a grid)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def load(db: Session, run_id: str) -> lab.Telemetry | None:
+    """A stored run as the engine saw it (see :class:`workbench.lab.Telemetry`)."""
+    from workbench.store import repo
+
+    report = repo.run_report(db=db, run_id=run_id)
+    if report is None:
+        return None
+    said: dict[str, list[str]] = {}
+    for p in repo.packets(db=db, run_id=run_id):
+        said.setdefault(p["sessionId"], []).append(p["emotion"]["primary"])
+    sessions = [lab.StoredSession(
+        s["session_id"], s["persona"] or "visitor", "failed" if s["status"] == "failed" else "ended", s["error"],
+        scoring.GroundTruth.from_dict(s["persona"], s["ground_truth"]) if s["ground_truth"] and s["persona"] else None,
+        s["closed_at"], tuple(said.get(s["session_id"], ())), s["bot"]) for s in report["sessions"]]
+    return lab.Telemetry(run_id, repo.batches(db=db, run_id=run_id), sessions)
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.store import repo
+
+    grid = lab.settings(args.vary)  # a bad --vary is a usage error before anything is read
+    with Session(open_db(args.db)) as db:
+        run_id = args.run_id or repo.latest_run_id(db=db)
+        telemetry = load(db, run_id) if run_id else None
+        stored = repo.run_config(db=db, run_id=run_id) if run_id else None
+    if telemetry is None:
+        print(f"workbench sweep: no run {args.run_id!r} in the database" if args.run_id
+              else "workbench sweep: the database holds no runs", file=sys.stderr)
+        return ExitCode.FAILED
+    base = load_config(args, stored)
+    own = lab.replay(telemetry, base)
+    unfaithful = lab.faithful(telemetry, own) if not (args.config or args.set) else []
+    results = lab.sweep(telemetry, base, grid)
+    if args.json:
+        print(json.dumps({"run_id": telemetry.run_id, "replay_differs_from_live": [s.session_id for s in unfaithful],
+                          "settings": [r.as_dict() for r in results]}, indent=2, default=str))
+        return ExitCode.OK
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 180)
+    _print(console, telemetry, results, unfaithful, bool(args.config or args.set))
+    return ExitCode.OK
+
+
+def _label(overrides: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in overrides.items()) or "the run's own thresholds"
+
+
+def _print(console: Console, telemetry: lab.Telemetry, results: list[lab.Result], unfaithful: list[lab.StoredSession],
+           modified: bool) -> None:
+    scored = sum(1 for s in telemetry.sessions if s.ground_truth is not None)
+    console.print(f"[bold]threshold lab[/] · run {telemetry.run_id} · {len(telemetry.sessions)} sessions "
+                  f"({scored} with ground truth) · {len(telemetry.batches)} batches replayed per setting")
+    if modified:
+        console.print("[dim]base thresholds changed by --config/--set: the replay is not compared with the live run[/]")
+    elif unfaithful:
+        console.print(f"[yellow]replay check[/]: {len(telemetry.sessions) - len(unfaithful)} of "
+                      f"{len(telemetry.sessions)} sessions replay as they ran live; these differ:")
+        for s in unfaithful:
+            why = " (no close time stored: recorded before this version)" if s.closed_at is None else ""
+            console.print(f"  {s.session_id} {s.persona}{why}")
+    else:
+        console.print(f"[green]replay check[/]: all {len(telemetry.sessions)} sessions replay exactly as they ran live")
+    for i, r in enumerate(results):
+        console.print(f"  [bold]S{i}[/] {_label(r.overrides)}")
+    rows = [r.as_dict() for r in results]
+    table = Table(title="per persona: sessions passing their expectations (intervention checks n/a)",
+                  title_justify="left")
+    table.add_column("persona")
+    for i in range(len(results)):
+        table.add_column(f"S{i}", justify="center")
+    for p in dict.fromkeys(s.persona for s in telemetry.sessions if s.ground_truth is not None):
+        cells = []
+        for d in rows:
+            got = d["per_persona"].get(p, {"passed": 0, "sessions": 0})
+            ok = got["passed"] == got["sessions"]
+            text = ("✔" if ok else "✘") if got["sessions"] == 1 else f"{got['passed']}/{got['sessions']}"
+            cells.append(f"[green]{text}[/]" if ok else f"[red]{text}[/]")
+        table.add_row(p, *cells)
+    table.add_section()
+    table.add_row("[b]passed[/]", *(f"{d['passed']}/{d['sessions']}" for d in rows))
+    table.add_row("bot recall", *(_fmt(d["bot"].get("recall")) for d in rows))
+    table.add_row("humans judged bots", *(str(d["bot"].get("fp", "-")) for d in rows))
+    table.add_row("emotion recall", *(_fmt(d["emotion_recall"]) for d in rows))
+    table.add_row("emotion precision", *(_fmt(d["emotion_precision"]) for d in rows))
+    table.add_row("changed vs S0", "-", *(str(len(r.differs)) for r in results[1:]))
+    console.print(table)
+    console.print("[dim]emotion recall / precision: means over emotions (workbench.scoring); changed: sessions whose "
+                  "packets or bot verdict differ from S0's[/]")
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"

@@ -1,0 +1,157 @@
+"""The threshold lab: a stored run's telemetry replayed through the engine under other thresholds.
+
+The engine takes time only from the telemetry (EITP v1.1 section 1.3's event time, Appendix C's
+thresholds in :mod:`workbench.config`). Replaying a run's stored batches in the order the engine
+received them, each connection closed at the page time the bridge stamped on it, through a fresh
+:class:`~workbench.engine.core.Engine` with the run's own configuration therefore gives the packets
+and bot verdicts the run gave live, which :func:`faithful` checks. Under other values of the
+engine's own thresholds (``classifier.*``, ``bot.*``, ``inference.*``) the same telemetry shows what
+those values would have concluded, scored against each persona's ground truth by
+:mod:`workbench.scoring`. So a QA engineer can ask "at what jerk threshold does the frustrated buyer
+stop being caught, and does the calm researcher start to be?" without running a browser again.
+
+What a replay cannot change: thresholds the page applies (``signal.*``, ``transport.*``) shaped
+the telemetry itself (change them with ``workbench run --set``; ``workbench rage`` replays the rage
+click rule), and Seer (``intervention.*``) is not replayed, so intervention checks read n/a.
+Pure: stored telemetry in, observations and scores out; :mod:`workbench.cli.cmd_sweep` does the I/O.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from workbench import scoring
+from workbench.config import EITPConfig, parse_override
+from workbench.engine.core import BotOut, Engine, Output, PacketOut
+from workbench.errors import ConfigError
+
+#: config sections the engine applies to telemetry it is given, and so a replay can vary
+REPLAYABLE = ("classifier", "bot", "inference")
+MAX_SETTINGS = 64
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    session_id: str
+    persona: str
+    status: str  # ended | failed, as the run ended it
+    error: str | None
+    ground_truth: scoring.GroundTruth | None  # None: nothing to score against (e.g. a `workbench serve` visitor)
+    closed_at: float | None  # the bridge's close stamp; None: not recorded (the engine closes at its last event)
+    live_emotions: tuple[str, ...]  # what the run's packets said, in order
+    live_bot: str
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """One stored run as the engine saw it: its batches in arrival order, and its sessions."""
+
+    run_id: str
+    batches: Sequence[dict[str, Any]]
+    sessions: Sequence[StoredSession]
+
+
+def replay(telemetry: Telemetry, config: EITPConfig) -> dict[str, scoring.Observation]:
+    """What a fresh engine with ``config`` concludes from the run's telemetry, per session."""
+    engine = Engine(config)
+    emotions: dict[str, list[str]] = {s.session_id: [] for s in telemetry.sessions}
+    bots: dict[str, tuple[str, tuple[str, ...]]] = {}
+    signals: dict[str, set[str]] = {s.session_id: set() for s in telemetry.sessions}
+
+    def take(outputs: Iterable[Output]) -> None:
+        for out in outputs:
+            if isinstance(out, PacketOut):
+                emotions.setdefault(out.packet["sessionId"], []).append(out.packet["emotion"]["primary"])
+            elif isinstance(out, BotOut):
+                log = out.log()
+                bots[log["session_id"]] = (log["classification"], tuple(log.get("signals", ())))
+
+    for batch in telemetry.batches:
+        kinds = signals.setdefault(str(batch.get("sessionId")), set())
+        kinds.update(str(e.get("type")) for e in batch.get("events", ()))
+        take(engine.ingest(batch))
+    for s in telemetry.sessions:
+        if s.closed_at is not None:
+            take(engine.close_session(s.session_id, at=s.closed_at))
+    take(engine.close_all())
+    observed = {}
+    for s in telemetry.sessions:
+        said = tuple(emotions.get(s.session_id, ()))
+        bot, bot_signals = bots.get(s.session_id, ("uncertain", ()))
+        observed[s.session_id] = scoring.Observation(
+            s.session_id, s.persona, s.status, s.error, said, scoring.dominant(said), bot, bot_signals,
+            frozenset(signals.get(s.session_id, ())), None)
+    return observed
+
+
+def faithful(telemetry: Telemetry, observed: dict[str, scoring.Observation]) -> list[StoredSession]:
+    """The sessions whose replay differs from what the run concluded live (packets or bot verdict)."""
+    return [s for s in telemetry.sessions
+            if observed[s.session_id].emotions != s.live_emotions or observed[s.session_id].bot != s.live_bot]
+
+
+def score(telemetry: Telemetry, observed: dict[str, scoring.Observation]) -> scoring.RunScore:
+    return scoring.score_run((s.ground_truth, observed[s.session_id]) for s in telemetry.sessions
+                             if s.ground_truth is not None)
+
+
+def settings(varies: Sequence[str]) -> list[dict[str, Any]]:
+    """``["classifier.high_jerk_px_s3=5e5,1e6", "bot.min_timing_cv=0.05,0.1"]`` -> every combination,
+    as override dicts. Values are read as TOML, like ``--set``; only :data:`REPLAYABLE` sections."""
+    axes: list[list[tuple[str, Any]]] = []
+    for vary in varies:
+        key, sep, values = vary.partition("=")
+        key = key.strip()
+        if not sep or not values.strip():
+            raise ConfigError(f"--vary {vary!r} must look like section.key=value1,value2,...")
+        section = key.partition(".")[0]
+        if section not in REPLAYABLE:
+            raise ConfigError(
+                f"{key} cannot be replayed: the replay varies the engine's own thresholds "
+                f"({', '.join(s + '.*' for s in REPLAYABLE)}). signal.* and transport.* are applied in the page, "
+                "so they shaped the stored telemetry: use `workbench run --set` (or `workbench rage` for rage "
+                "clicks); intervention.* belongs to Seer, which a replay does not run")
+        axes.append([parse_override(f"{key}={v.strip()}") for v in values.split(",") if v.strip()])
+    grid = [dict(combo) for combo in itertools.product(*axes)] if axes else []
+    if len(grid) > MAX_SETTINGS:
+        raise ConfigError(f"{len(grid)} settings to replay; at most {MAX_SETTINGS} (fewer values per --vary)")
+    return grid
+
+
+@dataclass(frozen=True)
+class Result:
+    """One setting's replay: its overrides (empty: the run's own thresholds) and its scores."""
+
+    overrides: dict[str, Any]
+    score: scoring.RunScore
+    differs: tuple[str, ...]  # sessions whose conclusions differ from the run's own replay
+
+    def as_dict(self) -> dict[str, Any]:
+        per = self.score.per_persona()
+        return {"overrides": self.overrides, "verdict": self.score.verdict,
+                "passed": sum(1 for s in self.score.sessions if s.verdict == scoring.PASS),
+                "sessions": len(self.score.sessions),
+                "per_persona": {p: {"passed": r["passed"], "sessions": r["sessions"]} for p, r in per.items()},
+                "dominant": {s.session_id: s.dominant for s in self.score.sessions},
+                "bot": self.score.bot_pr(), "emotion_recall": _macro(self.score.emotion_pr(), "recall"),
+                "emotion_precision": _macro(self.score.emotion_pr(), "precision"), "differs": list(self.differs)}
+
+
+def _macro(per_emotion: dict[str, dict[str, Any]], key: str) -> float | None:
+    values = [v[key] for v in per_emotion.values() if v.get(key) is not None]
+    return round(sum(values) / len(values), 3) if values else None
+
+
+def sweep(telemetry: Telemetry, base: EITPConfig, grid: Sequence[dict[str, Any]]) -> list[Result]:
+    """The run's own thresholds first, then each setting of ``grid`` applied on top of ``base``."""
+    own = replay(telemetry, base)
+    results = [Result({}, score(telemetry, own), ())]
+    for overrides in grid:
+        observed = replay(telemetry, base.with_overrides(overrides))
+        differs = tuple(sid for sid, o in observed.items()
+                        if (o.emotions, o.bot) != (own[sid].emotions, own[sid].bot))
+        results.append(Result(dict(overrides), score(telemetry, observed), differs))
+    return results
