@@ -84,3 +84,50 @@ def test_settings_refuse_a_grid_too_large_to_print():
 def test_an_unknown_key_fails_when_the_setting_is_applied():
     with pytest.raises(ConfigError, match="unknown config key"):
         lab.sweep(probe_telemetry(11_500), EITPConfig(), lab.settings(["classifier.no_such_threshold=1"]))
+
+
+# --- `workbench sweep` arguments and the corpus replay --------------------------------------------
+def test_corpus_groups_expand_and_unknown_ones_are_named():
+    from workbench import corpora
+    from workbench.cli.cmd_sweep import corpus_groups
+
+    assert corpus_groups("humans") == list(corpora.HUMAN_GROUPS)
+    assert corpus_groups("sapimouse, bots,sapimouse") == ["sapimouse", *corpora.BOT_GROUPS]
+    with pytest.raises(ConfigError, match="'gamers' is not a group"):
+        corpus_groups("gamers")
+
+
+def test_sweep_argument_mistakes_are_usage_errors(tmp_path, capsys, monkeypatch):
+    from workbench import corpora
+    from workbench.cli.common import ExitCode
+    from workbench.cli.main import main
+
+    db = str(tmp_path / "wb.db")
+    assert main(["sweep", "run_x", "--corpus", "humans", "--db", db]) == ExitCode.USAGE
+    assert "not both" in capsys.readouterr().err
+    assert main(["sweep", "--limit", "5", "--db", db]) == ExitCode.USAGE
+    assert main(["sweep", "--vary", "signal.dwell_ms=1", "--db", db]) == ExitCode.USAGE
+    assert "applied in the page" in capsys.readouterr().err
+    assert main(["sweep", "--db", db]) == ExitCode.FAILED
+    assert "holds no runs" in capsys.readouterr().err
+    monkeypatch.setattr(corpora, "CORPORA_DIR", tmp_path / "nowhere")
+    assert main(["sweep", "--corpus", "humans", "--db", db]) == ExitCode.USAGE
+    assert "needs the shared corpora" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not __import__("workbench.corpora").corpora.available(),
+                    reason="the shared corpora (../shared/corpora) are not present")
+def test_a_corpus_sweep_counts_real_humans_a_threshold_would_flag(capsys):
+    import json
+
+    from workbench.cli.main import main
+
+    assert main(["sweep", "--corpus", "sapimouse", "--limit", "6", "--vary", "bot.min_timing_cv=0.1,1.0",
+                 "--vary", "bot.min_cv_intervals=3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["compared_with_live"] is False
+    defaults, mild, absurd = out["settings"]
+    assert defaults["sessions"] == 6 and defaults["bot"]["fp"] == 0 and defaults["passed"] == 6
+    # every click-timing CV under 1.0 reads as machine-like: real people get flagged
+    assert absurd["bot"]["fp"] >= 1 and absurd["passed"] == 6 - absurd["bot"]["fp"]
+    assert mild["bot"]["fp"] <= absurd["bot"]["fp"]
