@@ -131,3 +131,13 @@ def test_a_corpus_sweep_counts_real_humans_a_threshold_would_flag(capsys):
     # every click-timing CV under 1.0 reads as machine-like: real people get flagged
     assert absurd["bot"]["fp"] >= 1 and absurd["passed"] == 6 - absurd["bot"]["fp"]
     assert mild["bot"]["fp"] <= absurd["bot"]["fp"]
+
+
+def test_differences_split_what_a_replay_can_apply_from_what_it_cannot():
+    base = EITPConfig()
+    edited = base.with_overrides({"classifier.min_confidence": 0.6, "bot.min_interval_ms": 20.0,
+                                  "signal.rage_clicks": 4, "intervention.cooldown_ms": 90_000})
+    replayable, other = lab.differences(base, edited)
+    assert replayable == {"classifier.min_confidence": 0.6, "bot.min_interval_ms": 20.0}
+    assert other == ["signal.rage_clicks", "intervention.cooldown_ms"]
+    assert lab.differences(base, base) == ({}, [])

@@ -121,6 +121,22 @@ def settings(varies: Sequence[str]) -> list[dict[str, Any]]:
     return grid
 
 
+def differences(base: EITPConfig, candidate: EITPConfig) -> tuple[dict[str, Any], list[str]]:
+    """What ``candidate`` changes of ``base``: the replayable overrides, and the keys it changes that a
+    replay cannot apply (the page's and Seer's)."""
+    before, after = base.model_dump(), candidate.model_dump()
+    replayable: dict[str, Any] = {}
+    other: list[str] = []
+    for section, values in after.items():
+        for key, value in values.items():
+            if before[section][key] != value:
+                if section in REPLAYABLE:
+                    replayable[f"{section}.{key}"] = value
+                else:
+                    other.append(f"{section}.{key}")
+    return replayable, other
+
+
 @dataclass(frozen=True)
 class Result:
     """One setting's replay: its overrides (empty: the run's own thresholds) and its scores."""
@@ -128,6 +144,7 @@ class Result:
     overrides: dict[str, Any]
     score: scoring.RunScore
     differs: tuple[str, ...]  # sessions whose conclusions differ from the run's own replay
+    observed: dict[str, scoring.Observation]  # every session, scored or not
 
     def as_dict(self) -> dict[str, Any]:
         per = self.score.per_persona()
@@ -135,7 +152,8 @@ class Result:
                 "passed": sum(1 for s in self.score.sessions if s.verdict == scoring.PASS),
                 "sessions": len(self.score.sessions),
                 "per_persona": {p: {"passed": r["passed"], "sessions": r["sessions"]} for p, r in per.items()},
-                "dominant": {s.session_id: s.dominant for s in self.score.sessions},
+                "dominant": {sid: o.dominant for sid, o in self.observed.items()},
+                "bot_verdicts": {sid: o.bot for sid, o in self.observed.items()},
                 "bot": self.score.bot_pr(), "emotion_recall": _macro(self.score.emotion_pr(), "recall"),
                 "emotion_precision": _macro(self.score.emotion_pr(), "precision"), "differs": list(self.differs)}
 
@@ -148,10 +166,10 @@ def _macro(per_emotion: dict[str, dict[str, Any]], key: str) -> float | None:
 def sweep(telemetry: Telemetry, base: EITPConfig, grid: Sequence[dict[str, Any]]) -> list[Result]:
     """The run's own thresholds first, then each setting of ``grid`` applied on top of ``base``."""
     own = replay(telemetry, base)
-    results = [Result({}, score(telemetry, own), ())]
+    results = [Result({}, score(telemetry, own), (), own)]
     for overrides in grid:
         observed = replay(telemetry, base.with_overrides(overrides))
         differs = tuple(sid for sid, o in observed.items()
                         if (o.emotions, o.bot) != (own[sid].emotions, own[sid].bot))
-        results.append(Result(dict(overrides), score(telemetry, observed), differs))
+        results.append(Result(dict(overrides), score(telemetry, observed), differs, observed))
     return results

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlmodel import Session
 from textual.widgets import Input, Select, Static, TabbedContent
 
 from tests.tui.conftest import wait_until
@@ -89,3 +90,44 @@ async def test_every_section_is_in_the_form_and_presets_load(make_app, tmp_path:
         await pilot.pause()
         assert screen.query_one("#cfg-signal--rage_window_ms", Input).value == "300"
         assert screen.query_one("#preset-name", Input).value == "fast"
+
+
+async def test_replay_the_latest_run_with_the_forms_thresholds(make_app, seeded_db):
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("f4")
+        screen = app.screen
+        assert isinstance(screen, ThresholdsScreen)
+        result = screen.query_one("#replay-result", Static)
+        # a confidence floor no rule can reach: the paralysed buyer's emotions all become uncertainty
+        await pilot.click("#--content-tab-sec-classifier")
+        await wait_until(pilot, lambda: bool(screen.query("#cfg-classifier--min_confidence")))
+        await retype(pilot, "#cfg-classifier--min_confidence", "1.01")
+        await pilot.click("#--content-tab-sec-signal")
+        await retype(pilot, "#cfg-signal--dwell_ms", "800")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "concluded differently" in str(result.render()))
+        text = str(result.render())
+        assert "latest run run_20260102_090000_bbbb replayed" in text
+        assert "paralysed_buyer" in text and "→ uncertainty" in text
+        assert "signal.dwell_ms: for new runs only" in text
+
+
+def test_a_replay_with_the_runs_own_thresholds_changes_nothing(seeded_db):
+    from workbench.store import repo
+    from workbench.store.db import open_db
+    from workbench.tui import history_data
+
+    engine = open_db(seeded_db)
+    with Session(engine) as db:
+        own = repo.run_config(db=db, run_id="run_20260102_090000_bbbb")
+    assert own is not None
+    same = history_data.replay_latest(engine, own)
+    assert same is not None and same.edited.differs == () and same.not_replayed == []
+    assert "as the run had them" in same.line()
+    unreachable = history_data.replay_latest(engine, own.with_overrides({"classifier.min_confidence": 1.01}))
+    assert unreachable is not None
+    (changed,) = unreachable.edited.differs  # the demo visitor; the scripted bot said nothing either way
+    assert unreachable.edited.observed[changed].persona == "paralysed_buyer"
+    assert unreachable.own.observed[changed].dominant != "uncertainty"
+    assert {o.dominant for o in unreachable.edited.observed.values()} == {"uncertainty"}

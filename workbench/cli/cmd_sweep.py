@@ -61,23 +61,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
-def load(db: Session, run_id: str) -> lab.Telemetry | None:
-    """A stored run as the engine saw it (see :class:`workbench.lab.Telemetry`)."""
-    from workbench.store import repo
-
-    report = repo.run_report(db=db, run_id=run_id)
-    if report is None:
-        return None
-    said: dict[str, list[str]] = {}
-    for p in repo.packets(db=db, run_id=run_id):
-        said.setdefault(p["sessionId"], []).append(p["emotion"]["primary"])
-    sessions = [lab.StoredSession(
-        s["session_id"], s["persona"] or "visitor", "failed" if s["status"] == "failed" else "ended", s["error"],
-        scoring.GroundTruth.from_dict(s["persona"], s["ground_truth"]) if s["ground_truth"] and s["persona"] else None,
-        s["closed_at"], tuple(said.get(s["session_id"], ())), s["bot"]) for s in report["sessions"]]
-    return lab.Telemetry(run_id, repo.batches(db=db, run_id=run_id), sessions)
-
-
 def corpus_groups(spec: str) -> list[str]:
     from workbench import corpora
 
@@ -127,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         with Session(open_db(args.db)) as db:
             run_id = args.run_id or repo.latest_run_id(db=db)
-            telemetry = load(db, run_id) if run_id else None
+            telemetry = repo.stored_telemetry(db=db, run_id=run_id) if run_id else None
             stored = repo.run_config(db=db, run_id=run_id) if run_id else None
         base = load_config(args, stored)
     if telemetry is None:

@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from workbench import rageclicks
+from workbench import lab, rageclicks, scoring
 from workbench.config import EITPConfig
 from workbench.errors import ConfigError
 from workbench.scoring import attribution
@@ -187,3 +187,18 @@ def knowledge(*, db: Session, run_id: str) -> list[dict[str, Any]]:
              "sample_size": r.sample_size, "confidence": r.confidence, "spike": r.spike, "anomaly": r.anomaly,
              "z": r.z, "trend": r.trend, "first_validated_at": r.first_validated_at, "updated_at": r.updated_at,
              "cycles": r.cycles} for r in rows]
+
+
+def stored_telemetry(*, db: Session, run_id: str) -> lab.Telemetry | None:
+    """A stored run as the engine saw it, for the threshold lab (:class:`workbench.lab.Telemetry`)."""
+    report = run_report(db=db, run_id=run_id)
+    if report is None:
+        return None
+    said: dict[str, list[str]] = {}
+    for p in packets(db=db, run_id=run_id):
+        said.setdefault(p["sessionId"], []).append(p["emotion"]["primary"])
+    sessions = [lab.StoredSession(
+        s["session_id"], s["persona"] or "visitor", "failed" if s["status"] == "failed" else "ended", s["error"],
+        scoring.GroundTruth.from_dict(s["persona"], s["ground_truth"]) if s["ground_truth"] and s["persona"] else None,
+        s["closed_at"], tuple(said.get(s["session_id"], ())), s["bot"]) for s in report["sessions"]]
+    return lab.Telemetry(run_id, batches(db=db, run_id=run_id), sessions)

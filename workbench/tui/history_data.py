@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from workbench import rageclicks
+from workbench import lab, rageclicks
+from workbench.config import EITPConfig
 from workbench.protocol.taxonomy import category
 from workbench.store import repo
 
@@ -135,3 +136,50 @@ def run_counts(engine: Engine, run_id: str) -> dict[str, Any]:
         "categories": dict(categories.most_common()),
         "emotions": dict(emotions.most_common()),
     }
+
+
+@dataclass
+class Replay:
+    """The latest stored run replayed under the thresholds on the form (:mod:`workbench.lab`)."""
+
+    run_id: str
+    own: lab.Result  # with the run's own thresholds
+    edited: lab.Result  # with the form's engine thresholds
+    not_replayed: list[str]  # keys the form changes that a replay cannot apply
+
+    def line(self) -> str:
+        own, edited = self.own.as_dict(), self.edited.as_dict()
+        text = f"latest run {self.run_id} replayed with these thresholds: "
+        if not self.edited.overrides:
+            text += "the form sets the engine's thresholds as the run had them"
+        else:
+            text += (f"{len(self.edited.overrides)} engine threshold(s) differ from the run's; "
+                     f"{len(self.edited.differs)} of {len(self.edited.observed)} sessions concluded differently")
+        if edited["sessions"]:
+            text += f" · [b]{edited['passed']}/{edited['sessions']}[/] pass ({own['passed']}/{own['sessions']} as run)"
+            failing = [p for p, r in edited["per_persona"].items() if r["passed"] < r["sessions"]]
+            if failing:
+                text += " · failing: " + ", ".join(failing)
+        for sid in self.edited.differs[:4]:
+            who = self.edited.observed[sid].persona
+            before, after = self.own.observed[sid], self.edited.observed[sid]
+            change = (f"{before.dominant} → {after.dominant}" if before.dominant != after.dominant
+                      else f"bot {before.bot} → {after.bot}" if before.bot != after.bot else "packets changed")
+            text += f"\n  {who} {sid[-9:]}: {change}"
+        if self.not_replayed:
+            text += f"\n[dim]{', '.join(self.not_replayed)}: for new runs only (a replay cannot apply them)[/]"
+        return text
+
+
+def replay_latest(engine: Engine, config: EITPConfig) -> Replay | None:
+    """Replay the latest stored run with ``config``'s engine thresholds; None when nothing is stored."""
+    with Session(engine) as db:
+        run_id = repo.latest_run_id(db=db)
+        telemetry = repo.stored_telemetry(db=db, run_id=run_id) if run_id else None
+        own = repo.run_config(db=db, run_id=run_id) if run_id else None
+    if telemetry is None or run_id is None:
+        return None
+    base = own or EITPConfig()
+    overrides, other = lab.differences(base, config)
+    own_result, edited = lab.sweep(telemetry, base, [overrides])
+    return Replay(run_id, own_result, edited, other)

@@ -2,14 +2,16 @@
 
 Validation is :meth:`EITPConfig.from_mapping` (through :mod:`workbench.tui.configform`), so the
 form refuses exactly what a run would refuse, with the message beside the field. A valid form
-becomes the app's thresholds ("thresholds edited on F4" on the setup screen).
+becomes the app's thresholds ("thresholds edited on F4" on the setup screen). Ctrl+R replays the
+latest stored run with the form's engine thresholds (the threshold lab, :mod:`workbench.lab`) and
+says how many sessions would still pass, without running a browser.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -19,6 +21,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from workbench.config import EITPConfig
 from workbench.errors import ConfigError
+from workbench.tui import history_data
 from workbench.tui.configform import SECTIONS, fields_of, list_presets, save_preset, validate
 
 if TYPE_CHECKING:
@@ -32,7 +35,8 @@ def _id(dotted: str) -> str:
 class ThresholdsScreen(Screen[None]):
     """Edit, validate and save the thresholds of later runs."""
 
-    BINDINGS = [Binding("ctrl+s", "save", "Save preset", priority=True)]
+    BINDINGS = [Binding("ctrl+s", "save", "Save preset", priority=True),
+                Binding("ctrl+r", "replay", "Replay last run", priority=True)]
 
     app: WorkbenchApp
 
@@ -51,7 +55,9 @@ class ThresholdsScreen(Screen[None]):
             yield Select(self._load_options(), prompt="load a preset", id="load-preset", compact=True)
             yield Input(placeholder="preset name", id="preset-name", compact=True)
             yield Button("Save ^S", id="save", variant="primary", compact=True)
+            yield Button("Replay ^R", id="replay", compact=True)
         yield Static(id="validity")
+        yield Static(id="replay-result")
         with TabbedContent(id="sections"):
             for section in SECTIONS:
                 with TabPane(section, id=f"sec-{section}"):
@@ -174,3 +180,22 @@ class ThresholdsScreen(Screen[None]):
             return
         self.notify(f"Saved {path}: choose it under Thresholds on the setup screen.", title="Preset saved")
         self.query_one("#load-preset", Select).set_options(self._load_options())
+
+    @on(Button.Pressed, "#replay")
+    def action_replay(self) -> None:
+        config = self._validate()
+        if config is None:
+            self.notify("Not replayed: the form has invalid values (marked ✗).", severity="error")
+            return
+        self.query_one("#replay-result", Static).update("[dim]replaying the latest run ...[/]")
+        self._replay(config)
+
+    @work(thread=True, exclusive=True, group="replay")
+    def _replay(self, config: EITPConfig) -> None:
+        try:
+            found = history_data.replay_latest(self.app.engine(), config)
+        except Exception as exc:  # a damaged store must not take the screen down
+            text = f"[red]replay failed[/]: {exc}"
+        else:
+            text = found.line() if found else "no stored run to replay yet: start one with F5"
+        self.app.call_from_thread(self.query_one("#replay-result", Static).update, text)
