@@ -41,8 +41,8 @@ recordings judged as their label says (humans: not a bot; bots: caught).
 
 examples:
   workbench run --persona all --db lab.db
-  workbench sweep --db lab.db --vary classifier.high_jerk_px_s3=250000,500000,1000000,2000000
-  workbench sweep --db lab.db --vary bot.min_timing_cv=0.05,0.1,0.2 --vary bot.min_cv_intervals=4,8
+  workbench sweep --db lab.db --vary classifier.min_confidence=0.2,0.5,0.7 --vary inference.buffer_window_ms=5000,10000
+  workbench sweep --db lab.db --vary classifier.high_jerk_px_s3=250000,1000000,4000000
   workbench sweep RUN --vary classifier.min_confidence=0.2,0.5 --json
   workbench sweep --corpus humans --limit 40 --vary bot.min_timing_cv=0.1,0.5,1.0 --vary bot.min_cv_intervals=3,8
 """
