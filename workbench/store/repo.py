@@ -97,8 +97,10 @@ def screenshots(*, db: Session, run_id: str) -> dict[str, tuple[bytes, float]]:
     return {r.session_id: (r.png, r.scale) for r in rows}
 
 
-def run_report(*, db: Session, run_id: str) -> dict[str, Any] | None:
-    """Everything a report shows about a run, as plain data (no screenshots: see :func:`screenshots`)."""
+def run_report(*, db: Session, run_id: str, rage: bool = True) -> dict[str, Any] | None:
+    """Everything a report shows about a run, as plain data (no screenshots: see :func:`screenshots`).
+
+    ``rage=False`` leaves out the rage-click tables, which read every stored batch of the run."""
     run = db.get(Run, run_id)
     if run is None:
         return None
@@ -163,7 +165,7 @@ def run_report(*, db: Session, run_id: str) -> dict[str, Any] | None:
                                    if i["expected"]),
         # the run's clicks by EITP's rule (with the run's own thresholds) and four other tools' rules
         "rage": rageclicks.judge_run(sessions, events_by_session(db=db, run_id=run_id),
-                                     rageclicks.definitions(run_config(db=db, run_id=run_id))),
+                                     rageclicks.definitions(run_config(db=db, run_id=run_id))) if rage else None,
         "sessions": sessions,
     }
 
@@ -191,7 +193,7 @@ def knowledge(*, db: Session, run_id: str) -> list[dict[str, Any]]:
 
 def stored_telemetry(*, db: Session, run_id: str) -> lab.Telemetry | None:
     """A stored run as the engine saw it, for the threshold lab (:class:`workbench.lab.Telemetry`)."""
-    report = run_report(db=db, run_id=run_id)
+    report = run_report(db=db, run_id=run_id, rage=False)
     if report is None:
         return None
     said: dict[str, list[str]] = {}

@@ -79,7 +79,7 @@ def run_scores(engine: Engine, run_id: str) -> dict[str, Any] | None:
     if not has_scores():
         return None
     with Session(engine) as db:
-        report = repo.run_report(db=db, run_id=run_id)
+        report = repo.run_report(db=db, run_id=run_id, rage=False)
     if not report or report.get("verdict") is None:
         return None
     summary = report.get("summary") or {}
