@@ -63,3 +63,14 @@ def test_producer_receives_camel_case_thresholds():
     cfg = EITPConfig().with_overrides({"signal.rage_clicks": 4}).producer_config(tenant_id="t", vertical="rv_dealer")
     assert cfg["signal"]["rageClicks"] == 4 and cfg["signal"]["samplingHz"] == 20
     assert cfg["transport"]["flushIntervalMs"] == 3000 and cfg["tenantId"] == "t"
+
+
+@pytest.mark.parametrize("key, value, says", [
+    ("signal.rage_clicks", 1, "at least 2 clicks"),
+    ("signal.rage_clicks", 0, "at least 2 clicks"),
+    ("signal.sampling_hz", 0, "1 to 1000 times a second"),
+])
+def test_thresholds_that_would_make_a_detector_meaningless_are_refused(key, value, says):
+    with pytest.raises(ConfigError, match=says):
+        EITPConfig().with_overrides({key: value})
+    assert EITPConfig().with_overrides({"signal.rage_clicks": 2}).signal.rage_clicks == 2

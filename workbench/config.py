@@ -53,6 +53,20 @@ class SignalConfig(_Section):
     inactivity_ms: int = 5000
     content_cache_ms: int = 5000
 
+    @field_validator("rage_clicks")
+    @classmethod
+    def _a_burst(cls, value: int) -> int:
+        if value < 2:
+            raise ValueError(f"a rage click is a burst of at least 2 clicks (got {value})")
+        return value
+
+    @field_validator("sampling_hz")
+    @classmethod
+    def _a_sampler(cls, value: int) -> int:
+        if not 1 <= value <= 1000:
+            raise ValueError(f"the sampler ticks 1 to 1000 times a second (got {value})")
+        return value
+
 
 class TransportConfig(_Section):
     """Appendix C "Transport": batching and reconnection in the page, limits at the bridge (4.3-4.6)."""
