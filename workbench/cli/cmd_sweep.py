@@ -140,7 +140,8 @@ def _print(console: Console, telemetry: lab.Telemetry, results: list[lab.Result]
            source: str) -> None:
     scored = sum(1 for s in telemetry.sessions if s.ground_truth is not None)
     what = telemetry.run_id if source == "corpus" else f"run {telemetry.run_id}"
-    console.print(f"[bold]threshold lab[/] · {what} · {len(telemetry.sessions)} sessions "
+    n = len(telemetry.sessions)
+    console.print(f"[bold]threshold lab[/] · {what} · {n} session{'s' * (n != 1)} "
                   f"({scored} with ground truth) · {len(telemetry.batches)} batches replayed per setting")
     if source == "corpus":
         console.print("[dim]recordings replayed as the producer would have sent them (workbench/corpora.py); a row "
@@ -154,12 +155,13 @@ def _print(console: Console, telemetry: lab.Telemetry, results: list[lab.Result]
             why = " (no close time stored: recorded before this version)" if s.closed_at is None else ""
             console.print(f"  {s.session_id} {s.persona}{why}")
     else:
-        console.print(f"[green]replay check[/]: all {len(telemetry.sessions)} sessions replay exactly as they ran live")
+        console.print(f"[green]replay check[/]: {'all ' * (n != 1)}{n} session{'s' * (n != 1)} "
+                      f"replay{'s' * (n == 1)} exactly as {'it' if n == 1 else 'they'} ran live")
     for i, r in enumerate(results):
         console.print(f"  [bold]S{i}[/] {_label(r.overrides, source)}")
     rows = [r.as_dict() for r in results]
-    table = Table(title="per persona: sessions passing their expectations (intervention checks n/a)",
-                  title_justify="left")
+    console.print("per persona: sessions passing their expectations (intervention checks n/a)")
+    table = Table()
     table.add_column("persona")
     for i in range(len(results)):
         table.add_column(f"S{i}", justify="center")
