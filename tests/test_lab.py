@@ -104,7 +104,8 @@ def test_sweep_argument_mistakes_are_usage_errors(tmp_path, capsys, monkeypatch)
 
     db = str(tmp_path / "wb.db")
     assert main(["sweep", "run_x", "--corpus", "humans", "--db", db]) == ExitCode.USAGE
-    assert "not both" in capsys.readouterr().err
+    assert "without a RUN" in capsys.readouterr().err
+    assert main(["sweep", "--rerun", "--corpus", "humans", "--db", db]) == ExitCode.USAGE
     assert main(["sweep", "--limit", "5", "--db", db]) == ExitCode.USAGE
     assert main(["sweep", "--vary", "signal.dwell_ms=1", "--db", db]) == ExitCode.USAGE
     assert "applied in the page" in capsys.readouterr().err
@@ -141,3 +142,10 @@ def test_differences_split_what_a_replay_can_apply_from_what_it_cannot():
     assert replayable == {"classifier.min_confidence": 0.6, "bot.min_interval_ms": 20.0}
     assert other == ["signal.rage_clicks", "intervention.cooldown_ms"]
     assert lab.differences(base, base) == ({}, [])
+
+
+def test_a_rerun_may_vary_every_threshold():
+    assert lab.settings(["signal.rage_clicks=3,6"], rerun=True) == [{"signal.rage_clicks": 3},
+                                                                    {"signal.rage_clicks": 6}]
+    with pytest.raises(ConfigError, match="add --rerun"):
+        lab.settings(["signal.rage_clicks=3,6"])

@@ -98,9 +98,10 @@ def score(telemetry: Telemetry, observed: dict[str, scoring.Observation]) -> sco
                              if s.ground_truth is not None)
 
 
-def settings(varies: Sequence[str]) -> list[dict[str, Any]]:
+def settings(varies: Sequence[str], *, rerun: bool = False) -> list[dict[str, Any]]:
     """``["classifier.high_jerk_px_s3=5e5,1e6", "bot.min_timing_cv=0.05,0.1"]`` -> every combination,
-    as override dicts. Values are read as TOML, like ``--set``; only :data:`REPLAYABLE` sections."""
+    as override dicts. Values are read as TOML, like ``--set``; only :data:`REPLAYABLE` sections,
+    unless the personas are run again (``rerun``), when every threshold applies."""
     axes: list[list[tuple[str, Any]]] = []
     for vary in varies:
         key, sep, values = vary.partition("=")
@@ -108,12 +109,12 @@ def settings(varies: Sequence[str]) -> list[dict[str, Any]]:
         if not sep or not values.strip():
             raise ConfigError(f"--vary {vary!r} must look like section.key=value1,value2,...")
         section = key.partition(".")[0]
-        if section not in REPLAYABLE:
+        if section not in REPLAYABLE and not rerun:
             raise ConfigError(
                 f"{key} cannot be replayed: the replay varies the engine's own thresholds "
                 f"({', '.join(s + '.*' for s in REPLAYABLE)}). signal.* and transport.* are applied in the page, "
-                "so they shaped the stored telemetry: use `workbench run --set` (or `workbench rage` for rage "
-                "clicks); intervention.* belongs to Seer, which a replay does not run")
+                "so they shaped the stored telemetry: add --rerun to run the personas again per setting (or "
+                "see `workbench rage` for rage clicks); intervention.* belongs to Seer, which a replay does not run")
         axes.append([parse_override(f"{key}={v.strip()}") for v in values.split(",") if v.strip()])
     grid = [dict(combo) for combo in itertools.product(*axes)] if axes else []
     if len(grid) > MAX_SETTINGS:
@@ -163,13 +164,19 @@ def _macro(per_emotion: dict[str, dict[str, Any]], key: str) -> float | None:
     return round(sum(values) / len(values), 3) if values else None
 
 
+def compare(overrides: dict[str, Any], run_score: scoring.RunScore, observed: dict[str, scoring.Observation],
+            own: dict[str, scoring.Observation]) -> Result:
+    """One setting's :class:`Result`, its ``differs`` taken against ``own`` (the base setting's), by key."""
+    differs = tuple(k for k, o in observed.items() if k not in own or (o.emotions, o.bot) != (own[k].emotions,
+                                                                                             own[k].bot))
+    return Result(dict(overrides), run_score, differs, observed)
+
+
 def sweep(telemetry: Telemetry, base: EITPConfig, grid: Sequence[dict[str, Any]]) -> list[Result]:
     """The run's own thresholds first, then each setting of ``grid`` applied on top of ``base``."""
     own = replay(telemetry, base)
     results = [Result({}, score(telemetry, own), (), own)]
     for overrides in grid:
         observed = replay(telemetry, base.with_overrides(overrides))
-        differs = tuple(sid for sid, o in observed.items()
-                        if (o.emotions, o.bot) != (own[sid].emotions, own[sid].bot))
-        results.append(Result(dict(overrides), score(telemetry, observed), differs, observed))
+        results.append(compare(overrides, score(telemetry, observed), observed, own))
     return results

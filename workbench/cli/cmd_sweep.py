@@ -30,9 +30,11 @@ replays the same telemetry with other values of the engine's own thresholds ({',
 `workbench run` does. No browser runs: a sweep over a stored run takes seconds. Several --vary
 options make a grid (at most {lab.MAX_SETTINGS} settings).
 
-signal.* and transport.* are applied in the page, so they shaped the stored telemetry: vary them
-with `workbench run --set` (rage clicks: `workbench rage --set`). Seer is not replayed, so
-intervention checks read n/a.
+signal.* and transport.* are applied in the page, so they shaped the stored telemetry. To vary
+them, add --rerun: each setting then runs the stored run's personas again in the browser, with
+its seed and clock (a minute of virtual time takes a few seconds), and is compared with a rerun
+at the base thresholds (S0). Rage clicks alone are replayable: `workbench rage --set`. Seer is
+not replayed, so replay intervention checks read n/a.
 
 --corpus replays real recorded people and bot libraries instead of a run (../shared/corpora:
 SapiMouse and DELBOT, as the producer would have sent them; workbench/corpora.py), so a bot
@@ -45,6 +47,7 @@ examples:
   workbench sweep --db lab.db --vary classifier.high_jerk_px_s3=250000,1000000,4000000
   workbench sweep RUN --vary classifier.min_confidence=0.2,0.5 --json
   workbench sweep --corpus humans --limit 40 --vary bot.min_timing_cv=0.1,0.5,1.0 --vary bot.min_cv_intervals=3,8
+  workbench sweep --rerun --vary signal.rage_window_ms=300,500,800
 """
 
 
@@ -58,6 +61,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="replay recorded corpora instead of a run: humans, bots, all, or group names "
                         "(sapimouse, circles_human_pc1, circles_bot_pynput, ...), comma-separated")
     p.add_argument("--limit", type=int, metavar="N", help="with --corpus: a seeded sample of N recordings per group")
+    p.add_argument("--rerun", action="store_true",
+                   help="run the stored run's personas again in the browser for each setting (its seed and clock) "
+                        "instead of replaying its telemetry: slower, but page-side thresholds (signal.*) may vary")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
@@ -91,13 +97,61 @@ def load_corpus(groups: list[str], limit: int | None, config: EITPConfig) -> lab
     return lab.Telemetry(f"corpus {','.join(groups)}", batches, sessions)
 
 
+def rerun(db: Session, run_id: str, base: EITPConfig, grid: list[dict[str, Any]], console: Console) -> list[lab.Result]:
+    """Each setting (the base first): the stored run's personas run again in the browser with its seed
+    and clock, unstored, observed by slot ("<seed index>:<persona>") so reruns can be compared."""
+    import asyncio
+
+    from synthetic.personas import UnknownPersona, resolve
+    from synthetic.response import SCENARIOS
+    from workbench.events import EventStream
+    from workbench.sim.runner import RunSpec
+    from workbench.sim.runner import run as run_personas
+    from workbench.store import repo
+
+    report = repo.run_report(db=db, run_id=run_id, rage=False)
+    setup = report.get("config") if report else None
+    if report is None or not setup or not setup.get("personas"):
+        raise ConfigError(f"run {run_id} stored no persona set-up (`workbench run` and `demo` runs do): "
+                          "nothing to rerun")
+    try:
+        personas = [resolve(name) for name in setup["personas"]]
+    except UnknownPersona as exc:
+        raise ConfigError(f"run {run_id} cannot be rerun here: {exc}") from None
+    extra = setup.get("settings") or {}
+    answers = extra.get("responses")
+    results: list[lab.Result] = []
+    own: dict[str, Any] = {}
+    for i, overrides in enumerate([{}, *grid]):
+        spec = RunSpec(personas, seed=int(report["run"]["seed"] or 0), kind="sweep", site=extra.get("site"),
+                       virtual_time=setup.get("clock") == "virtual", concurrency=setup.get("concurrency"),
+                       session_timeout_s=float(extra.get("session_timeout_s") or 300.0),
+                       response=SCENARIOS[answers] if answers and answers != "none" else None,
+                       geography=extra.get("geography"))
+        console.print(f"[dim]S{i}: running {len(personas)} session(s) again · {lab_label(overrides)}[/]")
+        result = asyncio.run(run_personas(spec, config=base.with_overrides(overrides), stream=EventStream()))
+        if result.score is None:
+            raise ConfigError(f"the rerun for S{i} could not be scored")
+        observed = {f"{s.seed_index}:{s.persona}": s.observation() for s in result.sessions}
+        if i == 0:
+            own = observed
+            results.append(lab.Result({}, result.score, (), observed))
+        else:
+            results.append(lab.compare(overrides, result.score, observed, own))
+    return results
+
+
+def lab_label(overrides: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in overrides.items()) or "base thresholds"
+
+
 def run(args: argparse.Namespace) -> int:
     from workbench import corpora
     from workbench.store import repo
 
-    grid = lab.settings(args.vary)  # a bad --vary is a usage error before anything is read
-    if args.corpus and args.run_id:
-        raise ConfigError("give a RUN or --corpus, not both")
+    grid = lab.settings(args.vary, rerun=args.rerun)  # a bad --vary is a usage error before anything is read
+    if args.corpus and (args.run_id or args.rerun):
+        raise ConfigError("--corpus replays recordings: give it without a RUN and without --rerun")
     if args.limit is not None and (not args.corpus or args.limit < 1):
         raise ConfigError("--limit N (N >= 1) goes with --corpus")
     if args.corpus:
@@ -117,22 +171,30 @@ def run(args: argparse.Namespace) -> int:
         print(f"workbench sweep: no run {args.run_id!r} in the database" if args.run_id
               else "workbench sweep: the database holds no runs", file=sys.stderr)
         return ExitCode.FAILED
-    live = not args.corpus and not (args.config or args.set)  # is there a live run to compare with?
-    own = lab.replay(telemetry, base)
-    unfaithful = lab.faithful(telemetry, own) if live else []
-    results = lab.sweep(telemetry, base, grid)
+    if args.rerun:
+        console = Console(highlight=False, width=None if sys.stdout.isatty() else 180, stderr=args.json)
+        with Session(open_db(args.db)) as db:
+            results = rerun(db, telemetry.run_id, base, grid, console)
+        unfaithful: list[lab.StoredSession] = []
+        live = False
+    else:
+        live = not args.corpus and not (args.config or args.set)  # is there a live run to compare with?
+        unfaithful = lab.faithful(telemetry, lab.replay(telemetry, base)) if live else []
+        results = lab.sweep(telemetry, base, grid)
     if args.json:
         print(json.dumps({"run_id": telemetry.run_id, "compared_with_live": live,
                           "replay_differs_from_live": [s.session_id for s in unfaithful],
                           "settings": [r.as_dict() for r in results]}, indent=2, default=str))
         return ExitCode.OK
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 180)
-    _print(console, telemetry, results, unfaithful, "corpus" if args.corpus else "live" if live else "modified")
+    source = "corpus" if args.corpus else "rerun" if args.rerun else "live" if live else "modified"
+    _print(console, telemetry, results, unfaithful, source)
     return ExitCode.OK
 
 
 def _label(overrides: dict[str, Any], source: str) -> str:
-    own = "the run's own thresholds" if source == "live" else "the base thresholds (defaults, --config, --set)"
+    own = {"live": "the run's own thresholds", "rerun": "the base thresholds, run again (the run's own unless "
+           "--config/--set)"}.get(source, "the base thresholds (defaults, --config, --set)")
     return ", ".join(f"{k}={v}" for k, v in overrides.items()) or own
 
 
@@ -141,9 +203,13 @@ def _print(console: Console, telemetry: lab.Telemetry, results: list[lab.Result]
     scored = sum(1 for s in telemetry.sessions if s.ground_truth is not None)
     what = telemetry.run_id if source == "corpus" else f"run {telemetry.run_id}"
     n = len(telemetry.sessions)
+    how = "rerun per setting" if source == "rerun" else f"{len(telemetry.batches)} batches replayed per setting"
     console.print(f"[bold]threshold lab[/] · {what} · {n} session{'s' * (n != 1)} "
-                  f"({scored} with ground truth) · {len(telemetry.batches)} batches replayed per setting")
-    if source == "corpus":
+                  f"({scored} with ground truth) · {how}")
+    if source == "rerun":
+        console.print("[dim]each setting ran the personas again in the browser; S0 is a rerun at the base "
+                      "thresholds, and 'changed' compares with it[/]")
+    elif source == "corpus":
         console.print("[dim]recordings replayed as the producer would have sent them (workbench/corpora.py); a row "
                       "counts the recordings judged as labelled: humans not bots, bots caught[/]")
     elif source == "modified":
@@ -160,7 +226,8 @@ def _print(console: Console, telemetry: lab.Telemetry, results: list[lab.Result]
     for i, r in enumerate(results):
         console.print(f"  [bold]S{i}[/] {_label(r.overrides, source)}")
     rows = [r.as_dict() for r in results]
-    console.print("per persona: sessions passing their expectations (intervention checks n/a)")
+    console.print("per persona: sessions passing their expectations" + (
+        " (as `workbench run` scores them)" if source == "rerun" else " (intervention checks n/a)"))
     table = Table()
     table.add_column("persona")
     for i in range(len(results)):
