@@ -4,20 +4,14 @@ researcher's none, and EITP's rule replayed agrees with what the producer report
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.wbcli import workbench
 from workbench.cli.common import ExitCode
 
 pytestmark = pytest.mark.browser
-
-
-def workbench(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "workbench.cli.main", *args], capture_output=True, text=True,
-                          timeout=240)
 
 
 def test_rage_judges_a_stored_run_by_every_definition(tmp_path: Path):

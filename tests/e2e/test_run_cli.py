@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.wbcli import workbench
 from workbench.cli.common import ExitCode
 from workbench.cli.main import main
 
 pytestmark = pytest.mark.browser
-
-
-def workbench(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "workbench.cli.main", *args], capture_output=True, text=True,
-                          timeout=timeout)
 
 
 def test_run_writes_json_junit_html_and_exits_zero_when_every_expectation_holds(tmp_path: Path):

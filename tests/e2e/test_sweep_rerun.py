@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.wbcli import workbench
 from workbench.cli.common import ExitCode
 
 pytestmark = pytest.mark.browser
-
-
-def workbench(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "workbench.cli.main", *args], capture_output=True, text=True,
-                          timeout=300)
 
 
 def test_a_rerun_sweep_varies_what_the_page_applies(tmp_path: Path):
