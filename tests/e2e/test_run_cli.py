@@ -58,9 +58,12 @@ def test_run_writes_json_junit_html_and_exits_zero_when_every_expectation_holds(
     assert unreachable["per_persona"]["frustrated_buyer"]["passed"] == 0
     assert unreachable["per_persona"]["naive_bot"]["passed"] == 1
     assert unreachable["differs"] == [frustrated["session_id"]]
-    table = workbench("sweep", "--db", str(db), "--vary", "classifier.min_confidence=0.5,1.01")
+    page = out / "sweep.html"
+    table = workbench("sweep", "--db", str(db), "--vary", "classifier.min_confidence=0.5,1.01", "--html", str(page))
     assert "replay check: all 2 sessions replay exactly as they ran live" in table.stdout
     assert "S2 classifier.min_confidence=1.01" in table.stdout and "frustrated_buyer" in table.stdout
+    assert f"HTML report: {page}" in table.stdout
+    assert "Figures against the threshold" in page.read_text() and "<polyline" in page.read_text()
     refused = workbench("sweep", "--db", str(db), "--vary", "signal.rage_clicks=2")
     assert refused.returncode == ExitCode.USAGE and "applied in the page" in refused.stderr
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -65,6 +66,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="run the stored run's personas again in the browser for each setting (its seed and clock) "
                         "instead of replaying its telemetry: slower, but page-side thresholds (signal.*) may vary")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--html", metavar="FILE", type=Path,
+                   help="also write a self-contained HTML page: the tables, and a chart when one threshold varies")
 
 
 def corpus_groups(spec: str) -> list[str]:
@@ -181,15 +184,35 @@ def run(args: argparse.Namespace) -> int:
         live = not args.corpus and not (args.config or args.set)  # is there a live run to compare with?
         unfaithful = lab.faithful(telemetry, lab.replay(telemetry, base)) if live else []
         results = lab.sweep(telemetry, base, grid)
+    source = "corpus" if args.corpus else "rerun" if args.rerun else "live" if live else "modified"
+    written = _write_html(args.html, telemetry, results, unfaithful, source) if args.html else None
+    if written and args.json:
+        print(f"HTML report: {written}", file=sys.stderr)
     if args.json:
         print(json.dumps({"run_id": telemetry.run_id, "compared_with_live": live,
                           "replay_differs_from_live": [s.session_id for s in unfaithful],
                           "settings": [r.as_dict() for r in results]}, indent=2, default=str))
         return ExitCode.OK
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 180)
-    source = "corpus" if args.corpus else "rerun" if args.rerun else "live" if live else "modified"
     _print(console, telemetry, results, unfaithful, source)
+    if written:
+        console.print(f"HTML report: {written}")
     return ExitCode.OK
+
+
+def _write_html(path: Path, telemetry: lab.Telemetry, results: list[lab.Result],
+                unfaithful: list[lab.StoredSession], source: str) -> Path:
+    from workbench.report.sweep_html import write_sweep_html
+
+    n = len(telemetry.sessions)
+    notes = [f"{n} session{'s' * (n != 1)}", {"live": "replayed through the engine", "modified": "replayed through "
+             "the engine from --config/--set", "corpus": "recordings replayed as the producer would have sent them",
+             "rerun": "personas run again in the browser per setting"}[source]]
+    if source == "live":
+        notes.append(f"replay check: {n - len(unfaithful)} of {n} sessions replay as they ran live")
+    personas = list(dict.fromkeys(s.persona for s in telemetry.sessions if s.ground_truth is not None))
+    return write_sweep_html(path, f"Threshold lab · {telemetry.run_id}", notes, [r.as_dict() for r in results],
+                            [_label(r.overrides, source) for r in results], personas)
 
 
 def _label(overrides: dict[str, Any], source: str) -> str:
