@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import report  # noqa: E402
+from bench.common import bars, report  # noqa: E402
 from synthetic.personas import HUMANS, FrustratedBuyer  # noqa: E402
 from workbench.events import EventStream  # noqa: E402
 from workbench.sim.runner import RunResult, RunSpec, run  # noqa: E402
@@ -190,6 +190,9 @@ async def main(quick: bool) -> None:
     figures["cpu_s_per_sim_min_for_aim"] = round(60.0 * (os.cpu_count() or 1) / AIM, 2)
     figures["load_average_at_end"] = round(os.getloadavg()[0], 2)
     report("runner", figures)
+    print(bars("simulated min per wall min, by concurrent sessions",
+               [(str(k), float(figures[f"k{k}"]["sim_min_per_wall_min"])) for k in LEVELS],  # type: ignore[index]
+               aim=AIM))
 
 
 if __name__ == "__main__":
