@@ -131,7 +131,7 @@ def rerun(db: Session, run_id: str, base: EITPConfig, grid: list[dict[str, Any]]
                        session_timeout_s=float(extra.get("session_timeout_s") or 300.0),
                        response=SCENARIOS[answers] if answers and answers != "none" else None,
                        geography=extra.get("geography"))
-        console.print(f"[dim]S{i}: running {len(personas)} session(s) again · {lab_label(overrides)}[/]")
+        console.print(f"[dim]S{i}: running {len(personas)} session(s) again · {_label(overrides, 'rerun')}[/]")
         result = asyncio.run(run_personas(spec, config=base.with_overrides(overrides), stream=EventStream()))
         if result.score is None:
             raise ConfigError(f"the rerun for S{i} could not be scored")
@@ -142,10 +142,6 @@ def rerun(db: Session, run_id: str, base: EITPConfig, grid: list[dict[str, Any]]
         else:
             results.append(lab.compare(overrides, result.score, observed, own))
     return results
-
-
-def lab_label(overrides: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in overrides.items()) or "base thresholds"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -163,7 +159,6 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"--corpus needs the shared corpora at {corpora.CORPORA_DIR}, which is not there")
         base = load_config(args)
         telemetry: lab.Telemetry | None = load_corpus(groups, args.limit, base)
-        stored = None
     else:
         with Session(open_db(args.db)) as db:
             run_id = args.run_id or repo.latest_run_id(db=db)
