@@ -16,8 +16,11 @@ pytestmark = pytest.mark.browser
 
 def test_rage_judges_a_stored_run_by_every_definition(tmp_path: Path):
     db = str(tmp_path / "wb.db")
-    ran = workbench("run", "--persona", "frustrated,calm", "--seed", "11", "--db", db, "--no-progress")
+    traces = tmp_path / "traces"
+    ran = workbench("run", "--persona", "frustrated,calm", "--seed", "11", "--db", db, "--no-progress",
+                    "--trace", "on-failure", "--trace-dir", str(traces))
     assert ran.returncode == ExitCode.OK, ran.stdout + ran.stderr
+    assert "traces: none kept (every session passed)" in ran.stdout and not list(traces.glob("*.zip"))
 
     proc = workbench("rage", "--db", db, "--json")
     assert proc.returncode == ExitCode.OK, proc.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -75,11 +76,17 @@ def test_run_writes_json_junit_html_and_exits_zero_when_every_expectation_holds(
 
 def test_a_failed_expectation_exits_one_with_expected_and_actual(tmp_path: Path):
     # Exit intent needs the cursor faster than this near the top edge: the producer never fires.
-    junit = tmp_path / "fail.xml"
+    junit, traces = tmp_path / "fail.xml", tmp_path / "traces"
     proc = workbench("run", "--persona", "exit", "--db", str(tmp_path / "wb.db"), "--junit", str(junit),
-                     "--set", "signal.exit_velocity_px_s=100000", "--no-progress")
+                     "--set", "signal.exit_velocity_px_s=100000", "--no-progress",
+                     "--trace", "on-failure", "--trace-dir", str(traces))
     assert proc.returncode == ExitCode.FAILED, proc.stdout + proc.stderr
     assert "verdict FAIL" in proc.stdout and "missing viewport_approach" in proc.stdout
+    # the failed session's Playwright trace is kept, for `playwright show-trace`
+    (kept,) = traces.glob("*.zip")
+    assert "traces: 1 kept" in proc.stdout and kept.name in proc.stdout
+    with zipfile.ZipFile(kept) as z:
+        assert any(name.endswith(".trace") for name in z.namelist())
     failures = ET.parse(junit).getroot().findall(".//failure")
     assert any("viewport_approach" in (f.text or "") and "expected:" in (f.text or "") for f in failures)
 

@@ -115,3 +115,9 @@ async def test_virtual_time_keeps_a_session_under_the_bridges_wall_time_frame_gu
     assert session.status == "ended", session.error  # every batch the page sent reached the engine
     assert result.pipeline is not None and result.pipeline.server.violations["rate_frames"] == 0
     assert session.event_types["mouse"] > 0
+
+
+def test_trace_modes_are_checked_when_the_run_is_set_up():
+    with pytest.raises(ValueError, match="on-failure"):
+        RunSpec([Glance], trace="sometimes")
+    assert RunSpec([Glance], trace="on").trace == "on"

@@ -87,6 +87,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--geography", metavar="REGION", default=None, choices=GEOGRAPHIES,
                    help=f"every session comes from this region: {', '.join(GEOGRAPHIES)} "
                         "(default: each persona's own)")
+    p.add_argument("--trace", choices=["off", "on-failure", "on"], default="off",
+                   help="record a Playwright trace per session (screenshots, DOM snapshots, network) and keep it "
+                        "for sessions that failed or missed an expectation (on-failure) or for all (on); open one "
+                        "with `.venv/bin/playwright show-trace FILE` (default off)")
+    p.add_argument("--trace-dir", metavar="DIR", type=Path, help="where traces go (default ./traces/<run id>)")
     p.add_argument("--no-progress", action="store_true", help="no live progress bar")
     add_db_arg(p)
     add_config_args(p)
@@ -169,7 +174,8 @@ def run(args: argparse.Namespace) -> int:
                    concurrency=args.concurrency, browser_endpoint=args.browser_endpoint,
                    screenshots=args.html is not None if args.screenshots is None else args.screenshots,
                    session_timeout_s=args.session_timeout, settings=settings,
-                   response=None if args.responses == "none" else SCENARIOS[args.responses], geography=args.geography)
+                   response=None if args.responses == "none" else SCENARIOS[args.responses], geography=args.geography,
+                   trace=args.trace, trace_dir=args.trace_dir)
     live = LiveCounts(console, len(sessions), bar=not args.no_progress)
     stream = EventStream(Recorder(engine), live)
     clock = "virtual" if args.virtual_time else "real"
@@ -193,5 +199,10 @@ def run(args: argparse.Namespace) -> int:
             console.print(f"{kind} report: {write(report, path)}")
     if args.html:
         console.print(f"HTML report: {write_html(report, args.html, shots)}")
+    traces = [s for s in result.sessions if s.trace]
+    if args.trace != "off":
+        kept = f"{len(traces)} kept" if traces else "none kept (every session passed)"
+        console.print(f"traces: {kept}" + "".join(f"\n  {s.persona}: {s.trace}" for s in traces)
+                      + ("\n  open one with `.venv/bin/playwright show-trace FILE`" if traces else ""))
     console.print(f"stored in {db_path} (run {result.run_id}; `workbench show {result.run_id}`)")
     return VERDICT_EXIT.get(report.get("verdict") or "error", ExitCode.INFRASTRUCTURE)

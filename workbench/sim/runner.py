@@ -18,6 +18,11 @@ bridge therefore trusts loopback as a proxy (:func:`embedded_config`); ``workben
 keeps the configured ``transport.trusted_proxies`` (none by default), so a client there can
 never choose its own address (section 4.5). With ``RunSpec.response`` set, personas answer
 Seer in the page's chat (:class:`~workbench.sim.actor.ChatWatch`).
+
+With ``RunSpec.trace`` each context records a Playwright trace (screenshots, DOM snapshots,
+network, console; open it with ``playwright show-trace``), as Playwright Test's ``retain-on-failure``
+does: ``"on-failure"`` keeps the traces of sessions that failed or missed an expectation, ``"on"``
+keeps them all, in ``RunSpec.trace_dir``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -66,6 +72,7 @@ from workbench.sim.clock import FramePacer, PageClock, RealClock, VirtualClock
 from workbench.sim.pause import PauseGate, StepDriver
 
 VIEWPORT = {"width": 1280, "height": 800}
+TRACE_MODES = ("off", "on-failure", "on")
 SCREENSHOT_SCALE = 0.5
 SCREENSHOT_MAX_CSS_PX = 8000
 #: the simulated proxy in front of every browser context is on loopback
@@ -112,6 +119,7 @@ class SessionOutcome:
     fidelity: fidelity.Fidelity = fidelity.NO_SAMPLES
     interventions: int | None = None  # None: no consumer ran, so none could be observed
     intervention_messages: list[str] = field(default_factory=list)
+    trace: str | None = None  # the Playwright trace kept for this session (RunSpec.trace)
 
     def matched(self, persona: type[Persona]) -> bool:
         """Did the run show what the persona's ground truth says it should? (emotions and bot)"""
@@ -153,6 +161,7 @@ class _Tally:
         self.by_session: dict[str, SessionOutcome] = {}
         self.unanswered: dict[str, list[InterventionSent]] = {}
         self.pacers: dict[str, FramePacer] = {}  # virtual-time sessions: their batches' arrivals
+        self.trace_dir: Path | None = None  # where each context's trace goes, when traces are on
 
     def chosen_for(self, session_id: str) -> Callable[[str], InterventionSent | None]:
         """For :class:`ChatWatch`: the session's intervention with this message, each answered once."""
@@ -212,8 +221,12 @@ class RunSpec:
     pause: PauseGate | None = None  # the TUI's F6: personas stop between steps while it is closed
     response: ResponseModel | None = None  # how personas answer Seer in the chat; None: they leave it alone
     geography: str | None = None  # every session from this region; None: each persona's own
+    trace: str = "off"  # off | on-failure | on: Playwright traces kept per session (module docstring)
+    trace_dir: Path | None = None  # where traces go; None: ./traces/<run id>
 
     def __post_init__(self) -> None:
+        if self.trace not in TRACE_MODES:
+            raise ValueError(f"trace must be one of {', '.join(TRACE_MODES)}, not {self.trace!r}")
         for geo in {self.geography_of(p) for p in self.personas}:
             if geo not in REGIONS:
                 raise ValueError(f"unknown geography {geo!r}; known: {', '.join(REGIONS)}")
@@ -249,6 +262,9 @@ async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventS
     concurrency = max(1, spec.concurrency or len(spec.personas) or 1)
     stream.emit(RunConfigured(run_id, "virtual" if spec.virtual_time else "real", concurrency,
                               [p.name for p in spec.personas], spec.browser_endpoint, dict(spec.settings)))
+    if spec.trace != "off":
+        tally.trace_dir = spec.trace_dir or Path("traces") / run_id
+        tally.trace_dir.mkdir(parents=True, exist_ok=True)
     seeds = np.random.SeedSequence(spec.seed).spawn(len(spec.personas))
     slots = [_Slot(i, p, s) for i, (p, s) in enumerate(zip(spec.personas, seeds, strict=True))]
     status, score, started = "failed", None, time.perf_counter()
@@ -275,6 +291,12 @@ async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventS
         status = "ended" if tally.by_session and all(s.status == "ended" for s in tally.by_session.values()) \
             else "failed"
         score = _score(spec, tally)
+        if spec.trace == "on-failure":  # keep what explains a failure, like Playwright Test's retain-on-failure
+            passed = {s.session_id for s in score.sessions if s.verdict == scoring.PASS}
+            for outcome in tally.by_session.values():
+                if outcome.trace and outcome.session_id in passed:
+                    Path(outcome.trace).unlink(missing_ok=True)
+                    outcome.trace = None
         stream.emit(RunScored(run_id, score.verdict, [s.as_dict() for s in score.sessions], score.summary()))
     finally:
         summary = _summary(tally, spec, score)
@@ -318,6 +340,8 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
             options["user_agent"] = persona_cls.user_agent
         options["extra_http_headers"] = {"X-Forwarded-For": ip}
         context = await handle.browser.new_context(**options)
+        if tally.trace_dir is not None:
+            await context.tracing.start(screenshots=True, snapshots=True)
         page = await context.new_page()
         chat: ChatWatch | None = None
         if spec.response is not None and not persona_cls.expected_bot:  # scripts do not read chats
@@ -368,6 +392,13 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
         if cdp_session is not None and handle.cdp is not None:
             await handle.cdp.detach(cdp_session)
         if context is not None:
+            if tally.trace_dir is not None:
+                try:
+                    path = tally.trace_dir / f"{sid}.zip"
+                    await context.tracing.stop(path=str(path))
+                    outcome.trace = str(path)
+                except Exception:
+                    pass  # a dead browser leaves no trace to save
             try:
                 await context.close()
             except Exception:
@@ -471,6 +502,7 @@ def _summary(tally: _Tally, spec: RunSpec, score: scoring.RunScore | None) -> di
             {"session_id": s.session_id, "persona": s.persona, "status": s.status, "error": s.error,
              "emotions": dict(s.emotions), "bot": s.bot, "packets": s.packets, "clock": s.clock,
              "simulated_ms": round(s.simulated_ms), "wall_ms": round(s.wall_ms), "fidelity": s.fidelity.as_dict(),
+             "trace": s.trace,
              "matched_ground_truth": s.matched(by_name[s.persona]) if s.status == "ended" else False}
             for s in tally.by_session.values()
         ],
