@@ -149,3 +149,10 @@ def test_a_rerun_may_vary_every_threshold():
                                                                     {"signal.rage_clicks": 6}]
     with pytest.raises(ConfigError, match="add --rerun"):
         lab.settings(["signal.rage_clicks=3,6"])
+
+
+def test_a_sweep_reports_its_progress_after_each_replay():
+    seen: list[tuple[int, int]] = []
+    lab.sweep(probe_telemetry(11_500), EITPConfig(), lab.settings(["bot.connection_only_ms=5000,20000"]),
+              lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]

@@ -162,3 +162,35 @@ def test_replayed_eitp_rule_matches_the_producer_replay_on_real_human_clicks():
         sent = sum(1 for e in events if e["type"] == "rage_click")
         bare = bare_clicks(rec.click_t, rec.click_x, rec.click_y)
         assert judge_clicks(bare, definitions())["eitp"] == sent, rec.name
+
+
+def test_rage_corpus_argument_mistakes_are_usage_errors(tmp_path, capsys, monkeypatch):
+    from workbench.cli.common import ExitCode
+    from workbench.cli.main import main
+
+    db = str(tmp_path / "wb.db")
+    assert main(["rage", "run_x", "--corpus", "humans", "--db", db]) == ExitCode.USAGE
+    assert "without a RUN" in capsys.readouterr().err
+    assert main(["rage", "--limit", "3", "--db", db]) == ExitCode.USAGE
+    assert main(["rage", "--corpus", "gamers", "--db", db]) == ExitCode.USAGE
+    monkeypatch.setattr(corpora, "CORPORA_DIR", tmp_path / "nowhere")
+    assert main(["rage", "--corpus", "humans", "--db", db]) == ExitCode.USAGE
+    assert "needs the shared corpora" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not corpora.available(), reason=f"the shared corpora are not at {corpora.CORPORA_DIR}")
+def test_rage_corpus_counts_the_recordings_each_rule_flags(capsys):
+    import json
+
+    from workbench.cli.main import main
+
+    assert main(["rage", "--corpus", "sapimouse,circles_human_pc1", "--limit", "12", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    game, circles = out["groups"]
+    assert (game["group"], game["recordings"], circles["recordings"]) == ("sapimouse", 12, 12)
+    assert circles["flagged"] == {"eitp": 0, "posthog": 0, "mixpanel": 0, "datadog": None, "openreplay": None}
+    # one drawn circle is one click: no rule can fire; a click-heavy game sets some off
+    assert circles["clicks"] == 12 and game["clicks"] > 100
+    strict = main(["rage", "--corpus", "sapimouse", "--limit", "12", "--json", "--set", "signal.rage_clicks=6"])
+    assert strict == 0
+    assert json.loads(capsys.readouterr().out)["groups"][0]["flagged"]["eitp"] <= game["flagged"]["eitp"]

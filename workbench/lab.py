@@ -19,7 +19,7 @@ Pure: stored telemetry in, observations and scores out; :mod:`workbench.cli.cmd_
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,11 +172,17 @@ def compare(overrides: dict[str, Any], run_score: scoring.RunScore, observed: di
     return Result(dict(overrides), run_score, differs, observed)
 
 
-def sweep(telemetry: Telemetry, base: EITPConfig, grid: Sequence[dict[str, Any]]) -> list[Result]:
-    """The run's own thresholds first, then each setting of ``grid`` applied on top of ``base``."""
+def sweep(telemetry: Telemetry, base: EITPConfig, grid: Sequence[dict[str, Any]],
+          progress: Callable[[int, int], None] | None = None) -> list[Result]:
+    """The run's own thresholds first, then each setting of ``grid`` applied on top of ``base``;
+    ``progress(done, total)`` after each replay."""
     own = replay(telemetry, base)
     results = [Result({}, score(telemetry, own), (), own)]
+    if progress:
+        progress(1, len(grid) + 1)
     for overrides in grid:
         observed = replay(telemetry, base.with_overrides(overrides))
         results.append(compare(overrides, score(telemetry, observed), observed, own))
+        if progress:
+            progress(len(results), len(grid) + 1)
     return results

@@ -13,6 +13,7 @@ from rich.table import Table
 from sqlmodel import Session
 
 from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config
+from workbench.errors import ConfigError
 from workbench.rageclicks import Definition, definitions, judge_run
 from workbench.store.db import open_db
 
@@ -37,6 +38,7 @@ examples:
   workbench rage                                 the latest run
   workbench rage --set signal.rage_window_ms=1000
   workbench rage RUN --json                      for scripts
+  workbench rage --corpus sapimouse --set signal.rage_clicks=4   real people, a stricter EITP rule
 """
 
 
@@ -44,11 +46,61 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_id", nargs="?", metavar="RUN", help="run id (see `workbench runs`); default: the latest run")
     add_db_arg(p)
     add_config_args(p)
+    p.add_argument("--corpus", metavar="GROUPS",
+                   help="judge the clicks of the shared recordings instead of a run (humans, bots, all, or group "
+                        "names, as for `workbench sweep --corpus`): how often each rule fires for real people")
+    p.add_argument("--limit", type=int, metavar="N", help="with --corpus: a seeded sample of N recordings per group")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def corpus(args: argparse.Namespace) -> int:
+    """Per recorded group: the share of recordings in which each definition finds a rage click."""
+    from workbench import corpora
+    from workbench.cli.cmd_sweep import corpus_groups
+    from workbench.rageclicks import bare_clicks, judge_clicks
+
+    if args.run_id:
+        raise ConfigError("--corpus judges recordings: give it without a RUN")
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError("--limit N needs N >= 1")
+    groups = corpus_groups(args.corpus)
+    if not corpora.available(corpora.CORPORA_DIR):
+        raise ConfigError(f"--corpus needs the shared corpora at {corpora.CORPORA_DIR}, which is not there")
+    defs = definitions(load_config(args))
+    rows: dict[str, dict[str, Any]] = {}
+    for rec in corpora.iter_groups(groups, limit=args.limit, root=corpora.CORPORA_DIR):
+        row = rows.setdefault(rec.group, {"group": rec.group, "label": rec.label, "recordings": 0, "clicks": 0,
+                                          "flagged": dict.fromkeys((d.key for d in defs), 0)})
+        clicks = bare_clicks(rec.click_t, rec.click_x, rec.click_y)
+        row["recordings"] += 1
+        row["clicks"] += len(clicks)
+        for key, bursts in judge_clicks(clicks, defs).items():
+            row["flagged"][key] = None if bursts is None else row["flagged"][key] + bool(bursts)
+    if args.json:
+        print(json.dumps({"corpus": groups, "rules": {d.key: d.rule for d in defs}, "groups": list(rows.values())},
+                         indent=2))
+        return ExitCode.OK
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    table = Table(title="recordings in which each rule finds a rage click (nobody in them was asked to be angry; "
+                        "n/a: the rule compares elements, which recordings lack)", title_justify="left")
+    for column in ("group", "recordings", "clicks", *(d.name for d in defs)):
+        table.add_column(column, justify="left" if column == "group" else "right")
+    for row in rows.values():
+        n = row["recordings"]
+        table.add_row(row["group"], str(n), str(row["clicks"]), *(
+            "n/a" if row["flagged"][d.key] is None else f"{row['flagged'][d.key]} ({row['flagged'][d.key] / n:.0%})"
+            for d in defs))
+    console.print(table)
+    return ExitCode.OK
 
 
 def run(args: argparse.Namespace) -> int:
     from workbench.store import repo
+
+    if args.corpus:
+        return corpus(args)
+    if args.limit is not None:
+        raise ConfigError("--limit N goes with --corpus")
 
     with Session(open_db(args.db)) as db:
         run_id = args.run_id or repo.latest_run_id(db=db)

@@ -178,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         live = not args.corpus and not (args.config or args.set)  # is there a live run to compare with?
         unfaithful = lab.faithful(telemetry, lab.replay(telemetry, base)) if live else []
-        results = lab.sweep(telemetry, base, grid)
+        results = _replay_all(telemetry, base, grid)
     source = "corpus" if args.corpus else "rerun" if args.rerun else "live" if live else "modified"
     written = _write_html(args.html, telemetry, results, unfaithful, source) if args.html else None
     if written and args.json:
@@ -193,6 +193,17 @@ def run(args: argparse.Namespace) -> int:
     if written:
         console.print(f"HTML report: {written}")
     return ExitCode.OK
+
+
+def _replay_all(telemetry: lab.Telemetry, base: EITPConfig, grid: list[dict[str, Any]]) -> list[lab.Result]:
+    """:func:`workbench.lab.sweep` with a progress bar on stderr (a corpus sweep can take minutes)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("replaying settings"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True,
+                  disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("sweep", total=len(grid) + 1)
+        return lab.sweep(telemetry, base, grid, lambda done, total: bar.update(task, completed=done))
 
 
 def _write_html(path: Path, telemetry: lab.Telemetry, results: list[lab.Result],
