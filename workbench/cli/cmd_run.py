@@ -189,7 +189,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"workbench run: {exc}", file=sys.stderr)
         return ExitCode.INFRASTRUCTURE if args.browser_endpoint else ExitCode.NO_BROWSER
     with Session(engine) as db:
-        report = repo.run_report(db=db, run_id=result.run_id)
+        # the rage-click tables read every stored batch: only the JSON and HTML reports show them
+        report = repo.run_report(db=db, run_id=result.run_id, rage=bool(args.json or args.html))
         shots = repo.screenshots(db=db, run_id=result.run_id) if args.html else {}
     assert report is not None
     print_scores(report, console)

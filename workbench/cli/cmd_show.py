@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
 
     with Session(open_db(args.db)) as db:
         run_id: str | None = args.run_id or repo.latest_run_id(db=db)
-        report = repo.run_report(db=db, run_id=run_id) if run_id else None
+        # the rage-click tables read every stored batch: only the JSON and HTML reports show them
+        report = repo.run_report(db=db, run_id=run_id, rage=bool(args.json or args.html)) if run_id else None
         shots = repo.screenshots(db=db, run_id=run_id) if run_id and report and args.html else {}
         interventions = repo.interventions(db=db, run_id=run_id) if run_id and report else []
         knowledge = repo.knowledge(db=db, run_id=run_id) if run_id and report else []

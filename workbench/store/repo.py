@@ -196,11 +196,8 @@ def stored_telemetry(*, db: Session, run_id: str) -> lab.Telemetry | None:
     report = run_report(db=db, run_id=run_id, rage=False)
     if report is None:
         return None
-    said: dict[str, list[str]] = {}
-    for p in packets(db=db, run_id=run_id):
-        said.setdefault(p["sessionId"], []).append(p["emotion"]["primary"])
     sessions = [lab.StoredSession(
         s["session_id"], s["persona"] or "visitor", "failed" if s["status"] == "failed" else "ended", s["error"],
         scoring.GroundTruth.from_dict(s["persona"], s["ground_truth"]) if s["ground_truth"] and s["persona"] else None,
-        s["closed_at"], tuple(said.get(s["session_id"], ())), s["bot"]) for s in report["sessions"]]
+        s["closed_at"], tuple(e["emotion"] for e in s["emotions"]), s["bot"]) for s in report["sessions"]]
     return lab.Telemetry(run_id, batches(db=db, run_id=run_id), sessions)
