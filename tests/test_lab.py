@@ -89,12 +89,11 @@ def test_an_unknown_key_fails_when_the_setting_is_applied():
 # --- `workbench sweep` arguments and the corpus replay --------------------------------------------
 def test_corpus_groups_expand_and_unknown_ones_are_named():
     from workbench import corpora
-    from workbench.cli.cmd_sweep import corpus_groups
 
-    assert corpus_groups("humans") == list(corpora.HUMAN_GROUPS)
-    assert corpus_groups("sapimouse, bots,sapimouse") == ["sapimouse", *corpora.BOT_GROUPS]
+    assert corpora.resolve_groups("humans") == list(corpora.HUMAN_GROUPS)
+    assert corpora.resolve_groups("sapimouse, bots,sapimouse") == ["sapimouse", *corpora.BOT_GROUPS]
     with pytest.raises(ConfigError, match="'gamers' is not a group"):
-        corpus_groups("gamers")
+        corpora.resolve_groups("gamers")
 
 
 def test_sweep_argument_mistakes_are_usage_errors(tmp_path, capsys, monkeypatch):

@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from workbench.config import EITPConfig
+from workbench.errors import ConfigError
 
 CORPORA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 DESKTOP_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -72,6 +73,25 @@ class Recording:
 
 def available(root: Path = CORPORA_DIR) -> bool:
     return (root / "sapimouse" / "raw").is_dir() and (root / "delbot").is_dir()
+
+
+def resolve_groups(spec: str) -> list[str]:
+    """``"humans"``, ``"bots"``, ``"all"`` or group names, comma-separated -> the groups, in order, once each."""
+    known = (*HUMAN_GROUPS, *BOT_GROUPS)
+    named = {"humans": HUMAN_GROUPS, "bots": BOT_GROUPS, "all": known}
+    groups: list[str] = []
+    for word in (w.strip() for w in spec.split(",") if w.strip()):
+        if word not in named and word not in known:
+            raise ConfigError(f"--corpus: {word!r} is not a group; known: humans, bots, all, {', '.join(known)}")
+        groups += named.get(word, (word,))
+    return list(dict.fromkeys(groups))
+
+
+def require() -> Path:
+    """The corpora's folder (``CORPORA_DIR``, read when called); a :class:`ConfigError` when it is not there."""
+    if not available(CORPORA_DIR):
+        raise ConfigError(f"--corpus needs the shared corpora at {CORPORA_DIR}, which is not there")
+    return CORPORA_DIR
 
 
 def _recording(name: str, group: str, rows: list[tuple[float, str, float, float]], touch: bool = False,

@@ -56,19 +56,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def corpus(args: argparse.Namespace) -> int:
     """Per recorded group: the share of recordings in which each definition finds a rage click."""
     from workbench import corpora
-    from workbench.cli.cmd_sweep import corpus_groups
     from workbench.rageclicks import bare_clicks, judge_clicks
 
     if args.run_id:
         raise ConfigError("--corpus judges recordings: give it without a RUN")
     if args.limit is not None and args.limit < 1:
         raise ConfigError("--limit N needs N >= 1")
-    groups = corpus_groups(args.corpus)
-    if not corpora.available(corpora.CORPORA_DIR):
-        raise ConfigError(f"--corpus needs the shared corpora at {corpora.CORPORA_DIR}, which is not there")
+    groups = corpora.resolve_groups(args.corpus)
+    root = corpora.require()
     defs = definitions(load_config(args))
     rows: dict[str, dict[str, Any]] = {}
-    for rec in corpora.iter_groups(groups, limit=args.limit, root=corpora.CORPORA_DIR):
+    for rec in corpora.iter_groups(groups, limit=args.limit, root=root):
         row = rows.setdefault(rec.group, {"group": rec.group, "label": rec.label, "recordings": 0, "clicks": 0,
                                           "flagged": dict.fromkeys((d.key for d in defs), 0)})
         clicks = bare_clicks(rec.click_t, rec.click_x, rec.click_y)
@@ -104,15 +102,14 @@ def run(args: argparse.Namespace) -> int:
 
     with Session(open_db(args.db)) as db:
         run_id = args.run_id or repo.latest_run_id(db=db)
-        report = repo.run_report(db=db, run_id=run_id) if run_id else None
+        report = repo.run_report(db=db, run_id=run_id, rage=False) if run_id else None
         if report is None or run_id is None:
             print(f"workbench rage: no run {args.run_id!r} in the database" if args.run_id
                   else "workbench rage: the database holds no runs", file=sys.stderr)
             return ExitCode.FAILED
+        # the run's own thresholds, unless --config / --set say otherwise
         defs = definitions(load_config(args, repo.run_config(db=db, run_id=run_id)))
-        judged: dict[str, Any] = report["rage"]  # with the run's own thresholds
-        if args.config or args.set:
-            judged = judge_run(report["sessions"], repo.events_by_session(db=db, run_id=run_id), defs)
+        judged = judge_run(report["sessions"], repo.events_by_session(db=db, run_id=run_id), defs)
     if args.json:
         print(json.dumps({"run_id": report["run"]["id"], **judged}, indent=2))
     else:

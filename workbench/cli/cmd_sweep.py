@@ -70,26 +70,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="also write a self-contained HTML page: the tables, and a chart when one threshold varies")
 
 
-def corpus_groups(spec: str) -> list[str]:
-    from workbench import corpora
-
-    known = (*corpora.HUMAN_GROUPS, *corpora.BOT_GROUPS)
-    named = {"humans": corpora.HUMAN_GROUPS, "bots": corpora.BOT_GROUPS, "all": known}
-    groups: list[str] = []
-    for word in (w.strip() for w in spec.split(",") if w.strip()):
-        if word not in named and word not in known:
-            raise ConfigError(f"--corpus: {word!r} is not a group; known: humans, bots, all, {', '.join(known)}")
-        groups += named.get(word, (word,))
-    return list(dict.fromkeys(groups))
-
-
 def load_corpus(groups: list[str], limit: int | None, config: EITPConfig) -> lab.Telemetry:
     """Recordings as the producer would have sent them, each a session whose ground truth is its label."""
     from workbench import corpora
 
     batches: list[dict[str, Any]] = []
     sessions: list[lab.StoredSession] = []
-    for rec in corpora.iter_groups(groups, limit=limit, root=corpora.CORPORA_DIR):
+    for rec in corpora.iter_groups(groups, limit=limit, root=corpora.require()):
         own = corpora.producer_batches(rec, config)
         if not own:
             continue
@@ -154,9 +141,7 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None and (not args.corpus or args.limit < 1):
         raise ConfigError("--limit N (N >= 1) goes with --corpus")
     if args.corpus:
-        groups = corpus_groups(args.corpus)
-        if not corpora.available(corpora.CORPORA_DIR):  # read here, so a test can point it elsewhere
-            raise ConfigError(f"--corpus needs the shared corpora at {corpora.CORPORA_DIR}, which is not there")
+        groups = corpora.resolve_groups(args.corpus)
         base = load_config(args)
         telemetry: lab.Telemetry | None = load_corpus(groups, args.limit, base)
     else:
@@ -177,8 +162,8 @@ def run(args: argparse.Namespace) -> int:
         live = False
     else:
         live = not args.corpus and not (args.config or args.set)  # is there a live run to compare with?
-        unfaithful = lab.faithful(telemetry, lab.replay(telemetry, base)) if live else []
         results = _replay_all(telemetry, base, grid)
+        unfaithful = lab.faithful(telemetry, results[0].observed) if live else []  # S0: the base replayed
     source = "corpus" if args.corpus else "rerun" if args.rerun else "live" if live else "modified"
     written = _write_html(args.html, telemetry, results, unfaithful, source) if args.html else None
     if written and args.json:
