@@ -163,12 +163,18 @@ class ThresholdsScreen(Screen[None]):
             self.query_one("#preset-name", Input).value = str(event.value).rsplit("/", 1)[-1].removesuffix(".toml")
         self._validate()
 
+    def _valid_or_say(self, done: str) -> EITPConfig | None:
+        """The form's thresholds; None, said in a notification, while any value is invalid."""
+        config = self._validate()
+        if config is None:
+            self.notify(f"Not {done}: the form has invalid values (marked ✗).", severity="error")
+        return config
+
     @on(Button.Pressed, "#save")
     @on(Input.Submitted, "#preset-name")
     def action_save(self) -> None:
-        config = self._validate()
+        config = self._valid_or_say("saved")
         if config is None:
-            self.notify("Not saved: the form has invalid values (marked ✗).", severity="error")
             return
         try:
             path = save_preset(config, self.app.presets, self.query_one("#preset-name", Input).value)
@@ -183,9 +189,8 @@ class ThresholdsScreen(Screen[None]):
 
     @on(Button.Pressed, "#replay")
     def action_replay(self) -> None:
-        config = self._validate()
+        config = self._valid_or_say("replayed")
         if config is None:
-            self.notify("Not replayed: the form has invalid values (marked ✗).", severity="error")
             return
         self.query_one("#replay-result", Static).update("[dim]replaying the latest run ...[/]")
         self._replay(config)
