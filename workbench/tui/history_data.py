@@ -181,5 +181,5 @@ def replay_latest(engine: Engine, config: EITPConfig) -> Replay | None:
         return None
     base = own or EITPConfig()
     overrides, other = lab.differences(base, config)
-    own_result, edited = lab.sweep(telemetry, base, [overrides])
-    return Replay(run_id, own_result, edited, other)
+    results = lab.sweep(telemetry, base, [overrides] if overrides else [])  # no change: the base replay serves
+    return Replay(run_id, results[0], results[-1], other)
