@@ -9,7 +9,13 @@ sessions as it runs at once, so the figure is the steady state rather than one b
 start and tail (``--quick``: one batch). Where the CPU goes is split by process role: page
 renderers, Chromium's display compositor (``gpu-process``, software compositing here), the
 browser process, the Playwright driver, and this Python process (runner and pipeline). One
-short real-time session gives the real-time fidelity for comparison. Keep it under ~4 minutes.
+short real-time session gives the real-time fidelity for comparison.
+
+The *input floor* says how much of that is the hot path itself: the runner's own
+:class:`~workbench.sim.clock.VirtualClock` and DevTools pointer play a hand that moves at every
+20 Hz tick over a blank page whose only script is a 20 Hz timer (no producer, no pipeline, no
+rendering to speak of). Its CPU per move, times the moves per simulated minute the personas
+actually send, is what their cursor input costs before any page or pipeline work. Keep it under ~4 minutes.
 
     .venv/bin/python bench/bench_runner.py [--quick]
 """
@@ -26,9 +32,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import numpy as np  # noqa: E402
+from playwright.async_api import async_playwright  # noqa: E402
+
 from bench.common import bars, report  # noqa: E402
+from synthetic.motion import Trajectory  # noqa: E402
 from synthetic.personas import HUMANS, FrustratedBuyer  # noqa: E402
 from workbench.events import EventStream  # noqa: E402
+from workbench.sim import browser as browsers  # noqa: E402
+from workbench.sim.cdp import CdpPointer  # noqa: E402
+from workbench.sim.clock import VirtualClock  # noqa: E402
 from workbench.sim.runner import RunResult, RunSpec, run  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -136,6 +149,37 @@ def fidelity(result: RunResult) -> dict[str, float]:
             "p95_px_worst": round(max(s.fidelity.p95_px for s in ok), 2)}
 
 
+BLANK = ("data:text/html,<html><body><script>let at = [0, 0], n = 0;"
+         "addEventListener('pointermove', (e) => { at = [e.clientX, e.clientY]; });"
+         "setInterval(() => { n++; }, 50);</script></body></html>")
+
+
+async def input_floor(simulated_s: float = 180.0) -> dict[str, float]:
+    """CPU per tick of the runner's hot path alone: one trusted move and one clock run."""
+    async with async_playwright() as pw:
+        handle = await browsers.open_browser(pw)
+        try:
+            context = await handle.browser.new_context(viewport={"width": 1280, "height": 800})
+            page = await context.new_page()
+            assert handle.cdp is not None, "the floor needs the runner's own DevTools socket"
+            session = await handle.cdp.attach(page)
+            await handle.cdp.unbuffer_input(session)
+            pointer = CdpPointer(handle.cdp, session)
+            clock = VirtualClock(evaluate=pointer.evaluate, unbuffered=True)
+            await clock.prepare(page)
+            await page.goto(BLANK)
+            await clock.ready(page)
+            t = np.arange(0.0, simulated_s * 1000.0, 10.0)
+            circle = Trajectory(t, 640 + 300 * np.cos(t / 3000.0), 400 + 200 * np.sin(t / 3000.0))
+            with Resources() as used:
+                await clock.play(circle, pointer.move, lambda *_: None)
+            ticks = int(await page.evaluate("n"))
+        finally:
+            await handle.close()
+    return {"cpu_ms_per_move": round(1000.0 * used.cpu_s / max(clock.moves, 1), 3),
+            "moves": clock.moves, "sampler_ticks": ticks}
+
+
 async def level(k: int, sessions: int, seed: int) -> dict[str, object]:
     personas = [HUMANS[i % len(HUMANS)] for i in range(sessions)]
     spec = RunSpec(personas, seed=seed, kind="bench", virtual_time=True, concurrency=k)
@@ -155,6 +199,7 @@ async def level(k: int, sessions: int, seed: int) -> dict[str, object]:
             "cpu_s_per_sim_min": round(cpu / max(sim_min, 1e-9), 2),
             "cpu_s_per_sim_min_by_role": {k: round(v / max(sim_min, 1e-9), 2) for k, v in used.by_role().items()},
             "cpu_share_used": round(cpu / wall / (os.cpu_count() or 1), 2),
+            "moves_per_sim_min": round(sum(s.moves for s in result.sessions) / max(sim_min, 1e-9)),
             "verdict": result.score.verdict if result.score else "error"}
 
 
@@ -188,11 +233,21 @@ async def main(quick: bool) -> None:
     figures["aim_sim_min_per_wall_min"] = AIM
     # what the aim would take on these CPUs, all of them busy
     figures["cpu_s_per_sim_min_for_aim"] = round(60.0 * (os.cpu_count() or 1) / AIM, 2)
+    # The hot path alone: a trusted move and a clock run per moving tick, on a blank page
+    floor = await input_floor()
+    moves = max(figures[f"k{k}"]["moves_per_sim_min"] for k in LEVELS)  # type: ignore[index]
+    floor["persona_moves_per_sim_min"] = moves
+    floor["cpu_s_per_sim_min"] = round(floor["cpu_ms_per_move"] * moves / 1000.0, 2)
+    floor["share_of_measured"] = round(floor["cpu_s_per_sim_min"] / cheapest, 2)
+    figures["input_floor"] = floor
     figures["load_average_at_end"] = round(os.getloadavg()[0], 2)
     report("runner", figures)
     print(bars("simulated min per wall min, by concurrent sessions",
                [(str(k), float(figures[f"k{k}"]["sim_min_per_wall_min"])) for k in LEVELS],  # type: ignore[index]
                aim=AIM))
+    print(f"  input floor: {floor['cpu_ms_per_move']} CPU ms per move on a blank page x {moves} moves per "
+          f"simulated min = {floor['cpu_s_per_sim_min']} CPU s per simulated min, {floor['share_of_measured']:.0%} "
+          f"of the {cheapest} measured; the aim needs {figures['cpu_s_per_sim_min_for_aim']} in all")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ async def test_virtual_time_runs_long_visits_much_faster_than_real_time_and_samp
         # every 20 Hz sample reads the intended position at its own timestamp
         assert s.fidelity.samples > 50
         assert s.fidelity.median_px < 0.5 and s.fidelity.p95_px < 1.5, s.fidelity
+        # moves are sent on sampler ticks only, and not while the hand rests or the visitor is away
+        assert 0 < s.moves < s.simulated_ms / 50, (s.moves, s.simulated_ms)
     assert leaver.event_types["viewport_approach"] >= 1 and leaver.event_types["mouse_exit"] >= 1
     with Session(engine) as db:
         report = repo.run_report(db=db, run_id=result.run_id)

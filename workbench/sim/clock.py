@@ -64,6 +64,7 @@ ROBOT_COSTS = {"move": 1000.0 / 60.0, "click": 4.0, "page_click": 40.0, "key": 1
 
 class PageClock(Protocol):
     kind: str
+    moves: int  # cursor moves sent so far
 
     async def prepare(self, page: Page) -> None:
         """Before ``goto``."""
@@ -89,6 +90,7 @@ class RealClock:
 
     def __init__(self, *, move_hz: float = 60.0) -> None:
         self.move_hz = move_hz
+        self.moves = 0  # cursor moves sent
 
     async def prepare(self, page: Page) -> None:
         pass
@@ -120,6 +122,7 @@ class RealClock:
             elif i != last and now - due > 1.5 / self.move_hz:
                 continue  # behind schedule: drop this point, keep the timing honest
             await send(float(x), float(y))
+            self.moves += 1
 
 
 _HOOK = """() => {
@@ -197,6 +200,7 @@ class VirtualClock:
         self._sent: tuple[float, float] | None = None
         self.hooked = False
         self.runs = 0  # clock runs requested from Python
+        self.moves = 0  # cursor moves sent: at most one per sampler tick, none while the hand rests
         self.slipped = 0  # trajectories whose scheduled in-page runs did not all happen on their pointermove
         self.late = 0
 
@@ -275,11 +279,13 @@ class VirtualClock:
                 await self._run(tick + 1 - self.t)  # the sampler at `tick` reads (x, y)
         if steps:
             self._sent = (steps[-1][1], steps[-1][2])
+        self.moves += len(steps)
         await self._run(start + math.ceil(duration) - self.t)
         end = traj.end()
         if math.hypot(end[0] - last[0], end[1] - last[1]) >= 0.05:
             await send(*end)
             self._sent = end
+            self.moves += 1
 
     async def _play_in_page(self, steps: list[tuple[int, float, float]], send: Send) -> None:
         assert self.page is not None

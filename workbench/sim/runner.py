@@ -116,6 +116,7 @@ class SessionOutcome:
     clock: str = "real"
     simulated_ms: float = 0.0
     wall_ms: float = 0.0
+    moves: int = 0  # cursor moves the runner sent (the hot path: bench_runner's input floor)
     fidelity: fidelity.Fidelity = fidelity.NO_SAMPLES
     interventions: int | None = None  # None: no consumer ran, so none could be observed
     intervention_messages: list[str] = field(default_factory=list)
@@ -407,6 +408,7 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
     await pipeline.bus.drain()
     outcome.wall_ms = (time.perf_counter() - wall0) * 1000.0
     if actor is not None:
+        outcome.moves = actor.clock.moves
         outcome.fidelity = fidelity.measure(actor.plan, outcome.mouse, actor.viewport)
     stream.emit(SessionTraced(
         sid, persona_cls.name, spec.seed, slot.index, kind, {**persona_cls.ground_truth(), "geography": geography},
