@@ -93,6 +93,10 @@ def test_the_expected_outcome_is_kept_beside_what_seer_observed_and_show_compare
     assert _show_attribution(tmp_db, "run_2", capsys) == [
         "outcome attribution: Seer observed the expected outcome for 1 of 2 answered interventions",
         "expected left, observed no_response: 1"]
+    assert main(["show", "run_2", "--db", str(tmp_db)]) == 0
+    table = capsys.readouterr().out.split("interventions (section 9)")[1]
+    assert [table.index(f"hello {sid}") for sid in ("sq_a", "sq_b", "sq_c")] == sorted(
+        table.index(f"hello {sid}") for sid in ("sq_a", "sq_b", "sq_c")), table  # each session's, in order
 
 
 def _show_attribution(db, run_id, capsys):

@@ -40,7 +40,6 @@ def run(args: argparse.Namespace) -> int:
         # the rage-click tables read every stored batch: only the JSON and HTML reports show them
         report = repo.run_report(db=db, run_id=run_id, rage=bool(args.json or args.html)) if run_id else None
         shots = repo.screenshots(db=db, run_id=run_id) if run_id and report and args.html else {}
-        interventions = repo.interventions(db=db, run_id=run_id) if run_id and report else []
         knowledge = repo.knowledge(db=db, run_id=run_id) if run_id and report else []
     if report is None:
         print(f"workbench show: no run {args.run_id!r} in the database" if args.run_id
@@ -56,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         if report.get("verdict") is None:
             console.print("[dim]this run was not scored (only `workbench run` scores its sessions)[/]")
         print_scores(report, console)
-        _print_interventions(interventions, console)
+        _print_interventions([i for s in report["sessions"] for i in s["interventions"]], console)
         print_attribution(report, console)
         _print_knowledge(knowledge, console)
     if args.junit:
