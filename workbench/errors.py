@@ -30,3 +30,11 @@ class BrowserError(WorkbenchError):
 
 class SitePageError(WorkbenchError):
     """A dealer site page includes an unknown partial, or leaves a partial's placeholder without a value."""
+
+
+class UsageError(WorkbenchError):
+    """What a command was asked cannot be done as asked: a port that is taken, a database that is not one."""
+
+
+class StoreError(UsageError):
+    """A file cannot be opened as the workbench's SQLite store (not SQLite, a directory, no permission)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Button, RadioButton, Select
+from textual.widgets import Button, Input, RadioButton, Select
 
 from synthetic.personas import PERSONAS
 from synthetic.response import ALWAYS_CHAT
@@ -25,7 +25,9 @@ async def test_form_builds_the_plan_and_the_runner_spec(make_app):
         await pilot.press("end", "backspace", "3")
         await pilot.click("#seed")
         await pilot.press("end", "backspace", "4", "2")
+        await pilot.press("home", "minus")  # a seed is a whole number from 0 up: the sign is not taken
         await pilot.pause()
+        assert screen.query_one("#seed", Input).value == "42"
         assert dict(app.plan.counts) == {"paralysed_buyer": 3} and app.plan.seed == 42 and app.plan.site == "rv"
         assert "3 sessions" in str(screen.query_one("#plan-summary").render())
         spec = build_spec(app.plan, app.personas, app.capabilities)

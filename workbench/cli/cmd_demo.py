@@ -8,7 +8,7 @@ from collections import Counter
 
 from rich.console import Console
 
-from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config
+from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config, seed
 from workbench.cli.printer import Printer
 from workbench.events import EventStream
 from workbench.store.db import default_path, open_db
@@ -22,7 +22,7 @@ DESCRIPTION = ("Drive the paralysed-buyer persona on the RV dealer site in headl
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=7, help="motion seed; the same seed moves the same way (default 7)")
+    p.add_argument("--seed", type=seed, default=7, help="motion seed; the same seed moves the same way (default 7)")
     p.add_argument("--tui", action="store_true", help="watch the demo in the terminal UI instead of printed lines")
     add_db_arg(p)
     add_config_args(p)

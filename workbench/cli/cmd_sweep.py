@@ -14,7 +14,7 @@ from rich.table import Table
 from sqlmodel import Session
 
 from workbench import lab, scoring
-from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config
+from workbench.cli.common import ExitCode, add_config_args, add_db_arg, check_outputs, load_config
 from workbench.config import EITPConfig
 from workbench.errors import ConfigError
 from workbench.store.db import open_db
@@ -136,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
     from workbench.store import repo
 
     grid = lab.settings(args.vary, rerun=args.rerun)  # a bad --vary is a usage error before anything is read
+    check_outputs(html=args.html)
     if args.corpus and (args.run_id or args.rerun):
         raise ConfigError("--corpus replays recordings: give it without a RUN and without --rerun")
     if args.limit is not None and (not args.corpus or args.limit < 1):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 from enum import IntEnum
+from pathlib import Path
 from typing import Any
 
 from workbench.config import EITPConfig, parse_override
+from workbench.errors import UsageError
 
 
 class ExitCode(IntEnum):
@@ -25,6 +27,43 @@ def add_config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="TOML", help="threshold preset (EITP Appendix C keys; see `workbench config`)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override one threshold, e.g. --set signal.rage_window_ms=300 (repeatable)")
+
+
+def seed(text: str) -> int:
+    """``--seed``: a NumPy seed, so a whole number from 0 up."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; a seed is a whole number from 0 up")
+    return value
+
+
+def port(text: str) -> int:
+    """``--port``: 0 (pick a free one) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port: 0 (pick a free one) to 65535")
+    return value
+
+
+def check_outputs(**paths: Any) -> None:
+    """Refuse report paths that cannot be written before a long run, not after it (``UsageError``).
+
+    Keyword names are the options' (``json=args.json``, ``trace_dir=...``); None means not asked for.
+    """
+    from workbench.report.files import unwritable
+
+    for option, path in paths.items():
+        if path is None:
+            continue
+        target = Path(path) / "trace.zip" if option.endswith("_dir") else Path(path)
+        if why := unwritable(target):
+            raise UsageError(f"--{option.replace('_', '-')} {path}: {why}")
 
 
 def add_db_arg(p: argparse.ArgumentParser) -> None:

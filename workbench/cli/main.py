@@ -16,7 +16,7 @@ from types import ModuleType
 
 import workbench.cli as cli_package
 from workbench.cli.common import ExitCode, print_json  # noqa: F401  (re-exported for callers)
-from workbench.errors import BrowserError, ConfigError, WorkbenchError
+from workbench.errors import BrowserError, ConfigError, UsageError, WorkbenchError
 
 EPILOG = """\
 examples:
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.USAGE
     try:
         return int(commands[args.command].run(args))
-    except ConfigError as exc:
+    except (ConfigError, UsageError) as exc:
         print(f"workbench: {exc}", file=sys.stderr)
         return ExitCode.USAGE
     except BrowserError as exc:

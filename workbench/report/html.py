@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.protocol.taxonomy import category
+from workbench.report.files import write_report
 
 COLOURS = {"cognitive": "#2b8cbe", "negative": "#d7301f", "positive": "#1a9850", "mixed": "#e6a100"}
 STATUS = {"pass": ("✔", "#1a9850"), "fail": ("✘", "#d7301f"), "skip": ("–", "#888"), "error": ("!", "#8e44ad")}
@@ -287,7 +288,4 @@ def render_html(report: dict[str, Any], screenshots: dict[str, tuple[bytes, floa
 
 def write_html(report: dict[str, Any], path: str | Path,
                screenshots: dict[str, tuple[bytes, float]] | None = None) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(report, screenshots), encoding="utf-8")
-    return path
+    return write_report(path, render_html(report, screenshots), "HTML report")

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from workbench.report.files import write_report
+
 
 def to_json(report: dict[str, Any]) -> dict[str, Any]:
     """The report without the bulky cursor trails (they are in SQLite and the HTML report)."""
@@ -21,7 +23,4 @@ def to_json(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_json(report: dict[str, Any], path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(to_json(report), indent=2, default=str) + "\n", encoding="utf-8")
-    return path
+    return write_report(path, json.dumps(to_json(report), indent=2, default=str) + "\n", "JSON report")

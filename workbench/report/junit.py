@@ -11,6 +11,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from workbench.report.files import write_report
+
 
 def _seconds(ms: float | None) -> str:
     return f"{(ms or 0) / 1000:.3f}"
@@ -61,7 +63,4 @@ def to_junit(report: dict[str, Any]) -> str:
 
 
 def write_junit(report: dict[str, Any], path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_junit(report), encoding="utf-8")
-    return path
+    return write_report(path, to_junit(report), "JUnit report")

@@ -12,6 +12,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from workbench.report.files import write_report
 from workbench.report.html import CSS, _table
 
 SERIES = (("passed", "sessions passing", "#1a9850"), ("bots_caught", "bots caught", "#2b8cbe"),
@@ -101,7 +102,4 @@ def render_sweep_html(title: str, notes: list[str], rows: list[dict[str, Any]], 
 
 
 def write_sweep_html(path: str | Path, *args: Any) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_sweep_html(*args), encoding="utf-8")
-    return path
+    return write_report(path, render_sweep_html(*args), "sweep report")

@@ -226,6 +226,8 @@ class RunSpec:
     trace_dir: Path | None = None  # where traces go; None: ./traces/<run id>
 
     def __post_init__(self) -> None:
+        if not isinstance(self.seed, int) or self.seed < 0:  # NumPy's SeedSequence takes none other
+            raise ValueError(f"seed must be a whole number from 0 up, not {self.seed!r}")
         if self.trace not in TRACE_MODES:
             raise ValueError(f"trace must be one of {', '.join(TRACE_MODES)}, not {self.trace!r}")
         for geo in {self.geography_of(p) for p in self.personas}:

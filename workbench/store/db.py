@@ -11,8 +11,10 @@ from pathlib import Path
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel, create_engine
 
+from workbench.errors import StoreError
 from workbench.store import models  # noqa: F401  (registers the tables)
 
 DEFAULT_DB = "workbench.db"
@@ -24,7 +26,22 @@ def default_path() -> Path:
 
 
 def open_db(path: str | Path | None = None) -> Engine:
+    """The store at ``path`` (default :func:`default_path`), created with its folder when missing.
+
+    Raises :class:`~workbench.errors.StoreError` naming the file and the reason when it cannot be
+    opened as one: not an SQLite file, a directory, a folder that cannot be created or written.
+    """
     path = Path(path) if path is not None else default_path()
+    try:
+        return _open(path)
+    except (OSError, SQLAlchemyError) as exc:
+        reason = getattr(exc, "orig", None) or getattr(exc, "strerror", None) or exc
+        if path.is_dir():
+            reason = "it is a directory"
+        raise StoreError(f"cannot open {path} as the workbench's SQLite store: {reason}") from exc
+
+
+def _open(path: Path) -> Engine:
     path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
 

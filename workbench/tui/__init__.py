@@ -26,8 +26,10 @@ def demo_app(*, seed: int = 7, **kwargs: Any) -> WorkbenchApp:
 def run_tui(*, db_path: str | Path | None = None, config: EITPConfig | None = None, demo_seed: int | None = None,
             presets: Path | None = None) -> int:
     """Open the app (on the demo scenario when ``demo_seed`` is given) and return its exit code."""
+    from workbench.store.db import open_db
     from workbench.tui.app import WorkbenchApp
 
+    open_db(db_path).dispose()  # a file that is no store is a usage error before any screen opens
     options: dict[str, Any] = {"db_path": db_path, "config": config, "presets": presets}
     app = demo_app(seed=demo_seed, **options) if demo_seed is not None else WorkbenchApp(**options)
     return int(app.run() or 0)

@@ -50,7 +50,7 @@ class SetupScreen(Screen[None]):
                                  tooltip="Every session runs on this site (sites/<name>/index.html)")
                 with Horizontal(classes="field"):
                     yield Label("Seed", classes="field-label")
-                    yield Input(str(plan.seed), type="integer", id="seed", compact=True,
+                    yield Input(str(plan.seed), type="integer", restrict=r"\d*", id="seed", compact=True,
                                 tooltip="Motion seed: the same seed moves the same way")
                 with Horizontal(classes="field"):
                     yield Label("Time", classes="field-label")
@@ -123,7 +123,7 @@ class SetupScreen(Screen[None]):
         preset = self.query_one("#preset", Select).value
         responses = self.query_one("#responses", Select).value
         plan = replace(self.app.plan, site=str(site) if site != Select.NULL else "", counts=counts,
-                       seed=int(seed_text) if seed_text.lstrip("-").isdigit() else self.app.plan.seed,
+                       seed=int(seed_text) if seed_text.isdigit() else self.app.plan.seed,
                        virtual_time=self.query_one("#virtual", RadioButton).value,
                        preset=None if preset == CURRENT else str(preset),
                        responses=str(responses) if responses != Select.NULL else NO_ANSWERS)

@@ -1,0 +1,92 @@
+"""Arguments a command cannot use get one clear line and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from workbench.cli.common import ExitCode
+from workbench.cli.main import main
+from workbench.errors import StoreError, UsageError
+from workbench.sim.runner import RunSpec
+from workbench.store.db import open_db
+
+
+@pytest.mark.parametrize("kind", ["not sqlite", "a directory", "an uncreatable folder"])
+def test_a_db_that_is_no_store_is_named_with_the_reason(kind, tmp_path, capsys):
+    path = {"not sqlite": tmp_path / "notes.db", "a directory": tmp_path,
+            "an uncreatable folder": tmp_path / "file.txt" / "run.db"}[kind]
+    if kind == "not sqlite":
+        path.write_text("these are my notes, not a database\n")
+    if kind == "an uncreatable folder":
+        path.parent.write_text("a file where the folder would go")
+    with pytest.raises(StoreError, match=f"cannot open {path} as the workbench's SQLite store"):
+        open_db(path)
+    for command in (["runs"], ["sessions"], ["show"], ["rage"]):
+        assert main([*command, "--db", str(path)]) == ExitCode.USAGE
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and str(path) in err, err
+    if kind == "not sqlite":
+        assert "file is not a database" in err
+        assert path.read_text() == "these are my notes, not a database\n"  # left as it was
+    if kind == "a directory":
+        assert "it is a directory" in err
+
+
+def test_a_taken_port_is_refused_with_the_way_out(tmp_path, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--db", str(tmp_path / "wb.db")]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "--port (0 picks a free one)" in err
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["serve", "--port", "70000"], "70000 is not a port"),
+    (["serve", "--port", "http"], "'http' is not a port number"),
+    (["run", "--seed", "-5"], "-5 is negative"),
+    (["demo", "--seed", "1.5"], "'1.5' is not a whole number"),
+])
+def test_out_of_range_numbers_are_usage_errors(argv, says, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == ExitCode.USAGE and says in capsys.readouterr().err
+
+
+def test_a_run_spec_refuses_a_seed_numpy_cannot_take():
+    with pytest.raises(ValueError, match="seed must be a whole number from 0 up, not -1"):
+        RunSpec([], seed=-1)
+    assert RunSpec([], seed=0).seed == 0
+
+
+def test_a_new_db_and_its_folder_are_created(tmp_path: Path):
+    path = tmp_path / "new" / "folder" / "wb.db"
+    open_db(path).dispose()
+    assert path.exists()
+
+
+def test_report_paths_that_cannot_be_written_are_refused_before_the_run(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    db = str(tmp_path / "wb.db")
+    cases = [(["--json", str(afile / "r.json")], f"--json {afile / 'r.json'}: {afile} is a file, not a folder"),
+             (["--junit", str(tmp_path)], f"--junit {tmp_path}: it is a directory"),
+             (["--trace", "on", "--trace-dir", str(afile)], f"--trace-dir {afile}: {afile} is a file, not a folder")]
+    for extra, says in cases:
+        assert main(["run", "--persona", "calm", "--db", db, *extra]) == ExitCode.USAGE
+        assert says in capsys.readouterr().err
+    assert main(["runs", "--db", db, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []  # refused before anything ran or was stored
+
+
+def test_a_report_that_cannot_be_written_after_the_fact_is_a_usage_error(tmp_path, capsys):
+    from workbench.report import write_junit
+
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(UsageError, match="cannot write the JUnit report to .*afile/r.xml"):
+        write_junit({"run": {"id": "r"}, "sessions": []}, tmp_path / "afile" / "r.xml")
