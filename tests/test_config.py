@@ -74,3 +74,19 @@ def test_thresholds_that_would_make_a_detector_meaningless_are_refused(key, valu
     with pytest.raises(ConfigError, match=says):
         EITPConfig().with_overrides({key: value})
     assert EITPConfig().with_overrides({"signal.rage_clicks": 2}).signal.rage_clicks == 2
+
+
+NUMERIC = [f"{section}.{key}" for section, values in EITPConfig().model_dump().items()
+           for key, value in values.items() if isinstance(value, int | float) and not isinstance(value, bool)]
+
+
+@pytest.mark.parametrize("key", NUMERIC)
+def test_no_threshold_takes_a_negative_value(key):
+    # counts, durations, distances, speeds, rates and shares: a negative one would reach the page or the engine
+    with pytest.raises(ConfigError, match=f"{key}: .*cannot be negative"):
+        EITPConfig().with_overrides({key: -1})
+
+
+def test_zero_stays_allowed_where_it_means_off():
+    assert EITPConfig().with_overrides({"transport.max_session_events_per_hour": 0}).transport \
+        .max_session_events_per_hour == 0

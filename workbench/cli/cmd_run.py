@@ -162,6 +162,10 @@ def run(args: argparse.Namespace) -> int:
     if not personas or args.count < 1 or args.concurrency < 1:
         print("workbench run: need at least one persona, --count >= 1 and --concurrency >= 1", file=sys.stderr)
         return ExitCode.USAGE
+    if not args.session_timeout > 0:
+        print(f"workbench run: --session-timeout is in seconds and must be above 0 (got {args.session_timeout:g})",
+              file=sys.stderr)
+        return ExitCode.USAGE
     config = load_config(args)
     check_outputs(json=args.json, junit=args.junit, html=args.html, trace_dir=args.trace_dir)
     db_path = args.db or default_path()

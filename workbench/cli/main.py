@@ -16,7 +16,7 @@ from types import ModuleType
 
 import workbench.cli as cli_package
 from workbench.cli.common import ExitCode, print_json  # noqa: F401  (re-exported for callers)
-from workbench.errors import BrowserError, ConfigError, UsageError, WorkbenchError
+from workbench.errors import BrowserError, BusError, ConfigError, UsageError, WorkbenchError
 
 EPILOG = """\
 examples:
@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrowserError as exc:
         print(f"workbench: {exc}", file=sys.stderr)
         return ExitCode.NO_BROWSER
+    except BusError as exc:
+        print(f"workbench: {exc}", file=sys.stderr)
+        return ExitCode.INFRASTRUCTURE
     except WorkbenchError as exc:
         print(f"workbench: {exc}", file=sys.stderr)
         return ExitCode.FAILED
