@@ -1,0 +1,72 @@
+"""``workbench conformance``: the bridge suite judges our bridge conformant, and a plain nats-server,
+a loosened config or an unobservable bridge for what they are."""
+
+from __future__ import annotations
+
+import json
+import socket
+import xml.etree.ElementTree as ET
+
+from tests.bridge.live import LiveBridge
+from workbench import conformance as suite
+from workbench.cli.common import ExitCode
+from workbench.cli.main import main
+
+JUDGED = {c.id for c in suite.CASES if c.level != suite.MAY}
+
+
+def _results(path) -> dict[str, str]:
+    return {r["id"]: r["verdict"] for r in json.loads(path.read_text())["results"]}
+
+
+def test_the_embedded_bridge_passes_every_judged_case(tmp_path):
+    junit, doc = tmp_path / "c.xml", tmp_path / "c.json"
+    assert main(["conformance", "--junit", str(junit), "--json", str(doc), "--strict"]) == ExitCode.OK
+    verdicts = _results(doc)
+    assert {i for i, v in verdicts.items() if v == suite.PASS} == JUDGED
+    assert verdicts["4.1/4"] == suite.INFO  # left open by the spec: recorded, not judged
+    suite_xml = ET.parse(junit).getroot()
+    assert suite_xml.get("tests") == str(len(suite.CASES)) and suite_xml.get("failures") == "0"
+    assert {c.get("name").split()[0] for c in suite_xml.iter("testcase")} == {c.id for c in suite.CASES}
+
+
+def test_a_stock_nats_server_fails_what_a_bridge_adds(tmp_path):
+    junit, doc = tmp_path / "c.xml", tmp_path / "c.json"
+    assert main(["conformance", "--stock-nats", "--junit", str(junit), "--json", str(doc)]) == ExitCode.FAILED
+    verdicts = _results(doc)
+    # NATS framing is there; the bridge's own rules are not: no whitelist, its own 1 MB limit,
+    # no event-rate limit, no tenants, and it forwards the IP the client claimed
+    assert {i for i, v in verdicts.items() if v == suite.FAIL} == {"4.2/1", "4.5/1", "4.6/1", "4.6/2", "10.4/1"}
+    assert {i for i, v in verdicts.items() if v == suite.PASS} == {"2.3/1", "4.1/1", "4.1/2", "4.1/3"}
+    assert verdicts["4.2/2"] == suite.NON_STRICT  # nothing refused, so nothing to survive
+    failures = list(ET.parse(junit).getroot().iter("failure"))
+    assert len(failures) == 5 and all(f.get("type") == suite.MUST for f in failures)
+    assert "actual: forwarded with ip 203.0.113.66" in "".join(f.text or "" for f in failures)
+    assert main(["conformance", "--stock-nats", "--strict", "--json", str(doc)]) == ExitCode.FAILED
+
+
+def test_a_looser_limit_than_the_spec_fails_its_case_only(tmp_path):
+    doc = tmp_path / "c.json"
+    assert main(["conformance", "--set", "transport.max_message_bytes=100000", "--json", str(doc)]) == ExitCode.FAILED
+    assert {i for i, v in _results(doc).items() if v == suite.FAIL} == {"4.6/1"}
+
+
+async def test_without_a_tap_the_ip_case_is_info_and_a_wrong_tenant_is_named():
+    bridge = await LiveBridge().start()
+    try:
+        results = {r.id: r for r in await suite.run_cases(suite.Probe(bridge.url, "org_workbench"))}
+        assert results["4.5/1"].verdict == suite.INFO and "not observable" in results["4.5/1"].actual
+        assert {i for i, r in results.items() if r.verdict == suite.PASS} == JUDGED - {"4.5/1"}
+        wrong = {r.id: r for r in await suite.run_cases(suite.Probe(bridge.url, "org_nobody"))}
+        assert wrong["10.4/1"].verdict == suite.FAIL
+        assert "the bridge refused CONNECT for tenant 'org_nobody': Authorization Violation" in wrong["10.4/1"].actual
+    finally:
+        await bridge.stop()
+
+
+def test_an_unreachable_bridge_is_an_infrastructure_error(capsys):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    assert main(["conformance", f"ws://127.0.0.1:{closed}/bridge"]) == ExitCode.INFRASTRUCTURE
+    assert f"cannot reach the bridge at ws://127.0.0.1:{closed}/bridge" in capsys.readouterr().err

@@ -1,0 +1,410 @@
+"""Bridge conformance suite: EITP v1.1 sections 2.3, 4.1, 4.2, 4.5, 4.6 and 10.4, from outside.
+
+A black-box client checks any bridge over its WebSocket, in the manner of Autobahn|Testsuite and
+h2spec: each case has an id (``<spec section>/<n>``), the spec's own words, and a verdict.
+
+* **Pass**: the bridge did what the spec says.
+* **Fail**: a MUST is broken.
+* **Non-Strict**: a SHOULD is broken (a failure only with ``strict``, as h2spec's ``--strict``).
+* **Info**: not judged: the case could not be observed (no tap on the bus behind the bridge), or
+  the spec leaves the behaviour open and the case records what the bridge did.
+
+Cases that must see what the bridge forwards (server-side IP, nothing published after a refusal)
+need a *tap*: a :class:`~workbench.bus.Bus` subscribed to ``telemetry.raw`` behind the bridge. The
+embedded bridge has one; for another bridge, its NATS URL gives one. Each case opens its own
+connection with a session id of its own, so what the tap sees is attributed to one case.
+Limits are judged against the spec's reference values (4.6: 50,000 bytes, 500 events a second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+import websockets
+
+from workbench.bridge import codec
+
+MUST, SHOULD, MAY = "MUST", "SHOULD", "MAY"
+PASS, FAIL, NON_STRICT, INFO = "Pass", "Fail", "Non-Strict", "Info"
+MAX_MESSAGE_BYTES = 50_000  # section 4.6 reference default
+MAX_EVENTS_PER_SECOND = 500
+FOREIGN_IP = "203.0.113.66"  # TEST-NET-3: an address a client claims for itself
+CLOSED = "(the bridge closed the connection)"
+
+
+@dataclass
+class Outcome:
+    """What a case saw. ``ok`` None: not judged (unobservable, or left open by the spec)."""
+
+    ok: bool | None
+    expected: str
+    actual: str
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    level: str  # MUST | SHOULD | MAY (MAY: recorded, never judged)
+    requirement: str  # the spec's words
+    check: Callable[[Probe], Awaitable[Outcome]]
+
+
+@dataclass
+class CaseResult:
+    id: str
+    level: str
+    requirement: str
+    verdict: str
+    expected: str
+    actual: str
+    ms: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def verdict(level: str, ok: bool | None) -> str:
+    if ok is None or level == MAY:
+        return INFO
+    if ok:
+        return PASS
+    return FAIL if level == MUST else NON_STRICT
+
+
+def failed(results: list[CaseResult], *, strict: bool = False) -> list[CaseResult]:
+    """The results that make a run fail: every Fail, and with ``strict`` every Non-Strict."""
+    return [r for r in results if r.verdict == FAIL or (strict and r.verdict == NON_STRICT)]
+
+
+class Tap:
+    """``telemetry.raw`` as the bus behind the bridge carries it, by session id."""
+
+    def __init__(self) -> None:
+        self.batches: dict[str, list[dict[str, Any]]] = {}
+
+    async def __call__(self, subject: str, payload: bytes) -> None:
+        try:
+            doc = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return
+        if isinstance(doc, dict):
+            self.batches.setdefault(str(doc.get("sessionId")), []).append(doc)
+
+
+@dataclass
+class Probe:
+    """How cases reach the bridge: its URL, the tenant it serves, and the tap if there is one."""
+
+    url: str
+    tenant: str
+    tap: Tap | None = None
+    timeout_s: float = 5.0
+    settle_s: float = 0.3  # how long the tap is given to see a batch (or to not see it)
+    sessions: list[str] = field(default_factory=list)
+
+    def session(self) -> str:
+        sid = f"sq_{int(time.time() * 1000)}_conf{secrets.token_hex(4)}"
+        self.sessions.append(sid)
+        return sid
+
+    async def open(self, *, handshake: bool = True) -> Conn:
+        conn = Conn(await websockets.connect(self.url, compression=None, open_timeout=self.timeout_s,
+                                             max_size=None), self.timeout_s)
+        if handshake:
+            conn.session = self.session()
+            first = await conn.next()
+            if not isinstance(first, codec.Info):
+                raise ConformanceError(f"expected INFO first, got {first!r}")
+            await conn.send(codec.encode_connect({"tenant_id": self.tenant, "session_id": conn.session,
+                                                  "verbose": False}))
+            errors = await conn.sync()
+            if errors:
+                raise ConformanceError(f"the bridge refused CONNECT for tenant {self.tenant!r}: {errors[0]}")
+        return conn
+
+    async def seen(self, session: str) -> list[dict[str, Any]] | None:
+        """What the tap saw for ``session`` after a short settle; None without a tap."""
+        if self.tap is None:
+            return None
+        await asyncio.sleep(self.settle_s)
+        return self.tap.batches.get(session, [])
+
+
+class ConformanceError(Exception):
+    """The bridge could not be exercised at all (unreachable, no handshake)."""
+
+
+class Conn:
+    """One client connection: bytes out, parsed NATS commands in."""
+
+    def __init__(self, ws: Any, timeout_s: float) -> None:
+        self.ws = ws
+        self.timeout_s = timeout_s
+        self.parser = codec.NatsParser(max_payload=10**9)
+        self.pending: list[codec.Event] = []
+        self.session = ""
+
+    async def send(self, data: bytes) -> None:
+        await self.ws.send(data)
+
+    async def next(self) -> codec.Event:
+        async with asyncio.timeout(self.timeout_s):
+            while not self.pending:
+                frame = await self.ws.recv()
+                self.parser.receive_data(frame)
+                self.pending += self.parser.events_received()
+        return self.pending.pop(0)
+
+    async def sync(self) -> list[str]:
+        """PING, then everything up to its PONG: the -ERR messages the commands before it drew.
+
+        A bridge that closes the connection instead (as nats-server does on some errors) has
+        refused too: what it said before the close is returned, and ``CLOSED`` last."""
+        errors: list[str] = []
+        try:
+            await self.send(codec.PING)
+            while True:
+                event = await self.next()
+                if isinstance(event, codec.Pong):
+                    return errors
+                if isinstance(event, codec.Err):
+                    errors.append(event.message)
+        except websockets.ConnectionClosed:
+            errors += [e.message for e in self.pending if isinstance(e, codec.Err)]
+            return [*errors, CLOSED]
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+def telemetry(session: str, tenant: str, n: int = 5, *, spacing_ms: float = 50.0, **extra: Any) -> bytes:
+    """A section 4.3 batch of ``n`` mouse samples, stamped now."""
+    t0 = time.time() * 1000.0
+    events = [{"type": "mouse", "timestamp": t0 + i * spacing_ms, "currentSection": "pricing",
+               "data": {"x": 400 + i, "y": 300, "vx": 20, "vy": 0, "ax": 0, "ay": 0, "jx": 0, "jy": 0,
+                        "speed": 20, "jerk": 0}} for i in range(n)]
+    return orjson.dumps({"type": "telemetry_batch", "events": events, "sessionId": session, "tenantId": tenant,
+                         "vertical": "rv_dealer", "pageContent": None, "timestamp": events[-1]["timestamp"],
+                         **extra})
+
+
+def show(event: codec.Event) -> str:
+    """A command as it looks on the wire, without its payload."""
+    if isinstance(event, codec.Ok):
+        return "+OK"
+    if isinstance(event, codec.Pong | codec.Ping):
+        return type(event).__name__.upper()
+    if isinstance(event, codec.Err):
+        return f"-ERR '{event.message}'"
+    return type(event).__name__.upper()
+
+
+def said(errors: list[str]) -> str:
+    """What a bridge answered, as on the wire."""
+    return "; ".join(e if e == CLOSED else f"-ERR '{e}'" for e in errors)
+
+
+# --- the cases -------------------------------------------------------------------------------
+
+async def _accepts_websocket(probe: Probe) -> Outcome:
+    conn = await probe.open(handshake=False)
+    await conn.close()
+    return Outcome(True, "a WebSocket connection", "connected")
+
+
+async def _info_first(probe: Probe) -> Outcome:
+    conn = await probe.open(handshake=False)
+    try:
+        first = await conn.next()
+    finally:
+        await conn.close()
+    if not isinstance(first, codec.Info):
+        return Outcome(False, "INFO {...} as the first command", show(first))
+    missing = [k for k in ("server_id", "proto", "max_payload") if k not in first.options]
+    return Outcome(not missing, "INFO with server_id, proto, max_payload",
+                   f"INFO without {', '.join(missing)}" if missing else f"INFO {orjson.dumps(first.options).decode()}")
+
+
+async def _connect_ok(probe: Probe) -> Outcome:
+    conn = await probe.open(handshake=False)
+    try:
+        await conn.next()  # INFO
+        await conn.send(codec.encode_connect({"tenant_id": probe.tenant, "session_id": probe.session()}))
+        reply = await conn.next()
+    finally:
+        await conn.close()
+    return Outcome(isinstance(reply, codec.Ok), "+OK after CONNECT", show(reply))
+
+
+async def _ping_pong(probe: Probe) -> Outcome:
+    conn = await probe.open()
+    try:
+        await conn.send(codec.PING)
+        reply = await conn.next()
+    finally:
+        await conn.close()
+    return Outcome(isinstance(reply, codec.Pong), "PONG", show(reply))
+
+
+async def _refused(probe: Probe, payload: Callable[[Conn], bytes], expected: str) -> Outcome:
+    """Send one command; Pass when it draws -ERR and, with a tap, nothing of the session is forwarded."""
+    conn = await probe.open()
+    try:
+        await conn.send(payload(conn))
+        errors = await conn.sync()
+    finally:
+        await conn.close()
+    forwarded = await probe.seen(conn.session)
+    actual = said(errors) if errors else "no -ERR"
+    if forwarded:
+        actual += f"; {len(forwarded)} batch(es) forwarded to the bus"
+    return Outcome(bool(errors) and not forwarded, expected, actual)
+
+
+async def _whitelist(probe: Probe) -> Outcome:
+    return await _refused(probe, lambda c: codec.encode_pub(f"emotions.{probe.tenant}.detected.{c.session}",
+                                                           telemetry(c.session, probe.tenant)),
+                          "-ERR for PUB outside telemetry.raw")
+
+
+async def _max_size(probe: Probe) -> Outcome:
+    def oversize(c: Conn) -> bytes:
+        body = telemetry(c.session, probe.tenant)
+        padded = body[:-1] + b',"pad":"' + b"x" * (MAX_MESSAGE_BYTES - len(body) - 8) + b'"}'
+        assert len(padded) == MAX_MESSAGE_BYTES + 1
+        return codec.encode_pub("telemetry.raw", padded)
+    return await _refused(probe, oversize, f"-ERR for a {MAX_MESSAGE_BYTES + 1:,}-byte message")
+
+
+async def _rate_limit(probe: Probe) -> Outcome:
+    batches = MAX_EVENTS_PER_SECOND // 50 + 2  # 600 events within 0.6 s of event time
+    conn = await probe.open()
+    try:
+        t0 = time.time() * 1000.0
+        for i in range(batches):
+            body = orjson.loads(telemetry(conn.session, probe.tenant, 50, spacing_ms=1.0))
+            for j, event in enumerate(body["events"]):
+                event["timestamp"] = t0 + i * 50 + j
+            body["timestamp"] = body["events"][-1]["timestamp"]
+            await conn.send(codec.encode_pub("telemetry.raw", orjson.dumps(body)))
+        errors = await conn.sync()
+    finally:
+        await conn.close()
+    return Outcome(bool(errors), f"-ERR for {batches * 50} events in {batches * 50 / 1000:g} s",
+                   said(errors[:1]) if errors else "every batch accepted")
+
+
+async def _tenant(probe: Probe) -> Outcome:
+    return await _refused(probe, lambda c: codec.encode_pub("telemetry.raw",
+                                                           telemetry(c.session, "org_conformance_other")),
+                          "-ERR for a batch of another tenant")
+
+
+async def _ip_injected(probe: Probe) -> Outcome:
+    conn = await probe.open()
+    try:
+        await conn.send(codec.encode_pub("telemetry.raw", telemetry(conn.session, probe.tenant, ip=FOREIGN_IP)))
+        errors = await conn.sync()
+    finally:
+        await conn.close()
+    seen = await probe.seen(conn.session)
+    expected = f"the bridge's own view of the client's IP, not the {FOREIGN_IP} the client claimed"
+    if seen is None:
+        return Outcome(None, expected, "not observable: no tap on the bus behind the bridge (--nats URL)")
+    if not seen:
+        return Outcome(False, expected, f"nothing forwarded ({said(errors) if errors else 'no -ERR either'})")
+    ips = {str(b.get("ip")) for b in seen}
+    return Outcome(FOREIGN_IP not in ips and "None" not in ips, expected, f"forwarded with ip {', '.join(sorted(ips))}")
+
+
+async def _survives(probe: Probe) -> Outcome:
+    conn = await probe.open()
+    try:
+        await conn.send(codec.encode_pub("not.allowed", b"{}"))
+        first = await conn.sync()
+        await conn.send(codec.encode_pub("telemetry.raw", telemetry(conn.session, probe.tenant)))
+        second = await conn.sync()
+    finally:
+        await conn.close()
+    seen = await probe.seen(conn.session)
+    ok = bool(first) and not second and (seen is None or len(seen) == 1)
+    return Outcome(ok, "after one refused PUB, the next valid batch is accepted",
+                   f"refused: {said(first) or 'nothing'}; then: {said(second) or 'accepted'}"
+                   + ("" if seen is None else f"; {len(seen)} batch(es) forwarded"))
+
+
+async def _unknown_command(probe: Probe) -> Outcome:
+    conn = await probe.open()
+    try:
+        await conn.send(b"FROB telemetry.raw\r\n")
+        errors = await conn.sync()
+    finally:
+        await conn.close()
+    return Outcome(True, "recorded: NATS answers -ERR 'Unknown Protocol Operation'",
+                   said(errors) if errors else "no -ERR; the connection went on")
+
+
+CASES: tuple[Case, ...] = (
+    Case("2.3/1", MUST, "Must accept WebSocket connections from producers", _accepts_websocket),
+    Case("4.1/1", SHOULD, "Server sends on connection: INFO {server_id, version, proto, max_payload}", _info_first),
+    Case("4.1/2", SHOULD, "Client responds CONNECT {tenant_id, session_id}; server acknowledges +OK", _connect_ok),
+    Case("4.1/3", MUST, "Bridges must respond [to PING] with PONG", _ping_pong),
+    Case("4.1/4", MAY, "A command outside the protocol (not defined by EITP)", _unknown_command),
+    Case("4.2/1", MUST, "Bridges must enforce a whitelist on client PUB subjects", _whitelist),
+    Case("4.2/2", SHOULD, "A refused PUB costs that command only: the connection goes on", _survives),
+    Case("4.5/1", MUST, "Bridges must inject the client's IP address; clients must not self-report it", _ip_injected),
+    Case("4.6/1", MUST, "Must enforce a maximum message size (reference: 50,000 bytes)", _max_size),
+    Case("4.6/2", MUST, "Must enforce rate limiting (reference: 500 events per second per producer)", _rate_limit),
+    Case("10.4/1", MUST, "A Bridge must not allow cross-tenant telemetry", _tenant),
+)
+
+
+async def run_cases(probe: Probe, cases: tuple[Case, ...] = CASES,
+                    progress: Callable[[CaseResult], None] | None = None) -> list[CaseResult]:
+    """Every case, in order; a case that raises is a Fail (MUST) or Non-Strict (SHOULD) with the reason."""
+    results = []
+    for case in cases:
+        started = time.perf_counter()
+        try:
+            outcome = await case.check(probe)
+        except (OSError, TimeoutError, websockets.WebSocketException, ConformanceError) as exc:
+            outcome = Outcome(False, "the case to complete", f"{type(exc).__name__}: {exc}" if str(exc)
+                              else type(exc).__name__)
+        result = CaseResult(case.id, case.level, case.requirement, verdict(case.level, outcome.ok),
+                            outcome.expected, outcome.actual, round((time.perf_counter() - started) * 1000, 1))
+        results.append(result)
+        if progress is not None:
+            progress(result)
+    return results
+
+
+def summary(results: list[CaseResult]) -> dict[str, int]:
+    counts = {PASS: 0, FAIL: 0, NON_STRICT: 0, INFO: 0}
+    for r in results:
+        counts[r.verdict] += 1
+    return counts
+
+
+def to_junit(results: list[CaseResult], *, target: str, strict: bool = False) -> str:
+    """One test case per conformance case. A Fail is a failure; a Non-Strict one only with ``strict``."""
+    suite = ET.Element("testsuite", name="eitp-bridge-conformance", tests=str(len(results)),
+                       failures=str(len(failed(results, strict=strict))), errors="0",
+                       time=f"{sum(r.ms for r in results) / 1000:.3f}")
+    ET.SubElement(ET.SubElement(suite, "properties"), "property", name="target", value=target)
+    for r in results:
+        case = ET.SubElement(suite, "testcase", classname=f"conformance.section_{r.id.split('/')[0]}",
+                             name=f"{r.id} {r.requirement}", time=f"{r.ms / 1000:.3f}")
+        detail = f"{r.level} {r.id}: {r.requirement}\nexpected: {r.expected}\nactual: {r.actual}"
+        if r in failed(results, strict=strict):
+            ET.SubElement(case, "failure", message=f"{r.verdict}: {r.actual}", type=r.level).text = detail
+        else:
+            ET.SubElement(case, "system-out").text = f"{r.verdict}\n{detail}"
+    ET.indent(suite)
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
