@@ -141,3 +141,15 @@ async def test_ip_from_a_trusted_proxy_reaches_the_bus_but_not_storage(served_na
         stored = repo.batches(db=s, run_id=sessions(db)["sq_1_xff"]["run_id"], session_id="sq_1_xff")
     assert len(stored) == 1 and stored[0]["events"] == doc["events"]
     assert "ip" not in stored[0] and "203.0.113.77" not in json.dumps(stored[0])
+
+
+def test_conformance_judges_a_served_bridge_through_its_nats_bus(served_nats):
+    base, _, bus_url = served_nats
+    bridge = base.replace("http://", "ws://") + "/bridge"
+    out = subprocess.run([sys.executable, "-m", "workbench.cli.main", "conformance", bridge, "--nats", bus_url,
+                          "--json", "-", "--strict"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    verdicts = {r["id"]: (r["verdict"], r["actual"]) for r in json.loads(out.stdout)["results"]}
+    # the forwarded IP is seen on the real NATS bus behind the bridge, not assumed
+    assert verdicts["4.5/1"] == ("Pass", "forwarded with ip 127.0.0.1")
+    assert all(v == "Pass" for i, (v, _) in verdicts.items() if i != "4.1/4"), verdicts
