@@ -1,0 +1,100 @@
+"""``workbench compare BASE [RUN]``: a run against a baseline run, session by session (:mod:`workbench.compare`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlmodel import Session
+
+from workbench.cli.common import ExitCode, add_db_arg
+from workbench.compare import CHANGED, FIXED, REGRESSION, SAME, Comparison, compare_reports
+from workbench.errors import UsageError
+from workbench.store.db import open_db
+
+NAME = "compare"
+ORDER = 63
+HELP = "compare a run with a baseline run: regressions, fixes and changed conclusions, session by session"
+DESCRIPTION = f"""{HELP}.
+
+Sessions are paired by persona and seed index: runs made with the same --seed and personas compare
+the same visits. A regression is a session the baseline passed and the run does not; the exit
+code is 1 when there is one, so CI can gate on it. Also shown: sessions that were fixed, sessions
+whose dominant emotion, bot verdict or scoring checks changed while the verdict held, both runs'
+scores, and the thresholds that differ between them.
+
+examples:
+  workbench run --persona all --seed 7 --db base.db        on the main branch
+  workbench run --persona all --seed 7                     on the change
+  workbench compare latest --base-db base.db               exit 1 on a regression
+  workbench compare RUN_A RUN_B --json
+"""
+COLOURS = {REGRESSION: "red", FIXED: "green", CHANGED: "yellow", SAME: "dim"}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("base", metavar="BASE", help="the baseline run id, or 'latest' (in --base-db, else --db)")
+    p.add_argument("run_id", nargs="?", metavar="RUN", help="the run to judge (default: the latest in --db)")
+    add_db_arg(p)
+    p.add_argument("--base-db", metavar="PATH", help="the baseline's SQLite file (default: --db)")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    base, base_config = _load(args.base_db or args.db, args.base)
+    report, config = _load(args.db, args.run_id or "latest")
+    if base["run"]["id"] == report["run"]["id"] and (args.base_db or args.db) == args.db:
+        raise UsageError(f"BASE and RUN are the same run ({base['run']['id']}): name another one")
+    comparison = compare_reports(base, report, base_config=base_config, run_config=config)
+    if args.json:
+        print(json.dumps(comparison.as_dict(), indent=2, default=str))
+    else:
+        _print(comparison, Console(highlight=False, width=None if sys.stdout.isatty() else 160))
+    return ExitCode.FAILED if comparison.of_kind(REGRESSION) else ExitCode.OK
+
+
+def _load(db_path: str | None, run_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    from workbench.store import repo
+
+    with Session(open_db(db_path)) as db:
+        rid = repo.latest_run_id(db=db) if run_id == "latest" else run_id
+        report = repo.run_report(db=db, run_id=rid, rage=False) if rid else None
+        config = repo.run_config(db=db, run_id=rid) if rid else None
+    if report is None:
+        where = db_path or "the database"
+        raise UsageError(f"no run {run_id!r} in {where}" if run_id != "latest" else f"{where} holds no runs")
+    return report, config.model_dump() if config is not None else None
+
+
+def _print(c: Comparison, console: Console) -> None:
+    console.print(f"[bold]{c.run_id}[/] against baseline [bold]{c.base_id}[/]"
+                  + ("" if c.same_seed else " · [yellow]different seeds: paired by persona, not by the same visit[/]"))
+    table = Table(title="sessions that differ", title_justify="left")
+    for column in ("persona", "#", "kind", "what changed (baseline → run)"):
+        table.add_column(column, overflow="fold")
+    for pair in c.pairs:
+        if pair.kind == SAME:
+            continue
+        changes = "; ".join(f"{what}: {before} → {after}" for what, before, after in pair.changes())
+        table.add_row(pair.persona, str(pair.seed_index + 1), f"[{COLOURS[pair.kind]}]{pair.kind}[/]",
+                      escape(changes))
+    if table.row_count:
+        console.print(table)
+    scores = Table(title="scores", title_justify="left")
+    for column in ("figure", c.base_id, c.run_id):
+        scores.add_column(column)
+    for name, (before, after) in c.scores.items():
+        scores.add_row(name, "-" if before is None else str(before), "-" if after is None else str(after))
+    console.print(scores)
+    if c.thresholds:
+        console.print("thresholds that differ: " + ", ".join(f"{k} {b} → {a}" for k, (b, a) in c.thresholds.items()))
+    for line in c.unpaired:
+        console.print(f"[dim]unpaired: {escape(line)}[/]")
+    counts = {k: len(c.of_kind(k)) for k in (REGRESSION, FIXED, CHANGED, SAME)}
+    console.print(" · ".join(f"[{COLOURS[k]}]{n} {k}[/]" for k, n in counts.items())
+                  + (" · [red]REGRESSED[/]" if counts[REGRESSION] else " · [green]no regression[/]"))
