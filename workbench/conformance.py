@@ -23,7 +23,7 @@ import secrets
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import orjson
@@ -107,12 +107,10 @@ class Probe:
     tap: Tap | None = None
     timeout_s: float = 5.0
     settle_s: float = 0.3  # how long the tap is given to see a batch (or to not see it)
-    sessions: list[str] = field(default_factory=list)
 
     def session(self) -> str:
-        sid = f"sq_{int(time.time() * 1000)}_conf{secrets.token_hex(4)}"
-        self.sessions.append(sid)
-        return sid
+        """A fresh session id, so what the tap sees is this case's alone."""
+        return f"sq_{int(time.time() * 1000)}_conf{secrets.token_hex(4)}"
 
     async def open(self, *, handshake: bool = True) -> Conn:
         conn = Conn(await websockets.connect(self.url, compression=None, open_timeout=self.timeout_s,
