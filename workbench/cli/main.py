@@ -21,6 +21,9 @@ from workbench.errors import BrowserError, BusError, ConfigError, UsageError, Wo
 EPILOG = """\
 examples:
   workbench demo                       paralysed buyer on the RV site, packets printed live
+  workbench run --persona all --junit results.xml   every persona, scored; exit 1 on a miss
+  workbench compare latest --base-db main.db        exit 1 when a session regressed
+  workbench conformance --junit conformance.xml     the bridge against the spec's MUSTs
   workbench serve --port 8080          open http://127.0.0.1:8080/rv/ in your own browser
   workbench sessions --json            what was stored, for scripts
   workbench schema packet > packet.json
