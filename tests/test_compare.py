@@ -49,3 +49,16 @@ def test_the_dominant_emotion_is_the_most_frequent_and_the_first_on_a_tie():
     assert dominant(session("p", 0, "pass", ["a", "b", "b"])) == "b"
     assert dominant(session("p", 0, "pass", ["a", "b"])) == "a"
     assert dominant(session("p", 0, "pass", [])) is None
+
+
+def test_unscored_sessions_compare_conclusions_only_and_the_lines_say_so():
+    base = report("demo", 7, {**session("paralysed", 0, "pass", ["hesitation"]), "verdict": None})
+    run = report("run", 8, session("paralysed", 0, "pass", ["deliberation"]), session("naive_bot", 1, "pass", []))
+    c = compare_reports(base, run)
+    (pair,) = c.pairs
+    assert pair.kind == CHANGED and pair.changes() == [("dominant emotion", "hesitation", "deliberation")]
+    assert c.lines() == [
+        "sessions of run against demo: 0 regression · 0 fixed · 1 changed · 0 same "
+        "(different seeds: paired by persona, not by the same visit)",
+        "changed paralysed #1: dominant emotion hesitation → deliberation",
+        "unpaired: naive_bot #1 only in run"]

@@ -25,17 +25,23 @@ class Pair:
     run: dict[str, Any]
 
     @property
+    def scored(self) -> bool:
+        """Both sessions have a verdict (``workbench run`` scores its sessions; a demo or serve run does not)."""
+        return self.base["verdict"] is not None and self.run["verdict"] is not None
+
+    @property
     def kind(self) -> str:
-        if self.base["verdict"] == "pass" and self.run["verdict"] != "pass":
+        if self.scored and self.base["verdict"] == "pass" and self.run["verdict"] != "pass":
             return REGRESSION
-        if self.base["verdict"] != "pass" and self.run["verdict"] == "pass":
+        if self.scored and self.base["verdict"] != "pass" and self.run["verdict"] == "pass":
             return FIXED
         return CHANGED if self.changes() else SAME
 
     def changes(self) -> list[tuple[str, Any, Any]]:
-        """(what, baseline, candidate) for every conclusion that differs."""
+        """(what, baseline, candidate) for every conclusion that differs (verdicts only when both are scored)."""
         out: list[tuple[str, Any, Any]] = []
-        for what, before, after in (("verdict", self.base["verdict"], self.run["verdict"]),
+        verdicts = (("verdict", self.base["verdict"], self.run["verdict"]),) if self.scored else ()
+        for what, before, after in (*verdicts,
                                     ("dominant emotion", dominant(self.base), dominant(self.run)),
                                     ("bot verdict", self.base["bot"], self.run["bot"])):
             if before != after:
@@ -59,6 +65,22 @@ class Comparison:
 
     def of_kind(self, kind: str) -> list[Pair]:
         return [p for p in self.pairs if p.kind == kind]
+
+    def lines(self, most: int = 6) -> list[str]:
+        """The comparison in a few plain lines: counts, the first ``most`` differing sessions, unpaired ones."""
+        counts = " · ".join(f"{len(self.of_kind(k))} {k}" for k in (REGRESSION, FIXED, CHANGED, SAME))
+        out = [f"sessions of {self.run_id} against {self.base_id}: {counts}"
+               + ("" if self.same_seed else " (different seeds: paired by persona, not by the same visit)")]
+        differing = [p for p in self.pairs if p.kind != SAME]
+        for p in differing[:most]:
+            out.append(f"{p.kind} {p.persona} #{p.seed_index + 1}: "
+                       + "; ".join(f"{what} {before} → {after}" for what, before, after in p.changes()))
+        if len(differing) > most:
+            out.append(f"... and {len(differing) - most} more (workbench compare {self.base_id} {self.run_id})")
+        out += [f"unpaired: {u}" for u in self.unpaired]
+        if self.thresholds:
+            out.append("thresholds: " + ", ".join(f"{k} {b} → {a}" for k, (b, a) in self.thresholds.items()))
+        return out
 
     def as_dict(self) -> dict[str, Any]:
         return {"base": self.base_id, "run": self.run_id, "same_seed": self.same_seed,

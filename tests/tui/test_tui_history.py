@@ -72,6 +72,8 @@ async def test_compare_two_runs_side_by_side(make_app, seeded_db):
         assert rows["packets"] == ["8", "7"]
         assert rows["bot verdicts: bot"] == ["1", "0"]
         assert rows["emotions: frustration"] == ["1", "0"]
+        sessions = str(screen.query_one("#compare-sessions", Static).render())
+        assert "against demo_20260101_120000_aaaa" in sessions and "unpaired: scripted_bot #1" in sessions
 
 
 async def test_empty_store_says_how_to_fill_it(make_app):

@@ -152,6 +152,14 @@ def test_history_counts_compare_two_stored_runs(seeded_db: Path):
         assert second["packets"] == len(repo.packets(db=db, run_id="demo_20260101_120000_aaaa"))
     label, figures = history_data.compare(engine, ["demo_20260101_120000_aaaa"] * 2)
     assert label == history_data.COUNTS_LABEL and "score verdict" not in figures[0]
+    # session by session, the older run as the baseline whichever was marked first; the demo run is
+    # unscored, so its session compares by conclusions only, and the bot session has no counterpart
+    for order in (["run_20260102_090000_bbbb", "demo_20260101_120000_aaaa"],
+                  ["demo_20260101_120000_aaaa", "run_20260102_090000_bbbb"]):
+        lines = history_data.session_changes(engine, *order)
+        assert lines[0].startswith("sessions of run_20260102_090000_bbbb against demo_20260101_120000_aaaa: "
+                                   "0 regression · 0 fixed · "), lines
+        assert any(line.startswith("unpaired: scripted_bot #1 only in run_20260102_090000_bbbb") for line in lines)
 
 
 def test_sites_and_plans():

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from workbench import lab, rageclicks
+from workbench.compare import compare_reports
 from workbench.config import EITPConfig
 from workbench.protocol.taxonomy import category
 from workbench.store import repo
@@ -113,6 +114,19 @@ def compare(engine: Engine, run_ids: list[str]) -> tuple[str, list[dict[str, Any
     label = SCORES_LABEL + (f" ({', '.join(unscored)} has no stored score)" if unscored else "")
     return label, [{"run": c["run"], **(sc or {"score verdict": "not scored"}),
                     **{k: v for k, v in c.items() if k != "run"}} for sc, c in zip(scores, counts, strict=True)]
+
+
+def session_changes(engine: Engine, run_a: str, run_b: str) -> list[str]:
+    """:mod:`workbench.compare`'s lines for two stored runs, the older one as the baseline."""
+    loaded: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    with Session(engine) as db:
+        for rid in (run_a, run_b):
+            report, stored = repo.run_report(db=db, run_id=rid, rage=False), repo.run_config(db=db, run_id=rid)
+            if report is None:
+                return []
+            loaded.append((report, stored.model_dump() if stored is not None else None))
+    (base, base_config), (run, run_config) = sorted(loaded, key=lambda rc: str(rc[0]["run"]["started_at"]))
+    return compare_reports(base, run, base_config=base_config, run_config=run_config).lines()
 
 
 def run_counts(engine: Engine, run_id: str) -> dict[str, Any]:

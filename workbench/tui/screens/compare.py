@@ -58,6 +58,8 @@ class CompareScreen(Screen[None]):
         """What is compared: scores, or per-run counts."""
         figures: list[dict[str, Any]]
         """One mapping per run."""
+        sessions: list[str]
+        """Session by session, the first run as the baseline (:mod:`workbench.compare`)."""
 
     def __init__(self, run_ids: list[str]) -> None:
         super().__init__()
@@ -67,6 +69,7 @@ class CompareScreen(Screen[None]):
         yield Header()
         yield Static("Reading both runs ...", id="compare-label")
         yield DataTable(id="compare", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="compare-sessions")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -76,7 +79,8 @@ class CompareScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="compare")
     def _load(self) -> None:
         label, figures = history_data.compare(self.app.engine(), self.run_ids)
-        self.post_message(self.Compared(label, figures))
+        sessions = history_data.session_changes(self.app.engine(), *self.run_ids[:2]) if len(self.run_ids) > 1 else []
+        self.post_message(self.Compared(label, figures, sessions))
 
     @on(Compared)
     def _compared(self, event: Compared) -> None:
@@ -87,4 +91,5 @@ class CompareScreen(Screen[None]):
             table.add_column(str(f["run"]), key=f"run{n}")
         for label, values in rows(event.figures):
             table.add_row(label, *values)
+        self.query_one("#compare-sessions", Static).update(Text("\n".join(event.sessions)))
         table.focus()
