@@ -87,6 +87,13 @@ def test_no_threshold_takes_a_negative_value(key):
         EITPConfig().with_overrides({key: -1})
 
 
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_float_threshold_must_be_finite(value):
+    key, parsed = parse_override(f"signal.circularity={value}")
+    with pytest.raises(ConfigError, match="signal.circularity: .*must be a finite number"):
+        EITPConfig().with_overrides({key: parsed})
+
+
 def test_zero_stays_allowed_where_it_means_off():
     assert EITPConfig().with_overrides({"transport.max_session_events_per_hour": 0}).transport \
         .max_session_events_per_hour == 0

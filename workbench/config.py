@@ -9,6 +9,7 @@ browser and the engine always agree on the thresholds of a run.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,11 @@ class _Section(BaseModel):
     @classmethod
     def _not_negative(cls, value: Any) -> Any:
         # every threshold is a count, a duration, a distance, a speed, a rate or a share (0 may mean "off")
-        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
-            raise ValueError(f"cannot be negative (got {value})")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                raise ValueError(f"must be a finite number (got {value})")
+            if value < 0:
+                raise ValueError(f"cannot be negative (got {value})")
         return value
 
 
