@@ -34,7 +34,7 @@ def test_sessions_pair_by_persona_and_order_and_each_change_has_its_kind():
                  session("confused", 4, "pass", ["confusion"]))
     c = compare_reports(base, run, base_config={"signal": {"rage_clicks": 3, "dwell_ms": 500}},
                         run_config={"signal": {"rage_clicks": 6, "dwell_ms": 500}})
-    kinds = {(p.persona, p.seed_index): p.kind for p in c.pairs}
+    kinds = {(p.persona, p.nth): p.kind for p in c.pairs}
     assert kinds == {("frustrated", 0): REGRESSION, ("calm", 0): FIXED, ("naive_bot", 0): CHANGED,
                      ("paralysed", 0): SAME}
     assert c.unpaired == ["frustrated #2 only in A", "confused #1 only in B"]

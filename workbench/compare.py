@@ -1,6 +1,6 @@
 """A stored run against a baseline run: the regression gate for CI (pure; reads two run reports).
 
-Sessions are paired by persona and seed index, so two runs with the same ``--seed`` and personas
+Sessions are paired by persona and their order by seed index, so two runs with the same ``--seed`` and personas
 compare the very same visits; with other seeds the pairs are the same personas' i-th sessions.
 A pair is a **regression** when the baseline session passed and the candidate's did not, **fixed**
 the other way round, and **changed** when both kept their verdict but a conclusion moved: the
@@ -20,7 +20,7 @@ REGRESSION, FIXED, CHANGED, SAME = "regression", "fixed", "changed", "same"
 @dataclass(frozen=True)
 class Pair:
     persona: str
-    seed_index: int
+    nth: int  # the persona's nth session in each run (0-based), in seed-index order
     base: dict[str, Any]  # the baseline's session (a run-report session)
     run: dict[str, Any]
 
@@ -73,7 +73,7 @@ class Comparison:
                + ("" if self.same_seed else " (different seeds: paired by persona, not by the same visit)")]
         differing = [p for p in self.pairs if p.kind != SAME]
         for p in differing[:most]:
-            out.append(f"{p.kind} {p.persona} #{p.seed_index + 1}: "
+            out.append(f"{p.kind} {p.persona} #{p.nth + 1}: "
                        + "; ".join(f"{what} {before} → {after}" for what, before, after in p.changes()))
         if len(differing) > most:
             out.append(f"... and {len(differing) - most} more (workbench compare {self.base_id} {self.run_id})")
@@ -85,7 +85,7 @@ class Comparison:
     def as_dict(self) -> dict[str, Any]:
         return {"base": self.base_id, "run": self.run_id, "same_seed": self.same_seed,
                 "counts": {k: len(self.of_kind(k)) for k in (REGRESSION, FIXED, CHANGED, SAME)},
-                "sessions": [{"persona": p.persona, "seed_index": p.seed_index, "kind": p.kind,
+                "sessions": [{"persona": p.persona, "nth": p.nth + 1, "kind": p.kind,
                               "base_session": p.base["session_id"], "run_session": p.run["session_id"],
                               "changes": [{"what": w, "base": b, "run": a} for w, b, a in p.changes()]}
                              for p in self.pairs],

@@ -81,7 +81,7 @@ def _print(c: Comparison, console: Console) -> None:
         if pair.kind == SAME:
             continue
         changes = "; ".join(f"{what}: {before} → {after}" for what, before, after in pair.changes())
-        table.add_row(pair.persona, str(pair.seed_index + 1), f"[{COLOURS[pair.kind]}]{pair.kind}[/]",
+        table.add_row(pair.persona, str(pair.nth + 1), f"[{COLOURS[pair.kind]}]{pair.kind}[/]",
                       escape(changes))
     if table.row_count:
         console.print(table)
