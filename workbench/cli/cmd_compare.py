@@ -33,6 +33,8 @@ examples:
   workbench run --persona all --seed 7                     on the change
   workbench compare latest --base-db base.db               exit 1 on a regression
   workbench compare RUN_A RUN_B --json
+
+exit codes: 0 no regression · 1 a session regressed · 2 a run that is not in its database
 """
 COLOURS = {REGRESSION: "red", FIXED: "green", CHANGED: "yellow", SAME: "dim"}
 

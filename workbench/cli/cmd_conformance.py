@@ -42,6 +42,8 @@ examples:
   workbench conformance ws://host:8080/bridge --tenant org_acme --nats nats://host:4222
   workbench conformance --stock-nats                  what plain nats-server lacks
   workbench conformance --set transport.max_message_bytes=100000   a looser config fails 4.6/1
+
+exit codes: 0 conformant · 1 a Fail (or a Non-Strict with --strict) · 4 the bridge cannot be reached
 """
 COLOURS = {suite.PASS: "green", suite.FAIL: "red", suite.NON_STRICT: "yellow", suite.INFO: "cyan"}
 
