@@ -150,3 +150,16 @@ def test_a_run_report_judges_its_clicks_with_the_runs_own_rage_threshold(tmp_db,
     assert json.loads(capsys.readouterr().out)["sessions"][0]["bursts"]["eitp"] == 0
     assert main(["rage", "run_strict", "--db", str(tmp_db), "--json", "--set", "signal.rage_clicks=3"]) == 0
     assert json.loads(capsys.readouterr().out)["sessions"][0]["bursts"]["eitp"] == 1
+
+
+def test_listings_print_whole_ids_when_piped(tmp_db, capsys):
+    # the ids are what a user copies into `workbench show RUN`: never cut to "run_20261122_12…"
+    run_id, sid = "run_20261122_120341_2228", "sq_1795349014954_mj4d9w4mj"
+    rec = Recorder(open_db(tmp_db), run_id)
+    rec(RunStarted(run_id, "run", "rv", 7, "", "http://x"))
+    rec(SessionStarted(sid, "org_test", "comparison_shopper", "rv"))
+    rec(BatchReceived(sid, "org_test", batch(mouse_path(1.0, 2), session=sid)))
+    for command in (["runs"], ["sessions"]):
+        assert main([*command, "--db", str(tmp_db)]) == 0
+        out = capsys.readouterr().out
+        assert run_id in out and (command == ["runs"] or sid in out), out

@@ -81,13 +81,20 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
+#: columns a user copies into the next command: never cut short, whatever the terminal's width
+WHOLE = ("id", "run_id", "session_id")
+
+
 def print_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
+    import sys
+
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title)
     for col in columns:
-        table.add_column(col)
+        table.add_column(col, no_wrap=col in WHOLE, min_width=max((len(str(r.get(col) or "")) for r in rows),
+                                                                  default=0) if col in WHOLE else None)
     for row in rows:
         table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
-    Console().print(table)
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
