@@ -11,6 +11,9 @@ renderers, Chromium's display compositor (``gpu-process``, software compositing 
 browser process, the Playwright driver, and this Python process (runner and pipeline). One
 short real-time session gives the real-time fidelity for comparison.
 
+The *session overhead* is what each visit costs before and after its persona: context, DevTools
+session and clock, loading the site until the producer is connected, and closing, by phase.
+
 The *input floor* says how much of that is the hot path itself: the runner's own
 :class:`~workbench.sim.clock.VirtualClock` and DevTools pointer play a hand that moves at every
 20 Hz tick over a blank page whose only script is a 20 Hz timer (no producer, no pipeline, no
@@ -180,6 +183,69 @@ async def input_floor(simulated_s: float = 180.0) -> dict[str, float]:
             "moves": clock.moves, "sampler_ticks": ticks}
 
 
+async def session_overhead(sessions: int = 8) -> dict[str, float]:
+    """CPU ms per session, by phase, of a visit's set-up and tear-down with no persona in it.
+
+    The phases are the runner's own: a context and page; the DevTools session and the page
+    clock; loading the site until the producer is connected; one second of idle page time; and
+    stopping the producer and closing the context. Measured one session at a time over the
+    whole process tree, dead renderers included (their last CPU reading is kept)."""
+    from workbench.config import EITPConfig
+    from workbench.pipeline import Pipeline
+    from workbench.sim.runner import VIEWPORT, embedded_config
+
+    seen: dict[int, float] = {}
+
+    def cpu() -> float:
+        for pid, (_, used) in process_tree(os.getpid()).items():
+            seen[pid] = max(seen.get(pid, 0.0), used)
+        return sum(seen.values())
+
+    phases: dict[str, float] = {}
+
+    def mark(name: str, since: float) -> float:
+        now = cpu()
+        phases[name] = phases.get(name, 0.0) + now - since
+        return now
+
+    pipeline = Pipeline(embedded_config(EITPConfig()), stream=EventStream())
+    base = await pipeline.start()
+    try:
+        async with async_playwright() as pw:
+            handle = await browsers.open_browser(pw)
+            assert handle.cdp is not None, "the overhead is measured on the runner's own DevTools socket"
+            try:
+                for i in range(sessions):
+                    t = cpu()
+                    context = await handle.browser.new_context(
+                        viewport={"width": VIEWPORT["width"], "height": VIEWPORT["height"]})
+                    page = await context.new_page()
+                    t = mark("context and page", t)
+                    session = await handle.cdp.attach(page)
+                    await handle.cdp.unbuffer_input(session)
+                    pointer = CdpPointer(handle.cdp, session)
+                    clock = VirtualClock(evaluate=pointer.evaluate, unbuffered=True)
+                    await clock.prepare(page)
+                    t = mark("DevTools session and clock", t)
+                    await page.goto(f"{base}/rv/?eitp_session=sq_{1_700_000_000_000 + i}_overhead", wait_until="load")
+                    while not await pointer.evaluate("!!(window.EITP && window.EITP.stats().open === true)"):
+                        await asyncio.sleep(0.02)
+                    t = mark("load until the producer is connected", t)
+                    await clock.ready(page)
+                    await clock.advance(1000)
+                    t = mark("one idle page second", t)
+                    await page.evaluate("window.EITP.stop()")
+                    await handle.cdp.detach(session)
+                    await context.close()
+                    await asyncio.sleep(0.3)  # let the renderer exit, so its last CPU is read
+                    mark("stop and close", t)
+            finally:
+                await handle.close()
+    finally:
+        await pipeline.stop()
+    return {name: round(1000.0 * used / sessions, 1) for name, used in phases.items()}
+
+
 async def level(k: int, sessions: int, seed: int) -> dict[str, object]:
     personas = [HUMANS[i % len(HUMANS)] for i in range(sessions)]
     spec = RunSpec(personas, seed=seed, kind="bench", virtual_time=True, concurrency=k)
@@ -215,7 +281,7 @@ async def main(quick: bool) -> None:
               f"{res['cpu_s_per_sim_min']} CPU s per simulated min, {res['cpu_share_used']:.0%} of the CPUs",
               flush=True)
         print("      CPU s per simulated min by role: " + ", ".join(
-            f"{k} {v}" for k, v in res["cpu_s_per_sim_min_by_role"].items()), flush=True)
+            f"{k} {v}" for k, v in res["cpu_s_per_sim_min_by_role"].items()), flush=True)  # type: ignore[attr-defined]
     spec = RunSpec([FrustratedBuyer], seed=5, kind="bench", virtual_time=False)
     real = await run(spec, stream=EventStream())
     figures["real_time_fidelity"] = {**fidelity(real), "persona": FrustratedBuyer.name,
@@ -241,6 +307,14 @@ async def main(quick: bool) -> None:
     floor["cpu_s_per_sim_min"] = round(floor["cpu_ms_per_move"] * moves / 1000.0, 2)
     floor["share_of_measured"] = round(floor["cpu_s_per_sim_min"] / cheapest, 2)
     figures["input_floor"] = floor
+    # What every visit costs before and after its persona, whatever the persona does
+    overhead = await session_overhead()
+    per_session = sum(overhead.values()) - overhead["one idle page second"]
+    sessions_per_min = (sum(figures[f"k{k}"]["sessions"] for k in LEVELS)  # type: ignore[index,misc]
+                        / sum(figures[f"k{k}"]["simulated_min"] for k in LEVELS))  # type: ignore[index,misc]
+    figures["session_overhead"] = {"cpu_ms_by_phase": overhead, "cpu_ms_per_session": round(per_session),
+                                   "sessions_per_sim_min": round(sessions_per_min, 2),
+                                   "cpu_s_per_sim_min": round(per_session * sessions_per_min / 1000.0, 2)}
     figures["load_average_at_end"] = round(os.getloadavg()[0], 2)
     report("runner", figures)
     print(bars("simulated min per wall min, by concurrent sessions",
@@ -249,6 +323,14 @@ async def main(quick: bool) -> None:
     print(f"  input floor: {floor['cpu_ms_per_move']} CPU ms per move on a blank page x {moves} moves per "
           f"simulated min = {floor['cpu_s_per_sim_min']} CPU s per simulated min, {floor['share_of_measured']:.0%} "
           f"of the {cheapest} measured; the aim needs {figures['cpu_s_per_sim_min_for_aim']} in all")
+    so = figures["session_overhead"]
+    print(f"  per-session set-up and tear-down: {so['cpu_ms_per_session']} CPU ms "  # type: ignore[index]
+          f"({', '.join(f'{k} {v}' for k, v in overhead.items() if k != 'one idle page second')}) x "
+          f"{so['sessions_per_sim_min']} sessions per simulated min = {so['cpu_s_per_sim_min']} CPU s "  # type: ignore[index]
+          f"per simulated min; an idle page second costs {overhead['one idle page second']} CPU ms")
+    both = round(floor["cpu_s_per_sim_min"] + so["cpu_s_per_sim_min"], 2)  # type: ignore[index]
+    print(f"  the cursor's floor and the visits' set-up alone: {both} CPU s per simulated min, before any "
+          f"page, scroll or pipeline work; the aim allows {figures['cpu_s_per_sim_min_for_aim']} for everything")
 
 
 if __name__ == "__main__":
