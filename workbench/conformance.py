@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import aiohttp
 import orjson
 import websockets
 
@@ -105,6 +106,7 @@ class Probe:
     url: str
     tenant: str
     tap: Tap | None = None
+    post_url: str | None = None  # the section 4.4 HTTP POST fallback; None: derived from url (see post_fallback)
     timeout_s: float = 5.0
     settle_s: float = 0.3  # how long the tap is given to see a batch (or to not see it)
 
@@ -272,13 +274,15 @@ async def _whitelist(probe: Probe) -> Outcome:
                           "-ERR for PUB outside telemetry.raw")
 
 
+def oversize(session: str, tenant: str) -> bytes:
+    """A valid batch padded to one byte over the section 4.6 reference limit."""
+    body = telemetry(session, tenant)
+    return body[:-1] + b',"pad":"' + b"x" * (MAX_MESSAGE_BYTES - len(body) - 8) + b'"}'
+
+
 async def _max_size(probe: Probe) -> Outcome:
-    def oversize(c: Conn) -> bytes:
-        body = telemetry(c.session, probe.tenant)
-        padded = body[:-1] + b',"pad":"' + b"x" * (MAX_MESSAGE_BYTES - len(body) - 8) + b'"}'
-        assert len(padded) == MAX_MESSAGE_BYTES + 1
-        return codec.encode_pub("telemetry.raw", padded)
-    return await _refused(probe, oversize, f"-ERR for a {MAX_MESSAGE_BYTES + 1:,}-byte message")
+    return await _refused(probe, lambda c: codec.encode_pub("telemetry.raw", oversize(c.session, probe.tenant)),
+                          f"-ERR for a {MAX_MESSAGE_BYTES + 1:,}-byte message")
 
 
 async def _rate_limit(probe: Probe) -> Outcome:
@@ -338,6 +342,39 @@ async def _survives(probe: Probe) -> Outcome:
                    + ("" if seen is None else f"; {len(seen)} batch(es) forwarded"))
 
 
+def post_fallback(url: str) -> str:
+    """Where a bridge's POST fallback is by the workbench's convention: ``ws://h/bridge`` -> ``http://h/bridge/batch``."""
+    return url.replace("wss://", "https://", 1).replace("ws://", "http://", 1).rstrip("/") + "/batch"
+
+
+async def _post(probe: Probe) -> Outcome:
+    url = probe.post_url or post_fallback(probe.url)
+    sid = probe.session()
+    sent = {"another tenant's batch": telemetry(sid, "org_conformance_other"),
+            f"{MAX_MESSAGE_BYTES + 1:,} bytes": oversize(sid, probe.tenant),
+            "a valid batch": telemetry(sid, probe.tenant, ip=FOREIGN_IP)}
+    status: dict[str, int | str] = {}
+    timeout = aiohttp.ClientTimeout(total=probe.timeout_s)
+    async with aiohttp.ClientSession(timeout=timeout) as http:
+        for what, body in sent.items():
+            try:
+                async with http.post(url, data=body, headers={"Content-Type": "application/json"}) as reply:
+                    status[what] = reply.status
+            except aiohttp.ClientError as exc:
+                status[what] = type(exc).__name__
+    seen = await probe.seen(sid)
+    codes = list(status.values())
+    refused = all(isinstance(c, int) and 400 <= c < 500 for c in codes[:2])
+    accepted = isinstance(codes[2], int) and 200 <= codes[2] < 300
+    forwarded = seen is None or (len(seen) == 1 and seen[0].get("ip") not in (None, FOREIGN_IP))
+    actual = f"POST {url}: " + ", ".join(f"{what} {code}" for what, code in status.items())
+    if seen is not None:
+        actual += f"; forwarded: {len(seen)} batch(es)" + (f" with ip {seen[0].get('ip')}" if seen else "")
+    return Outcome(refused and accepted and forwarded,
+                   "the same rules at the POST fallback: another tenant and an oversize body refused (4xx), "
+                   "a valid batch accepted and forwarded with the bridge's view of the IP", actual)
+
+
 async def _unknown_command(probe: Probe) -> Outcome:
     conn = await probe.open()
     try:
@@ -357,6 +394,8 @@ CASES: tuple[Case, ...] = (
     Case("4.1/4", MAY, "A command outside the protocol (not defined by EITP)", _unknown_command),
     Case("4.2/1", MUST, "Bridges must enforce a whitelist on client PUB subjects", _whitelist),
     Case("4.2/2", SHOULD, "A refused PUB costs that command only: the connection goes on", _survives),
+    Case("4.4/1", SHOULD, "Producers fall back to HTTP POST with the same batch envelope: the same rules apply there",
+         _post),
     Case("4.5/1", MUST, "Bridges must inject the client's IP address; clients must not self-report it", _ip_injected),
     Case("4.6/1", MUST, "Must enforce a maximum message size (reference: 50,000 bytes)", _max_size),
     Case("4.6/2", MUST, "Must enforce rate limiting (reference: 500 events per second per producer)", _rate_limit),

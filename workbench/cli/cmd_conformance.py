@@ -57,6 +57,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tenant", default=None, help="the tenant the bridge serves (default: the workbench's)")
     p.add_argument("--nats", metavar="URL", help="the NATS server behind the bridge: a tap on telemetry.raw "
                                                  "lets 4.5/1 see the forwarded IP and refusals be checked for leaks")
+    p.add_argument("--post-url", metavar="URL", help="the bridge's HTTP POST fallback (section 4.4) for case 4.4/1 "
+                                                     "(default: the WebSocket URL as http(s) + /batch)")
     p.add_argument("--strict", action="store_true", help="Non-Strict (a SHOULD broken) fails the run too")
     p.add_argument("--json", metavar="FILE", type=Path, help="write the results as JSON here ('-': stdout)")
     p.add_argument("--junit", metavar="FILE", type=Path, help="write JUnit XML here, one test case per case")
@@ -123,7 +125,7 @@ async def _run(args: argparse.Namespace, config: Any, console: Console) -> tuple
             stack.push_async_callback(nats.close)
             await nats.subscribe("telemetry.raw", tap)
         observed = args.stock_nats or not args.url or bool(nats_url)
-        probe = suite.Probe(url, args.tenant or DEFAULT_TENANT, tap if observed else None)
+        probe = suite.Probe(url, args.tenant or DEFAULT_TENANT, tap if observed else None, post_url=args.post_url)
         with console.status("running the conformance cases ..."):
             results = await suite.run_cases(probe, progress=progress)
     if results and results[0].verdict != suite.FAIL:
