@@ -45,10 +45,13 @@ def test_sessions_pair_by_persona_and_order_and_each_change_has_its_kind():
     assert c.as_dict()["counts"] == {REGRESSION: 1, FIXED: 1, CHANGED: 1, SAME: 1} and c.same_seed
 
 
-def test_the_dominant_emotion_is_the_most_frequent_and_the_first_on_a_tie():
+def test_the_dominant_emotion_is_scorings_most_frequent_and_the_first_on_a_tie():
     assert dominant(session("p", 0, "pass", ["a", "b", "b"])) == "b"
     assert dominant(session("p", 0, "pass", ["a", "b"])) == "a"
     assert dominant(session("p", 0, "pass", [])) is None
+    # as scoring judges it: uncertainty only when nothing else was said
+    assert dominant(session("p", 0, "pass", ["uncertainty", "uncertainty", "curiosity"])) == "curiosity"
+    assert dominant(session("p", 0, "pass", ["uncertainty"])) == "uncertainty"
 
 
 def test_unscored_sessions_compare_conclusions_only_and_the_lines_say_so():

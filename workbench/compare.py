@@ -14,7 +14,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench import scoring
+
 REGRESSION, FIXED, CHANGED, SAME = "regression", "fixed", "changed", "same"
+KINDS = (REGRESSION, FIXED, CHANGED, SAME)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,10 @@ class Pair:
                 out.append((f"check {c['name']}", before_checks[c["name"]], f"{c['status']} ({c['actual']})"))
         return out
 
+    def describe(self) -> str:
+        """Its changes in one line: ``what baseline → candidate; ...``."""
+        return "; ".join(f"{what} {before} → {after}" for what, before, after in self.changes())
+
 
 @dataclass
 class Comparison:
@@ -66,25 +73,32 @@ class Comparison:
     def of_kind(self, kind: str) -> list[Pair]:
         return [p for p in self.pairs if p.kind == kind]
 
+    def counts(self) -> dict[str, int]:
+        """Pairs per kind, every kind present (in :data:`KINDS` order)."""
+        found = Counter(p.kind for p in self.pairs)
+        return {k: found[k] for k in KINDS}
+
+    def threshold_changes(self) -> str:
+        return ", ".join(f"{k} {b} → {a}" for k, (b, a) in self.thresholds.items())
+
     def lines(self, most: int = 6) -> list[str]:
         """The comparison in a few plain lines: counts, the first ``most`` differing sessions, unpaired ones."""
-        counts = " · ".join(f"{len(self.of_kind(k))} {k}" for k in (REGRESSION, FIXED, CHANGED, SAME))
+        counts = " · ".join(f"{n} {k}" for k, n in self.counts().items())
         out = [f"sessions of {self.run_id} against {self.base_id}: {counts}"
                + ("" if self.same_seed else " (different seeds: paired by persona, not by the same visit)")]
         differing = [p for p in self.pairs if p.kind != SAME]
         for p in differing[:most]:
-            out.append(f"{p.kind} {p.persona} #{p.nth + 1}: "
-                       + "; ".join(f"{what} {before} → {after}" for what, before, after in p.changes()))
+            out.append(f"{p.kind} {p.persona} #{p.nth + 1}: {p.describe()}")
         if len(differing) > most:
             out.append(f"... and {len(differing) - most} more (workbench compare {self.base_id} {self.run_id})")
         out += [f"unpaired: {u}" for u in self.unpaired]
         if self.thresholds:
-            out.append("thresholds: " + ", ".join(f"{k} {b} → {a}" for k, (b, a) in self.thresholds.items()))
+            out.append(f"thresholds: {self.threshold_changes()}")
         return out
 
     def as_dict(self) -> dict[str, Any]:
         return {"base": self.base_id, "run": self.run_id, "same_seed": self.same_seed,
-                "counts": {k: len(self.of_kind(k)) for k in (REGRESSION, FIXED, CHANGED, SAME)},
+                "counts": self.counts(),
                 "sessions": [{"persona": p.persona, "nth": p.nth + 1, "kind": p.kind,
                               "base_session": p.base["session_id"], "run_session": p.run["session_id"],
                               "changes": [{"what": w, "base": b, "run": a} for w, b, a in p.changes()]}
@@ -95,9 +109,10 @@ class Comparison:
 
 
 def dominant(session: dict[str, Any]) -> str | None:
-    """The emotion most of a session's packets carried (the first one on a tie)."""
-    counts = Counter(e["emotion"] for e in session["emotions"])
-    return counts.most_common(1)[0][0] if counts else None
+    """The session's dominant emotion as scoring judges it (:func:`workbench.scoring.dominant`: the most
+    frequent, ``uncertainty`` only when nothing else was said); None when it sent no packet."""
+    said = [e["emotion"] for e in session["emotions"]]
+    return scoring.dominant(said) if said else None
 
 
 def compare_reports(base: dict[str, Any], run: dict[str, Any], *, base_config: dict[str, Any] | None = None,
@@ -142,8 +157,5 @@ def _bot(key: str) -> Any:
 
 
 def _emotions(key: str) -> Any:
-    def mean(report: dict[str, Any]) -> float | None:
-        per = (report.get("summary") or {}).get("emotion_precision_recall") or {}
-        values = [v[key] for v in per.values() if v.get(key) is not None]
-        return round(sum(values) / len(values), 3) if values else None
-    return mean
+    return lambda report: scoring.mean_over_emotions(
+        (report.get("summary") or {}).get("emotion_precision_recall") or {}, key)

@@ -148,20 +148,16 @@ class Result:
     observed: dict[str, scoring.Observation]  # every session, scored or not
 
     def as_dict(self) -> dict[str, Any]:
-        per = self.score.per_persona()
+        per, emotions = self.score.per_persona(), self.score.emotion_pr()
         return {"overrides": self.overrides, "verdict": self.score.verdict,
                 "passed": sum(1 for s in self.score.sessions if s.verdict == scoring.PASS),
                 "sessions": len(self.score.sessions),
                 "per_persona": {p: {"passed": r["passed"], "sessions": r["sessions"]} for p, r in per.items()},
                 "dominant": {sid: o.dominant for sid, o in self.observed.items()},
                 "bot_verdicts": {sid: o.bot for sid, o in self.observed.items()},
-                "bot": self.score.bot_pr(), "emotion_recall": _macro(self.score.emotion_pr(), "recall"),
-                "emotion_precision": _macro(self.score.emotion_pr(), "precision"), "differs": list(self.differs)}
-
-
-def _macro(per_emotion: dict[str, dict[str, Any]], key: str) -> float | None:
-    values = [v[key] for v in per_emotion.values() if v.get(key) is not None]
-    return round(sum(values) / len(values), 3) if values else None
+                "bot": self.score.bot_pr(), "emotion_recall": scoring.mean_over_emotions(emotions, "recall"),
+                "emotion_precision": scoring.mean_over_emotions(emotions, "precision"),
+                "differs": list(self.differs)}
 
 
 def compare(overrides: dict[str, Any], run_score: scoring.RunScore, observed: dict[str, scoring.Observation],

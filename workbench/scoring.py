@@ -173,6 +173,13 @@ def _ratio(num: int, den: int) -> float | None:
     return round(num / den, 3) if den else None
 
 
+def mean_over_emotions(per_emotion: Mapping[str, Mapping[str, Any]], key: str) -> float | None:
+    """The mean of ``key`` (``"precision"`` or ``"recall"``) over :meth:`RunScore.emotion_pr`'s emotions
+    that have one (a macro average), to 3 places; None when none has."""
+    values = [v[key] for v in per_emotion.values() if v.get(key) is not None]
+    return round(sum(values) / len(values), 3) if values else None
+
+
 def precision_recall(pairs: Iterable[tuple[bool, bool]]) -> dict[str, Any]:
     """``pairs`` of (truth, prediction) -> tp, fp, fn, tn, precision, recall."""
     c = Counter((bool(t), bool(p)) for t, p in pairs)

@@ -82,9 +82,8 @@ def _print(c: Comparison, console: Console) -> None:
     for pair in c.pairs:
         if pair.kind == SAME:
             continue
-        changes = "; ".join(f"{what}: {before} → {after}" for what, before, after in pair.changes())
         table.add_row(pair.persona, str(pair.nth + 1), f"[{COLOURS[pair.kind]}]{pair.kind}[/]",
-                      escape(changes))
+                      escape(pair.describe()))
     if table.row_count:
         console.print(table)
     scores = Table(title="scores", title_justify="left")
@@ -94,9 +93,9 @@ def _print(c: Comparison, console: Console) -> None:
         scores.add_row(name, "-" if before is None else str(before), "-" if after is None else str(after))
     console.print(scores)
     if c.thresholds:
-        console.print("thresholds that differ: " + ", ".join(f"{k} {b} → {a}" for k, (b, a) in c.thresholds.items()))
+        console.print(f"thresholds that differ: {c.threshold_changes()}")
     for line in c.unpaired:
         console.print(f"[dim]unpaired: {escape(line)}[/]")
-    counts = {k: len(c.of_kind(k)) for k in (REGRESSION, FIXED, CHANGED, SAME)}
+    counts = c.counts()
     console.print(" · ".join(f"[{COLOURS[k]}]{n} {k}[/]" for k, n in counts.items())
                   + (" · [red]REGRESSED[/]" if counts[REGRESSION] else " · [green]no regression[/]"))
