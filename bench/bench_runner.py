@@ -109,7 +109,8 @@ class Resources:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
-    def _sample(self) -> None:
+    def sample(self) -> None:
+        """Read the tree now (the thread also does, every 0.25 s)."""
         tree = process_tree(os.getpid())
         self.peak_mib = max(self.peak_mib, sum(rss for rss, _ in tree.values()))
         for pid, (_, cpu) in tree.items():
@@ -119,10 +120,10 @@ class Resources:
 
     def _loop(self) -> None:
         while not self._stop.wait(0.25):
-            self._sample()
+            self.sample()
 
     def __enter__(self) -> Resources:
-        self._sample()
+        self.sample()
         self.base = dict(self.cpu)
         self._thread.start()
         return self
@@ -130,7 +131,7 @@ class Resources:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self._sample()
+        self.sample()
 
     @property
     def cpu_s(self) -> float:
@@ -194,53 +195,53 @@ async def session_overhead(sessions: int = 8) -> dict[str, float]:
     from workbench.pipeline import Pipeline
     from workbench.sim.runner import VIEWPORT, embedded_config
 
-    seen: dict[int, float] = {}
-
-    def cpu() -> float:
-        for pid, (_, used) in process_tree(os.getpid()).items():
-            seen[pid] = max(seen.get(pid, 0.0), used)
-        return sum(seen.values())
-
     phases: dict[str, float] = {}
+    tree = Resources()
+
+    def now() -> float:
+        tree.sample()
+        return tree.cpu_s
 
     def mark(name: str, since: float) -> float:
-        now = cpu()
-        phases[name] = phases.get(name, 0.0) + now - since
-        return now
+        at = now()
+        phases[name] = phases.get(name, 0.0) + at - since
+        return at
 
     pipeline = Pipeline(embedded_config(EITPConfig()), stream=EventStream())
     base = await pipeline.start()
     try:
-        async with async_playwright() as pw:
-            handle = await browsers.open_browser(pw)
-            assert handle.cdp is not None, "the overhead is measured on the runner's own DevTools socket"
-            try:
-                for i in range(sessions):
-                    t = cpu()
-                    context = await handle.browser.new_context(
-                        viewport={"width": VIEWPORT["width"], "height": VIEWPORT["height"]})
-                    page = await context.new_page()
-                    t = mark("context and page", t)
-                    session = await handle.cdp.attach(page)
-                    await handle.cdp.unbuffer_input(session)
-                    pointer = CdpPointer(handle.cdp, session)
-                    clock = VirtualClock(evaluate=pointer.evaluate, unbuffered=True)
-                    await clock.prepare(page)
-                    t = mark("DevTools session and clock", t)
-                    await page.goto(f"{base}/rv/?eitp_session=sq_{1_700_000_000_000 + i}_overhead", wait_until="load")
-                    while not await pointer.evaluate("!!(window.EITP && window.EITP.stats().open === true)"):
-                        await asyncio.sleep(0.02)
-                    t = mark("load until the producer is connected", t)
-                    await clock.ready(page)
-                    await clock.advance(1000)
-                    t = mark("one idle page second", t)
-                    await page.evaluate("window.EITP.stop()")
-                    await handle.cdp.detach(session)
-                    await context.close()
-                    await asyncio.sleep(0.3)  # let the renderer exit, so its last CPU is read
-                    mark("stop and close", t)
-            finally:
-                await handle.close()
+        with tree:
+            async with async_playwright() as pw:
+                handle = await browsers.open_browser(pw)
+                assert handle.cdp is not None, "the overhead is measured on the runner's own DevTools socket"
+                try:
+                    for i in range(sessions):
+                        t = now()
+                        context = await handle.browser.new_context(
+                            viewport={"width": VIEWPORT["width"], "height": VIEWPORT["height"]})
+                        page = await context.new_page()
+                        t = mark("context and page", t)
+                        session = await handle.cdp.attach(page)
+                        await handle.cdp.unbuffer_input(session)
+                        pointer = CdpPointer(handle.cdp, session)
+                        clock = VirtualClock(evaluate=pointer.evaluate, unbuffered=True)
+                        await clock.prepare(page)
+                        t = mark("DevTools session and clock", t)
+                        await page.goto(f"{base}/rv/?eitp_session=sq_{1_700_000_000_000 + i}_overhead",
+                                        wait_until="load")
+                        while not await pointer.evaluate("!!(window.EITP && window.EITP.stats().open === true)"):
+                            await asyncio.sleep(0.02)
+                        t = mark("load until the producer is connected", t)
+                        await clock.ready(page)
+                        await clock.advance(1000)
+                        t = mark("one idle page second", t)
+                        await page.evaluate("window.EITP.stop()")
+                        await handle.cdp.detach(session)
+                        await context.close()
+                        await asyncio.sleep(0.3)  # let the renderer exit, so its last CPU is read
+                        mark("stop and close", t)
+                finally:
+                    await handle.close()
     finally:
         await pipeline.stop()
     return {name: round(1000.0 * used / sessions, 1) for name, used in phases.items()}
