@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,13 @@ def mouse_path(t0: float, n: int, *, x0: float = 400, y0: float = 300, vx: float
     """``n`` 20 Hz mouse samples moving right at ``vx`` px/s."""
     return [ev("mouse", t0 + i * dt, section, x=x0 + vx * i * dt / 1000, y=y0, vx=vx, vy=0, ax=0, ay=0, jx=0, jy=0,
                speed=abs(vx), jerk=0) for i in range(n)]
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

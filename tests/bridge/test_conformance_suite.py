@@ -4,10 +4,10 @@ a loosened config or an unobservable bridge for what they are."""
 from __future__ import annotations
 
 import json
-import socket
 import xml.etree.ElementTree as ET
 
 from tests.bridge.live import LiveBridge
+from tests.conftest import closed_port
 from workbench import conformance as suite
 from workbench.cli.common import ExitCode
 from workbench.cli.main import main
@@ -68,8 +68,6 @@ async def test_without_a_tap_the_ip_case_is_info_and_a_wrong_tenant_is_named():
 
 
 def test_an_unreachable_bridge_is_an_infrastructure_error(capsys):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
+    closed = closed_port()
     assert main(["conformance", f"ws://127.0.0.1:{closed}/bridge"]) == ExitCode.INFRASTRUCTURE
     assert f"cannot reach the bridge at ws://127.0.0.1:{closed}/bridge" in capsys.readouterr().err

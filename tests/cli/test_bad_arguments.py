@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import closed_port
 from workbench.cli.common import ExitCode
 from workbench.cli.main import main
 from workbench.errors import StoreError, UsageError
@@ -47,9 +48,7 @@ def test_a_taken_port_is_refused_with_the_way_out(tmp_path, capsys):
 
 
 def test_an_unreachable_bus_is_an_infrastructure_error_and_a_bad_spec_a_usage_error(tmp_path, capsys):
-    with socket.socket() as probe:  # a port nobody listens on once it is closed
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
+    closed = closed_port()
     db = str(tmp_path / "wb.db")
     assert main(["serve", "--port", "0", "--nats", f"nats://127.0.0.1:{closed}", "--db", db]) \
         == ExitCode.INFRASTRUCTURE
