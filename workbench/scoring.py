@@ -180,6 +180,11 @@ def mean_over_emotions(per_emotion: Mapping[str, Mapping[str, Any]], key: str) -
     return round(sum(values) / len(values), 3) if values else None
 
 
+def ratio_text(value: float | None) -> str:
+    """A precision, recall or mean as people read it in a table: two places, ``-`` for none."""
+    return "-" if value is None else f"{value:.2f}"
+
+
 def precision_recall(pairs: Iterable[tuple[bool, bool]]) -> dict[str, Any]:
     """``pairs`` of (truth, prediction) -> tp, fp, fn, tn, precision, recall."""
     c = Counter((bool(t), bool(p)) for t, p in pairs)

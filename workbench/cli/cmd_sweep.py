@@ -14,7 +14,7 @@ from rich.table import Table
 from sqlmodel import Session
 
 from workbench import lab, scoring
-from workbench.cli.common import ExitCode, add_config_args, add_db_arg, check_outputs, load_config
+from workbench.cli.common import ExitCode, add_config_args, add_db_arg, check_outputs, load_config, positive
 from workbench.config import EITPConfig
 from workbench.errors import ConfigError
 from workbench.store.db import open_db
@@ -61,7 +61,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corpus", metavar="GROUPS",
                    help="replay recorded corpora instead of a run: humans, bots, all, or group names "
                         "(sapimouse, circles_human_pc1, circles_bot_pynput, ...), comma-separated")
-    p.add_argument("--limit", type=int, metavar="N", help="with --corpus: a seeded sample of N recordings per group")
+    p.add_argument("--limit", type=positive, metavar="N",
+                   help="with --corpus: a seeded sample of N recordings per group")
     p.add_argument("--rerun", action="store_true",
                    help="run the stored run's personas again in the browser for each setting (its seed and clock) "
                         "instead of replaying its telemetry: slower, but page-side thresholds (signal.*) may vary")
@@ -139,8 +140,8 @@ def run(args: argparse.Namespace) -> int:
     check_outputs(html=args.html)
     if args.corpus and (args.run_id or args.rerun):
         raise ConfigError("--corpus replays recordings: give it without a RUN and without --rerun")
-    if args.limit is not None and (not args.corpus or args.limit < 1):
-        raise ConfigError("--limit N (N >= 1) goes with --corpus")
+    if args.limit is not None and not args.corpus:
+        raise ConfigError("--limit N goes with --corpus")
     if args.corpus:
         groups = corpora.resolve_groups(args.corpus)
         base = load_config(args)
@@ -257,16 +258,12 @@ def _print(console: Console, telemetry: lab.Telemetry, results: list[lab.Result]
         table.add_row(p, *cells)
     table.add_section()
     table.add_row("[b]passed[/]", *(f"{d['passed']}/{d['sessions']}" for d in rows))
-    table.add_row("bot recall", *(_fmt(d["bot"].get("recall")) for d in rows))
+    table.add_row("bot recall", *(scoring.ratio_text(d["bot"].get("recall")) for d in rows))
     table.add_row("humans judged bots", *(str(d["bot"].get("fp", "-")) for d in rows))
     if any(s.ground_truth is not None and s.ground_truth.emotions for s in telemetry.sessions):
-        table.add_row("emotion recall", *(_fmt(d["emotion_recall"]) for d in rows))
-        table.add_row("emotion precision", *(_fmt(d["emotion_precision"]) for d in rows))
+        table.add_row("emotion recall", *(scoring.ratio_text(d["emotion_recall"]) for d in rows))
+        table.add_row("emotion precision", *(scoring.ratio_text(d["emotion_precision"]) for d in rows))
     table.add_row("changed vs S0", "-", *(str(len(r.differs)) for r in results[1:]))
     console.print(table)
     console.print("[dim]emotion recall / precision: means over emotions (workbench.scoring); changed: sessions whose "
                   "packets or bot verdict differ from S0's[/]")
-
-
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"

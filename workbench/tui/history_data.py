@@ -19,6 +19,7 @@ from workbench import lab, rageclicks
 from workbench.compare import compare_reports
 from workbench.config import EITPConfig
 from workbench.protocol.taxonomy import category
+from workbench.scoring import ratio_text
 from workbench.store import repo
 
 COUNTS_LABEL = "per-run counts (these runs have no stored scores)"
@@ -93,15 +94,11 @@ def run_scores(engine: Engine, run_id: str) -> dict[str, Any] | None:
         "score verdict": report["verdict"],
         "sessions passed": summary.get("passed"), "sessions failed": summary.get("failed"),
         "sessions in error": summary.get("errors"),
-        "bot precision": _ratio(bot.get("precision")), "bot recall": _ratio(bot.get("recall")),
+        "bot precision": ratio_text(bot.get("precision")), "bot recall": ratio_text(bot.get("recall")),
         "checks": dict(sorted(checks.items())),
-        "emotion recall": {e: _ratio(pr.get("recall"))
+        "emotion recall": {e: ratio_text(pr.get("recall"))
                            for e, pr in (summary.get("emotion_precision_recall") or {}).items()},
     }
-
-
-def _ratio(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
 
 
 def compare(engine: Engine, run_ids: list[str]) -> tuple[str, list[dict[str, Any]]]:
