@@ -64,15 +64,14 @@ from workbench.events import (
     SessionTraced,
 )
 from workbench.pipeline import Pipeline
+from workbench.sim import TRACE_MODES, fidelity
 from workbench.sim import browser as browsers
-from workbench.sim import fidelity
 from workbench.sim.actor import ChatWatch, PersonaLeft, PlaywrightActor
 from workbench.sim.cdp import CdpPointer, Pointer
 from workbench.sim.clock import FramePacer, PageClock, RealClock, VirtualClock
 from workbench.sim.pause import PauseGate, StepDriver
 
 VIEWPORT = {"width": 1280, "height": 800}
-TRACE_MODES = ("off", "on-failure", "on")
 SCREENSHOT_SCALE = 0.5
 SCREENSHOT_MAX_CSS_PX = 8000
 #: the simulated proxy in front of every browser context is on loopback
