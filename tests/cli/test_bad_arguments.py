@@ -62,6 +62,10 @@ def test_an_unreachable_bus_is_an_infrastructure_error_and_a_bad_spec_a_usage_er
     (["serve", "--port", "http"], "'http' is not a port number"),
     (["run", "--seed", "-5"], "-5 is negative"),
     (["demo", "--seed", "1.5"], "'1.5' is not a whole number"),
+    (["run", "--count", "0"], "0 is too small; give a whole number from 1 up"),
+    (["run", "--concurrency", "-2"], "-2 is too small"),
+    (["rage", "--corpus", "sapimouse", "--limit", "0"], "0 is too small"),
+    (["sweep", "--corpus", "sapimouse", "--limit", "x"], "'x' is not a whole number"),
 ])
 def test_out_of_range_numbers_are_usage_errors(argv, says, capsys):
     with pytest.raises(SystemExit) as exit_:

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
-from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config
+from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config, positive
 from workbench.errors import ConfigError
 from workbench.rageclicks import Definition, definitions, judge_run
 from workbench.store.db import open_db
@@ -49,7 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corpus", metavar="GROUPS",
                    help="judge the clicks of the shared recordings instead of a run (humans, bots, all, or group "
                         "names, as for `workbench sweep --corpus`): how often each rule fires for real people")
-    p.add_argument("--limit", type=int, metavar="N", help="with --corpus: a seeded sample of N recordings per group")
+    p.add_argument("--limit", type=positive, metavar="N",
+                   help="with --corpus: a seeded sample of N recordings per group")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
@@ -60,8 +61,6 @@ def corpus(args: argparse.Namespace) -> int:
 
     if args.run_id:
         raise ConfigError("--corpus judges recordings: give it without a RUN")
-    if args.limit is not None and args.limit < 1:
-        raise ConfigError("--limit N needs N >= 1")
     groups = corpora.resolve_groups(args.corpus)
     root = corpora.require()
     defs = definitions(load_config(args))

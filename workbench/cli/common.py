@@ -40,6 +40,17 @@ def seed(text: str) -> int:
     return value
 
 
+def positive(text: str) -> int:
+    """``--count``, ``--concurrency``, ``--limit``: a whole number from 1 up."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is too small; give a whole number from 1 up")
+    return value
+
+
 def port(text: str) -> int:
     """``--port``: 0 (pick a free one) to 65535."""
     try:
