@@ -37,8 +37,14 @@
  *    of the steps in the same angular direction), sweep >= 180 degrees and touch >= 4 of 8 octants:
  *    a straight back-and-forth shake otherwise scores a perfect 1.0.
  *  - rage_click: one event per burst (>= rageClicks clicks with the first-to-last span <= rageWindowMs,
- *    both ends included); a gap longer than rageWindowMs ends the burst.
- *  - Selection price pattern: /\$\d{1,3}(,\d{3})*(\.\d{2})?/ ; "$59,995" -> 59995.
+ *    both ends included); a gap longer than rageWindowMs ends the burst.  It is sent as the burst
+ *    reaches rageClicks, so a consumer learns of it at once; its count is therefore rageClicks.
+ *  - mouse: a sample is emitted on the ticks where the cursor moved, plus one speed-0 sample when it
+ *    stops (3.1 says "at each sampling tick"; a resting cursor would otherwise send 20 identical
+ *    samples a second, and the engine reads rests from mouse_pause).
+ *  - Selection price pattern: a whole dollar amount, grouped or not, never the prefix of a longer
+ *    number: /\$(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{2})?(?![\d,.]*\d)/ ; "$59,995" -> 59995,
+ *    "$1299.99" -> 1299.99 (the spec's pattern would stop at "$129").
  *  - Proximity prices: a currency symbol or ISO code next to an amount ("$45,995", "USD 1,234.56",
  *    "1.299,50 EUR", "£899"); currency is the ISO code ("$" is the page's JSON-LD offer currency
  *    when that is a dollar, else USD; data-currency overrides); value from the text, else
@@ -61,12 +67,18 @@
  *    SSNs before phones and zips so that no fragment of them survives); additionally a
  *    "(509) 555-0199" style phone pattern, which the spec's phone regex does not cover.
  *    Text is whitespace-collapsed and sanitized BEFORE it is truncated.  Form fields are only ever
- *    read as the boolean hasValue; selections inside fields are ignored.
+ *    read as the boolean hasValue; selections inside fields are ignored.  URLs (the referrer, a
+ *    form's action, an iframe's src) leave without their query string and fragment, where a GET
+ *    form puts its field values percent-encoded (10.2); the path is decoded, then sanitized.
  *  - Field abandonment is not decided in the page: per 3.8 it is inferred downstream from form_blur
  *    (hasValue false and duration > fieldAbandonmentMs); the producer reports both exactly.
  *  - viewport_boundary fires once per boundary (top, bottom) per page view.
  *  - mouse_exit: mouseout with a null relatedTarget; angle in degrees 0..360 measured from the
  *    viewport centre, 0 = right, 90 = up (counter-clockwise); velocity from the raw pointer trail.
+ *  - viewport_approach is judged on each sampler tick and again where the cursor leaves the page: a
+ *    fast exit crosses the 100 px band between two 50 ms ticks (at 2000 px/s and more, always).
+ *    Its velocity there comes from the raw pointer trail, and it precedes the mouse_exit.
+ *  - stop() also cancels HTTP POSTs queued behind one in flight; their events count as discarded.
  *  - iframe_exit: Chromium does not send the parent a null-relatedTarget mouseout when the cursor
  *    enters an iframe, so it is detected from the mouseover whose target is the IFRAME element.
  *  - pricing_comparison: a tier card counts as visible when >= 50% of its area is in the viewport;
@@ -247,8 +259,17 @@
   function collapse(s) { return String(s == null ? '' : s).replace(/\s+/g, ' ').trim(); }
   // Collapse whitespace, sanitize the whole string, THEN truncate (no PII fragment survives a cut).
   function clip(s, n) { return sanitizeString(collapse(s)).slice(0, n); }
+  // A URL as it may leave the page (10.1, 10.2): without its query string and fragment, where a GET
+  // form puts its field values (and percent-encoding hides them from the PII patterns); the rest is
+  // percent-decoded, then sanitized and clipped like any text.
+  function clipUrl(u, n) {
+    var s = String(u == null ? '' : u).split(/[?#]/)[0];
+    try { s = decodeURIComponent(s); } catch (e) { /* a malformed escape: sanitized as written */ }
+    return clip(s, n);
+  }
 
-  var PRICE_RE = /\$\d{1,3}(,\d{3})*(\.\d{2})?/;
+  // A whole dollar amount: grouped ($1,299.00) or not ($1299.99), never a prefix of a longer number.
+  var PRICE_RE = /\$(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{2})?(?![\d,.]*\d)/;
   function parsePrice(str) {
     var m = PRICE_RE.exec(String(str || ''));
     if (!m) return null;
@@ -377,7 +398,7 @@
   function isPriority(type) {
     return type === 'click' || type === 'rage_click' || type === 'form_submit' ||
       type === 'text_selection_with_price' || type === 'viewport_approach' || type === 'mouse_pause' ||
-      type.indexOf('_proximity') !== -1 || /_hover$/.test(type);
+      type.indexOf('_proximity') !== -1 || /_hover$/.test(type) || type === 'pricing_comparison';
   }
 
   function track(type, data) {
@@ -456,7 +477,7 @@
       if (o.manufacturer) out.manufacturer = nameOf(o.manufacturer);
       if (o.bodyType) out.bodyType = String(o.bodyType);
       if (o.sku) out.sku = String(o.sku);
-      if (typeof o.description === 'string') out.description = o.description.slice(0, 200);
+      if (typeof o.description === 'string') out.description = clip(o.description, 200);
     }
     if (type === 'ItemList') {
       var items = Array.isArray(o.itemListElement) ? o.itemListElement : [];
@@ -469,7 +490,7 @@
       out.questions = qs.slice(0, 8).map(function (q) {
         var a = q && q.acceptedAnswer;
         if (Array.isArray(a)) a = a[0];
-        return { q: collapse(nameOf(q) || '').slice(0, 160), a: collapse((a && a.text) || '').slice(0, 200) };
+        return { q: clip(nameOf(q) || '', 160), a: clip((a && a.text) || '', 200) };
       });
     }
     return out;
@@ -497,7 +518,7 @@
       var headers = [];
       var headRow = t.querySelector('thead tr') || null;
       if (headRow) {
-        headers = Array.prototype.map.call(headRow.querySelectorAll('th,td'), function (c) { return collapse(c.textContent).slice(0, 80); });
+        headers = Array.prototype.map.call(headRow.querySelectorAll('th,td'), function (c) { return clip(c.textContent, 80); });
       }
       var rows = [];
       var trs = t.querySelectorAll('tr');
@@ -507,10 +528,10 @@
         var cells = tr.querySelectorAll('th,td');
         var allTh = cells.length > 0 && Array.prototype.every.call(cells, function (c) { return c.tagName === 'TH'; });
         if (!headers.length && allTh) {
-          headers = Array.prototype.map.call(cells, function (c) { return collapse(c.textContent).slice(0, 80); });
+          headers = Array.prototype.map.call(cells, function (c) { return clip(c.textContent, 80); });
           continue;
         }
-        rows.push(Array.prototype.map.call(cells, function (c) { return collapse(c.textContent).slice(0, 120); }));
+        rows.push(Array.prototype.map.call(cells, function (c) { return clip(c.textContent, 120); }));
       }
       var entry = { headers: headers, rows: rows };
       if (t.id) entry.id = t.id;
@@ -531,7 +552,7 @@
       if (text.length < 2) continue;
       var dy = r.top > cy ? r.top - cy : (r.bottom < cy ? cy - r.bottom : 0);
       var dx = r.left > cx ? r.left - cx : (r.right < cx ? cx - r.right : 0);
-      cand.push({ i: i, d: Math.sqrt(dx * dx + dy * dy), text: text.slice(0, 300) });
+      cand.push({ i: i, d: Math.sqrt(dx * dx + dy * dy), text: clip(text, 300) });
     }
     cand.sort(function (a, b) { return a.d - b.d || a.i - b.i; });
     return cand.slice(0, 5).sort(function (a, b) { return a.i - b.i; }).map(function (c) { return c.text; }).join('\n');
@@ -599,19 +620,21 @@
     if (mouse.trail.length > 8) mouse.trail.shift();
   }
 
-  // Instantaneous speed from the raw pointer trail (falls back to the last sampled speed).
-  function rawSpeed(x, y) {
+  // Instantaneous velocity at (x, y) now, from the raw pointer trail (falls back to the last sample's).
+  function rawVelocity(x, y) {
     var t = now();
     var window_ = 2000 / S.samplingHz; // two sampling periods
     for (var i = mouse.trail.length - 1; i >= 0; i--) {
       var p = mouse.trail[i];
       var dt = t - p.t;
       if (dt > 0 && dt <= window_ && (p.x !== x || p.y !== y)) {
-        return Math.sqrt((x - p.x) * (x - p.x) + (y - p.y) * (y - p.y)) / (dt / 1000);
+        var vx = (x - p.x) / (dt / 1000), vy = (y - p.y) / (dt / 1000);
+        return { vx: vx, vy: vy, speed: Math.sqrt(vx * vx + vy * vy) };
       }
       if (dt > window_) break;
     }
-    return mouse.state ? mouse.state.speed : 0;
+    var s = mouse.state;
+    return s ? { vx: s.vx, vy: s.vy, speed: s.speed } : { vx: 0, vy: 0, speed: 0 };
   }
 
   function onPointerMove(e) {
@@ -760,7 +783,7 @@
   // The cursor entering an iframe leaves this document's event stream: Chromium reports it to the
   // parent as a mouseover whose target is the IFRAME element.
   function iframeExit(target, x, y) {
-    track('iframe_exit', { x: r1(x), y: r1(y), iframeSrc: clip(target.getAttribute('src') || target.src || '', 200) });
+    track('iframe_exit', { x: r1(x), y: r1(y), iframeSrc: clipUrl(target.getAttribute('src') || target.src || '', 200) });
     mouse.inside = false;
     var t = now();
     endPause(t);
@@ -783,7 +806,10 @@
     ['top', 'right', 'bottom', 'left'].forEach(function (k) { if (dists[k] < best) { best = dists[k]; edge = k; } });
     var angle = Math.atan2(-(y - h / 2), x - w / 2) * 180 / Math.PI; // 0 = right, 90 = up, 0..360
     if (angle < 0) angle += 360;
-    track('mouse_exit', { angle: ri(angle), velocity: ri(rawSpeed(x, y)), edge: edge, x: r1(x), y: r1(y) });
+    var v = rawVelocity(x, y);
+    // A fast exit crosses the top band between two sampler ticks: judge it here, where it leaves.
+    viewportApproachCheck({ x: Math.min(Math.max(0, x), w - 1), y: Math.max(0, y), vx: v.vx, vy: v.vy, speed: v.speed });
+    track('mouse_exit', { angle: ri(angle), velocity: ri(v.speed), edge: edge, x: r1(x), y: r1(y) });
     mouse.inside = false;
     endPause(t);
     proximity.leaveAll(t);
@@ -959,7 +985,7 @@
     if (!f || f.tagName !== 'FORM') return;
     track('form_submit', {
       id: clip(f.id || '', 100),
-      action: clip(f.getAttribute('action') || '', 200),
+      action: clipUrl(f.getAttribute('action') || '', 200),
       method: String(f.getAttribute('method') || 'get').toUpperCase()
     });
   }
@@ -1205,7 +1231,7 @@
 
     function tierName(el) {
       var h = el.querySelector('h1,h2,h3,h4,h5,h6');
-      return collapse((h && h.textContent) || el.getAttribute('data-tier') || el.id || '').slice(0, 60);
+      return clip((h && h.textContent) || el.getAttribute('data-tier') || el.id || '', 60);
     }
 
     function checkComparison() {
@@ -1469,6 +1495,7 @@
       } else {
         if (typeof fetch !== 'function') return false;
         var post = function () {
+          if (mode === 'stopped') { onLost(); return; } // queued behind a POST when stop() came: never sent
           // keepalive requests share a 64 KiB in-flight budget: only used for the last batches of a page
           return fetch(config.postUrl, {
             method: 'POST', keepalive: !!unloading && bytes < 60000,
@@ -1550,6 +1577,7 @@
   // buffered since); if that overflows maxBuffer, the oldest are dropped, as for new events.
   function requeue(events) {
     if (!events.length) return;
+    if (stopped) { stats.discarded += events.length; return; } // consent withdrawn: nothing goes back
     var room = Math.max(0, T.maxBuffer - buffer.length);
     if (events.length > room) {
       stats.drops += events.length - room;
@@ -1707,7 +1735,7 @@
     track('connection', {
       userAgent: navigator.userAgent,
       viewport: { width: vw(), height: vh() },
-      referrer: clip(document.referrer || '', 300)
+      referrer: clipUrl(document.referrer || '', 300)
     });
 
     mouse.timer = setInterval(timed('sampler', sampleTick), 1000 / S.samplingHz);

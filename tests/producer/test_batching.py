@@ -55,6 +55,25 @@ async def test_priority_threshold_39_vs_40(open_site):
     assert (await site.stats())["lastFlushReason"] == "priority"
 
 
+# Section 4.3: "click, rage_click, form_submit, text_selection_with_price, viewport_approach,
+# mouse_pause, and all proximity events" (the proximity engine's, Appendix A: pricing_comparison too)
+PRIORITY = ["click", "rage_click", "form_submit", "text_selection_with_price", "viewport_approach", "mouse_pause",
+            "price_proximity", "price_proximity_enter", "demo_cta_proximity_leave", "purchase_button_hover",
+            "pricing_comparison"]
+ORDINARY = ["mouse", "scroll", "text_selection", "tab_switch", "form_focus", "mouse_exit"]
+
+
+@pytest.mark.parametrize("type_", PRIORITY + ORDINARY)
+async def test_which_events_flush_early(open_site, type_):
+    site = await open_site(clock=True)
+    n = await quiet(site)
+    await track(site, 39)
+    await track(site, 1, start=39, type_=type_)         # 40 buffered, the last one of this type
+    await asyncio.sleep(0.1)
+    flushed = len(site.bridge.pubs) > n
+    assert flushed == (type_ in PRIORITY), (type_, (await site.stats())["buffered"])
+
+
 async def test_flush_interval_2999_vs_3000(open_site):
     site = await open_site(clock=True)
     start = site.bridge.events("connection")[0]["timestamp"]   # the producer's timers start with it

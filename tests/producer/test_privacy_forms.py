@@ -118,7 +118,7 @@ async def test_pii_never_leaves_the_page(open_site):
     assert blurs["f-note"]["hasValue"] is True and blurs["f-empty"]["hasValue"] is False
     assert set(blurs["f-email"]) == {"type", "name", "id", "duration", "hasValue"}
     sub = site.bridge.events("form_submit")[0]["data"]
-    assert sub == {"id": "pii-form", "action": "/lead?contact=[REDACTED]", "method": "POST"}
+    assert sub == {"id": "pii-form", "action": "/lead", "method": "POST"}  # a URL leaves without its query
 
     pc = payloads[-1]["pageContent"]
     assert pc["pageTitle"] == "Account of [REDACTED]"
@@ -152,6 +152,69 @@ async def test_pii_never_leaves_the_page(open_site):
     assert price["text"] == "$1,299.00 zip [REDACTED]" and price["value"] == 1299
     comp = site.bridge.events("pricing_comparison")[0]["data"]
     assert comp["tiers"] == ["Plan for [REDACTED]", "Plan [REDACTED]"]
+
+
+CUT_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>cuts</title>
+<script type="application/ld+json">
+{"@context": "https://schema.org", "@graph": [
+  {"@type": "Product", "name": "Trailer", "description": "%(d190)s 123-45-6789"},
+  {"@type": "FAQPage", "mainEntity": [{"@type": "Question", "name": "Q?",
+   "acceptedAnswer": {"@type": "Answer", "text": "%(a195)s 99350-1234"}}]}]}
+</script></head>
+<body style="margin: 0"><section id="cuts" style="padding: 20px">
+  <p id="cut-p" style="width: 600px">%(p290)s jane.doe@example.com</p>
+  <table><tbody><tr><td>%(c110)s 509-555-0142</td></tr></tbody></table>
+  <div class="tier-card" id="cut-tier-1" style="height: 80px"><h3>%(t55)s 4111 1111 1111 1111</h3></div>
+  <div class="tier-card" id="cut-tier-2" style="height: 80px"><h3>Basic</h3></div>
+  <iframe id="cut-frame" src="/common/site.css?owner=jane.doe%%40example.com#card=4111+1111+1111+1111"
+          style="position: absolute; left: 700px; top: 20px; width: 300px; height: 200px; border: 0"></iframe>
+  <form id="cut-form" action="/search?q=Jane+Doe&email=jane.doe%%40example.com" method="get">
+    <button id="cut-go" type="submit">Go</button></form>
+</section>
+<script>document.getElementById('cut-form').addEventListener('submit', (e) => e.preventDefault());</script>
+<script src="/eitp/config.js"></script><script src="/eitp/producer.js"></script></body></html>
+""" % {"d190": "d" * 190, "a195": "a" * 195, "p290": "p" * 290, "c110": "c" * 110, "t55": "t" * 55}
+
+
+async def test_pii_cut_by_a_length_limit_or_hidden_in_a_url_never_leaves(open_site):
+    """Every length limit cuts after sanitizing, so no fragment of PII survives the cut; and a URL
+    (referrer, form action, iframe src) leaves without its query and fragment, where a GET form's
+    values sit percent-encoded beyond the reach of the PII patterns."""
+    site = await open_site("/rv/cut-test.html", html=CUT_PAGE)
+    page = site.page
+    url = page.url
+    referrer = url.split("?")[0] + "?name=Jane+Doe&email=jane.doe%40example.com&card=4111+1111+1111+1111"
+    await page.goto(url, referer=referrer)  # the next page view of this session, arriving from a GET form
+    await page.wait_for_function("() => window.EITP && window.EITP.stats().open === true")
+    frame = await site.box("#cut-frame")
+    for x, y in [(300, 300), (650, 100), (710, 100)]:  # into the iframe: iframe_exit
+        await page.mouse.move(x, y)
+    await page.click("#cut-go")
+    await page.mouse.wheel(0, 40)  # a scroll end re-checks the tier cards in view: pricing_comparison
+    await page.wait_for_function("() => (window.EITP.stats().events.pricing_comparison || 0) >= 1", polling=20)
+    await site.flush()
+
+    connections = [e["data"] for e in site.bridge.events("connection")]
+    # the page itself, without the query (its port may be redacted: five digits look like a zip code)
+    assert connections[-1]["referrer"].startswith("http://127.0.0.1:")
+    assert connections[-1]["referrer"].endswith("/rv/cut-test.html")
+    assert [e["data"]["iframeSrc"] for e in site.bridge.events("iframe_exit")] == ["/common/site.css"]
+    assert frame["width"] == 300
+    assert site.bridge.events("form_submit")[-1]["data"]["action"] == "/search"
+    pc = site.bridge.payloads()[-1]["pageContent"]
+    sd = {d["type"]: d for d in pc["structuredData"]}
+    def cut(text: str, limit: int) -> str:  # the PII redacted first, then the limit applied
+        return (text + " [REDACTED]")[:limit]
+
+    assert sd["Product"]["description"] == cut("d" * 190, 200)
+    assert sd["FAQPage"]["questions"][0]["a"] == cut("a" * 195, 200)
+    assert cut("p" * 290, 300) in pc["visibleContent"].split("\n")
+    assert pc["tables"][0]["rows"] == [[cut("c" * 110, 120)]]
+    tiers = site.bridge.events("pricing_comparison")[-1]["data"]["tiers"]
+    assert tiers[0] == cut("t" * 55, 60)
+    wire = "".join(p.text for p in site.bridge.pubs)
+    for needle in ("jane", "Jane", "example", "%40", "4111", "123-45", "9935", "509-555", "owner=", "q="):
+        assert needle not in wire, needle
 
 
 async def test_track_api_sanitizes_custom_events(open_site):
@@ -212,3 +275,20 @@ async def test_calculator_inputs_tracked_without_values(open_site):
     assert blurs["calc-down"]["type"] == "number" and blurs["calc-down"]["hasValue"] is True
     assert blurs["calc-term"]["type"] == "select"
     assert "12000" not in "".join(p.text for p in site.bridge.pubs)
+
+
+SELECT_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>prices</title></head><body>
+<p id="ungrouped" style="margin: 40px">Cash price $4599 today</p>
+<p id="cents" style="margin: 40px">Deposit $1299.99 to hold it</p>
+<script src="/eitp/config.js"></script><script src="/eitp/producer.js"></script></body></html>"""
+
+
+@pytest.mark.parametrize("selector, price", [("#ungrouped", "$4599"), ("#cents", "$1299.99")])
+async def test_a_selected_price_is_the_whole_amount_grouped_or_not(open_site, selector, price):
+    site = await open_site("/rv/select-test.html", html=SELECT_PAGE)
+    box = await site.box(selector)
+    await site.page.mouse.click(box["x"] + 10, box["y"] + 5, click_count=3)
+    await site.page.wait_for_function("() => (window.EITP.stats().events.text_selection_with_price || 0) >= 1",
+                                      polling=20)
+    await site.flush()
+    assert [e["data"]["price"] for e in site.bridge.events("text_selection_with_price")] == [price]

@@ -241,6 +241,48 @@ async def test_exit_intent_distance_99_vs_101_px(open_site):
     assert ev[0]["data"]["vector"]["vy"] == -1000
 
 
+async def test_exit_intent_when_the_cursor_leaves_between_two_sampler_ticks(open_site):
+    """A fast exit crosses the 100 px band and leaves the page within one 50 ms tick: no sample
+    sees it in the band, so the producer judges it where the cursor leaves (raw pointer trail)."""
+    site = await open_site(clock=True)
+    await site.scroll_to("#features")
+    await site.tick(150)
+    await site.move_ticks([(640, 400), (640, 380)])
+    last = (await site.eitp("history()"))[-1]["t"]
+    await site.tick(last + 50 + 1 - await site.now())  # just past a tick: 49 ms before the next
+    await site.page.mouse.move(640, 60)
+    await site.tick(10)
+    await site.page.mouse.move(640, -5)   # out through the top, 10 ms later: 6500 px/s upward
+    await site.tick(10)
+    await site.tick(200)
+    await site.flush()
+    ev = site.bridge.events("viewport_approach")
+    exits = site.bridge.events("mouse_exit")
+    assert len(exits) == 1
+    before = [e["data"]["y"] for e in site.bridge.events("mouse") if e["timestamp"] <= exits[0]["timestamp"]]
+    assert min(before) >= 380  # no sample saw the cursor in the band before it left
+    assert len(ev) == 1, site.bridge.types()
+    d = ev[0]["data"]
+    assert d["edge"] == "top" and d["distance"] == 0
+    assert d["vector"] == {"vx": 0, "vy": -6500} and d["velocity"] == 6500
+    assert site.bridge.types().index("viewport_approach") < site.bridge.types().index("mouse_exit")
+
+
+async def test_a_slow_exit_through_the_top_is_no_exit_intent(open_site):
+    site = await open_site(clock=True)
+    await site.scroll_to("#features")
+    await site.tick(150)
+    await site.move_ticks([(640, 400), (640, 380)])
+    last = (await site.eitp("history()"))[-1]["t"]
+    await site.tick(last + 50 + 1 - await site.now())
+    await site.page.mouse.move(640, 2)
+    await site.tick(40)
+    await site.page.mouse.move(640, -2)  # 4 px in 40 ms: 100 px/s
+    await site.tick(200)
+    await site.flush()
+    assert site.bridge.events("mouse_exit") and site.bridge.events("viewport_approach") == []
+
+
 async def test_exit_intent_suppressed_over_header(open_site):
     site = await open_site(clock=True)   # page top: the header (with its nav) is under the cursor
     await site.move_ticks([(900, 300), (900, 200), (900, 60), (900, 20)])

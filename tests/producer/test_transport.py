@@ -269,3 +269,36 @@ async def test_stop_discards_what_is_unsent_closes_for_good_and_sends_nothing_af
     assert bridge.connections == 1 and len(bridge.pubs) == sent_before
     assert not bridge.events("before_stop") and not bridge.events("after_stop")
     assert await site.page.evaluate("() => window.EITP.stop()") is False  # once
+
+
+async def test_stop_also_cancels_http_posts_queued_behind_one_in_flight(open_site):
+    # HTTP fallback sends one POST at a time; those queued behind it when stop() comes are never sent
+    cfg = make_config(transport={"reconnectBaseMs": 10, "reconnectMaxMs": 10, "reconnectMaxAttempts": 1,
+                                 "flushIntervalMs": 60_000})
+    bridge = MockBridge()
+    site = await open_site(config=cfg, bridge=bridge)
+    page = site.page
+    requests: list[dict] = []
+    release = asyncio.Event()
+
+    async def hold(route):
+        requests.append(route.request.post_data_json)
+        if len(requests) == 1:
+            await release.wait()  # the first POST stays in flight
+        await route.fulfill(status=204, body="")
+
+    await page.route("**/bridge/batch", hold)
+    bridge.refuse = True
+    await bridge.ws.close()
+    await page.wait_for_function("() => window.EITP.stats().transport === 'http'", polling=10)
+    for name in ("first_post", "queued_1", "queued_2"):
+        await page.evaluate("(n) => { window.EITP.track(n, {}); window.EITP.flush('manual'); }", name)
+    await wait_until(lambda: requests, message="the first POST in flight")
+    assert await page.evaluate("() => window.EITP.stop()") is True
+    release.set()
+    await asyncio.sleep(0.3)
+    sent = [e["type"] for body in requests for e in body["events"]]
+    assert "first_post" in sent and "queued_1" not in sent and "queued_2" not in sent
+    assert len(requests) == 1
+    stats = await site.stats()
+    assert stats["stopped"] and stats["discarded"] >= 2 and stats["buffered"] == 0
