@@ -70,6 +70,9 @@
  *    read as the boolean hasValue; selections inside fields are ignored.  URLs (the referrer, a
  *    form's action, an iframe's src) leave without their query string and fragment, where a GET
  *    form puts its field values percent-encoded (10.2); the path is decoded, then sanitized.
+ *    The text of an <output> (what the page computed from the user's input, e.g. a monthly payment
+ *    that gives the down payment away) or of a [data-eitp-mask] element leaves as "[MASKED]":
+ *    in proximity, click and selection texts and in the page content.
  *  - Field abandonment is not decided in the page: per 3.8 it is inferred downstream from form_blur
  *    (hasValue false and duration > fieldAbandonmentMs); the producer reports both exactly.
  *  - viewport_boundary fires once per boundary (top, bottom) per page view.
@@ -338,11 +341,25 @@
     if (m <= 0) return 100;
     return Math.max(0, Math.min(100, ri(scrollTopPx() / m * 100)));
   }
+  // 10.2: what a page computes from the user's input (an <output>: a payment calculator's result
+  // gives the down payment away) is a form value too; [data-eitp-mask] hides anything else a site
+  // chooses (as rrweb's maskTextClass or Clarity's data-clarity-mask).  Such text leaves as MASKED.
+  var MASK_SEL = 'output, [data-eitp-mask]';
+  var MASKED = '[MASKED]';
   function elementText(el) {
     if (!el) return '';
     var tag = el.tagName;
     if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || tag === 'OPTION') return ''; // never values
-    return el.textContent || '';
+    if (el.closest && el.closest(MASK_SEL)) return MASKED;
+    if (!el.querySelector || !el.querySelector(MASK_SEL)) return el.textContent || '';
+    var out = '';
+    (function walk(node) {
+      for (var c = node.firstChild; c; c = c.nextSibling) {
+        if (c.nodeType === 3) out += c.nodeValue;
+        else if (c.nodeType === 1) { if (c.matches(MASK_SEL)) out += MASKED; else walk(c); }
+      }
+    })(el);
+    return out;
   }
   function classOf(el) {
     if (!el || !el.getAttribute) return '';
@@ -518,7 +535,7 @@
       var headers = [];
       var headRow = t.querySelector('thead tr') || null;
       if (headRow) {
-        headers = Array.prototype.map.call(headRow.querySelectorAll('th,td'), function (c) { return clip(c.textContent, 80); });
+        headers = Array.prototype.map.call(headRow.querySelectorAll('th,td'), function (c) { return clip(elementText(c), 80); });
       }
       var rows = [];
       var trs = t.querySelectorAll('tr');
@@ -528,10 +545,10 @@
         var cells = tr.querySelectorAll('th,td');
         var allTh = cells.length > 0 && Array.prototype.every.call(cells, function (c) { return c.tagName === 'TH'; });
         if (!headers.length && allTh) {
-          headers = Array.prototype.map.call(cells, function (c) { return clip(c.textContent, 80); });
+          headers = Array.prototype.map.call(cells, function (c) { return clip(elementText(c), 80); });
           continue;
         }
-        rows.push(Array.prototype.map.call(cells, function (c) { return clip(c.textContent, 120); }));
+        rows.push(Array.prototype.map.call(cells, function (c) { return clip(elementText(c), 120); }));
       }
       var entry = { headers: headers, rows: rows };
       if (t.id) entry.id = t.id;
@@ -548,7 +565,7 @@
       if (p.closest && p.closest('#seer-chat')) continue;
       var r = p.getBoundingClientRect();
       if (r.width === 0 || r.height === 0) continue;
-      var text = collapse(p.textContent);
+      var text = collapse(elementText(p));
       if (text.length < 2) continue;
       var dy = r.top > cy ? r.top - cy : (r.bottom < cy ? cy - r.bottom : 0);
       var dx = r.left > cx ? r.left - cx : (r.right < cx ? cx - r.right : 0);
@@ -1000,7 +1017,7 @@
     var active = document.activeElement;
     if (isFormField(active)) return; // selections inside fields would expose typed values
     var sel = window.getSelection ? window.getSelection() : null;
-    var raw = sel ? String(sel.toString()) : '';
+    var raw = sel ? selectedText(sel) : '';
     var text = collapse(raw);
     if (!text) { selection.last = ''; return; }
     if (text === selection.last) return;
@@ -1008,6 +1025,23 @@
     var price = parsePrice(text);
     track('text_selection', { text: clip(text, 100), length: raw.length, hasPrice: !!price });
     if (price) track('text_selection_with_price', { text: clip(text, 100), price: price.text, length: raw.length });
+  }
+  // The selection's text with every masked element in it (see elementText) replaced by MASKED.
+  function selectedText(sel) {
+    var raw = String(sel.toString());
+    if (!raw || !sel.rangeCount) return raw;
+    var range = sel.getRangeAt(0);
+    var masked = document.querySelectorAll(MASK_SEL), hit = false;
+    for (var i = 0; i < masked.length && !hit; i++) hit = range.intersectsNode(masked[i]);
+    if (!hit) return raw;
+    var inside = range.commonAncestorContainer;
+    if (inside.nodeType !== 1) inside = inside.parentElement;
+    if (inside && inside.closest && inside.closest(MASK_SEL)) return MASKED;
+    var frag = range.cloneContents(); // a partly selected masked element comes along as one too
+    Array.prototype.forEach.call(frag.querySelectorAll(MASK_SEL), function (m) {
+      m.parentNode.replaceChild(document.createTextNode(MASKED), m);
+    });
+    return frag.textContent || '';
   }
   function scheduleSelectionCheck() {
     if (selection.pending) return;
@@ -1124,13 +1158,14 @@
     }
 
     function signals(el) {
-      var hay = collapse(el.textContent) + ' ' + classOf(el);
+      var hay = collapse(elementText(el)) + ' ' + classOf(el);
       return { hasDiscount: DISCOUNT_RE.test(hay), hasTrial: TRIAL_RE.test(hay), hasUrgency: URGENCY_RE.test(hay) };
     }
 
     function priceInfo(el) {
       var txt = collapse(elementText(el));
       var p = parseAmount(txt, el.getAttribute('data-currency'));
+      if (txt === MASKED) p = { value: null, currency: el.getAttribute('data-currency') || pageCurrency() }; // the amount hidden
       if (!p && el.getAttribute('data-price')) {
         var dv = parseFloat(el.getAttribute('data-price'));
         if (isFinite(dv)) p = { value: dv, currency: el.getAttribute('data-currency') || pageCurrency() };
@@ -1231,7 +1266,7 @@
 
     function tierName(el) {
       var h = el.querySelector('h1,h2,h3,h4,h5,h6');
-      return clip((h && h.textContent) || el.getAttribute('data-tier') || el.id || '', 60);
+      return clip((h && elementText(h)) || el.getAttribute('data-tier') || el.id || '', 60);
     }
 
     function checkComparison() {

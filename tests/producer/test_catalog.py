@@ -122,6 +122,9 @@ async def test_every_appendix_a_event_type_with_its_fields(open_site):
             for field, kind in fields.items():
                 assert field in ev["data"], (type_, field, ev["data"])
                 value = ev["data"][field]
+                if field == "value" and ev["data"]["text"] == "[MASKED]":  # a masked amount (10.2) is none
+                    assert value is None, ev["data"]
+                    continue
                 assert isinstance(value, kind) and not (kind is NUM and isinstance(value, bool)), (type_, field, value)
     # nested shapes of section 3
     assert set(by_type["click"][0]["data"]["target"]) == {"tag", "class", "id", "text"}

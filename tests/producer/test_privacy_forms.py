@@ -277,6 +277,39 @@ async def test_calculator_inputs_tracked_without_values(open_site):
     assert "12000" not in "".join(p.text for p in site.bridge.pubs)
 
 
+async def test_what_the_page_computes_from_typed_values_leaves_masked(open_site):
+    """The calculator's monthly payment, with the price and term on the page, gives the typed down
+    payment away: as an <output> it is a form value (10.2), in every text that leaves the page."""
+    site = await open_site()
+    page = site.page
+    await page.fill("#calc-down", "12000")
+    await page.select_option("#calc-term", "240")
+    await page.click("#calc-apr")
+    payment = await page.locator("#monthly-payment").inner_text()
+    assert payment == "$398"
+    await page.evaluate("() => document.getElementById('monthly-payment').scrollIntoView({block: 'center'})")
+    box = await site.box("#monthly-payment")
+    await page.mouse.move(box["x"] + 60, box["y"] - 60)
+    await page.mouse.move(box["x"] + 5, box["y"] + 5)  # over it: price proximity and hover
+    await page.mouse.click(box["x"] + 5, box["y"] + 5, click_count=3)  # click, and select it
+    await page.wait_for_function("() => (window.EITP.stats().events.text_selection || 0) >= 1", polling=20)
+    await page.evaluate("""() => {  // then the whole sentence around it
+        const range = document.createRange();
+        range.selectNodeContents(document.querySelector('.calc-result'));
+        getSelection().removeAllRanges();
+        getSelection().addRange(range);
+    }""")
+    await page.wait_for_function("() => (window.EITP.stats().events.text_selection || 0) >= 2", polling=20)
+    await site.flush()
+    near = [e["data"] for e in site.bridge.events("price_proximity_enter") if e["data"]["elementId"] == "monthly-payment"]
+    assert near and near[0]["text"] == "[MASKED]" and near[0]["value"] is None and near[0]["currency"] == "USD"
+    assert site.bridge.events("click")[-1]["data"]["target"]["text"] == "[MASKED]"
+    assert [e["data"]["text"] for e in site.bridge.events("text_selection")] == [
+        "[MASKED]", "Estimated monthly payment [MASKED]"]
+    assert "Estimated monthly payment [MASKED]" in site.bridge.payloads()[-1]["pageContent"]["visibleContent"]
+    assert payment not in "".join(p.text for p in site.bridge.pubs)
+
+
 SELECT_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>prices</title></head><body>
 <p id="ungrouped" style="margin: 40px">Cash price $4599 today</p>
 <p id="cents" style="margin: 40px">Deposit $1299.99 to hold it</p>
