@@ -276,3 +276,65 @@ def test_a_missing_range_list_fails_when_the_engine_is_built(tmp_path):
 
     with pytest.raises(ConfigError, match="not found"):
         Engine(EITPConfig().with_overrides({"bot.datacenter_ranges_file": str(tmp_path / "none.txt")}))
+
+
+# --- out-of-order batches (the bridge accepts a batch up to 60 s older than the newest) -------------
+
+def late_batches(t0=T):
+    """A page's unload flush (sendBeacon) landing after the next page's first batches: batch A at
+    +5 s, then B from +0 s, C at +15 s (closing the first window), D at +3 s (late into the second
+    window), then the visit goes on to +45 s."""
+    def at(offset):
+        events = mouse_path(t0 + offset, 20)
+        return batch(events, session="sq_late", userAgent=UA, ip="198.51.100.7")
+    return [at(5000), at(0), at(15_000), at(3000), at(25_000), at(35_000), at(45_000)]
+
+
+def test_out_of_order_batches_give_valid_packets_with_non_negative_temporal_fields():
+    engine = Engine()
+    out = [o for b in late_batches() for o in engine.ingest(b)] + engine.close_all()
+    ps = packets(out)
+    assert len(ps) >= 3
+    assert all(errors(p, "packet") == [] for p in ps), [errors(p, "packet") for p in ps]
+    assert all(p["temporal"]["sessionDuration"] >= 0 and p["temporal"]["timeSinceLastEmotion"] >= 0 for p in ps)
+    stamps = [p["timestamp"] for p in ps]
+    assert stamps == sorted(stamps)
+    # the session began at its earliest event, whatever batch brought it; the first window (A and B)
+    # is stamped with its newest event
+    assert ps[0]["temporal"]["sessionDuration"] == ps[0]["timestamp"] - T
+    assert ps[0]["timestamp"] == T + 5000 + 19 * 50
+
+
+def test_a_windows_events_are_classified_in_time_order(monkeypatch):
+    from workbench.engine import core
+
+    seen: list[list[float]] = []
+    real = core.extract
+
+    def spy(events, **kwargs):
+        seen.append([float(e["timestamp"]) for e in events])
+        return real(events, **kwargs)
+
+    monkeypatch.setattr(core, "extract", spy)
+    engine = Engine()
+    for b in late_batches():
+        engine.ingest(b)
+    engine.close_all()
+    assert len(seen) >= 3 and all(ts == sorted(ts) for ts in seen)
+    assert seen[0][0] == T  # the late batch B is in the first window, at its place in time
+
+
+def test_a_packet_is_never_stamped_before_the_previous_packet_of_its_session():
+    # ingest cannot build such a window today (a window opens on the event that closed the previous
+    # one), so it is set up by hand: a window whose newest event is older than the last packet
+    engine = Engine()
+    out = engine.ingest(batch(mouse_path(T, 20) + mouse_path(T + 8000, 20), session="sq_back", userAgent=UA))
+    out += engine.ingest(batch(mouse_path(T + 20_000, 20), session="sq_back", userAgent=UA))
+    out += engine.ingest(batch(mouse_path(T + 31_000, 20), session="sq_back", userAgent=UA))
+    state = engine.sessions["sq_back"]
+    state.window, state.window_start = mouse_path(T + 1000, 5), T + 1000  # only events older than the last packet
+    out += engine.close_all()
+    ps = packets(out)
+    stamps = [p["timestamp"] for p in ps]
+    assert len(ps) >= 3 and stamps == sorted(stamps)
+    assert ps[-1]["temporal"]["timeSinceLastEmotion"] == 0 and errors(ps[-1], "packet") == []

@@ -105,3 +105,51 @@ def test_the_idle_sweep_is_explicit_and_on_the_callers_clock():
     assert set(engine.sessions) == {"sq_b"}
     assert {o.packet["sessionId"] for o in swept if isinstance(o, PacketOut)} == {"sq_a"}
     assert all(o.session_id == "sq_a" for o in swept if isinstance(o, BotOut))
+
+
+# --- a connection-only probe that times out (section 8.1) -----------------------------------------
+
+def probe(session: str = "sq_probe") -> dict:
+    """A page that connected and resized once, then showed nothing more."""
+    v = Visit(session=session)
+    v.emit("viewport_resize", at=T0 + 2000, width=1280, height=720)
+    return v.batches()[0]
+
+
+def bot_verdicts(outputs: list[Output]) -> list[BotOut]:
+    return [o for o in outputs if isinstance(o, BotOut) and o.verdict.classification == "bot"]
+
+
+def test_a_probe_swept_by_expire_is_judged_as_closed_when_it_timed_out():
+    engine = Engine()
+    assert engine.ingest(probe()) == []
+    out = engine.expire(T0 + 400_000)
+    (flagged,) = bot_verdicts(out)
+    assert "connection_only" in flagged.verdict.signals
+    assert flagged.timestamp == T0 + 2000 + TIMEOUT  # its last event plus the timeout: event time, not `now`
+    assert not any(isinstance(o, PacketOut) for o in out)
+
+
+def test_a_probe_expired_by_its_own_next_batch_is_judged_as_closed_when_it_timed_out():
+    engine = Engine()
+    engine.ingest(probe())
+    reload = Visit(session="sq_probe", t0=T0 + 2000 + TIMEOUT + 1000).batches()  # connects again, nothing else
+    out = engine.ingest(reload[0])
+    (flagged,) = bot_verdicts(out)
+    assert flagged.session_id == "sq_probe" and "connection_only" in flagged.verdict.signals
+    assert flagged.timestamp == T0 + 2000 + TIMEOUT
+    assert engine.sessions["sq_probe"].verdict != "bot"  # the new session starts with a clean slate
+
+
+def test_a_page_left_open_past_the_timeout_before_the_first_move_is_not_a_probe():
+    # the visitor was at the page all along: its own next batch moves the mouse (DELBOT humans replay so)
+    engine = Engine()
+    engine.ingest(probe("sq_away"))
+    back = Visit(session="sq_away", t0=T0 + 2000 + TIMEOUT + 1000).move(700, 420, 500).batches()
+    assert bot_verdicts(engine.ingest(back[0])) == []
+
+
+def test_end_of_input_does_not_know_when_a_probe_closed():
+    engine = Engine()
+    engine.ingest(probe())
+    assert bot_verdicts(engine.close_all()) == []  # 2 s of connection-only events, close time unknown

@@ -10,7 +10,17 @@ clock: a batch whose first event comes more than ``session_timeout_ms`` after th
 last one closes the old session and starts a new one. One session's timestamps never expire
 another (in virtual time each browser context has its own clock, and they drift apart).
 :meth:`Engine.expire` is an explicit sweep for sessions that went silent, against a time the
-caller names on their clock; :meth:`Engine.close_all` ends the input.
+caller names on their clock; :meth:`Engine.close_all` ends the input. A session that timed out
+closed, in its own event time, ``session_timeout_ms`` after its last event; the bot filter judges
+it closed then (a connection-only probe is one, section 8.1). Two exceptions: at the end of input
+the close time is unknown; and a session whose own next batch shows interaction had someone at the
+page all along (a tab left open before the first move: 55 of the 349 human sessions the corpora
+test replays look so), so its quiet start is judged on its events alone, not as a probe.
+
+Batches may arrive out of order: the bridge accepts one up to a minute older than the newest (a
+page's unload flush can land after the next page's first batch). The session then begins at its
+earliest event, a window's events are classified in time order, and a packet is never stamped
+before the session's previous one, so the section 5.4 durations are never negative.
 
 Bot gate (section 8, Appendix C "Bot classification wait: 3 batches ~30s"): a closed window is
 held, not classified, until the bot filter has a verdict. "human" releases the held windows in
@@ -39,6 +49,7 @@ into a packet, a profile or a detection log.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,7 +58,7 @@ from typing import Any
 from workbench.config import EITPConfig
 from workbench.engine import botfilter, ipreputation
 from workbench.engine.classifier import Classification, Context, EmotionClassifier, RulesClassifier
-from workbench.engine.features import INTENT_RANK, Features, extract
+from workbench.engine.features import INTENT_RANK, Features, FormField, extract
 from workbench.errors import ValidationError
 from workbench.protocol.taxonomy import NEGATIVE, POSITIVE, Emotion
 
@@ -112,7 +123,7 @@ class SessionState:
     held: list[HeldWindow] = field(default_factory=list)  # windows closed before the bot verdict
     # carried from window to window (features.extract): focused form fields, the last active event,
     # and the event rates (per full window) of the last few windows, the "decreasing events" baseline
-    focused_fields: tuple[str, ...] = ()
+    open_fields: tuple[FormField, ...] = ()
     last_active_ts: float | None = None
     recent_rates: deque[float] = field(default_factory=deque)
 
@@ -145,7 +156,8 @@ class Engine:
         events = sorted(batch.get("events", ()), key=lambda e: float(e["timestamp"]))
         out: list[Output] = []
         if state is not None and events and self._expired(state, float(events[0]["timestamp"])):
-            out += self.close_session(sid)  # timed out on its own clock: this batch starts a new session
+            # timed out on its own clock: this batch starts a new session
+            out += self.close_session(sid, at=None if _interacts(events) else self._timed_out_at(state))
             state = None
         if state is None:
             keep = max(self.config.inference.emotion_history, self.config.inference.trajectory_history)
@@ -160,8 +172,7 @@ class Engine:
         window_ms = self.config.inference.buffer_window_ms
         for event in events:
             ts = float(event["timestamp"])
-            if state.first_ts is None:
-                state.first_ts = ts
+            state.first_ts = ts if state.first_ts is None else min(state.first_ts, ts)
             if state.window_start is not None and ts >= state.window_start + window_ms:
                 out += self._close_window(state, covered=window_ms)
             if state.window_start is None:
@@ -178,7 +189,7 @@ class Engine:
             return []
         if at is not None:
             state.bot.closed_at = at
-        out = self._check_bot(state, at or state.last_ts, closed=True)
+        out = self._check_bot(state, at if at is not None else state.last_ts, closed=True)
         out += self._close_window(state, covered=None)
         if state.verdict != "bot":
             out += self._classify_held(state)  # no more evidence will come: not a bot is enough
@@ -192,11 +203,15 @@ class Engine:
         """Explicit idle sweep: close the sessions whose last event is more than the session timeout
         before ``now``. ``now`` must be on the clock of the sessions it is compared with (the
         engine never reads a clock, and every session's clock may be its own)."""
-        stale = [sid for sid, s in self.sessions.items() if self._expired(s, now)]
-        return [o for sid in sorted(stale) for o in self.close_session(sid)]
+        stale = {sid: self._timed_out_at(s) for sid, s in self.sessions.items() if self._expired(s, now)}
+        return [o for sid in sorted(stale) for o in self.close_session(sid, at=stale[sid])]
 
     def _expired(self, state: SessionState, now: float) -> bool:
         return state.first_ts is not None and now - state.last_ts > self.config.inference.session_timeout_ms
+
+    def _timed_out_at(self, state: SessionState) -> float:
+        """When an expired session closed, on its own clock: the timeout after its last event."""
+        return state.last_ts + self.config.inference.session_timeout_ms
 
     # --- bot gate ------------------------------------------------------------------------
     def _check_bot(self, state: SessionState, ts: float, *, closed: bool = False) -> list[Output]:
@@ -220,6 +235,7 @@ class Engine:
         events, state.window, state.window_start = state.window, [], None
         if not events or state.verdict == "bot":
             return []  # bots never reach inference (section 8)
+        events.sort(key=lambda e: float(e["timestamp"]))  # late batches were appended as they arrived
         state.held.append(HeldWindow(events, covered, state.page_content))
         return self._classify_held(state) if state.verdict == "human" else []
 
@@ -231,15 +247,16 @@ class Engine:
         events = window.events
         feats = extract(events, seen_sections=set(state.section_visits), config=self.config,
                         scroll_depth_before=state.scroll_depth, window_ms=window.covered_ms,
-                        focused_before=state.focused_fields, last_active_before=state.last_active_ts)
+                        focused_before=state.open_fields, last_active_before=state.last_active_ts)
         for i, section in enumerate(feats.sections):
             if i > 0 or section != state.current_section:
                 state.section_visits[section] += 1
         state.current_section = feats.sections[-1] if feats.sections else state.current_section
         state.submitted = state.submitted or feats.form_submits > 0
         state.tab_switches += feats.tab_aways
-        ts = float(events[-1]["timestamp"])
-        session_ms = ts - (state.first_ts or ts)
+        # the window's newest event, never before the previous packet: the session's clock only goes forward
+        ts = max(float(events[-1]["timestamp"]), state.history[-1][0] if state.history else -math.inf)
+        session_ms = ts - (state.first_ts if state.first_ts is not None else ts)
         full_window = float(self.config.inference.buffer_window_ms)
         ctx = Context(session_ms=session_ms, pricing_visits=state.section_visits["pricing"],
                       submitted_before=state.submitted, tab_switches_total=state.tab_switches,
@@ -255,7 +272,7 @@ class Engine:
         rate = feats.events_per_window(full_window, self.config.classifier.rate_min_window_ms)
         if rate is not None:
             state.recent_rates.append(rate)
-        state.focused_fields, state.last_active_ts = feats.focused_fields, feats.last_active_ts
+        state.open_fields, state.last_active_ts = feats.open_fields, feats.last_active_ts
         state.scroll_depth = feats.scroll_depth_last
         state.max_depth = max(state.max_depth, feats.scroll_depth_max)
         packet = {
@@ -314,6 +331,10 @@ class Engine:
             "intent": dict(packet["intent"]),
             "patterns": list(result.patterns),
         }
+
+
+def _interacts(events: list[Mapping[str, Any]]) -> bool:
+    return any(str(e["type"]) not in botfilter.CONNECTION_ONLY_TYPES for e in events)
 
 
 SPATIAL_TRIGGERS = ("rage_click", "viewport_approach", "long_tab_return", "pricing_comparison", "form_submit",
