@@ -131,6 +131,13 @@ class InferenceConfig(_Section):
     trajectory_delta: float = 0.05  # intensity change that counts as intensifying / cooling
     emotion_history: int = 8  # classifications kept per session (trajectory and emotions.{t}.{s} profile)
 
+    @field_validator("trajectory_history")
+    @classmethod
+    def _a_trajectory(cls, value: int) -> int:
+        if value < 3:
+            raise ValueError(f"section 5.2 reads the trajectory over at least 3 classifications (got {value})")
+        return value
+
 
 SECTION_9_3_FLOORS = {"cooldown_ms": 60_000, "window_suppression_ms": 120_000, "min_session_ms": 10_000}
 
@@ -164,6 +171,10 @@ class BotConfig(_Section):
     min_interval_ms: float = 15.0
     min_fast_intervals: int = 3
     bounce_px: float = 3.0  # a click this close to the previous one, < min_interval_ms later, is switch bounce
+    # A chain of such bounces is one press only while it stays within this much event time of its first
+    # click; after that every click of the chain is an action. 200 ms: the longest chatter burst in the
+    # corpora spans 95 ms (SapiMouse user54, 9 clicks), a 100 Hz auto-clicker's run lasts far longer.
+    bounce_chain_ms: float = 200.0
     min_timing_cv: float = 0.1
     min_cv_intervals: int = 8
     # Section 8.2 (recommended) rules.

@@ -262,3 +262,86 @@ def test_instant_navigation_is_judged_on_every_page_the_session_loads():
     second_page = [ev("connection", 5000, userAgent="x"), click(5003, x=700)]
     assert "instant_navigation" not in verdict([first_page]).signals
     assert "instant_navigation" in verdict([first_page, second_page]).signals
+
+
+# --- a chain of same-pixel clicks is one press only while it stays short --------------------------
+
+def test_an_auto_clicker_on_one_pixel_is_not_a_bouncing_switch():
+    # 100 Hz auto-clicker: 12 batches of 50 clicks at one point, 10 ms apart, irregular gaps between batches
+    starts, t = [], 1000
+    for gap in (2300, 3700, 2900, 4100, 3300, 2600, 3900, 3100, 4400, 2800, 3600, 0):
+        starts.append(t)
+        t += 490 + gap
+    batches = [[click(s + 10 * i, x=640, y=360) for i in range(50)] for s in starts]
+    v = verdict(batches)
+    assert v.classification == "bot" and "sub_15ms_intervals" in v.signals, v
+
+
+def test_a_chatter_burst_shorter_than_the_bounce_chain_is_one_press():
+    # SapiMouse user54: 9 clicks on one pixel 10-13 ms apart, ~95 ms from first to last
+    burst = [click(1000 + dt, x=511, y=287) for dt in (0, 11, 23, 35, 46, 58, 70, 83, 95)]
+    evidence = BotEvidence(CFG)
+    for b in [mouse_path(0, 20) + burst, *quiet(3000)[:2]]:
+        evidence.add_batch(sorted(b, key=lambda e: e["timestamp"]), HUMAN_UA)
+    assert evidence.action_ts == [1000]
+    assert assess(evidence, CFG, wait_batches=3).classification == "human"
+    # the chain length is the configured one: cut below the burst's span, the tail counts as actions
+    short = BotConfig(bounce_chain_ms=50)
+    assert "sub_15ms_intervals" in verdict([mouse_path(0, 20) + burst], config=short).signals
+
+
+# --- user agents: crawlers and HTTP clients, never a real phone or browser ------------------------
+
+@pytest.mark.parametrize("ua", [
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm) "
+    "Chrome/116.0.1938.76 Safari/537.36",
+    "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
+    "Twitterbot/1.0",
+    "PostmanRuntime/7.36.0",
+    "HTTPie/3.2.2",
+    "GuzzleHttp/7",
+    "undici",
+    "Mediapartners-Google",
+    "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.6099.71 Mobile Safari/537.36 (compatible; Google-InspectionTool/1.0;)",
+    "FeedFetcher-Google; (+http://www.google.com/feedfetcher.html)",
+    "YandexImages/3.0 (compatible; +http://yandex.com/bots)",
+    "Mozilla/5.0 (compatible; Fetchy/0.1; +https://example.org/about-our-fetcher)",
+])
+def test_crawler_and_http_client_user_agents_are_bots(ua):
+    assert "user_agent" in verdict([mouse_path(0, 3)], ua=ua).signals
+
+
+@pytest.mark.parametrize("ua", [
+    HUMAN_UA,
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+    "Safari/537.36 Edg/120.0.0.0",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 "
+    "Safari/605.1.15",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.2 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Linux; Android 10; CUBOT X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 "
+    "Mobile Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 10; Cubot Note 20) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 "
+    "Mobile Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 13; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 "
+    "Chrome/115.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Android 14; Mobile; rv:121.0) Gecko/121.0 Firefox/121.0",
+    "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile "
+    "Safari/537.36 OPR/79.0.4195.76465",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "GSA/295.0.590048842 Mobile/15E148 Safari/604.1",
+])
+def test_real_browser_user_agents_are_not_bots(ua):
+    assert "user_agent" not in verdict(quiet(), ua=ua).signals
+
+
+# --- 8.2 instant navigation looks forward from the page's arrival only ----------------------------
+
+def test_a_late_click_from_before_the_latest_page_arrived_is_not_instant_navigation():
+    first_page = [ev("connection", 0, userAgent="x"), sample(3000, 400, 300)]
+    second_page = [ev("connection", 10_000, userAgent="x")]
+    late = [click(9000)]  # the previous page's unload flush, arriving after the next page connected
+    assert "instant_navigation" not in verdict([first_page, second_page, late]).signals

@@ -22,16 +22,19 @@ Section 8.1 (normative)
   Two exceptions, for events that belong to the click before them: a worn mouse switch
   bounces, so a click on the same pixel (``bounce_px``) within 15 ms of the previous one is
   the same press (SapiMouse: 4 of 245 sessions were flagged before this, all by chattering
-  buttons); and a ``form_focus``, ``form_submit`` or ``text_selection`` within 15 ms *after*
-  a click is what that click caused (a label focusing its field, a submit button, a mouseup
-  ending a selection).
+  buttons), but only while the chain of bounces stays within ``bounce_chain_ms`` of its first
+  click: the longest real burst spans 95 ms, while a same-pixel auto-clicker chains for as long
+  as it runs, and past that limit each of its clicks counts; and a ``form_focus``,
+  ``form_submit`` or ``text_selection`` within 15 ms *after* a click is what that click caused
+  (a label focusing its field, a submit button, a mouseup ending a selection).
 * "Timing coefficient of variation < 0.1" is read on the same discrete actions once at
   least ``min_cv_intervals`` intervals exist: robotic regularity of deliberate actions.
 * Click and scroll counts are per batch, as written.
 * Connection-only: a session whose events are only ``connection``, ``tab_switch``,
   ``viewport_resize`` or ``viewport_boundary`` for more than ``connection_only_ms`` of
   event time (or until its connection closed that late) is a probe.
-* User agents are matched against crawler, headless and automation patterns.
+* User agents are matched against crawler, headless, automation and HTTP-client patterns, and a
+  ``+http(s)://`` contact URL, which crawlers put in their user agent and browsers never do.
 
 Section 8.2 (recommended)
 
@@ -44,8 +47,9 @@ Section 8.2 (recommended)
   below ``linear_scroll_max_cv``. A person's wheel notches are equal in size but never in time.
 * Instant navigation (< 10 ms between arriving and acting), two readings:
   (1) a hand action less than ``instant_navigation_ms`` after the ``connection`` event, i.e.
-  after the page arrived; (2) arriving at a click target: the sampler only knows where the
-  cursor was on each 50 ms tick, so "arrived and clicked at once" shows as a click at least
+  after the page arrived (never one from before it: a late batch of the previous page);
+  (2) arriving at a click target: the sampler only knows where the cursor was on each 50 ms tick,
+  so "arrived and clicked at once" shows as a click at least
   ``instant_jump_px`` away from the previous sample, with the next sample (within
   ``instant_next_sample_ms``) sitting on the click point: the cursor jumped there and clicked
   inside one tick, with no approach path. Fires after ``instant_min_clicks`` such clicks
@@ -79,11 +83,15 @@ from workbench.engine.features import num
 
 CONNECTION_ONLY_TYPES = frozenset({"connection", "tab_switch", "viewport_resize", "viewport_boundary"})
 
-# Crawlers, headless browsers and automation tools (maintained list; extend as new tools appear).
+# Crawlers, headless browsers, automation tools and HTTP clients (maintained list; extend as new tools
+# appear). "Cubot" is a phone brand ("CUBOT X30", "Cubot Note 20"), not a crawler. A "+http://" contact
+# URL is the crawler convention ("compatible; +http://yandex.com/bots"); no browser puts one in its UA.
 BOT_USER_AGENT = re.compile(
-    r"bot\b|crawl|spider|slurp|bingpreview|facebookexternalhit|headlesschrome|phantomjs|"
-    r"selenium|webdriver|puppeteer|playwright|cypress|scrapy|python-requests|python-urllib|aiohttp|"
-    r"httpx|curl/|wget/|go-http-client|java/|okhttp|node-fetch|axios/|libwww-perl|lighthouse|"
+    r"(?<!cu)bot\b|crawl|spider|slurp|bingpreview|facebookexternalhit|\+https?://|"
+    r"mediapartners-google|feedfetcher-google|google-inspectiontool|apis-google|googleother|"
+    r"headlesschrome|phantomjs|selenium|webdriver|puppeteer|playwright|cypress|scrapy|"
+    r"python-requests|python-urllib|aiohttp|httpx|curl/|wget/|go-http-client|java/|okhttp|node-fetch|"
+    r"\bundici\b|axios/|postmanruntime|httpie|guzzlehttp|libwww-perl|lighthouse|"
     r"pingdom|uptimerobot|zgrab|masscan|nmap",
     re.IGNORECASE,
 )
@@ -126,6 +134,7 @@ class BotEvidence:
     ghost_submits: int = 0
     _last_sample: tuple[float, float, float] | None = None
     _last_click: tuple[float, float, float] | None = None
+    _chain_start: float = 0.0  # first click of the current press and its bounces
     _pending_clicks: list[tuple[float, float, float]] = field(default_factory=list)
     _scrolls: deque[tuple[float, float, str]] = field(default_factory=deque)
     _hovers: deque[float] = field(default_factory=deque)
@@ -160,19 +169,25 @@ class BotEvidence:
 
         * contact bounce: a click on the same pixel within ``min_interval_ms`` of the previous one
           is the same physical press (measured in SapiMouse: one user's button chatters in runs
-          of presses 10-13 ms apart, another doubles clicks 1-3 ms apart, always on one pixel);
+          of presses 10-13 ms apart, another doubles clicks 1-3 ms apart, always on one pixel),
+          while the chain stays within ``bounce_chain_ms`` of its first click (the longest run
+          measured spans 95 ms; an auto-clicker's chain goes on, and its clicks count from there);
         * what a click causes: the focus a ``<label>`` click moves to its field, the submit a
           submit button fires, the selection a mouseup ends; each follows its click within a few
           ms. (The reverse order, a focus on mousedown and a click 1 ms later, is a press with no
           hold, which no hand makes, and counts.)
         """
+        k = self.config
         last = self._last_click
-        recent = last is not None and ts - last[0] < self.config.min_interval_ms
+        recent = last is not None and 0 <= ts - last[0] < k.min_interval_ms
         if kind != "click":
             return recent
         x, y = num(data.get("x")), num(data.get("y"))
         self._last_click = (ts, x, y)
-        return recent and last is not None and math.hypot(x - last[1], y - last[2]) <= self.config.bounce_px
+        if not (recent and last is not None and math.hypot(x - last[1], y - last[2]) <= k.bounce_px):
+            self._chain_start = ts  # a new press
+            return False
+        return ts - self._chain_start < k.bounce_chain_ms
 
     # --- section 8.2 pattern analysis, one event at a time ---------------------------------
     def _observe(self, kind: str, ts: float, data: Mapping[str, Any]) -> None:
@@ -180,7 +195,7 @@ class BotEvidence:
         if kind == "connection":
             self.connection_ts = ts  # each page the session loads arrives anew
         arrived = self.connection_ts
-        if is_discrete_action(kind) and arrived is not None and ts - arrived < k.instant_navigation_ms:
+        if is_discrete_action(kind) and arrived is not None and 0 <= ts - arrived < k.instant_navigation_ms:
             self.instant_actions += 1
         if kind == "mouse":
             self._on_sample(ts, num(data.get("x")), num(data.get("y")))
