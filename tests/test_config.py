@@ -97,3 +97,15 @@ def test_a_float_threshold_must_be_finite(value):
 def test_zero_stays_allowed_where_it_means_off():
     assert EITPConfig().with_overrides({"transport.max_session_events_per_hour": 0}).transport \
         .max_session_events_per_hour == 0
+
+
+@pytest.mark.parametrize("value", [0, 1, 2])
+def test_the_trajectory_compares_at_least_three_classifications(value, tmp_path):
+    # section 5.2: the trajectory is read over at least 3 classifications
+    with pytest.raises(ConfigError, match="inference.trajectory_history: .*at least 3 classifications"):
+        EITPConfig().with_overrides({"inference.trajectory_history": value})
+    preset = tmp_path / "p.toml"
+    preset.write_text(f"[inference]\ntrajectory_history = {value}\n")
+    with pytest.raises(ConfigError, match="at least 3 classifications"):
+        EITPConfig.load(preset)
+    assert EITPConfig().with_overrides({"inference.trajectory_history": 3}).inference.trajectory_history == 3

@@ -15,6 +15,8 @@ calm_researcher,confident_purchaser --virtual-time``): same event types, rates a
 
 from __future__ import annotations
 
+import pytest
+
 from tests.engine.telemetry import Visit, run
 from workbench.config import EITPConfig
 from workbench.engine.features import extract
@@ -155,3 +157,47 @@ def test_event_rates_compare_a_short_last_window_with_a_full_one():
     full = f.events_per_window(10_000, 0)
     assert full is not None and full > 2 * f.n_events  # scaled up to a 10 s window
     assert f.events_per_window(10_000, CFG.classifier.rate_min_window_ms) is None  # too short to judge
+
+
+# --- a blur that names its field differently from its focus (Appendix A) ----------------------------
+
+def email_then_idle(blur: dict) -> Visit:
+    """Focus the e-mail field (a focus carries name and id), type for 10 s, blur with ``blur``'s
+    fields (in the next 10 s window), then sit idle: a blur from a producer that sends no id must
+    still end the focus."""
+    v = Visit(section="contact").move(700, 420, 500)
+    v.click(tag="input", id="em").emit("form_focus", type="email", name="email", id="em")
+    v.rest(10_000)
+    v.emit("form_blur", type="email", duration=10_000, hasValue=True, **blur)
+    return v.rest(9000).move(650, 380, 400)
+
+
+@pytest.mark.parametrize("blur", [{"name": "email"}, {"id": "em"}, {"name": "email", "id": "em"}])
+def test_a_blur_closes_the_focus_of_the_same_name_or_the_same_id(blur):
+    v = email_then_idle(blur)
+    first = extract(window(v, 0, 5000), seen_sections=(), config=CFG, window_ms=10_000)
+    assert first.focused_fields == ("em",)
+    rest = extract(window(v, 5000, 25_000), seen_sections=(), config=CFG, window_ms=20_000,
+                   focused_before=first.open_fields, last_active_before=first.last_active_ts)
+    assert rest.focused_fields == ()
+    assert rest.idle_ms >= 8000  # the idle stretch after the blur is not hidden behind a focused field
+    whole = extract(window(v, 0, 25_000), seen_sections=(), config=CFG)
+    assert whole.focused_fields == () and whole.idle_ms >= 8000
+
+
+def test_a_blur_of_another_field_leaves_the_focus_open():
+    v = email_then_idle({"name": "phone"})
+    assert extract(window(v, 0, 25_000), seen_sections=(), config=CFG).focused_fields == ("em",)
+
+
+def test_the_engine_carries_a_focus_across_windows_until_its_blur_without_id(monkeypatch):
+    from workbench.engine import core
+
+    seen = []
+    real = core.extract
+    monkeypatch.setattr(core, "extract", lambda events, **kw: seen.append(real(events, **kw)) or seen[-1])
+    v = email_then_idle({"name": "email"})
+    browse(v, 24)  # past the bot wait, so every window is classified
+    run(v.batches())
+    assert seen[0].focused_fields == ("em",)  # the first window ends with the field focused
+    assert all(f.focused_fields == () for f in seen[1:])  # the next one has the blur without id

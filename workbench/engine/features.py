@@ -16,7 +16,8 @@ timestamps, never from a clock. What each group of features reads:
 * forms (3.8): focuses, filled fields, abandonment (``hasValue`` false AND duration >
   ``field_abandonment_ms``), submits, and the time a field was focused (a focus still open when
   the window began counts from its start: keystrokes are never telemetry, section 10.2, so a
-  focused field is the only trace of someone typing);
+  focused field is the only trace of someone typing). A blur closes the open focus with its ``id``,
+  or else with its ``name``: Appendix A lists ``form_blur`` without an id, and some producers send none;
 * proximity (3.5): price dwell, CTA dwell, hovers, approach-retreat cycles on CTAs,
   alternation between tier cards, pricing comparisons;
 * scroll (3.4): count, reversals, mean |velocity|, depth reached and gained;
@@ -34,7 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -55,6 +56,23 @@ CTA_CLASS_HINTS = ("cta", "btn-primary", "buy", "primary", "checkout", "purchase
 LEARN_MORE_HINTS = ("learn more", "read more", "details", "features")
 PRICING_SECTIONS = frozenset({"pricing", "financing"})
 TRUST_SECTIONS = frozenset({"reviews", "testimonials", "about", "credentials", "warranty", "awards", "trust"})
+
+
+class FormField(NamedTuple):
+    """A focused form field as its ``form_focus`` named it (Appendix A: type, name, id)."""
+
+    id: str
+    name: str
+    type: str
+
+    @property
+    def key(self) -> str:
+        return self.id or self.name or self.type
+
+    @classmethod
+    def of(cls, field: str | FormField) -> FormField:
+        """A field from its key alone (id or name unknown): a blur naming it either way closes it."""
+        return field if isinstance(field, FormField) else cls(field, field, field)
 
 
 @dataclass(frozen=True)
@@ -129,7 +147,8 @@ class Features:
     window_ms: float = 0.0  # event time the window covers (section 7.2 buffer, or less for the last one)
     focused_ms: float = 0.0  # time within the window a form field was focused
     unfocused_events: int = 0  # events while no field was focused
-    focused_fields: tuple[str, ...] = ()  # fields still focused when the window ended
+    focused_fields: tuple[str, ...] = ()  # fields still focused when the window ended (their id, else name)
+    open_fields: tuple[FormField, ...] = ()  # the same fields as their focus named them, for the next window
     idle_ms: float = 0.0  # longest stretch without an active event or a focused field
     last_active_ts: float | None = None  # the window's last active event (carried into the next)
 
@@ -199,24 +218,39 @@ def _approach_retreats(events: Sequence[Event], clicks: Sequence[Event]) -> tupl
     return retreats, dwell
 
 
-def _field_key(e: Event) -> str:
+def _form_field(e: Event) -> FormField:
     d = e["data"]
-    return str(d.get("id") or d.get("name") or d.get("type") or "")
+    return FormField(*(str(d.get(k) or "") for k in ("id", "name", "type")))
 
 
-def _focus_spans(events: Sequence[Event], start: float, end: float, focused_before: Iterable[str]
-                 ) -> tuple[list[tuple[float, float]], tuple[str, ...]]:
+def _blurred(open_fields: Iterable[FormField], blur: FormField) -> FormField | None:
+    """The open field a blur closes: the one with its id, else the one with its name, else (a blur
+    naming neither) one keyed by the same field type."""
+    fields = list(open_fields)
+    for attr in ("id", "name"):
+        if want := getattr(blur, attr):
+            for f in fields:
+                if getattr(f, attr) == want:
+                    return f
+    return next((f for f in fields if f.key == blur.key), None)
+
+
+def _focus_spans(events: Sequence[Event], start: float, end: float, focused_before: Iterable[str | FormField]
+                 ) -> tuple[list[tuple[float, float]], tuple[FormField, ...]]:
     """Merged ``(from, to)`` spans of ``[start, end]`` in which a form field was focused (3.8),
     and the fields still focused at ``end``. A field focused before the window counts from
     ``start``; a blur whose focus was not seen counts back its ``duration``, from ``start`` at most."""
-    open_since = dict.fromkeys(focused_before, start)
+    open_since = dict.fromkeys(map(FormField.of, focused_before), start)
     spans: list[tuple[float, float]] = []
     for e in events:
         kind, t = str(e["type"]), float(e["timestamp"])
         if kind == "form_focus":
-            open_since.setdefault(_field_key(e), t)
+            field = _form_field(e)
+            if not any(f.key == field.key for f in open_since):
+                open_since[field] = t
         elif kind == "form_blur":
-            since = open_since.pop(_field_key(e), None)
+            closed = _blurred(open_since, _form_field(e))
+            since = open_since.pop(closed) if closed is not None else None
             spans.append((since if since is not None else max(start, t - num(e["data"].get("duration"))), t))
     spans += [(since, end) for since in open_since.values()]
     merged: list[tuple[float, float]] = []
@@ -225,7 +259,7 @@ def _focus_spans(events: Sequence[Event], start: float, end: float, focused_befo
             merged[-1] = (merged[-1][0], max(merged[-1][1], b))
         else:
             merged.append((a, b))
-    return merged, tuple(sorted(open_since))
+    return merged, tuple(sorted(open_since, key=lambda f: f.key))
 
 
 def _longest_unfocused(a: float, b: float, spans: Sequence[tuple[float, float]]) -> float:
@@ -249,17 +283,20 @@ def is_active(e: Event, micro_movement_px_s: float) -> bool:
 
 def extract(events: Sequence[Event], *, seen_sections: Iterable[str], config: EITPConfig,
             scroll_depth_before: float = 0.0, window_ms: float | None = None,
-            focused_before: Iterable[str] = (), last_active_before: float | None = None) -> Features:
+            focused_before: Iterable[str | FormField] = (), last_active_before: float | None = None) -> Features:
     """Summarise ``events`` (time-ordered) given the sections the session saw before this window
     and the scroll depth the viewport was at when the window opened.
 
     ``window_ms``: the event time the window covers from its first event (default: up to its last
-    event). ``focused_before``: form fields still focused when the previous window ended.
+    event). ``focused_before``: form fields still focused when the previous window ended (its
+    ``open_fields``; a bare key is a field whose blur may name it by id or by name).
     ``last_active_before``: the session's last active event before this window.
     """
     if not events:
+        carried = tuple(sorted(map(FormField.of, focused_before), key=lambda f: f.key))
         return Features(scroll_depth_max=scroll_depth_before, scroll_depth_last=scroll_depth_before,
-                        focused_fields=tuple(sorted(focused_before)), last_active_ts=last_active_before)
+                        focused_fields=tuple(f.key for f in carried), open_fields=carried,
+                        last_active_ts=last_active_before)
     cfg, sig = config.classifier, config.signal
     ts = np.fromiter((float(e["timestamp"]) for e in events), dtype=float, count=len(events))
     by_type: dict[str, list[Event]] = {}
@@ -411,7 +448,8 @@ def extract(events: Sequence[Event], *, seen_sections: Iterable[str], config: EI
         window_ms=covered,
         focused_ms=focused,
         unfocused_events=unfocused_events,
-        focused_fields=still_focused,
+        focused_fields=tuple(f.key for f in still_focused),
+        open_fields=still_focused,
         idle_ms=idle,
         last_active_ts=active[-1] if active else last_active_before,
     )
