@@ -2,16 +2,33 @@
 
 The system prompt asks the model to imply understanding, not observation; this guard is
 the second line. A message that mentions the mouse, the cursor, scrolling, clicks, dwell,
-hovering, exit intent, "I noticed you ..." or any other sign of being watched is rejected
-with the phrases that tripped it; the caller falls back to a template and logs it.
+hovering, exit intent ("before you go", "leaving so soon?"), "I noticed" or "we saw you", time
+on the page ("you've been here for three minutes"), visit counts ("your third visit"), friction
+or hesitation it could only know by watching ("still weighing it up?", "isn't cooperating") or
+any other sign of being watched is rejected with the phrases that tripped it; the caller falls
+back to a template and logs it.
 """
 
 from __future__ import annotations
 
 import re
 
+# Pieces the patterns share: counts in digits or words ("for three minutes", "3 times"), ordinals,
+# time units, the verbs of watching, and the auxiliaries before them ("we've noticed", "I can see").
+_COUNT = (r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty"
+          r"(?:-five)?|fifty|sixty|ninety|a few|a couple(?: of)?|several|a number of|many|multiple)")
+_ORDINAL = r"(?:\d+(?:st|nd|rd|th)|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)"
+_SHORT_UNIT = r"(?:seconds?|secs?|minutes?|mins?)"
+_UNIT = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?)"
+_WATCH_VERBS = (r"(?:notic(?:e|ed|ing)|saw|seen|observ(?:e|ed|ing)|detect(?:ed|ing)?|spott(?:ed|ing)"
+                r"|track(?:ed|ing)?|watch(?:ed|ing)?|caught|picked up on)")
+_AUX = r"(?:'ve|'d| have| had| can| could| just| also)*"
+_YOU_BEEN = r"\byou(?:'ve| have)(?: now| already)? been"
+_LAST = r"(?:the (?:last|past) )?"
+
 # Each pattern names a way of revealing telemetry to the user. Word boundaries keep
-# "scrolling banner" out of trouble only where the word itself is the tell.
+# "scrolling banner" out of trouble only where the word itself is the tell. The project's own
+# templates (workbench.consumer.templates) must all pass: a test renders every one.
 SURVEILLANCE_PATTERNS: dict[str, str] = {
     "mouse": r"\bmouse\b|\bmice\b",
     "cursor": r"\bcursors?\b|\bpointer\b",
@@ -19,12 +36,33 @@ SURVEILLANCE_PATTERNS: dict[str, str] = {
     "clicks": r"\bclick(?:s|ed|ing)?\b|\btap(?:s|ped|ping)\b",
     "dwell": r"\bdwell(?:s|ed|ing)?\b|\blinger(?:s|ed|ing)?\b",
     "hovering": r"\bhover(?:s|ed|ing)?\b",
-    "exit intent": r"\bexit[- ]intent\b|\babout to (?:leave|go|close)\b|\b(?:trying|going) to leave\b",
-    "noticed": r"\bi (?:noticed|noticing|see|saw|can see|observed|detected|spotted|tracked|watched)\b",
+    "exit intent": (r"\bexit[- ]intent\b|\babout to (?:leave|go|close)\b|\b(?:trying|going) to leave\b"
+                    r"|\bleaving (?:so soon|already|us|now)\b|\bon your way out\b|\bheading (?:out|off)\b"
+                    r"|\b(?:don'?t|do not) (?:go|leave)\b|\bbefore you (?:go|leave|head (?:off|out)|take off)\b"
+                    r"(?!\s+(?:ahead|for|with|through|over|to)\b)"),
+    "noticed": rf"\bi{_AUX} (?:noticed|noticing|see|saw|observed|detected|spotted|tracked|watched)\b",
+    "watched you": (rf"\b(?:i|we){_AUX} (?:{_WATCH_VERBS}(?: that)? (?:you|your)\b"
+                    r"|see(?: that)? (?:you(?:'re| are| were|'ve| have)|your)\b)"),
     "you were looking": (r"\byou(?:'ve| have| were|'re| are)? (?:been )?"
                          r"(?:looking|staring|viewing|browsing|spending|spent)\b"),
-    "time on page": (r"\b(?:for|over) (?:the (?:last|past) )?\d+\s*(?:seconds?|minutes?|mins?|secs?)\b"
-                     r"|\btime on (?:the )?page\b"),
+    "you were checking": (r"\byou(?: were|'ve been| have been| had been) (?:checking|comparing|reading|reviewing"
+                          r"|studying|examining|eyeing|considering|researching|exploring|weighing|going through"
+                          r"|flipping through|trying)\b"),
+    "time on page": rf"\b(?:for|over) {_LAST}(?!a |an ){_COUNT}\s*{_SHORT_UNIT}\b|\btime on (?:the )?page\b",
+    "been here a while": (rf"{_YOU_BEEN} (?:here|on (?:this|the|our) (?:page|site|section))\b"
+                          rf"|{_YOU_BEEN}\b[^.!?]{{0,60}}?\b(?:for|over) {_LAST}"
+                          rf"(?:about |almost |nearly |over |more than )?"
+                          rf"(?:{_COUNT}\s*{_UNIT}|a (?:while|bit|long time)|some time|ages)\b"),
+    "visit counts": (r"\b(?:return(?:ed|ing)?|c[oa]me back|coming back|been back|went back|gone back"
+                     r"|(?:re)?visit(?:ed|ing)?|viewed|opened|checked(?: out)?|looked at)\b[^.!?]{0,60}?"
+                     rf"\b(?:{_COUNT} times|twice)\b"
+                     rf"|\b(?:your|the) {_ORDINAL} (?:visit|time (?:here|back|on|looking|today|this))\b"
+                     r"|\b(?:\d+|two|three|four|five|several|multiple|many) visits\b|\bwelcome back\b"),
+    "still here": (r"\bstill (?:weighing|deciding|looking|thinking|comparing|browsing|considering|shopping|reading"
+                   r"|here|there|on the fence|with us|around|undecided|unsure)\b"),
+    "seeming": r"\b(?:looks|seems|sounds|appears) (?:like|as if|as though) you\b|\byou (?:seem|appear)(?:ed)?\b",
+    "friction": (r"\b(?:isn'?t|is not|wasn'?t|was not|not) (?:cooperating|responding)\b"
+                 r"|\bhaving (?:some )?(?:trouble|difficulty|difficulties|a hard time|problems|issues)\b"),
     "tracking": r"\btrack(?:s|ed|ing)?\b|\bmonitor(?:s|ed|ing)?\b|\btelemetry\b|\bbehaviou?r(?:al)?\b",
     "back and forth": r"\bback and forth\b|\bgoing between\b|\bswitching (?:tabs|between)\b",
     "tabs": r"\b(?:other|another|new) tabs?\b|\bswitched tabs\b",

@@ -3,7 +3,11 @@
 Looked up by (emotion, page section, strategy) with fallbacks to (emotion, strategy),
 (section, strategy) and (strategy). Slots are filled from the packet's page content, the
 way a salesperson knows what is on the shelf: ``{product}``, ``{price}``, ``{topic}``.
-Every template must pass :mod:`workbench.consumer.guard`; a test renders them all.
+Every template must pass :mod:`workbench.consumer.guard`; a test renders them all. No template
+says what the visitor did (section 9.2: "language that implies understanding, not observation"):
+no "before you go", no "still weighing it up?", no "if something isn't cooperating".
+A page's price is shown only when it reads as an amount; otherwise the line says "the listed
+price" (rendering never fails on page content, which comes from any dealer's markup).
 """
 
 from __future__ import annotations
@@ -61,8 +65,8 @@ TEMPLATES: dict[tuple[str, str, str], tuple[str, ...]] = {
     ),
     # Friction.
     ("frustration", "*", "empathy"): (
-        "Sorry if something on the page isn't cooperating. I can check availability for you right here.",
-        "Let me make this easier: tell me what you need on the {product} and I'll get it for you.",
+        "I can check availability on the {product} for you right here, if that's quicker.",
+        "Tell me what you'd like to know about the {product} and I'll get it for you, no forms needed.",
     ),
     ("confusion", "*", "clarify_options"): (
         "Need a hand finding something? I can answer questions about the {product} directly.",
@@ -74,18 +78,18 @@ TEMPLATES: dict[tuple[str, str, str], tuple[str, ...]] = {
         "No pressure at all. If you have a question about the {product}, just ask.",
     ),
     ("disengagement", "*", "incentive"): (
-        "Before you go: we can hold the {product} for you for 48 hours at no cost. Interested?",
+        "We can hold the {product} for you for 48 hours at no cost, if that would help. Interested?",
     ),
     ("disengagement", "*", "offer_help"): ("Anything I can answer about the {product} today?",),
     ("hesitation", "*", "empathy"): (
-        "Still weighing it up? Happy to answer anything that would make the decision easier.",
+        "A purchase like this deserves a clear picture. Happy to answer anything that would make the decision easier.",
     ),
     ("hesitation", "*", "offer_help"): (
         "Would a walkthrough of the {product} help? We can schedule one whenever suits you.",
     ),
     # Positive states: help, don't push.
     ("purchase_intent", "*", "offer_help"): (
-        "Great choice. Want me to check availability and the best price on the {product} now?",
+        "The {product} is a great choice. Want me to check availability and the best price now?",
     ),
     ("urgency", "*", "offer_help"): ("I can get you a quote on the {product} in a couple of minutes. Want one?",),
     ("curiosity", "*", "offer_help"): ("Want to see the full floor plan and features of the {product}?",),
@@ -110,6 +114,12 @@ TEMPLATES: dict[tuple[str, str, str], tuple[str, ...]] = {
 }
 
 _PRICE = re.compile(r"\$\d{1,3}(?:,\d{3})+|\$\d+")
+# An amount: thousands grouped by "," "." or a space (3-digit groups), then at most 2 decimals;
+# or plain digits. "59.995" is read as 59995: no price has three decimals.
+_AMOUNT = re.compile(r"(?P<whole>\d{1,3}(?:(?P<sep>[,. ])\d{3})(?:(?P=sep)\d{3})*|\d+)(?:[.,]\d{1,2})?")
+_SYMBOLS = {"$": "USD", "US$": "USD", "C$": "CAD", "CA$": "CAD", "€": "EUR", "£": "GBP"}
+_SHOWN = {"USD": "${amount}", "CAD": "${amount} CAD", "EUR": "€{amount}", "GBP": "£{amount}"}
+_PRICE_TEXT = re.compile(r"^(?P<pre>[A-Z]{3}|US\$|CA?\$|[$€£])?\s*(?P<amount>[\d., ]+?)\s*(?P<post>[A-Z]{3}|[$€£])?$")
 
 
 def _product(page: dict[str, Any] | None) -> str:
@@ -122,11 +132,29 @@ def _product(page: dict[str, Any] | None) -> str:
     return re.sub(r"^\d{4}\s+", "", str(h1)).strip() or "vehicle"
 
 
+def format_price(value: object, currency: object = None) -> str | None:
+    """A structured-data price as a salesperson would say it ("$59,995", "$45,995 CAD", "€59,995"),
+    or None when it is not an amount ("Call for price", an object, an unknown currency sign)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    m = _PRICE_TEXT.match(str(value).strip())
+    if m is None or (m.group("pre") and m.group("post")):
+        return None
+    amount = _AMOUNT.fullmatch(m.group("amount"))
+    if amount is None:
+        return None
+    whole = int(re.sub(r"[,. ]", "", amount.group("whole")))
+    code = m.group("pre") or m.group("post") or (currency if isinstance(currency, str) and currency else "USD")
+    template = _SHOWN.get(_SYMBOLS.get(code, code))
+    return template.format(amount=f"{whole:,}") if template else None
+
+
 def _price(page: dict[str, Any] | None) -> str:
     for item in (page or {}).get("structuredData") or []:
-        if isinstance(item, dict) and item.get("price"):
-            price = str(item["price"])
-            return price if price.startswith("$") else f"${int(float(price)):,}"
+        if isinstance(item, dict) and item.get("price") is not None:
+            shown = format_price(item["price"], item.get("priceCurrency"))
+            if shown is not None:
+                return shown
     match = _PRICE.search(str((page or {}).get("visibleContent") or ""))
     return match.group(0) if match else "listed"
 
