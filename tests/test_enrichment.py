@@ -3,8 +3,9 @@
 import json
 
 import orjson
+import pytest
 
-from tests.conftest import batch, ev, mouse_path
+from tests.conftest import FIXTURES, batch, ev, mouse_path
 from workbench import bus as subjects
 from workbench.bus import InProcessBus
 from workbench.config import EITPConfig
@@ -15,6 +16,7 @@ from workbench.llm.standin import Reply, StandinMessagesAPI
 from workbench.llm.tier import LLMSettings, LLMTier
 from workbench.protocol.schema import errors
 
+PACKET = json.loads((FIXTURES / "spec" / "11.2-packet.json").read_text())
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
 
 
@@ -53,6 +55,7 @@ async def test_llm_answer_replaces_the_rules_emotion():
         packets = await run_through(Enricher(llm=tier))
     assert packets and all(p["emotion"]["primary"] == "deliberation" for p in packets)
     assert all("llm_triage" in p["patterns"]["detected"] for p in packets)
+    assert all("llm_gate:hold" in p["patterns"]["detected"] for p in packets)  # needsSonnet false (7.3)
     assert all(errors(p, "packet") == [] for p in packets)
 
 
@@ -63,6 +66,33 @@ async def test_llm_outage_keeps_the_rules_and_says_why():
     rules = await run_through(None)
     assert [p["emotion"]["primary"] for p in packets] == [p["emotion"]["primary"] for p in rules]
     assert all("llm_fallback:overloaded" in p["patterns"]["detected"] for p in packets)
+
+
+async def test_a_malformed_200_reply_loses_no_packet():
+    html = Reply(raw_body=b"<html><body>Bad gateway</body></html>", content_type="text/html")
+    for reply in (html, Reply(raw_body=b'{"ok":true}')):
+        with StandinMessagesAPI(lambda r, reply=reply: reply) as api:
+            tier = LLMTier(LLMSettings(api_key="k", base_url=api.base_url))
+            packets = await run_through(Enricher(llm=tier))
+        rules = await run_through(None)
+        assert len(packets) == len(rules) > 1  # every window of every batch still reaches the consumer
+        assert all("llm_fallback:malformed" in p["patterns"]["detected"] for p in packets)
+
+
+@pytest.mark.parametrize(("triage", "deep", "gate"), [
+    (False, None, "llm_gate:hold"), (True, True, "llm_gate:intervene"), (True, False, "llm_gate:hold")])
+async def test_the_section_7_3_gate_travels_in_the_packet(triage, deep, gate):
+    def responder(request):
+        if "haiku" in request["model"]:
+            return Reply(text=json.dumps({"emotion": "hesitation", "confidence": 0.8, "intensity": 0.6,
+                                          "needsSonnet": triage}))
+        return Reply(text=json.dumps({"emotion": "hesitation", "confidence": 0.8, "intensity": 0.6,
+                                      "intervene": deep}))
+    with StandinMessagesAPI(responder) as api:
+        tier = LLMTier(LLMSettings(api_key="k", base_url=api.base_url))
+        packet = await Enricher(llm=tier)(PACKET, {"vertical": "rv_dealer"})
+    assert gate in packet["patterns"]["detected"] and errors(packet, "packet") == []
+    assert len(api.requests) == (2 if triage else 1)
 
 
 async def test_global_intelligence_fills_packets_without_the_ip():

@@ -3,18 +3,26 @@
 Composed into :class:`~workbench.engine.service.EngineService` by the pipeline when enabled.
 The rules' packet is the floor: the LLM may replace the emotion only with a strictly parsed,
 canonical answer; any failure leaves the rules' emotion and records why in
-``patterns.detected`` (``llm_fallback:<reason>``). The geography used for grouping comes
-from the bridge-injected IP through an offline table and never appears in the packet.
+``patterns.detected`` (``llm_fallback:<reason>``); enrichment itself never raises, so one bad
+reply cannot cost the engine the rest of a batch's outputs. A verdict also records the section
+7.3 gate (triage's ``needsSonnet``, the deep tier's ``intervene``) as ``llm_gate:intervene`` or
+``llm_gate:hold`` (:mod:`workbench.llm.gate`), which the consumer honours before it composes.
+The geography used for grouping comes from the bridge-injected IP through an offline table and
+never appears in the packet.
 """
 
 from __future__ import annotations
 
 import copy
 import ipaddress
+import logging
 from typing import Any
 
 from workbench.intelligence import EmotionalEvent, Intelligence
-from workbench.llm.tier import LLMTier, select_knowledge
+from workbench.llm.gate import marker
+from workbench.llm.tier import LLMTier, LLMVerdict, select_knowledge
+
+log = logging.getLogger(__name__)
 
 # Offline geography for the documentation ranges personas use (RFC 5737) and loopback.
 GEO_TABLE: tuple[tuple[str, str], ...] = (
@@ -60,16 +68,23 @@ class Enricher:
         packet = copy.deepcopy(packet)
         tenant, vertical = packet["tenantId"], str(context.get("vertical", ""))
         if self.llm is not None:
-            knowledge = (select_knowledge(self.intelligence.knowledge, tenant=tenant, vertical=vertical)
-                         if self.intelligence else [])
-            verdict, reason = await self.llm.enrich(packet, knowledge=knowledge)
+            knowledge = (select_knowledge(self.intelligence.knowledge_of.get(tenant, []), tenant=tenant,
+                                          vertical=vertical) if self.intelligence else [])
+            verdict: LLMVerdict | None
+            try:
+                verdict, reason = await self.llm.enrich(packet, knowledge=knowledge)
+            except Exception:  # the tier's own bug must not lose this packet or the rest of the batch
+                log.exception("LLM tier failed; keeping the rules' packet")
+                self.llm.counters["fallback:error"] += 1
+                verdict, reason = None, "error"
             detected = packet["patterns"]["detected"]
             if verdict is None:
                 detected.append(f"llm_fallback:{reason}")
             else:
                 packet["emotion"].update(primary=verdict.emotion, confidence=round(verdict.confidence, 2),
                                          intensity=round(verdict.intensity, 2))
-                detected.append(f"llm_{verdict.tier}")
+                wants = bool(verdict.intervene) if verdict.tier == "deep" else verdict.needs_deep
+                detected += [f"llm_{verdict.tier}", marker(wants)]
         if self.intelligence is not None:
             self.intelligence.add(EmotionalEvent(
                 tenant, vertical, packet["sessionId"], packet["emotion"]["primary"],

@@ -11,8 +11,9 @@ from workbench.bus import InProcessBus
 from workbench.consumer.compose import SYSTEM, LLMComposer
 from workbench.consumer.guard import violations
 from workbench.consumer.service import SeerService
+from workbench.enrichment import Enricher
 from workbench.llm.standin import Reply, StandinMessagesAPI
-from workbench.llm.tier import LLMSettings
+from workbench.llm.tier import LLMSettings, LLMTier
 
 PACKET = json.loads((FIXTURES / "spec" / "11.2-packet.json").read_text())
 
@@ -55,6 +56,56 @@ async def test_outage_and_hang_fall_back_to_templates():
         sent, _, _, composer = await intervene(reply)
         assert sent[0].source == "template"
         assert any(k.startswith("compose_fallback") for k in composer.counters)
+
+
+async def test_a_malformed_200_reply_falls_back_to_a_template():
+    for reply in (Reply(raw_body=b"<html>Service Unavailable</html>", content_type="text/html"),
+                  Reply(raw_body=b'{"ok": true}')):
+        sent, _, _, composer = await intervene(reply)
+        assert sent[0].source == "template"
+        assert composer.counters["compose_fallback:MalformedReply"] == 1
+
+
+async def seer_after_enrichment(needs_sonnet):
+    """Five windows of one visit, 10 s apart, through the real triage tier and then Seer with the composer,
+    both against the one stand-in: what the Sonnet composer is asked for and what goes out."""
+    triage = json.dumps({"emotion": "decision_paralysis", "confidence": 0.8, "intensity": 0.6,
+                         "needsSonnet": needs_sonnet})
+    deep = json.dumps({"emotion": "decision_paralysis", "confidence": 0.8, "intensity": 0.6, "intervene": True})
+
+    def responder(request):
+        if request["system"] == SYSTEM:
+            return Reply(text="Want a side-by-side of the two packages?")
+        return Reply(text=triage if "haiku" in request["model"] else deep)
+
+    with StandinMessagesAPI(responder) as api:
+        settings = LLMSettings(api_key="k", base_url=api.base_url)
+        enrich = Enricher(llm=LLMTier(settings))
+        bus = InProcessBus()
+        sent = []
+        service = SeerService(bus, composer=LLMComposer(settings), on_intervention=sent.append)
+        await service.start()
+        for t in (20_000, 30_000, 40_000, 50_000, 60_000):
+            packet = dict(copy.deepcopy(PACKET), timestamp=PACKET["timestamp"] - 234_000 + t)
+            packet["temporal"]["sessionDuration"] = t
+            packet = await enrich(packet, {"vertical": "rv_dealer"})
+            await bus.publish(subjects.intervention_request(PACKET["tenantId"], PACKET["sessionId"]),
+                              orjson.dumps(packet))
+            await bus.drain()
+        await bus.close()
+        composed = [r for r in api.requests if r["system"] == SYSTEM]
+    return sent, composed
+
+
+async def test_no_sonnet_call_when_triage_says_no_intervention_is_needed():
+    sent, composed = await seer_after_enrichment(needs_sonnet=False)
+    assert sent == [] and composed == []  # section 7.3: recorded for dashboards, no intervention, no Sonnet
+
+
+async def test_the_composer_is_called_only_for_the_intervention_that_goes_out():
+    sent, composed = await seer_after_enrichment(needs_sonnet=True)
+    assert len(sent) == 1 and sent[0].source == "llm"  # the other four fall inside the cooldown
+    assert len(composed) == 1
 
 
 def test_system_prompt_states_the_rules():

@@ -150,6 +150,7 @@ def test_the_section_9_3_timing_carries_over_to_the_next_page_of_the_visit():
     assert seer.on_packet(packet(20_000)) is not None
     seer.on_events("sq_1", [ev("chat_open", 22_000)])
     seer.on_session_end("sq_1", at=25_000)  # navigates away with the chat open
+    seer.on_events("sq_1", [ev("connection", 26_000)])  # the next page loads (a socket close alone is no navigation)
     assert seer.on_packet(packet(79_999)) is None  # the cooldown still runs ...
     assert seer.on_packet(packet(144_999)) is None  # ... and the chat counts as closed when the page went: suppression
     assert seer.on_packet(packet(145_000)) is not None

@@ -3,6 +3,8 @@
 import copy
 import json
 
+import pytest
+
 from tests.conftest import FIXTURES, ev
 from workbench.consumer.guard import violations
 from workbench.consumer.seer import Seer
@@ -85,3 +87,82 @@ def test_a_failure_lands_on_the_context_the_strategy_was_chosen_in():
     seer.on_session_end("sq_1", at=500_000)  # no telemetry ever told Seer the vertical
     ctx = Context(BASE["tenantId"], "rv_dealer", "decision_paralysis", BASE["spatial"]["currentSection"])
     assert seer.bandit.posterior(ctx, chosen.strategy) == (1.0, 2.0)
+
+
+def test_the_section_9_3_state_survives_a_reconnect_that_drops_before_its_first_batch():
+    seer = Seer(seed=1)
+    first = seer.on_packet(packet(50_000))
+    assert first is not None
+    seer.on_session_end("sq_1", at=55_000)
+    seer.on_session_end("sq_1", at=None)  # a reconnect attempt: CONNECT, then dropped before any batch
+    seer.on_events("sq_1", [ev("mouse", 57_000)])
+    assert seer.on_packet(packet(68_000)) is None  # 18 s after the first: the cooldown is per session
+    assert seer.on_packet(packet(110_000)) is not None
+
+
+def test_open_chat_and_bot_flag_survive_repeated_closes():
+    seer = Seer(seed=1)
+    seer.on_events("sq_1", [ev("mouse", 1_000), ev("chat_open", 5_000)])
+    seer.on_bot("sq_b", "bot")
+    for sid in ("sq_1", "sq_b"):
+        seer.on_session_end(sid, at=6_000)
+        seer.on_session_end(sid, at=None)
+        seer.on_events(sid, [ev("mouse", 7_000)])
+    assert seer.on_packet(packet(400_000)) is None  # the chat is still open on the same page
+    assert seer.on_packet(packet(400_000, sid="sq_b")) is None  # still a bot
+
+
+def test_a_dropped_connection_does_not_close_the_chat_a_new_page_does():
+    seer = Seer(seed=1)
+    seer.on_events("sq_1", [ev("chat_open", 30_000)])
+    seer.on_session_end("sq_1", at=40_000)  # the WebSocket dropped; the producer reconnects on the same page
+    seer.on_events("sq_1", [ev("mouse", 41_000)])
+    assert seer.on_packet(packet(160_000)) is None  # the chat is still open: no proactive message
+    seer.on_session_end("sq_1", at=170_000)  # the visitor navigates ...
+    seer.on_events("sq_1", [ev("connection", 171_000)])  # ... and the next page loads: the chat went with the old one
+    assert seer.on_packet(packet(289_999)) is None  # window suppression, counted from when the page went
+    assert seer.on_packet(packet(290_000)) is not None
+
+
+def test_a_new_page_after_a_close_the_bridge_could_not_place_suppresses_from_its_load():
+    seer = Seer(seed=1)
+    seer.on_events("sq_1", [ev("chat_open", 30_000)])
+    seer.on_session_end("sq_1", at=None)
+    seer.on_events("sq_1", [ev("connection", 50_000)])
+    assert seer.on_packet(packet(169_999)) is None
+    assert seer.on_packet(packet(170_000)) is not None
+
+
+def test_cooldown_runs_on_the_latest_event_time_seen_not_on_a_held_packets_stamp():
+    seer = Seer(seed=1)
+    seer.on_events("sq_1", [ev("mouse", 0), ev("mouse", 30_300)])
+    first = seer.on_packet(packet(10_500))  # released late: the engine held it for its bot verdict
+    assert first is not None and first.timestamp == 30_300  # what the visitor's clock read when it went out
+    assert seer.on_packet(packet(70_500)) is None  # only 40.2 s after the first, for the visitor
+    assert seer.on_packet(packet(90_300)) is not None
+
+
+def test_grace_period_runs_on_the_latest_event_time_too():
+    seer = Seer(seed=1)
+    seer.on_events("sq_1", [ev("mouse", 0), ev("mouse", 10_500)])
+    assert seer.on_packet(packet(8_000)) is not None  # stamped inside the grace period, decided 10.5 s in
+    seer = Seer(seed=1)
+    seer.on_events("sq_1", [ev("mouse", 0), ev("mouse", 9_500)])
+    assert seer.on_packet(packet(8_000)) is None  # 9.5 s in: still the grace period
+
+
+@pytest.mark.parametrize("price", ["59,995", "45,995 CAD", "Call for price", "€59.995", 59995, "$59,995", None])
+def test_any_structured_data_price_still_gets_an_intervention(price):
+    p = packet(20_000, emotion="price_sensitivity")
+    p["pageContent"]["structuredData"][0]["price"] = price
+    result = Seer(seed=1).on_packet(p)
+    assert result is not None and "{" not in result.message and violations(result.message) == []
+
+
+@pytest.mark.parametrize("marker,expected", [("llm_gate:hold", False), ("llm_gate:intervene", True)])
+def test_the_llm_tiers_gate_is_honoured(marker, expected):
+    p = packet(20_000)
+    p["patterns"]["detected"] += ["llm_triage", marker]
+    seer = Seer(seed=1)
+    assert seer.decide(p).allowed is expected
+    assert (seer.on_packet(p) is not None) is expected

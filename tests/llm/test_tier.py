@@ -171,3 +171,46 @@ async def test_deep_budget_keeps_the_triage_answer():
     assert first.tier == "deep" and first.emotion == "hesitation"
     assert tier.counters["deep_calls"] == 1 and tier.counters["fallback:deep_budget"] == 1
     assert second is not None and second.tier == "triage"
+
+
+def message_json(**overrides):
+    body = {"id": "msg_x", "type": "message", "role": "assistant", "model": "m", "stop_reason": "end_turn",
+            "stop_sequence": None, "content": [{"type": "text", "text": TRIAGE_OK}],
+            "usage": {"input_tokens": 1, "output_tokens": 1}}
+    return json.dumps({**body, **overrides}).encode()
+
+
+# HTTP 200 replies that are not a Messages API message: a proxy's or captive portal's page, JSON of
+# another shape, a message with its content or usage missing. Each must be a fallback, not a crash.
+MALFORMED_200 = {
+    "html page": Reply(raw_body=b"<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html"),
+    "plain text": Reply(raw_body=b"upstream connect error", content_type="text/plain"),
+    "other json": Reply(raw_body=b'{"ok":true}'),
+    "json list": Reply(raw_body=b"[1, 2]"),
+    "content null": Reply(raw_body=message_json(content=None)),
+    "content a string": Reply(raw_body=message_json(content=TRIAGE_OK)),
+    "text null": Reply(raw_body=message_json(content=[{"type": "text", "text": None}])),
+    "usage null": Reply(raw_body=message_json(usage=None)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_200))
+async def test_a_malformed_200_reply_falls_back_with_a_logged_reason(name, caplog):
+    api, tier = tier_for(lambda r: MALFORMED_200[name])
+    try:
+        verdict, why = await tier.enrich(copy.deepcopy(PACKET))
+    finally:
+        api.stop()
+    assert verdict is None and why == "malformed"
+    assert tier.counters["fallback:malformed"] == 1
+    assert any("not a Messages API message" in r.getMessage() for r in caplog.records), caplog.text
+
+
+async def test_a_malformed_deep_reply_falls_back_too():
+    asks_deep = TRIAGE_OK.replace('"needsSonnet": false', '"needsSonnet": true')
+    api, tier = tier_for(lambda r: MALFORMED_200["html page"] if "sonnet" in r["model"] else Reply(text=asks_deep))
+    try:
+        verdict, why = await tier.enrich(copy.deepcopy(PACKET))
+    finally:
+        api.stop()
+    assert verdict is None and why == "malformed" and tier.counters["deep_calls"] == 1

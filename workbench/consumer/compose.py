@@ -16,7 +16,7 @@ from typing import Any
 
 import anthropic
 
-from workbench.llm.tier import LLMSettings, packet_context, reply_text
+from workbench.llm.tier import LLMSettings, MalformedReply, checked_reply, packet_context
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +50,11 @@ class LLMComposer:
                 model=s.deep_model, max_tokens=s.deep_max_tokens, system=SYSTEM,
                 extra_body={"temperature": s.deep_temperature} if s.send_temperature else None,
                 messages=[{"role": "user", "content": packet_context(packet)}]), timeout=s.timeout_ms / 1000)
-        except (TimeoutError, anthropic.APIError) as exc:
+            text, input_tokens, output_tokens = checked_reply(response)
+        except (TimeoutError, anthropic.APIError, MalformedReply) as exc:
             self.counters[f"compose_fallback:{type(exc).__name__}"] += 1
-            log.warning("composer fell back to a template: %s", type(exc).__name__)
+            log.warning("composer fell back to a template: %s: %s", type(exc).__name__, exc)
             return None
-        self.counters["input_tokens"] += response.usage.input_tokens
-        self.counters["output_tokens"] += response.usage.output_tokens
-        text = reply_text(response).strip()
-        return text or None
+        self.counters["input_tokens"] += input_tokens
+        self.counters["output_tokens"] += output_tokens
+        return text.strip() or None

@@ -1,19 +1,32 @@
 """Seer, the consumer (EITP v1.1 sections 2.5, 5.10, 7.5, 9): packets in, interventions out.
 
-Pure and in event time. For each packet Seer checks the section 9.3 timing contract,
-lets the bandit pick a strategy for (tenant, vertical, emotion, section), composes a
-message (an LLM's, when one is wired in by the service, else a template), runs the
-anti-creepiness guard, and returns the intervention. It also attributes outcomes: the
-first chat message or lead submission after an intervention counts for it; a session
-that ends without either counts as "left" (inside the attribution window) or "no_response".
-Outcomes are observed, never reported: ``chat_message`` (the site's chat widget, through the
-producer's ``track``), ``form_submit`` (the producer's form tracker) and the end of the
-connection are all Seer sees. Once the session's telemetry has moved past the attribution
-window with neither, the intervention is settled as "no_response" there and then (event
-time), so a visitor who stays but ignores the message does not wait for the session's end.
+Pure and in event time. For each packet Seer checks the section 9.3 timing contract (and the
+LLM tier's section 7.3 gate, when the packet carries one), lets the bandit pick a strategy for
+(tenant, vertical, emotion, section), composes a message (an LLM's, when one is wired in by the
+service, else a template), runs the anti-creepiness guard, and returns the intervention. It
+also attributes outcomes: the first chat message or lead submission after an intervention
+counts for it; a session that ends without either counts as "left" (inside the attribution
+window) or "no_response". Outcomes are observed, never reported: ``chat_message`` (the site's
+chat widget, through the producer's ``track``), ``form_submit`` (the producer's form tracker)
+and the end of the connection are all Seer sees. Once the session's telemetry has moved past
+the attribution window with neither, the intervention is settled as "no_response" there and
+then (event time), so a visitor who stays but ignores the message does not wait for the
+session's end.
 A packet can arrive after its page is gone (the engine holds windows until its bot verdict and
 flushes the last one on close): Seer still decides, but an intervention it makes then is settled
 at once as "undelivered", recorded and never learned from (nobody saw it).
+
+Event time per session is the latest one Seer has seen of it, in telemetry or in a packet: the
+engine holds windows until its bot verdict and releases them late, so a packet's own stamp can
+be well behind what the visitor's clock reads when the message reaches them. Grace period,
+cooldown and the intervention's own time are all measured on that latest time.
+
+A session is one visit: the producer keeps its id across page loads and reconnects, and the
+bridge reports every connection's end (``SESSION_CLOSED``, possibly with an unknown time).
+None of that resets the section 9.3 state (grace, cooldown, chat window, bot flag): it lives as
+long as Seer remembers the session. The chat window goes away with its *page*, which Seer sees
+as the next page's ``connection`` event, not with a socket close (a dropped WebSocket
+reconnects, or falls back to HTTP POST, on the same page with the chat still open).
 """
 
 from __future__ import annotations
@@ -27,7 +40,8 @@ import numpy as np
 from workbench.config import InterventionConfig
 from workbench.consumer import guard, templates
 from workbench.consumer.bandit import Context, ThompsonBandit
-from workbench.consumer.cooldown import SessionTiming, decide
+from workbench.consumer.cooldown import Decision, SessionTiming, decide
+from workbench.llm.gate import llm_gate
 from workbench.protocol.taxonomy import POSITIVE
 
 log = logging.getLogger(__name__)
@@ -67,6 +81,8 @@ class _Session:
     vertical: str = ""
     pending: Intervention | None = None
     history: list[Intervention] = field(default_factory=list)
+    latest: float = float("-inf")  # the latest event time seen of the session (telemetry or packets)
+    closed_at: float | None = None  # when the page's connection last closed (None: connected, or unknown)
 
 
 class Seer:
@@ -78,20 +94,21 @@ class Seer:
         self.sessions: dict[str, _Session] = {}
         self.guard_rejections: list[tuple[str, list[str]]] = []
         self.vertical_of = vertical_of or {}
-        # When each session's connection ended (event time) and its timing then: a packet stamped no
-        # later is one the engine released when the page went away, so nothing Seer says about it
-        # can be shown; later ones belong to the next page of the same visit (the producer keeps
-        # its session id across page loads). Either way the section 9.3 timing carries on.
-        self.ended: dict[str, tuple[float, SessionTiming | None]] = {}
+        # Sessions whose connection ended: the latest known end (event time) and the session's state.
+        # A packet stamped no later is one the engine released when the page went away, so nothing
+        # Seer says about it can be shown; later ones belong to a reconnect or the next page of the
+        # same visit (the producer keeps its session id across page loads), and the state carries on.
+        self.ended: dict[str, tuple[float, _Session | None]] = {}
         #: interventions :meth:`on_packet` settled on its own (one replaced before any answer:
         #: "no_response"; one for a page already gone: "undelivered"); see :meth:`take_settled`
         self.settled: list[Intervention] = []
 
     def _session(self, session_id: str, started_at: float) -> _Session:
-        if session_id not in self.sessions:
-            timing = self.ended.get(session_id, (0.0, None))[1] or SessionTiming(started_at=started_at)
-            self.sessions[session_id] = _Session(timing)
-        return self.sessions[session_id]
+        s = self.sessions.get(session_id)
+        if s is None:
+            s = self.ended.get(session_id, (0.0, None))[1] or _Session(SessionTiming(started_at=started_at))
+            self.sessions[session_id] = s
+        return s
 
     # --- inputs ---------------------------------------------------------------------------
     def on_bot(self, session_id: str, classification: str) -> None:
@@ -108,9 +125,15 @@ class Seer:
         decided = []
         for e in events:
             kind, ts = e["type"], float(e["timestamp"])
+            s.latest = max(s.latest, ts)
             if s.pending and ts - s.pending.timestamp > ATTRIBUTION_WINDOW_MS:
                 decided.append(self._settle(s, "no_response"))  # the window passed in event time
-            if kind == "chat_open":
+            if kind == "connection":  # a page load: the previous page, and its chat window, are gone
+                if s.timing.chat_opened_at is not None:
+                    went = s.closed_at if s.closed_at is not None and s.closed_at >= s.timing.chat_opened_at else ts
+                    s.timing.chat_opened_at, s.timing.chat_closed_at = None, went
+                s.closed_at = None
+            elif kind == "chat_open":
                 s.timing.chat_opened_at, s.timing.chat_closed_at = ts, None
             elif kind == "chat_close":
                 s.timing.chat_opened_at, s.timing.chat_closed_at = None, ts
@@ -120,11 +143,16 @@ class Seer:
         return decided
 
     def on_session_end(self, session_id: str, at: float | None) -> list[Intervention]:
+        """A connection of the session ended at event time ``at`` (None: the bridge could not place it).
+
+        Called once per connection: a reconnect, or a reconnect attempt that drops before its first
+        batch, ends again with the same id. The session's state is kept either way."""
         s = self.sessions.pop(session_id, None)
-        if s is not None and s.timing.chat_opened_at is not None:  # the chat went away with the page
-            s.timing.chat_opened_at, s.timing.chat_closed_at = None, at if at is not None else s.timing.chat_opened_at
-        self.ended.pop(session_id, None)
-        self.ended[session_id] = (at if at is not None else float("-inf"), s.timing if s is not None else None)
+        known_end, remembered = self.ended.pop(session_id, (float("-inf"), None))
+        s = s or remembered
+        if s is not None:
+            s.closed_at = at
+        self.ended[session_id] = (known_end if at is None else max(known_end, at), s)
         if len(self.ended) > ENDED_REMEMBERED:
             del self.ended[next(iter(self.ended))]
         if s is None or s.pending is None:
@@ -149,15 +177,30 @@ class Seer:
         return done
 
     # --- decisions ------------------------------------------------------------------------
+    def _packet_session(self, packet: dict[str, Any]) -> tuple[_Session, float]:
+        """The packet's session and the decision time: the latest event time seen of the session."""
+        stamp = float(packet["timestamp"])
+        s = self._session(packet["sessionId"], stamp - float(packet["temporal"]["sessionDuration"]))
+        return s, max(s.latest, stamp)
+
+    def decide(self, packet: dict[str, Any]) -> Decision:
+        """Would :meth:`on_packet` intervene for this packet now? Records nothing but the session
+        itself (the service asks before it pays for a composed message)."""
+        s, now = self._packet_session(packet)
+        if packet["emotion"]["primary"] in QUIET_EMOTIONS:
+            return Decision(False, "quiet emotion: a confident or browsing visitor needs space, not a pop-up")
+        if llm_gate(packet) is False:
+            return Decision(False, "the LLM tier judged no intervention needed (section 7.3)")
+        return decide(now, s.timing, self.config)
+
     def on_packet(self, packet: dict[str, Any], *, llm_message: str | None = None) -> Intervention | None:
         sid, tenant = packet["sessionId"], packet["tenantId"]
-        now = float(packet["timestamp"])
-        s = self._session(sid, now - float(packet["temporal"]["sessionDuration"]))
-        emotion, section = packet["emotion"]["primary"], packet["spatial"]["currentSection"]
-        if emotion in QUIET_EMOTIONS:
-            return None  # a confident or browsing visitor needs space, not a pop-up
-        if not decide(now, s.timing, self.config).allowed:
+        decision = self.decide(packet)
+        s, now = self._packet_session(packet)
+        s.latest = now
+        if not decision.allowed:
             return None
+        emotion, section = packet["emotion"]["primary"], packet["spatial"]["currentSection"]
         if s.pending is not None:  # the previous one got no answer before this chance came
             self.settled.append(self._settle(s, "no_response"))
         vertical = s.vertical or self.vertical_of.get(sid, "")
@@ -174,6 +217,7 @@ class Seer:
         s.timing.last_intervention_at = now
         s.pending = intervention
         s.history.append(intervention)
-        if now <= self.ended.get(sid, (float("-inf"), None))[0]:  # released after the page went away
+        # released after the page went away: judged on the packet's own stamp (which page it is about)
+        if float(packet["timestamp"]) <= self.ended.get(sid, (float("-inf"), None))[0]:
             self.settled.append(self._settle(s, UNDELIVERED))
         return intervention

@@ -3,8 +3,8 @@
 Interventions are published as ``{"type": "intervention", ...}`` on the session's
 ``seer.{t}.intervention.request.{s}`` subject, which the bridge forwards to that page's
 subscription (and only messages of that type: packets on the same subject never reach
-the browser). An optional :class:`~workbench.llm.tier.LLMTier`-style composer writes the
-message; the guard and the templates stand behind it.
+the browser). An optional composer (:class:`~workbench.consumer.compose.LLMComposer`) writes the
+message, asked only once Seer has decided to intervene; the guard and the templates stand behind it.
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ class SeerService:
         if subjects.is_intervention(packet):
             return  # our own output on the shared subject
         message = None
-        if self.composer is not None:
+        # Decide first: the composer is the deep model (section 7.3), paid for only when an
+        # intervention will go out: not for quiet emotions, in a cooldown, or when triage said no.
+        if self.composer is not None and self.seer.decide(packet).allowed:
             try:
                 message = await self.composer(packet)
             except Exception:  # the composer is an edge (LLM): a failure means "use a template"

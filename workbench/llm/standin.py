@@ -4,7 +4,8 @@ There is no internet here, so tests and offline demos point the real ``anthropic
 this server with ``base_url=``. It accepts both auth styles the SDK may send
 (``x-api-key`` and ``Authorization: Bearer``), records every request, and answers with
 whatever the ``responder`` decides: a normal message, an HTTP error (429 with
-``retry-after``, 529 overloaded), a hang, or a body that is not JSON.
+``retry-after``, 529 overloaded), a hang, or any other body verbatim with its content type
+(not JSON, an HTML or plain-text page, JSON that is not a message, a message without content).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Reply:
     delay_s: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
     raw_body: bytes | None = None  # sent verbatim instead of a Messages API body
+    content_type: str = "application/json"  # e.g. text/html: a proxy's error page with status 200
     input_tokens: int = 120
     output_tokens: int = 40
 
@@ -87,14 +89,15 @@ class StandinMessagesAPI:
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 if reply.raw_body is not None:
-                    return self._send(reply.status, reply.raw_body, reply.headers)
+                    return self._send(reply.status, reply.raw_body, reply.headers, reply.content_type)
                 body = _message_body(request, reply) if reply.status == 200 else _error_body(reply.status)
                 self._send(reply.status, body, reply.headers)
 
-            def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+            def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None,
+                      content_type: str = "application/json") -> None:
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(body)))
                     for k, v in (headers or {}).items():
                         self.send_header(k, v)

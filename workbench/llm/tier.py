@@ -5,7 +5,10 @@ a deep call is needed; a deep call (Sonnet, 800 tokens, 0.5) follows only then. 
 through the real ``anthropic`` SDK, which can point at any ``base_url``. Whatever goes
 wrong (timeout after the 1.5 s enrichment budget, 429, 529, a malformed or off-taxonomy
 answer, an exhausted per-minute call budget) becomes a *fallback reason*: the caller
-keeps the rules' answer, and the reason is counted and logged. Budgets count in event
+keeps the rules' answer, and the reason is counted and logged. "Malformed" includes an HTTP
+200 that is not a Messages API message at all (an HTML or plain-text page from a proxy, JSON
+of another shape, a message whose content or usage is missing): the SDK hands such bodies
+back unchecked, so :func:`checked_reply` checks them. Budgets count in event
 time, so a replay makes the same calls.
 """
 
@@ -23,6 +26,7 @@ from typing import Any
 
 import anthropic
 
+from workbench.errors import WorkbenchError
 from workbench.protocol.taxonomy import CANONICAL
 
 log = logging.getLogger(__name__)
@@ -133,9 +137,32 @@ def select_knowledge(patterns: list[dict[str, Any]], *, tenant: str, vertical: s
             and float(p.get("confidence", 0)) >= 70 and int(p.get("sample_size", 0)) >= 5]
 
 
-def reply_text(message: anthropic.types.Message) -> str:
-    """The text blocks of a Messages API reply, joined (any other block kind is skipped)."""
-    return "".join(block.text for block in message.content if isinstance(block, anthropic.types.TextBlock))
+class MalformedReply(WorkbenchError, ValueError):
+    """An HTTP 200 reply that is not a usable Messages API message."""
+
+
+def checked_reply(response: object) -> tuple[str, int, int]:
+    """``(text, input_tokens, output_tokens)`` of a reply, or :class:`MalformedReply` saying what is wrong.
+
+    The text is the reply's text blocks joined (any other block kind is skipped).
+    The SDK returns a 200's body as a ``str`` when it is not JSON, and builds a ``Message``
+    without validating it when it is, so any field may be missing or null."""
+    if not isinstance(response, anthropic.types.Message):
+        shown = repr(response[:80]) if isinstance(response, str) else type(response).__name__
+        raise MalformedReply(f"reply is not a Messages API message: {shown}")
+    content = getattr(response, "content", None)
+    if not isinstance(content, list):
+        raise MalformedReply(f"reply is not a Messages API message: content is {type(content).__name__}, not a list")
+    texts = [getattr(block, "text", None) for block in content if isinstance(block, anthropic.types.TextBlock)]
+    text = [t for t in texts if isinstance(t, str)]
+    if len(text) != len(texts):
+        raise MalformedReply("reply is not a Messages API message: a text block has no text")
+    usage = getattr(response, "usage", None)
+    tokens = [n for n in (getattr(usage, "input_tokens", None), getattr(usage, "output_tokens", None))
+              if isinstance(n, int) and not isinstance(n, bool)]
+    if len(tokens) != 2:
+        raise MalformedReply("reply is not a Messages API message: usage has no token counts")
+    return "".join(text), tokens[0], tokens[1]
 
 
 def packet_context(packet: dict[str, Any]) -> str:
@@ -164,9 +191,9 @@ class LLMTier:
         response = await asyncio.wait_for(self.client.messages.create(
             model=model, max_tokens=max_tokens, system=system, extra_body=extra,
             messages=[{"role": "user", "content": user}]), timeout=s.timeout_ms / 1000)
-        self.counters["input_tokens"] += response.usage.input_tokens
-        self.counters["output_tokens"] += response.usage.output_tokens
-        text = reply_text(response)
+        text, input_tokens, output_tokens = checked_reply(response)
+        self.counters["input_tokens"] += input_tokens
+        self.counters["output_tokens"] += output_tokens
         return parse_verdict(text, tier)
 
     async def enrich(self, packet: dict[str, Any], *,
@@ -193,7 +220,10 @@ class LLMTier:
             return self._fallback("overloaded" if exc.status_code == 529 else f"http_{exc.status_code}")
         except anthropic.APIConnectionError:
             return self._fallback("connection")
-        except (ValueError, json.JSONDecodeError) as exc:
+        except anthropic.APIError as exc:  # e.g. a response the SDK itself refused to read
+            log.warning("LLM call failed, falling back to the rules: %s: %s", type(exc).__name__, exc)
+            return self._fallback("api_error")
+        except (ValueError, json.JSONDecodeError) as exc:  # MalformedReply, or an answer parse_verdict refused
             log.warning("LLM answer rejected, falling back to the rules: %s", exc)
             return self._fallback("malformed")
         return verdict, ""
