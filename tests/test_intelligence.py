@@ -3,7 +3,7 @@
 import pytest
 
 from workbench.consumer.stats import wilson_lower_bound
-from workbench.intelligence import EmotionalEvent, Intelligence
+from workbench.intelligence import DAY_MS, EmotionalEvent, Intelligence
 
 
 def e(t, emotion="decision_paralysis", session="s1", geo="us-west", vertical="rv_dealer", intensity=0.5,
@@ -80,5 +80,40 @@ def test_patterns_validated_in_two_verticals_are_transferable():
         intel.add(e(1000 + i, session=f"r{i}", vertical="rv_dealer"))
         intel.add(e(1000 + i, session=f"a{i}", vertical="auto_dealer"))
     intel.cycle(61_000)
-    assert intel.transferable_patterns() == [{"emotion": "decision_paralysis", "section": "pricing",
+    assert intel.transferable_patterns("org") == [{"emotion": "decision_paralysis", "section": "pricing",
                                               "verticals": ["auto_dealer", "rv_dealer"]}]
+
+
+def test_a_clock_a_day_ahead_runs_one_cycle_and_honest_traffic_keeps_cycling():
+    intel = Intelligence()
+    intel.add(e(0, session="honest"))
+    intel.add(e(DAY_MS, session="skewed"))  # one visitor's browser clock is a day ahead
+    assert len(intel.evi_history["org"]) == 1  # one catch-up cycle, not 1440
+    for t in range(60_000, 600_001, 60_000):
+        intel.add(e(t + 1, session="honest"))
+    assert len(intel.evi_history["org"]) == 10  # the next cycles follow the one just run, not the skewed clock
+    times = [t for t, _ in intel.evi_history["org"]]
+    assert times == sorted(times) and times[-1] == 600_000
+
+
+def test_each_tenant_runs_on_its_own_clock():
+    intel = Intelligence()
+    for tenant in ("org_a", "org_b"):
+        intel.add(EmotionalEvent(tenant, "rv_dealer", "s1", "frustration", "pricing", "us-west", 0))
+    intel.add(EmotionalEvent("org_a", "rv_dealer", "s1", "frustration", "pricing", "us-west", 30 * 60_000))
+    assert len(intel.evi_history["org_a"]) == 1 and "org_b" not in intel.evi_history
+    intel.add(EmotionalEvent("org_b", "rv_dealer", "s1", "frustration", "pricing", "us-west", 60_000))
+    assert len(intel.evi_history["org_b"]) == 1
+
+
+def test_a_tenants_packets_carry_only_what_its_own_sessions_taught():
+    intel = Intelligence()
+    for i in range(10):
+        for tenant, vertical in (("org_b", "rv_dealer"), ("org_b", "auto_dealer"), ("org_a", "rv_dealer")):
+            intel.add(EmotionalEvent(tenant, vertical, f"{vertical}{i}", "decision_paralysis", "pricing", "us-west",
+                                     1000 + i))
+    intel.cycle(61_000)
+    transferable = [{"emotion": "decision_paralysis", "section": "pricing", "verticals": ["auto_dealer", "rv_dealer"]}]
+    assert intel.global_intelligence("org_b", 61_000)["transferablePatterns"] == transferable
+    assert intel.global_intelligence("org_a", 61_000)["transferablePatterns"] == []  # learned from org_b only
+    assert intel.transferable_patterns("org_a") == []

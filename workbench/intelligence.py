@@ -2,13 +2,19 @@
 
 Pure and in event time. Feed every classified emotion with :meth:`Intelligence.add` and
 each intervention outcome with :meth:`Intelligence.add_outcome`; every 60 s of event time a
-cycle runs:
+cycle runs, per tenant (section 10.4: each tenant's loop runs on its own events and clock).
+Event times come from visitors' browsers, whose clocks disagree, so one call runs at most one
+catch-up cycle, stamped when it was due, and the next is due one cycle after it: a visitor whose
+clock is a day ahead costs one early cycle, not 1440 at once followed by a day without any.
+(The price: after a long quiet spell the tenant's cycles catch up one per event.) A cycle:
 
 * groups by (tenant, vertical, emotion, section, geography), each with a Wilson lower
   bound on its success rate, a 24 h vs 7-day spike ratio, a z-score of this cycle's count
   against the group's previous cycles, and a trend against the previous cycle;
-* validated patterns (n >= 10) go to the knowledge store that the LLM prompt draws on, and
-  to ``on_knowledge(cycle_time, patterns)`` when given (the pipeline records them in SQLite);
+* validated patterns (n >= 10) go to the tenant's knowledge store that the LLM prompt draws on,
+  and to ``on_knowledge(cycle_time, patterns)`` when given (the pipeline records them in SQLite);
+  a tenant's packets carry only what its own sessions taught (section 5.9: "for a tenant"),
+  including patterns validated in two or more of its verticals (``transferablePatterns``);
 * per tenant, the Emotional Volatility Index (EVI): over the last 5 minutes, the mean
   distress of each active session's latest state (negative 1.0, cognitive 0.7, mixed 0.4,
   positive 0) times its intensity; its trend, percentile against the tenant's EVI history,
@@ -71,16 +77,22 @@ class Intelligence:
         self.latest: dict[tuple[str, str], EmotionalEvent] = {}  # (tenant, session) -> latest state
         self.evi_history: dict[str, list[tuple[float, float]]] = defaultdict(list)
         self.geo_evi: dict[tuple[str, str], list[float]] = defaultdict(list)
-        self.knowledge: list[dict[str, Any]] = []
-        self.next_cycle: float | None = None
+        self.knowledge_of: dict[str, list[dict[str, Any]]] = {}  # tenant -> its validated patterns
+        self.next_cycle: dict[str, float] = {}  # tenant -> when its next cycle is due
+
+    @property
+    def knowledge(self) -> list[dict[str, Any]]:
+        """Every tenant's validated patterns; a tenant's own are :attr:`knowledge_of` ``[tenant]``."""
+        return [p for patterns in self.knowledge_of.values() for p in patterns]
 
     # --- input ----------------------------------------------------------------------------
     def add(self, event: EmotionalEvent) -> None:
-        if self.next_cycle is None:
-            self.next_cycle = event.timestamp + self.cycle_ms
-        while event.timestamp >= self.next_cycle:
-            self.cycle(self.next_cycle)
-            self.next_cycle += self.cycle_ms
+        due = self.next_cycle.get(event.tenant)
+        if due is None:
+            self.next_cycle[event.tenant] = event.timestamp + self.cycle_ms
+        elif event.timestamp >= due:  # one catch-up cycle at most, and the next one after it (see above)
+            self.cycle(due, tenant=event.tenant)
+            self.next_cycle[event.tenant] = due + self.cycle_ms
         g = self.groups[(event.tenant, event.vertical, event.emotion, event.section, event.geo)]
         g.times.append(event.timestamp)
         g.current += 1
@@ -105,10 +117,14 @@ class Intelligence:
         return True
 
     # --- the 60 s cycle -------------------------------------------------------------------
-    def cycle(self, now: float) -> list[dict[str, Any]]:
-        """Score every group, refresh the knowledge store and the EVI series; return the patterns."""
+    def cycle(self, now: float, *, tenant: str | None = None) -> list[dict[str, Any]]:
+        """Score the tenant's groups (every tenant's when None), refresh its knowledge store and EVI
+        series; return the patterns."""
+        tenants = ({key[0] for key in self.groups} | {t for t, _ in self.latest}) if tenant is None else {tenant}
         patterns = []
         for key, g in self.groups.items():
+            if key[0] not in tenants:
+                continue
             while g.times and now - g.times[0] > 7 * DAY_MS:
                 g.times.popleft()
             recent = sum(1 for t in g.times if now - t <= DAY_MS)
@@ -125,13 +141,15 @@ class Intelligence:
             g.cycle_counts.append(g.current)
             g.current = 0
             patterns.append(pattern)
-        self.knowledge = [p for p in patterns if p["sample_size"] >= self.min_sample]
-        if self.knowledge and self.on_knowledge is not None:
-            self.on_knowledge(now, [dict(p) for p in self.knowledge])
-        for tenant in {k[0] for k in self.latest}:
-            self.evi_history[tenant].append((now, self.evi(tenant, now)))
-            for geo in {e.geo for (t, _), e in self.latest.items() if t == tenant}:
-                self.geo_evi[(tenant, geo)].append(self.evi(tenant, now, geo=geo))
+        validated = [p for p in patterns if p["sample_size"] >= self.min_sample]
+        for t in sorted(tenants):
+            self.knowledge_of[t] = [p for p in validated if p["tenant"] == t]
+        if validated and self.on_knowledge is not None:
+            self.on_knowledge(now, [dict(p) for p in validated])
+        for t in sorted(tenants & {k[0] for k in self.latest}):
+            self.evi_history[t].append((now, self.evi(t, now)))
+            for geo in {e.geo for (u, _), e in self.latest.items() if u == t}:
+                self.geo_evi[(t, geo)].append(self.evi(t, now, geo=geo))
         return patterns
 
     # --- section 5.9 ----------------------------------------------------------------------
@@ -164,7 +182,7 @@ class Intelligence:
             "predictedDirection": direction,
             "predictionConfidence": confidence,
             "contagion": self._contagion(tenant),
-            "transferablePatterns": self.transferable_patterns(),
+            "transferablePatterns": self.transferable_patterns(tenant),
         }
 
     def _predict(self, series: list[tuple[float, float]]) -> tuple[float, str, float]:
@@ -197,10 +215,10 @@ class Intelligence:
             return None
         return {"sources": sorted(sources), "spreadTo": sorted(spread), "lagMs": self.cycle_ms}
 
-    def transferable_patterns(self) -> list[dict[str, Any]]:
-        """(emotion, section) patterns validated in two or more verticals."""
+    def transferable_patterns(self, tenant: str) -> list[dict[str, Any]]:
+        """(emotion, section) patterns validated in two or more of the tenant's verticals, from its own sessions."""
         seen: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for p in self.knowledge:
+        for p in self.knowledge_of.get(tenant, []):
             seen[(p["emotion"], p["section"])].add(p["vertical"])
         return [{"emotion": e, "section": s, "verticals": sorted(v)}
                 for (e, s), v in sorted(seen.items()) if len(v) > 1]
