@@ -18,7 +18,7 @@ def test_posterior_starts_uniform_and_counts_outcomes():
     assert bandit.posterior(CTX, "incentive") == (1.0, 1.0)
 
 
-def test_tenant_pools_across_sections_and_other_tenants_count_half():
+def test_a_thin_context_borrows_the_tenants_other_sections_in_full_and_other_tenants_at_half():
     bandit = ThompsonBandit()
     other_section = Context("org_a", "rv_dealer", "decision_paralysis", "financing")
     other_tenant = Context("org_b", "rv_dealer", "decision_paralysis", "pricing")
@@ -28,6 +28,34 @@ def test_tenant_pools_across_sections_and_other_tenants_count_half():
     bandit.record(other_tenant, "empathy", "no_response")
     alpha, beta = bandit.posterior(CTX, "empathy")
     assert (alpha, beta) == (2.0 + GLOBAL_PRIOR_WEIGHT, 1.0 + GLOBAL_PRIOR_WEIGHT)
+
+
+def test_plentiful_exact_evidence_dominates_the_pooled_prior():
+    # Previously the posterior reduced to 1 + tenant + 0.5 * (global - tenant): the section's own
+    # tally cancelled out, so these two contexts got the same posterior.
+    bandit = ThompsonBandit()
+    financing = Context("org_a", "rv_dealer", "decision_paralysis", "financing")
+    for _ in range(50):
+        bandit.record(CTX, "empathy", "chat_engaged")
+        bandit.record(financing, "empathy", "left")
+    assert bandit.mean(CTX, "empathy") > 0.8
+    assert bandit.mean(financing, "empathy") < 0.2
+    alpha, beta = bandit.posterior(CTX, "empathy")
+    assert alpha >= 51.0 and beta - 1.0 < 0.25 * 50  # all of its own evidence, a fraction of the other section's
+
+
+def test_the_pooled_prior_fades_as_exact_evidence_grows():
+    bandit = ThompsonBandit()
+    for _ in range(200):  # a large record elsewhere for the tenant: empathy always fails there
+        bandit.record(Context("org_a", "rv_dealer", "decision_paralysis", "financing"), "empathy", "left")
+    thin = bandit.mean(CTX, "empathy")
+    assert thin < 0.2  # with nothing of its own, the context leans on the tenant's record
+    means = []
+    for _ in range(3):
+        for _ in range(10):
+            bandit.record(CTX, "empathy", "chat_engaged")
+        means.append(bandit.mean(CTX, "empathy"))
+    assert means == sorted(means) and means[-1] > 0.7  # 30 successes of its own outweigh 200 failures elsewhere
 
 
 def test_unknown_outcome_is_refused():

@@ -1,11 +1,13 @@
 """Thompson sampling over intervention strategies (EITP v1.1 sections 5.10 and 7.5).
 
 Arms are strategies; a context is (tenant, vertical, emotion, page_section). Each
-(context, strategy) has a Beta posterior built from recorded outcomes. The prior is the
-tenant's own record for the same (vertical, emotion, section, strategy) pooled over
-sections when the exact context is thin, plus the global record (all tenants) at half
-weight: the section 7.5 "hierarchical shrinkage fallback (0.5x weight for global priors)".
-Pure apart from the seeded generator the caller passes.
+(context, strategy) has a Beta posterior: Beta(1, 1) plus the exact context's own outcomes,
+plus a prior pooled from coarser levels: the tenant's record in its other sections at full
+weight and other tenants' record at half weight (the section 7.5 "hierarchical shrinkage
+fallback (0.5x weight for global priors)"). The pooled prior matters when the exact context
+is thin and fades as it fills: it counts as at most :data:`POOLED_PRIOR_MAX` observations, and
+that weight halves once the exact context has :data:`EXACT_CONTEXT_HALF` of its own, so plentiful
+exact evidence dominates. Pure apart from the seeded generator the caller passes.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ import numpy as np
 
 STRATEGIES: tuple[str, ...] = ("empathy", "clarify_options", "offer_help", "social_proof", "incentive")
 GLOBAL_PRIOR_WEIGHT = 0.5
+# Shrinkage strengths (not in spec Appendix C, hence not in workbench.config): the pooled record
+# counts as at most this many observations ...
+POOLED_PRIOR_MAX = 20.0
+# ... scaled by EXACT_CONTEXT_HALF / (EXACT_CONTEXT_HALF + n_exact): half weight at 10 observations of its own.
+EXACT_CONTEXT_HALF = 10.0
 SUCCESS_OUTCOMES = frozenset({"chat_engaged", "lead_submitted"})
 OUTCOMES = ("chat_engaged", "lead_submitted", "left", "no_response")
 
@@ -58,19 +65,20 @@ class ThompsonBandit:
         self.global_[(ctx.vertical, ctx.emotion, strategy)].add(success)
 
     def posterior(self, ctx: Context, strategy: str) -> tuple[float, float]:
-        """Beta(alpha, beta): exact evidence + the tenant's pooled record + half the global record.
+        """Beta(alpha, beta): the exact context's evidence, plus the pooled prior (capped, fading as that grows).
 
-        The tenant's pooled record already includes the exact context, so only the part
-        beyond it is added; likewise the global record beyond the tenant's.
+        The tenant's record includes the exact context, and the global record the tenant's, so the
+        pooled prior takes only what lies beyond each: the tenant's other sections, other tenants.
         """
         exact = self.exact[(ctx, strategy)]
         tenant = self.tenant[(ctx.tenant, ctx.vertical, ctx.emotion, strategy)]
         glob = self.global_[(ctx.vertical, ctx.emotion, strategy)]
-        alpha = 1.0 + exact.successes + (tenant.successes - exact.successes) \
-            + GLOBAL_PRIOR_WEIGHT * (glob.successes - tenant.successes)
-        beta = 1.0 + exact.failures + (tenant.failures - exact.failures) \
-            + GLOBAL_PRIOR_WEIGHT * (glob.failures - tenant.failures)
-        return alpha, beta
+        pooled_s = (tenant.successes - exact.successes) + GLOBAL_PRIOR_WEIGHT * (glob.successes - tenant.successes)
+        pooled_f = (tenant.failures - exact.failures) + GLOBAL_PRIOR_WEIGHT * (glob.failures - tenant.failures)
+        pooled_n, exact_n = pooled_s + pooled_f, exact.successes + exact.failures
+        weight = min(1.0, POOLED_PRIOR_MAX / pooled_n) if pooled_n > 0 else 0.0
+        weight *= EXACT_CONTEXT_HALF / (EXACT_CONTEXT_HALF + exact_n)
+        return 1.0 + exact.successes + weight * pooled_s, 1.0 + exact.failures + weight * pooled_f
 
     def choose(self, ctx: Context, rng: np.random.Generator) -> str:
         """Draw once from each arm's posterior and pick the best draw."""
