@@ -1,7 +1,7 @@
 """When Seer may speak: the section 9.3 timing contract, in event time.
 
-Pure: the caller passes the packet's timestamp (event time, never the wall clock) and
-what it knows of the session; :func:`decide` says yes or no and why. Bots never get an
+Pure: the caller passes event times (never the wall clock) and what it knows of the
+session; :func:`decide` says yes or no and why. Bots never get an
 intervention (section 8). The floors are enforced by :class:`InterventionConfig`.
 """
 
@@ -29,11 +29,17 @@ class Decision:
     reason: str
 
 
-def decide(now: float, timing: SessionTiming, config: InterventionConfig) -> Decision:
-    """May a proactive intervention go out at event time ``now``?"""
+def decide(now: float, timing: SessionTiming, config: InterventionConfig, *,
+           evidence_at: float | None = None) -> Decision:
+    """May a proactive intervention go out at event time ``now``?
+
+    ``evidence_at`` is when what the intervention answers happened (the packet's own stamp; default
+    ``now``). The grace period is read on it: nothing a visitor did in their first seconds sets off
+    an intervention, even when the engine releases that window later (it holds windows for its bot
+    verdict). Cooldown and chat suppression are read on ``now``, the visitor's clock."""
     if timing.is_bot:
         return Decision(False, "session classified as a bot")
-    elapsed = now - timing.started_at
+    elapsed = (now if evidence_at is None else evidence_at) - timing.started_at
     if elapsed < config.min_session_ms:
         return Decision(False, f"grace period: {elapsed / 1000:.1f} s of {config.min_session_ms / 1000:.0f} s")
     if timing.last_intervention_at is not None:

@@ -18,8 +18,10 @@ at once as "undelivered", recorded and never learned from (nobody saw it).
 
 Event time per session is the latest one Seer has seen of it, in telemetry or in a packet: the
 engine holds windows until its bot verdict and releases them late, so a packet's own stamp can
-be well behind what the visitor's clock reads when the message reaches them. Grace period,
-cooldown and the intervention's own time are all measured on that latest time.
+be well behind what the visitor's clock reads when the message reaches them. Chat suppression,
+cooldown and the intervention's own time are all measured on that latest time; the grace period
+on the packet's stamp, so what a visitor did in their first seconds never sets one off, however
+late the engine releases it (:func:`~workbench.consumer.cooldown.decide`).
 
 A session is one visit: the producer keeps its id across page loads and reconnects, and the
 bridge reports every connection's end (``SESSION_CLOSED``, possibly with an unknown time).
@@ -191,7 +193,7 @@ class Seer:
             return Decision(False, "quiet emotion: a confident or browsing visitor needs space, not a pop-up")
         if llm_gate(packet) is False:
             return Decision(False, "the LLM tier judged no intervention needed (section 7.3)")
-        return decide(now, s.timing, self.config)
+        return decide(now, s.timing, self.config, evidence_at=float(packet["timestamp"]))
 
     def on_packet(self, packet: dict[str, Any], *, llm_message: str | None = None) -> Intervention | None:
         sid, tenant = packet["sessionId"], packet["tenantId"]
