@@ -24,7 +24,9 @@ def history_loaded(screen: Any) -> bool:
     if not (screen.settled and screen.query_one("#runs", DataTable).row_count == 2):
         return False
     painted = html.unescape(screen.app.export_screenshot()).replace("\xa0", " ")
-    return "2 runs in wb.db" in painted and "Reload" in painted
+    # the table's columns are sized to the run ids once it has laid them out: wait for that as well
+    return ("2 runs in wb.db" in painted and "Reload" in painted
+            and all(run_id in painted for run_id in ("run_20260102_090000_bbbb", "demo_20260101_120000_aaaa")))
 
 
 async def ready(pilot: Any) -> None:
