@@ -29,26 +29,24 @@ def add_config_args(p: argparse.ArgumentParser) -> None:
                    help="override one threshold, e.g. --set signal.rage_window_ms=300 (repeatable)")
 
 
-def seed(text: str) -> int:
-    """``--seed``: a NumPy seed, so a whole number from 0 up."""
+def _whole(text: str, minimum: int, too_small: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative; a seed is a whole number from 0 up")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{value} {too_small}")
     return value
+
+
+def seed(text: str) -> int:
+    """``--seed``: a NumPy seed, so a whole number from 0 up."""
+    return _whole(text, 0, "is negative; a seed is a whole number from 0 up")
 
 
 def positive(text: str) -> int:
     """``--count``, ``--concurrency``, ``--limit``: a whole number from 1 up."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is too small; give a whole number from 1 up")
-    return value
+    return _whole(text, 1, "is too small; give a whole number from 1 up")
 
 
 def port(text: str) -> int:
