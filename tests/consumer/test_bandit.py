@@ -75,3 +75,17 @@ def test_learns_the_best_arm_on_a_hidden_rate_stream():
     late = picks[-500:]
     assert late.count("clarify_options") / len(late) > 0.7
     assert max(rates, key=lambda a: bandit.mean(CTX, a)) == "clarify_options"
+
+
+def test_a_revised_outcome_moves_one_observation_at_every_level():
+    bandit = ThompsonBandit()
+    ctx = Context("org", "rv_dealer", "frustration", "pricing")
+    bandit.record(ctx, "empathy", "left")
+    bandit.revise(ctx, "empathy", "left", "chat_engaged")
+    fresh = ThompsonBandit()
+    fresh.record(ctx, "empathy", "chat_engaged")
+    assert bandit.posterior(ctx, "empathy") == fresh.posterior(ctx, "empathy") == (2.0, 1.0)
+    assert bandit.global_ == fresh.global_ and bandit.tenant == fresh.tenant
+    with pytest.raises(ValueError, match="unknown outcome"):
+        bandit.revise(ctx, "empathy", "chat_engaged", "clicked")
+    assert bandit.posterior(ctx, "empathy") == (2.0, 1.0)  # refused whole: nothing moved

@@ -72,6 +72,30 @@ def test_outcomes_are_attributed_and_update_the_bandit():
     assert ended is second and ended.outcome == "left"
 
 
+def test_a_visit_that_reconnects_and_answers_did_not_leave_after_all():
+    from workbench.consumer.bandit import Context
+
+    seer = Seer(seed=1, vertical_of={"sq_1": "rv_dealer"})
+    sent = seer.on_packet(packet(20_000))
+    (left,) = seer.on_session_end("sq_1", at=25_000)  # the socket dropped
+    assert left is sent and sent.outcome == "left"
+    ctx = Context(BASE["tenantId"], "rv_dealer", "decision_paralysis", BASE["spatial"]["currentSection"])
+    assert seer.bandit.posterior(ctx, sent.strategy) == (1.0, 2.0)
+    (revised,) = seer.on_events("sq_1", [ev("connection", 27_000), ev("chat_message", 40_000)],
+                                vertical="rv_dealer")  # it reconnected and answered in the chat
+    assert revised is sent and sent.outcome == "chat_engaged"
+    assert seer.bandit.posterior(ctx, sent.strategy) == (2.0, 1.0)  # the failure became a success
+    assert seer.on_events("sq_1", [ev("form_submit", 50_000)]) == []  # one outcome per intervention
+
+
+def test_an_answer_after_the_attribution_window_does_not_revise_a_left():
+    seer = Seer(seed=1)
+    sent = seer.on_packet(packet(20_000))
+    seer.on_session_end("sq_1", at=25_000)
+    assert seer.on_events("sq_1", [ev("chat_message", 20_000 + 120_001)]) == []
+    assert sent.outcome == "left"
+
+
 def test_no_answer_before_the_next_chance_is_no_response():
     seer = Seer(seed=1)
     first = seer.on_packet(packet(20_000))

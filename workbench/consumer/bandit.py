@@ -64,6 +64,17 @@ class ThompsonBandit:
         self.tenant[(ctx.tenant, ctx.vertical, ctx.emotion, strategy)].add(success)
         self.global_[(ctx.vertical, ctx.emotion, strategy)].add(success)
 
+    def revise(self, ctx: Context, strategy: str, was: str, now: str) -> None:
+        """An outcome recorded as ``was`` turned out to be ``now``: move that one observation."""
+        for outcome in (was, now):
+            if outcome not in OUTCOMES:
+                raise ValueError(f"unknown outcome {outcome!r}; expected one of {OUTCOMES}")
+        for outcome, weight in ((was, -1.0), (now, 1.0)):
+            success = outcome in SUCCESS_OUTCOMES
+            for tally in (self.exact[(ctx, strategy)], self.tenant[(ctx.tenant, ctx.vertical, ctx.emotion, strategy)],
+                          self.global_[(ctx.vertical, ctx.emotion, strategy)]):
+                tally.add(success, weight)
+
     def posterior(self, ctx: Context, strategy: str) -> tuple[float, float]:
         """Beta(alpha, beta): the exact context's evidence, plus the pooled prior (capped, fading as that grows).
 

@@ -8,10 +8,12 @@ also attributes outcomes: the first chat message or lead submission after an int
 counts for it; a session that ends without either counts as "left" (inside the attribution
 window) or "no_response". Outcomes are observed, never reported: ``chat_message`` (the site's
 chat widget, through the producer's ``track``), ``form_submit`` (the producer's form tracker)
-and the end of the connection are all Seer sees. Once the session's telemetry has moved past
-the attribution window with neither, the intervention is settled as "no_response" there and
-then (event time), so a visitor who stays but ignores the message does not wait for the
-session's end.
+and the end of the connection are all Seer sees. A session whose connection closes inside the
+window is "left" at once; if the same visit comes back (a reconnect, its next page) and answers
+within the window after all, the outcome is revised and the bandit's observation moves with it.
+Once the session's telemetry has moved past the attribution window with neither, the
+intervention is settled as "no_response" there and then (event time), so a visitor who stays
+but ignores the message does not wait for the session's end.
 A packet can arrive after its page is gone (the engine holds windows until its bot verdict and
 flushes the last one on close): Seer still decides, but an intervention it makes then is settled
 at once as "undelivered", recorded and never learned from (nobody saw it).
@@ -85,6 +87,7 @@ class _Session:
     history: list[Intervention] = field(default_factory=list)
     latest: float = float("-inf")  # the latest event time seen of the session (telemetry or packets)
     closed_at: float | None = None  # when the page's connection last closed (None: connected, or unknown)
+    left: Intervention | None = None  # settled "left" when a connection closed; the visit may yet go on
 
 
 class Seer:
@@ -142,6 +145,8 @@ class Seer:
             outcome = {"chat_message": "chat_engaged", "form_submit": "lead_submitted"}.get(kind)
             if outcome and s.pending and ts - s.pending.timestamp <= ATTRIBUTION_WINDOW_MS:
                 decided.append(self._settle(s, outcome))
+            elif outcome and s.left and ts - s.left.timestamp <= ATTRIBUTION_WINDOW_MS:
+                decided.append(self._revise_left(s, outcome))
         return decided
 
     def on_session_end(self, session_id: str, at: float | None) -> list[Intervention]:
@@ -161,7 +166,19 @@ class Seer:
             return []
         left_early = at is not None and at - s.pending.timestamp <= ATTRIBUTION_WINDOW_MS
         s.pending.outcome = "left" if left_early else "no_response"
-        return [self._settle(s, s.pending.outcome)]
+        done = self._settle(s, s.pending.outcome)
+        s.left = done if left_early else None
+        return [done]
+
+    def _revise_left(self, s: _Session, outcome: str) -> Intervention:
+        """The connection closed, but the visit went on (a reconnect, the next page) and answered the
+        intervention inside its attribution window: it did not leave. The bandit's observation moves."""
+        done, s.left = s.left, None
+        assert done is not None and done.outcome == "left"
+        self.bandit.revise(Context(done.tenant_id, done.vertical, done.emotion, done.section), done.strategy,
+                           "left", outcome)
+        done.outcome = outcome
+        return done
 
     def take_settled(self) -> list[Intervention]:
         """The interventions :meth:`on_packet` settled since the last call, for the caller to report."""
@@ -217,7 +234,7 @@ class Seer:
         intervention = Intervention(sid, tenant, now, emotion, section, strategy, message, source, vertical,
                                     experiment=packet.get("experimentContext"))
         s.timing.last_intervention_at = now
-        s.pending = intervention
+        s.pending, s.left = intervention, None
         s.history.append(intervention)
         # released after the page went away: judged on the packet's own stamp (which page it is about)
         if float(packet["timestamp"]) <= self.ended.get(sid, (float("-inf"), None))[0]:
