@@ -47,6 +47,23 @@ async def run_through(enricher):
     return packets
 
 
+async def test_the_trajectory_follows_the_emotions_the_llm_published():
+    # section 5.2: the direction over the classifications the consumer saw, not the rules' replaced ones
+    intensities = iter([0.5, 0.9, 0.2] + [0.2] * 10)
+
+    def answer(_request):
+        return Reply(text=json.dumps({"emotion": "frustration", "confidence": 0.8, "intensity": next(intensities),
+                                      "needsSonnet": False, "reasoning": "x"}))
+
+    with StandinMessagesAPI(answer) as api:
+        tier = LLMTier(LLMSettings(api_key="k", base_url=api.base_url))
+        packets = await run_through(Enricher(llm=tier))
+    assert len(packets) >= 3 and all(p["emotion"]["primary"] == "frustration" for p in packets)
+    # the first has no history; then 0.9 against 0.5, and 0.2 against the mean of 0.5 and 0.9
+    assert [p["emotion"]["trajectory"] for p in packets[:3]] == ["stable", "intensifying", "cooling"]
+    assert all(errors(p, "packet") == [] for p in packets)
+
+
 async def test_llm_answer_replaces_the_rules_emotion():
     answer = json.dumps({"emotion": "deliberation", "confidence": 0.9, "intensity": 0.4, "needsSonnet": False,
                          "reasoning": "steady"})

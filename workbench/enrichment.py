@@ -3,7 +3,9 @@
 Composed into :class:`~workbench.engine.service.EngineService` by the pipeline when enabled.
 The rules' packet is the floor: the LLM may replace the emotion only with a strictly parsed,
 canonical answer; any failure leaves the rules' emotion and records why in
-``patterns.detected`` (``llm_fallback:<reason>``); enrichment itself never raises, so one bad
+``patterns.detected`` (``llm_fallback:<reason>``). With the tier on, the section 5.2 trajectory
+is recomputed over the emotions the session's packets published, so it follows the tier's
+answers rather than the rules' ones they replaced; enrichment itself never raises, so one bad
 reply cannot cost the engine the rest of a batch's outputs. A verdict also records the section
 7.3 gate (triage's ``needsSonnet``, the deep tier's ``intervene``) as ``llm_gate:intervene`` or
 ``llm_gate:hold`` (:mod:`workbench.llm.gate`), which the consumer honours before it composes.
@@ -16,8 +18,11 @@ from __future__ import annotations
 import copy
 import ipaddress
 import logging
+from collections import OrderedDict, deque
 from typing import Any
 
+from workbench.config import InferenceConfig
+from workbench.engine.core import trajectory
 from workbench.intelligence import EmotionalEvent, Intelligence
 from workbench.llm.gate import marker
 from workbench.llm.tier import LLMTier, LLMVerdict, select_knowledge
@@ -59,10 +64,28 @@ def geo_of(ip: str | None) -> str:
     return next((geo for net, geo in _NETWORKS if address in net), "other")
 
 
+#: sessions whose published emotions the enricher remembers for their trajectory (oldest forgotten first)
+SESSIONS_REMEMBERED = 10_000
+
+
 class Enricher:
-    def __init__(self, *, intelligence: Intelligence | None = None, llm: LLMTier | None = None) -> None:
+    def __init__(self, *, intelligence: Intelligence | None = None, llm: LLMTier | None = None,
+                 inference: InferenceConfig | None = None) -> None:
         self.intelligence = intelligence
         self.llm = llm
+        self.inference = inference or InferenceConfig()
+        # what each session's packets said, as published (after the LLM tier): the section 5.2
+        # trajectory must follow the emotions the consumer sees, not the rules' ones it replaced
+        self.published: OrderedDict[str, deque[tuple[float, str, float]]] = OrderedDict()
+
+    def _retrace(self, packet: dict[str, Any]) -> None:
+        sid, emotion = packet["sessionId"], packet["emotion"]
+        history = self.published.pop(sid, None) or deque(maxlen=self.inference.trajectory_history)
+        self.published[sid] = history
+        if len(self.published) > SESSIONS_REMEMBERED:
+            self.published.popitem(last=False)
+        emotion["trajectory"] = trajectory(history, emotion["primary"], float(emotion["intensity"]), self.inference)
+        history.append((float(packet["timestamp"]), emotion["primary"], float(emotion["intensity"])))
 
     async def __call__(self, packet: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
         packet = copy.deepcopy(packet)
@@ -85,6 +108,7 @@ class Enricher:
                                          intensity=round(verdict.intensity, 2))
                 wants = bool(verdict.intervene) if verdict.tier == "deep" else verdict.needs_deep
                 detected += [f"llm_{verdict.tier}", marker(wants)]
+            self._retrace(packet)
         if self.intelligence is not None:
             self.intelligence.add(EmotionalEvent(
                 tenant, vertical, packet["sessionId"], packet["emotion"]["primary"],

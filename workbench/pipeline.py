@@ -49,7 +49,8 @@ class Pipeline:
         llm = llm if llm is not None else LLMSettings.from_env()
         self.llm = LLMTier(llm) if llm.enabled else None
         self.intelligence = Intelligence(on_knowledge=self._knowledge) if intelligence else None
-        enrich = Enricher(intelligence=self.intelligence, llm=self.llm) if (self.intelligence or self.llm) else None
+        enrich = (Enricher(intelligence=self.intelligence, llm=self.llm, inference=self.config.inference)
+                  if (self.intelligence or self.llm) else None)
         self.engine = EngineService(self.bus, self.config, enrich=enrich)
         self.composer = LLMComposer(llm) if llm.enabled else None
         self.seer = SeerService(self.bus, self.config.intervention, seed=seed, composer=self.composer,

@@ -51,11 +51,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.config import EITPConfig
+from workbench.config import EITPConfig, InferenceConfig
 from workbench.engine import botfilter, ipreputation
 from workbench.engine.classifier import Classification, Context, EmotionClassifier, RulesClassifier
 from workbench.engine.features import INTENT_RANK, Features, FormField, extract
@@ -296,21 +296,7 @@ class Engine:
         return PacketOut(packet, self._profile(state, packet, result))
 
     def _trajectory(self, state: SessionState, emotion: Emotion, intensity: float) -> str:
-        """Section 5.2: direction over the last classifications (at least 3 with this one)."""
-        delta_min = self.config.inference.trajectory_delta
-        recent = list(state.history)[-(self.config.inference.trajectory_history - 1):]
-        if not recent:
-            return "stable"
-        intensities = [i for _, e, i in recent if e == emotion.value]
-        if len(intensities) == len(recent):
-            delta = intensity - sum(intensities) / len(intensities)
-            return "intensifying" if delta > delta_min else "cooling" if delta < -delta_min else "stable"
-        before = Emotion(recent[-1][1])
-        if emotion in NEGATIVE and before not in NEGATIVE:
-            return "intensifying"
-        if emotion in POSITIVE and before not in POSITIVE:
-            return "cooling"
-        return "intensifying" if intensity > recent[-1][2] + delta_min else "stable"
+        return trajectory(list(state.history), emotion, intensity, self.config.inference)
 
     @staticmethod
     def _profile(state: SessionState, packet: dict[str, Any], result: Classification) -> dict[str, Any]:
@@ -331,6 +317,29 @@ class Engine:
             "intent": dict(packet["intent"]),
             "patterns": list(result.patterns),
         }
+
+
+def trajectory(history: Sequence[tuple[float, str, float]], emotion: Emotion | str, intensity: float,
+               inference: InferenceConfig) -> str:
+    """Section 5.2: the direction over the last classifications (at least 3 with this one).
+
+    ``history`` holds the session's earlier (timestamp, emotion, intensity), oldest first. Pure, so
+    the LLM tier can recompute it for the emotions it publishes (:mod:`workbench.enrichment`)."""
+    emotion = Emotion(emotion)
+    delta_min = inference.trajectory_delta
+    recent = list(history)[-(inference.trajectory_history - 1):]
+    if not recent:
+        return "stable"
+    intensities = [i for _, e, i in recent if e == emotion.value]
+    if len(intensities) == len(recent):
+        delta = intensity - sum(intensities) / len(intensities)
+        return "intensifying" if delta > delta_min else "cooling" if delta < -delta_min else "stable"
+    before = Emotion(recent[-1][1])
+    if emotion in NEGATIVE and before not in NEGATIVE:
+        return "intensifying"
+    if emotion in POSITIVE and before not in POSITIVE:
+        return "cooling"
+    return "intensifying" if intensity > recent[-1][2] + delta_min else "stable"
 
 
 def _interacts(events: list[Mapping[str, Any]]) -> bool:
