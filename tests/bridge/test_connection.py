@@ -5,7 +5,7 @@ import pytest
 
 from tests.conftest import batch, ev, mouse_path
 from workbench.bridge import codec
-from workbench.bridge.connection import BridgeConnection, connect_identity, is_intervention
+from workbench.bridge.connection import BridgeConnection, check_batch, connect_identity, is_intervention
 from workbench.bridge.limits import LimiterRegistry
 from workbench.config import TransportConfig
 
@@ -265,3 +265,33 @@ def test_subscriptions_per_connection_are_capped():
 ])
 def test_only_interventions_may_reach_the_browser(payload, expected):
     assert is_intervention(payload) is expected
+
+
+def test_a_batch_with_no_events_is_accepted_not_a_crash():
+    # schema-valid (no minItems): the limiter once took max() of nothing and the handler died with no -ERR
+    conn = connected()
+    result = conn.receive(pub(batch([], session="sq_1_test", ts=1_740_700_800_000)))
+    assert result.violations == [] and result.close is None and len(result.publish) == 1
+    quota = LimiterRegistry(TransportConfig(max_session_events_per_hour=100))
+    assert quota.get("org_test", "sq_1_test").check(1_740_700_800_000, []) is None
+
+
+@pytest.mark.parametrize("session", ["a.b", "*", ">", "x y", "detected.sq_victim"])
+def test_ids_that_are_not_subject_tokens_are_refused_at_every_door(session):
+    # the POST door has no CONNECT to check the ids: "detected.sq_victim" would alias another subject (4.2)
+    doc = batch(mouse_path(1000, 3), session=session)
+    refused, violation = check_batch(orjson.dumps(doc), tenant=None, session=None, peer_ip="192.0.2.10",
+                                     user_agent="UA/1")
+    assert refused is None and violation is not None and violation.kind == "invalid_batch"
+    assert "sessionId" in violation.message and "A-Z a-z 0-9 _ -" in violation.message
+
+
+def test_a_client_ip_anywhere_in_the_page_content_is_removed():
+    content = {"meta": {"ip": "203.0.113.77", "clientIp": "203.0.113.78", "description": "RV"},
+               "structuredData": [{"remoteAddress": "203.0.113.79", "name": "Trailer"}]}
+    doc = batch(mouse_path(1000, 3), pageContent=content)
+    checked, violation = check_batch(orjson.dumps(doc), tenant=None, session=None, peer_ip="192.0.2.10",
+                                     user_agent="UA/1")
+    assert violation is None and checked is not None
+    assert checked["pageContent"] == {"meta": {"description": "RV"}, "structuredData": [{"name": "Trailer"}]}
+    assert "203.0.113" not in orjson.dumps(checked).decode() and checked["ip"] == "192.0.2.10"

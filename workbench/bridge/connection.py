@@ -146,11 +146,31 @@ def check_batch(payload: bytes, *, tenant: str | None, session: str | None,
     if session is not None and batch["sessionId"] != session:
         return None, Violation("session", f"Session Violation: batch session {batch['sessionId']!r} "
                                           f"does not match connection session {session!r}", session)
+    for what in ("tenantId", "sessionId"):  # the POST door has no CONNECT that checked them: ids are subject tokens
+        if not IDENTITY.fullmatch(str(batch[what])):
+            return None, Violation("invalid_batch", f"Invalid Batch: {what} {batch[what]!r} must be 1-128 characters "
+                                                    "of A-Z a-z 0-9 _ -", session)
     for key in CLIENT_IP_FIELDS:
         batch.pop(key, None)
+    _drop_client_ips(batch.get("pageContent"))  # copied into every packet as it is
     batch["ip"] = peer_ip
     batch["userAgent"] = user_agent
     return batch, None
+
+
+def _drop_client_ips(value: Any, depth: int = 0) -> None:
+    """Section 4.5 / 10.3: an address is the bridge's to say; a client's own, at any depth of the
+    page content (``pageContent.meta.ip``), is removed, so none rides a packet to a consumer."""
+    if depth > 16:
+        return
+    if isinstance(value, dict):
+        for key in CLIENT_IP_FIELDS:
+            value.pop(key, None)
+        for item in value.values():
+            _drop_client_ips(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _drop_client_ips(item, depth + 1)
 
 
 def check_limits(limiters: LimiterRegistry, batch: dict[str, Any]) -> Violation | None:

@@ -134,6 +134,8 @@ class SessionLimiter:
         return None
 
     def _check_quota(self, seconds: dict[int, dict[str, int]]) -> Refusal | None:
+        if not seconds:
+            return None  # a batch with no events adds nothing to the quota
         newest = max(seconds) if self.newest is None else max(max(seconds), math.floor(self.newest / 1000))
         start = newest - QUOTA_WINDOW_S + 1
         lo = bisect.bisect_left(self._quota_seconds, start)
@@ -145,7 +147,7 @@ class SessionLimiter:
         return None
 
     def _commit(self, envelope: float, stamps: list[float], seconds: dict[int, dict[str, int]]) -> None:
-        self.newest = max(envelope, *stamps, *([] if self.newest is None else [self.newest]))
+        self.newest = max([envelope, *stamps, *([] if self.newest is None else [self.newest])])
         for second, add in seconds.items():
             have = self._seconds.get(second)
             if have is None:
