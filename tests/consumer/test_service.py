@@ -63,3 +63,25 @@ async def test_a_failing_composer_falls_back_to_a_template():
     await bus.drain()
     assert sent and sent[0].source == "template"
     await bus.close()
+
+
+async def test_a_close_from_another_tenants_connection_is_not_this_sessions_end():
+    # section 10.4: a connection of another tenant that used this session id closes; the visit goes on
+    bus = InProcessBus()
+    outcomes = []
+    service = SeerService(bus, on_outcome=outcomes.append)
+    await service.start()
+    await bus.publish(subjects.TELEMETRY_RAW, orjson.dumps(batch([ev("mouse", PACKET["timestamp"] - 1_000)],
+                                                                  session=S, tenant=T)))
+    await bus.publish(subjects.intervention_request(T, S), orjson.dumps(PACKET))
+    await bus.drain()
+    assert service.sent == 1
+    stranger = {"tenantId": "org_stranger", "sessionId": S, "at": PACKET["timestamp"] + 1_000}
+    await bus.publish(subjects.SESSION_CLOSED, orjson.dumps(stranger))
+    await bus.drain()
+    assert outcomes == [] and service.ignored_closes == 1  # not settled as "left"
+    own = {"tenantId": T, "sessionId": S, "at": PACKET["timestamp"] + 2_000}
+    await bus.publish(subjects.SESSION_CLOSED, orjson.dumps(own))
+    await bus.drain()
+    assert [o.outcome for o in outcomes] == ["left"]
+    await bus.close()

@@ -104,3 +104,32 @@ async def test_a_bot_gets_a_detection_log_and_no_packet():
     assert [s for s, _ in seen] == ["bot.org_test.detection.sq_1740700800000_svc"]
     assert seen[0][1]["classification"] == "bot" and seen[0][1]["signals"] == ["user_agent"]
     await bus.close()
+
+
+async def test_a_rejected_batch_of_another_tenant_leaves_the_sessions_context_alone():
+    # section 10.4: the intruder's batch is rejected, and its IP must not become the session's (geo, patterns)
+    bus, service, _ = await started()
+    first, *rest = visit()
+    await publish(bus, [first, dict(rest[0], tenantId="org_intruder", ip="203.0.113.99")])
+    assert service.rejected["tenant"] == 1
+    assert service._context["sq_1740700800000_svc"]["ip"] == IP
+    await bus.close()
+
+
+async def test_a_close_from_another_tenant_does_not_end_the_session_and_a_close_forgets_its_ip():
+    bus, service, seen = await started()
+    sid = "sq_1740700800000_svc"
+    first, *rest = visit()
+    await publish(bus, [first])
+    intruder = {"tenantId": "org_intruder", "sessionId": sid, "at": first["timestamp"] + 10}
+    await bus.publish(subjects.SESSION_CLOSED, orjson.dumps(intruder))
+    await bus.drain()
+    assert sid in service.engine.sessions and service.rejected["tenant"] == 1
+    assert not any(subject.startswith("seer.") for subject, _ in seen)  # nothing flushed by the stranger's close
+    await publish(bus, rest)
+    own = {"tenantId": "org_test", "sessionId": sid, "at": rest[-1]["timestamp"] + 10}
+    await bus.publish(subjects.SESSION_CLOSED, orjson.dumps(own))
+    await bus.drain()
+    assert sid not in service.engine.sessions and any(subject.startswith("seer.org_test.") for subject, _ in seen)
+    assert sid not in service._context  # section 10.3: the IP is not kept beyond the session
+    await bus.close()

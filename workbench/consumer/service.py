@@ -10,6 +10,7 @@ message, asked only once Seer has decided to intervene; the guard and the templa
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +22,8 @@ from workbench.config import InterventionConfig
 from workbench.consumer.seer import Intervention, Seer
 
 log = logging.getLogger(__name__)
+
+TENANTS_REMEMBERED = 10_000  # session ids whose tenant is kept (oldest forgotten first)
 
 Composer = Callable[[dict[str, Any]], Awaitable[str | None]]
 Listener = Callable[[Intervention], None]
@@ -36,6 +39,10 @@ class SeerService:
         self.on_intervention = on_intervention
         self.on_outcome = on_outcome
         self.sent = 0
+        self.ignored_closes = 0
+        # the tenant whose accepted telemetry each session id carried (the bridge checked it): a close
+        # from another tenant's connection that used the same id must not end this one (section 10.4)
+        self._tenant_of: OrderedDict[str, str] = OrderedDict()
 
     async def start(self) -> None:
         await self.bus.subscribe("seer.*.intervention.request.*", self._on_packet)
@@ -69,11 +76,22 @@ class SeerService:
 
     async def _on_batch(self, subject: str, payload: bytes) -> None:
         batch = orjson.loads(payload)
+        sid = str(batch["sessionId"])
+        self._tenant_of.pop(sid, None)
+        self._tenant_of[sid] = str(batch["tenantId"])
+        if len(self._tenant_of) > TENANTS_REMEMBERED:
+            self._tenant_of.popitem(last=False)
         settled = self.seer.on_events(str(batch["sessionId"]), batch.get("events", []), str(batch.get("vertical", "")))
         self._report(settled)
 
     async def _on_closed(self, subject: str, payload: bytes) -> None:
         info = orjson.loads(payload)
+        owner = self._tenant_of.get(str(info["sessionId"]))
+        if owner is not None and info.get("tenantId") is not None and info["tenantId"] != owner:
+            self.ignored_closes += 1
+            log.warning("Seer ignored the close of session %s: tenant %r is not the session's", info["sessionId"],
+                        info["tenantId"])
+            return
         self._report(self.seer.on_session_end(str(info["sessionId"]), info.get("at")))
 
     def _report(self, settled: list[Intervention]) -> None:

@@ -72,20 +72,29 @@ class EngineService:
             log.warning("engine rejected batch of session %s: tenant %r is not %r (section 10.4)",
                         batch["sessionId"], batch["tenantId"], self.tenant_id)
             return
-        # What enrichment may know of a session beyond its packets: its vertical and (for geo
-        # only) the bridge-injected IP, which never leaves this process in a packet.
-        self._context[str(batch["sessionId"])] = {"vertical": batch.get("vertical", ""), "ip": batch.get("ip")}
         try:
             outputs = self.engine.ingest(batch)
         except ValidationError as exc:
             self.rejected["tenant"] += 1
             log.warning("engine rejected batch: %s", exc)
             return
+        # What enrichment may know of a session beyond its packets: its vertical and (for geo
+        # only) the bridge-injected IP, which never leaves this process in a packet and is
+        # forgotten with the session (section 10.3). Only an accepted batch may set it (10.4).
+        self._context[str(batch["sessionId"])] = {"vertical": batch.get("vertical", ""), "ip": batch.get("ip")}
         await self._publish(outputs)
 
     async def _on_closed(self, subject: str, payload: bytes) -> None:
         info = orjson.loads(payload)
-        await self._publish(self.engine.close_session(info["sessionId"], info.get("at")))
+        sid = str(info["sessionId"])
+        state = self.engine.sessions.get(sid)
+        if state is not None and info.get("tenantId") is not None and info["tenantId"] != state.tenant_id:
+            self.rejected["tenant"] += 1  # a connection of another tenant that used this session id (10.4)
+            log.warning("engine ignored the close of session %s: tenant %r is not the session's", sid,
+                        info["tenantId"])
+            return
+        await self._publish(self.engine.close_session(sid, info.get("at")))
+        self._context.pop(sid, None)
 
     async def close_all(self) -> None:
         """End of input: flush every open session's last window."""
