@@ -112,3 +112,16 @@ def test_a_report_that_cannot_be_written_after_the_fact_is_a_usage_error(tmp_pat
     (tmp_path / "afile").write_text("x")
     with pytest.raises(UsageError, match="cannot write the JUnit report to .*afile/r.xml"):
         write_junit({"run": {"id": "r"}, "sessions": []}, tmp_path / "afile" / "r.xml")
+
+
+def test_a_bug_of_ours_exits_as_infrastructure_never_as_missed_expectations(monkeypatch, capsys):
+    # exit 1 means "expectations missed" to CI; an unexpected exception is no result at all
+    from workbench.cli import cmd_personas
+
+    def crash(args):
+        raise RuntimeError("the recorder lost its run row")
+
+    monkeypatch.setattr(cmd_personas, "run", crash)
+    assert main(["personas"]) == ExitCode.INFRASTRUCTURE
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "internal error (RuntimeError: the recorder lost its run row)" in err

@@ -2,7 +2,8 @@
 
 Exit codes (:class:`~workbench.cli.common.ExitCode`): 0 every expectation held; 1 at least one
 expectation failed; 2 bad arguments (an unknown persona ...); 3 no usable Chromium; 4 the run
-could not be carried out (a session crashed, the remote browser was unreachable).
+could not be carried out (a session crashed, the remote browser was unreachable, or a page no
+longer has what the persona's script clicks), which wins over 1; an unexpected internal error is 4 too.
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ requests then carry an X-Forwarded-For address of that region, which the run's o
 persona names: full names, aliases (paralysed -> paralysed_buyer), unique prefixes, or the groups
 all / humans / bots (see `workbench personas`).
 exit codes: 0 all expectations held · 1 an expectation failed · 2 usage · 3 no browser ·
-            4 infrastructure error (a session could not be carried out)
+            4 infrastructure error: a session could not be carried out (a crash, or a page the
+              persona's script no longer fits); it wins over 1, since the run's scores are then
+              incomplete, and the reports still list every expectation that failed
 """
 VERDICT_EXIT = {"pass": ExitCode.OK, "fail": ExitCode.FAILED, "error": ExitCode.INFRASTRUCTURE}
 # Named here so that building the parser imports neither numpy nor the LLM client; run() checks

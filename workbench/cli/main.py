@@ -12,6 +12,7 @@ import importlib
 import logging
 import pkgutil
 import sys
+import traceback
 from types import ModuleType
 
 import workbench.cli as cli_package
@@ -31,7 +32,7 @@ examples:
   workbench demo --set signal.dwell_ms=800 --config preset.toml
 
 exit codes: 0 ok · 1 expectations missed or document invalid · 2 usage/config error
-            3 no browser · 4 infrastructure error · 130 interrupted
+            3 no browser · 4 infrastructure error (or a bug of ours) · 130 interrupted
 runs are stored in SQLite: --db PATH, or $WORKBENCH_DB, default ./workbench.db
 """
 
@@ -82,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.FAILED
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
+    except Exception as exc:  # a bug of ours: never exit 1, which CI reads as "expectations missed"
+        traceback.print_exc(file=sys.stderr)
+        print(f"workbench: internal error ({type(exc).__name__}: {exc}); this is a bug in the workbench, "
+              "not a result: please report it with the traceback above", file=sys.stderr)
+        return ExitCode.INFRASTRUCTURE
 
 
 if __name__ == "__main__":
