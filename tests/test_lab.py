@@ -108,6 +108,9 @@ def test_sweep_argument_mistakes_are_usage_errors(tmp_path, capsys, monkeypatch)
     assert main(["sweep", "--limit", "5", "--db", db]) == ExitCode.USAGE
     assert main(["sweep", "--vary", "signal.dwell_ms=1", "--db", db]) == ExitCode.USAGE
     assert "applied in the page" in capsys.readouterr().err
+    from workbench.store.db import open_db
+
+    open_db(db).dispose()  # a store with no runs in it (a missing one is a usage error)
     assert main(["sweep", "--db", db]) == ExitCode.FAILED
     assert "holds no runs" in capsys.readouterr().err
     monkeypatch.setattr(corpora, "CORPORA_DIR", tmp_path / "nowhere")

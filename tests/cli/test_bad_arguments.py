@@ -102,8 +102,17 @@ def test_report_paths_that_cannot_be_written_are_refused_before_the_run(tmp_path
     for extra, says in cases:
         assert main(["run", "--persona", "calm", "--db", db, *extra]) == ExitCode.USAGE
         assert says in capsys.readouterr().err
-    assert main(["runs", "--db", db, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == []  # refused before anything ran or was stored
+    assert not Path(db).exists()  # refused before anything ran or was stored: not even the store was made
+
+
+@pytest.mark.parametrize("command", [["runs"], ["sessions"], ["show"], ["show", "run_x"], ["rage"], ["sweep"],
+                                     ["compare", "latest"]])
+def test_a_command_that_only_reads_makes_no_store_at_a_mistyped_db(command, tmp_path, capsys):
+    typo = tmp_path / "wokrbench.db"
+    assert main([*command, "--db", str(typo)]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert f"no workbench store at {typo}" in err and err.count("\n") == 1
+    assert not typo.exists() and list(tmp_path.iterdir()) == []
 
 
 def test_a_report_that_cannot_be_written_after_the_fact_is_a_usage_error(tmp_path, capsys):

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
 def _load(db_path: str | None, run_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
     from workbench.store import repo
 
-    with Session(open_db(db_path)) as db:
+    with Session(open_db(db_path, create=False)) as db:
         rid = repo.latest_run_id(db=db) if run_id == "latest" else run_id
         report = repo.run_report(db=db, run_id=rid, rage=False) if rid else None
         config = repo.run_config(db=db, run_id=rid) if rid else None

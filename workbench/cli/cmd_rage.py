@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None:
         raise ConfigError("--limit N goes with --corpus")
 
-    with Session(open_db(args.db)) as db:
+    with Session(open_db(args.db, create=False)) as db:
         run_id = args.run_id or repo.latest_run_id(db=db)
         report = repo.run_report(db=db, run_id=run_id, rage=False) if run_id else None
         if report is None or run_id is None:

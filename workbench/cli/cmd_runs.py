@@ -21,7 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with Session(open_db(args.db)) as db:
+    with Session(open_db(args.db, create=False)) as db:
         rows = repo.list_runs(db=db)
     if args.json:
         print_json(rows)

@@ -22,7 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with Session(open_db(args.db)) as db:
+    with Session(open_db(args.db, create=False)) as db:
         rows = repo.list_sessions(db=db, run_id=args.run)
     if args.json:
         print_json(rows)

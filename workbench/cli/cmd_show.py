@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from workbench.report.text import print_attribution, print_scores
     from workbench.store import repo
 
-    with Session(open_db(args.db)) as db:
+    with Session(open_db(args.db, create=False)) as db:
         run_id: str | None = args.run_id or repo.latest_run_id(db=db)
         # the rage-click tables read every stored batch: only the JSON and HTML reports show them
         report = repo.run_report(db=db, run_id=run_id, rage=bool(args.json or args.html)) if run_id else None

@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         base = load_config(args)
         telemetry: lab.Telemetry | None = load_corpus(groups, args.limit, base)
     else:
-        with Session(open_db(args.db)) as db:
+        with Session(open_db(args.db, create=False)) as db:
             run_id = args.run_id or repo.latest_run_id(db=db)
             telemetry = repo.stored_telemetry(db=db, run_id=run_id) if run_id else None
             stored = repo.run_config(db=db, run_id=run_id) if run_id else None
@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
         return ExitCode.FAILED
     if args.rerun:
         console = Console(highlight=False, width=None if sys.stdout.isatty() else 180, stderr=args.json)
-        with Session(open_db(args.db)) as db:
+        with Session(open_db(args.db, create=False)) as db:
             results = rerun(db, telemetry.run_id, base, grid, console)
         unfaithful: list[lab.StoredSession] = []
         live = False

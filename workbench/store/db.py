@@ -25,13 +25,19 @@ def default_path() -> Path:
     return Path(os.environ.get("WORKBENCH_DB", DEFAULT_DB))
 
 
-def open_db(path: str | Path | None = None) -> Engine:
-    """The store at ``path`` (default :func:`default_path`), created with its folder when missing.
+def open_db(path: str | Path | None = None, *, create: bool = True) -> Engine:
+    """The store at ``path`` (default :func:`default_path`), created with its folder when missing,
+    unless ``create`` is false (the commands that only read: a mistyped ``--db`` must not leave an
+    empty store behind and report "no runs").
 
     Raises :class:`~workbench.errors.StoreError` naming the file and the reason when it cannot be
-    opened as one: not an SQLite file, a directory, a folder that cannot be created or written.
+    opened as one: missing (with ``create=False``), not an SQLite file, a directory, a folder that
+    cannot be created or written.
     """
     path = Path(path) if path is not None else default_path()
+    if not create and not path.exists():
+        raise StoreError(f"no workbench store at {path}: nothing has been stored there yet "
+                         "(give the --db a run was stored in, or run `workbench demo` first)")
     try:
         return _open(path)
     except (OSError, SQLAlchemyError) as exc:
