@@ -147,10 +147,14 @@ class Features:
     window_ms: float = 0.0  # event time the window covers (section 7.2 buffer, or less for the last one)
     focused_ms: float = 0.0  # time within the window a form field was focused
     unfocused_events: int = 0  # events while no field was focused
-    focused_fields: tuple[str, ...] = ()  # fields still focused when the window ended (their id, else name)
-    open_fields: tuple[FormField, ...] = ()  # the same fields as their focus named them, for the next window
+    open_fields: tuple[FormField, ...] = ()  # fields still focused when the window ended, as their focus named them
     idle_ms: float = 0.0  # longest stretch without an active event or a focused field
     last_active_ts: float | None = None  # the window's last active event (carried into the next)
+
+    @property
+    def focused_fields(self) -> tuple[str, ...]:
+        """The fields still focused when the window ended, by key (their id, else name)."""
+        return tuple(f.key for f in self.open_fields)
 
     def events_per_window(self, full_window_ms: float, min_unfocused_ms: float) -> float | None:
         """Events per full buffer window (section 7.2) counted over the time no field was focused,
@@ -295,7 +299,7 @@ def extract(events: Sequence[Event], *, seen_sections: Iterable[str], config: EI
     if not events:
         carried = tuple(sorted(map(FormField.of, focused_before), key=lambda f: f.key))
         return Features(scroll_depth_max=scroll_depth_before, scroll_depth_last=scroll_depth_before,
-                        focused_fields=tuple(f.key for f in carried), open_fields=carried,
+                        open_fields=carried,
                         last_active_ts=last_active_before)
     cfg, sig = config.classifier, config.signal
     ts = np.fromiter((float(e["timestamp"]) for e in events), dtype=float, count=len(events))
@@ -448,7 +452,6 @@ def extract(events: Sequence[Event], *, seen_sections: Iterable[str], config: EI
         window_ms=covered,
         focused_ms=focused,
         unfocused_events=unfocused_events,
-        focused_fields=tuple(f.key for f in still_focused),
         open_fields=still_focused,
         idle_ms=idle,
         last_active_ts=active[-1] if active else last_active_before,
