@@ -205,7 +205,9 @@ class Seer:
     def decide(self, packet: dict[str, Any]) -> Decision:
         """Would :meth:`on_packet` intervene for this packet now? Records nothing but the session
         itself (the service asks before it pays for a composed message)."""
-        s, now = self._packet_session(packet)
+        return self._decide(packet, *self._packet_session(packet))
+
+    def _decide(self, packet: dict[str, Any], s: _Session, now: float) -> Decision:
         if packet["emotion"]["primary"] in QUIET_EMOTIONS:
             return Decision(False, "quiet emotion: a confident or browsing visitor needs space, not a pop-up")
         if llm_gate(packet) is False:
@@ -214,8 +216,8 @@ class Seer:
 
     def on_packet(self, packet: dict[str, Any], *, llm_message: str | None = None) -> Intervention | None:
         sid, tenant = packet["sessionId"], packet["tenantId"]
-        decision = self.decide(packet)
         s, now = self._packet_session(packet)
+        decision = self._decide(packet, s, now)
         s.latest = now
         if not decision.allowed:
             return None
