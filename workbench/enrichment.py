@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import logging
-from collections import OrderedDict, deque
+from collections import deque
 from typing import Any
 
 from workbench.config import InferenceConfig
@@ -26,6 +26,7 @@ from workbench.engine.core import trajectory
 from workbench.intelligence import EmotionalEvent, Intelligence
 from workbench.llm.gate import marker
 from workbench.llm.tier import LLMTier, LLMVerdict, select_knowledge
+from workbench.recent import Recent
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +77,11 @@ class Enricher:
         self.inference = inference or InferenceConfig()
         # what each session's packets said, as published (after the LLM tier): the section 5.2
         # trajectory must follow the emotions the consumer sees, not the rules' ones it replaced
-        self.published: OrderedDict[str, deque[tuple[float, str, float]]] = OrderedDict()
+        self.published: Recent[str, deque[tuple[float, str, float]]] = Recent(SESSIONS_REMEMBERED)
 
     def _retrace(self, packet: dict[str, Any]) -> None:
         sid, emotion = packet["sessionId"], packet["emotion"]
-        history = self.published.pop(sid, None) or deque(maxlen=self.inference.trajectory_history)
-        self.published[sid] = history
-        if len(self.published) > SESSIONS_REMEMBERED:
-            self.published.popitem(last=False)
+        history = self.published.put(sid, self.published.get(sid) or deque(maxlen=self.inference.trajectory_history))
         emotion["trajectory"] = trajectory(history, emotion["primary"], float(emotion["intensity"]), self.inference)
         history.append((float(packet["timestamp"]), emotion["primary"], float(emotion["intensity"])))
 

@@ -35,12 +35,13 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.config import TransportConfig
+from workbench.recent import Recent
 
 QUOTA_WINDOW_S = 3600
 
@@ -176,18 +177,11 @@ class LimiterRegistry:
     def __init__(self, config: TransportConfig) -> None:
         self.config = config
         self.capacity = config.limiter_max_sessions
-        self._sessions: OrderedDict[tuple[str, str], SessionLimiter] = OrderedDict()
+        self._sessions: Recent[tuple[str, str], SessionLimiter] = Recent(self.capacity)
 
     def get(self, tenant: str, session: str) -> SessionLimiter:
         key = (tenant, session)
-        limiter = self._sessions.get(key)
-        if limiter is None:
-            limiter = self._sessions[key] = SessionLimiter(self.config)
-            while len(self._sessions) > self.capacity:
-                self._sessions.popitem(last=False)
-        else:
-            self._sessions.move_to_end(key)
-        return limiter
+        return self._sessions.put(key, self._sessions.get(key) or SessionLimiter(self.config))
 
     def __len__(self) -> int:
         return len(self._sessions)

@@ -47,6 +47,7 @@ from workbench.consumer.bandit import Context, ThompsonBandit
 from workbench.consumer.cooldown import Decision, SessionTiming, decide
 from workbench.llm.gate import llm_gate
 from workbench.protocol.taxonomy import POSITIVE
+from workbench.recent import Recent
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class Seer:
         # A packet stamped no later is one the engine released when the page went away, so nothing
         # Seer says about it can be shown; later ones belong to a reconnect or the next page of the
         # same visit (the producer keeps its session id across page loads), and the state carries on.
-        self.ended: dict[str, tuple[float, _Session | None]] = {}
+        self.ended: Recent[str, tuple[float, _Session | None]] = Recent(ENDED_REMEMBERED)
         #: interventions :meth:`on_packet` settled on its own (one replaced before any answer:
         #: "no_response"; one for a page already gone: "undelivered"); see :meth:`take_settled`
         self.settled: list[Intervention] = []
@@ -155,13 +156,11 @@ class Seer:
         Called once per connection: a reconnect, or a reconnect attempt that drops before its first
         batch, ends again with the same id. The session's state is kept either way."""
         s = self.sessions.pop(session_id, None)
-        known_end, remembered = self.ended.pop(session_id, (float("-inf"), None))
+        known_end, remembered = self.ended.get(session_id, (float("-inf"), None))
         s = s or remembered
         if s is not None:
             s.closed_at = at
-        self.ended[session_id] = (known_end if at is None else max(known_end, at), s)
-        if len(self.ended) > ENDED_REMEMBERED:
-            del self.ended[next(iter(self.ended))]
+        self.ended.put(session_id, (known_end if at is None else max(known_end, at), s))
         if s is None or s.pending is None:
             return []
         left_early = at is not None and at - s.pending.timestamp <= ATTRIBUTION_WINDOW_MS

@@ -10,7 +10,6 @@ message, asked only once Seer has decided to intervene; the guard and the templa
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,6 +19,7 @@ from workbench import bus as subjects
 from workbench.bus import Bus
 from workbench.config import InterventionConfig
 from workbench.consumer.seer import Intervention, Seer
+from workbench.recent import Recent
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class SeerService:
         self.ignored_closes = 0
         # the tenant whose accepted telemetry each session id carried (the bridge checked it): a close
         # from another tenant's connection that used the same id must not end this one (section 10.4)
-        self._tenant_of: OrderedDict[str, str] = OrderedDict()
+        self._tenant_of: Recent[str, str] = Recent(TENANTS_REMEMBERED)
 
     async def start(self) -> None:
         await self.bus.subscribe("seer.*.intervention.request.*", self._on_packet)
@@ -77,11 +77,8 @@ class SeerService:
     async def _on_batch(self, subject: str, payload: bytes) -> None:
         batch = orjson.loads(payload)
         sid = str(batch["sessionId"])
-        self._tenant_of.pop(sid, None)
-        self._tenant_of[sid] = str(batch["tenantId"])
-        if len(self._tenant_of) > TENANTS_REMEMBERED:
-            self._tenant_of.popitem(last=False)
-        settled = self.seer.on_events(str(batch["sessionId"]), batch.get("events", []), str(batch.get("vertical", "")))
+        self._tenant_of.put(sid, str(batch["tenantId"]))
+        settled = self.seer.on_events(sid, batch.get("events", []), str(batch.get("vertical", "")))
         self._report(settled)
 
     async def _on_closed(self, subject: str, payload: bytes) -> None:
