@@ -18,8 +18,22 @@ failed, else ``pass``.
 
 Across the run: a confusion matrix of persona (the expected class) against each session's
 detected class (its dominant emotion, or ``bot`` when the filter caught it), and
-precision / recall per emotion and for bot detection. For an emotion E, a session is a
-*positive* when its persona lists E and a *prediction* when any packet says E.
+precision / recall per emotion and for bot detection.
+
+A persona's emotions are "any of" (the paralysed buyer lists seven; saying one of them meets the
+expectation), so per emotion E, over the carried-out sessions of human personas:
+
+* ``tp``: the persona lists E and a packet says E;
+* ``fp``: a packet says E and the persona does not list it;
+* ``fn``: the persona lists E and the session said none of the emotions its persona lists (so a
+  failed session is a miss for each of them);
+* ``covered``: the persona lists E, E was not said, but another listed emotion met the expectation.
+  That is no miss, so it counts towards neither ratio;
+* ``tn``: neither listed nor said.
+
+The macro means (:func:`mean_over_emotions`) leave out ``uncertainty``: it is the classifier's
+abstention ("insufficient signal to classify further", section 6), which no persona lists. Its row
+is still reported.
 """
 
 from __future__ import annotations
@@ -173,10 +187,14 @@ def _ratio(num: int, den: int) -> float | None:
     return round(num / den, 3) if den else None
 
 
+ABSTENTION = "uncertainty"
+
+
 def mean_over_emotions(per_emotion: Mapping[str, Mapping[str, Any]], key: str) -> float | None:
     """The mean of ``key`` (``"precision"`` or ``"recall"``) over :meth:`RunScore.emotion_pr`'s emotions
-    that have one (a macro average), to 3 places; None when none has."""
-    values = [v[key] for v in per_emotion.values() if v.get(key) is not None]
+    that have one (a macro average), to 3 places; None when none has. The classifier's abstention,
+    ``uncertainty``, is left out."""
+    values = [v[key] for e, v in per_emotion.items() if e != ABSTENTION and v.get(key) is not None]
     return round(sum(values) / len(values), 3) if values else None
 
 
@@ -190,6 +208,15 @@ def precision_recall(pairs: Iterable[tuple[bool, bool]]) -> dict[str, Any]:
     c = Counter((bool(t), bool(p)) for t, p in pairs)
     tp, fp, fn, tn = c[(True, True)], c[(False, True)], c[(True, False)], c[(False, False)]
     return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": _ratio(tp, tp + fp), "recall": _ratio(tp, tp + fn)}
+
+
+def _emotion_outcome(emotion: str, listed: frozenset[str], said: set[str]) -> str:
+    """One session's part in ``emotion``'s tally: tp, fp, fn, covered or tn (module docstring)."""
+    if emotion in said:
+        return "tp" if emotion in listed else "fp"
+    if emotion not in listed:
+        return "tn"
+    return "covered" if listed & said else "fn"
 
 
 @dataclass(frozen=True)
@@ -227,11 +254,17 @@ class RunScore:
         return {p: dict(c) for p, c in matrix.items()}
 
     def emotion_pr(self) -> dict[str, dict[str, Any]]:
-        ended = [s for s in self.sessions if s.status == "ended" and not self.truths[s.persona].bot]
-        names = sorted({e for s in ended for e in self.truths[s.persona].emotions}
-                       | {e for s in ended for e in s.emotions})
-        return {e: precision_recall((e in self.truths[s.persona].emotions, e in s.emotions) for s in ended)
-                for e in names}
+        """emotion -> tp, fp, fn, covered, tn, precision, recall, for "any of" truths (module docstring)."""
+        ended = [(self.truths[s.persona].emotions, set(s.emotions)) for s in self.sessions
+                 if s.status == "ended" and not self.truths[s.persona].bot]
+        names = sorted({e for listed, said in ended for e in listed | said})
+        out = {}
+        for e in names:
+            tally = Counter(_emotion_outcome(e, listed, said) for listed, said in ended)
+            tp, fp, fn = tally["tp"], tally["fp"], tally["fn"]
+            out[e] = {"tp": tp, "fp": fp, "fn": fn, "covered": tally["covered"], "tn": tally["tn"],
+                      "precision": _ratio(tp, tp + fp), "recall": _ratio(tp, tp + fn)}
+        return out
 
     def bot_pr(self) -> dict[str, Any]:
         return precision_recall((self.truths[s.persona].bot, s.bot == "bot")

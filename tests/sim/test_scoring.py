@@ -91,7 +91,7 @@ def test_run_verdict_confusion_matrix_and_precision_recall():
     assert run.confusion() == {"frustrated_buyer": {"frustration": 1, "confusion": 1},
                                "calm_researcher": {"curiosity": 1}, "naive_bot": {"bot": 1, "curiosity": 1}}
     pr = run.emotion_pr()
-    assert pr["frustration"] == {"tp": 1, "fp": 0, "fn": 1, "tn": 1, "precision": 1.0, "recall": 0.5}
+    assert pr["frustration"] == {"tp": 1, "fp": 0, "fn": 1, "covered": 0, "tn": 1, "precision": 1.0, "recall": 0.5}
     assert pr["confusion"]["fp"] == 1 and pr["confusion"]["precision"] == 0.0 and pr["confusion"]["recall"] is None
     assert run.bot_pr() == {"tp": 1, "fp": 0, "fn": 1, "tn": 3, "precision": 1.0, "recall": 0.5}
     per = run.per_persona()
@@ -131,3 +131,35 @@ def test_attribution_counts_what_seer_observed_against_what_visitors_meant():
     assert (found["answered"], found["agreed"]) == (4, 2)
     assert found["matrix"] == {"chat_engaged": {"chat_engaged": 1}, "left": {"left": 1, "no_response": 1, "pending": 1}}
     assert scoring.attribution([]) is None
+
+
+PARALYSED = GroundTruth("paralysed_buyer", frozenset({"hesitation", "deliberation", "ambivalence"}))
+
+
+def test_any_of_truths_count_a_listed_emotion_as_missed_only_when_none_was_said():
+    run = score_run([
+        (PARALYSED, obs("paralysed_buyer", "uncertainty", "hesitation", sid="a")),
+        (PARALYSED, obs("paralysed_buyer", "hesitation", "deliberation", sid="b")),
+        (PARALYSED, obs("paralysed_buyer", "curiosity", sid="c")),  # fails: none of the three
+    ])
+    pr = run.emotion_pr()
+    assert {k: pr["hesitation"][k] for k in ("tp", "fn", "covered", "recall")} == \
+        {"tp": 2, "fn": 1, "covered": 0, "recall": 0.667}
+    assert {k: pr["deliberation"][k] for k in ("tp", "fn", "covered", "recall")} == \
+        {"tp": 1, "fn": 1, "covered": 1, "recall": 0.5}
+    assert {k: pr["ambivalence"][k] for k in ("tp", "fn", "covered", "recall")} == \
+        {"tp": 0, "fn": 1, "covered": 2, "recall": 0.0}
+    assert pr["curiosity"]["fp"] == 1 and pr["curiosity"]["precision"] == 0.0
+    assert pr["uncertainty"]["fp"] == 1  # reported...
+    # ...but the macro means leave the abstention out: precision over hesitation 1, deliberation 1, curiosity 0
+    assert scoring.mean_over_emotions(pr, "precision") == 0.667
+    assert scoring.mean_over_emotions(pr, "recall") == round((0.667 + 0.5 + 0.0) / 3, 3)
+
+
+def test_a_passing_run_of_an_any_of_persona_has_full_recall():
+    run = score_run([(PARALYSED, obs("paralysed_buyer", "hesitation", sid="a")),
+                     (PARALYSED, obs("paralysed_buyer", "deliberation", sid="b"))])
+    assert run.verdict == "pass"
+    pr = run.emotion_pr()
+    assert scoring.mean_over_emotions(pr, "recall") == 1.0
+    assert pr["ambivalence"]["recall"] is None and pr["ambivalence"]["covered"] == 2

@@ -102,8 +102,10 @@ def _overview(report: dict[str, Any]) -> str:
     if bot:
         rows.append(["<b>bot detection</b>", *(_fmt(bot[k]) for k in ("tp", "fp", "fn", "precision", "recall"))])
     if rows:
-        html += ("<h2>Precision and recall</h2><p class='muted'>per emotion: a session is a positive when its "
-                 "persona lists the emotion, a prediction when any packet says it.</p>"
+        html += ("<h2>Precision and recall</h2><p class='muted'>per emotion: a prediction when any packet says it; "
+                 "a miss (fn) when its persona lists it and the session said none of the emotions the persona "
+                 "lists. A listed emotion not said while another listed one was is <i>covered</i>, no miss. "
+                 "The classifier's abstention, <i>uncertainty</i>, stays out of the means.</p>"
                  + _table(["", "tp", "fp", "fn", "precision", "recall"], rows, {1, 2, 3, 4, 5}))
     found = report.get("attribution")
     if found:

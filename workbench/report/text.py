@@ -54,7 +54,8 @@ def print_scores(report: dict[str, Any], console: Console | None = None, *, deta
     pr = summary.get("emotion_precision_recall") or {}
     bot = summary.get("bot_precision_recall")
     if pr or bot:
-        table = Table(title="precision / recall", title_justify="left")
+        table = Table(title="precision / recall", title_justify="left", caption_justify="left",
+                      caption="fn: the persona lists the emotion and the session said none of its emotions")
         for col in ("", "tp", "fp", "fn", "precision", "recall"):
             table.add_column(col, justify="left" if not col else "right")
         rows = list(pr.items()) + ([("bot detection", bot)] if bot else [])
