@@ -8,7 +8,7 @@ import orjson
 from tests.conftest import FIXTURES
 from workbench import bus as subjects
 from workbench.bus import InProcessBus
-from workbench.consumer.compose import SYSTEM, LLMComposer
+from workbench.consumer.compose import ASK, SYSTEM, LLMComposer
 from workbench.consumer.guard import violations
 from workbench.consumer.service import SeerService
 from workbench.enrichment import Enricher
@@ -16,6 +16,12 @@ from workbench.llm.standin import Reply, StandinMessagesAPI
 from workbench.llm.tier import LLMSettings, LLMTier
 
 PACKET = json.loads((FIXTURES / "spec" / "11.2-packet.json").read_text())
+
+
+def is_compose(request):
+    """The composer's request, told apart from the enrichment tier's (which share the stand-in)."""
+    system = request["system"]
+    return isinstance(system, list) and system[0]["text"] == SYSTEM
 
 
 async def intervene(reply):
@@ -37,8 +43,9 @@ async def test_sonnet_writes_the_message_with_context_in_priority_order():
     (intervention,) = sent
     assert intervention.source == "llm" and intervention.message == "Want a side-by-side of the two packages?"
     (request,) = requests
-    assert request["model"].startswith("claude-sonnet") and request["system"] == SYSTEM
-    context = request["messages"][0]["content"]
+    assert request["model"].startswith("claude-sonnet") and is_compose(request)
+    rules, context = (block["text"] for block in request["system"])  # section 9.1: the packet goes in the system
+    assert rules == SYSTEM and request["messages"] == [{"role": "user", "content": ASK}]
     assert context.index("spatial:") < context.index("temporal:") < context.index("emotion:") \
         < context.index("behavioral:") < context.index("pageContent:") < context.index("globalIntelligence:")
     assert composer.counters["input_tokens"] > 0
@@ -74,7 +81,7 @@ async def seer_after_enrichment(needs_sonnet):
     deep = json.dumps({"emotion": "decision_paralysis", "confidence": 0.8, "intensity": 0.6, "intervene": True})
 
     def responder(request):
-        if request["system"] == SYSTEM:
+        if is_compose(request):
             return Reply(text="Want a side-by-side of the two packages?")
         return Reply(text=triage if "haiku" in request["model"] else deep)
 
@@ -93,7 +100,7 @@ async def seer_after_enrichment(needs_sonnet):
                               orjson.dumps(packet))
             await bus.drain()
         await bus.close()
-        composed = [r for r in api.requests if r["system"] == SYSTEM]
+        composed = [r for r in api.requests if is_compose(r)]
     return sent, composed
 
 

@@ -1,8 +1,9 @@
 """Composing an intervention with Claude (section 9.1), guarded by the section 9.2 rules twice.
 
-The system prompt carries the anti-creepiness rules; the packet goes in as context in the
-section 9.1 priority order (spatial, temporal, emotional, behavioural + intent, page content,
-global). Whatever comes back still passes :mod:`workbench.consumer.guard` in
+The system prompt carries the anti-creepiness rules and, as section 9.1 asks, the packet: a
+second system block lists its dimensions in the 9.1 priority order (spatial, temporal,
+emotional, behavioural + intent, page content, global). The user turn only asks for the
+message. Whatever comes back still passes :mod:`workbench.consumer.guard` in
 :class:`~workbench.consumer.seer.Seer`; a failure or a timeout returns None and Seer uses a
 template.
 """
@@ -15,6 +16,7 @@ from collections import Counter
 from typing import Any
 
 import anthropic
+from anthropic.types import TextBlockParam
 
 from workbench.llm.tier import LLMSettings, MalformedReply, checked_reply, packet_context
 
@@ -31,6 +33,14 @@ Rules you must never break:
 - Imply understanding, not observation. You may mention the products and prices on the page naturally,
   as a salesperson knows what is on the shelf.
 Reply with the message text only."""
+ASK = "Write your first message to this shopper."
+
+
+def system_blocks(packet: dict[str, Any]) -> list[TextBlockParam]:
+    """The system prompt: the rules, then the packet's dimensions in the section 9.1 priority order."""
+    return [{"type": "text", "text": SYSTEM},
+            {"type": "text", "text": "What you know about this shopper (EITP packet, most important first):\n"
+                                     + packet_context(packet)}]
 
 
 class LLMComposer:
@@ -47,9 +57,9 @@ class LLMComposer:
         self.counters["compose_calls"] += 1
         try:
             response = await asyncio.wait_for(self.client.messages.create(
-                model=s.deep_model, max_tokens=s.deep_max_tokens, system=SYSTEM,
+                model=s.deep_model, max_tokens=s.deep_max_tokens, system=system_blocks(packet),
                 extra_body={"temperature": s.deep_temperature} if s.send_temperature else None,
-                messages=[{"role": "user", "content": packet_context(packet)}]), timeout=s.timeout_ms / 1000)
+                messages=[{"role": "user", "content": ASK}]), timeout=s.timeout_ms / 1000)
             text, input_tokens, output_tokens = checked_reply(response)
         except (TimeoutError, anthropic.APIError, MalformedReply) as exc:
             self.counters[f"compose_fallback:{type(exc).__name__}"] += 1
