@@ -207,7 +207,7 @@ async def session_overhead(sessions: int = 8) -> dict[str, float]:
         phases[name] = phases.get(name, 0.0) + at - since
         return at
 
-    pipeline = Pipeline(embedded_config(EITPConfig()), stream=EventStream())
+    pipeline = Pipeline(embedded_config(EITPConfig(), virtual_time=True), stream=EventStream())
     base = await pipeline.start()
     try:
         with tree:

@@ -303,6 +303,26 @@ async def _rate_limit(probe: Probe) -> Outcome:
                    said(errors[:1]) if errors else "every batch accepted")
 
 
+async def _rate_limit_wall(probe: Probe) -> Outcome:
+    """The same 600 events, but each batch stamped a second after the last: within the event-time
+    limit in every event second, yet all sent at once. A producer's clock is the client's to forge."""
+    batches = MAX_EVENTS_PER_SECOND // 50 + 2
+    conn = await probe.open()
+    try:
+        t0 = time.time() * 1000.0
+        for i in range(batches):
+            body = orjson.loads(telemetry(conn.session, probe.tenant, 50, spacing_ms=1.0))
+            for j, event in enumerate(body["events"]):
+                event["timestamp"] = t0 + i * 1000 + j
+            body["timestamp"] = body["events"][-1]["timestamp"]
+            await conn.send(codec.encode_pub("telemetry.raw", orjson.dumps(body)))
+        errors = await conn.sync()
+    finally:
+        await conn.close()
+    return Outcome(bool(errors), f"-ERR for {batches * 50} events sent at once, stamped over {batches} s",
+                   said(errors[:1]) if errors else "every batch accepted")
+
+
 async def _tenant(probe: Probe) -> Outcome:
     return await _refused(probe, lambda c: codec.encode_pub("telemetry.raw",
                                                            telemetry(c.session, "org_conformance_other")),
@@ -399,6 +419,8 @@ CASES: tuple[Case, ...] = (
     Case("4.5/1", MUST, "Bridges must inject the client's IP address; clients must not self-report it", _ip_injected),
     Case("4.6/1", MUST, "Must enforce a maximum message size (reference: 50,000 bytes)", _max_size),
     Case("4.6/2", MUST, "Must enforce rate limiting (reference: 500 events per second per producer)", _rate_limit),
+    Case("4.6/3", MUST, "The rate limit holds on the wall clock: timestamps a client forges do not dodge it",
+         _rate_limit_wall),
     Case("10.4/1", MUST, "A Bridge must not allow cross-tenant telemetry", _tenant),
 )
 

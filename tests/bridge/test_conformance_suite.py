@@ -36,12 +36,13 @@ def test_a_stock_nats_server_fails_what_a_bridge_adds(tmp_path):
     verdicts = _results(doc)
     # NATS framing is there; the bridge's own rules are not: no whitelist, its own 1 MB limit,
     # no event-rate limit, no tenants, and it forwards the IP the client claimed
-    assert {i for i, v in verdicts.items() if v == suite.FAIL} == {"4.2/1", "4.5/1", "4.6/1", "4.6/2", "10.4/1"}
+    assert {i for i, v in verdicts.items() if v == suite.FAIL} == {"4.2/1", "4.5/1", "4.6/1", "4.6/2", "4.6/3",
+                                                                    "10.4/1"}
     assert {i for i, v in verdicts.items() if v == suite.PASS} == {"2.3/1", "4.1/1", "4.1/2", "4.1/3"}
     assert verdicts["4.2/2"] == suite.NON_STRICT  # nothing refused, so nothing to survive
     assert verdicts["4.4/1"] == suite.NON_STRICT  # no HTTP POST fallback at all
     failures = list(ET.parse(junit).getroot().iter("failure"))
-    assert len(failures) == 5 and all(f.get("type") == suite.MUST for f in failures)
+    assert len(failures) == 6 and all(f.get("type") == suite.MUST for f in failures)
     assert "actual: forwarded with ip 203.0.113.66" in "".join(f.text or "" for f in failures)
     assert main(["conformance", "--stock-nats", "--strict", "--json", str(doc)]) == ExitCode.FAILED
 
@@ -52,6 +53,14 @@ def test_a_looser_limit_than_the_spec_fails_its_case_only(tmp_path):
     verdicts = _results(doc)
     assert {i for i, v in verdicts.items() if v == suite.FAIL} == {"4.6/1"}
     assert verdicts["4.4/1"] == suite.NON_STRICT  # the POST door takes the oversize body too
+
+
+def test_an_event_limit_counted_on_the_clients_clock_alone_fails_the_forged_clock_case(tmp_path):
+    doc = tmp_path / "c.json"
+    assert main(["conformance", "--set", "transport.max_events_per_wall_second=0", "--json", str(doc)]) \
+        == ExitCode.FAILED
+    verdicts = _results(doc)
+    assert {i for i, v in verdicts.items() if v == suite.FAIL} == {"4.6/3"}
 
 
 async def test_without_a_tap_the_ip_case_is_info_and_a_wrong_tenant_is_named():

@@ -273,7 +273,7 @@ def test_a_batch_with_no_events_is_accepted_not_a_crash():
     result = conn.receive(pub(batch([], session="sq_1_test", ts=1_740_700_800_000)))
     assert result.violations == [] and result.close is None and len(result.publish) == 1
     quota = LimiterRegistry(TransportConfig(max_session_events_per_hour=100))
-    assert quota.get("org_test", "sq_1_test").check(1_740_700_800_000, []) is None
+    assert quota.get("org_test", "sq_1_test").check(1_740_700_800_000, [], 0.0) is None
 
 
 @pytest.mark.parametrize("session", ["a.b", "*", ">", "x y", "detected.sq_victim"])

@@ -1,7 +1,9 @@
 """Section 4.6 limits, sans I/O: each at its boundary, on event time, with the clock fences."""
 
+import itertools
+
 from tests.conftest import ev, mouse_path
-from workbench.bridge.limits import FrameGuard, LimiterRegistry, SessionLimiter
+from workbench.bridge.limits import FrameGuard, LimiterRegistry, SessionLimiter, WallEventGuard
 from workbench.config import TransportConfig
 
 T0 = 1_740_700_800_000  # an event-time second boundary (ms)
@@ -16,8 +18,13 @@ def events(n: int, t: float = T0, kind: str | None = None, spread_ms: float = 1.
     return [ev(kind or f"type{i % 10}", t + i * spread_ms) for i in range(n)]
 
 
-def check(lim: SessionLimiter, evs: list[dict], envelope: float | None = None):
-    return lim.check(envelope if envelope is not None else max(e["timestamp"] for e in evs), evs)
+_WALL = itertools.count(0.0, 10.0)
+
+
+def check(lim: SessionLimiter, evs: list[dict], envelope: float | None = None, now: float | None = None):
+    """By default each check comes 10 s of wall time after the last, so only the event-time limits judge."""
+    return lim.check(envelope if envelope is not None else max(e["timestamp"] for e in evs), evs,
+                     next(_WALL) if now is None else now)
 
 
 # --- frame guard (wall time) ---------------------------------------------------------------
@@ -35,6 +42,39 @@ def test_frame_guard_refusals_are_not_counted():
     assert guard.allow(0.0) is None and guard.allow(0.1) is None
     assert all(guard.allow(0.2 + i * 0.001) is not None for i in range(100))
     assert guard.allow(1.05) is None
+
+
+# --- events per wall second (forged timestamps) ---------------------------------------------
+def test_wall_event_guard_500_per_second_sliding_and_off_at_zero():
+    guard = WallEventGuard(500)
+    assert guard.check(5.0, 500) is None
+    guard.add(5.0, 500)
+    refusal = guard.check(5.9, 1)
+    assert refusal and refusal.kind == "rate_events" and "501 events in 1 s of wall time" in refusal.message
+    assert guard.check(6.0, 500) is None  # the batch at 5.0 left the window
+    off = WallEventGuard(0)
+    off.add(0.0, 10_000)
+    assert off.check(0.0, 10_000) is None
+
+
+def test_timestamps_a_second_apart_do_not_dodge_the_limit_on_the_wall_clock():
+    # each batch sits in an event second of its own, so the event-time limits pass every one of them
+    lim = limiter()
+    sent = [check(lim, events(50, T0 + i * 1000), now=100.0 + i * 0.01) for i in range(11)]
+    assert sent[:10] == [None] * 10
+    assert sent[10] is not None and sent[10].kind == "rate_events" and "wall time" in sent[10].message
+    assert check(lim, events(50, T0 + 11_000), now=101.0) is None  # the wall second has passed
+
+
+def test_a_batch_refused_for_another_limit_takes_nothing_from_the_wall_budget():
+    lim = limiter()
+    assert check(lim, events(101, kind="mouse"), now=50.0).kind == "rate_type"
+    assert check(lim, events(500, T0 + 5000), now=50.1) is None
+
+
+def test_virtual_time_can_turn_the_wall_guard_off():
+    lim = limiter(max_events_per_wall_second=0)
+    assert all(check(lim, events(50, T0 + i * 1000), now=100.0) is None for i in range(40))
 
 
 # --- events per second and per type per second (event time) ----------------------------------

@@ -36,6 +36,14 @@ def test_only_the_runners_embedded_bridge_believes_the_loopback_proxy():
     assert embedded_config(mine).transport.trusted_proxies == ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]
 
 
+def test_only_a_virtual_time_run_counts_events_on_the_page_clocks_alone():
+    serve = EITPConfig()
+    assert serve.transport.max_events_per_wall_second == 500  # section 4.6, on the wall clock too
+    assert embedded_config(serve).transport.max_events_per_wall_second == 500  # real time: as served
+    assert embedded_config(serve, virtual_time=True).transport.max_events_per_wall_second == 0
+    assert serve.transport.max_events_per_wall_second == 500  # the caller's config is left alone
+
+
 def test_personas_declare_a_known_region_and_a_run_may_move_them():
     assert {p.geography for p in PERSONAS.values()} <= set(REGIONS)
     spec = RunSpec([Glance])

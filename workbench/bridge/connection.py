@@ -173,10 +173,10 @@ def _drop_client_ips(value: Any, depth: int = 0) -> None:
             _drop_client_ips(item, depth + 1)
 
 
-def check_limits(limiters: LimiterRegistry, batch: dict[str, Any]) -> Violation | None:
-    """The section 4.6 event-time limits for a checked batch, keyed by its tenant and session."""
+def check_limits(limiters: LimiterRegistry, batch: dict[str, Any], now: float) -> Violation | None:
+    """The section 4.6 limits for a checked batch, keyed by its tenant and session (``now``: wall seconds)."""
     limiter = limiters.get(batch["tenantId"], batch["sessionId"])
-    refusal = limiter.check(batch["timestamp"], batch["events"])
+    refusal = limiter.check(batch["timestamp"], batch["events"], now)
     return None if refusal is None else Violation(refusal.kind, refusal.message, batch["sessionId"])
 
 
@@ -315,7 +315,7 @@ class BridgeConnection:
                                        peer_ip=self.peer_ip, user_agent=self.user_agent)
         if violation is None:
             assert batch is not None
-            violation = check_limits(self.limiters, batch)
+            violation = check_limits(self.limiters, batch, now)
         if violation is not None:
             result.send.append(encode_err(violation.message))
             result.violations.append(violation)

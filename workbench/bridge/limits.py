@@ -25,6 +25,13 @@ Time base (a design decision; the README states it too):
   flood in real time while leaving room for compressed virtual-time runs (about 30 batches per
   wall second at 100x); the runner's virtual clock paces itself to stay under it
   (:class:`workbench.sim.clock.FramePacer`).
+* **Wall time for events, too.** A client that stamps each batch a second later than the last
+  stays under the event-time limits however fast it sends, so a session may also send at most
+  ``max_events_per_wall_second`` events (500, the 4.6 figure) in any window of one wall-clock
+  second, over its WebSocket connections and POSTs together. A virtual-time run compresses
+  minutes of a real producer's events into seconds, so the runner's own embedded bridge turns
+  this one off for virtual-time runs (:func:`workbench.sim.runner.embedded_config`); ``workbench
+  serve`` keeps it.
 
 Limiter state is kept per ``(tenant, session)`` in a :class:`LimiterRegistry` shared by the
 WebSocket connections and the POST fallback of that session, so reconnecting does not reset
@@ -72,6 +79,34 @@ class FrameGuard:
         return None
 
 
+class WallEventGuard:
+    """At most ``limit`` events in any window of ``window`` seconds of wall time (sliding log); 0: off.
+
+    :meth:`check` only judges; :meth:`add` counts a batch once every other limit accepted it, so
+    a batch refused for another reason takes nothing from the budget."""
+
+    def __init__(self, limit: int, window: float = 1.0) -> None:
+        self.limit, self.window = limit, window
+        self._log: deque[tuple[float, int]] = deque()
+        self._total = 0
+
+    def check(self, now: float, count: int) -> Refusal | None:
+        if not self.limit:
+            return None
+        log = self._log
+        while log and log[0][0] <= now - self.window:
+            self._total -= log.popleft()[1]
+        if self._total + count > self.limit:
+            return Refusal("rate_events", f"Rate Limit Exceeded: {self._total + count} events in {self.window:g} s "
+                                          f"of wall time (max {self.limit} per second)")
+        return None
+
+    def add(self, now: float, count: int) -> None:
+        if self.limit and count:
+            self._log.append((now, count))
+            self._total += count
+
+
 @dataclass
 class _Second:
     total: int = 0
@@ -87,16 +122,20 @@ class SessionLimiter:
         self.quota = config.max_session_events_per_hour
         self.skew = config.max_clock_skew_ms
         self.post_frames = FrameGuard(config.max_pubs_per_second)  # the POST fallback's frame guard
+        self.wall_events = WallEventGuard(config.max_events_per_wall_second)  # both doors of the session
         self.newest: float | None = None  # newest accepted timestamp (envelope or event), ms
         self._seconds: dict[int, _Second] = {}
         self._quota_seconds: list[int] = []  # sorted keys of _quota_counts
         self._quota_counts: dict[int, int] = {}
         self._quota_total = 0
 
-    def check(self, envelope_ts: float, events: Sequence[dict[str, Any]]) -> Refusal | None:
-        """Accept (and count) a batch, or return why not. ``events`` items have ``type`` and ``timestamp``."""
+    def check(self, envelope_ts: float, events: Sequence[dict[str, Any]], now: float) -> Refusal | None:
+        """Accept (and count) a batch, or return why not. ``events`` items have ``type`` and ``timestamp``;
+        ``now`` is wall time in seconds, for the wall-time event guard."""
         stamps = [float(e["timestamp"]) for e in events]
         if refusal := self._check_clock(float(envelope_ts), stamps):
+            return refusal
+        if refusal := self.wall_events.check(now, len(events)):
             return refusal
         seconds: dict[int, dict[str, int]] = {}  # event second -> type -> count, for this batch
         for event, ts in zip(events, stamps, strict=True):
@@ -120,6 +159,7 @@ class SessionLimiter:
         if self.quota and (refusal := self._check_quota(seconds)):
             return refusal
         self._commit(float(envelope_ts), stamps, seconds)
+        self.wall_events.add(now, len(events))
         return None
 
     def _check_clock(self, envelope: float, stamps: list[float]) -> Refusal | None:

@@ -317,11 +317,12 @@ class BridgeServer:
             return _error(400, violation.message)
         assert batch is not None
         limiter = self.limiters.get(batch["tenantId"], batch["sessionId"])
-        refusal = limiter.post_frames.allow(time.monotonic())
+        now = time.monotonic()
+        refusal = limiter.post_frames.allow(now)
         if refusal is not None:
             violation = Violation(refusal.kind, refusal.message, batch["sessionId"])
         else:
-            violation = check_limits(self.limiters, batch)
+            violation = check_limits(self.limiters, batch, now)
         if violation is not None:
             self._violation(violation, ip)
             return _error(400 if violation.kind == "clock" else 429, violation.message)

@@ -42,6 +42,7 @@ examples:
   workbench conformance ws://host:8080/bridge --tenant org_acme --nats nats://host:4222
   workbench conformance --stock-nats                  what plain nats-server lacks
   workbench conformance --set transport.max_message_bytes=100000   a looser config fails 4.6/1
+  workbench conformance --set transport.max_events_per_wall_second=0   ...and this one 4.6/3
 
 exit codes: 0 conformant · 1 a Fail (or a Non-Strict with --strict) · 4 the bridge cannot be reached
 """

@@ -78,14 +78,20 @@ SCREENSHOT_MAX_CSS_PX = 8000
 LOOPBACK_PROXIES = ("127.0.0.1/32", "::1/128")
 
 
-def embedded_config(config: EITPConfig) -> EITPConfig:
+def embedded_config(config: EITPConfig, *, virtual_time: bool = False) -> EITPConfig:
     """The run's own pipeline believes ``X-Forwarded-For`` from loopback (the simulated proxy).
 
-    Only the runner's embedded bridge does this: it listens on 127.0.0.1 for the run's own
-    browsers. ``workbench serve`` uses the configuration as given.
+    In virtual time it also counts the section 4.6 event limit only on the pages' clocks, not on
+    the wall clock: a page clock that runs minutes in seconds sends a real producer's minutes
+    of events in seconds (:mod:`workbench.bridge.limits`). Only the runner's embedded bridge does
+    either: it listens on 127.0.0.1 for the run's own browsers. ``workbench serve`` uses the
+    configuration as given.
     """
     proxies = list(dict.fromkeys([*config.transport.trusted_proxies, *LOOPBACK_PROXIES]))
-    return config.with_overrides({"transport.trusted_proxies": proxies})
+    overrides: dict[str, object] = {"transport.trusted_proxies": proxies}
+    if virtual_time:
+        overrides["transport.max_events_per_wall_second"] = 0
+    return config.with_overrides(overrides)
 
 
 def new_run_id(kind: str) -> str:
@@ -256,7 +262,7 @@ async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventS
     stream = stream or EventStream()
     tally = _Tally()
     stream.add(tally)
-    pipeline = Pipeline(embedded_config(config), stream=stream, bus=bus)
+    pipeline = Pipeline(embedded_config(config, virtual_time=spec.virtual_time), stream=stream, bus=bus)
     base_url = await pipeline.start()
     run_id = new_run_id(spec.kind)
     sites = sorted({spec.site_of(p) for p in spec.personas}) or ["rv"]
