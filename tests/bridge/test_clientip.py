@@ -2,7 +2,7 @@
 
 import pytest
 
-from workbench.bridge.clientip import client_ip, parse_address, parse_networks
+from workbench.bridge.clientip import client_ip, for_log, parse_address, parse_networks
 
 PROXIES = parse_networks(["10.0.0.0/8", "127.0.0.1/32", "fd00::/8"])
 
@@ -34,3 +34,13 @@ def test_parse_address_and_networks():
     assert str(parse_address("::ffff:192.0.2.1")) == "192.0.2.1"
     assert parse_address("") is None and parse_address("1.2.3.4.5") is None
     assert [str(n) for n in parse_networks(["127.0.0.1", "10.1.2.3/8"])] == ["127.0.0.1/32", "10.0.0.0/8"]
+
+
+@pytest.mark.parametrize(("ip", "logged"), [
+    ("203.0.113.77", "203.0.113.0/24"),
+    ("::ffff:198.51.100.9", "198.51.100.0/24"),  # an IPv4-mapped peer is the IPv4 client
+    ("2001:db8:1:2::5", "2001:db8:1::/48"),
+    ("not an address", "unknown"),
+])
+def test_the_log_names_a_clients_network_not_its_address(ip, logged):
+    assert for_log(ip) == logged  # section 10.3: the address itself is for geolocation and bot detection only

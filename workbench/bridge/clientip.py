@@ -6,6 +6,10 @@ from the right, skipping further trusted proxies, and the first address that is 
 proxy is the client (nginx's ``real_ip_recursive``). A malformed entry stops the walk at the
 last address known good. Without trusted proxies the header is ignored, so a client can never
 choose the IP the engine's bot and geo logic see.
+
+Section 10.3 keeps the address for geolocation and bot detection only, so the bridge's own log
+names a refused client by its network (:func:`for_log`: the /24 of an IPv4 address, the /48 of
+an IPv6 one), which is enough to spot a flood from one place and is not the client's address.
 """
 
 from __future__ import annotations
@@ -58,3 +62,12 @@ def client_ip(peer: str, forwarded_for: Iterable[str], proxies: Sequence[Network
         if not _trusted(current, proxies):
             break
     return str(current)
+
+
+def for_log(ip: str) -> str:
+    """``203.0.113.77`` -> ``203.0.113.0/24``; ``2001:db8:1:2::5`` -> ``2001:db8:1::/48``; else ``"unknown"``."""
+    address = parse_address(ip)
+    if address is None:
+        return "unknown"
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))

@@ -41,7 +41,7 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from workbench import sitepages
-from workbench.bridge.clientip import client_ip, parse_networks
+from workbench.bridge.clientip import client_ip, for_log, parse_networks
 from workbench.bridge.connection import (
     SKIP_FACTOR,
     BridgeConnection,
@@ -191,7 +191,7 @@ class BridgeServer:
             self._log_second, self._log_lines, self._log_suppressed = second, 0, 0
         if self._log_lines < LOG_LINES_PER_SECOND:
             self._log_lines += 1
-            log.warning("bridge refused %s from %s (session %s): %s", v.kind, peer, v.session_id, v.message)
+            log.warning("bridge refused %s from %s (session %s): %s", v.kind, for_log(peer), v.session_id, v.message)
         else:
             self._log_suppressed += 1
         if self.on_violation:
@@ -266,7 +266,7 @@ class BridgeServer:
                 try:
                     result = conn.receive(msg.data)
                 except Exception:  # a bridge bug, never the client's doing: end this connection only
-                    log.exception("bridge: connection from %s (session %s) failed", ip, conn.session_id)
+                    log.exception("bridge: connection from %s (session %s) failed", for_log(ip), conn.session_id)
                     reason = "Internal Error"
                     break
                 for v in result.violations:
