@@ -11,6 +11,7 @@ from rich.console import Console
 from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config, seed
 from workbench.cli.printer import Printer
 from workbench.events import EventStream
+from workbench.scoring import ERROR, FAIL, PASS, SKIP, SessionScore
 from workbench.store.db import default_path, open_db
 from workbench.store.recorder import Recorder
 
@@ -26,6 +27,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tui", action="store_true", help="watch the demo in the terminal UI instead of printed lines")
     add_db_arg(p)
     add_config_args(p)
+
+
+def ground_truth_line(score: SessionScore | None) -> str:
+    """``pass: emotion ✓ · bot_verdict ✓ · ...``, with what was expected and seen for a check that failed."""
+    if score is None:
+        return "not scored"
+    marks = {PASS: "✓", FAIL: "✗", ERROR: "error"}
+    parts = [f"{c.name} {marks[c.status]}" + (f" (expected {c.expected}; saw {c.actual})" if c.status == FAIL else "")
+             for c in score.checks if c.status != SKIP]
+    return f"{score.verdict}: " + " · ".join(parts)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"  packets       : {s.packets}")
         said = "; ".join(f"“{m}”" for m in s.intervention_messages) or "nothing (cooldowns or no need)"
         console.print(f"  Seer said     : {said}")
-        verdict = "yes" if s.matched(ParalysedBuyer) else "no"
-        console.print(f"  ground truth  : expected one of {', '.join(sorted(ParalysedBuyer.expected_emotions))} "
-                      f"→ matched: {verdict}")
+        scored = next((x for x in result.score.sessions if x.session_id == s.session_id), None) if result.score \
+            else None
+        console.print(f"  ground truth  : {ground_truth_line(scored)}")
     console.print(f"  stored in     : {db_path} (run {result.run_id}; `workbench sessions --run {result.run_id}`)")
     return ExitCode.OK if result.ok else ExitCode.FAILED

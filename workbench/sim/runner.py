@@ -127,13 +127,6 @@ class SessionOutcome:
     intervention_messages: list[str] = field(default_factory=list)
     trace: str | None = None  # the Playwright trace kept for this session (RunSpec.trace)
 
-    def matched(self, persona: type[Persona]) -> bool:
-        """Did the run show what the persona's ground truth says it should? (emotions and bot)"""
-        if persona.expected_bot:
-            return self.bot == "bot"
-        return (self.bot != "bot" and bool(persona.expected_emotions & set(self.emotions))
-                and not persona.forbidden_emotions & set(self.emotions))
-
     def observation(self) -> scoring.Observation:
         return scoring.Observation(session_id=self.session_id, persona=self.persona, status=self.status,
                                    error=self.error, emotions=tuple(self.emotions.elements()),
@@ -504,7 +497,9 @@ def _describe(exc: BaseException) -> str:
 
 
 def _summary(tally: _Tally, spec: RunSpec, score: scoring.RunScore | None) -> dict[str, Any]:
-    by_name = {p.name: p for p in spec.personas}
+    """The run's stored summary; a session matched its ground truth when every expectation
+    :mod:`workbench.scoring` checks held (emotions, forbidden ones, bot verdict, signals, interventions)."""
+    verdicts = {s.session_id: s.verdict for s in score.sessions} if score else {}
     return {
         "verdict": score.verdict if score else "error",
         "sessions": [
@@ -512,7 +507,7 @@ def _summary(tally: _Tally, spec: RunSpec, score: scoring.RunScore | None) -> di
              "emotions": dict(s.emotions), "bot": s.bot, "packets": s.packets, "clock": s.clock,
              "simulated_ms": round(s.simulated_ms), "wall_ms": round(s.wall_ms), "fidelity": s.fidelity.as_dict(),
              "trace": s.trace,
-             "matched_ground_truth": s.matched(by_name[s.persona]) if s.status == "ended" else False}
+             "matched_ground_truth": verdicts.get(s.session_id) == scoring.PASS}
             for s in tally.by_session.values()
         ],
     }
