@@ -192,6 +192,24 @@ class BotConfig(_Section):
     hover_burst_count: int = 5
     hover_burst_ms: float = 50.0
     hover_burst_min_timestamps: int = 3  # the producer's tick-synchronous hovers share one timestamp
+    # Section 8.2 AI-assisted classification: a session no rule flagged is "ambiguous" (reviewed by one
+    # triage-model call, when the LLM tier is on) if a rule came close. Margins (botfilter.near_misses):
+    # twice the regularity limit; any sub-15 ms interval short of the rule's count; one teleport-click short
+    # of the rule's count; half a batch-rate maximum; twice the linear-scroll CV. On the real human corpora
+    # 0 of 1,166 sessions are ambiguous at their verdict (tests/engine/test_botreview_corpora.py).
+    ai_review_cv: float = 0.2  # action timing CV below this (and >= min_timing_cv) is a near miss
+    ai_review_rate_share: float = 0.5  # clicks or scrolls in one batch above this share of their maximum
+    ai_review_scroll_cv: float = 0.1  # a scroll run whose interval and velocity CVs are both below this
+    # The model must be this sure to call a session the rules cleared a bot: dropping a human's packets
+    # costs a lost customer, a missed bot one session's LLM calls.
+    ai_review_min_confidence: float = 0.8
+
+    @field_validator("ai_review_rate_share", "ai_review_min_confidence")
+    @classmethod
+    def _a_share(cls, value: float) -> float:
+        if value > 1:
+            raise ValueError(f"is a share, at most 1 (got {value})")
+        return value
 
 
 class ClassifierConfig(_Section):

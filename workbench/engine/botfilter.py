@@ -62,6 +62,10 @@ Section 8.2 (recommended)
 * Ghost form submissions: a ``form_submit`` with no ``form_focus`` and no ``click`` since the
   session began (or since the previous submit): nobody focused a field or pressed a button.
 
+* AI-assisted classification "for ambiguous cases": :func:`near_misses` names the rules that came
+  close without firing, :func:`review_evidence` summarises what the rules read for a model, without
+  IP, user agent or page content (the engine asks, :mod:`workbench.llm.botreview` calls the model).
+
 Pure: :class:`BotEvidence` accumulates per session, event by event; :func:`assess` returns a
 verdict with the section 8.3 log fields.
 """
@@ -70,7 +74,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,6 +136,9 @@ class BotEvidence:
     linear_scroll_runs: int = 0
     hover_bursts: int = 0
     ghost_submits: int = 0
+    # for the section 8.2 AI review: how often each event type came, the most regular scroll run seen
+    type_counts: Counter[str] = field(default_factory=Counter)
+    scroll_run_cv: float = math.inf
     _last_sample: tuple[float, float, float] | None = None
     _last_click: tuple[float, float, float] | None = None
     _chain_start: float = 0.0  # first click of the current press and its bounces
@@ -153,6 +160,7 @@ class BotEvidence:
         for e in events:
             kind, ts = str(e["type"]), float(e["timestamp"])
             self.types.add(kind)
+            self.type_counts[kind] += 1
             self.first_ts = ts if self.first_ts is None else min(self.first_ts, ts)
             self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
             clicks += kind == "click"
@@ -237,7 +245,9 @@ class BotEvidence:
         if len(self._scrolls) == k.linear_scroll_events >= 3:
             times = [s[0] for s in self._scrolls]
             intervals = np.diff(times)
-            if _cv(intervals) < k.linear_scroll_max_cv and _cv([s[1] for s in self._scrolls]) < k.linear_scroll_max_cv:
+            run_cv = max(_cv(intervals), _cv([s[1] for s in self._scrolls]))
+            self.scroll_run_cv = min(self.scroll_run_cv, run_cv)
+            if run_cv < k.linear_scroll_max_cv:
                 self.linear_scroll_runs += 1
                 self._scrolls.clear()
 
@@ -327,3 +337,93 @@ def assess(ev: BotEvidence, config: BotConfig, *, wait_batches: int, wait_ms: fl
         return BotVerdict("uncertain", 0.5, reason, (), ev.events)
     confidence = min(0.95, 0.6 + 0.05 * ev.batches)
     return BotVerdict("human", round(confidence, 2), "no section 8.1 or 8.2 signal fired", (), ev.events)
+
+
+# --- section 8.2 AI-assisted classification: the ambiguous cases ----------------------------------
+
+def near_misses(ev: BotEvidence, config: BotConfig) -> tuple[str, ...]:
+    """The rules that came close to firing on ``ev`` without firing (section 8.2 "ambiguous cases").
+
+    Meant for a session :func:`assess` calls "human"; on one it calls "bot" the names mean nothing.
+    Margins (``BotConfig.ai_review_*``): action timing CV under ``ai_review_cv``; one or more
+    sub-15 ms action intervals but fewer than ``min_fast_intervals``; one or more teleport-clicks but
+    fewer than ``instant_min_clicks``; clicks or scrolls in one batch above ``ai_review_rate_share``
+    of their 8.1 maximum; a scroll run whose interval and velocity CVs are both under
+    ``ai_review_scroll_cv``.
+    """
+    found: list[str] = []
+    stats = _action_stats(ev, config)
+    if stats["intervals"] >= config.min_cv_intervals and config.min_timing_cv <= stats["cv"] < config.ai_review_cv:
+        found.append("timing_regularity")
+    if 0 < stats["fast"] < config.min_fast_intervals:
+        found.append("sub_15ms_intervals")
+    if 0 < ev.teleport_clicks < config.instant_min_clicks and not ev.instant_actions:
+        found.append("instant_navigation")
+    share = config.ai_review_rate_share
+    if share * config.max_clicks_per_batch < ev.max_clicks_in_batch <= config.max_clicks_per_batch:
+        found.append("click_rate")
+    if share * config.max_scrolls_per_batch < ev.max_scrolls_in_batch <= config.max_scrolls_per_batch:
+        found.append("scroll_rate")
+    if config.linear_scroll_max_cv <= ev.scroll_run_cv < config.ai_review_scroll_cv:
+        found.append("linear_scrolling")
+    return tuple(found)
+
+
+def _action_stats(ev: BotEvidence, config: BotConfig) -> dict[str, float]:
+    intervals = np.diff(np.sort(np.asarray(ev.action_ts, dtype=float)))
+    mean = float(intervals.mean()) if intervals.size else 0.0
+    return {"intervals": float(intervals.size),
+            "fast": float(np.count_nonzero(intervals < config.min_interval_ms)),
+            "cv": float(intervals.std() / mean) if mean > 0 else math.inf,
+            "min_ms": float(intervals.min()) if intervals.size else math.inf,
+            "median_ms": float(np.median(intervals)) if intervals.size else math.inf,
+            "mean_ms": mean if intervals.size else math.inf}
+
+
+def _finite(value: float, digits: int = 3) -> float | None:
+    return round(value, digits) if math.isfinite(value) else None
+
+
+_TYPE_NAME = re.compile(r"[a-z][a-z0-9_]{0,47}")
+
+
+def _type_counts(counts: Mapping[str, int]) -> dict[str, int]:
+    """Event type counts; a type name is the client's string, so anything but a snake_case name
+    (free text, a prompt, an e-mail address) is counted as ``"other"``, never shown."""
+    out: Counter[str] = Counter()
+    for kind, n in counts.items():
+        out[kind if _TYPE_NAME.fullmatch(kind) else "other"] += n
+    return dict(sorted(out.items()))
+
+
+def review_evidence(ev: BotEvidence, config: BotConfig, misses: Sequence[str]) -> dict[str, Any]:
+    """A compact summary of ``ev`` for the section 8.2 AI review: counts, timing statistics, the near
+    misses and the limits they were near. No IP (not even its provider: no rule fired on it), no user
+    agent string, no page text, no positions: only what the bot rules themselves read."""
+    stats = _action_stats(ev, config)
+    span = ((max(x for x in (ev.last_ts, ev.closed_at) if x is not None) - ev.first_ts)
+            if ev.first_ts is not None else 0.0)
+    return {
+        "near_misses": list(misses),
+        "batches": ev.batches,
+        "events": ev.events,
+        "span_ms": round(span),
+        "connection_closed": ev.closed_at is not None,
+        "user_agent_present": bool(ev.user_agent),
+        "event_types": _type_counts(ev.type_counts),
+        "actions": {"count": len(ev.action_ts), "intervals": int(stats["intervals"]),
+                    "under_15ms": int(stats["fast"]), "timing_cv": _finite(stats["cv"]),
+                    "min_interval_ms": _finite(stats["min_ms"], 1),
+                    "median_interval_ms": _finite(stats["median_ms"], 1),
+                    "mean_interval_ms": _finite(stats["mean_ms"], 1)},
+        "max_clicks_in_batch": ev.max_clicks_in_batch,
+        "max_scrolls_in_batch": ev.max_scrolls_in_batch,
+        "teleport_clicks": ev.teleport_clicks,
+        "most_regular_scroll_run_cv": _finite(ev.scroll_run_cv),
+        "rule_limits": {"timing_cv_below": config.min_timing_cv, "timing_cv_min_intervals": config.min_cv_intervals,
+                        "interval_ms_below": config.min_interval_ms, "fast_intervals_at": config.min_fast_intervals,
+                        "teleport_clicks_at": config.instant_min_clicks,
+                        "clicks_per_batch_above": config.max_clicks_per_batch,
+                        "scrolls_per_batch_above": config.max_scrolls_per_batch,
+                        "scroll_run_cv_below": config.linear_scroll_max_cv},
+    }

@@ -30,6 +30,17 @@ filter has all the evidence it will get: the held windows are released unless th
 bot. A human's first packet therefore comes after the wait, ~30 s of event time, when section
 9.3 allows a consumer to act after 10 s at the earliest.
 
+AI-assisted classification (section 8.2, ``Engine(ai_review=True)``; off by default, and then nothing
+here changes): when the rules would clear a session but some came close to firing
+(:func:`botfilter.near_misses`), its verdict becomes "review" instead of "human". It emits a
+:class:`ReviewOut` with a PII-free evidence summary, keeps holding its windows (those that close
+meanwhile too), and waits for :meth:`Engine.apply_review`: a confident "bot" drops them, anything
+else (including a failed call) releases them as the rules' "human" would have. A rule that fires
+meanwhile still wins at once. A session is reviewed once, at the verdict: near misses that appear
+after it was cleared are not. A session that closes under review (or whose close is what completes
+the wait) is *parked* with its held windows, the last one included, until its review is applied, so
+the packets are the same whether the close comes before or after the answer.
+
 Readings of section 5 worth knowing:
 
 * ``behavioral.scrollDepth`` is "maximum scroll depth in current batch": the deepest point the
@@ -88,7 +99,20 @@ class BotOut:
                 "signals": list(v.signals), "event_count": v.event_count}
 
 
-Output = PacketOut | BotOut
+@dataclass(frozen=True)
+class ReviewOut:
+    """Section 8.2 AI-assisted classification asked for: the rules cleared the session, but some came
+    close (:func:`~workbench.engine.botfilter.near_misses`). Its windows stay held until the caller
+    answers with :meth:`Engine.apply_review`. ``evidence`` is the PII-free summary the model may see
+    (:func:`~workbench.engine.botfilter.review_evidence`)."""
+
+    tenant_id: str
+    session_id: str
+    timestamp: float
+    evidence: dict[str, Any]
+
+
+Output = PacketOut | BotOut | ReviewOut
 
 
 @dataclass(frozen=True)
@@ -119,7 +143,9 @@ class SessionState:
     submitted: bool = False
     tab_switches: int = 0
     bot: botfilter.BotEvidence = field(default_factory=botfilter.BotEvidence)
-    verdict: str = "uncertain"
+    verdict: str = "uncertain"  # "uncertain" | "human" | "bot" | "review" (awaiting apply_review, 8.2)
+    near_misses: tuple[str, ...] = ()  # what made the session ambiguous (section 8.2 AI review)
+    review_ts: float = 0.0  # when the review was asked for: the time of its verdict
     held: list[HeldWindow] = field(default_factory=list)  # windows closed before the bot verdict
     # carried from window to window (features.extract): focused form fields, the last active event,
     # and the event rates (per full window) of the last few windows, the "decreasing events" baseline
@@ -132,14 +158,20 @@ class Engine:
     """Feed batches with :meth:`ingest`; collect packets and bot verdicts it returns.
 
     ``classifier`` is the classification step (default: the section 6 rules); an LLM tier
-    plugs in there.
+    plugs in there. ``ai_review``: ambiguous sessions get the section 8.2 AI review (a
+    :class:`ReviewOut` to answer with :meth:`apply_review`) instead of the rules' "human".
     """
 
-    def __init__(self, config: EITPConfig | None = None, *, classifier: EmotionClassifier | None = None) -> None:
+    def __init__(self, config: EITPConfig | None = None, *, classifier: EmotionClassifier | None = None,
+                 ai_review: bool = False) -> None:
         self.config = config or EITPConfig()
         self.classifier: EmotionClassifier = classifier or RulesClassifier(self.config.classifier)
+        self.ai_review = ai_review
         ipreputation.load(self.config.bot.datacenter_ranges_file)  # a bad list fails here, not mid-stream
         self.sessions: dict[str, SessionState] = {}
+        # closed sessions whose review is not applied yet, oldest first per id (an id may be reused
+        # after a timeout): their held windows wait for apply_review
+        self.parked: dict[str, list[SessionState]] = {}
 
     # --- input -------------------------------------------------------------------------
     def ingest(self, batch: Batch) -> list[Output]:
@@ -191,7 +223,9 @@ class Engine:
             state.bot.closed_at = at
         out = self._check_bot(state, at if at is not None else state.last_ts, closed=True)
         out += self._close_window(state, covered=None)
-        if state.verdict != "bot":
+        if state.verdict == "review":
+            self.parked.setdefault(session_id, []).append(state)  # the review decides (apply_review)
+        elif state.verdict != "bot":
             out += self._classify_held(state)  # no more evidence will come: not a bot is enough
         return out
 
@@ -214,17 +248,77 @@ class Engine:
         return state.last_ts + self.config.inference.session_timeout_ms
 
     # --- bot gate ------------------------------------------------------------------------
-    def _check_bot(self, state: SessionState, ts: float, *, closed: bool = False) -> list[Output]:
+    def _assess(self, state: SessionState, *, closed: bool) -> botfilter.BotVerdict:
         inference = self.config.inference
-        verdict = botfilter.assess(state.bot, self.config.bot, wait_batches=inference.bot_wait_batches,
-                                   wait_ms=inference.bot_wait_ms, closed=closed)
+        return botfilter.assess(state.bot, self.config.bot, wait_batches=inference.bot_wait_batches,
+                                wait_ms=inference.bot_wait_ms, closed=closed)
+
+    def _check_bot(self, state: SessionState, ts: float, *, closed: bool = False) -> list[Output]:
+        verdict = self._assess(state, closed=closed)
         if verdict.classification == state.verdict or state.verdict == "bot":
             return []
+        if state.verdict == "review" and verdict.classification != "bot":
+            return []  # nothing fired: the review decides; a rule that fires wins at once
+        if self.ai_review and verdict.classification == "human" and state.verdict == "uncertain":
+            near = botfilter.near_misses(state.bot, self.config.bot)
+            if near:  # section 8.2: an ambiguous case, reviewed before it is cleared
+                state.verdict, state.near_misses, state.review_ts = "review", near, ts
+                return [ReviewOut(state.tenant_id, state.session_id, ts,
+                                  botfilter.review_evidence(state.bot, self.config.bot, near))]
         state.verdict = verdict.classification
         out: list[Output] = [BotOut(state.tenant_id, state.session_id, ts, verdict)]
         if state.verdict == "bot":
             state.held.clear()  # bots never reach inference (section 8)
         elif state.verdict == "human":
+            out += self._classify_held(state)
+        return out
+
+    def apply_review(self, session_id: str, classification: str | None, confidence: float = 0.0,
+                     reasoning: str = "") -> list[Output]:
+        """The answer to a :class:`ReviewOut` (section 8.2): the session's verdict, as a :class:`BotOut`,
+        and its held windows' packets when it is not a bot.
+
+        "bot" only when the model says so with at least ``ai_review_min_confidence``: signal
+        ``ai_classification``, held windows dropped. Anything else ("human", "uncertain", a less sure
+        "bot", or ``classification=None`` when the call failed, ``reasoning`` then saying why) leaves the
+        rules' verdict, "human", and releases the held windows. Reviews of a closed session (parked)
+        are applied first, in the order they were asked for. A session not awaiting a review (unknown,
+        already answered, or flagged by a rule meanwhile) gets nothing: ``[]``.
+        """
+        queue = self.parked.get(session_id)
+        if queue:
+            state = queue.pop(0)
+            if not queue:
+                del self.parked[session_id]
+        elif (live := self.sessions.get(session_id)) is not None and live.verdict == "review":
+            state = live
+        else:
+            return []
+        rules = self._assess(state, closed=True)  # the wait is over or the session closed: the rules' "human"
+        near = ", ".join(state.near_misses)
+        reasoning = " ".join(reasoning.split())[:300]
+        min_confidence = self.config.bot.ai_review_min_confidence
+        if classification == "bot" and confidence >= min_confidence:
+            verdict = botfilter.BotVerdict("bot", round(confidence, 2),
+                                           f"AI review of near misses ({near}): bot, confidence {confidence:.2f}: "
+                                           f"{reasoning}", ("ai_classification",), rules.event_count)
+        else:
+            if classification is None:
+                why = f"AI review failed ({reasoning or 'no answer'}), the rules' verdict stands"
+            elif classification == "human":
+                why = f"cleared by AI review (human, confidence {confidence:.2f}): {reasoning}"
+            elif classification == "bot":
+                why = (f"AI review said bot at confidence {confidence:.2f} < {min_confidence:g}, the rules' "
+                       f"verdict stands: {reasoning}")
+            else:
+                why = f"AI review {classification!r} ({confidence:.2f}), the rules' verdict stands: {reasoning}"
+            verdict = botfilter.BotVerdict("human", rules.confidence, f"{rules.reasoning}; near misses ({near}) {why}",
+                                           (), rules.event_count)
+        state.verdict = verdict.classification
+        out: list[Output] = [BotOut(state.tenant_id, state.session_id, state.review_ts, verdict)]
+        if state.verdict == "bot":
+            state.held.clear()  # bots never reach inference (section 8)
+        else:
             out += self._classify_held(state)
         return out
 
