@@ -62,6 +62,11 @@ class LLMSettings:
     send_temperature: bool = False
     triage_per_minute: int = 200
     deep_per_minute: int = 50
+    # Section 8.2 AI-assisted bot review (workbench.llm.botreview): one triage-model call per ambiguous
+    # session, answered in a short JSON object. 60 a minute of event time: at most one per session, and
+    # a flood of ambiguous sessions is itself what the budget must not pay for; past it the rules decide.
+    review_max_tokens: int = 200
+    review_per_minute: int = 60
 
     @property
     def enabled(self) -> bool:
