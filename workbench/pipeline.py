@@ -32,6 +32,7 @@ from workbench.events import (
     PacketEmitted,
 )
 from workbench.intelligence import Intelligence
+from workbench.llm.botreview import BotReviewer
 from workbench.llm.tier import LLMSettings, LLMTier
 
 
@@ -51,7 +52,9 @@ class Pipeline:
         self.intelligence = Intelligence(on_knowledge=self._knowledge) if intelligence else None
         enrich = (Enricher(intelligence=self.intelligence, llm=self.llm, inference=self.config.inference)
                   if (self.intelligence or self.llm) else None)
-        self.engine = EngineService(self.bus, self.config, enrich=enrich)
+        # section 8.2 AI-assisted classification of ambiguous sessions: with the tier, never without it
+        self.reviewer = BotReviewer(llm) if llm.enabled else None
+        self.engine = EngineService(self.bus, self.config, enrich=enrich, reviewer=self.reviewer)
         self.composer = LLMComposer(llm) if llm.enabled else None
         self.seer = SeerService(self.bus, self.config.intervention, seed=seed, composer=self.composer,
                                 on_intervention=self._sent, on_outcome=self._outcome) if consumer else None
@@ -99,7 +102,8 @@ class Pipeline:
     def llm_counters(self) -> dict[str, int]:
         """LLM calls, tokens and fallbacks of this run (empty when the tier is off)."""
         total: dict[str, int] = {}
-        for counters in (self.llm.counters if self.llm else {}, self.composer.counters if self.composer else {}):
+        for counters in (self.llm.counters if self.llm else {}, self.composer.counters if self.composer else {},
+                         self.reviewer.counters if self.reviewer else {}):
             for key, value in counters.items():
                 total[key] = total.get(key, 0) + value
         return total

@@ -14,6 +14,12 @@ wait), and a session judged a bot gets no further packets, so no LLM call and no
 follow. Section 10.4: a batch whose ``tenantId`` is not the tenant this service serves (when it
 serves one), or not the tenant its session began with, is rejected and counted in
 :attr:`EngineService.rejected`. No payload ever carries the bridge-injected IP (section 10.3).
+
+Section 8.2 AI-assisted classification: with a ``reviewer`` the engine asks for a review of the
+ambiguous sessions (:class:`~workbench.engine.core.ReviewOut`); the service awaits it inline, applies
+the answer and publishes what follows (the verdict, then any released packets) before it handles
+anything else, so given the same replies a run is the same. Without one, the engine never asks and
+nothing changes.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -29,7 +35,7 @@ from workbench import bus as subjects
 from workbench.bus import Bus
 from workbench.config import EITPConfig
 from workbench.engine.classifier import EmotionClassifier
-from workbench.engine.core import BotOut, Engine, Output, PacketOut
+from workbench.engine.core import BotOut, Engine, Output, PacketOut, ReviewOut
 from workbench.errors import ValidationError
 from workbench.protocol.fastschema import batch_checker
 from workbench.protocol.schema import errors as schema_errors
@@ -38,17 +44,35 @@ log = logging.getLogger(__name__)
 _valid_batch, _ = batch_checker()  # the readable reasons only for a batch that fails it
 
 
+class Review(Protocol):
+    """A section 8.2 review answer (:class:`workbench.llm.botreview.ReviewVerdict`)."""
+
+    @property
+    def classification(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def reasoning(self) -> str: ...
+
+
+#: ``await reviewer(evidence, now_ms)`` -> (answer, "") or (None, why it failed); never raises
+Reviewer = Callable[[dict[str, Any], float], Awaitable[tuple[Review | None, str]]]
+
+
 class EngineService:
     def __init__(self, bus: Bus, config: EITPConfig, *, tenant_id: str | None = None,
                  classifier: EmotionClassifier | None = None,
-                 enrich: Callable[[dict[str, Any], dict[str, Any]], Awaitable[dict[str, Any]]] | None = None) -> None:
+                 enrich: Callable[[dict[str, Any], dict[str, Any]], Awaitable[dict[str, Any]]] | None = None,
+                 reviewer: Reviewer | None = None) -> None:
         """``enrich(packet, batch_context)`` may refine a rules packet before it is published (the
-        LLM tier, global intelligence: :mod:`workbench.enrichment`); the pure engine stays untouched."""
+        LLM tier, global intelligence: :mod:`workbench.enrichment`); the pure engine stays untouched.
+        ``reviewer``: the section 8.2 AI review of ambiguous sessions (:mod:`workbench.llm.botreview`)."""
         self.bus = bus
         self.enrich = enrich
+        self.reviewer = reviewer
         self._context: dict[str, dict[str, Any]] = {}
         self.tenant_id = tenant_id
-        self.engine = Engine(config, classifier=classifier)
+        self.engine = Engine(config, classifier=classifier, ai_review=reviewer is not None)
         self.rejected: Counter[str] = Counter()
 
     async def start(self) -> None:
@@ -94,7 +118,8 @@ class EngineService:
                         info["tenantId"])
             return
         await self._publish(self.engine.close_session(sid, info.get("at")))
-        self._context.pop(sid, None)
+        if sid not in self.engine.parked:  # a review still to apply releases packets that need it
+            self._context.pop(sid, None)
 
     async def close_all(self) -> None:
         """End of input: flush every open session's last window."""
@@ -114,3 +139,23 @@ class EngineService:
                 await self.bus.publish(subjects.emotions_profile(t, s), orjson.dumps(out.profile))
             elif isinstance(out, BotOut):
                 await self.bus.publish(subjects.bot_detection(out.tenant_id, out.session_id), orjson.dumps(out.log()))
+            elif isinstance(out, ReviewOut):
+                await self._publish(await self._review(out))
+                sid = out.session_id
+                if sid not in self.engine.sessions and sid not in self.engine.parked:
+                    self._context.pop(sid, None)  # a closed session's last packets are out (section 10.3)
+
+    async def _review(self, out: ReviewOut) -> list[Output]:
+        """Section 8.2: ask the reviewer, apply its answer (or the reason it has none) to the engine."""
+        sid = out.session_id
+        answer: Review | None = None
+        why = "no reviewer"
+        if self.reviewer is not None:
+            try:
+                answer, why = await self.reviewer(out.evidence, out.timestamp)
+            except Exception:  # a reviewer bug must not hold the session's packets for ever
+                log.exception("bot review of session %s failed; the rules decide", sid)
+                answer, why = None, "reviewer_error"
+        if answer is None:
+            return self.engine.apply_review(sid, None, reasoning=why)
+        return self.engine.apply_review(sid, answer.classification, answer.confidence, answer.reasoning)
