@@ -12,9 +12,11 @@ once, at its verdict). The corpora hold no scrolls. Same seeded sample as ``test
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.engine.test_ai_review import NEAR_REGULAR, clicker
 from workbench import corpora
 from workbench.engine.core import Engine, ReviewOut
 
@@ -24,8 +26,11 @@ SEED = 1
 
 
 def reviewed(rec: corpora.Recording) -> bool:
+    return asks_review(corpora.producer_batches(rec))
+
+
+def asks_review(batches: list[dict[str, Any]]) -> bool:
     engine = Engine(ai_review=True)
-    batches = corpora.producer_batches(rec)
     outs = [o for b in batches for o in engine.ingest(b)]
     outs += engine.close_session(batches[0]["sessionId"], at=batches[-1]["timestamp"])
     return any(isinstance(o, ReviewOut) for o in outs)
@@ -35,6 +40,7 @@ def test_real_humans_are_almost_never_ambiguous():
     recs = corpora.recordings("sapimouse", root=CORPORA, limit=40, seed=SEED)
     for group in corpora.HUMAN_GROUPS[1:]:
         recs += corpora.recordings(group, root=CORPORA, limit=60, seed=SEED)
+    assert asks_review(clicker(NEAR_REGULAR).batches())  # the measure can see an ambiguous session
     ambiguous = [r.name for r in recs if reviewed(r)]
     print(f"{len(ambiguous)} of {len(recs)} human sessions ambiguous: {ambiguous}")
     assert len(recs) >= 300 and len(ambiguous) / len(recs) < 0.01, ambiguous
