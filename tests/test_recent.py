@@ -20,3 +20,14 @@ def test_get_does_not_refresh():
     assert r.get("a") == 1
     r.put("c", 3)
     assert "a" not in r and "b" in r
+
+
+def test_eviction_is_reported_and_pop_forgets_without_reporting():
+    gone: list[tuple[str, int]] = []
+    r: Recent[str, int] = Recent(2, on_evict=lambda k, v: gone.append((k, v)))
+    r.put("a", 1)
+    r.put("b", 2)
+    assert r.pop("a") == 1 and r.pop("a") is None
+    r.put("c", 3)
+    r.put("d", 4)
+    assert gone == [("b", 2)] and [k for k, _ in r.items()] == ["c", "d"]

@@ -125,6 +125,9 @@ class InferenceConfig(_Section):
 
     buffer_window_ms: int = 10_000
     session_timeout_ms: int = 300_000  # per session, in that session's own event time (section 1.3)
+    # sessions whose connection closed, kept for a reconnect or the visit's next page to continue
+    # (section 1.3: a session ends with the timeout, not the connection); the least recent go first
+    closed_sessions_kept: int = 10_000
     bot_wait_batches: int = 3  # producer batches before any "human" verdict ...
     # ... and event time watched before it: Appendix C "Bot classification wait: 3 batches ~30s" (three
     # section 7.2 buffers), section 8.2 "after 3 batches / ~30 seconds". Until a verdict, packets are held.

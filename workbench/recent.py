@@ -8,6 +8,7 @@ visitor ever seen: each keeps the sessions it touched last and forgets the least
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar, overload
 
 K = TypeVar("K")
@@ -15,8 +16,11 @@ V = TypeVar("V")
 
 
 class Recent(Generic[K, V]):
-    def __init__(self, capacity: int) -> None:
+    """``on_evict(key, value)``, when given, hears of each entry forgotten for want of room."""
+
+    def __init__(self, capacity: int, on_evict: Callable[[K, V], None] | None = None) -> None:
         self.capacity = capacity
+        self.on_evict = on_evict
         self._items: OrderedDict[K, V] = OrderedDict()
 
     @overload
@@ -33,8 +37,17 @@ class Recent(Generic[K, V]):
         self._items[key] = value
         self._items.move_to_end(key)
         while len(self._items) > self.capacity:
-            self._items.popitem(last=False)
+            evicted = self._items.popitem(last=False)
+            if self.on_evict is not None:
+                self.on_evict(*evicted)
         return value
+
+    def pop(self, key: K) -> V | None:
+        return self._items.pop(key, None)
+
+    def items(self) -> Iterator[tuple[K, V]]:
+        """Least recent first (a copy: the map may change while the caller goes through it)."""
+        return iter(list(self._items.items()))
 
     def __contains__(self, key: object) -> bool:
         return key in self._items

@@ -212,10 +212,10 @@ def test_a_session_closed_under_review_keeps_its_windows_for_the_answer():
         outs = [o for b in batches for o in engine.ingest(b)]
         assert any(isinstance(o, ReviewOut) for o in outs)
         assert [o for o in engine.close_all() if isinstance(o, PacketOut | BotOut)] == []
-        assert SID not in engine.sessions and len(engine.parked[SID]) == 1
+        assert SID not in engine.sessions and engine.awaiting_review(SID)  # closed, its windows held
         done = engine.apply_review(SID, *answer)
         assert [o.packet for o in done if isinstance(o, PacketOut)] == expected  # the last window too
-        assert engine.parked == {} and engine.apply_review(SID, *answer) == []
+        assert not engine.awaiting_review(SID) and engine.apply_review(SID, *answer) == []
 
 
 def test_a_close_that_completes_the_wait_asks_for_the_review_then():
@@ -251,3 +251,17 @@ def test_the_review_shares_are_validated():
     for key in ("bot.ai_review_min_confidence", "bot.ai_review_rate_share"):
         with pytest.raises(ConfigError, match="at most 1"):
             EITPConfig().with_overrides({key: 1.5})
+
+
+def test_a_closed_session_under_review_forgotten_for_room_is_parked_for_its_answer():
+    batches = clicker(NEAR_REGULAR).batches()
+    plain_packets, _ = run(batches)
+    engine = Engine(EITPConfig().with_overrides({"inference.closed_sessions_kept": 1}), ai_review=True)
+    for b in batches:
+        engine.ingest(b)
+    engine.close_session(SID)
+    engine.ingest(batches[0] | {"sessionId": "sq_1740700800000_other"})
+    engine.close_session("sq_1740700800000_other")  # takes the only place among the closed sessions
+    assert SID not in engine.closed and engine.awaiting_review(SID)
+    done = engine.apply_review(SID, "human", 0.9, "ok")
+    assert [o.packet for o in done if isinstance(o, PacketOut)] == plain_packets

@@ -5,9 +5,14 @@ are buffered into 10 s windows of *event time*; a window closes when an event of
 at or past its end arrives, or when the session's connection closes. The same input therefore
 always gives the same packets, at any replay speed.
 
-Sessions (section 1.3) expire after the session timeout of inactivity measured on *their own*
-clock: a batch whose first event comes more than ``session_timeout_ms`` after the session's
-last one closes the old session and starts a new one. One session's timestamps never expire
+Sessions (section 1.3) are their id, and end after the session timeout of inactivity measured on
+*their own* clock, not with a connection. When a connection closes, the session's last window is
+flushed and the bot filter judges what it has (as below), but the session is kept, closed, so
+that a reconnect (section 4.4) or the visit's next page, which keeps the id, continues it: the
+same duration, history, trajectory and bot verdict. Closed sessions are kept up to
+``inference.closed_sessions_kept``, the least recently closed forgotten first. A batch whose first
+event comes more than ``session_timeout_ms`` after the session's last one ends the old session
+and starts a new one. One session's timestamps never expire
 another (in virtual time each browser context has its own clock, and they drift apart).
 :meth:`Engine.expire` is an explicit sweep for sessions that went silent, against a time the
 caller names on their clock; :meth:`Engine.close_all` ends the input. A session that timed out
@@ -38,8 +43,9 @@ meanwhile too), and waits for :meth:`Engine.apply_review`: a confident "bot" dro
 else (including a failed call) releases them as the rules' "human" would have. A rule that fires
 meanwhile still wins at once. A session is reviewed once, at the verdict: near misses that appear
 after it was cleared are not. A session that closes under review (or whose close is what completes
-the wait) is *parked* with its held windows, the last one included, until its review is applied, so
-the packets are the same whether the close comes before or after the answer.
+the wait) keeps its held windows, the last one included, until its review is applied, so the packets
+are the same whether the close comes before or after the answer; one that ends for good first (timed
+out, or forgotten for room) is *parked* until then.
 
 Readings of section 5 worth knowing:
 
@@ -72,6 +78,7 @@ from workbench.engine.classifier import Classification, Context, EmotionClassifi
 from workbench.engine.features import INTENT_RANK, Features, FormField, extract
 from workbench.errors import ValidationError
 from workbench.protocol.taxonomy import NEGATIVE, POSITIVE, Emotion
+from workbench.recent import Recent
 
 Batch = Mapping[str, Any]
 
@@ -168,8 +175,11 @@ class Engine:
         self.classifier: EmotionClassifier = classifier or RulesClassifier(self.config.classifier)
         self.ai_review = ai_review
         ipreputation.load(self.config.bot.datacenter_ranges_file)  # a bad list fails here, not mid-stream
-        self.sessions: dict[str, SessionState] = {}
-        # closed sessions whose review is not applied yet, oldest first per id (an id may be reused
+        self.sessions: dict[str, SessionState] = {}  # connected
+        # closed, and continued by the id's next batch within the session timeout (section 1.3)
+        self.closed: Recent[str, SessionState] = Recent(self.config.inference.closed_sessions_kept,
+                                                        on_evict=lambda sid, state: self._end(state))
+        # ended sessions whose review is not applied yet, oldest first per id (an id may be reused
         # after a timeout): their held windows wait for apply_review
         self.parked: dict[str, list[SessionState]] = {}
 
@@ -181,15 +191,19 @@ class Engine:
         it continues (section 10.4); nothing of it is used then.
         """
         sid, tenant = str(batch["sessionId"]), str(batch["tenantId"])
-        state = self.sessions.get(sid)
+        state = self.sessions.get(sid) or self.closed.get(sid)
         if state is not None and state.tenant_id != tenant:
             raise ValidationError(f"batch for session {sid} claims tenant {tenant!r}, "
                                   f"session belongs to {state.tenant_id!r}")
         events = sorted(batch.get("events", ()), key=lambda e: float(e["timestamp"]))
         out: list[Output] = []
+        if sid not in self.sessions and state is not None:  # the visit is back: a reconnect or its next page
+            self.closed.pop(sid)
+            self.sessions[sid] = state
         if state is not None and events and self._expired(state, float(events[0]["timestamp"])):
             # timed out on its own clock: this batch starts a new session
             out += self.close_session(sid, at=None if _interacts(events) else self._timed_out_at(state))
+            self._end(self.closed.pop(sid))
             state = None
         if state is None:
             keep = max(self.config.inference.emotion_history, self.config.inference.trajectory_history)
@@ -215,7 +229,7 @@ class Engine:
 
     def close_session(self, session_id: str, at: float | None = None) -> list[Output]:
         """The producer's connection ended: judge the session on all its evidence, flush the last
-        window and forget the session."""
+        window, and keep the session, closed, for its next connection (section 1.3)."""
         state = self.sessions.pop(session_id, None)
         if state is None:
             return []
@@ -223,22 +237,35 @@ class Engine:
             state.bot.closed_at = at
         out = self._check_bot(state, at if at is not None else state.last_ts, closed=True)
         out += self._close_window(state, covered=None)
-        if state.verdict == "review":
-            self.parked.setdefault(session_id, []).append(state)  # the review decides (apply_review)
-        elif state.verdict != "bot":
-            out += self._classify_held(state)  # no more evidence will come: not a bot is enough
+        if state.verdict not in ("review", "bot"):  # under review, the answer decides (apply_review)
+            out += self._classify_held(state)  # no more evidence may come: not a bot is enough
+        self.closed.put(session_id, state)
         return out
 
+    def _end(self, state: SessionState | None) -> None:
+        """A closed session is over for good: forgotten, or parked until its review is applied."""
+        if state is not None and state.verdict == "review":
+            self.parked.setdefault(state.session_id, []).append(state)
+
+    def awaiting_review(self, session_id: str) -> bool:
+        """Whether a review of this id is still to be applied (its packets then still need their context)."""
+        state = self.sessions.get(session_id) or self.closed.get(session_id)
+        return session_id in self.parked or (state is not None and state.verdict == "review")
+
     def close_all(self) -> list[Output]:
-        """End of input: flush every open session (in session-id order, for determinism)."""
+        """End of input: flush every connected session (in session-id order, for determinism)."""
         return [o for sid in sorted(self.sessions) for o in self.close_session(sid)]
 
     def expire(self, now: float) -> list[Output]:
-        """Explicit idle sweep: close the sessions whose last event is more than the session timeout
-        before ``now``. ``now`` must be on the clock of the sessions it is compared with (the
-        engine never reads a clock, and every session's clock may be its own)."""
+        """Explicit idle sweep: end the sessions whose last event is more than the session timeout
+        before ``now``, connected or closed. ``now`` must be on the clock of the sessions it is compared
+        with (the engine never reads a clock, and every session's clock may be its own)."""
         stale = {sid: self._timed_out_at(s) for sid, s in self.sessions.items() if self._expired(s, now)}
-        return [o for sid in sorted(stale) for o in self.close_session(sid, at=stale[sid])]
+        out = [o for sid in sorted(stale) for o in self.close_session(sid, at=stale[sid])]
+        for sid, state in self.closed.items():
+            if self._expired(state, now):
+                self._end(self.closed.pop(sid))
+        return out
 
     def _expired(self, state: SessionState, now: float) -> bool:
         return state.first_ts is not None and now - state.last_ts > self.config.inference.session_timeout_ms
@@ -286,12 +313,13 @@ class Engine:
         already answered, or flagged by a rule meanwhile) gets nothing: ``[]``.
         """
         queue = self.parked.get(session_id)
+        known = self.sessions.get(session_id) or self.closed.get(session_id)
         if queue:
             state = queue.pop(0)
             if not queue:
                 del self.parked[session_id]
-        elif (live := self.sessions.get(session_id)) is not None and live.verdict == "review":
-            state = live
+        elif known is not None and known.verdict == "review":
+            state = known
         else:
             return []
         rules = self._assess(state, closed=True)  # the wait is over or the session closed: the rules' "human"

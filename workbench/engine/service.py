@@ -118,7 +118,7 @@ class EngineService:
                         info["tenantId"])
             return
         await self._publish(self.engine.close_session(sid, info.get("at")))
-        if sid not in self.engine.parked:  # a review still to apply releases packets that need it
+        if not self.engine.awaiting_review(sid):  # a review still to apply releases packets that need it
             self._context.pop(sid, None)
 
     async def close_all(self) -> None:
@@ -142,7 +142,7 @@ class EngineService:
             elif isinstance(out, ReviewOut):
                 await self._publish(await self._review(out))
                 sid = out.session_id
-                if sid not in self.engine.sessions and sid not in self.engine.parked:
+                if sid not in self.engine.sessions and not self.engine.awaiting_review(sid):
                     self._context.pop(sid, None)  # a closed session's last packets are out (section 10.3)
 
     async def _review(self, out: ReviewOut) -> list[Output]:
