@@ -10,7 +10,6 @@ template.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import Counter
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import anthropic
 from anthropic.types import TextBlockParam
 
-from workbench.llm.tier import LLMSettings, MalformedReply, checked_reply, packet_context
+from workbench.llm.tier import CALL_FAILURES, LLMSettings, ask, new_client, packet_context
 
 log = logging.getLogger(__name__)
 
@@ -48,23 +47,18 @@ class LLMComposer:
 
     def __init__(self, settings: LLMSettings, client: anthropic.AsyncAnthropic | None = None) -> None:
         self.settings = settings
-        self.client = client or anthropic.AsyncAnthropic(api_key=settings.api_key or "none", base_url=settings.base_url,
-                                                         timeout=settings.timeout_ms / 1000, max_retries=0)
+        self.client = client or new_client(settings)
         self.counters: Counter[str] = Counter()
 
     async def __call__(self, packet: dict[str, Any]) -> str | None:
         s = self.settings
         self.counters["compose_calls"] += 1
         try:
-            response = await asyncio.wait_for(self.client.messages.create(
-                model=s.deep_model, max_tokens=s.deep_max_tokens, system=system_blocks(packet),
-                extra_body={"temperature": s.deep_temperature} if s.send_temperature else None,
-                messages=[{"role": "user", "content": ASK}]), timeout=s.timeout_ms / 1000)
-            text, input_tokens, output_tokens = checked_reply(response)
-        except (TimeoutError, anthropic.APIError, MalformedReply) as exc:
+            text = await ask(self.client, s, self.counters, model=s.deep_model, max_tokens=s.deep_max_tokens,
+                             system=system_blocks(packet), user=ASK,
+                             extra_body={"temperature": s.deep_temperature} if s.send_temperature else None)
+        except CALL_FAILURES as exc:
             self.counters[f"compose_fallback:{type(exc).__name__}"] += 1
             log.warning("composer fell back to a template: %s: %s", type(exc).__name__, exc)
             return None
-        self.counters["input_tokens"] += input_tokens
-        self.counters["output_tokens"] += output_tokens
         return text.strip() or None

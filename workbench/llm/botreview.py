@@ -12,17 +12,24 @@ event time) is a *fallback reason*, never an exception: the caller keeps the rul
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import anthropic
 
-from workbench.llm.tier import CallBudget, LLMSettings, checked_reply
+from workbench.llm.tier import (
+    CALL_FAILURES,
+    CallBudget,
+    LLMSettings,
+    ask,
+    failure_reason,
+    json_object,
+    new_client,
+    unit,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +44,6 @@ REVIEW_SYSTEM = (
     'uncertain. Reply with one JSON object only: {"classification": "human" | "bot" | "uncertain", '
     '"confidence": 0..1, "reasoning": one short sentence}.'
 )
-_FENCE = re.compile(r"^```(?:json)?\s*(\{.*\})\s*```$", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -52,18 +58,11 @@ class ReviewVerdict:
 def parse_review(text: str) -> ReviewVerdict:
     """One JSON object (a fenced ```json block is accepted), a known classification, a confidence in
     [0, 1] and a text reasoning. Raises ValueError otherwise."""
-    text = text.strip()
-    if m := _FENCE.match(text):
-        text = m.group(1)
-    data = json.loads(text)
-    if not isinstance(data, dict):
-        raise ValueError("answer is not a JSON object")
+    data = json_object(text)
     classification = data.get("classification")
     if classification not in CLASSIFICATIONS:
         raise ValueError(f"classification {classification!r} is not one of {', '.join(CLASSIFICATIONS)}")
-    confidence = data.get("confidence")
-    if isinstance(confidence, bool) or not isinstance(confidence, int | float) or not 0 <= confidence <= 1:
-        raise ValueError(f"confidence must be a number in [0, 1], got {confidence!r}")
+    confidence = unit(data, "confidence")
     reasoning = data.get("reasoning")
     if not isinstance(reasoning, str):
         raise ValueError(f"reasoning must be text, got {type(reasoning).__name__}")
@@ -78,9 +77,7 @@ class BotReviewer:
 
     def __init__(self, settings: LLMSettings, client: anthropic.AsyncAnthropic | None = None) -> None:
         self.settings = settings
-        self.client = client or anthropic.AsyncAnthropic(
-            api_key=settings.api_key or "none", base_url=settings.base_url,
-            timeout=settings.timeout_ms / 1000, max_retries=0)  # a retry would hold the session's packets longer
+        self.client = client or new_client(settings)
         self.budget = CallBudget(settings.review_per_minute)
         self.counters: Counter[str] = Counter()
 
@@ -90,28 +87,14 @@ class BotReviewer:
             return self._fallback("budget")
         self.counters["bot_review_calls"] += 1
         try:
-            response = await asyncio.wait_for(self.client.messages.create(
-                model=s.triage_model, max_tokens=s.review_max_tokens, system=REVIEW_SYSTEM,
-                messages=[{"role": "user", "content": json.dumps(evidence, sort_keys=True)}]),
-                timeout=s.timeout_ms / 1000)
-            text, input_tokens, output_tokens = checked_reply(response)
-            self.counters["input_tokens"] += input_tokens
-            self.counters["output_tokens"] += output_tokens
+            text = await ask(self.client, s, self.counters, model=s.triage_model, max_tokens=s.review_max_tokens,
+                             system=REVIEW_SYSTEM, user=json.dumps(evidence, sort_keys=True))
             verdict = parse_review(text)
-        except (TimeoutError, anthropic.APITimeoutError):
-            return self._fallback("timeout")
-        except anthropic.RateLimitError:
-            return self._fallback("rate_limited")
-        except anthropic.APIStatusError as exc:
-            return self._fallback("overloaded" if exc.status_code == 529 else f"http_{exc.status_code}")
-        except anthropic.APIConnectionError:
-            return self._fallback("connection")
-        except anthropic.APIError as exc:
-            log.warning("bot review call failed, the rules decide: %s: %s", type(exc).__name__, exc)
-            return self._fallback("api_error")
-        except ValueError as exc:  # MalformedReply, bad JSON, or an answer parse_review refused
-            log.warning("bot review answer rejected, the rules decide: %s", exc)
-            return self._fallback("malformed")
+        except CALL_FAILURES as exc:
+            reason = failure_reason(exc)
+            if reason in ("api_error", "malformed"):
+                log.warning("bot review failed, the rules decide: %s: %s", type(exc).__name__, exc)
+            return self._fallback(reason)
         self.counters[f"bot_review:{verdict.classification}"] += 1
         return verdict, ""
 

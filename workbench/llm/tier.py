@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anthropic
+from anthropic.types import TextBlockParam
 
 from workbench.errors import WorkbenchError
 from workbench.protocol.taxonomy import CANONICAL
@@ -111,23 +112,32 @@ class CallBudget:
         return True
 
 
-def parse_verdict(text: str, tier: str) -> LLMVerdict:
-    """Strict: one JSON object, a canonical emotion, numbers in [0, 1]. Raises ValueError otherwise."""
+def json_object(text: str) -> dict[str, Any]:
+    """A reply that must be one JSON object (a fenced ```json block is accepted). Raises ValueError."""
     text = text.strip()
     if m := _FENCE.match(text):
         text = m.group(1)
     data = json.loads(text)
     if not isinstance(data, dict):
         raise ValueError("answer is not a JSON object")
+    return data
+
+
+def unit(data: dict[str, Any], key: str) -> float:
+    """``data[key]`` as a number in [0, 1] (not a bool). Raises ValueError otherwise."""
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError(f"{key} must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
+def parse_verdict(text: str, tier: str) -> LLMVerdict:
+    """Strict: one JSON object, a canonical emotion, numbers in [0, 1]. Raises ValueError otherwise."""
+    data = json_object(text)
     emotion = data.get("emotion")
     if emotion not in CANONICAL:
         raise ValueError(f"emotion {emotion!r} is not one of the 22 canonical emotions")
-    numbers = {}
-    for key in ("confidence", "intensity"):
-        value = data.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-            raise ValueError(f"{key} must be a number in [0, 1], got {value!r}")
-        numbers[key] = float(value)
+    numbers = {key: unit(data, key) for key in ("confidence", "intensity")}
     flag = data.get("needsSonnet" if tier == "triage" else "intervene")
     if not isinstance(flag, bool):
         raise ValueError(f"{'needsSonnet' if tier == 'triage' else 'intervene'} must be true or false")
@@ -170,6 +180,45 @@ def checked_reply(response: object) -> tuple[str, int, int]:
     return "".join(text), tokens[0], tokens[1]
 
 
+def new_client(settings: LLMSettings) -> anthropic.AsyncAnthropic:
+    """The SDK client of every call here: no retries, which would blow the caller's time budget."""
+    return anthropic.AsyncAnthropic(api_key=settings.api_key or "none", base_url=settings.base_url,
+                                    timeout=settings.timeout_ms / 1000, max_retries=0)
+
+
+async def ask(client: anthropic.AsyncAnthropic, settings: LLMSettings, counters: Counter[str], *, model: str,
+              max_tokens: int, system: str | list[TextBlockParam], user: str,
+              extra_body: dict[str, Any] | None = None) -> str:
+    """One Messages API call within ``settings.timeout_ms``: the reply's text, its tokens counted in
+    ``counters``. Raises what :data:`CALL_FAILURES` lists."""
+    response = await asyncio.wait_for(client.messages.create(
+        model=model, max_tokens=max_tokens, system=system, extra_body=extra_body,
+        messages=[{"role": "user", "content": user}]), timeout=settings.timeout_ms / 1000)
+    text, input_tokens, output_tokens = checked_reply(response)
+    counters["input_tokens"] += input_tokens
+    counters["output_tokens"] += output_tokens
+    return text
+
+
+#: what a call may raise: the time budget, the API, a reply or an answer that is malformed
+CALL_FAILURES = (TimeoutError, anthropic.APIError, ValueError)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The fallback reason a caller counts for one of :data:`CALL_FAILURES`."""
+    if isinstance(exc, TimeoutError | anthropic.APITimeoutError):
+        return "timeout"
+    if isinstance(exc, anthropic.RateLimitError):
+        return "rate_limited"
+    if isinstance(exc, anthropic.APIStatusError):
+        return "overloaded" if exc.status_code == 529 else f"http_{exc.status_code}"
+    if isinstance(exc, anthropic.APIConnectionError):
+        return "connection"
+    if isinstance(exc, anthropic.APIError):
+        return "api_error"  # e.g. a response the SDK itself refused to read
+    return "malformed"  # MalformedReply, bad JSON, or an answer the parser refused
+
+
 def packet_context(packet: dict[str, Any]) -> str:
     """The packet's dimensions in the section 9.1 priority order (spatial first, global last)."""
     order = ("spatial", "temporal", "emotion", "behavioral", "patterns", "intent", "pageContent", "globalIntelligence")
@@ -179,9 +228,7 @@ def packet_context(packet: dict[str, Any]) -> str:
 class LLMTier:
     def __init__(self, settings: LLMSettings, client: anthropic.AsyncAnthropic | None = None) -> None:
         self.settings = settings
-        self.client = client or anthropic.AsyncAnthropic(
-            api_key=settings.api_key or "none", base_url=settings.base_url,
-            timeout=settings.timeout_ms / 1000, max_retries=0)  # retries would blow the enrichment budget
+        self.client = client or new_client(settings)
         self.triage_budget = CallBudget(settings.triage_per_minute)
         self.deep_budget = CallBudget(settings.deep_per_minute)
         self.counters: Counter[str] = Counter()
@@ -193,12 +240,8 @@ class LLMTier:
             else (s.deep_model, s.deep_max_tokens, s.deep_temperature))
         self.counters[f"{tier}_calls"] += 1
         extra = {"temperature": temperature} if s.send_temperature else None
-        response = await asyncio.wait_for(self.client.messages.create(
-            model=model, max_tokens=max_tokens, system=system, extra_body=extra,
-            messages=[{"role": "user", "content": user}]), timeout=s.timeout_ms / 1000)
-        text, input_tokens, output_tokens = checked_reply(response)
-        self.counters["input_tokens"] += input_tokens
-        self.counters["output_tokens"] += output_tokens
+        text = await ask(self.client, s, self.counters, model=model, max_tokens=max_tokens, system=system, user=user,
+                         extra_body=extra)
         return parse_verdict(text, tier)
 
     async def enrich(self, packet: dict[str, Any], *,
@@ -217,20 +260,11 @@ class LLMTier:
                     self.counters["fallback:deep_budget"] += 1
                     return verdict, ""
                 verdict = await self._call("deep", DEEP_SYSTEM, user + f"\ntriage said: {verdict.emotion}")
-        except (TimeoutError, anthropic.APITimeoutError):
-            return self._fallback("timeout")
-        except anthropic.RateLimitError:
-            return self._fallback("rate_limited")
-        except anthropic.APIStatusError as exc:
-            return self._fallback("overloaded" if exc.status_code == 529 else f"http_{exc.status_code}")
-        except anthropic.APIConnectionError:
-            return self._fallback("connection")
-        except anthropic.APIError as exc:  # e.g. a response the SDK itself refused to read
-            log.warning("LLM call failed, falling back to the rules: %s: %s", type(exc).__name__, exc)
-            return self._fallback("api_error")
-        except (ValueError, json.JSONDecodeError) as exc:  # MalformedReply, or an answer parse_verdict refused
-            log.warning("LLM answer rejected, falling back to the rules: %s", exc)
-            return self._fallback("malformed")
+        except CALL_FAILURES as exc:
+            reason = failure_reason(exc)
+            if reason in ("api_error", "malformed"):
+                log.warning("LLM call failed, falling back to the rules: %s: %s", type(exc).__name__, exc)
+            return self._fallback(reason)
         return verdict, ""
 
     def _fallback(self, reason: str) -> tuple[None, str]:
