@@ -9,11 +9,9 @@ import pytest
 
 from tests.engine.telemetry import RESIDENTIAL_IP, UA
 from tests.engine.test_ai_review import NEAR_REGULAR, PAGE, SID, clicker
+from tests.engine.test_engine_service import started
 from workbench import bus as subjects
-from workbench.bus import InProcessBus
-from workbench.config import EITPConfig
 from workbench.engine.core import Engine, ReviewOut
-from workbench.engine.service import EngineService
 from workbench.llm.botreview import BotReviewer
 from workbench.llm.standin import Reply, StandinMessagesAPI
 from workbench.llm.tier import LLMSettings
@@ -32,23 +30,14 @@ def up_to_the_review():
 
 async def serve(reviewer=None, *, batches=BATCHES, close_at_once=False):
     """Publish the ambiguous session and its close; what the service published, by subject kind."""
-    bus = InProcessBus()
     contexts: list[dict] = []
 
     async def enrich(packet, context):  # records what each packet's enrichment knew of its session
         contexts.append(context)
         return packet
 
-    service = EngineService(bus, EITPConfig(), reviewer=reviewer, enrich=enrich)
+    bus, service, seen = await started(reviewer=reviewer, enrich=enrich)
     service.contexts = contexts
-    await service.start()
-    seen: list[tuple[str, dict]] = []
-
-    async def record(subject, payload):
-        seen.append((subject, orjson.loads(payload)))
-
-    for pattern in ("seer.>", "emotions.>", "bot.>"):
-        await bus.subscribe(pattern, record)
     for b in batches:
         await bus.publish(subjects.TELEMETRY_RAW, orjson.dumps(b))
         if not close_at_once:

@@ -12,9 +12,10 @@ from workbench.protocol.schema import errors
 IP = "198.51.100.77"
 
 
-async def started(tenant_id=None):
+async def started(tenant_id=None, **service):
+    """An engine service on a fresh in-process bus, and what it publishes as (subject, body)."""
     bus = InProcessBus()
-    service = EngineService(bus, EITPConfig(), tenant_id=tenant_id)
+    service = EngineService(bus, EITPConfig(), tenant_id=tenant_id, **service)
     await service.start()
     seen: list[tuple[str, dict]] = []
 
