@@ -21,7 +21,10 @@ log = logging.getLogger(__name__)
 Handler = Callable[[str, bytes], Awaitable[None]]
 
 TELEMETRY_RAW = "telemetry.raw"
-SESSION_CLOSED = "workbench.session.closed"  # bridge -> engine: a producer's connection ended
+# bridge -> engine, Seer: a producer's connection ended. On the telemetry subject tree, so that one
+# subscription to TELEMETRY has each close in order after the batches the bridge published before it.
+SESSION_CLOSED = "telemetry.closed"
+TELEMETRY = "telemetry.*"
 
 
 def emotions_detected(tenant: str, session: str) -> str:

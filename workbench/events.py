@@ -61,8 +61,9 @@ class SessionEnded:
 
 @dataclass(frozen=True)
 class ConnectionClosed:
-    """The bridge saw the producer's connection end (section 4.2's ``session.closed``); ``at`` is the
-    page time it stamped, on which the engine judged the session (e.g. a connection-only probe)."""
+    """The bridge saw the producer's connection end (``telemetry.closed``, the workbench's own subject
+    beside section 4.2's); ``at`` is the page time it stamped, on which the engine judged the session
+    (e.g. a connection-only probe)."""
 
     session_id: str
     at: float | None

@@ -1,5 +1,7 @@
 """The engine on an in-process bus: section 4.2 subjects, tenant rejection (10.4), no IP anywhere (10.3)."""
 
+import asyncio
+
 import orjson
 
 from tests.engine.telemetry import Visit
@@ -134,3 +136,28 @@ async def test_a_close_from_another_tenant_does_not_end_the_session_and_a_close_
     assert sid not in service.engine.sessions and any(subject.startswith("seer.org_test.") for subject, _ in seen)
     assert sid not in service._context  # section 10.3: the IP is not kept beyond the session
     await bus.close()
+
+
+async def test_a_close_never_overtakes_the_batches_published_before_it():
+    # A slow enrichment (the LLM tier) makes the batch handler wait; the close, published after the last
+    # batch, must still be handled after it, or the session's last windows split around an early close.
+    v = Visit(section="pricing", session="sq_1740700800000_svc", ip=IP).move(600, 400, 500)
+    batches = v.near("purchase_button", "cta-buy", x=700, y=420, pause_ms=1200).drift(45_000, speed=50).batches()
+
+    async def run(slow: bool) -> list[dict]:
+        async def enrich(packet, context):
+            if slow:
+                await asyncio.sleep(0.01)
+            return packet
+
+        bus, _, seen = await started(enrich=enrich)
+        for b in batches:
+            await bus.publish(subjects.TELEMETRY_RAW, orjson.dumps(b))
+        closed = {"tenantId": "org_test", "sessionId": "sq_1740700800000_svc", "at": batches[-1]["timestamp"] + 500}
+        await bus.publish(subjects.SESSION_CLOSED, orjson.dumps(closed))
+        await bus.drain()
+        await bus.close()
+        return [body for subject, body in seen if subject.startswith("seer.")]
+
+    quick = await run(slow=False)
+    assert len(quick) >= 3 and await run(slow=True) == quick

@@ -7,7 +7,7 @@
   like nats-server), handled by :class:`~workbench.bridge.connection.BridgeConnection`.
 * ``POST /bridge/batch``: the section 4.4 HTTP fallback; the same checks, the same limits
   (keyed by the batch's session) and the same IP handling as WebSocket. A session that only
-  POSTs is closed (``workbench.session.closed``, as a WebSocket close would) once it has been
+  POSTs is closed (``telemetry.closed``, as a WebSocket close would) once it has been
   silent for ``inference.session_timeout_ms``.
 
 aiohttp serves all of it because the WebSocket bridge, static files and a POST endpoint

@@ -76,8 +76,15 @@ class EngineService:
         self.rejected: Counter[str] = Counter()
 
     async def start(self) -> None:
-        await self.bus.subscribe(subjects.TELEMETRY_RAW, self._on_batch)
-        await self.bus.subscribe(subjects.SESSION_CLOSED, self._on_closed)
+        # one subscription for batches and closes: a close is handled after every batch published before
+        # it, even while a batch waits on an LLM call (two subscriptions each keep their own order only)
+        await self.bus.subscribe(subjects.TELEMETRY, self._on_telemetry)
+
+    async def _on_telemetry(self, subject: str, payload: bytes) -> None:
+        if subject == subjects.TELEMETRY_RAW:
+            await self._on_batch(subject, payload)
+        elif subject == subjects.SESSION_CLOSED:
+            await self._on_closed(subject, payload)
 
     async def _on_batch(self, subject: str, payload: bytes) -> None:
         try:
