@@ -265,3 +265,17 @@ def test_a_closed_session_under_review_forgotten_for_room_is_parked_for_its_answ
     assert SID not in engine.closed and engine.awaiting_review(SID)
     done = engine.apply_review(SID, "human", 0.9, "ok")
     assert [o.packet for o in done if isinstance(o, PacketOut)] == plain_packets
+
+
+def test_a_session_reviewed_at_its_close_is_not_reviewed_again_when_it_comes_back():
+    v = clicker(NEAR_REGULAR, seconds=60_000)
+    batches = v.batches()
+    first = [b for b in batches if b["timestamp"] - v.t0 < 20_000]
+    engine = Engine(ai_review=True)
+    outs = [o for b in first for o in engine.ingest(b)]
+    outs += engine.close_session(SID, at=first[-1]["timestamp"] + 500)  # the close completes the wait
+    (review,) = [o for o in outs if isinstance(o, ReviewOut)]
+    assert engine.apply_review(SID, "human", 0.9, "irregular enough")[0].verdict.classification == "human"
+    later = [o for b in batches[len(first):] for o in engine.ingest(b)]  # the visit comes back
+    assert [o for o in later if isinstance(o, ReviewOut | BotOut)] == []
+    assert any(isinstance(o, PacketOut) for o in later)

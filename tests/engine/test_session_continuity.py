@@ -106,3 +106,45 @@ def test_the_idle_sweep_ends_closed_sessions_on_their_own_clock():
     timeout = EITPConfig().inference.session_timeout_ms
     assert engine.expire(T + 45_000 + timeout - 1000) == [] and "sq_1_a" in engine.closed
     assert engine.expire(T + 45_000 + timeout + 1000) == [] and "sq_1_a" not in engine.closed
+
+
+def test_a_session_cleared_at_its_close_stays_cleared_when_it_comes_back():
+    # 3 batches in 9 s: the close ends the wait ("human"); the next page's first 9 s would be "uncertain"
+    # again if the 30 s wait were read anew, and its windows held
+    engine = Engine()
+    assert verdicts(feed(engine, visit(T, 9)) + engine.close_session("sq_1_a", at=T + 12_000)) == ["human"]
+    back = feed(engine, visit(T + 13_000, 24))
+    assert verdicts(back) == [] and packets(back)
+
+
+def test_a_quiet_first_page_judged_a_probe_does_not_take_the_visit_with_it():
+    # someone opens the page, looks away for 15 s, then navigates and browses: the first connection alone
+    # was a connection-only probe; the visit that comes back with interaction is judged afresh
+    engine = Engine()
+    out = engine.ingest(batch([ev("connection", T, status="connected")], session="sq_1_a", userAgent=UA))
+    out += engine.ingest(batch([ev("tab_switch", T + 9000, hidden=False)], session="sq_1_a", userAgent=UA))
+    out += engine.close_session("sq_1_a", at=T + 15_000)
+    assert verdicts(out) == ["bot"]
+    later = feed(engine, visit(T + 16_000, 45)) + engine.close_session("sq_1_a", at=T + 62_000)
+    assert verdicts(later) == ["human"] and packets(later)
+
+
+def test_a_closed_session_back_after_the_timeout_is_not_judged_again():
+    # a 2 s bounce, closed; the id comes back 6 minutes later with a connection-only batch: the bounce is
+    # over, not a 5-minute connection-only probe
+    engine = Engine()
+    engine.ingest(batch([ev("connection", T, status="connected")], session="sq_1_a", userAgent=UA))
+    engine.close_session("sq_1_a", at=T + 2000)
+    back = T + 2000 + EITPConfig().inference.session_timeout_ms + 60_000
+    assert verdicts(engine.ingest(batch([ev("connection", back, status="connected")], session="sq_1_a",
+                                        userAgent=UA))) == []
+
+
+def test_a_closed_session_keeps_no_page_content_and_the_next_batch_brings_it():
+    engine = Engine()
+    page = {"pageTitle": "Arctic Wolf 3650SUITE", "h1": "Pricing"}
+    feed(engine, [dict(b, pageContent=page) for b in visit(T, 45)])
+    engine.close_session("sq_1_a", at=T + 45_500)
+    assert engine.closed.get("sq_1_a").page_content is None
+    back = feed(engine, [dict(b, pageContent=page) for b in visit(T + 50_000, 24)])
+    assert packets(back) and all(p["pageContent"] == page for p in packets(back))

@@ -9,8 +9,11 @@ Sessions (section 1.3) are their id, and end after the session timeout of inacti
 *their own* clock, not with a connection. When a connection closes, the session's last window is
 flushed and the bot filter judges what it has (as below), but the session is kept, closed, so
 that a reconnect (section 4.4) or the visit's next page, which keeps the id, continues it: the
-same duration, history, trajectory and bot verdict. Closed sessions are kept up to
-``inference.closed_sessions_kept``, the least recently closed forgotten first. A batch whose first
+same duration, history, trajectory and bot verdict. Verdicts only move forward ("human" and "bot"
+stand; a rule that fires still turns "human" into "bot"). One exception: a session judged a
+connection-only probe and nothing else, whose id comes back with interaction, starts afresh.
+Closed sessions are kept up to ``inference.closed_sessions_kept``, the least recently closed
+forgotten first, without their page content (every batch brings it again). A batch whose first
 event comes more than ``session_timeout_ms`` after the session's last one ends the old session
 and starts a new one. One session's timestamps never expire
 another (in virtual time each browser context has its own clock, and they drift apart).
@@ -151,6 +154,7 @@ class SessionState:
     tab_switches: int = 0
     bot: botfilter.BotEvidence = field(default_factory=botfilter.BotEvidence)
     verdict: str = "uncertain"  # "uncertain" | "human" | "bot" | "review" (awaiting apply_review, 8.2)
+    signals: tuple[str, ...] = ()  # the bot signals of that verdict
     near_misses: tuple[str, ...] = ()  # what made the session ambiguous (section 8.2 AI review)
     review_ts: float = 0.0  # when the review was asked for: the time of its verdict
     held: list[HeldWindow] = field(default_factory=list)  # windows closed before the bot verdict
@@ -199,7 +203,11 @@ class Engine:
         out: list[Output] = []
         if sid not in self.sessions and state is not None:  # the visit is back: a reconnect or its next page
             self.closed.pop(sid)
-            self.sessions[sid] = state
+            if (events and self._expired(state, float(events[0]["timestamp"]))) or _probe_then_person(state, events):
+                self._end(state)  # over: this batch starts a new session
+                state = None
+            else:
+                self.sessions[sid] = state
         if state is not None and events and self._expired(state, float(events[0]["timestamp"])):
             # timed out on its own clock: this batch starts a new session
             out += self.close_session(sid, at=None if _interacts(events) else self._timed_out_at(state))
@@ -239,6 +247,7 @@ class Engine:
         out += self._close_window(state, covered=None)
         if state.verdict not in ("review", "bot"):  # under review, the answer decides (apply_review)
             out += self._classify_held(state)  # no more evidence may come: not a bot is enough
+        state.page_content = None  # every batch carries it: the next connection's first one brings it back
         self.closed.put(session_id, state)
         return out
 
@@ -284,15 +293,17 @@ class Engine:
         verdict = self._assess(state, closed=closed)
         if verdict.classification == state.verdict or state.verdict == "bot":
             return []
-        if state.verdict == "review" and verdict.classification != "bot":
-            return []  # nothing fired: the review decides; a rule that fires wins at once
+        if state.verdict in ("human", "review") and verdict.classification != "bot":
+            # verdicts only move forward: a session cleared at a close is not "uncertain" again when it
+            # comes back, and one under review (or reviewed) is not reviewed again; a rule that fires wins
+            return []
         if self.ai_review and verdict.classification == "human" and state.verdict == "uncertain":
             near = botfilter.near_misses(state.bot, self.config.bot)
             if near:  # section 8.2: an ambiguous case, reviewed before it is cleared
                 state.verdict, state.near_misses, state.review_ts = "review", near, ts
                 return [ReviewOut(state.tenant_id, state.session_id, ts,
                                   botfilter.review_evidence(state.bot, self.config.bot, near))]
-        state.verdict = verdict.classification
+        state.verdict, state.signals = verdict.classification, verdict.signals
         out: list[Output] = [BotOut(state.tenant_id, state.session_id, ts, verdict)]
         if state.verdict == "bot":
             state.held.clear()  # bots never reach inference (section 8)
@@ -342,7 +353,7 @@ class Engine:
                 why = f"AI review {classification!r} ({confidence:.2f}), the rules' verdict stands: {reasoning}"
             verdict = botfilter.BotVerdict("human", rules.confidence, f"{rules.reasoning}; near misses ({near}) {why}",
                                            (), rules.event_count)
-        state.verdict = verdict.classification
+        state.verdict, state.signals = verdict.classification, verdict.signals
         out: list[Output] = [BotOut(state.tenant_id, state.session_id, state.review_ts, verdict)]
         if state.verdict == "bot":
             state.held.clear()  # bots never reach inference (section 8)
@@ -466,6 +477,13 @@ def trajectory(history: Sequence[tuple[float, str, float]], emotion: Emotion | s
 
 def _interacts(events: list[Mapping[str, Any]]) -> bool:
     return any(str(e["type"]) not in botfilter.CONNECTION_ONLY_TYPES for e in events)
+
+
+def _probe_then_person(state: SessionState, events: list[Mapping[str, Any]]) -> bool:
+    """A closed session judged a connection-only probe, and nothing else, whose id comes back with
+    interaction: someone was at the page all along (a tab opened before its first move, then reloaded
+    or reconnected), so the new connection is judged afresh, as the timeout path judges such a start."""
+    return state.verdict == "bot" and state.signals == ("connection_only",) and _interacts(events)
 
 
 SPATIAL_TRIGGERS = ("rage_click", "viewport_approach", "long_tab_return", "pricing_comparison", "form_submit",
