@@ -99,7 +99,8 @@ class TransportConfig(_Section):
     max_clock_skew_ms: int = 60_000  # event vs batch timestamp, and how far a batch may go back
     max_pubs_per_second: int = 50  # wall-clock PUB frames per connection (per session for POST)
     # 4.6's 500 events a second, counted on the wall clock per session as well (forged timestamps cannot
-    # dodge it); 0 = off, as the runner's embedded bridge sets it for virtual-time runs
+    # dodge it), with room for max_buffer more at once; 0 = off, as the runner's embedded bridge sets it
+    # for virtual-time runs
     max_events_per_wall_second: int = 500
     max_subscriptions: int = 16  # per connection
     send_queue_bytes: int = 1_048_576  # unsent bytes per connection before it is closed as a slow consumer

@@ -45,14 +45,15 @@ def test_frame_guard_refusals_are_not_counted():
 
 
 # --- events per wall second (forged timestamps) ---------------------------------------------
-def test_wall_event_guard_500_per_second_sliding_and_off_at_zero():
-    guard = WallEventGuard(500)
-    assert guard.check(5.0, 500) is None
-    guard.add(5.0, 500)
-    refusal = guard.check(5.9, 1)
-    assert refusal and refusal.kind == "rate_events" and "501 events in 1 s of wall time" in refusal.message
-    assert guard.check(6.0, 500) is None  # the batch at 5.0 left the window
-    off = WallEventGuard(0)
+def test_wall_event_guard_refills_500_a_second_holds_1000_and_is_off_at_zero():
+    guard = WallEventGuard(500, 1000)
+    assert guard.check(5.0, 1000) is None  # a reconnect's catch-up on top of a second's worth
+    guard.add(5.0, 1000)
+    refusal = guard.check(5.0, 1)
+    assert refusal and refusal.kind == "rate_events" and "wall-clock budget (500 per second" in refusal.message
+    assert guard.check(5.5, 250) is None and guard.check(5.5, 251) is not None  # refilled 250 in 0.5 s
+    assert guard.check(60.0, 1000) is None and guard.check(60.0, 1001) is not None  # never more than the burst
+    off = WallEventGuard(0, 0)
     off.add(0.0, 10_000)
     assert off.check(0.0, 10_000) is None
 
@@ -60,10 +61,10 @@ def test_wall_event_guard_500_per_second_sliding_and_off_at_zero():
 def test_timestamps_a_second_apart_do_not_dodge_the_limit_on_the_wall_clock():
     # each batch sits in an event second of its own, so the event-time limits pass every one of them
     lim = limiter()
-    sent = [check(lim, events(50, T0 + i * 1000), now=100.0 + i * 0.01) for i in range(11)]
-    assert sent[:10] == [None] * 10
-    assert sent[10] is not None and sent[10].kind == "rate_events" and "wall time" in sent[10].message
-    assert check(lim, events(50, T0 + 11_000), now=101.0) is None  # the wall second has passed
+    sent = [check(lim, events(50, T0 + i * 1000), now=100.0 + i * 0.001) for i in range(21)]
+    assert sent[:20] == [None] * 20  # 1,000 at once: a second's worth and a full producer buffer
+    assert sent[20] is not None and sent[20].kind == "rate_events" and "wall-clock" in sent[20].message
+    assert check(lim, events(50, T0 + 21_000), now=100.2) is None  # 100 more refilled by then
 
 
 def test_a_batch_refused_for_another_limit_takes_nothing_from_the_wall_budget():

@@ -26,9 +26,13 @@ Time base (a design decision; the README states it too):
   wall second at 100x); the runner's virtual clock paces itself to stay under it
   (:class:`workbench.sim.clock.FramePacer`).
 * **Wall time for events, too.** A client that stamps each batch a second later than the last
-  stays under the event-time limits however fast it sends, so a session may also send at most
-  ``max_events_per_wall_second`` events (500, the 4.6 figure) in any window of one wall-clock
-  second, over its WebSocket connections and POSTs together. A virtual-time run compresses
+  stays under the event-time limits however fast it sends, so a session's events are also
+  counted on the wall clock, over its WebSocket connections and POSTs together: a token bucket
+  that refills at ``max_events_per_wall_second`` (500, the 4.6 figure) and holds a second's worth
+  plus the producer's whole buffer (``max_buffer``, 500). A producer paces its own flushes to 500
+  a second, but arrivals bunch on the network, and a reconnect's catch-up or an unload flush sends
+  the buffer at once; the bucket takes those, and holds a forged-clock flood to 500 a second
+  after its first 1,000 events. A virtual-time run compresses
   minutes of a real producer's events into seconds, so the runner's own embedded bridge turns
   this one off for virtual-time runs (:func:`workbench.sim.runner.embedded_config`); ``workbench
   serve`` keeps it.
@@ -80,31 +84,34 @@ class FrameGuard:
 
 
 class WallEventGuard:
-    """At most ``limit`` events in any window of ``window`` seconds of wall time (sliding log); 0: off.
+    """A token bucket on the wall clock: ``rate`` events a second, at most ``burst`` at once; rate 0: off.
 
     :meth:`check` only judges; :meth:`add` counts a batch once every other limit accepted it, so
     a batch refused for another reason takes nothing from the budget."""
 
-    def __init__(self, limit: int, window: float = 1.0) -> None:
-        self.limit, self.window = limit, window
-        self._log: deque[tuple[float, int]] = deque()
-        self._total = 0
+    def __init__(self, rate: int, burst: int) -> None:
+        self.rate, self.burst = rate, max(burst, rate)
+        self._tokens = float(self.burst)
+        self._at: float | None = None
+
+    def _refill(self, now: float) -> None:
+        if self._at is not None and now > self._at:
+            self._tokens = min(float(self.burst), self._tokens + (now - self._at) * self.rate)
+        self._at = now if self._at is None else max(self._at, now)
 
     def check(self, now: float, count: int) -> Refusal | None:
-        if not self.limit:
+        if not self.rate:
             return None
-        log = self._log
-        while log and log[0][0] <= now - self.window:
-            self._total -= log.popleft()[1]
-        if self._total + count > self.limit:
-            return Refusal("rate_events", f"Rate Limit Exceeded: {self._total + count} events in {self.window:g} s "
-                                          f"of wall time (max {self.limit} per second)")
+        self._refill(now)
+        if count > self._tokens:
+            return Refusal("rate_events", f"Rate Limit Exceeded: {count} events with {int(self._tokens)} left of "
+                                          f"the wall-clock budget ({self.rate} per second, {self.burst} at once)")
         return None
 
     def add(self, now: float, count: int) -> None:
-        if self.limit and count:
-            self._log.append((now, count))
-            self._total += count
+        if self.rate and count:
+            self._refill(now)
+            self._tokens -= count
 
 
 @dataclass
@@ -122,7 +129,9 @@ class SessionLimiter:
         self.quota = config.max_session_events_per_hour
         self.skew = config.max_clock_skew_ms
         self.post_frames = FrameGuard(config.max_pubs_per_second)  # the POST fallback's frame guard
-        self.wall_events = WallEventGuard(config.max_events_per_wall_second)  # both doors of the session
+        # both doors of the session; a second's worth plus a producer's whole buffer at once
+        self.wall_events = WallEventGuard(config.max_events_per_wall_second,
+                                          config.max_events_per_wall_second + config.max_buffer)
         self.newest: float | None = None  # newest accepted timestamp (envelope or event), ms
         self._seconds: dict[int, _Second] = {}
         self._quota_seconds: list[int] = []  # sorted keys of _quota_counts
