@@ -210,6 +210,19 @@ def precision_recall(pairs: Iterable[tuple[bool, bool]]) -> dict[str, Any]:
     return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": _ratio(tp, tp + fp), "recall": _ratio(tp, tp + fn)}
 
 
+def emotion_precision_recall(sessions: Iterable[tuple[Iterable[str], Iterable[str]]]) -> dict[str, dict[str, Any]]:
+    """Per emotion, over carried-out sessions of human personas given as (emotions the persona lists,
+    emotions its packets said): tp, fp, fn, covered, tn, precision and recall (module docstring)."""
+    ended = [(frozenset(listed), set(said)) for listed, said in sessions]
+    out = {}
+    for e in sorted({e for listed, said in ended for e in listed | said}):
+        tally = Counter(_emotion_outcome(e, listed, said) for listed, said in ended)
+        tp, fp, fn = tally["tp"], tally["fp"], tally["fn"]
+        out[e] = {"tp": tp, "fp": fp, "fn": fn, "covered": tally["covered"], "tn": tally["tn"],
+                  "precision": _ratio(tp, tp + fp), "recall": _ratio(tp, tp + fn)}
+    return out
+
+
 def _emotion_outcome(emotion: str, listed: frozenset[str], said: set[str]) -> str:
     """One session's part in ``emotion``'s tally: tp, fp, fn, covered or tn (module docstring)."""
     if emotion in said:
@@ -255,16 +268,8 @@ class RunScore:
 
     def emotion_pr(self) -> dict[str, dict[str, Any]]:
         """emotion -> tp, fp, fn, covered, tn, precision, recall, for "any of" truths (module docstring)."""
-        ended = [(self.truths[s.persona].emotions, set(s.emotions)) for s in self.sessions
-                 if s.status == "ended" and not self.truths[s.persona].bot]
-        names = sorted({e for listed, said in ended for e in listed | said})
-        out = {}
-        for e in names:
-            tally = Counter(_emotion_outcome(e, listed, said) for listed, said in ended)
-            tp, fp, fn = tally["tp"], tally["fp"], tally["fn"]
-            out[e] = {"tp": tp, "fp": fp, "fn": fn, "covered": tally["covered"], "tn": tally["tn"],
-                      "precision": _ratio(tp, tp + fp), "recall": _ratio(tp, tp + fn)}
-        return out
+        return emotion_precision_recall((self.truths[s.persona].emotions, s.emotions) for s in self.sessions
+                                        if s.status == "ended" and not self.truths[s.persona].bot)
 
     def bot_pr(self) -> dict[str, Any]:
         return precision_recall((self.truths[s.persona].bot, s.bot == "bot")

@@ -16,6 +16,7 @@ from workbench.events import (
     OutcomeExpected,
     PacketEmitted,
     RunEnded,
+    RunScored,
     RunStarted,
     SessionEnded,
     SessionStarted,
@@ -163,3 +164,26 @@ def test_listings_print_whole_ids_when_piped(tmp_db, capsys):
         assert main([*command, "--db", str(tmp_db)]) == 0
         out = capsys.readouterr().out
         assert run_id in out and (command == ["runs"] or sid in out), out
+
+
+def test_a_runs_emotion_recall_is_read_from_what_was_stored_not_from_an_older_scoring(tmp_db):
+    # a run scored before "any of" truths were read right: its stored summary says recall 0 for the
+    # listed emotions the session never said; read back, it is judged as a run scored now
+    engine = open_db(tmp_db)
+    rec = Recorder(engine)
+    sid = PACKET["sessionId"]
+    truth = {"emotions": ["decision_paralysis", "hesitation", "ambivalence"], "forbidden": [], "signals": [],
+             "bot": False, "intervention": False}
+    rec(RunStarted("run_old", "run", "rv", 7, "", "http://x"))
+    rec(SessionStarted(sid, PACKET["tenantId"], "paralysed_buyer", "rv"))
+    rec(PacketEmitted(PACKET))  # decision_paralysis
+    rec(SessionEnded(sid, "ended"))
+    old = {"tp": 0, "fp": 0, "fn": 1, "tn": 0, "precision": None, "recall": 0.0}
+    rec(RunScored("run_old", "pass", [], {"ground_truth": {"paralysed_buyer": truth}, "emotion_precision_recall": {
+        "decision_paralysis": {**old, "tp": 1, "fn": 0, "precision": 1.0, "recall": 1.0},
+        "hesitation": old, "ambivalence": old}}))
+    rec(RunEnded("run_old", "ended", {}))
+    with Session(engine) as db:
+        pr = repo.run_report(db=db, run_id="run_old", rage=False)["summary"]["emotion_precision_recall"]
+    assert pr["decision_paralysis"]["recall"] == 1.0
+    assert pr["hesitation"]["recall"] is None and pr["hesitation"]["covered"] == 1  # no miss: another was said

@@ -151,6 +151,14 @@ def run_report(*, db: Session, run_id: str, rage: bool = True) -> dict[str, Any]
         })
     wall_s = (run.ended_at - run.started_at).total_seconds() if run.ended_at else None
     simulated = sum(float(x["simulated_ms"] or 0) for x in sessions) / 1000.0
+    summary = orjson.loads(score.summary) if score else None
+    truths = (summary or {}).get("ground_truth")
+    if summary is not None and truths:
+        # per emotion, read from the stored packets and ground truth, so runs scored before a change of
+        # the definition (workbench.scoring) compare with runs scored after it
+        summary["emotion_precision_recall"] = scoring.emotion_precision_recall(
+            (truths[s["persona"]].get("emotions", ()), {e["emotion"] for e in s["emotions"]}) for s in sessions
+            if s["status"] == "ended" and s["persona"] in truths and not truths[s["persona"]].get("bot"))
     return {
         "run": {"id": run.id, "kind": run.kind, "site": run.site, "seed": run.seed, "status": run.status,
                 "started_at": run.started_at.isoformat(timespec="seconds"),
@@ -160,7 +168,7 @@ def run_report(*, db: Session, run_id: str, rage: bool = True) -> dict[str, Any]
             "clock": config.clock, "concurrency": config.concurrency, "personas": orjson.loads(config.personas),
             "browser_endpoint": config.browser_endpoint, "settings": orjson.loads(config.settings)},
         "verdict": score.verdict if score else None,
-        "summary": orjson.loads(score.summary) if score else None,
+        "summary": summary,
         "attribution": attribution((i["expected"], i["outcome"]) for s in sessions for i in s["interventions"]
                                    if i["expected"]),
         # the run's clicks by EITP's rule (with the run's own thresholds) and four other tools' rules
