@@ -148,3 +148,37 @@ def test_a_closed_session_keeps_no_page_content_and_the_next_batch_brings_it():
     assert engine.closed.get("sq_1_a").page_content is None
     back = feed(engine, [dict(b, pageContent=page) for b in visit(T + 50_000, 24)])
     assert packets(back) and all(p["pageContent"] == page for p in packets(back))
+
+
+def test_a_reloaded_quiet_page_is_judged_afresh_once_someone_interacts():
+    # a real reload: the new page's first batch carries only its connection event, and the
+    # interaction comes in the batches after it
+    engine = Engine()
+    out = engine.ingest(batch([ev("connection", T, status="connected")], session="sq_1_a", userAgent=UA))
+    out += engine.ingest(batch([ev("tab_switch", T + 9000, hidden=False)], session="sq_1_a", userAgent=UA))
+    out += engine.close_session("sq_1_a", at=T + 15_000)
+    assert verdicts(out) == ["bot"]
+    later = engine.ingest(batch([ev("connection", T + 16_000, status="connected")], session="sq_1_a", userAgent=UA))
+    later += feed(engine, visit(T + 16_100, 45)) + engine.close_session("sq_1_a", at=T + 62_000)
+    assert verdicts(later) == ["human"] and packets(later)
+
+
+def test_a_page_reloaded_before_the_first_move_is_not_a_probe_for_good():
+    # page 1 sits 9 s with nothing but its connection; page 2's connection event 10.5 s after page 1's
+    # makes the visit connection-only for > 10 s; its first move judges it afresh
+    engine = Engine()
+    engine.ingest(batch([ev("connection", T, status="connected")], session="sq_1_a", userAgent=UA))
+    engine.close_session("sq_1_a", at=T + 9000)
+    out = engine.ingest(batch([ev("connection", T + 10_500, status="connected")], session="sq_1_a", userAgent=UA))
+    out += feed(engine, visit(T + 11_000, 45)) + engine.close_session("sq_1_a", at=T + 57_000)
+    assert verdicts(out)[-1] == "human" and packets(out)
+
+
+def test_an_empty_batch_does_not_bring_back_a_session_past_its_timeout():
+    engine = Engine()
+    engine.ingest(batch([ev("connection", T, status="connected")], session="sq_1_a", userAgent=UA))
+    engine.close_session("sq_1_a", at=T + 2000)
+    back = T + 2000 + EITPConfig().inference.session_timeout_ms + 60_000
+    assert engine.ingest(batch([], session="sq_1_a", ts=back, userAgent=UA)) == []
+    assert verdicts(engine.ingest(batch([ev("connection", back + 50, status="connected")], session="sq_1_a",
+                                        userAgent=UA))) == []

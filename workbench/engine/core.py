@@ -11,7 +11,7 @@ flushed and the bot filter judges what it has (as below), but the session is kep
 that a reconnect (section 4.4) or the visit's next page, which keeps the id, continues it: the
 same duration, history, trajectory and bot verdict. Verdicts only move forward ("human" and "bot"
 stand; a rule that fires still turns "human" into "bot"). One exception: a session judged a
-connection-only probe and nothing else, whose id comes back with interaction, starts afresh.
+connection-only probe and nothing else, that interacts on a later connection, starts afresh there.
 Closed sessions are kept up to ``inference.closed_sessions_kept``, the least recently closed
 forgotten first, without their page content (every batch brings it again). A batch whose first
 event comes more than ``session_timeout_ms`` after the session's last one ends the old session
@@ -155,6 +155,7 @@ class SessionState:
     bot: botfilter.BotEvidence = field(default_factory=botfilter.BotEvidence)
     verdict: str = "uncertain"  # "uncertain" | "human" | "bot" | "review" (awaiting apply_review, 8.2)
     signals: tuple[str, ...] = ()  # the bot signals of that verdict
+    reopened: bool = False  # a connection after the first: a reconnect, or the visit's next page
     near_misses: tuple[str, ...] = ()  # what made the session ambiguous (section 8.2 AI review)
     review_ts: float = 0.0  # when the review was asked for: the time of its verdict
     held: list[HeldWindow] = field(default_factory=list)  # windows closed before the bot verdict
@@ -203,11 +204,17 @@ class Engine:
         out: list[Output] = []
         if sid not in self.sessions and state is not None:  # the visit is back: a reconnect or its next page
             self.closed.pop(sid)
-            if (events and self._expired(state, float(events[0]["timestamp"]))) or _probe_then_person(state, events):
+            first = float(events[0]["timestamp"]) if events else float(batch.get("timestamp", state.last_ts))
+            if self._expired(state, first):
                 self._end(state)  # over: this batch starts a new session
                 state = None
             else:
                 self.sessions[sid] = state
+                state.reopened = True
+        if state is not None and state.reopened and _probe_then_person(state, events):
+            del self.sessions[sid]  # someone was at the page all along: judged afresh from here
+            self._end(state)
+            state = None
         if state is not None and events and self._expired(state, float(events[0]["timestamp"])):
             # timed out on its own clock: this batch starts a new session
             out += self.close_session(sid, at=None if _interacts(events) else self._timed_out_at(state))
@@ -480,9 +487,10 @@ def _interacts(events: list[Mapping[str, Any]]) -> bool:
 
 
 def _probe_then_person(state: SessionState, events: list[Mapping[str, Any]]) -> bool:
-    """A closed session judged a connection-only probe, and nothing else, whose id comes back with
-    interaction: someone was at the page all along (a tab opened before its first move, then reloaded
-    or reconnected), so the new connection is judged afresh, as the timeout path judges such a start."""
+    """A session judged a connection-only probe, and nothing else, that interacts on a later connection
+    (the first batch back carries only its ``connection`` event, so any batch of the reopened session
+    counts): someone was at the page all along (a tab opened before its first move, then reloaded or
+    reconnected), so the visit is judged afresh from there, as the timeout path judges such a start."""
     return state.verdict == "bot" and state.signals == ("connection_only",) and _interacts(events)
 
 
