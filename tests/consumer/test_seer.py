@@ -43,6 +43,15 @@ def test_quiet_states_and_bots_get_nothing():
     assert seer.on_packet(packet(20_000, sid="sq_bot")) is None
 
 
+def test_a_visit_the_engine_judges_afresh_as_human_is_no_longer_treated_as_a_bot():
+    # a quiet first page judged a connection-only probe; the visitor reloads and browses (engine.core)
+    seer = Seer(seed=1)
+    seer.on_bot("sq_1", "bot")
+    seer.on_session_end("sq_1", at=15_000)
+    seer.on_bot("sq_1", "human")
+    assert seer.on_packet(packet(60_000)) is not None
+
+
 def test_open_chat_suppresses():
     seer = Seer(seed=1)
     seer.on_events("sq_1", [ev("chat_open", 5_000)])

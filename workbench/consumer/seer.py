@@ -120,6 +120,10 @@ class Seer:
     def on_bot(self, session_id: str, classification: str) -> None:
         if classification == "bot":
             self._session(session_id, 0.0).timing.is_bot = True
+        elif classification == "human":  # after "bot" only when the engine judged the visit afresh
+            s = self.sessions.get(session_id) or self.ended.get(session_id, (0.0, None))[1]
+            if s is not None:  # (a quiet first page judged a probe, then a person on the next)
+                s.timing.is_bot = False
 
     def on_events(self, session_id: str, events: list[dict[str, Any]], vertical: str = "") -> list[Intervention]:
         """Chat-window state and outcome evidence from raw telemetry. Returns interventions whose
