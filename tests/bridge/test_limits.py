@@ -187,3 +187,9 @@ def test_registry_keeps_one_limiter_per_session_and_forgets_least_recent():
     assert len(reg) == 2 and reg.get("t", "a") is a
     assert reg.get("u", "a") is not None and len(reg) == 2
 
+
+
+def test_the_wall_budget_refilled_to_exactly_a_batch_takes_it():
+    guard = WallEventGuard(500, 1000)
+    guard.add(10.0, 1000)
+    assert guard.check(10.2, 100) is None  # 0.2 s at 500/s is 100 (99.99999999999964 in floats)

@@ -103,7 +103,7 @@ class WallEventGuard:
         if not self.rate:
             return None
         self._refill(now)
-        if count > self._tokens:
+        if count > self._tokens + 1e-6:  # the refill is a float: 0.2 s at 500/s is 99.99999999999964
             return Refusal("rate_events", f"Rate Limit Exceeded: {count} events with {int(self._tokens)} left of "
                                           f"the wall-clock budget ({self.rate} per second, {self.burst} at once)")
         return None
