@@ -77,8 +77,17 @@ async def test_a_hang_times_out_at_the_llm_timeout():
     assert verdict is None and why == "timeout" and time.monotonic() - started < 2.0
 
 
-async def test_the_budget_counts_per_minute_of_event_time():
+async def test_forged_clocks_a_minute_apart_get_no_more_reviews_than_the_budget():
     api, reviewer = reviewer_for(lambda r: Reply(text=BOT), review_per_minute=2)
+    try:
+        results = [await reviewer(EVIDENCE, t) for t in (0.0, 60_001.0, 120_002.0)]
+    finally:
+        api.stop()
+    assert [why for _, why in results] == ["", "", "budget"] and len(api.requests) == 2
+
+
+async def test_the_budget_counts_per_minute_of_event_time():
+    api, reviewer = reviewer_for(lambda r: Reply(text=BOT), review_per_minute=2, wall_budgets=False)
     try:
         results = [await reviewer(EVIDENCE, t) for t in (0.0, 10_000.0, 20_000.0, 60_001.0)]
     finally:

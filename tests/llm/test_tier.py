@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import FIXTURES
 from workbench.llm.standin import Reply, StandinMessagesAPI
-from workbench.llm.tier import LLMSettings, LLMTier, packet_context, parse_verdict, select_knowledge
+from workbench.llm.tier import CallBudget, LLMSettings, LLMTier, packet_context, parse_verdict, select_knowledge
 
 PACKET = json.loads((FIXTURES / "spec" / "11.2-packet.json").read_text())
 TRIAGE_OK = json.dumps({"emotion": "decision_paralysis", "confidence": 0.8, "intensity": 0.6,
@@ -93,7 +93,7 @@ async def test_a_hang_times_out_at_the_enrichment_budget():
 
 
 async def test_budget_per_minute_in_event_time():
-    api, tier = tier_for(lambda r: Reply(text=TRIAGE_OK), triage_per_minute=2)
+    api, tier = tier_for(lambda r: Reply(text=TRIAGE_OK), triage_per_minute=2, wall_budgets=False)
     packets = [dict(copy.deepcopy(PACKET), timestamp=t) for t in (0, 10_000, 20_000, 60_001)]
     try:
         results = [await tier.enrich(p) for p in packets]
@@ -101,6 +101,26 @@ async def test_budget_per_minute_in_event_time():
         api.stop()
     assert [why for _, why in results] == ["", "", "triage_budget", ""]
     assert len(api.requests) == 3
+
+
+async def test_forged_timestamps_a_minute_apart_do_not_widen_the_budget_on_the_wall_clock():
+    api, tier = tier_for(lambda r: Reply(text=TRIAGE_OK), triage_per_minute=2)
+    packets = [dict(copy.deepcopy(PACKET), timestamp=t) for t in (0, 60_001, 120_002, 180_003)]
+    try:
+        results = [await tier.enrich(p) for p in packets]  # all within a wall second
+    finally:
+        api.stop()
+    assert [why for _, why in results] == ["", "", "triage_budget", "triage_budget"]
+    assert len(api.requests) == 2
+
+
+def test_the_wall_window_slides_and_a_virtual_time_run_has_none():
+    wall = [1000.0]
+    budget = CallBudget(2, lambda: wall[0])
+    assert budget.take(0) and budget.take(60_001) and not budget.take(120_002)
+    wall[0] += 60.0
+    assert budget.take(180_003)
+    assert CallBudget.of(2, LLMSettings(wall_budgets=False)).wall is None
 
 
 def test_parse_accepts_a_fenced_object_and_nothing_looser():

@@ -78,7 +78,7 @@ class BotReviewer:
     def __init__(self, settings: LLMSettings, client: anthropic.AsyncAnthropic | None = None) -> None:
         self.settings = settings
         self.client = client or new_client(settings)
-        self.budget = CallBudget(settings.review_per_minute)
+        self.budget = CallBudget.of(settings.review_per_minute, settings)
         self.counters: Counter[str] = Counter()
 
     async def __call__(self, evidence: dict[str, Any], now_ms: float) -> tuple[ReviewVerdict | None, str]:

@@ -9,7 +9,8 @@ keeps the rules' answer, and the reason is counted and logged. "Malformed" inclu
 200 that is not a Messages API message at all (an HTML or plain-text page from a proxy, JSON
 of another shape, a message whose content or usage is missing): the SDK hands such bodies
 back unchecked, so :func:`checked_reply` checks them. Budgets count in event
-time, so a replay makes the same calls.
+time, so a replay makes the same calls, and on the wall clock too unless the run is in virtual time
+(a client's forged timestamps cannot widen them).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import json
 import logging
 import os
 import re
+import time
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +70,10 @@ class LLMSettings:
     # a flood of ambiguous sessions is itself what the budget must not pay for; past it the rules decide.
     review_max_tokens: int = 200
     review_per_minute: int = 60
+    # The budgets count in event time, so a replay makes the same calls; but a client stamps its own
+    # events, and sessions stamped a minute apart would each find a fresh minute. So they also count on
+    # the wall clock, except in a virtual-time run, whose minutes pass in seconds (the runner turns it off).
+    wall_budgets: bool = True
 
     @property
     def enabled(self) -> bool:
@@ -97,19 +103,31 @@ class LLMVerdict:
 
 
 class CallBudget:
-    """At most ``limit`` calls in any 60 s of event time."""
+    """At most ``limit`` calls in any 60 s of event time and, with a ``wall`` clock (seconds), in any
+    60 s of it as well (:attr:`LLMSettings.wall_budgets`)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, wall: Callable[[], float] | None = None) -> None:
         self.limit = limit
-        self.calls: deque[float] = deque()
+        self.wall = wall
+        self.calls: deque[float] = deque()  # event time, ms
+        self.wall_calls: deque[float] = deque()  # wall time, s
 
     def take(self, now_ms: float) -> bool:
         while self.calls and now_ms - self.calls[0] >= 60_000:
             self.calls.popleft()
-        if len(self.calls) >= self.limit:
+        wall_now = self.wall() if self.wall is not None else None
+        while wall_now is not None and self.wall_calls and wall_now - self.wall_calls[0] >= 60.0:
+            self.wall_calls.popleft()
+        if len(self.calls) >= self.limit or len(self.wall_calls) >= self.limit:
             return False
         self.calls.append(now_ms)
+        if wall_now is not None:
+            self.wall_calls.append(wall_now)
         return True
+
+    @classmethod
+    def of(cls, limit: int, settings: LLMSettings) -> CallBudget:
+        return cls(limit, time.monotonic if settings.wall_budgets else None)
 
 
 def json_object(text: str) -> dict[str, Any]:
@@ -229,8 +247,8 @@ class LLMTier:
     def __init__(self, settings: LLMSettings, client: anthropic.AsyncAnthropic | None = None) -> None:
         self.settings = settings
         self.client = client or new_client(settings)
-        self.triage_budget = CallBudget(settings.triage_per_minute)
-        self.deep_budget = CallBudget(settings.deep_per_minute)
+        self.triage_budget = CallBudget.of(settings.triage_per_minute, settings)
+        self.deep_budget = CallBudget.of(settings.deep_per_minute, settings)
         self.counters: Counter[str] = Counter()
 
     async def _call(self, tier: str, system: str, user: str) -> LLMVerdict:

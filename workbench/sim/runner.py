@@ -63,6 +63,7 @@ from workbench.events import (
     SessionStarted,
     SessionTraced,
 )
+from workbench.llm.tier import LLMSettings
 from workbench.pipeline import Pipeline
 from workbench.sim import TRACE_MODES, fidelity
 from workbench.sim import browser as browsers
@@ -255,7 +256,9 @@ async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventS
     stream = stream or EventStream()
     tally = _Tally()
     stream.add(tally)
-    pipeline = Pipeline(embedded_config(config, virtual_time=spec.virtual_time), stream=stream, bus=bus)
+    # a virtual-time run's minutes pass in seconds: its LLM budgets count on the page clocks alone
+    llm = LLMSettings.from_env(wall_budgets=not spec.virtual_time)
+    pipeline = Pipeline(embedded_config(config, virtual_time=spec.virtual_time), stream=stream, bus=bus, llm=llm)
     base_url = await pipeline.start()
     run_id = new_run_id(spec.kind)
     sites = sorted({spec.site_of(p) for p in spec.personas}) or ["rv"]
