@@ -123,6 +123,12 @@ def test_the_wall_window_slides_and_a_virtual_time_run_has_none():
     assert CallBudget.of(2, LLMSettings(wall_budgets=False)).wall is None
 
 
+def test_a_call_stamped_far_ahead_does_not_hold_a_place_in_every_later_minute():
+    budget = CallBudget(2)
+    assert budget.take(10**15) and budget.take(10**15 + 1)  # a forged clock, a year ahead
+    assert budget.take(0) and budget.take(1000) and not budget.take(2000)
+
+
 def test_parse_accepts_a_fenced_object_and_nothing_looser():
     assert parse_verdict("```json\n" + TRIAGE_OK + "\n```", "triage").emotion == "decision_paralysis"
     for bad in ("[]", '{"emotion": "frustration"}', "frustration", TRIAGE_OK + " extra"):

@@ -109,12 +109,13 @@ class CallBudget:
     def __init__(self, limit: int, wall: Callable[[], float] | None = None) -> None:
         self.limit = limit
         self.wall = wall
-        self.calls: deque[float] = deque()  # event time, ms
+        self.calls: list[float] = []  # event time, ms
         self.wall_calls: deque[float] = deque()  # wall time, s
 
     def take(self, now_ms: float) -> bool:
-        while self.calls and now_ms - self.calls[0] >= 60_000:
-            self.calls.popleft()
+        # a minute either side: clocks differ between sessions, and one stamped far ahead must not
+        # hold a place in every later minute
+        self.calls = [t for t in self.calls if abs(now_ms - t) < 60_000]
         wall_now = self.wall() if self.wall is not None else None
         while wall_now is not None and self.wall_calls and wall_now - self.wall_calls[0] >= 60.0:
             self.wall_calls.popleft()
