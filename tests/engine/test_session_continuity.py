@@ -24,6 +24,11 @@ def visit(t0: float, seconds: int, *, session: str = "sq_1_a", tenant: str = "or
     return out
 
 
+def connected(t: float) -> dict:
+    """A page's first batch: its connection event alone."""
+    return batch([ev("connection", t, status="connected")], session="sq_1_a", userAgent=UA)
+
+
 def feed(engine: Engine, batches: list[dict]) -> list:
     return [o for b in batches for o in engine.ingest(b)]
 
@@ -117,15 +122,18 @@ def test_a_session_cleared_at_its_close_stays_cleared_when_it_comes_back():
     assert verdicts(back) == [] and packets(back)
 
 
-def test_a_quiet_first_page_judged_a_probe_does_not_take_the_visit_with_it():
-    # someone opens the page, looks away for 15 s, then navigates and browses: the first connection alone
-    # was a connection-only probe; the visit that comes back with interaction is judged afresh
+@pytest.mark.parametrize("first_batch_back", ["interacts", "connection only"])
+def test_a_quiet_first_page_judged_a_probe_does_not_take_the_visit_with_it(first_batch_back):
+    # someone opens the page and looks away for 15 s (alone, a connection-only probe), then reloads or
+    # navigates and browses: judged afresh from the first interaction. On a real reload the first batch
+    # back carries only the new page's connection event.
     engine = Engine()
-    out = engine.ingest(batch([ev("connection", T, status="connected")], session="sq_1_a", userAgent=UA))
+    out = engine.ingest(connected(T))
     out += engine.ingest(batch([ev("tab_switch", T + 9000, hidden=False)], session="sq_1_a", userAgent=UA))
     out += engine.close_session("sq_1_a", at=T + 15_000)
     assert verdicts(out) == ["bot"]
-    later = feed(engine, visit(T + 16_000, 45)) + engine.close_session("sq_1_a", at=T + 62_000)
+    later = engine.ingest(connected(T + 16_000)) if first_batch_back == "connection only" else []
+    later += feed(engine, visit(T + 16_100, 45)) + engine.close_session("sq_1_a", at=T + 62_000)
     assert verdicts(later) == ["human"] and packets(later)
 
 
@@ -133,11 +141,10 @@ def test_a_closed_session_back_after_the_timeout_is_not_judged_again():
     # a 2 s bounce, closed; the id comes back 6 minutes later with a connection-only batch: the bounce is
     # over, not a 5-minute connection-only probe
     engine = Engine()
-    engine.ingest(batch([ev("connection", T, status="connected")], session="sq_1_a", userAgent=UA))
+    engine.ingest(connected(T))
     engine.close_session("sq_1_a", at=T + 2000)
     back = T + 2000 + EITPConfig().inference.session_timeout_ms + 60_000
-    assert verdicts(engine.ingest(batch([ev("connection", back, status="connected")], session="sq_1_a",
-                                        userAgent=UA))) == []
+    assert verdicts(engine.ingest(connected(back))) == []
 
 
 def test_a_closed_session_keeps_no_page_content_and_the_next_batch_brings_it():
@@ -150,35 +157,21 @@ def test_a_closed_session_keeps_no_page_content_and_the_next_batch_brings_it():
     assert packets(back) and all(p["pageContent"] == page for p in packets(back))
 
 
-def test_a_reloaded_quiet_page_is_judged_afresh_once_someone_interacts():
-    # a real reload: the new page's first batch carries only its connection event, and the
-    # interaction comes in the batches after it
-    engine = Engine()
-    out = engine.ingest(batch([ev("connection", T, status="connected")], session="sq_1_a", userAgent=UA))
-    out += engine.ingest(batch([ev("tab_switch", T + 9000, hidden=False)], session="sq_1_a", userAgent=UA))
-    out += engine.close_session("sq_1_a", at=T + 15_000)
-    assert verdicts(out) == ["bot"]
-    later = engine.ingest(batch([ev("connection", T + 16_000, status="connected")], session="sq_1_a", userAgent=UA))
-    later += feed(engine, visit(T + 16_100, 45)) + engine.close_session("sq_1_a", at=T + 62_000)
-    assert verdicts(later) == ["human"] and packets(later)
-
-
 def test_a_page_reloaded_before_the_first_move_is_not_a_probe_for_good():
     # page 1 sits 9 s with nothing but its connection; page 2's connection event 10.5 s after page 1's
     # makes the visit connection-only for > 10 s; its first move judges it afresh
     engine = Engine()
-    engine.ingest(batch([ev("connection", T, status="connected")], session="sq_1_a", userAgent=UA))
+    engine.ingest(connected(T))
     engine.close_session("sq_1_a", at=T + 9000)
-    out = engine.ingest(batch([ev("connection", T + 10_500, status="connected")], session="sq_1_a", userAgent=UA))
+    out = engine.ingest(connected(T + 10_500))
     out += feed(engine, visit(T + 11_000, 45)) + engine.close_session("sq_1_a", at=T + 57_000)
     assert verdicts(out)[-1] == "human" and packets(out)
 
 
 def test_an_empty_batch_does_not_bring_back_a_session_past_its_timeout():
     engine = Engine()
-    engine.ingest(batch([ev("connection", T, status="connected")], session="sq_1_a", userAgent=UA))
+    engine.ingest(connected(T))
     engine.close_session("sq_1_a", at=T + 2000)
     back = T + 2000 + EITPConfig().inference.session_timeout_ms + 60_000
     assert engine.ingest(batch([], session="sq_1_a", ts=back, userAgent=UA)) == []
-    assert verdicts(engine.ingest(batch([ev("connection", back + 50, status="connected")], session="sq_1_a",
-                                        userAgent=UA))) == []
+    assert verdicts(engine.ingest(connected(back + 50))) == []
