@@ -16,11 +16,6 @@ from tests.tui.conftest import live_feed, wait_until
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50")]
 
 
-# Reading two stored runs and painting them took more than 10 s once, in a fresh-clone CI run with
-# other work on both cores. The wait only decides when to photograph: the snapshot is the assertion.
-PAINT_TIMEOUT_S = 30.0
-
-
 def history_loaded(screen: Any) -> bool:
     """The latest read of the runs is shown and painted: its status line and the footer's keys are on screen.
 
@@ -73,7 +68,7 @@ def test_history_screen(snap_compare, make_app, seeded_db, size):
     async def open_history(pilot: Any) -> None:
         await ready(pilot)
         await pilot.press("f3")
-        await wait_until(pilot, lambda: history_loaded(pilot.app.screen), timeout=PAINT_TIMEOUT_S)
+        await wait_until(pilot, lambda: history_loaded(pilot.app.screen))
 
     assert snap_compare(make_app(), terminal_size=size, run_before=open_history)
 
@@ -82,7 +77,7 @@ def test_run_detail_screen_scrubbed(snap_compare, make_app, seeded_db):
     async def open_run(pilot: Any) -> None:
         await ready(pilot)
         await pilot.press("f3")
-        await wait_until(pilot, lambda: history_loaded(pilot.app.screen), timeout=PAINT_TIMEOUT_S)
+        await wait_until(pilot, lambda: history_loaded(pilot.app.screen))
         pilot.app.screen.query_one("#runs", DataTable).focus()
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: getattr(pilot.app.screen, "detail", None) is not None)
@@ -95,7 +90,7 @@ def test_compare_screen(snap_compare, make_app, seeded_db):
     async def compare(pilot: Any) -> None:
         await ready(pilot)
         await pilot.press("f3")
-        await wait_until(pilot, lambda: history_loaded(pilot.app.screen), timeout=PAINT_TIMEOUT_S)
+        await wait_until(pilot, lambda: history_loaded(pilot.app.screen))
         pilot.app.screen.query_one("#runs", DataTable).focus()
         await pilot.press("space", "down", "c")
         await wait_until(pilot, lambda: bool(pilot.app.screen.query("#compare"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
 
 COLUMNS = ("", "run", "kind", "site", "status", "seed", "sess.", "started (UTC)")
+KEYS = ("mark", "run", "kind", "site", "status", "seed", "sessions", "started")
 
 
 class HistoryScreen(Screen[None]):
@@ -57,8 +59,7 @@ class HistoryScreen(Screen[None]):
         yield Header()
         yield Static(f"Runs in {self.app.db_path}", id="history-status")
         table: DataTable[Text | str] = DataTable(id="runs", cursor_type="row", zebra_stripes=True)
-        for col, key in zip(COLUMNS, ("mark", "run", "kind", "site", "status", "seed", "sessions", "started"),
-                            strict=True):
+        for col, key in zip(COLUMNS, KEYS, strict=True):
             table.add_column(col, key=key)
         yield table
         yield Static("enter opens a run and its timeline · space marks runs · c compares the two marked",
@@ -90,12 +91,20 @@ class HistoryScreen(Screen[None]):
         self.runs = event.runs
         table = self.query_one("#runs", DataTable)
         current = self._current()
-        table.clear()
+        rows = []
         for r in event.runs:
             colour = {"ended": "green", "passed": "green", "running": "yellow"}.get(r["status"], "red")
-            table.add_row("✓" if r["id"] in self.marked else " ", r["id"], r["kind"], r["site"],
-                          Text(r["status"], colour), "" if r["seed"] is None else str(r["seed"]),
-                          str(r["sessions"]), r["started_at"][5:16].replace("T", " "), key=r["id"])
+            rows.append(("✓" if r["id"] in self.marked else " ", r["id"], r["kind"], r["site"],
+                         Text(r["status"], colour), "" if r["seed"] is None else str(r["seed"]),
+                         str(r["sessions"]), r["started_at"][5:16].replace("T", " ")))
+        # Columns sized here, from what they will hold: DataTable sizes auto-width columns only when it
+        # next goes idle, and a table filled with nothing else to do could keep its header widths,
+        # cutting every run id to "run".
+        table.clear(columns=True)
+        for i, (col, key) in enumerate(zip(COLUMNS, KEYS, strict=True)):
+            table.add_column(col, key=key, width=max([cell_len(col), *(cell_len(str(row[i])) for row in rows)]))
+        for r, row in zip(event.runs, rows, strict=True):
+            table.add_row(*row, key=r["id"])
         ids = [r["id"] for r in event.runs]
         if current in ids:  # keep the highlighted run across reloads
             table.move_cursor(row=ids.index(current), scroll=False)
