@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,6 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from workbench.tui import history_data
 from workbench.tui.screens.compare import CompareScreen
 from workbench.tui.screens.run_detail import RunDetailScreen
+from workbench.tui.widgets.tables import fill
 
 if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
@@ -94,17 +94,10 @@ class HistoryScreen(Screen[None]):
         rows = []
         for r in event.runs:
             colour = {"ended": "green", "passed": "green", "running": "yellow"}.get(r["status"], "red")
-            rows.append(("✓" if r["id"] in self.marked else " ", r["id"], r["kind"], r["site"],
-                         Text(r["status"], colour), "" if r["seed"] is None else str(r["seed"]),
-                         str(r["sessions"]), r["started_at"][5:16].replace("T", " ")))
-        # Columns sized here, from what they will hold: DataTable sizes auto-width columns only when it
-        # next goes idle, and a table filled with nothing else to do could keep its header widths,
-        # cutting every run id to "run".
-        table.clear(columns=True)
-        for i, (col, key) in enumerate(zip(COLUMNS, KEYS, strict=True)):
-            table.add_column(col, key=key, width=max([cell_len(col), *(cell_len(str(row[i])) for row in rows)]))
-        for r, row in zip(event.runs, rows, strict=True):
-            table.add_row(*row, key=r["id"])
+            rows.append((r["id"], ("✓" if r["id"] in self.marked else " ", r["id"], r["kind"], r["site"],
+                                   Text(r["status"], colour), "" if r["seed"] is None else str(r["seed"]),
+                                   str(r["sessions"]), r["started_at"][5:16].replace("T", " "))))
+        fill(table, list(zip(COLUMNS, KEYS, strict=True)), rows)
         ids = [r["id"] for r in event.runs]
         if current in ids:  # keep the highlighted run across reloads
             table.move_cursor(row=ids.index(current), scroll=False)

@@ -18,9 +18,12 @@ from workbench.tui import history_data
 from workbench.tui.model import ARROWS, colour_of
 from workbench.tui.widgets.panels import PacketView
 from workbench.tui.widgets.scrubber import Scrubber
+from workbench.tui.widgets.tables import fill
 
 if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
+
+COLUMNS = ("persona", "session", "status", "events", "packets", "last emotion", "bot", "rage clicks")
 
 
 class RunDetailScreen(Screen[None]):
@@ -46,8 +49,8 @@ class RunDetailScreen(Screen[None]):
         yield Header()
         yield Static(f"Reading run {self.run_id} ...", id="run-title")
         table: DataTable[Text | str] = DataTable(id="run-sessions", cursor_type="row", zebra_stripes=True)
-        for col in ("persona", "session", "status", "events", "packets", "last emotion", "bot", "rage clicks"):
-            table.add_column(col)
+        for col in COLUMNS:
+            table.add_column(col, key=col)
         yield table
         yield Scrubber(id="scrubber")
         yield Static(id="scrub-caption")
@@ -72,12 +75,10 @@ class RunDetailScreen(Screen[None]):
             f"[b]{d.run['id']}[/b] · {run.get('kind', '?')} · site {run.get('site', '?')} · "
             f"seed {run.get('seed')} · {run.get('status', '?')} · {len(d.sessions)} sessions · "
             f"{len(d.packets)} packets")
-        table = self.query_one("#run-sessions", DataTable)
-        for s in d.sessions:
-            emotion = s["last_emotion"]
-            table.add_row(s["persona"] or "visitor", s["session_id"], s["status"], str(s["events"]),
-                          str(s["packets"]), Text(emotion or "-", colour_of(emotion)), s["bot"],
-                          history_data.rage_cell(d.rage.get(s["session_id"])))
+        rows = [(None, (s["persona"] or "visitor", s["session_id"], s["status"], str(s["events"]), str(s["packets"]),
+                        Text(s["last_emotion"] or "-", colour_of(s["last_emotion"])), s["bot"],
+                        history_data.rage_cell(d.rage.get(s["session_id"])))) for s in d.sessions]
+        fill(self.query_one("#run-sessions", DataTable), [(col, col) for col in COLUMNS], rows)
         scrubber = self.query_one(Scrubber)
         scrubber.load(d.packets)
         scrubber.focus()
