@@ -300,14 +300,11 @@ def assess(ev: BotEvidence, config: BotConfig, *, wait_batches: int, wait_ms: fl
         fire("click_rate", f"{ev.max_clicks_in_batch} clicks in one batch")
     if ev.max_scrolls_in_batch > config.max_scrolls_per_batch:
         fire("scroll_rate", f"{ev.max_scrolls_in_batch} scroll events in one batch")
-    intervals = np.diff(np.sort(np.asarray(ev.action_ts, dtype=float)))
-    fast = int(np.count_nonzero(intervals < config.min_interval_ms))
+    intervals, fast, cv = _action_timing(ev, config)
     if fast >= config.min_fast_intervals:
         fire("sub_15ms_intervals", f"{fast} intervals between actions under {config.min_interval_ms:g} ms")
-    if intervals.size >= config.min_cv_intervals and intervals.mean() > 0:
-        cv = float(intervals.std() / intervals.mean())
-        if cv < config.min_timing_cv:
-            fire("timing_regularity", f"action timing CV {cv:.3f} < {config.min_timing_cv}")
+    if intervals.size >= config.min_cv_intervals and cv < config.min_timing_cv:
+        fire("timing_regularity", f"action timing CV {cv:.3f} < {config.min_timing_cv}")
     # --- 8.2 ---
     if ev.ip_provider:
         fire("datacenter_ip", f"connecting address is in a {ev.ip_provider} datacenter range")
@@ -352,10 +349,10 @@ def near_misses(ev: BotEvidence, config: BotConfig) -> tuple[str, ...]:
     ``ai_review_scroll_cv``.
     """
     found: list[str] = []
-    stats = _action_stats(ev, config)
-    if stats["intervals"] >= config.min_cv_intervals and config.min_timing_cv <= stats["cv"] < config.ai_review_cv:
+    intervals, fast, cv = _action_timing(ev, config)
+    if intervals.size >= config.min_cv_intervals and config.min_timing_cv <= cv < config.ai_review_cv:
         found.append("timing_regularity")
-    if 0 < stats["fast"] < config.min_fast_intervals:
+    if 0 < fast < config.min_fast_intervals:
         found.append("sub_15ms_intervals")
     if 0 < ev.teleport_clicks < config.instant_min_clicks and not ev.instant_actions:
         found.append("instant_navigation")
@@ -369,19 +366,17 @@ def near_misses(ev: BotEvidence, config: BotConfig) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _action_stats(ev: BotEvidence, config: BotConfig) -> dict[str, float]:
+def _action_timing(ev: BotEvidence, config: BotConfig) -> tuple[np.ndarray, int, float]:
+    """The intervals between hand actions, how many are under ``min_interval_ms``, and their CV
+    (infinite when they have no mean): what the interval and regularity rules read."""
     intervals = np.diff(np.sort(np.asarray(ev.action_ts, dtype=float)))
     mean = float(intervals.mean()) if intervals.size else 0.0
-    return {"intervals": float(intervals.size),
-            "fast": float(np.count_nonzero(intervals < config.min_interval_ms)),
-            "cv": float(intervals.std() / mean) if mean > 0 else math.inf,
-            "min_ms": float(intervals.min()) if intervals.size else math.inf,
-            "median_ms": float(np.median(intervals)) if intervals.size else math.inf,
-            "mean_ms": mean if intervals.size else math.inf}
+    return (intervals, int(np.count_nonzero(intervals < config.min_interval_ms)),
+            float(intervals.std() / mean) if mean > 0 else math.inf)
 
 
-def _finite(value: float, digits: int = 3) -> float | None:
-    return round(value, digits) if math.isfinite(value) else None
+def _finite(value: float) -> float | None:
+    return round(value, 3) if math.isfinite(value) else None
 
 
 _TYPE_NAME = re.compile(r"[a-z][a-z0-9_]{0,47}")
@@ -400,7 +395,8 @@ def review_evidence(ev: BotEvidence, config: BotConfig, misses: Sequence[str]) -
     """A compact summary of ``ev`` for the section 8.2 AI review: counts, timing statistics, the near
     misses and the limits they were near. No IP (not even its provider: no rule fired on it), no user
     agent string, no page text, no positions: only what the bot rules themselves read."""
-    stats = _action_stats(ev, config)
+    intervals, fast, cv = _action_timing(ev, config)
+    some = bool(intervals.size)
     span = ((max(x for x in (ev.last_ts, ev.closed_at) if x is not None) - ev.first_ts)
             if ev.first_ts is not None else 0.0)
     return {
@@ -411,11 +407,11 @@ def review_evidence(ev: BotEvidence, config: BotConfig, misses: Sequence[str]) -
         "connection_closed": ev.closed_at is not None,
         "user_agent_present": bool(ev.user_agent),
         "event_types": _type_counts(ev.type_counts),
-        "actions": {"count": len(ev.action_ts), "intervals": int(stats["intervals"]),
-                    "under_15ms": int(stats["fast"]), "timing_cv": _finite(stats["cv"]),
-                    "min_interval_ms": _finite(stats["min_ms"], 1),
-                    "median_interval_ms": _finite(stats["median_ms"], 1),
-                    "mean_interval_ms": _finite(stats["mean_ms"], 1)},
+        "actions": {"count": len(ev.action_ts), "intervals": int(intervals.size),
+                    "under_15ms": fast, "timing_cv": _finite(cv),
+                    "min_interval_ms": round(float(intervals.min()), 1) if some else None,
+                    "median_interval_ms": round(float(np.median(intervals)), 1) if some else None,
+                    "mean_interval_ms": round(float(intervals.mean()), 1) if some else None},
         "max_clicks_in_batch": ev.max_clicks_in_batch,
         "max_scrolls_in_batch": ev.max_scrolls_in_batch,
         "teleport_clicks": ev.teleport_clicks,
