@@ -196,7 +196,7 @@ class Engine:
         it continues (section 10.4); nothing of it is used then.
         """
         sid, tenant = str(batch["sessionId"]), str(batch["tenantId"])
-        state = self.sessions.get(sid) or self.closed.get(sid)
+        state = self._known(sid)
         if state is not None and state.tenant_id != tenant:
             raise ValidationError(f"batch for session {sid} claims tenant {tenant!r}, "
                                   f"session belongs to {state.tenant_id!r}")
@@ -263,9 +263,13 @@ class Engine:
         if state is not None and state.verdict == "review":
             self.parked.setdefault(state.session_id, []).append(state)
 
+    def _known(self, session_id: str) -> SessionState | None:
+        """The session of this id, connected or closed."""
+        return self.sessions.get(session_id) or self.closed.get(session_id)
+
     def awaiting_review(self, session_id: str) -> bool:
         """Whether a review of this id is still to be applied (its packets then still need their context)."""
-        state = self.sessions.get(session_id) or self.closed.get(session_id)
+        state = self._known(session_id)
         return session_id in self.parked or (state is not None and state.verdict == "review")
 
     def close_all(self) -> list[Output]:
@@ -310,6 +314,11 @@ class Engine:
                 state.verdict, state.near_misses, state.review_ts = "review", near, ts
                 return [ReviewOut(state.tenant_id, state.session_id, ts,
                                   botfilter.review_evidence(state.bot, self.config.bot, near))]
+        return self._settle(state, ts, verdict)
+
+    def _settle(self, state: SessionState, ts: float, verdict: botfilter.BotVerdict) -> list[Output]:
+        """Record ``verdict`` as the session's: its section 8.3 log, then the held windows dropped (a
+        bot) or released (a human)."""
         state.verdict, state.signals = verdict.classification, verdict.signals
         out: list[Output] = [BotOut(state.tenant_id, state.session_id, ts, verdict)]
         if state.verdict == "bot":
@@ -331,7 +340,7 @@ class Engine:
         already answered, or flagged by a rule meanwhile) gets nothing: ``[]``.
         """
         queue = self.parked.get(session_id)
-        known = self.sessions.get(session_id) or self.closed.get(session_id)
+        known = self._known(session_id)
         if queue:
             state = queue.pop(0)
             if not queue:
@@ -360,13 +369,7 @@ class Engine:
                 why = f"AI review {classification!r} ({confidence:.2f}), the rules' verdict stands: {reasoning}"
             verdict = botfilter.BotVerdict("human", rules.confidence, f"{rules.reasoning}; near misses ({near}) {why}",
                                            (), rules.event_count)
-        state.verdict, state.signals = verdict.classification, verdict.signals
-        out: list[Output] = [BotOut(state.tenant_id, state.session_id, state.review_ts, verdict)]
-        if state.verdict == "bot":
-            state.held.clear()  # bots never reach inference (section 8)
-        else:
-            out += self._classify_held(state)
-        return out
+        return self._settle(state, state.review_ts, verdict)
 
     # --- classification ----------------------------------------------------------------
     def _close_window(self, state: SessionState, *, covered: float | None) -> list[Output]:
