@@ -6,14 +6,14 @@ The engine decides when a session is ambiguous (the rules cleared it, but some c
 module makes the one call: the triage model (Haiku), through the real ``anthropic`` SDK, asked for
 strict JSON ``{"classification": "human"|"bot"|"uncertain", "confidence": 0..1, "reasoning": text}``.
 Like the emotion tier (:mod:`workbench.llm.tier`), anything that goes wrong (a timeout after
-``timeout_ms``, an HTTP error, a malformed or off-schema answer, the per-minute budget counted in
-event time) is a *fallback reason*, never an exception: the caller keeps the rules' verdict.
+``timeout_ms``, an HTTP error, a malformed or off-schema answer, the per-minute budget
+(:class:`~workbench.llm.tier.CallBudget`) spent) is a *fallback reason*, never an exception: the
+caller keeps the rules' verdict.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -30,8 +30,6 @@ from workbench.llm.tier import (
     new_client,
     unit,
 )
-
-log = logging.getLogger(__name__)
 
 CLASSIFICATIONS = ("human", "bot", "uncertain")
 REVIEW_SYSTEM = (
@@ -73,7 +71,8 @@ class BotReviewer:
     """``await reviewer(evidence, now_ms)`` -> ``(verdict, "")`` or ``(None, fallback reason)``.
 
     ``now_ms`` is the event time of the review (the per-minute budget counts in it, so a replay
-    makes the same calls). Counts calls, tokens and fallbacks in :attr:`counters`."""
+    makes the same calls, and on the wall clock too unless ``settings.wall_budgets`` is off).
+    Counts calls, tokens and fallbacks in :attr:`counters`."""
 
     def __init__(self, settings: LLMSettings, client: anthropic.AsyncAnthropic | None = None) -> None:
         self.settings = settings
@@ -91,10 +90,7 @@ class BotReviewer:
                              system=REVIEW_SYSTEM, user=json.dumps(evidence, sort_keys=True))
             verdict = parse_review(text)
         except CALL_FAILURES as exc:
-            reason = failure_reason(exc)
-            if reason in ("api_error", "malformed"):
-                log.warning("bot review failed, the rules decide: %s: %s", type(exc).__name__, exc)
-            return self._fallback(reason)
+            return self._fallback(failure_reason(exc, "bot review"))
         self.counters[f"bot_review:{verdict.classification}"] += 1
         return verdict, ""
 

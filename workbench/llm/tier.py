@@ -223,8 +223,16 @@ async def ask(client: anthropic.AsyncAnthropic, settings: LLMSettings, counters:
 CALL_FAILURES = (TimeoutError, anthropic.APIError, ValueError)
 
 
-def failure_reason(exc: BaseException) -> str:
-    """The fallback reason a caller counts for one of :data:`CALL_FAILURES`."""
+def failure_reason(exc: BaseException, what: str) -> str:
+    """The fallback reason a caller counts for one of :data:`CALL_FAILURES`; the two that are no
+    plain outage (a response the SDK refused, a malformed answer) are logged, naming ``what`` failed."""
+    reason = _reason(exc)
+    if reason in ("api_error", "malformed"):
+        log.warning("%s failed, the rules decide: %s: %s", what, type(exc).__name__, exc)
+    return reason
+
+
+def _reason(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError | anthropic.APITimeoutError):
         return "timeout"
     if isinstance(exc, anthropic.RateLimitError):
@@ -280,10 +288,7 @@ class LLMTier:
                     return verdict, ""
                 verdict = await self._call("deep", DEEP_SYSTEM, user + f"\ntriage said: {verdict.emotion}")
         except CALL_FAILURES as exc:
-            reason = failure_reason(exc)
-            if reason in ("api_error", "malformed"):
-                log.warning("LLM call failed, falling back to the rules: %s: %s", type(exc).__name__, exc)
-            return self._fallback(reason)
+            return self._fallback(failure_reason(exc, "LLM call"))
         return verdict, ""
 
     def _fallback(self, reason: str) -> tuple[None, str]:
