@@ -109,10 +109,14 @@ class Seer:
         #: "no_response"; one for a page already gone: "undelivered"); see :meth:`take_settled`
         self.settled: list[Intervention] = []
 
+    def _known(self, session_id: str) -> _Session | None:
+        """The session of this id, connected or ended (kept for a reconnect or the next page)."""
+        return self.sessions.get(session_id) or self.ended.get(session_id, (0.0, None))[1]
+
     def _session(self, session_id: str, started_at: float) -> _Session:
         s = self.sessions.get(session_id)
         if s is None:
-            s = self.ended.get(session_id, (0.0, None))[1] or _Session(SessionTiming(started_at=started_at))
+            s = self._known(session_id) or _Session(SessionTiming(started_at=started_at))
             self.sessions[session_id] = s
         return s
 
@@ -121,7 +125,7 @@ class Seer:
         if classification == "bot":
             self._session(session_id, 0.0).timing.is_bot = True
         elif classification == "human":  # after "bot" only when the engine judged the visit afresh
-            s = self.sessions.get(session_id) or self.ended.get(session_id, (0.0, None))[1]
+            s = self._known(session_id)
             if s is not None:  # (a quiet first page judged a probe, then a person on the next)
                 s.timing.is_bot = False
 
