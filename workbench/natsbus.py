@@ -25,7 +25,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription as NatsSubscription
 
-from workbench.bus import Bus, Handler, InProcessBus, Subscription
+from workbench.bus import Bus, Handler, InProcessBus, LaneKey, Lanes, Subscription
 from workbench.errors import BusError, UsageError, WorkbenchError
 
 log = logging.getLogger(__name__)
@@ -117,14 +117,29 @@ def _nats_errors(action: str) -> Iterator[None]:  # nats-py's errors -> the work
 
 
 class _NatsSubscription:
-    """A nats-py subscription plus what :meth:`NatsBus.drain` must know: is a handler running."""
+    """A nats-py subscription plus what :meth:`NatsBus.drain` must know: is a handler running, or
+    are messages waiting in their lanes."""
 
-    def __init__(self, bus: NatsBus, pattern: str, handler: Handler) -> None:
+    def __init__(self, bus: NatsBus, pattern: str, handler: Handler, lane: LaneKey | None = None) -> None:
         self.bus, self.pattern, self.handler, self.running = bus, pattern, handler, False
+        self.in_lanes = 0
+        self.lanes = Lanes(pattern, handler, lane, self._handled) if lane is not None else None
         self.sub: NatsSubscription  # set by NatsBus.subscribe
+
+    @property
+    def busy(self) -> bool:
+        return self.running or self.in_lanes > 0 or self.sub.pending_msgs > 0
+
+    def _handled(self) -> None:
+        self.in_lanes -= 1
+        self.bus._progress.set()
 
     async def deliver(self, msg: Msg) -> None:  # nats-py calls this from one task per subscription, in order
         if msg.subject.startswith(BARRIER_PREFIX):  # e.g. a ">" subscriber seeing a drain sentinel
+            return
+        if self.lanes is not None:
+            self.in_lanes += 1
+            self.lanes.put(msg.subject, msg.data)
             return
         self.running = True
         try:
@@ -143,6 +158,8 @@ class _NatsSubscription:
                 await self.bus._barrier()
                 with _nats_errors(f"unsubscribe from {self.pattern!r}"):
                     await self.sub.drain()  # UNSUB, then handle what is already queued
+            if self.lanes is not None:
+                await self.lanes.join()
 
 
 class NatsBus:
@@ -201,8 +218,8 @@ class NatsBus:
             await self.nc.publish(subject, payload)
         self.published += 1
 
-    async def subscribe(self, pattern: str, handler: Handler) -> Subscription:
-        sub = _NatsSubscription(self, pattern, handler)
+    async def subscribe(self, pattern: str, handler: Handler, *, lane: LaneKey | None = None) -> Subscription:
+        sub = _NatsSubscription(self, pattern, handler, lane)
         with _nats_errors(f"subscribe to {pattern!r}"):
             sub.sub = await self.nc.subscribe(pattern, cb=sub.deliver)
         await self._barrier()  # the SUB went out before the sentinel: the server knows the interest
@@ -216,7 +233,7 @@ class NatsBus:
                 barrier_at = self.published
                 await self._barrier()
                 continue
-            if not any(sub.running or sub.sub.pending_msgs for sub in self._subs):
+            if not any(sub.busy for sub in self._subs):
                 return
             self._progress.clear()  # no await since the check: no wake-up can be lost
             await self._progress.wait()

@@ -1,5 +1,6 @@
 """Seer on the in-process bus: packet in, intervention out on the same subject; outcomes reported."""
 
+import asyncio
 import copy
 import json
 
@@ -71,7 +72,8 @@ async def test_a_close_from_another_tenants_connection_is_not_this_sessions_end(
     outcomes = []
     service = SeerService(bus, on_outcome=outcomes.append)
     await service.start()
-    await bus.publish(subjects.TELEMETRY_RAW, orjson.dumps(batch([ev("mouse", PACKET["timestamp"] - 1_000)],
+    # the visitor's first event 30 s before the packet, past section 9.3's minimum session
+    await bus.publish(subjects.TELEMETRY_RAW, orjson.dumps(batch([ev("mouse", PACKET["timestamp"] - 30_000)],
                                                                   session=S, tenant=T)))
     await bus.publish(subjects.intervention_request(T, S), orjson.dumps(PACKET))
     await bus.drain()
@@ -84,4 +86,29 @@ async def test_a_close_from_another_tenants_connection_is_not_this_sessions_end(
     await bus.publish(subjects.SESSION_CLOSED, orjson.dumps(own))
     await bus.drain()
     assert [o.outcome for o in outcomes] == ["left"]
+    await bus.close()
+
+
+async def test_a_composer_call_for_one_session_holds_up_no_other_session():
+    # The deep model takes seconds; each session's packets now wait behind their own composition only.
+    gate = asyncio.Event()
+    other = dict(copy.deepcopy(PACKET), sessionId="sq_1740700800000_other")
+
+    async def composer(packet):
+        if packet["sessionId"] == S:
+            await gate.wait()
+        return None  # the template then
+
+    sent = []
+    service = SeerService(bus := InProcessBus(), composer=composer, on_intervention=sent.append)
+    await service.start()
+    await bus.publish(subjects.intervention_request(T, S), orjson.dumps(PACKET))
+    await bus.publish(subjects.intervention_request(T, other["sessionId"]), orjson.dumps(other))
+    async with asyncio.timeout(5):
+        while not sent:
+            await asyncio.sleep(0.005)
+    assert [i.session_id for i in sent] == [other["sessionId"]]
+    gate.set()
+    await bus.drain()
+    assert [i.session_id for i in sent] == [other["sessionId"], S]
     await bus.close()

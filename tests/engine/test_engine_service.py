@@ -161,3 +161,34 @@ async def test_a_close_never_overtakes_the_batches_published_before_it():
 
     quick = await run(slow=False)
     assert len(quick) >= 3 and await run(slow=True) == quick
+
+
+async def test_a_session_waiting_on_its_enrichment_holds_up_no_other_session():
+    # The LLM tier awaits a call per packet (up to its timeout); with one lane for all sessions every
+    # visitor's packets waited behind the slowest call. Each session now waits behind its own only.
+    slow, quick = "sq_1740700800000_slow", "sq_1740700800000_quick"
+    gate = asyncio.Event()
+
+    async def enrich(packet, context):
+        if packet["sessionId"] == slow:
+            await gate.wait()
+        return packet
+
+    bus, service, seen = await started(enrich=enrich)
+    for b in [b for pair in zip(visit(slow), visit(quick), strict=True) for b in pair]:
+        await bus.publish(subjects.TELEMETRY_RAW, orjson.dumps(b))
+    for sid in (slow, quick):
+        await bus.publish(subjects.SESSION_CLOSED, orjson.dumps({"tenantId": "org_test", "sessionId": sid}))
+
+    def packets_of(sid):
+        return [body for subject, body in seen if subject == f"seer.org_test.intervention.request.{sid}"]
+
+    async with asyncio.timeout(5):
+        while len(packets_of(quick)) < 2:
+            await asyncio.sleep(0.005)
+    assert packets_of(slow) == []
+    gate.set()
+    await bus.drain()
+    assert len(packets_of(slow)) == 2
+    assert [p["timestamp"] for p in packets_of(slow)] == sorted(p["timestamp"] for p in packets_of(slow))
+    await bus.close()

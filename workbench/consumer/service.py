@@ -45,7 +45,8 @@ class SeerService:
         self._tenant_of: Recent[str, str] = Recent(TENANTS_REMEMBERED)
 
     async def start(self) -> None:
-        await self.bus.subscribe("seer.*.intervention.request.*", self._on_packet)
+        # a lane per session: a packet waiting on the composer holds up its own session's only
+        await self.bus.subscribe("seer.*.intervention.request.*", self._on_packet, lane=subjects.session_of_subject)
         await self.bus.subscribe("bot.*.detection.*", self._on_bot)
         await self.bus.subscribe(subjects.TELEMETRY_RAW, self._on_batch)
         await self.bus.subscribe(subjects.SESSION_CLOSED, self._on_closed)

@@ -16,10 +16,16 @@ serves one), or not the tenant its session began with, is rejected and counted i
 :attr:`EngineService.rejected`. No payload ever carries the bridge-injected IP (section 10.3).
 
 Section 8.2 AI-assisted classification: with a ``reviewer`` the engine asks for a review of the
-ambiguous sessions (:class:`~workbench.engine.core.ReviewOut`); the service awaits it inline, applies
-the answer and publishes what follows (the verdict, then any released packets) before it handles
-anything else, so given the same replies a run is the same. Without one, the engine never asks and
-nothing changes.
+ambiguous sessions (:class:`~workbench.engine.core.ReviewOut`); the service awaits it, applies the
+answer and publishes what follows (the verdict, then any released packets) before it handles the
+session's next message, so given the same replies a run is the same. Without one, the engine never
+asks and nothing changes.
+
+Telemetry is taken in one lane per session (:class:`~workbench.bus.Lanes`): a session's batches and
+its close in the order the bridge published them, different sessions' concurrently. So a session
+waiting on an LLM call (the tier's enrichment, a review) holds up its own messages only; every
+call the pure engine takes is whole between two awaits, and it never answers one session's batch
+with another session's output.
 """
 
 from __future__ import annotations
@@ -42,6 +48,11 @@ from workbench.protocol.schema import errors as schema_errors
 
 log = logging.getLogger(__name__)
 _valid_batch, _ = batch_checker()  # the readable reasons only for a batch that fails it
+
+
+def _session_of(subject: str, payload: bytes) -> str:
+    """The lane of a batch or a close: its session id (junk raises, and shares one lane)."""
+    return str(orjson.loads(payload)["sessionId"])
 
 
 class Review(Protocol):
@@ -78,7 +89,7 @@ class EngineService:
     async def start(self) -> None:
         # one subscription for batches and closes: a close is handled after every batch published before
         # it, even while a batch waits on an LLM call (two subscriptions each keep their own order only)
-        await self.bus.subscribe(subjects.TELEMETRY, self._on_telemetry)
+        await self.bus.subscribe(subjects.TELEMETRY, self._on_telemetry, lane=_session_of)
 
     async def _on_telemetry(self, subject: str, payload: bytes) -> None:
         if subject == subjects.TELEMETRY_RAW:
