@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+from sqlmodel import Session
 
 from tests.conftest import batch, ev, mouse_path
 from workbench import lab, scoring
 from workbench.config import EITPConfig
+from workbench.engine.core import BotOut, Engine, PacketOut
 from workbench.errors import ConfigError
 
 PROBE = scoring.GroundTruth("connection_probe", signals=frozenset({"connection"}), bot=True)
@@ -158,3 +162,47 @@ def test_a_sweep_reports_its_progress_after_each_replay():
     lab.sweep(probe_telemetry(11_500), EITPConfig(), lab.settings(["bot.connection_only_ms=5000,20000"]),
               lambda done, total: seen.append((done, total)))
     assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+@pytest.mark.parametrize("answer", ["bot", "human", None])
+def test_a_replay_applies_the_ai_reviews_the_run_stored(tmp_db, answer):
+    # Section 8.2: the model's answer is not in the telemetry. The run stores it with the verdict it
+    # applied, and a replay applies it again, so a session the model called a bot replays as one.
+    from tests.engine.test_ai_review import NEAR_REGULAR, SID, clicker
+    from workbench.engine.core import ReviewOut
+    from workbench.events import BatchReceived, BotVerdictEmitted, PacketEmitted, RunStarted, SessionStarted
+    from workbench.store import repo
+    from workbench.store.db import open_db
+    from workbench.store.recorder import Recorder
+
+    store = open_db(tmp_db)
+    record = Recorder(store, "run_r")
+    record(RunStarted("run_r", "run", "rv", 7, "", "http://x"))
+    record(SessionStarted(SID, "org_test", "clicker", "rv"))
+    live = Engine(EITPConfig(), ai_review=True)
+
+    def take(outputs):
+        for out in outputs:
+            if isinstance(out, ReviewOut):
+                take(live.apply_review(out.session_id, answer, 0.93, "near-fixed waits"))
+            elif isinstance(out, BotOut):
+                record(BotVerdictEmitted(out.log()))
+            elif isinstance(out, PacketOut):
+                record(PacketEmitted(out.packet))
+
+    for b in clicker(NEAR_REGULAR).batches():
+        record(BatchReceived(SID, "org_test", b))
+        take(live.ingest(b))
+    take(live.close_all())
+    with Session(store) as db:
+        telemetry = repo.stored_telemetry(db=db, run_id="run_r")
+    assert telemetry is not None
+    (stored,) = telemetry.sessions
+    assert [r["classification"] for r in stored.reviews] == [answer]
+    assert stored.live_bot == ("bot" if answer == "bot" else "human")
+    observed = lab.replay(telemetry, EITPConfig())
+    assert observed[SID].bot == stored.live_bot and observed[SID].emotions == stored.live_emotions
+    assert lab.faithful(telemetry, observed) == []
+    if answer == "bot":  # without the stored answer the rules' "human" stands: the replay would differ
+        forgotten = lab.Telemetry("run_r", telemetry.batches, [dataclasses.replace(stored, reviews=())])
+        assert lab.faithful(forgotten, lab.replay(forgotten, EITPConfig())) == [forgotten.sessions[0]]

@@ -10,6 +10,11 @@ those values would have concluded, scored against each persona's ground truth by
 :mod:`workbench.scoring`. So a QA engineer can ask "at what jerk threshold does the frustrated buyer
 stop being caught, and does the calm researcher start to be?" without running a browser again.
 
+A run with the section 8.2 AI review stored each answer with the verdict it applied: the replay
+asks for a review where the engine does and applies the stored answer, in order, so a session the
+model called a bot replays as one. A session a replay finds ambiguous that the run did not (other
+thresholds) has no answer to apply and keeps the rules' verdict, as a failed call would live.
+
 What a replay cannot change: thresholds the page applies (``signal.*``, ``transport.*``) shaped
 the telemetry itself (change them with ``workbench run --set``; ``workbench rage`` replays the rage
 click rule), and Seer (``intervention.*``) is not replayed, so intervention checks read n/a.
@@ -25,7 +30,7 @@ from typing import Any
 
 from workbench import scoring
 from workbench.config import EITPConfig, parse_override
-from workbench.engine.core import BotOut, Engine, Output, PacketOut
+from workbench.engine.core import BotOut, Engine, Output, PacketOut, ReviewOut
 from workbench.errors import ConfigError
 
 #: config sections the engine applies to telemetry it is given, and so a replay can vary
@@ -43,6 +48,7 @@ class StoredSession:
     closed_at: float | None  # the bridge's close stamp; None: not recorded (the engine closes at its last event)
     live_emotions: tuple[str, ...]  # what the run's packets said, in order
     live_bot: str
+    reviews: tuple[dict[str, Any], ...] = ()  # the section 8.2 answers its verdicts applied, in order
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,8 @@ class Telemetry:
 
 def replay(telemetry: Telemetry, config: EITPConfig) -> dict[str, scoring.Observation]:
     """What a fresh engine with ``config`` concludes from the run's telemetry, per session."""
-    engine = Engine(config)
+    answers = {s.session_id: list(s.reviews) for s in telemetry.sessions if s.reviews}
+    engine = Engine(config, ai_review=bool(answers))
     emotions: dict[str, list[str]] = {s.session_id: [] for s in telemetry.sessions}
     bots: dict[str, tuple[str, tuple[str, ...]]] = {}
     signals: dict[str, set[str]] = {s.session_id: set() for s in telemetry.sessions}
@@ -68,6 +75,11 @@ def replay(telemetry: Telemetry, config: EITPConfig) -> dict[str, scoring.Observ
             elif isinstance(out, BotOut):
                 log = out.log()
                 bots[log["session_id"]] = (log["classification"], tuple(log.get("signals", ())))
+            elif isinstance(out, ReviewOut):  # what the model answered live, or none: the rules' verdict
+                stored = answers.get(out.session_id)
+                answer = stored.pop(0) if stored else {"classification": None, "reasoning": "no stored answer"}
+                take(engine.apply_review(out.session_id, answer["classification"],
+                                         float(answer.get("confidence") or 0.0), str(answer.get("reasoning", ""))))
 
     for batch in telemetry.batches:
         kinds = signals.setdefault(str(batch.get("sessionId")), set())

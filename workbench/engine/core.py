@@ -100,13 +100,19 @@ class BotOut:
     session_id: str
     timestamp: float
     verdict: botfilter.BotVerdict
+    #: the section 8.2 answer this verdict applied (classification, None when the call failed; confidence;
+    #: reasoning), so a replay of the session's telemetry can apply it again (:mod:`workbench.lab`)
+    review: dict[str, Any] | None = None
 
     def log(self) -> dict[str, Any]:
-        """The section 8.3 detection log record."""
+        """The section 8.3 detection log record (plus ``review`` when an AI review decided it)."""
         v = self.verdict
-        return {"session_id": self.session_id, "tenant_id": self.tenant_id, "timestamp": self.timestamp,
-                "classification": v.classification, "confidence": v.confidence, "reasoning": v.reasoning,
-                "signals": list(v.signals), "event_count": v.event_count}
+        log = {"session_id": self.session_id, "tenant_id": self.tenant_id, "timestamp": self.timestamp,
+               "classification": v.classification, "confidence": v.confidence, "reasoning": v.reasoning,
+               "signals": list(v.signals), "event_count": v.event_count}
+        if self.review is not None:
+            log["review"] = self.review
+        return log
 
 
 @dataclass(frozen=True)
@@ -316,11 +322,12 @@ class Engine:
                                   botfilter.review_evidence(state.bot, self.config.bot, near))]
         return self._settle(state, ts, verdict)
 
-    def _settle(self, state: SessionState, ts: float, verdict: botfilter.BotVerdict) -> list[Output]:
+    def _settle(self, state: SessionState, ts: float, verdict: botfilter.BotVerdict,
+                review: dict[str, Any] | None = None) -> list[Output]:
         """Record ``verdict`` as the session's: its section 8.3 log, then the held windows dropped (a
         bot) or released (a human)."""
         state.verdict, state.signals = verdict.classification, verdict.signals
-        out: list[Output] = [BotOut(state.tenant_id, state.session_id, ts, verdict)]
+        out: list[Output] = [BotOut(state.tenant_id, state.session_id, ts, verdict, review)]
         if state.verdict == "bot":
             state.held.clear()  # bots never reach inference (section 8)
         elif state.verdict == "human":
@@ -352,6 +359,7 @@ class Engine:
         rules = self._assess(state, closed=True)  # the wait is over or the session closed: the rules' "human"
         near = ", ".join(state.near_misses)
         reasoning = " ".join(reasoning.split())[:300]
+        answer = {"classification": classification, "confidence": confidence, "reasoning": reasoning}
         min_confidence = self.config.bot.ai_review_min_confidence
         if classification == "bot" and confidence >= min_confidence:
             verdict = botfilter.BotVerdict("bot", round(confidence, 2),
@@ -369,7 +377,7 @@ class Engine:
                 why = f"AI review {classification!r} ({confidence:.2f}), the rules' verdict stands: {reasoning}"
             verdict = botfilter.BotVerdict("human", rules.confidence, f"{rules.reasoning}; near misses ({near}) {why}",
                                            (), rules.event_count)
-        return self._settle(state, state.review_ts, verdict)
+        return self._settle(state, state.review_ts, verdict, answer)
 
     # --- classification ----------------------------------------------------------------
     def _close_window(self, state: SessionState, *, covered: float | None) -> list[Output]:

@@ -88,6 +88,7 @@ class BotVerdictRecord(SessionEventRow, table=True):
     reasoning: str
     signals: str  # JSON array
     event_count: int
+    review: str | None = None  # JSON: the section 8.2 answer the verdict applied (BotOut.review), if any
 
 
 # --- simulation runs (``workbench run``): configuration, personas and seeds, scores ----------

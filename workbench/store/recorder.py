@@ -115,7 +115,8 @@ class Recorder:
                 db.execute(insert(BotVerdictRecord).values(
                     run_id=self.run_id, session_id=d["session_id"], timestamp=d["timestamp"],
                     classification=d["classification"], confidence=d["confidence"], reasoning=d["reasoning"],
-                    signals=_dumps(d["signals"]), event_count=d["event_count"]))
+                    signals=_dumps(d["signals"]), event_count=d["event_count"],
+                    review=_dumps(d["review"]) if d.get("review") is not None else None))
                 self._ensure_session(db, d["session_id"], bot_classification=d["classification"],
                                      bot_confidence=d["confidence"])
             case SessionEnded():

@@ -122,7 +122,8 @@ def run_report(*, db: Session, run_id: str, rage: bool = True) -> dict[str, Any]
     for v in bot_verdicts(db=db, run_id=run_id):
         verdicts.setdefault(v.session_id, []).append({
             "timestamp": v.timestamp, "classification": v.classification, "confidence": v.confidence,
-            "reasoning": v.reasoning, "signals": orjson.loads(v.signals), "event_count": v.event_count})
+            "reasoning": v.reasoning, "signals": orjson.loads(v.signals), "event_count": v.event_count,
+            "review": orjson.loads(v.review) if v.review else None})
     said: dict[str, list[dict[str, Any]]] = {}
     for i in interventions(db=db, run_id=run_id):
         said.setdefault(i["session_id"], []).append(i)
@@ -207,5 +208,6 @@ def stored_telemetry(*, db: Session, run_id: str) -> lab.Telemetry | None:
     sessions = [lab.StoredSession(
         s["session_id"], s["persona"] or "visitor", "failed" if s["status"] == "failed" else "ended", s["error"],
         scoring.GroundTruth.from_dict(s["persona"], s["ground_truth"]) if s["ground_truth"] and s["persona"] else None,
-        s["closed_at"], tuple(e["emotion"] for e in s["emotions"]), s["bot"]) for s in report["sessions"]]
+        s["closed_at"], tuple(e["emotion"] for e in s["emotions"]), s["bot"],
+        tuple(v["review"] for v in s["bot_verdicts"] if v["review"] is not None)) for s in report["sessions"]]
     return lab.Telemetry(run_id, batches(db=db, run_id=run_id), sessions)
