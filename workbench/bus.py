@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
+
+import orjson
 
 from workbench.bridge.codec import subject_matches
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[str, bytes], Awaitable[None]]
-#: ``lane(subject, payload)``: the key a message is ordered by (a session id); see :class:`Lanes`
+#: ``key(subject, payload)``: the key a message is ordered by (a session id); see :class:`Lanes`
 LaneKey = Callable[[str, bytes], str]
 
 TELEMETRY_RAW = "telemetry.raw"
@@ -62,8 +63,8 @@ class Bus(Protocol):
 
     async def publish(self, subject: str, payload: bytes) -> None: ...
 
-    async def subscribe(self, pattern: str, handler: Handler, *, lane: LaneKey | None = None) -> Subscription:
-        """Without ``lane`` the handler takes one message at a time, in order. With it, messages of
+    async def subscribe(self, pattern: str, handler: Handler, *, lanes: Lanes | None = None) -> Subscription:
+        """Without ``lanes`` the handler takes one message at a time, in order. With them, messages of
         different keys are handled concurrently and each key's in order (:class:`Lanes`)."""
         ...
 
@@ -74,54 +75,55 @@ class Bus(Protocol):
     async def close(self) -> None: ...
 
 
-def session_of_subject(subject: str, payload: bytes) -> str:
-    """The lane of a per-session subject (``seer.{t}.intervention.request.{s}``, ...): its last token."""
+def session_key(subject: str, payload: bytes) -> str:
+    """The session a message is about: ``sessionId`` of a telemetry batch or close, else the subject's
+    last token (``seer.{t}.intervention.request.{s}``, ``bot.{t}.detection.{s}``, ``emotions...{s}``)."""
+    if subject.startswith("telemetry."):
+        return str(orjson.loads(payload)["sessionId"])
     return subject.rsplit(".", 1)[-1]
 
 
 class Lanes:
-    """One subscription's handler, run concurrently across keys and in order within each key.
+    """Handlers run concurrently across keys and in order within each key, for one subscription or several.
 
     A handler that awaits something slow (an LLM call for one session) then holds up only the messages
-    of its own key, as a NATS queue group or a Kafka partition would, not every session's. ``done()``
-    is called once per message after its handler returns, so a bus can count it as handled only then.
-    A key's task ends when its lane is empty: idle sessions cost nothing.
+    of its own key, as in a Kafka partition, not every session's. Several
+    subscriptions given the same lanes are ordered together per key, in the order the bus handed their
+    messages over (Seer's packets, closes and bot verdicts of one session).
+
+    Each message is a task that starts once its key's previous message is handled, so when no handler
+    suspends, messages are handled in the order they were put, whatever their keys, and shared state
+    (a seeded bandit, cross-session statistics) sees the same order as without lanes. ``done()`` is
+    called once per message when its handler has returned, raised or been cancelled, so a bus counts it
+    as handled only then, and a cancelled message never stops its key's next one.
     """
 
-    def __init__(self, pattern: str, handler: Handler, key: LaneKey, done: Callable[[], None]) -> None:
-        self.pattern, self.handler, self.key, self.done = pattern, handler, key, done
-        self._lanes: dict[str, deque[tuple[str, bytes]]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+    def __init__(self, key: LaneKey) -> None:
+        self.key = key
+        self._last: dict[str, asyncio.Task[None]] = {}  # each busy key's latest message
 
-    def put(self, subject: str, payload: bytes) -> None:
+    def put(self, handler: Handler, subject: str, payload: bytes, done: Callable[[], None]) -> None:
         try:
             key = self.key(subject, payload)
         except Exception:  # a message without a readable key: the handler says what is wrong with it
             key = ""
-        lane = self._lanes.get(key)
-        if lane is None:
-            lane = self._lanes[key] = deque()
-            task = asyncio.get_running_loop().create_task(self._run(key, lane), name=f"bus:{self.pattern}:{key}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        lane.append((subject, payload))
+        previous = self._last.get(key)
+        self._last[key] = asyncio.get_running_loop().create_task(
+            self._handle(key, previous, handler, subject, payload, done), name=f"bus:{subject}")
 
-    async def _run(self, key: str, lane: deque[tuple[str, bytes]]) -> None:
-        while lane:  # no await between this check and the del below: nothing put meanwhile is lost
-            subject, payload = lane[0]
-            try:
-                await self.handler(subject, payload)
-            except Exception:  # a faulty message must not stop its lane, nor the others
-                log.exception("bus handler for %r failed on %s", self.pattern, subject)
-            finally:
-                lane.popleft()
-                self.done()
-        del self._lanes[key]
+    async def _handle(self, key: str, previous: asyncio.Task[None] | None, handler: Handler, subject: str,
+                      payload: bytes, done: Callable[[], None]) -> None:
+        try:
+            if previous is not None and not previous.done():  # a done one is not awaited: no extra loop step
+                await asyncio.wait([previous])  # never raises, even when the previous one was cancelled
+            await handler(subject, payload)
+        except Exception:  # a faulty message must not stop its key, nor the others
+            log.exception("bus handler failed on %s", subject)
+        finally:
+            if self._last.get(key) is asyncio.current_task():
+                del self._last[key]  # the key's last message: the key is idle
+            done()
 
-    async def join(self) -> None:
-        """Wait until every message put so far has been handled."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks))
 
 
 @dataclass(eq=False)
@@ -136,7 +138,7 @@ class _LocalSubscription:
     async def run(self) -> None:
         while (item := await self.queue.get()) is not None:
             if self.lanes is not None:  # handled in its lane, which marks it done
-                self.lanes.put(*item)
+                self.lanes.put(self.handler, *item, self.queue.task_done)
                 continue
             try:
                 await self.handler(*item)
@@ -145,8 +147,7 @@ class _LocalSubscription:
             finally:
                 self.queue.task_done()
         self.queue.task_done()
-        if self.lanes is not None:
-            await self.lanes.join()
+        await self.queue.join()  # messages still in their lanes
 
     async def unsubscribe(self) -> None:
         if self in self.bus._subs:
@@ -170,10 +171,8 @@ class InProcessBus:
             if subject_matches(sub.pattern, subject):
                 sub.queue.put_nowait((subject, payload))
 
-    async def subscribe(self, pattern: str, handler: Handler, *, lane: LaneKey | None = None) -> Subscription:
-        sub = _LocalSubscription(self, pattern, handler)
-        if lane is not None:
-            sub.lanes = Lanes(pattern, handler, lane, sub.queue.task_done)
+    async def subscribe(self, pattern: str, handler: Handler, *, lanes: Lanes | None = None) -> Subscription:
+        sub = _LocalSubscription(self, pattern, handler, lanes)
         sub.task = asyncio.create_task(sub.run(), name=f"bus:{pattern}")
         self._subs.append(sub)
         return sub

@@ -25,7 +25,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription as NatsSubscription
 
-from workbench.bus import Bus, Handler, InProcessBus, LaneKey, Lanes, Subscription
+from workbench.bus import Bus, Handler, InProcessBus, Lanes, Subscription
 from workbench.errors import BusError, UsageError, WorkbenchError
 
 log = logging.getLogger(__name__)
@@ -120,10 +120,13 @@ class _NatsSubscription:
     """A nats-py subscription plus what :meth:`NatsBus.drain` must know: is a handler running, or
     are messages waiting in their lanes."""
 
-    def __init__(self, bus: NatsBus, pattern: str, handler: Handler, lane: LaneKey | None = None) -> None:
-        self.bus, self.pattern, self.handler, self.running = bus, pattern, handler, False
+    #: messages a subscription holds in its lanes at most; beyond, delivery waits, so nats-py's own
+    #: pending limits (its slow-consumer protection) apply again
+    MAX_IN_LANES = 65_536
+
+    def __init__(self, bus: NatsBus, pattern: str, handler: Handler, lanes: Lanes | None = None) -> None:
+        self.bus, self.pattern, self.handler, self.lanes, self.running = bus, pattern, handler, lanes, False
         self.in_lanes = 0
-        self.lanes = Lanes(pattern, handler, lane, self._handled) if lane is not None else None
         self.sub: NatsSubscription  # set by NatsBus.subscribe
 
     @property
@@ -134,12 +137,18 @@ class _NatsSubscription:
         self.in_lanes -= 1
         self.bus._progress.set()
 
+    async def _lanes_below(self, limit: int) -> None:
+        while self.in_lanes > limit and not self.bus.nc.is_closed:
+            self.bus._progress.clear()  # no await since the check: no wake-up can be lost
+            await self.bus._progress.wait()
+
     async def deliver(self, msg: Msg) -> None:  # nats-py calls this from one task per subscription, in order
         if msg.subject.startswith(BARRIER_PREFIX):  # e.g. a ">" subscriber seeing a drain sentinel
             return
         if self.lanes is not None:
+            await self._lanes_below(self.MAX_IN_LANES - 1)
             self.in_lanes += 1
-            self.lanes.put(msg.subject, msg.data)
+            self.lanes.put(self.handler, msg.subject, msg.data, self._handled)
             return
         self.running = True
         try:
@@ -158,8 +167,7 @@ class _NatsSubscription:
                 await self.bus._barrier()
                 with _nats_errors(f"unsubscribe from {self.pattern!r}"):
                     await self.sub.drain()  # UNSUB, then handle what is already queued
-            if self.lanes is not None:
-                await self.lanes.join()
+            await self._lanes_below(0)
 
 
 class NatsBus:
@@ -218,8 +226,8 @@ class NatsBus:
             await self.nc.publish(subject, payload)
         self.published += 1
 
-    async def subscribe(self, pattern: str, handler: Handler, *, lane: LaneKey | None = None) -> Subscription:
-        sub = _NatsSubscription(self, pattern, handler, lane)
+    async def subscribe(self, pattern: str, handler: Handler, *, lanes: Lanes | None = None) -> Subscription:
+        sub = _NatsSubscription(self, pattern, handler, lanes)
         with _nats_errors(f"subscribe to {pattern!r}"):
             sub.sub = await self.nc.subscribe(pattern, cb=sub.deliver)
         await self._barrier()  # the SUB went out before the sentinel: the server knows the interest

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from workbench.bus import Bus, InProcessBus, session_of_subject
+from workbench.bus import Bus, InProcessBus, Lanes, session_key
 from workbench.natsbus import EmbeddedNatsServer, NatsBus
 
 
@@ -34,9 +34,9 @@ class Gated:
         self.held, self.gate, self.got = held, asyncio.Event(), []
 
     async def __call__(self, subject: str, payload: bytes) -> None:
-        if session_of_subject(subject, payload) == self.held:
+        if session_key(subject, payload) == self.held:
             await self.gate.wait()
-        self.got.append((session_of_subject(subject, payload), payload))
+        self.got.append((session_key(subject, payload), payload))
 
 
 async def until(condition, timeout: float = 5.0) -> None:
@@ -47,7 +47,7 @@ async def until(condition, timeout: float = 5.0) -> None:
 
 async def test_a_waiting_session_holds_up_only_its_own_messages(bus: Bus) -> None:
     handler = Gated(held="slow")
-    await bus.subscribe("x.*", handler, lane=session_of_subject)
+    await bus.subscribe("x.*", handler, lanes=Lanes(session_key))
     for i, session in enumerate(["slow", "fast", "slow", "fast", "other"]):
         await bus.publish(f"x.{session}", str(i).encode())
     await until(lambda: len(handler.got) == 3)
@@ -78,12 +78,12 @@ async def test_each_lane_keeps_order_and_drain_covers_follow_ups(bus: Bus) -> No
 
     async def relay(subject: str, payload: bytes) -> None:
         await asyncio.sleep(0.001 * (hash(subject) % 3))
-        await bus.publish(f"done.{session_of_subject(subject, payload)}", payload)
+        await bus.publish(f"done.{session_key(subject, payload)}", payload)
 
     async def record(subject: str, payload: bytes) -> None:
-        done.append((session_of_subject(subject, payload), int(payload)))
+        done.append((session_key(subject, payload), int(payload)))
 
-    await bus.subscribe("work.*", relay, lane=session_of_subject)
+    await bus.subscribe("work.*", relay, lanes=Lanes(session_key))
     await bus.subscribe("done.*", record)
     for i in range(60):
         await bus.publish(f"work.s{i % 4}", str(i).encode())
@@ -101,7 +101,7 @@ async def test_a_failing_message_does_not_stop_its_lane(bus: Bus, caplog: pytest
             raise ValueError("handler bug")
         got.append(payload)
 
-    await bus.subscribe("x.*", handler, lane=session_of_subject)
+    await bus.subscribe("x.*", handler, lanes=Lanes(session_key))
     with caplog.at_level(logging.ERROR):
         for payload in (b"1", b"boom", b"2"):
             await bus.publish("x.s", payload)
@@ -118,7 +118,7 @@ async def test_an_unreadable_key_shares_one_lane_and_reaches_the_handler(bus: Bu
     async def handler(subject: str, payload: bytes) -> None:
         got.append(payload)
 
-    await bus.subscribe("x", handler, lane=key)
+    await bus.subscribe("x", handler, lanes=Lanes(key))
     for payload in (b"a:s1", b"junk", b"b:s1", b"more junk"):
         await bus.publish("x", payload)
     await bus.drain()
@@ -128,7 +128,7 @@ async def test_an_unreadable_key_shares_one_lane_and_reaches_the_handler(bus: Bu
 
 async def test_unsubscribe_waits_for_the_lanes(bus: Bus) -> None:
     handler = Gated(held="slow")
-    sub = await bus.subscribe("x.*", handler, lane=session_of_subject)
+    sub = await bus.subscribe("x.*", handler, lanes=Lanes(session_key))
     await bus.publish("x.slow", b"0")
     leaving = asyncio.create_task(sub.unsubscribe())
     await asyncio.sleep(0.05)
@@ -136,3 +136,93 @@ async def test_unsubscribe_waits_for_the_lanes(bus: Bus) -> None:
     handler.gate.set()
     await leaving
     assert handler.got == [("slow", b"0")]
+
+
+async def test_when_nothing_waits_messages_are_handled_in_the_order_they_came(bus: Bus) -> None:
+    # Shared state (Seer's seeded bandit, the cross-session statistics) must see one order, whether the
+    # messages came in a burst or one at a time: a lane per key must not regroup a burst by key.
+    got = []
+
+    async def handler(subject: str, payload: bytes) -> None:
+        got.append(payload)
+
+    await bus.subscribe("x.*", handler, lanes=Lanes(session_key))
+    sent = [(f"x.{key}", f"{key}{i}".encode()) for i in range(20) for key in "ABC"]
+    for subject, payload in sent:
+        await bus.publish(subject, payload)
+    await bus.drain()
+    burst = list(got)
+    got.clear()
+    for subject, payload in sent:
+        await bus.publish(subject, payload)
+        await bus.drain()
+    assert burst == got == [payload for _, payload in sent]
+
+
+async def test_subscriptions_that_share_lanes_are_ordered_together_per_key(bus: Bus) -> None:
+    gate, got = asyncio.Event(), []
+
+    async def packet(subject: str, payload: bytes) -> None:
+        if payload == b"slow packet":
+            await gate.wait()
+        got.append(payload)
+
+    async def close(subject: str, payload: bytes) -> None:
+        got.append(payload)
+
+    lanes = Lanes(session_key)
+    await bus.subscribe("packet.*", packet, lanes=lanes)
+    await bus.subscribe("close.*", close, lanes=lanes)
+    await bus.publish("packet.s1", b"slow packet")
+    await bus.publish("packet.s2", b"other packet")
+    await until(lambda: got == [b"other packet"])
+    await bus.publish("close.s1", b"close s1")  # must not overtake the packet of s1 handed over before it
+    await bus.publish("close.s2", b"close s2")
+    await until(lambda: len(got) == 2)
+    assert got == [b"other packet", b"close s2"]
+    gate.set()
+    await bus.drain()
+    assert got[2:] == [b"slow packet", b"close s1"]
+
+
+async def test_a_cancelled_message_does_not_stop_its_key(bus: Bus) -> None:
+    hung: list[asyncio.Task] = []
+    got = []
+
+    async def handler(subject: str, payload: bytes) -> None:
+        if payload == b"hangs":
+            hung.append(asyncio.current_task())
+            await asyncio.Event().wait()
+        got.append(payload)
+
+    await bus.subscribe("x.*", handler, lanes=Lanes(session_key))
+    await bus.publish("x.s", b"hangs")
+    await bus.publish("x.s", b"next")
+    await until(lambda: bool(hung))
+    hung[0].cancel()  # e.g. a run stopped while a call was out
+    async with asyncio.timeout(5):
+        await bus.drain()
+    assert got == [b"next"]
+    await bus.publish("x.s", b"later")
+    await bus.drain()
+    assert got == [b"next", b"later"]
+
+
+async def test_nats_lanes_hold_a_bounded_backlog(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Beyond the bound, delivery waits, so what is not taken stays in nats-py's queue, whose limits
+    # (the slow-consumer protection) apply again.
+    from workbench import natsbus
+
+    monkeypatch.setattr(natsbus._NatsSubscription, "MAX_IN_LANES", 4)
+    handler = Gated(held="slow")
+    async with EmbeddedNatsServer() as server:
+        nbus = await NatsBus.connect(server.url)
+        sub = await nbus.subscribe("x.*", handler, lanes=Lanes(session_key))
+        for i in range(10):
+            await nbus.publish("x.slow", str(i).encode())
+        await until(lambda: sub.sub.pending_msgs > 0)  # type: ignore[attr-defined]
+        assert sub.in_lanes == 4  # type: ignore[attr-defined]
+        handler.gate.set()
+        await nbus.drain()
+        assert [int(p) for _, p in handler.got] == list(range(10))
+        await nbus.close()

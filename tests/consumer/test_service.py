@@ -112,3 +112,20 @@ async def test_a_composer_call_for_one_session_holds_up_no_other_session():
     await bus.drain()
     assert [i.session_id for i in sent] == [other["sessionId"], S]
     await bus.close()
+
+
+async def test_a_close_published_after_a_packet_is_handled_after_it():
+    # Seer takes packets, closes, verdicts and batches on four subscriptions; they share its lanes, so a
+    # session's close cannot overtake its packet while the packet waits for its turn in the lane.
+    outcomes = []
+    service = SeerService(bus := InProcessBus(), on_outcome=outcomes.append)
+    await service.start()
+    await bus.publish(subjects.TELEMETRY_RAW, orjson.dumps(batch([ev("mouse", PACKET["timestamp"] - 30_000)],
+                                                                  session=S, tenant=T)))
+    await bus.drain()
+    await bus.publish(subjects.intervention_request(T, S), orjson.dumps(PACKET))
+    await bus.publish(subjects.SESSION_CLOSED, orjson.dumps({"tenantId": T, "sessionId": S,
+                                                             "at": PACKET["timestamp"] + 2_000}))
+    await bus.drain()
+    assert service.sent == 1 and [o.outcome for o in outcomes] == ["left"]  # not "undelivered"
+    await bus.close()

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from workbench import bus as subjects
-from workbench.bus import Bus
+from workbench.bus import Bus, Lanes
 from workbench.config import InterventionConfig
 from workbench.consumer.seer import Intervention, Seer
 from workbench.recent import Recent
@@ -45,11 +45,13 @@ class SeerService:
         self._tenant_of: Recent[str, str] = Recent(TENANTS_REMEMBERED)
 
     async def start(self) -> None:
-        # a lane per session: a packet waiting on the composer holds up its own session's only
-        await self.bus.subscribe("seer.*.intervention.request.*", self._on_packet, lane=subjects.session_of_subject)
-        await self.bus.subscribe("bot.*.detection.*", self._on_bot)
-        await self.bus.subscribe(subjects.TELEMETRY_RAW, self._on_batch)
-        await self.bus.subscribe(subjects.SESSION_CLOSED, self._on_closed)
+        # one lane per session for all four: a packet waiting on the composer holds up its own session's
+        # messages only, and a close or a verdict still comes after the packet handed over before it
+        lanes = Lanes(subjects.session_key)
+        await self.bus.subscribe("seer.*.intervention.request.*", self._on_packet, lanes=lanes)
+        await self.bus.subscribe("bot.*.detection.*", self._on_bot, lanes=lanes)
+        await self.bus.subscribe(subjects.TELEMETRY_RAW, self._on_batch, lanes=lanes)
+        await self.bus.subscribe(subjects.SESSION_CLOSED, self._on_closed, lanes=lanes)
 
     async def _on_packet(self, subject: str, payload: bytes) -> None:
         packet = orjson.loads(payload)

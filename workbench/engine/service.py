@@ -25,7 +25,7 @@ Telemetry is taken in one lane per session (:class:`~workbench.bus.Lanes`): a se
 its close in the order the bridge published them, different sessions' concurrently. So a session
 waiting on an LLM call (the tier's enrichment, a review) holds up its own messages only; every
 call the pure engine takes is whole between two awaits, and it never answers one session's batch
-with another session's output.
+with another session's output. Without a slow call, batches are handled in the order they came.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from typing import Any, Protocol
 import orjson
 
 from workbench import bus as subjects
-from workbench.bus import Bus
+from workbench.bus import Bus, Lanes
 from workbench.config import EITPConfig
 from workbench.engine.classifier import EmotionClassifier
 from workbench.engine.core import BotOut, Engine, Output, PacketOut, ReviewOut
@@ -48,11 +48,6 @@ from workbench.protocol.schema import errors as schema_errors
 
 log = logging.getLogger(__name__)
 _valid_batch, _ = batch_checker()  # the readable reasons only for a batch that fails it
-
-
-def _session_of(subject: str, payload: bytes) -> str:
-    """The lane of a batch or a close: its session id (junk raises, and shares one lane)."""
-    return str(orjson.loads(payload)["sessionId"])
 
 
 class Review(Protocol):
@@ -89,7 +84,7 @@ class EngineService:
     async def start(self) -> None:
         # one subscription for batches and closes: a close is handled after every batch published before
         # it, even while a batch waits on an LLM call (two subscriptions each keep their own order only)
-        await self.bus.subscribe(subjects.TELEMETRY, self._on_telemetry, lane=_session_of)
+        await self.bus.subscribe(subjects.TELEMETRY, self._on_telemetry, lanes=Lanes(subjects.session_key))
 
     async def _on_telemetry(self, subject: str, payload: bytes) -> None:
         if subject == subjects.TELEMETRY_RAW:
