@@ -10,7 +10,7 @@ from sqlmodel import Session
 from tests.conftest import batch, ev, mouse_path
 from workbench import lab, scoring
 from workbench.config import EITPConfig
-from workbench.engine.core import BotOut, Engine, PacketOut
+from workbench.engine.core import BotOut, Engine, PacketOut, ReviewOut
 from workbench.errors import ConfigError
 
 PROBE = scoring.GroundTruth("connection_probe", signals=frozenset({"connection"}), bot=True)
@@ -164,12 +164,10 @@ def test_a_sweep_reports_its_progress_after_each_replay():
     assert seen == [(1, 3), (2, 3), (3, 3)]
 
 
-@pytest.mark.parametrize("answer", ["bot", "human", None])
-def test_a_replay_applies_the_ai_reviews_the_run_stored(tmp_db, answer):
-    # Section 8.2: the model's answer is not in the telemetry. The run stores it with the verdict it
-    # applied, and a replay applies it again, so a session the model called a bot replays as one.
-    from tests.engine.test_ai_review import NEAR_REGULAR, SID, clicker
-    from workbench.engine.core import ReviewOut
+def stored_live_run(tmp_db, batches, answers):
+    """A run with the section 8.2 review as the pipeline records it (each answer applied when asked),
+    read back from a real store."""
+    from tests.engine.test_ai_review import SID
     from workbench.events import BatchReceived, BotVerdictEmitted, PacketEmitted, RunStarted, SessionStarted
     from workbench.store import repo
     from workbench.store.db import open_db
@@ -179,24 +177,35 @@ def test_a_replay_applies_the_ai_reviews_the_run_stored(tmp_db, answer):
     record = Recorder(store, "run_r")
     record(RunStarted("run_r", "run", "rv", 7, "", "http://x"))
     record(SessionStarted(SID, "org_test", "clicker", "rv"))
-    live = Engine(EITPConfig(), ai_review=True)
+    live, answers = Engine(EITPConfig(), ai_review=True), list(answers)
 
     def take(outputs):
         for out in outputs:
             if isinstance(out, ReviewOut):
-                take(live.apply_review(out.session_id, answer, 0.93, "near-fixed waits"))
+                take(live.apply_review(out.session_id, answers.pop(0), 0.93, "near-fixed waits"))
             elif isinstance(out, BotOut):
                 record(BotVerdictEmitted(out.log()))
             elif isinstance(out, PacketOut):
                 record(PacketEmitted(out.packet))
 
-    for b in clicker(NEAR_REGULAR).batches():
+    for b in batches:
         record(BatchReceived(SID, "org_test", b))
         take(live.ingest(b))
     take(live.close_all())
+    assert answers == []  # every answer was asked for
     with Session(store) as db:
         telemetry = repo.stored_telemetry(db=db, run_id="run_r")
     assert telemetry is not None
+    return telemetry
+
+
+@pytest.mark.parametrize("answer", ["bot", "human", None])
+def test_a_replay_applies_the_ai_reviews_the_run_stored(tmp_db, answer):
+    # Section 8.2: the model's answer is not in the telemetry. The run stores it with the verdict it
+    # applied, and a replay applies it again, so a session the model called a bot replays as one.
+    from tests.engine.test_ai_review import NEAR_REGULAR, SID, clicker
+
+    telemetry = stored_live_run(tmp_db, clicker(NEAR_REGULAR).batches(), [answer])
     (stored,) = telemetry.sessions
     assert [r["classification"] for r in stored.reviews] == [answer]
     assert stored.live_bot == ("bot" if answer == "bot" else "human")
@@ -206,3 +215,26 @@ def test_a_replay_applies_the_ai_reviews_the_run_stored(tmp_db, answer):
     if answer == "bot":  # without the stored answer the rules' "human" stands: the replay would differ
         forgotten = lab.Telemetry("run_r", telemetry.batches, [dataclasses.replace(stored, reviews=())])
         assert lab.faithful(forgotten, lab.replay(forgotten, EITPConfig())) == [forgotten.sessions[0]]
+
+
+def test_a_stored_answer_goes_to_the_visit_it_was_given_for(tmp_db):
+    # An id reused after the session timeout is two visits. Live, only the second was ambiguous and the
+    # model called it a bot. A sweep that makes the first ambiguous too has no answer for it (the rules'
+    # "human", as a failed call), and the second still gets its own.
+    from tests.engine.test_ai_review import IRREGULAR, NEAR_REGULAR, SID, clicker
+
+    later = clicker(NEAR_REGULAR).batches()
+    gap = 40_000 + EITPConfig().inference.session_timeout_ms + 100_000
+    for b in later:
+        b["timestamp"] += gap
+        for e in b["events"]:
+            e["timestamp"] += gap
+    telemetry = stored_live_run(tmp_db, clicker(IRREGULAR).batches() + later, ["bot"])
+    assert telemetry.sessions[0].live_bot == "bot"
+    wider = EITPConfig.model_validate({"bot": {"ai_review_cv": 0.99}})
+    engine = Engine(wider, ai_review=True)
+    first_visit = [b for b in telemetry.batches if b["timestamp"] < later[0]["timestamp"]]
+    assert any(isinstance(o, ReviewOut) for b in first_visit for o in engine.ingest(b))  # now ambiguous
+    observed = lab.replay(telemetry, wider)[SID]
+    assert observed.bot == "bot" and observed.bot_signals == ("ai_classification",)
+    assert lab.faithful(telemetry, lab.replay(telemetry, EITPConfig())) == []

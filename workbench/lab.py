@@ -11,9 +11,10 @@ those values would have concluded, scored against each persona's ground truth by
 stop being caught, and does the calm researcher start to be?" without running a browser again.
 
 A run with the section 8.2 AI review stored each answer with the verdict it applied: the replay
-asks for a review where the engine does and applies the stored answer, in order, so a session the
-model called a bot replays as one. A session a replay finds ambiguous that the run did not (other
-thresholds) has no answer to apply and keeps the rules' verdict, as a failed call would live.
+asks for a review where the engine does and applies the stored answer of the same visit (the id and
+its first event), so a session the model called a bot replays as one. A visit a replay finds
+ambiguous that the run did not (other thresholds) has no answer to apply and keeps the rules'
+verdict, as a failed call would live.
 
 What a replay cannot change: thresholds the page applies (``signal.*``, ``transport.*``) shaped
 the telemetry itself (change them with ``workbench run --set``; ``workbench rage`` replays the rage
@@ -76,8 +77,11 @@ def replay(telemetry: Telemetry, config: EITPConfig) -> dict[str, scoring.Observ
                 log = out.log()
                 bots[log["session_id"]] = (log["classification"], tuple(log.get("signals", ())))
             elif isinstance(out, ReviewOut):  # what the model answered live, or none: the rules' verdict
-                stored = answers.get(out.session_id)
-                answer = stored.pop(0) if stored else {"classification": None, "reasoning": "no stored answer"}
+                stored = answers.get(out.session_id, [])
+                same = [a for a in stored if a.get("visit_start") == out.visit_start]
+                answer = same[0] if same else {"classification": None, "reasoning": "no stored answer"}
+                if same:
+                    stored.remove(answer)
                 take(engine.apply_review(out.session_id, answer["classification"],
                                          float(answer.get("confidence") or 0.0), str(answer.get("reasoning", ""))))
 

@@ -101,7 +101,7 @@ class BotOut:
     timestamp: float
     verdict: botfilter.BotVerdict
     #: the section 8.2 answer this verdict applied (classification, None when the call failed; confidence;
-    #: reasoning), so a replay of the session's telemetry can apply it again (:mod:`workbench.lab`)
+    #: reasoning; the visit's start), so a replay of the telemetry can apply it again (:mod:`workbench.lab`)
     review: dict[str, Any] | None = None
 
     def log(self) -> dict[str, Any]:
@@ -120,12 +120,14 @@ class ReviewOut:
     """Section 8.2 AI-assisted classification asked for: the rules cleared the session, but some came
     close (:func:`~workbench.engine.botfilter.near_misses`). Its windows stay held until the caller
     answers with :meth:`Engine.apply_review`. ``evidence`` is the PII-free summary the model may see
-    (:func:`~workbench.engine.botfilter.review_evidence`)."""
+    (:func:`~workbench.engine.botfilter.review_evidence`). ``visit_start``: the first event's time of
+    the visit under review (an id may be reused after a timeout), stored with the answer."""
 
     tenant_id: str
     session_id: str
     timestamp: float
     evidence: dict[str, Any]
+    visit_start: float | None = None
 
 
 Output = PacketOut | BotOut | ReviewOut
@@ -164,6 +166,7 @@ class SessionState:
     reopened: bool = False  # a connection after the first: a reconnect, or the visit's next page
     near_misses: tuple[str, ...] = ()  # what made the session ambiguous (section 8.2 AI review)
     review_ts: float = 0.0  # when the review was asked for: the time of its verdict
+    review_visit: float | None = None  # the visit it was asked for: its first event's time then
     held: list[HeldWindow] = field(default_factory=list)  # windows closed before the bot verdict
     # carried from window to window (features.extract): focused form fields, the last active event,
     # and the event rates (per full window) of the last few windows, the "decreasing events" baseline
@@ -318,8 +321,9 @@ class Engine:
             near = botfilter.near_misses(state.bot, self.config.bot)
             if near:  # section 8.2: an ambiguous case, reviewed before it is cleared
                 state.verdict, state.near_misses, state.review_ts = "review", near, ts
+                state.review_visit = state.first_ts
                 return [ReviewOut(state.tenant_id, state.session_id, ts,
-                                  botfilter.review_evidence(state.bot, self.config.bot, near))]
+                                  botfilter.review_evidence(state.bot, self.config.bot, near), state.first_ts)]
         return self._settle(state, ts, verdict)
 
     def _settle(self, state: SessionState, ts: float, verdict: botfilter.BotVerdict,
@@ -359,7 +363,8 @@ class Engine:
         rules = self._assess(state, closed=True)  # the wait is over or the session closed: the rules' "human"
         near = ", ".join(state.near_misses)
         reasoning = " ".join(reasoning.split())[:300]
-        answer = {"classification": classification, "confidence": confidence, "reasoning": reasoning}
+        answer = {"classification": classification, "confidence": confidence, "reasoning": reasoning,
+                  "visit_start": state.review_visit}
         min_confidence = self.config.bot.ai_review_min_confidence
         if classification == "bot" and confidence >= min_confidence:
             verdict = botfilter.BotVerdict("bot", round(confidence, 2),
