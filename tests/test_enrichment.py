@@ -123,3 +123,44 @@ async def test_global_intelligence_fills_packets_without_the_ip():
 def test_geo_table():
     assert geo_of("198.51.100.7") == "us-west" and geo_of("127.0.0.1") == "local"
     assert geo_of("8.8.8.8") == "other" and geo_of(None) == "unknown" and geo_of("junk") == "unknown"
+
+
+async def test_a_slow_llm_call_for_one_visitor_holds_up_no_other_visitor():
+    # The real SDK against the stand-in: one visitor's calls take 0.5 s (under the 1.5 s timeout), the
+    # other's answer at once. The engine takes each session in a lane of its own, so the quick visitor's
+    # packets all go out while the slow one's first call is still out.
+    answer = json.dumps({"emotion": "frustration", "confidence": 0.8, "intensity": 0.6, "needsSonnet": False,
+                         "reasoning": "x"})
+
+    def responder(request):
+        return Reply(text=answer, delay_s=0.5 if "Slow Motors" in json.dumps(request) else 0.0)
+
+    def visit(sid, title):
+        out = []
+        for start in range(0, 45_000, 3000):
+            events = mouse_path(1_700_000_000_000 + start, 20)
+            out.append(batch(events, session=sid, tenant="org_workbench", userAgent=UA, ip="198.51.100.7",
+                             pageContent={"pageTitle": title}))
+        return out
+
+    bus, order = InProcessBus(), []
+
+    async def keep(subject, payload):
+        order.append(orjson.loads(payload)["sessionId"])
+
+    await bus.subscribe("seer.*.intervention.request.*", keep)
+    with StandinMessagesAPI(responder) as api:
+        tier = LLMTier(LLMSettings(api_key="k", base_url=api.base_url))
+        service = EngineService(bus, EITPConfig(), enrich=Enricher(llm=tier))
+        await service.start()
+        for slow, quick in zip(visit("sq_1_slow", "Slow Motors"), visit("sq_1_quick", "Quick Cars"), strict=True):
+            await bus.publish(subjects.TELEMETRY_RAW, orjson.dumps(slow))
+            await bus.publish(subjects.TELEMETRY_RAW, orjson.dumps(quick))
+        for sid in ("sq_1_slow", "sq_1_quick"):
+            await bus.publish(subjects.SESSION_CLOSED, orjson.dumps({"tenantId": "org_workbench", "sessionId": sid}))
+        await bus.drain()
+    await bus.close()
+    assert order.count("sq_1_slow") >= 3 and order.count("sq_1_quick") == order.count("sq_1_slow")
+    assert tier.counters["triage_calls"] == len(order) and not any(k.startswith("fallback") for k in tier.counters)
+    first_slow = order.index("sq_1_slow")
+    assert set(order[:first_slow]) == {"sq_1_quick"} and "sq_1_quick" not in order[first_slow:]
