@@ -133,3 +133,50 @@ def test_a_bug_of_ours_exits_as_infrastructure_never_as_missed_expectations(monk
     assert main(["personas"]) == ExitCode.INFRASTRUCTURE
     err = capsys.readouterr().err
     assert "Traceback" in err and "internal error (RuntimeError: the recorder lost its run row)" in err
+
+
+def test_another_applications_sqlite_file_is_refused_and_left_as_it_was(tmp_path, capsys):
+    import sqlite3
+
+    other = tmp_path / "crm.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE customers (name TEXT)")
+    conn.close()
+    before = other.read_bytes()
+    for command in (["runs"], ["show"], ["run", "--persona", "calm"]):
+        assert main([*command, "--db", str(other)]) == ExitCode.USAGE
+        err = capsys.readouterr().err
+        assert "another application's SQLite database (tables customers)" in err and err.count("\n") == 1, err
+    assert other.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["crm.sqlite"]
+
+
+def test_an_empty_file_has_nothing_to_read_but_may_become_a_store(tmp_path, capsys):
+    empty = tmp_path / "new.db"
+    empty.touch()
+    assert main(["runs", "--db", str(empty)]) == ExitCode.USAGE
+    assert f"no workbench store at {empty}: the file holds no workbench tables" in capsys.readouterr().err
+    open_db(empty).dispose()  # what `run` does with it
+    assert main(["runs", "--db", str(empty)]) == ExitCode.OK
+
+
+@pytest.mark.parametrize("command", [["show", "run_nope"], ["rage", "run_nope"], ["sweep", "run_nope"], ["show"]])
+def test_a_run_that_is_not_stored_is_a_usage_error_not_a_missed_expectation(command, tmp_path, capsys):
+    db = tmp_path / "wb.db"
+    open_db(db).dispose()
+    assert main([*command, "--db", str(db)]) == ExitCode.USAGE
+    says = "no run 'run_nope' in the database" if len(command) == 2 else "the database holds no runs"
+    assert says in capsys.readouterr().err
+
+
+def test_a_reader_that_goes_away_is_no_internal_error():
+    # `workbench config | head`: head exits, the next write fails with EPIPE
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # gone before the first write: the failure is certain, not a race
+    proc = subprocess.run([sys.executable, "-m", "workbench.cli.main", "config"], stdout=write,
+                          stderr=subprocess.PIPE, text=True, timeout=60)
+    os.close(write)
+    assert proc.returncode == ExitCode.PIPE_CLOSED and proc.stderr == ""

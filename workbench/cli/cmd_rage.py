@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         if report is None or run_id is None:
             print(f"workbench rage: no run {args.run_id!r} in the database" if args.run_id
                   else "workbench rage: the database holds no runs", file=sys.stderr)
-            return ExitCode.FAILED
+            return ExitCode.USAGE  # a run id that is not there is a usage error, not a missed expectation
         # the run's own thresholds, unless --config / --set say otherwise
         defs = definitions(load_config(args, repo.run_config(db=db, run_id=run_id)))
         judged = judge_run(report["sessions"], repo.events_by_session(db=db, run_id=run_id), defs)

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     if report is None:
         print(f"workbench show: no run {args.run_id!r} in the database" if args.run_id
               else "workbench show: the database holds no runs", file=sys.stderr)
-        return ExitCode.FAILED
+        return ExitCode.USAGE  # a run id that is not there is a usage error, not a missed expectation
     if args.json:
         print(json.dumps({**to_json(report), "knowledge": knowledge}, indent=2, default=str))
     else:

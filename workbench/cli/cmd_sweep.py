@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     if telemetry is None:
         print(f"workbench sweep: no run {args.run_id!r} in the database" if args.run_id
               else "workbench sweep: the database holds no runs", file=sys.stderr)
-        return ExitCode.FAILED
+        return ExitCode.USAGE  # a run id that is not there is a usage error, not a missed expectation
     if args.rerun:
         console = Console(highlight=False, width=None if sys.stdout.isatty() else 180, stderr=args.json)
         with Session(open_db(args.db, create=False)) as db:

@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     NO_BROWSER = 3  # no usable Chromium
     INFRASTRUCTURE = 4  # a run could not be carried out (browser crash, bus unreachable ...)
     INTERRUPTED = 130
+    PIPE_CLOSED = 141  # the reader of the output went away (`| head`): what a shell reports for SIGPIPE
 
 
 def add_config_args(p: argparse.ArgumentParser) -> None:

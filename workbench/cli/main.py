@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 import traceback
@@ -83,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.FAILED
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
+    except BrokenPipeError:  # `workbench config | head`: the reader has what it wanted, not a bug of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the exit's own flush must not fail again
+        return ExitCode.PIPE_CLOSED
     except Exception as exc:  # a bug of ours: never exit 1, which CI reads as "expectations missed"
         traceback.print_exc(file=sys.stderr)
         print(f"workbench: internal error ({type(exc).__name__}: {exc}); this is a bug in the workbench, "

@@ -7,6 +7,7 @@ ADD COLUMN``), so ``workbench show`` still reads old runs; their new columns are
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import event, inspect, text
@@ -31,7 +32,8 @@ def open_db(path: str | Path | None = None, *, create: bool = True) -> Engine:
     empty store behind and report "no runs").
 
     Raises :class:`~workbench.errors.StoreError` naming the file and the reason when it cannot be
-    opened as one: missing (with ``create=False``), not an SQLite file, a directory, a folder that
+    opened as one: missing or without the workbench's tables (with ``create=False``), another
+    application's SQLite database (left untouched), not an SQLite file, a directory, a folder that
     cannot be created or written.
     """
     path = Path(path) if path is not None else default_path()
@@ -39,12 +41,32 @@ def open_db(path: str | Path | None = None, *, create: bool = True) -> Engine:
         raise StoreError(f"no workbench store at {path}: nothing has been stored there yet "
                          "(give the --db a run was stored in, or run `workbench demo` first)")
     try:
+        _refuse_a_foreign_database(path, create=create)
         return _open(path)
-    except (OSError, SQLAlchemyError) as exc:
+    except (OSError, SQLAlchemyError, sqlite3.DatabaseError) as exc:
         reason = getattr(exc, "orig", None) or getattr(exc, "strerror", None) or exc
         if path.is_dir():
             reason = "it is a directory"
         raise StoreError(f"cannot open {path} as the workbench's SQLite store: {reason}") from exc
+
+
+def _refuse_a_foreign_database(path: Path, *, create: bool) -> None:
+    """Read the file's table names without writing to it (opening it for the store switches its journal
+    to WAL and adds tables): another application's database is not made a store, and a command that
+    only reads finds nothing to read in a file with none of the store's tables."""
+    if not path.is_file():
+        return
+    with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as conn:
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    conn.close()
+    ours = set(SQLModel.metadata.tables)
+    if names and not names & ours:
+        shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
+        raise StoreError(f"{path} is another application's SQLite database (tables {shown}), not a workbench "
+                         "store: give the --db a run was stored in, or a new file")
+    if not create and not names & ours:
+        raise StoreError(f"no workbench store at {path}: the file holds no workbench tables "
+                         "(give the --db a run was stored in, or run `workbench demo` first)")
 
 
 def _open(path: Path) -> Engine:
