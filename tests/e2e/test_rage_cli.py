@@ -40,4 +40,5 @@ def test_rage_judges_a_stored_run_by_every_definition(tmp_path: Path):
     assert "6 clicks within 500 ms" in strict.stdout and "the producer sent" in strict.stdout
     assert "Mixpanel" in strict.stdout and "OpenReplay" in strict.stdout
 
-    assert workbench("rage", "nope", "--db", db).returncode == ExitCode.FAILED
+    missing = workbench("rage", "nope", "--db", db)  # not stored: a usage error, not a missed expectation
+    assert missing.returncode == ExitCode.USAGE and "no run 'nope'" in missing.stderr

@@ -97,4 +97,5 @@ def test_usage_and_infrastructure_errors_have_their_exit_codes(tmp_path: Path, c
     assert "not a persona" in capsys.readouterr().err
     assert main(["run", "--persona", "calm", "--db", db, "--no-progress",
                  "--browser-endpoint", "http://127.0.0.1:9/"]) == ExitCode.INFRASTRUCTURE
-    assert main(["show", "nope", "--db", db]) == ExitCode.FAILED
+    assert main(["show", "nope", "--db", db]) == ExitCode.USAGE  # not stored: a usage error, not a missed expectation
+    assert "no run 'nope'" in capsys.readouterr().err
