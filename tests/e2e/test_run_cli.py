@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.wbcli import workbench
+from tests.e2e.wbcli import descendants, still_alive, workbench
 from workbench.cli.common import ExitCode
 from workbench.cli.main import main
 
@@ -99,3 +104,28 @@ def test_usage_and_infrastructure_errors_have_their_exit_codes(tmp_path: Path, c
                  "--browser-endpoint", "http://127.0.0.1:9/"]) == ExitCode.INFRASTRUCTURE
     assert main(["show", "nope", "--db", db]) == ExitCode.USAGE  # not stored: a usage error, not a missed expectation
     assert "no run 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_kill_mid_run_closes_the_browser_and_stores_the_run(sig, tmp_path):
+    # CI kills a job at its timeout with SIGTERM; a closed terminal sends SIGHUP. Chromium runs in a
+    # session of its own, so the signal never reaches it: the workbench must close it, as on ctrl-c.
+    db = tmp_path / "wb.db"
+    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli.main", "run", "--persona", "calm", "--real-time",
+                             "--no-progress", "--db", str(db)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 60
+    while not any("chrom" in name for name in descendants(proc.pid).values()):
+        assert proc.poll() is None and time.monotonic() < deadline, "no browser started"
+        time.sleep(0.2)
+    time.sleep(2)  # the visit is under way
+    browser = descendants(proc.pid)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == ExitCode.INTERRUPTED, err
+    deadline = time.monotonic() + 10
+    while still_alive(browser) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert still_alive(browser) == [], f"left running: {descendants(os.getpid())}"
+    runs = workbench("runs", "--db", str(db), "--json")
+    assert [r["status"] for r in json.loads(runs.stdout)] == ["failed"]  # stored, not left "running"

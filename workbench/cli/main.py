@@ -12,7 +12,9 @@ import importlib
 import logging
 import os
 import pkgutil
+import signal
 import sys
+import threading
 import traceback
 from types import ModuleType
 
@@ -60,9 +62,26 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
     return parser, by_name
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser, commands = build_parser()
     args = parser.parse_args(argv)
+    # a `kill` (SIGTERM, as CI does at a timeout) or a closed terminal (SIGHUP) ends a command as ctrl-c
+    # does: browsers are closed and the run is stored as interrupted, none left running (each Chromium
+    # has a session of its own, so the signal never reaches it)
+    signals = (signal.SIGTERM, signal.SIGHUP) if threading.current_thread() is threading.main_thread() else ()
+    before = {sig: signal.signal(sig, _interrupt) for sig in signals}
+    try:
+        return _run(args, parser, commands)
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, commands: dict[str, ModuleType]) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR,
                         format="%(levelname)s %(name)s: %(message)s")
     if args.command is None:

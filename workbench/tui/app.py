@@ -9,6 +9,9 @@ one redraw of the parts that changed.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -159,6 +162,13 @@ class WorkbenchApp(App[int]):
     # --- lifecycle -------------------------------------------------------------------------
     def on_mount(self) -> None:
         self._probe()
+        # a closed terminal (SIGHUP) or a `kill` (SIGTERM) quits as F10 does: the run is stopped and
+        # stored as stopped, and its browser (in a session of its own, so the signal never reaches
+        # it) is closed, not left running
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
+                loop.add_signal_handler(sig, self.call_later, self.action_quit)
         if self.autostart:
             self.call_after_refresh(self.action_start_run)
 
