@@ -131,3 +131,35 @@ def test_a_replay_with_the_runs_own_thresholds_changes_nothing(seeded_db):
     assert unreachable.edited.observed[changed].persona == "paralysed_buyer"
     assert unreachable.own.observed[changed].dominant != "uncertainty"
     assert {o.dominant for o in unreachable.edited.observed.values()} == {"uncertainty"}
+
+
+def test_a_key_with_digits_gets_its_own_problem():
+    # classifier.high_jerk_px_s3: the key pattern once stopped at the digit, so the field was never marked
+    # and its message went to the next field's line
+    from workbench.tui.configform import fields_of, validate
+
+    texts = {f.dotted: f.text for f in fields_of(EITPConfig())}
+    texts["classifier.high_jerk_px_s3"], texts["signal.dwell_ms"] = "-1", "-5"
+    config, problems = validate(texts)
+    assert config is None and set(problems) == {"classifier.high_jerk_px_s3", "signal.dwell_ms"}
+    assert "classifier." not in problems["signal.dwell_ms"]
+
+
+async def test_f5_refuses_a_run_on_invalid_edited_thresholds(make_app):
+    # Before, F5 ran the last valid thresholds while the form showed others, and said nothing.
+    from workbench.tui.runcontrol import RunPlan
+
+    app = make_app(plan=RunPlan(site="rv", counts={"calm_researcher": 1}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f4")
+        screen = app.screen
+        await pilot.click("#--content-tab-sec-intervention")
+        await wait_until(pilot, lambda: bool(screen.query(COOLDOWN)))
+        await retype(pilot, COOLDOWN, "1000")
+        await wait_until(pilot, lambda: app.thresholds_invalid is not None)
+        await pilot.press("f5")
+        await pilot.pause()
+        assert app.run_state == "idle" and isinstance(app.screen, ThresholdsScreen)
+        assert any("invalid" in str(n.message) and "cooldown_ms" in str(n.message) for n in app._notifications)
+        await retype(pilot, COOLDOWN, "90000")
+        await wait_until(pilot, lambda: app.thresholds_invalid is None)

@@ -105,6 +105,7 @@ class WorkbenchApp(App[int]):
         self.capabilities = Capabilities()
         self.capabilities_known = False
         self.run_state = "idle"
+        self.thresholds_invalid: str | None = None  # what is invalid in the F4 form, while anything is
         self.live_screen: LiveScreen | None = None
         self._controller: RunController | None = None
         self._stop_requested = False
@@ -211,6 +212,10 @@ class WorkbenchApp(App[int]):
         plan = self.plan
         if plan.sessions == 0:
             self.notify("Choose at least one persona on the setup screen (F1).", severity="warning")
+            return
+        if not plan.preset and self.thresholds_invalid:
+            self.notify(f"The thresholds edited on F4 are invalid ({self.thresholds_invalid}): fix them, or "
+                        "choose a preset on the setup screen (F1).", title="Run not started", severity="error")
             return
         try:
             config = (EITPConfig() if plan.preset == DEFAULTS else EITPConfig.load(plan.preset) if plan.preset

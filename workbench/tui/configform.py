@@ -18,7 +18,7 @@ from workbench.config import EITPConfig
 from workbench.errors import ConfigError
 
 SECTIONS = ("signal", "transport", "inference", "intervention", "bot", "classifier")
-_PROBLEM = re.compile(r"(?:^invalid configuration: |; )(?P<loc>[a-z_]+\.[a-z_]+)(?:\.[\w.]+)?: ")
+_PROBLEM = re.compile(r"(?:^invalid configuration: |; )(?P<loc>[a-z0-9_]+\.[a-z0-9_]+)(?:\.[\w.]+)?: ")
 
 
 @dataclass(frozen=True)

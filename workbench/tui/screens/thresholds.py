@@ -133,8 +133,10 @@ class ThresholdsScreen(Screen[None]):
         if config is None:
             where = ", ".join(k for k in problems if k) or problems.get("", "")
             validity.update(f"[b red]{len(problems)} invalid[/]: {where} · fix them to use or save these")
+            self.app.thresholds_invalid = where  # a run on these must not start on the last valid ones
         else:
             self.app.config = config
+            self.app.thresholds_invalid = None
             validity.update("[green]valid[/] · runs with 'thresholds edited on F4' use these · "
                             "ctrl+s saves them as a preset")
         for section in SECTIONS:
