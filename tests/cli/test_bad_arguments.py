@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
@@ -180,3 +181,18 @@ def test_a_reader_that_goes_away_is_no_internal_error():
                           stderr=subprocess.PIPE, text=True, timeout=60)
     os.close(write)
     assert proc.returncode == ExitCode.PIPE_CLOSED and proc.stderr == ""
+
+
+def test_runs_says_when_it_lists_only_the_newest(tmp_path, capsys):
+    from workbench.events import RunStarted
+    from workbench.store.recorder import Recorder
+
+    db = tmp_path / "wb.db"
+    for i in range(3):
+        Recorder(open_db(db), f"run_{i}")(RunStarted(f"run_{i}", "run", "rv", i, "", "http://x"))
+    assert main(["runs", "--db", str(db), "--json", "--limit", "2"]) == ExitCode.OK
+    out, err = capsys.readouterr()
+    assert len(json.loads(out)) == 2 and "the newest 2 of 3 runs (--limit 3 lists them all)" in err
+    assert main(["runs", "--db", str(db), "--json"]) == ExitCode.OK
+    out, err = capsys.readouterr()
+    assert len(json.loads(out)) == 3 and err == ""

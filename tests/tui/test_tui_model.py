@@ -137,8 +137,9 @@ def test_config_form_splits_errors_per_field_and_saves_presets(tmp_path: Path):
 
 def test_history_counts_compare_two_stored_runs(seeded_db: Path):
     engine = open_db(seeded_db)
-    runs = history_data.list_runs(engine)
-    assert [r["id"] for r in runs] == ["run_20260102_090000_bbbb", "demo_20260101_120000_aaaa"]
+    runs, total = history_data.list_runs(engine)
+    assert [r["id"] for r in runs] == ["run_20260102_090000_bbbb", "demo_20260101_120000_aaaa"] and total == 2
+    assert history_data.list_runs(engine, limit=1) == (runs[:1], 2)
     detail = history_data.load_run(engine, "demo_20260101_120000_aaaa")
     assert len(detail.packets) == 7 and detail.start <= detail.end
     label, (first, second) = history_data.compare(engine, [r["id"] for r in runs])

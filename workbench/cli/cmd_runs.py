@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from sqlmodel import Session
 
-from workbench.cli.common import ExitCode, add_db_arg, print_json, print_table
+from workbench.cli.common import ExitCode, add_db_arg, positive, print_json, print_table
 from workbench.store import repo
 from workbench.store.db import open_db
 
@@ -18,11 +19,15 @@ HELP = "list stored runs"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_db_arg(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--limit", type=positive, default=50, metavar="N", help="the newest N runs (default 50)")
 
 
 def run(args: argparse.Namespace) -> int:
     with Session(open_db(args.db, create=False)) as db:
-        rows = repo.list_runs(db=db)
+        rows = repo.list_runs(db=db, limit=args.limit)
+        total = repo.count_runs(db=db)
+    if total > len(rows):  # on stderr: --json stays the list alone
+        print(f"the newest {len(rows)} of {total} runs (--limit {total} lists them all)", file=sys.stderr)
     if args.json:
         print_json(rows)
     else:

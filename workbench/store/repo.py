@@ -36,6 +36,10 @@ def list_runs(*, db: Session, limit: int = 50) -> list[dict[str, Any]]:
              "started_at": r.started_at.isoformat(timespec="seconds"), "sessions": counts.get(r.id, 0)} for r in runs]
 
 
+def count_runs(*, db: Session) -> int:
+    return int(db.exec(select(func.count()).select_from(Run)).one())
+
+
 def list_sessions(*, db: Session, run_id: str | None = None) -> list[dict[str, Any]]:
     query = select(SessionRecord).order_by(SessionRecord.id)  # type: ignore[arg-type]
     if run_id:

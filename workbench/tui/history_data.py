@@ -25,9 +25,10 @@ from workbench.store import repo
 COUNTS_LABEL = "per-run counts (these runs have no stored scores)"
 SCORES_LABEL = "stored scores (workbench.scoring) and per-run counts"
 
-def list_runs(engine: Engine, limit: int = 200) -> list[dict[str, Any]]:
+def list_runs(engine: Engine, limit: int = 200) -> tuple[list[dict[str, Any]], int]:
+    """The newest ``limit`` runs, and how many are stored."""
     with Session(engine) as db:
-        return repo.list_runs(db=db, limit=limit)
+        return repo.list_runs(db=db, limit=limit), repo.count_runs(db=db)
 
 
 @dataclass

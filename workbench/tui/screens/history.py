@@ -43,6 +43,8 @@ class HistoryScreen(Screen[None]):
 
         runs: list[dict[str, Any]]
         """As :func:`workbench.store.repo.list_runs` returns them."""
+        total: int
+        """How many runs are stored (more than ``runs`` past the limit)."""
         read: int
         """Which read this answers; only the latest one is shown."""
 
@@ -81,7 +83,7 @@ class HistoryScreen(Screen[None]):
 
     @work(thread=True, group="history")
     def _load(self, read: int) -> None:
-        self.post_message(self.RunsLoaded(history_data.list_runs(self.app.engine()), read))
+        self.post_message(self.RunsLoaded(*history_data.list_runs(self.app.engine()), read))
 
     @on(RunsLoaded)
     def _loaded(self, event: RunsLoaded) -> None:
@@ -101,8 +103,11 @@ class HistoryScreen(Screen[None]):
         ids = [r["id"] for r in event.runs]
         if current in ids:  # keep the highlighted run across reloads
             table.move_cursor(row=ids.index(current), scroll=False)
+        shown = (f"{len(event.runs)} runs" if event.total == len(event.runs)
+                 else f"the newest {len(event.runs)} of {event.total} runs (`workbench runs --limit {event.total}` "
+                      "lists them all)")
         self.query_one("#history-status", Static).update(
-            f"{len(event.runs)} runs in {self.app.db_path}" if event.runs
+            f"{shown} in {self.app.db_path}" if event.runs
             else f"No runs stored in {self.app.db_path} yet: start one on the setup screen (F1).")
 
     def _current(self) -> str | None:
