@@ -29,8 +29,7 @@ async def test_open_a_run_and_scrub_its_packets(make_app, seeded_db):
         detail = app.screen
         assert detail.run_id == "demo_20260101_120000_aaaa"
         sessions = detail.query_one("#run-sessions", DataTable)
-        assert str(sessions.ordered_columns[-1].label) == "rage clicks"
-        assert [str(c) for c in sessions.get_column_at(len(sessions.columns) - 1)] == [
+        assert [str(c) for c in sessions.get_column("rage clicks")] == [
             history_data.rage_cell(detail.detail.rage[s["session_id"]]) for s in detail.detail.sessions]
         view = detail.query_one(PacketView)
         assert view.packet == detail.detail.packets[0]
@@ -91,3 +90,28 @@ def test_a_sessions_rage_clicks_fit_one_cell():
     corpus = Verdicts(9, {"eitp": 0, "posthog": 1, "mixpanel": 0, "datadog": None, "openreplay": None}, 0)
     assert history_data.rage_cell(corpus) == "0 EITP · 1/2 others"  # rules that compare elements did not apply
     assert history_data.rage_cell(Verdicts(0, {"eitp": 0}, 0)) == history_data.rage_cell(None) == "-"
+
+
+async def test_run_detail_says_why_a_session_failed(make_app, tmp_path):
+    # the live screen showed the reason; the history showed only "failed"
+    from workbench.events import RunEnded, RunStarted, SessionEnded, SessionStarted
+    from workbench.store.db import open_db
+    from workbench.store.recorder import Recorder
+
+    record = Recorder(open_db(tmp_path / "wb.db"), "run_f")
+    record(RunStarted("run_f", "run", "rv", 7, "", "http://x"))
+    record(SessionStarted("sq_ok", "org_workbench", "calm_researcher", "rv"))
+    record(SessionEnded("sq_ok", "ended"))
+    record(SessionStarted("sq_bad", "org_workbench", "frustrated_buyer", "rv"))
+    record(SessionEnded("sq_bad", "failed", "the page crashed\n  while moving to #cta-buy"))
+    record(RunEnded("run_f", "failed", {}))
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("f3")
+        runs = app.screen.query_one("#runs", DataTable)
+        await wait_until(pilot, lambda: runs.row_count == 1)
+        runs.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunDetailScreen) and app.screen.detail is not None)
+        sessions = app.screen.query_one("#run-sessions", DataTable)
+        assert [str(c) for c in sessions.get_column("error")] == ["", "the page crashed while moving to #cta-buy"]

@@ -46,7 +46,8 @@ def list_sessions(*, db: Session, run_id: str | None = None) -> list[dict[str, A
         query = query.where(SessionRecord.run_id == run_id)
     return [{"run_id": s.run_id, "session_id": s.session_id, "persona": s.persona, "site": s.site,
              "status": s.status, "events": s.event_count, "batches": s.batch_count, "packets": s.packet_count,
-             "last_emotion": s.last_emotion, "bot": s.bot_classification} for s in db.exec(query).all()]
+             "last_emotion": s.last_emotion, "bot": s.bot_classification, "error": s.error}
+            for s in db.exec(query).all()]
 
 
 def packets(*, db: Session, run_id: str, session_id: str | None = None) -> list[dict[str, Any]]:

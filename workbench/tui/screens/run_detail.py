@@ -23,7 +23,8 @@ from workbench.tui.widgets.tables import fill
 if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
 
-COLUMNS = ("persona", "session", "status", "events", "packets", "last emotion", "bot", "rage clicks")
+COLUMNS = ("persona", "session", "status", "events", "packets", "last emotion", "bot", "rage clicks", "error")
+ERROR_CHARS = 120  # a failed session's reason, cut to this in the table
 
 
 class RunDetailScreen(Screen[None]):
@@ -77,7 +78,8 @@ class RunDetailScreen(Screen[None]):
             f"{len(d.packets)} packets")
         rows = [(None, (s["persona"] or "visitor", s["session_id"], s["status"], str(s["events"]), str(s["packets"]),
                         Text(s["last_emotion"] or "-", colour_of(s["last_emotion"])), s["bot"],
-                        history_data.rage_cell(d.rage.get(s["session_id"])))) for s in d.sessions]
+                        history_data.rage_cell(d.rage.get(s["session_id"])),
+                        Text(" ".join((s["error"] or "").split())[:ERROR_CHARS], "red"))) for s in d.sessions]
         fill(self.query_one("#run-sessions", DataTable), [(col, col) for col in COLUMNS], rows)
         scrubber = self.query_one(Scrubber)
         scrubber.load(d.packets)
