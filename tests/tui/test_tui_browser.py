@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,11 @@ from sqlmodel import Session
 from textual.widgets import Select
 
 from synthetic.personas import Actor, Persona
+from tests.e2e.wbcli import descendants
 from tests.tui.conftest import wait_until
 from workbench.store import repo
 from workbench.store.db import open_db
-from workbench.tui.runcontrol import STOPPED_NOTE
+from workbench.tui.runcontrol import STOPPED_NOTE, RunPlan
 from workbench.tui.widgets.sessions import SessionsTable
 
 pytestmark = pytest.mark.browser
@@ -46,29 +48,13 @@ class Lingerer(Persona):
             await actor.read("#hero h1", 2000)
 
 
-def descendants(pid: int) -> set[int]:
-    """Processes started (directly or not) by ``pid``: the Playwright driver and Chromium."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {p for p, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
 def cell(table: SessionsTable, sid: str, column: int) -> str:
     return str(table.get_row(sid)[column])
 
 
 async def test_a_real_run_from_the_setup_screen_fills_the_sessions_table(make_app, tmp_path: Path):
     app = make_app(personas={"tiny_mover": TinyMover, "lingerer": Lingerer})
-    older = descendants(os.getpid())  # e.g. a session-wide browser of an earlier test: not this run's
+    older = set(descendants(os.getpid()))  # e.g. a session-wide browser of an earlier test: not this run's
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_until(pilot, lambda: app.capabilities_known)
         await pilot.click("#count-tiny_mover")
@@ -121,7 +107,7 @@ async def test_a_real_run_from_the_setup_screen_fills_the_sessions_table(make_ap
         await wait_until(pilot, lambda: app.run_state == "stopped", timeout=30)
         (lingering,) = app.model.snapshot().sessions
         assert (lingering.status, lingering.error) == ("failed", STOPPED_NOTE)
-        assert not descendants(os.getpid()) - older, "the browser outlived the stopped run"
+        assert not set(descendants(os.getpid())) - older, "the browser outlived the stopped run"
         with Session(open_db(tmp_path / "wb.db")) as db:
             runs = {r["id"]: r for r in repo.list_runs(db=db)}
             stopped = runs[app.model.snapshot().run.run_id]
@@ -153,3 +139,21 @@ async def test_personas_chosen_to_answer_seer_do_so_and_the_log_shows_the_expect
         assert app.run_state == "ended"
         (entry,) = app.model.snapshot().interventions  # Seer spoke once; the open chat keeps it quiet after
         assert entry.response == "chat_engaged" and entry.detail["expected"] == "chat_engaged"
+
+
+async def test_a_stop_right_after_the_start_leaves_no_process_behind(make_app):
+    # F8 while Playwright's driver or our Chromium was still starting cancelled the start half-way: the
+    # Chromium launched in a session of its own (or the Node driver) then outlived the run
+    app = make_app(personas={"lingerer": Lingerer}, plan=RunPlan(site="rv", counts={"lingerer": 1}, seed=7))
+    older = set(descendants(os.getpid()))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.capabilities_known)
+        for delay in (0.1, 0.4):
+            await pilot.press("f5")
+            await pilot.pause(delay)
+            await pilot.press("f8")
+            await wait_until(pilot, lambda: app.run_state in ("stopped", "failed", "ended"), timeout=60)
+            deadline = time.monotonic() + 10
+            while set(descendants(os.getpid())) - older and time.monotonic() < deadline:
+                await pilot.pause(0.2)
+            assert not set(descendants(os.getpid())) - older, f"left after a stop {delay} s after the start"

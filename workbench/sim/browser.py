@@ -125,16 +125,16 @@ async def open_browser(playwright: Playwright, endpoint: str | None = None) -> B
             raise BrowserError(f"could not launch Chromium ({executable}): {exc}") from exc
     try:
         browser = await connect(playwright, endpoint)
-    except BrowserError:
+        cdp = None
+        if is_cdp_endpoint(endpoint):
+            try:
+                cdp = await CdpClient.connect(endpoint)
+            except Exception:
+                cdp = None  # Playwright's own input still works
+    except BaseException:  # a failure, or a cancel (a run stopped as it starts): the Chromium we started goes too
         if local is not None:
             await local.__aexit__(None, None, None)
         raise
-    cdp = None
-    if is_cdp_endpoint(endpoint):
-        try:
-            cdp = await CdpClient.connect(endpoint)
-        except Exception:
-            cdp = None  # Playwright's own input still works
     return BrowserHandle(browser, cdp, local)
 
 
@@ -171,6 +171,9 @@ class DevToolsChromium:
         except TimeoutError as exc:
             await self.__aexit__(None, None, None)
             raise BrowserError(f"{exe} printed no DevTools endpoint within {self.timeout_s:g} s") from exc
+        except BaseException:  # it exited, or we were cancelled (a run stopped as it starts): none left running
+            await self.__aexit__(None, None, None)
+            raise
         self._drainer = asyncio.get_running_loop().create_task(self._drain())
         return self.endpoint
 

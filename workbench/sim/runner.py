@@ -29,16 +29,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page, Playwright, async_playwright
 
 from synthetic.personas import Persona
 from synthetic.response import ResponseModel, expected_outcome
@@ -247,6 +248,26 @@ class _Slot:
     seed: np.random.SeedSequence
 
 
+
+@contextlib.asynccontextmanager
+async def _playwright() -> AsyncIterator[Playwright]:
+    """``async_playwright()``, whose start a cancel does not cut short: the Node driver it spawns would
+    outlive a run stopped as it starts (F8 right after F5 in the TUI). A cancel then waits for the
+    driver, stops it and goes on."""
+    manager = async_playwright()
+    starting = asyncio.ensure_future(manager.__aenter__())
+    try:
+        pw = await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await starting
+            await manager.__aexit__(None, None, None)
+        raise
+    try:
+        yield pw
+    finally:
+        await manager.__aexit__(None, None, None)
+
 async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventStream | None = None,
               bus: Bus | None = None) -> RunResult:
     """Start the pipeline, drive every persona, wait for the last packets, score, stop.
@@ -274,7 +295,7 @@ async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventS
     status, score, started = "failed", None, time.perf_counter()
     try:
         try:
-            async with async_playwright() as pw:
+            async with _playwright() as pw:
                 handle = await browsers.open_browser(pw, spec.browser_endpoint)
                 try:
                     gate = asyncio.Semaphore(concurrency)
