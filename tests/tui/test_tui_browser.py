@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import Session
-from textual.widgets import Select
+from textual.widgets import Select, Static
 
 from synthetic.personas import Actor, Persona
 from tests.e2e.wbcli import descendants
@@ -99,10 +99,13 @@ async def test_a_real_run_from_the_setup_screen_fills_the_sessions_table(make_ap
         await wait_until(pilot, lambda: app.run_state == "running" and app.model.snapshot().sessions
                          and app.model.snapshot().sessions[0].events > 0, timeout=60)
         gate = app._controller.spec.pause
+        status = app.screen.query_one("#live-status", Static)
         await pilot.press("f6")  # pause between persona steps, then resume
         assert gate.paused and app.run_state == "paused"
+        assert "paused (F6 resumes)" in str(status.render())  # not "running": the toast goes, this stays
         await pilot.press("f6")
         assert not gate.paused and app.run_state == "running"
+        assert "running" in str(status.render()) and "paused" not in str(status.render())
         await pilot.press("f8")
         await wait_until(pilot, lambda: app.run_state == "stopped", timeout=30)
         (lingering,) = app.model.snapshot().sessions

@@ -159,6 +159,8 @@ class WorkbenchApp(App[int]):
         for screen in self.screen_stack:
             if isinstance(screen, SetupScreen):
                 screen.show_state(state)
+            elif isinstance(screen, LiveScreen):
+                screen.redraw({"run"})  # its status line says paused or stopping at once
 
     # --- lifecycle -------------------------------------------------------------------------
     def on_mount(self) -> None:

@@ -143,8 +143,15 @@ class LiveScreen(Screen[None]):
             status.update("No run yet. F1 sets one up; F5 starts it.")
             return
         packets = sum(s.packets for s in snap.sessions)
-        colour = {"running": "green", "ended": "cyan", "stopped": "yellow"}.get(run.status, "red")
+        # F6 and F8 act at once, before the run's own events say so
+        if run.status == "running" and self.app.run_state == "paused":
+            shown, colour = "paused (F6 resumes)", "yellow"
+        elif run.status == "running" and self.app.run_state == "stopping":
+            shown, colour = "stopping", "yellow"
+        else:
+            shown = run.status
+            colour = {"running": "green", "ended": "cyan", "stopped": "yellow"}.get(run.status, "red")
         clock = f" · {run.clock} time" if run.clock else ""
         verdict = f" · score [{'green' if run.verdict == 'pass' else 'red'}]{run.verdict}[/]" if run.verdict else ""
-        status.update(f"[b]{run.run_id}[/b] · [{colour}]{run.status}[/] · site {run.site} · seed {run.seed}{clock} · "
+        status.update(f"[b]{run.run_id}[/b] · [{colour}]{shown}[/] · site {run.site} · seed {run.seed}{clock} · "
                       f"{plural(len(snap.sessions), 'session')} · {plural(packets, 'packet')}{verdict}")
