@@ -47,13 +47,19 @@ async def test_open_a_run_and_scrub_its_packets(make_app, seeded_db):
         assert isinstance(app.screen, HistoryScreen)
 
 
+async def history_with(pilot, *, rows: int) -> DataTable:  # type: ignore[no-untyped-def]
+    """Open the history (F3) and wait until its runs table shows ``rows`` runs; the table has the focus."""
+    await pilot.press("f3")
+    runs = pilot.app.screen.query_one("#runs", DataTable)
+    await wait_until(pilot, lambda: runs.row_count == rows)
+    runs.focus()
+    return runs
+
+
 async def test_compare_two_runs_side_by_side(make_app, seeded_db):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f3")
-        runs = app.screen.query_one("#runs", DataTable)
-        await wait_until(pilot, lambda: runs.row_count == 2)
-        runs.focus()
+        await history_with(pilot, rows=2)
         await pilot.press("c")  # one run is not a comparison
         await pilot.pause()
         assert isinstance(app.screen, HistoryScreen)
@@ -107,10 +113,7 @@ async def test_run_detail_says_why_a_session_failed(make_app, tmp_path):
     record(RunEnded("run_f", "failed", {}))
     app = make_app()
     async with app.run_test(size=(160, 40)) as pilot:
-        await pilot.press("f3")
-        runs = app.screen.query_one("#runs", DataTable)
-        await wait_until(pilot, lambda: runs.row_count == 1)
-        runs.focus()
+        await history_with(pilot, rows=1)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, RunDetailScreen) and app.screen.detail is not None)
         sessions = app.screen.query_one("#run-sessions", DataTable)
