@@ -78,9 +78,10 @@ def replay(telemetry: Telemetry, config: EITPConfig) -> dict[str, scoring.Observ
                 bots[log["session_id"]] = (log["classification"], tuple(log.get("signals", ())))
             elif isinstance(out, ReviewOut):  # what the model answered live, or none: the rules' verdict
                 stored = answers.get(out.session_id, [])
-                same = [a for a in stored if a.get("visit_start") == out.visit_start]
-                answer = same[0] if same else {"classification": None, "reasoning": "no stored answer"}
-                if same:
+                answer = next((a for a in stored if a.get("visit_start") == out.visit_start), None)
+                if answer is None:
+                    answer = {"classification": None, "reasoning": "no stored answer"}
+                else:
                     stored.remove(answer)
                 take(engine.apply_review(out.session_id, answer["classification"],
                                          float(answer.get("confidence") or 0.0), str(answer.get("reasoning", ""))))

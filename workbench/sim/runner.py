@@ -248,7 +248,6 @@ class _Slot:
     seed: np.random.SeedSequence
 
 
-
 @contextlib.asynccontextmanager
 async def _playwright() -> AsyncIterator[Playwright]:
     """``async_playwright()``, whose start a cancel does not cut short: the Node driver it spawns would
@@ -267,6 +266,7 @@ async def _playwright() -> AsyncIterator[Playwright]:
         yield pw
     finally:
         await manager.__aexit__(None, None, None)
+
 
 async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventStream | None = None,
               bus: Bus | None = None) -> RunResult:

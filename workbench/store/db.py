@@ -6,6 +6,7 @@ ADD COLUMN``), so ``workbench show`` still reads old runs; their new columns are
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -56,15 +57,15 @@ def _refuse_a_foreign_database(path: Path, *, create: bool) -> None:
     only reads finds nothing to read in a file with none of the store's tables."""
     if not path.is_file():
         return
-    with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as conn:
+    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    conn.close()
-    ours = set(SQLModel.metadata.tables)
-    if names and not names & ours:
+    if names & set(SQLModel.metadata.tables):
+        return
+    if names:
         shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
         raise StoreError(f"{path} is another application's SQLite database (tables {shown}), not a workbench "
                          "store: give the --db a run was stored in, or a new file")
-    if not create and not names & ours:
+    if not create:
         raise StoreError(f"no workbench store at {path}: the file holds no workbench tables "
                          "(give the --db a run was stored in, or run `workbench demo` first)")
 
