@@ -74,8 +74,8 @@ async def test_command_palette_has_every_screen_and_action(make_app):
     app = make_app()
     actions = {action for _, action, _ in COMMANDS}
     for needed in ("switch_mode('setup')", "switch_mode('live')", "switch_mode('history')",
-                   "switch_mode('thresholds')", "start_run", "pause_run", "stop_run", "history('compare')",
-                   "thresholds_save"):
+                   "switch_mode('thresholds')", "start_run", "pause_run", "resume_run", "stop_run",
+                   "history('compare')", "thresholds_save"):
         assert needed in actions
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+p")

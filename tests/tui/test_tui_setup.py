@@ -81,11 +81,16 @@ async def test_a_paused_run_offers_resume_and_stop_but_not_start(make_app):
         assert not pause.disabled and str(pause.label) == "Resume F6"
         assert not app.screen.query_one("#stop", Button).disabled
         assert app.screen.query_one("#start", Button).disabled
-        assert app.check_action("pause_run", ()) is True and app.check_action("stop_run", ()) is True
+        # F6 resumes: the footer says so (the pause binding of the key is hidden, its resume binding shown)
+        assert app.check_action("pause_run", ()) is False and app.check_action("resume_run", ()) is True
+        assert app.check_action("stop_run", ()) is True
         assert app.check_action("start_run", ()) is False
+        assert app.screen.active_bindings["f6"].binding.description == "Resume"
         app._set_state("running")
         await pilot.pause()
         assert str(pause.label) == "Pause F6"
+        assert app.check_action("pause_run", ()) is True and app.check_action("resume_run", ()) is False
+        assert app.screen.active_bindings["f6"].binding.description == "Pause"
 
 
 async def test_threshold_presets_are_offered_and_start_refuses_a_broken_one(make_app, tmp_path: Path):

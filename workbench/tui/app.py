@@ -62,6 +62,7 @@ class WorkbenchApp(App[int]):
         Binding("f4", "switch_mode('thresholds')", "Thresholds"),
         Binding("f5", "start_run", "Start"),
         Binding("f6", "pause_run", "Pause"),
+        Binding("f6", "resume_run", "Resume"),  # in the footer instead of "Pause" while paused
         Binding("f8", "stop_run", "Stop"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
@@ -202,8 +203,12 @@ class WorkbenchApp(App[int]):
             return not running
         if action == "stop_run":
             return True if self.run_state in STOPPABLE else None
-        if action == "pause_run":
+        if action == "pause_run":  # hidden while paused, so F6 shows "Resume" (the next binding of the key)
+            if self.run_state == "paused":
+                return False
             return True if self.run_state in PAUSABLE and self.capabilities.pause else None
+        if action == "resume_run":
+            return self.run_state == "paused"
         return True
 
     # --- run control -----------------------------------------------------------------------
@@ -270,6 +275,10 @@ class WorkbenchApp(App[int]):
         paused = gate.toggle()
         self._set_state("paused" if paused else "running")
         self.notify("Paused: each persona stops after its current step. F6 resumes." if paused else "Resumed.")
+
+    def action_resume_run(self) -> None:
+        if self.run_state == "paused":
+            self.action_pause_run()  # the pause gate toggles
 
     # --- palette actions that reach into a screen -------------------------------------------
     async def _mode_screen(self, mode: str, kind: type) -> Any:

@@ -13,6 +13,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Thresholds: edit and save a preset", "switch_mode('thresholds')", "F4"),
     ("Run: start with the setup screen's plan", "start_run", "F5"),
     ("Run: pause between persona steps", "pause_run", "F6"),
+    ("Run: resume a paused run", "resume_run", "F6 while paused"),
     ("Run: stop and close the browser", "stop_run", "F8"),
     ("History: open the highlighted run", "history('open')", "enter on the history screen"),
     ("History: mark the highlighted run for comparison", "history('mark')", "space on the history screen"),
