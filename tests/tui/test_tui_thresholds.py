@@ -133,6 +133,28 @@ def test_a_replay_with_the_runs_own_thresholds_changes_nothing(seeded_db):
     assert {o.dominant for o in unreachable.edited.observed.values()} == {"uncertainty"}
 
 
+def test_a_replay_skips_a_newer_run_stopped_before_any_visit(seeded_db):
+    # F5 then F8 at once stores a run with no telemetry; ctrl+r replayed it ("0 sessions") instead of
+    # the last run that has something to replay
+    from workbench import events as ev
+    from workbench.store import repo
+    from workbench.store.db import open_db
+    from workbench.store.recorder import Recorder
+    from workbench.tui import history_data
+
+    engine = open_db(seeded_db)
+    recorder = Recorder(engine)
+    for event in (ev.RunStarted("run_20260103_080000_cccc", "run", "rv", 1, EITPConfig().to_toml(), ""),
+                  ev.RunEnded("run_20260103_080000_cccc", "stopped")):
+        recorder(event)
+    with Session(engine) as db:
+        assert repo.latest_run_id(db=db) == "run_20260103_080000_cccc"  # the newest run is the empty one
+        assert repo.latest_run_id(db=db, with_telemetry=True) == "run_20260102_090000_bbbb"
+    found = history_data.replay_latest(engine, EITPConfig())
+    assert found is not None and found.run_id == "run_20260102_090000_bbbb"
+    assert found.own.observed  # its sessions were replayed
+
+
 def test_a_key_with_digits_gets_its_own_problem():
     # classifier.high_jerk_px_s3: the key pattern once stopped at the digit, so the field was never marked
     # and its message went to the next field's line

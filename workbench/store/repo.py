@@ -89,10 +89,14 @@ def bot_verdicts(*, db: Session, run_id: str) -> list[BotVerdictRecord]:
     return list(db.exec(query).all())
 
 
-def latest_run_id(*, db: Session, kind: str | None = None) -> str | None:
+def latest_run_id(*, db: Session, kind: str | None = None, with_telemetry: bool = False) -> str | None:
+    """The newest run (of ``kind``); ``with_telemetry``: the newest that stored any batch (a run
+    stopped before its first visit has nothing to replay)."""
     query = select(Run.id).order_by(Run.started_at.desc())  # type: ignore[attr-defined]
     if kind:
         query = query.where(Run.kind == kind)
+    if with_telemetry:
+        query = query.where(select(BatchRecord.id).where(BatchRecord.run_id == Run.id).exists())
     return db.exec(query.limit(1)).first()
 
 

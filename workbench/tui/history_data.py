@@ -184,9 +184,10 @@ class Replay:
 
 
 def replay_latest(engine: Engine, config: EITPConfig) -> Replay | None:
-    """Replay the latest stored run with ``config``'s engine thresholds; None when nothing is stored."""
+    """Replay the latest stored run that has telemetry with ``config``'s engine thresholds; None when
+    no run has any."""
     with Session(engine) as db:
-        run_id = repo.latest_run_id(db=db)
+        run_id = repo.latest_run_id(db=db, with_telemetry=True)
         telemetry = repo.stored_telemetry(db=db, run_id=run_id) if run_id else None
         own = repo.run_config(db=db, run_id=run_id) if run_id else None
     if telemetry is None or run_id is None:
