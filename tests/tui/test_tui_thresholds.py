@@ -70,6 +70,37 @@ async def test_edit_validate_and_save_a_preset(make_app, tmp_path: Path):
         assert "presets/lab-1.toml" in [v for _, v in app.screen.query_one("#preset", Select)._options]
 
 
+async def test_saving_over_a_preset_with_other_thresholds_asks_first(make_app, tmp_path: Path):
+    presets = tmp_path / "presets"
+    presets.mkdir()
+    theirs = EITPConfig().with_overrides({"intervention.cooldown_ms": 120_000}).to_toml()
+    (presets / "team.toml").write_text(theirs)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f4")
+        screen = app.screen
+        assert isinstance(screen, ThresholdsScreen)
+        await pilot.click("#--content-tab-sec-intervention")
+        await wait_until(pilot, lambda: bool(screen.query(COOLDOWN)))
+        await retype(pilot, COOLDOWN, "90000")
+        await retype(pilot, "#preset-name", "team")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert (presets / "team.toml").read_text() == theirs  # kept: the first ctrl+s only warns
+        assert any("ctrl+s again replaces it" in n.message for n in app._notifications)
+        await retype(pilot, COOLDOWN, "95000")  # a different save than the one warned about: warned again
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert (presets / "team.toml").read_text() == theirs
+        await pilot.press("ctrl+s")  # the same save again: replaced
+        await pilot.pause()
+        assert EITPConfig.load(presets / "team.toml").intervention.cooldown_ms == 95_000
+        await retype(pilot, "#preset-name", "team")
+        await pilot.press("ctrl+s")  # nothing would change: saved without asking
+        await pilot.pause()
+        assert EITPConfig.load(presets / "team.toml").intervention.cooldown_ms == 95_000
+
+
 async def test_every_section_is_in_the_form_and_presets_load(make_app, tmp_path: Path):
     (tmp_path / "presets").mkdir()
     (tmp_path / "presets" / "fast.toml").write_text("[signal]\nrage_window_ms = 300\n")

@@ -98,12 +98,25 @@ def list_presets(directory: Path) -> list[Path]:
     return sorted(directory.glob("*.toml")) if directory.is_dir() else []
 
 
-def save_preset(config: EITPConfig, directory: Path, name: str) -> Path:
-    """Write ``config.to_toml()`` as ``<directory>/<name>.toml``; refuses names that are paths."""
+def preset_path(directory: Path, name: str) -> Path:
+    """``<directory>/<name>.toml``; refuses names that are paths."""
     stem = name.strip().removesuffix(".toml")
     if not stem or not re.fullmatch(r"[\w.-]+", stem) or stem.startswith("."):
         raise ConfigError(f"preset name {name!r}: use letters, digits, '-', '_' or '.' (no folders)")
+    return directory / f"{stem}.toml"
+
+
+def replaces_another(config: EITPConfig, path: Path) -> bool:
+    """Would saving ``config`` at ``path`` replace a preset that says something else?"""
+    try:
+        return path.read_text(encoding="utf-8") != config.to_toml()
+    except FileNotFoundError:
+        return False
+
+
+def save_preset(config: EITPConfig, directory: Path, name: str) -> Path:
+    """Write ``config.to_toml()`` as ``<directory>/<name>.toml`` (see :func:`preset_path`)."""
+    path = preset_path(directory, name)
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{stem}.toml"
     path.write_text(config.to_toml(), encoding="utf-8")
     return path

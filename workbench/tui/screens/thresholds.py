@@ -22,7 +22,15 @@ from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 from workbench.config import EITPConfig
 from workbench.errors import ConfigError
 from workbench.tui import history_data
-from workbench.tui.configform import SECTIONS, fields_of, list_presets, save_preset, validate
+from workbench.tui.configform import (
+    SECTIONS,
+    fields_of,
+    list_presets,
+    preset_path,
+    replaces_another,
+    save_preset,
+    validate,
+)
 
 if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
@@ -48,6 +56,7 @@ class ThresholdsScreen(Screen[None]):
         self.texts = {dotted: f.text for dotted, f in self.fields.items()}
         """dotted key -> the text typed: the form's state, also for sections not mounted yet."""
         self._mounted: set[str] = set()
+        self._replace: tuple[str, str] | None = None  # (preset, TOML) the user was warned would replace it
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -178,8 +187,16 @@ class ThresholdsScreen(Screen[None]):
         config = self._valid_or_say("saved")
         if config is None:
             return
+        name = self.query_one("#preset-name", Input).value
         try:
-            path = save_preset(config, self.app.presets, self.query_one("#preset-name", Input).value)
+            path = preset_path(self.app.presets, name)
+            if replaces_another(config, path) and self._replace != (str(path), config.to_toml()):
+                self._replace = (str(path), config.to_toml())  # the same save again replaces it
+                self.notify(f"{path} exists with other thresholds: ctrl+s again replaces it, or choose "
+                            "another name.", title="Not saved yet", severity="warning")
+                return
+            self._replace = None
+            path = save_preset(config, self.app.presets, name)
         except ConfigError as exc:
             self.notify(str(exc), title="Not saved", severity="error")
             return
