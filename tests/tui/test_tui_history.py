@@ -31,6 +31,9 @@ async def test_open_a_run_and_scrub_its_packets(make_app, seeded_db):
         sessions = detail.query_one("#run-sessions", DataTable)
         assert [str(c) for c in sessions.get_column("rage clicks")] == [
             history_data.rage_cell(detail.detail.rage[s["session_id"]]) for s in detail.detail.sessions]
+        # a session by the tail of its id, as on the live screen (80 columns then reach the verdict)
+        assert [str(c) for c in sessions.get_column("session")] == [
+            s["session_id"][-9:] for s in detail.detail.sessions]
         view = detail.query_one(PacketView)
         assert view.packet == detail.detail.packets[0]
         await pilot.press("right", "right")

@@ -80,6 +80,29 @@ async def test_narrow_terminal_shows_one_panel_under_tabs(make_app):
         assert [p.id for p in screen.query(".panel.-shown")] == ["p-chat"]
 
 
+async def test_an_80_column_terminal_shows_the_whole_status_and_the_run_keys(make_app):
+    from textual.widgets import Footer, Static
+    from textual.widgets._footer import FooterKey
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f2")
+        for e in live_feed():
+            app.sink(e)
+        app._set_state("running")
+        screen = app.screen
+        await wait_until(pilot, lambda: len(screen.query_one(SessionsTable).rows) == 2)
+        await pilot.pause()
+        status = screen.query_one("#live-status", Static)
+        assert "8 packets" in text_of(status)
+        assert status.size.height >= 2  # it wraps instead of cutting the packet count off
+        # the footer cannot show every key in 80 columns: it shows the run's (F6 pause, F8 stop) first
+        footer = screen.query_one(Footer)
+        keys = {k.key: k for k in footer.query(FooterKey) if k.key in ("f6", "f8")}
+        assert set(keys) == {"f6", "f8"}
+        assert all(k.region.right <= footer.region.right - len("^p palette") for k in keys.values())
+
+
 async def test_wide_terminal_tiles_every_panel(make_app):
     app = make_app()
     async with app.run_test(size=(200, 60)) as pilot:

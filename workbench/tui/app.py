@@ -55,15 +55,16 @@ class WorkbenchApp(App[int]):
     MODES = {"setup": SetupScreen, "live": LiveScreen, "history": HistoryScreen, "thresholds": ThresholdsScreen}
     DEFAULT_MODE = "setup"
     COMMANDS = App.COMMANDS | {WorkbenchCommands}
+    # in footer order: run control first, so an 80-column footer that cannot show every key shows those
     BINDINGS = [
-        Binding("f1", "switch_mode('setup')", "Setup"),
-        Binding("f2", "switch_mode('live')", "Live"),
-        Binding("f3", "switch_mode('history')", "History"),
-        Binding("f4", "switch_mode('thresholds')", "Thresholds"),
         Binding("f5", "start_run", "Start"),
         Binding("f6", "pause_run", "Pause"),
         Binding("f6", "resume_run", "Resume"),  # in the footer instead of "Pause" while paused
         Binding("f8", "stop_run", "Stop"),
+        Binding("f1", "switch_mode('setup')", "Setup"),
+        Binding("f2", "switch_mode('live')", "Live"),
+        Binding("f3", "switch_mode('history')", "History"),
+        Binding("f4", "switch_mode('thresholds')", "Thresholds"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 

@@ -70,7 +70,7 @@ class CompareScreen(Screen[None]):
         yield Static("Reading both runs ...", id="compare-label")
         yield DataTable(id="compare", cursor_type="row", zebra_stripes=True)
         yield Static("", id="compare-sessions")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = " vs ".join(self.run_ids)

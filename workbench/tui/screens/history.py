@@ -66,7 +66,7 @@ class HistoryScreen(Screen[None]):
         yield table
         yield Static("enter opens a run and its timeline · space marks runs · c compares the two marked",
                      id="history-help")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_screen_resume(self) -> None:
         self.action_reload()

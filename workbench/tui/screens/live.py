@@ -57,7 +57,7 @@ class LiveScreen(Screen[None]):
                     panel.border_title = TITLES[key]
                     panel.can_focus = False
                     yield self._panel_body(key)
-        yield Footer()
+        yield Footer(compact=True)
 
     @staticmethod
     def _panel_body(key: str) -> Static | Minimap | EmotionTimeline:

@@ -58,7 +58,7 @@ class RunDetailScreen(Screen[None]):
         with VerticalScroll(id="scrub-packet", classes="panel") as panel:
             panel.border_title = "packet at the cursor"
             yield PacketView(id="scrub-json", empty="No packet to show.")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = self.run_id
@@ -76,7 +76,9 @@ class RunDetailScreen(Screen[None]):
             f"[b]{d.run['id']}[/b] · {run.get('kind', '?')} · site {run.get('site', '?')} · "
             f"seed {run.get('seed')} · {run.get('status', '?')} · {len(d.sessions)} sessions · "
             f"{len(d.packets)} packets")
-        rows = [(None, (s["persona"] or "visitor", s["session_id"], s["status"], str(s["events"]), str(s["packets"]),
+        # a session by the tail of its id, as everywhere on screen: the whole id is in the packet below
+        rows = [(None, (s["persona"] or "visitor", s["session_id"][-9:], s["status"], str(s["events"]),
+                        str(s["packets"]),
                         Text(s["last_emotion"] or "-", colour_of(s["last_emotion"])), s["bot"],
                         history_data.rage_cell(d.rage.get(s["session_id"])),
                         Text(" ".join((s["error"] or "").split())[:ERROR_CHARS], "red"))) for s in d.sessions]

@@ -83,7 +83,7 @@ class SetupScreen(Screen[None]):
                                     tooltip=f"0 to {MAX_PER_PERSONA} sessions of {name}")
                         yield Label(name, classes="persona-name")
                         yield Static(getattr(persona, "description", ""), classes="persona-doc")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _preset_options(self) -> list[tuple[str, str]]:
         options = [("thresholds edited on F4", CURRENT), ("spec defaults", DEFAULTS)]

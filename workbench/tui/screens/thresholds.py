@@ -71,7 +71,7 @@ class ThresholdsScreen(Screen[None]):
             for section in SECTIONS:
                 with TabPane(section, id=f"sec-{section}"):
                     yield VerticalScroll(id=f"body-{section}", classes="config-section")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _load_options(self) -> list[tuple[str, str]]:
         return [("spec defaults", "::defaults")] + [(p.name, str(p)) for p in list_presets(self.app.presets)]
