@@ -60,14 +60,21 @@ async def test_sessions_table_and_panels_follow_the_stream(make_app):
         assert screen.query_one(Minimap).view.session_id == BOT_SID
 
 
+async def live_fed(pilot, app) -> LiveScreen:  # type: ignore[no-untyped-def]
+    """The live screen once the recorded demo run's two sessions are in its table."""
+    await pilot.press("f2")
+    for e in live_feed():
+        app.sink(e)
+    screen = app.screen
+    assert isinstance(screen, LiveScreen)
+    await wait_until(pilot, lambda: len(screen.query_one(SessionsTable).rows) == 2)
+    return screen
+
+
 async def test_narrow_terminal_shows_one_panel_under_tabs(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f2")
-        for e in live_feed():
-            app.sink(e)
-        screen = app.screen
-        await wait_until(pilot, lambda: len(screen.query_one(SessionsTable).rows) == 2)
+        screen = await live_fed(pilot, app)
         assert screen.has_class("-narrow")
         shown = [p.id for p in screen.query(".panel") if p.display and p.styles.display != "none"]
         assert screen.query_one("#panel-tabs").display
@@ -86,12 +93,8 @@ async def test_an_80_column_terminal_shows_the_whole_status_and_the_run_keys(mak
 
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f2")
-        for e in live_feed():
-            app.sink(e)
+        screen = await live_fed(pilot, app)
         app._set_state("running")
-        screen = app.screen
-        await wait_until(pilot, lambda: len(screen.query_one(SessionsTable).rows) == 2)
         await pilot.pause()
         status = screen.query_one("#live-status", Static)
         assert "8 packets" in text_of(status)
