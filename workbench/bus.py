@@ -9,6 +9,7 @@ Subjects and wildcards follow NATS: ``*`` matches one token, a trailing ``>`` th
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -72,6 +73,14 @@ class Bus(Protocol):
         """Wait until every message published so far has been handled."""
         ...
 
+    async def settle(self, key: str) -> None:
+        """Wait until no message about ``key`` (:func:`session_key`, a session id) is queued or being
+        handled, including those its handlers publish meanwhile: a batch's packets, Seer's answer to
+        them and the bridge's forwarding of that answer. A virtual-time runner calls it before it lets
+        the page's clock run on, so the page sees an answer at the page time it would in real time
+        (:mod:`workbench.sim.clock`)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -81,6 +90,13 @@ def session_key(subject: str, payload: bytes) -> str:
     if subject.startswith("telemetry."):
         return str(orjson.loads(payload)["sessionId"])
     return subject.rsplit(".", 1)[-1]
+
+
+def _key_or_blank(subject: str, payload: bytes, key: LaneKey = session_key) -> str:
+    try:
+        return key(subject, payload)
+    except Exception:  # a message without a readable key: its handler says what is wrong with it
+        return ""
 
 
 class Lanes:
@@ -103,10 +119,7 @@ class Lanes:
         self._last: dict[str, asyncio.Task[None]] = {}  # each busy key's latest message
 
     def put(self, handler: Handler, subject: str, payload: bytes, done: Callable[[], None]) -> None:
-        try:
-            key = self.key(subject, payload)
-        except Exception:  # a message without a readable key: the handler says what is wrong with it
-            key = ""
+        key = _key_or_blank(subject, payload, self.key)
         previous = self._last.get(key)
         self._last[key] = asyncio.get_running_loop().create_task(
             self._handle(key, previous, handler, subject, payload, done), name=f"bus:{subject}")
@@ -132,22 +145,28 @@ class _LocalSubscription:
     pattern: str
     handler: Handler
     lanes: Lanes | None = None
-    queue: asyncio.Queue[tuple[str, bytes] | None] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[tuple[str, bytes, str] | None] = field(default_factory=asyncio.Queue)
     task: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         while (item := await self.queue.get()) is not None:
+            subject, payload, key = item
+            done = functools.partial(self._done, key)
             if self.lanes is not None:  # handled in its lane, which marks it done
-                self.lanes.put(self.handler, *item, self.queue.task_done)
+                self.lanes.put(self.handler, subject, payload, done)
                 continue
             try:
-                await self.handler(*item)
+                await self.handler(subject, payload)
             except Exception:  # a faulty subscriber must not stop delivery to the others
-                log.exception("bus handler for %r failed on %s", self.pattern, item[0])
+                log.exception("bus handler for %r failed on %s", self.pattern, subject)
             finally:
-                self.queue.task_done()
+                done()
         self.queue.task_done()
         await self.queue.join()  # messages still in their lanes
+
+    def _done(self, key: str) -> None:
+        self.queue.task_done()
+        self.bus._handled(key)
 
     async def unsubscribe(self) -> None:
         if self in self.bus._subs:
@@ -164,12 +183,31 @@ class InProcessBus:
     def __init__(self) -> None:
         self._subs: list[_LocalSubscription] = []
         self.published = 0
+        self._pending: dict[str, int] = {}  # key -> its messages queued or being handled, over all subscribers
+        self._quiet: dict[str, asyncio.Event] = {}  # key -> set when its last pending message is handled
 
     async def publish(self, subject: str, payload: bytes) -> None:
         self.published += 1
+        key: str | None = None
         for sub in list(self._subs):
             if subject_matches(sub.pattern, subject):
-                sub.queue.put_nowait((subject, payload))
+                if key is None:
+                    key = _key_or_blank(subject, payload)
+                self._pending[key] = self._pending.get(key, 0) + 1
+                sub.queue.put_nowait((subject, payload, key))
+
+    def _handled(self, key: str) -> None:
+        left = self._pending[key] - 1
+        if left:
+            self._pending[key] = left
+            return
+        del self._pending[key]
+        if (quiet := self._quiet.pop(key, None)) is not None:
+            quiet.set()
+
+    async def settle(self, key: str) -> None:
+        while self._pending.get(key):
+            await self._quiet.setdefault(key, asyncio.Event()).wait()
 
     async def subscribe(self, pattern: str, handler: Handler, *, lanes: Lanes | None = None) -> Subscription:
         sub = _LocalSubscription(self, pattern, handler, lanes)

@@ -246,6 +246,11 @@ class NatsBus:
             self._progress.clear()  # no await since the check: no wake-up can be lost
             await self._progress.wait()
 
+    async def settle(self, key: str) -> None:
+        """Returns at once: messages in flight sit in the server, where one session's cannot be told from
+        another's without a round trip per call. A virtual-time run on NATS lets the page's clock run on
+        while the pipeline works, so an answer can reach the page later in page time than in real time."""
+
     async def close(self) -> None:
         try:
             for sub in list(self._subs):

@@ -7,6 +7,7 @@ advance; what is tested is that the page, producer, bridge and Seer *observe* it
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import ClassVar
 
@@ -72,6 +73,29 @@ async def test_a_persona_that_always_engages_replies_in_the_chat_and_seer_record
     bandit = result.pipeline.seer.seer.bandit
     ctx = Context(result.pipeline.tenant_id, "rv_dealer", row["emotion"], row["section"])
     assert (bandit.exact[(ctx, row["strategy"])].successes, bandit.exact[(ctx, row["strategy"])].failures) == (1, 0)
+
+
+async def test_a_slow_pipeline_does_not_delay_the_answer_in_page_time(tmp_db, monkeypatch):
+    # The engine takes 0.2 s of wall time over each batch (as an LLM call might). In that time a virtual
+    # clock could run the page on for seconds: Seer's message reached the page far later in page time
+    # than in real time, or after the visit was over (the lead/leave test below failed so on a loaded
+    # machine). The clock waits for the session's messages on the bus before each run instead.
+    from workbench.engine.service import EngineService
+
+    handle = EngineService._on_batch
+
+    async def slow(self, subject, payload):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.2)
+        await handle(self, subject, payload)
+
+    monkeypatch.setattr(EngineService, "_on_batch", slow)
+    result, rows, batches = await _run(ShortStay, ALWAYS_CHAT, tmp_db)
+    (row,) = rows
+    assert (row["outcome"], row["expected"]) == ("chat_engaged", "chat_engaged")
+    (opened,) = _events(batches, "chat_open")
+    # shown within one clock run of the batch that caused it; then at most the persona's current step
+    # (3 s), reading the message (at most 3.5 s) and the hand's way to the chat's input
+    assert opened["timestamp"] - row["timestamp"] <= 10_000
 
 
 async def test_a_persona_that_ignores_the_message_is_no_response_once_the_window_passes_in_event_time(tmp_db):

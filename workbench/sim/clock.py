@@ -28,6 +28,12 @@ producer sampled with what the persona meant.
   the controller (another Playwright) every run goes through ``page.clock.run_for`` (which
   also adds a context init script on every call, so new documents can replay the clock);
   the fidelity figure shows if anything slips.
+  A virtual clock can also race past the pipeline: in the wall time the engine and Seer take over
+  a batch, the page's clock could run on for seconds, and Seer's answer would reach the page that
+  much later in page time than it would in real time (where the page waits for no one, but the
+  pipeline takes milliseconds). With ``settle`` (:meth:`Bus.settle <workbench.bus.Bus.settle>` of
+  the session) each run first waits until every message about the session on the bus has been
+  handled, so an answer reaches the page within one clock run of the batch that caused it.
   A virtual clock can race past the bridge's wall-time frame guard (at most
   ``transport.max_pubs_per_second`` PUBs per connection per wall second, section 4.6): a long
   quiet stretch runs in one call, and each of its flushes is a PUB. With a :class:`FramePacer`
@@ -185,8 +191,9 @@ class VirtualClock:
 
     def __init__(self, *, epsilon_px: float = 0.75, origin_s: int | None = None, in_page: bool = True,
                  evaluate: Callable[[str], Awaitable[object]] | None = None, unbuffered: bool = False,
-                 pacer: FramePacer | None = None) -> None:
+                 pacer: FramePacer | None = None, settle: Callable[[], Awaitable[None]] | None = None) -> None:
         self.epsilon_px = epsilon_px
+        self.settle = settle  # waits until the pipeline has handled what the page sent (see the module doc)
         self.origin_s = origin_s
         self.in_page = in_page
         self.unbuffered = unbuffered  # the page dispatches each move on arrival, not on its next frame
@@ -228,6 +235,8 @@ class VirtualClock:
         if ms <= 0:
             return
         assert self.page is not None
+        if self.settle is not None:
+            await self.settle()
         if self.pacer is not None:
             await self.pacer.wait()
         if self.hooked and self.evaluate is not None:

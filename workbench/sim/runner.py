@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import secrets
 import time
 from collections import Counter
@@ -383,7 +384,8 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
         if kind == "virtual":
             pacer = tally.pacers[sid] = FramePacer(pipeline.config.transport.max_pubs_per_second)
             clock = VirtualClock(evaluate=cdp_pointer.evaluate if cdp_pointer else None,
-                                 unbuffered=cdp_pointer is not None, pacer=pacer)
+                                 unbuffered=cdp_pointer is not None, pacer=pacer,
+                                 settle=functools.partial(pipeline.bus.settle, sid))
         await clock.prepare(page)
         await page.goto(f"{pipeline.base_url}/{site}/?eitp_session={sid}", wait_until="load")
         await _until(page, pointer, "window.EITP && window.EITP.stats().open === true", 10.0)
