@@ -48,6 +48,18 @@ class Lingerer(Persona):
             await actor.read("#hero h1", 2000)
 
 
+class BriefLingerer(Persona):
+    """Test only: reads for about twenty seconds."""
+
+    name = "brief_lingerer"
+    description = "Test only: reads for about 20 s."
+    site = "rv"
+
+    async def run(self, actor: Actor) -> None:
+        for _ in range(8):
+            await actor.read("#hero h1", 2000)
+
+
 def cell(table: SessionsTable, sid: str, column: int) -> str:
     return str(table.get_row(sid)[column])
 
@@ -160,3 +172,28 @@ async def test_a_stop_right_after_the_start_leaves_no_process_behind(make_app):
             while set(descendants(os.getpid())) - older and time.monotonic() < deadline:
                 await pilot.pause(0.2)
             assert not set(descendants(os.getpid())) - older, f"left after a stop {delay} s after the start"
+
+
+async def test_an_app_that_ends_mid_run_stops_the_run_and_its_browser(make_app, tmp_path: Path):
+    # anything but F8/F10 ending the app (an exception in the UI, a failing test): the run's thread played
+    # its visits to the end, with Chromium running, and held the process's exit until then
+    app = make_app(personas={"brief_lingerer": BriefLingerer})
+    older = set(descendants(os.getpid()))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_until(pilot, lambda: app.capabilities_known)
+        app.plan = RunPlan(counts={"brief_lingerer": 1})
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: app.run_state == "running" and app.model.snapshot().sessions
+                         and app.model.snapshot().sessions[0].events > 0, timeout=60)
+        run_id = app.model.snapshot().run.run_id
+    db = tmp_path / "wb.db"
+
+    def status() -> str:
+        with Session(open_db(db)) as s:
+            return str({r["id"]: r for r in repo.list_runs(db=s)}[run_id]["status"])
+
+    deadline = time.monotonic() + 60
+    while status() == "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert status() == "stopped"  # not "ended": the visit did not play on to its end
+    assert not set(descendants(os.getpid())) - older, "the browser outlived the app"

@@ -177,6 +177,15 @@ class WorkbenchApp(App[int]):
         if self.autostart:
             self.call_after_refresh(self.action_start_run)
 
+    def on_unmount(self) -> None:
+        """However the app ends (F10 and signals stop the run first; an exception or a test's end do
+        not): the run is stopped, not left playing its personas in the run thread, which kept Chromium
+        running and the process from exiting (asyncio waits for its executor's threads) until the
+        visits were over."""
+        self._stop_requested = True
+        if self._controller is not None:
+            self._controller.stop()
+
     def engine(self) -> Engine:
         """The SQLite engine (opened once, on a worker thread by whoever asks first)."""
         with self._engine_lock:
