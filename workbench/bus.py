@@ -118,8 +118,12 @@ class Lanes:
         self.key = key
         self._last: dict[str, asyncio.Task[None]] = {}  # each busy key's latest message
 
-    def put(self, handler: Handler, subject: str, payload: bytes, done: Callable[[], None]) -> None:
-        key = _key_or_blank(subject, payload, self.key)
+    def put(self, handler: Handler, subject: str, payload: bytes, done: Callable[[], None],
+            key: str | None = None) -> None:
+        """``key``: the message's key when the caller has it already (the in-process bus reads each
+        message's :func:`session_key` once, as it publishes)."""
+        if key is None:
+            key = _key_or_blank(subject, payload, self.key)
         previous = self._last.get(key)
         self._last[key] = asyncio.get_running_loop().create_task(
             self._handle(key, previous, handler, subject, payload, done), name=f"bus:{subject}")
@@ -153,7 +157,8 @@ class _LocalSubscription:
             subject, payload, key = item
             done = functools.partial(self._done, key)
             if self.lanes is not None:  # handled in its lane, which marks it done
-                self.lanes.put(self.handler, subject, payload, done)
+                known = key if self.lanes.key is session_key else None  # parsed once, at publish
+                self.lanes.put(self.handler, subject, payload, done, known)
                 continue
             try:
                 await self.handler(subject, payload)
