@@ -98,6 +98,32 @@ async def test_a_slow_pipeline_does_not_delay_the_answer_in_page_time(tmp_db, mo
     assert opened["timestamp"] - row["timestamp"] <= 10_000
 
 
+async def test_a_slow_bridge_changes_nothing_in_page_time(tmp_path, monkeypatch):
+    # Batches still on their way to the bridge when the clock would run on: the clock waits for every
+    # batch the page reported sending by the end of its last run. With the bridge 50 ms slower to
+    # publish a batch, the visit is the same visit: the same packets, and Seer's answer at the same
+    # page time (before, it landed ~3 s later and the packets after it changed).
+    from workbench.bridge.server import BridgeServer
+
+    def timeline(rows, batches):  # type: ignore[no-untyped-def]
+        t0 = min(e["timestamp"] for b in batches for e in b["events"])
+        return ([(round(r["timestamp"] - t0), r["strategy"], r["outcome"]) for r in rows],
+                [(round(e["timestamp"] - t0), e["type"]) for e in _events(batches, "chat_open", "chat_message")])
+
+    _, rows, batches = await _run(ShortStay, ALWAYS_CHAT, tmp_path / "fast.db")
+    fast = timeline(rows, batches)
+    publish = BridgeServer._publish
+
+    async def slow(self, *args):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.05)
+        await publish(self, *args)
+
+    monkeypatch.setattr(BridgeServer, "_publish", slow)
+    _, rows, batches = await _run(ShortStay, ALWAYS_CHAT, tmp_path / "slow.db")
+    assert fast[0] and fast[1]  # an answer, and the visitor's reply to it
+    assert timeline(rows, batches) == fast
+
+
 async def test_a_persona_that_ignores_the_message_is_no_response_once_the_window_passes_in_event_time(tmp_db):
     batches_by_then: list[int] = []
     seen: list[BatchReceived] = []

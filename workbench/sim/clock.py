@@ -31,9 +31,12 @@ producer sampled with what the persona meant.
   A virtual clock can also race past the pipeline: in the wall time the engine and Seer take over
   a batch, the page's clock could run on for seconds, and Seer's answer would reach the page that
   much later in page time than it would in real time (where the page waits for no one, but the
-  pipeline takes milliseconds). With ``settle`` (:meth:`Bus.settle <workbench.bus.Bus.settle>` of
-  the session) each run first waits until every message about the session on the bus has been
-  handled, so an answer reaches the page within one clock run of the batch that caused it.
+  pipeline takes milliseconds). With ``settle`` each run first waits for the pipeline: the runner's
+  waits until the bridge has every batch the page reported sending by the end of the last run
+  (``report``, read in the same round trip as the run) and the bus has handled every message about
+  the session (:meth:`Bus.settle <workbench.bus.Bus.settle>`), so an answer reaches the page within
+  one clock run of the batch that caused it. Trajectories played in the page (no DevTools socket)
+  settle before and after, not at each of their runs.
   A virtual clock can race past the bridge's wall-time frame guard (at most
   ``transport.max_pubs_per_second`` PUBs per connection per wall second, section 4.6): a long
   quiet stretch runs in one call, and each of its flushes is a PUB. With a :class:`FramePacer`
@@ -191,9 +194,12 @@ class VirtualClock:
 
     def __init__(self, *, epsilon_px: float = 0.75, origin_s: int | None = None, in_page: bool = True,
                  evaluate: Callable[[str], Awaitable[object]] | None = None, unbuffered: bool = False,
-                 pacer: FramePacer | None = None, settle: Callable[[], Awaitable[None]] | None = None) -> None:
+                 pacer: FramePacer | None = None, settle: Callable[[], Awaitable[None]] | None = None,
+                 report: str | None = None) -> None:
         self.epsilon_px = epsilon_px
         self.settle = settle  # waits until the pipeline has handled what the page sent (see the module doc)
+        self.report = report  # a page expression read after each run, in the same round trip ...
+        self.reported: object = None  # ... and its last value (the runner's: batches the page has sent)
         self.origin_s = origin_s
         self.in_page = in_page
         self.unbuffered = unbuffered  # the page dispatches each move on arrival, not on its next frame
@@ -239,12 +245,16 @@ class VirtualClock:
             await self.settle()
         if self.pacer is not None:
             await self.pacer.wait()
+        then = f".then(() => ({self.report}))" if self.report else ""
         if self.hooked and self.evaluate is not None:
-            await self.evaluate(f"globalThis.__pwClock.controller.runFor({ms})")
+            value = await self.evaluate(f"globalThis.__pwClock.controller.runFor({ms}){then}")
         elif self.hooked:
-            await self.page.evaluate("(ms) => globalThis.__pwClock.controller.runFor(ms)", ms)
+            value = await self.page.evaluate(f"(ms) => globalThis.__pwClock.controller.runFor(ms){then}", ms)
         else:
             await self.page.clock.run_for(ms)
+            value = await self.page.evaluate(self.report) if self.report else None
+        if self.report:
+            self.reported = value
         self.t += ms
         self.runs += 1
 

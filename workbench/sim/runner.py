@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import functools
 import secrets
 import time
 from collections import Counter
@@ -76,6 +75,7 @@ from workbench.sim.pause import PauseGate, StepDriver
 
 VIEWPORT = {"width": 1280, "height": 800}
 SCREENSHOT_SCALE = 0.5
+SETTLE_TIMEOUT_S = 5.0  # wall time a virtual clock waits for a batch the page sent to reach the bridge
 SCREENSHOT_MAX_CSS_PX = 8000
 #: the simulated proxy in front of every browser context is on loopback
 LOOPBACK_PROXIES = ("127.0.0.1/32", "::1/128")
@@ -383,9 +383,10 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
         clock: PageClock = RealClock()
         if kind == "virtual":
             pacer = tally.pacers[sid] = FramePacer(pipeline.config.transport.max_pubs_per_second)
-            clock = VirtualClock(evaluate=cdp_pointer.evaluate if cdp_pointer else None,
-                                 unbuffered=cdp_pointer is not None, pacer=pacer,
-                                 settle=functools.partial(pipeline.bus.settle, sid))
+            sync = _PipelineSync(pipeline, sid)
+            clock = sync.clock = VirtualClock(evaluate=cdp_pointer.evaluate if cdp_pointer else None,
+                                              unbuffered=cdp_pointer is not None, pacer=pacer, settle=sync,
+                                              report=_BATCHES_SENT)
         await clock.prepare(page)
         await page.goto(f"{pipeline.base_url}/{site}/?eitp_session={sid}", wait_until="load")
         await _until(page, pointer, "window.EITP && window.EITP.stats().open === true", 10.0)
@@ -441,6 +442,28 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
         round(outcome.simulated_ms, 1), round(outcome.wall_ms, 1), outcome.fidelity.as_dict(),
         _trail(outcome, actor), screenshot, SCREENSHOT_SCALE))
     stream.emit(SessionEnded(sid, outcome.status, outcome.error))
+
+
+_BATCHES_SENT = "window.EITP ? window.EITP.stats().batchesSent : null"
+
+
+@dataclass
+class _PipelineSync:
+    """What a virtual clock waits for before each run (:mod:`workbench.sim.clock`): the bridge has every
+    batch the page had sent by the end of the last run, and the bus has handled everything about the
+    session, answers included. A batch that never arrives (refused, lost) is waited for once."""
+
+    pipeline: Pipeline
+    session_id: str
+    clock: VirtualClock | None = None
+    waited_for: int = 0
+
+    async def __call__(self) -> None:
+        sent = self.clock.reported if self.clock is not None else None
+        if isinstance(sent, int) and sent > self.waited_for:
+            self.waited_for = sent
+            await self.pipeline.wait_for_batches(self.session_id, sent, timeout=SETTLE_TIMEOUT_S)
+        await self.pipeline.bus.settle(self.session_id)
 
 
 async def _until(page: Page, pointer: Pointer | None, expression: str, timeout_s: float) -> None:
