@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from sqlmodel import Session
@@ -42,22 +43,19 @@ class Lingerer(Persona):
     name = "lingerer"
     description = "Test only: reads for a long time."
     site = "rv"
+    reads: ClassVar[int] = 60
 
     async def run(self, actor: Actor) -> None:
-        for _ in range(60):
+        for _ in range(self.reads):
             await actor.read("#hero h1", 2000)
 
 
-class BriefLingerer(Persona):
-    """Test only: reads for about twenty seconds."""
+class BriefLingerer(Lingerer):
+    """Test only: reads for about twenty seconds (a run that ends on its own soon, if not stopped)."""
 
     name = "brief_lingerer"
     description = "Test only: reads for about 20 s."
-    site = "rv"
-
-    async def run(self, actor: Actor) -> None:
-        for _ in range(8):
-            await actor.read("#hero h1", 2000)
+    reads: ClassVar[int] = 8
 
 
 def cell(table: SessionsTable, sid: str, column: int) -> str:
