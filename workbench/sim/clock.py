@@ -194,12 +194,15 @@ class VirtualClock:
 
     def __init__(self, *, epsilon_px: float = 0.75, origin_s: int | None = None, in_page: bool = True,
                  evaluate: Callable[[str], Awaitable[object]] | None = None, unbuffered: bool = False,
-                 pacer: FramePacer | None = None, settle: Callable[[], Awaitable[None]] | None = None,
+                 pacer: FramePacer | None = None, settle: Callable[[object], Awaitable[None]] | None = None,
                  report: str | None = None) -> None:
         self.epsilon_px = epsilon_px
-        self.settle = settle  # waits until the pipeline has handled what the page sent (see the module doc)
-        self.report = report  # a page expression read after each run, in the same round trip ...
-        self.reported: object = None  # ... and its last value (the runner's: batches the page has sent)
+        # settle(reported) waits until the pipeline has handled what the page sent (see the module doc);
+        # ``report`` is a page expression read after each run, in the same round trip, ``reported`` its
+        # last value (the runner's: how many batches the page has sent)
+        self.settle = settle
+        self.report = report
+        self.reported: object = None
         self.origin_s = origin_s
         self.in_page = in_page
         self.unbuffered = unbuffered  # the page dispatches each move on arrival, not on its next frame
@@ -242,7 +245,7 @@ class VirtualClock:
             return
         assert self.page is not None
         if self.settle is not None:
-            await self.settle()
+            await self.settle(self.reported)
         if self.pacer is not None:
             await self.pacer.wait()
         then = f".then(() => ({self.report}))" if self.report else ""

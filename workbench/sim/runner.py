@@ -383,10 +383,9 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
         clock: PageClock = RealClock()
         if kind == "virtual":
             pacer = tally.pacers[sid] = FramePacer(pipeline.config.transport.max_pubs_per_second)
-            sync = _PipelineSync(pipeline, sid)
-            clock = sync.clock = VirtualClock(evaluate=cdp_pointer.evaluate if cdp_pointer else None,
-                                              unbuffered=cdp_pointer is not None, pacer=pacer, settle=sync,
-                                              report=_BATCHES_SENT)
+            clock = VirtualClock(evaluate=cdp_pointer.evaluate if cdp_pointer else None,
+                                 unbuffered=cdp_pointer is not None, pacer=pacer,
+                                 settle=_PipelineSync(pipeline, sid), report=_BATCHES_SENT)
         await clock.prepare(page)
         await page.goto(f"{pipeline.base_url}/{site}/?eitp_session={sid}", wait_until="load")
         await _until(page, pointer, "window.EITP && window.EITP.stats().open === true", 10.0)
@@ -450,16 +449,15 @@ _BATCHES_SENT = "window.EITP ? window.EITP.stats().batchesSent : null"
 @dataclass
 class _PipelineSync:
     """What a virtual clock waits for before each run (:mod:`workbench.sim.clock`): the bridge has every
-    batch the page had sent by the end of the last run, and the bus has handled everything about the
-    session, answers included. A batch that never arrives (refused, lost) is waited for once."""
+    batch the page had ``sent`` by the end of the last run (:data:`_BATCHES_SENT`, as the clock read it),
+    and the bus has handled everything about the session, answers included. A batch that never arrives
+    (refused, lost) is waited for once."""
 
     pipeline: Pipeline
     session_id: str
-    clock: VirtualClock | None = None
     waited_for: int = 0
 
-    async def __call__(self) -> None:
-        sent = self.clock.reported if self.clock is not None else None
+    async def __call__(self, sent: object) -> None:
         if isinstance(sent, int) and sent > self.waited_for:
             self.waited_for = sent
             await self.pipeline.wait_for_batches(self.session_id, sent, timeout=SETTLE_TIMEOUT_S)

@@ -106,10 +106,10 @@ def preset_path(directory: Path, name: str) -> Path:
     return directory / f"{stem}.toml"
 
 
-def replaces_another(config: EITPConfig, path: Path) -> bool:
-    """Would saving ``config`` at ``path`` replace a preset that says something else?"""
+def replaces_another(path: Path, toml: str) -> bool:
+    """Would saving ``toml`` at ``path`` replace a preset that says something else?"""
     try:
-        return path.read_text(encoding="utf-8") != config.to_toml()
+        return path.read_text(encoding="utf-8") != toml
     except FileNotFoundError:
         return False
 

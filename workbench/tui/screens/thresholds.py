@@ -9,6 +9,7 @@ says how many sessions would still pass, without running a browser.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -56,7 +57,7 @@ class ThresholdsScreen(Screen[None]):
         self.texts = {dotted: f.text for dotted, f in self.fields.items()}
         """dotted key -> the text typed: the form's state, also for sections not mounted yet."""
         self._mounted: set[str] = set()
-        self._replace: tuple[str, str] | None = None  # (preset, TOML) the user was warned would replace it
+        self._replace: tuple[Path, str] | None = None  # (preset, TOML) the user was warned would replace it
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -189,9 +190,9 @@ class ThresholdsScreen(Screen[None]):
             return
         name = self.query_one("#preset-name", Input).value
         try:
-            path = preset_path(self.app.presets, name)
-            if replaces_another(config, path) and self._replace != (str(path), config.to_toml()):
-                self._replace = (str(path), config.to_toml())  # the same save again replaces it
+            path, toml = preset_path(self.app.presets, name), config.to_toml()
+            if replaces_another(path, toml) and self._replace != (path, toml):
+                self._replace = (path, toml)  # the same save again replaces it
                 self.notify(f"{path} exists with other thresholds: ctrl+s again replaces it, or choose "
                             "another name.", title="Not saved yet", severity="warning")
                 return
