@@ -64,15 +64,25 @@
  *    tick within enterRadiusPx.  Elements are indexed in a gridCellPx grid (each registered in every
  *    cell its leave radius touches), rebuilt after scrolls, resizes and DOM mutations.
  *  - PII: the spec regexes, applied in the order email, credit card, SSN, phone, zip (cards and
- *    SSNs before phones and zips so that no fragment of them survives); additionally a
- *    "(509) 555-0199" style phone pattern, which the spec's phone regex does not cover.
+ *    SSNs before phones and zips so that no fragment of them survives); before them, the forms
+ *    they miss: "(509) 555-0199", "509 555 0199" and "+44 20 7946 0958" phones, "123 45 6789"
+ *    SSNs, 4-6-5 (Amex) cards, emails in any script, and IPv4 and IPv6 addresses (10.3; not a
+ *    URL's host, which is a server's).  Keys of custom events are sanitized like values; numbers
+ *    are not text and are sent as given.  Names and street addresses have no pattern: a site
+ *    marks such text (a "Welcome back, ..." greeting) with [data-eitp-mask].
  *    Text is whitespace-collapsed and sanitized BEFORE it is truncated.  Form fields are only ever
- *    read as the boolean hasValue; selections inside fields are ignored.  URLs (the referrer, a
- *    form's action, an iframe's src) leave without their query string and fragment, where a GET
- *    form puts its field values percent-encoded (10.2); the path is decoded, then sanitized.
+ *    read as the boolean hasValue; selections inside fields are ignored, a web component's fields
+ *    in its shadow root included.  URLs (the referrer, a form's action, an iframe's src) leave
+ *    without their query string and fragment, where a GET form puts its field values
+ *    percent-encoded (10.2), and without a user:password@; the path is decoded until nothing is
+ *    left to decode, then sanitized.
  *    The text of an <output> (what the page computed from the user's input, e.g. a monthly payment
  *    that gives the down payment away) or of a [data-eitp-mask] element leaves as "[MASKED]":
- *    in proximity, click and selection texts and in the page content.
+ *    in proximity, click and selection texts and in the page content (headings included).  Typed
+ *    text is never read: an editable region (a rich-text editor: contenteditable) leaves as
+ *    "[MASKED]" and its lines are left out of visibleContent; a <textarea> or <select> inside a
+ *    read element (a label) leaves nothing, since a textarea's text is its default value, which a
+ *    React-controlled field keeps in step with what is typed.
  *  - Field abandonment is not decided in the page: per 3.8 it is inferred downstream from form_blur
  *    (hasValue false and duration > fieldAbandonmentMs); the producer reports both exactly.
  *  - viewport_boundary fires once per boundary (top, bottom) per page view.
@@ -221,6 +231,17 @@
   // ------------------------------------------------------------------------------------------
   var REDACTED = '[REDACTED]';
   var PII_PATTERNS = [
+    // Beyond 3.9's list (below), first, before its zip pattern cuts them up: the same kinds in the
+    // forms it misses, and IP addresses, which 10.3 keeps out of packets ("Signed in from ...").
+    /(?<![\w\/.])(?:\d{1,3}\.){3}\d{1,3}\b(?!\.\d)/g,           // IPv4; not a URL's host, Chrome/124.0.0.0
+    /\b[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}::(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}\b)?|::[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}\b/g, // IPv6 with ::
+    /\b[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){3,7}\b/g,              // IPv6, in full
+    /\b3[47]\d{2}[\s-]?\d{6}[\s-]?\d{5}\b/g,                     // card, 4-6-5 (Amex)
+    /\b\d{3}\s\d{2}\s\d{4}\b/g,                                 // SSN "123 45 6789"
+    /\+\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?){2,5}/g,                    // phone "+44 20 7946 0958"
+    /\b\d{3}\s\d{3}\s\d{4}\b/g,                                 // phone "509 555 0199"
+    /[^\s@<>()[\]{},;:"'\\/?#&=]+@[^\s@<>()[\]{},;:"'\\/?#&=]+\.[^\s@<>()[\]{},;:"'\\/?#&=.]{2,}/g, // email, any script
+    // 3.9
     /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Z|a-z]{2,}/g, // email
     /(\d{4}[\s-]?){3}\d{4}/g,                              // credit card
     /\d{3}-\d{2}-\d{4}/g,                                  // SSN
@@ -229,8 +250,10 @@
     /\d{5}(-\d{4})?/g                                      // zip code
   ];
 
+  var PII_HINT = /[\d@:]/; // every pattern needs a digit, an @ or a colon: most strings skip them all
   function sanitizeString(s) {
     var out = String(s);
+    if (!PII_HINT.test(out)) return out;
     for (var i = 0; i < PII_PATTERNS.length; i++) {
       PII_PATTERNS[i].lastIndex = 0;
       out = out.replace(PII_PATTERNS[i], REDACTED);
@@ -254,7 +277,7 @@
     for (var k in v) {
       if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
       if (typeof v[k] === 'undefined' || typeof v[k] === 'function') continue;
-      out[k] = sanitizeDeep(v[k], depth + 1);
+      out[sanitizeString(k)] = sanitizeDeep(v[k], depth + 1); // a key is text too (10.1)
     }
     return out;
   }
@@ -263,11 +286,17 @@
   // Collapse whitespace, sanitize the whole string, THEN truncate (no PII fragment survives a cut).
   function clip(s, n) { return sanitizeString(collapse(s)).slice(0, n); }
   // A URL as it may leave the page (10.1, 10.2): without its query string and fragment, where a GET
-  // form puts its field values (and percent-encoding hides them from the PII patterns); the rest is
-  // percent-decoded, then sanitized and clipped like any text.
+  // form puts its field values (and percent-encoding hides them from the PII patterns), and without
+  // a user:password@; the rest is percent-decoded until nothing is left to decode (%2540 is %40 is
+  // @), then sanitized and clipped like any text.
   function clipUrl(u, n) {
-    var s = String(u == null ? '' : u).split(/[?#]/)[0];
-    try { s = decodeURIComponent(s); } catch (e) { /* a malformed escape: sanitized as written */ }
+    var s = String(u == null ? '' : u).split(/[?#]/)[0].replace(/^([a-z][a-z0-9+.-]*:\/\/)[^\/@]*@/i, '$1');
+    for (var i = 0; i < 4 && s.indexOf('%') !== -1; i++) {
+      var once;
+      try { once = decodeURIComponent(s); } catch (e) { break; } // a malformed escape: sanitized as it is
+      if (once === s) break;
+      s = once;
+    }
     return clip(s, n);
   }
 
@@ -346,17 +375,22 @@
   // chooses (as rrweb's maskTextClass or Clarity's data-clarity-mask).  Such text leaves as MASKED.
   var MASK_SEL = 'output, [data-eitp-mask]';
   var MASKED = '[MASKED]';
+  // Text a user typed is never read either: a field's, and an editable region's (a rich-text editor
+  // is a contenteditable element, and a <textarea>'s text content is its default value, which a
+  // React-controlled field keeps in step with what is typed).  Fields leave nothing, editors MASKED.
+  var TYPED_SEL = 'textarea, select, [contenteditable]';
   function elementText(el) {
     if (!el) return '';
-    var tag = el.tagName;
-    if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || tag === 'OPTION') return ''; // never values
-    if (el.closest && el.closest(MASK_SEL)) return MASKED;
-    if (!el.querySelector || !el.querySelector(MASK_SEL)) return el.textContent || '';
+    if (isFormField(el) || el.tagName === 'OPTION') return ''; // never values
+    if (el.isContentEditable || (el.closest && el.closest(MASK_SEL))) return MASKED;
+    if (!el.querySelector || !el.querySelector(MASK_SEL + ', ' + TYPED_SEL)) return el.textContent || '';
     var out = '';
     (function walk(node) {
       for (var c = node.firstChild; c; c = c.nextSibling) {
         if (c.nodeType === 3) out += c.nodeValue;
-        else if (c.nodeType === 1) { if (c.matches(MASK_SEL)) out += MASKED; else walk(c); }
+        else if (c.nodeType === 1 && !isFormField(c)) {
+          if (c.isContentEditable || c.matches(MASK_SEL)) out += MASKED; else walk(c);
+        }
       }
     })(el);
     return out;
@@ -562,7 +596,7 @@
     var cand = [];
     for (var i = 0; i < ps.length; i++) {
       var p = ps[i];
-      if (p.closest && p.closest('#seer-chat')) continue;
+      if (p.isContentEditable || (p.closest && p.closest('#seer-chat'))) continue; // an editor's lines are typed
       var r = p.getBoundingClientRect();
       if (r.width === 0 || r.height === 0) continue;
       var text = collapse(elementText(p));
@@ -581,10 +615,10 @@
   function extractPageContent() {
     var h1 = document.querySelector('h1');
     var headings = Array.prototype.slice.call(document.querySelectorAll('h2'), 0, 8)
-      .map(function (h) { return collapse(h.textContent); });
+      .map(function (h) { return collapse(elementText(h)); });
     return sanitizeDeep({
       pageTitle: collapse(document.title),
-      h1: h1 ? collapse(h1.textContent) : '',
+      h1: h1 ? collapse(elementText(h1)) : '',
       headings: headings,
       tables: extractTables(),
       structuredData: extractStructuredData(),
@@ -1014,8 +1048,9 @@
 
   function checkSelection() {
     selection.pending = false;
-    var active = document.activeElement;
-    if (isFormField(active)) return; // selections inside fields would expose typed values
+    var active = document.activeElement; // inside a web component, the field is in its shadow root
+    while (active && active.shadowRoot && active.shadowRoot.activeElement) active = active.shadowRoot.activeElement;
+    if (isFormField(active) || (active && active.isContentEditable)) return; // a selection there is typed text
     var sel = window.getSelection ? window.getSelection() : null;
     var raw = sel ? selectedText(sel) : '';
     var text = collapse(raw);
@@ -1026,20 +1061,23 @@
     track('text_selection', { text: clip(text, 100), length: raw.length, hasPrice: !!price });
     if (price) track('text_selection_with_price', { text: clip(text, 100), price: price.text, length: raw.length });
   }
-  // The selection's text with every masked element in it (see elementText) replaced by MASKED.
+  // The selection's text with every masked element in it (see elementText) replaced by MASKED, and
+  // every field in it left out.
+  var EDITABLE_SEL = '[contenteditable]:not([contenteditable="false"])'; // a copy is detached: no isContentEditable
   function selectedText(sel) {
     var raw = String(sel.toString());
     if (!raw || !sel.rangeCount) return raw;
     var range = sel.getRangeAt(0);
-    var masked = document.querySelectorAll(MASK_SEL), hit = false;
-    for (var i = 0; i < masked.length && !hit; i++) hit = range.intersectsNode(masked[i]);
-    if (!hit) return raw;
     var inside = range.commonAncestorContainer;
     if (inside.nodeType !== 1) inside = inside.parentElement;
-    if (inside && inside.closest && inside.closest(MASK_SEL)) return MASKED;
-    var frag = range.cloneContents(); // a partly selected masked element comes along as one too
-    Array.prototype.forEach.call(frag.querySelectorAll(MASK_SEL), function (m) {
-      m.parentNode.replaceChild(document.createTextNode(MASKED), m);
+    if (inside && (inside.isContentEditable || (inside.closest && inside.closest(MASK_SEL)))) return MASKED;
+    var hidden = document.querySelectorAll(MASK_SEL + ', ' + TYPED_SEL), hit = false;
+    for (var i = 0; i < hidden.length && !hit; i++) hit = range.intersectsNode(hidden[i]);
+    if (!hit) return raw;
+    var frag = range.cloneContents(); // a partly selected element comes along as one too
+    Array.prototype.forEach.call(frag.querySelectorAll(MASK_SEL + ', ' + EDITABLE_SEL + ', textarea, select'), function (m) {
+      var typed = m.tagName === 'TEXTAREA' || m.tagName === 'SELECT';
+      m.parentNode.replaceChild(document.createTextNode(typed ? '' : MASKED), m);
     });
     return frag.textContent || '';
   }

@@ -1,0 +1,155 @@
+"""Typed text and PII in the places a plain form does not cover (spec 3.9, 10.1, 10.2, 10.3).
+
+A rich-text editor, a label around a field, a web component's field, masked text in a heading,
+PII written the ways 3.9's patterns miss, keys of a custom event, and a URL encoded twice. Each
+case is one a privacy review of the producer found leaking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from producer_harness import walk_keys, walk_strings
+
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.browser]
+
+EDITOR_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Contact us</title></head><body>
+<section id="contact" style="padding: 40px">
+  <h1>Send us a message</h1>
+  <!-- laid out as Quill and ProseMirror lay out an editor: a contenteditable div of <p> lines -->
+  <div id="editor" contenteditable="true"
+       style="border: 1px solid #000; min-height: 80px; width: 600px"><p><br></p></div>
+  <p><label id="notes-label">Delivery notes <textarea id="notes" name="notes">Gate code 4471, ring Zebediah</textarea>
+  </label></p>
+  <p><label id="msg-label">Message <textarea id="msg" name="msg"></textarea></label></p>
+  <p id="plain">Our service desk answers within a day.</p>
+  <x-field id="xf"></x-field>
+</section>
+<script>
+  // what React does for a controlled <textarea value={state}>: the default value follows the value
+  document.getElementById('msg').addEventListener('input', (e) => { e.target.defaultValue = e.target.value; });
+  customElements.define('x-field', class extends HTMLElement {
+    connectedCallback() { this.attachShadow({mode: 'open'}).innerHTML = '<input id="in" name="secret" type="text">'; }
+  });
+</script>
+<script src="/eitp/config.js"></script><script src="/eitp/producer.js"></script></body></html>
+"""
+
+TYPED = {"editor": "Zebediah Quux, 42 Elm Street, my diagnosis is diabetes",
+         "msg": "I am pregnant, call me on my cell", "shadow": "hunter2 MySecretPassphrase"}
+NEVER = ["Zebediah", "Elm Street", "diabetes", "Gate code", "4471", "pregnant", "hunter2", "Passphrase"]
+
+
+async def test_text_typed_into_an_editor_a_labelled_field_or_a_web_component_never_leaves(open_site):
+    site = await open_site("/rv/editor-test.html", html=EDITOR_PAGE)
+    page = site.page
+    await page.click("#editor p")
+    await page.keyboard.type(TYPED["editor"])
+    await page.click("#editor p")  # a click on the typed text
+    await page.keyboard.press("Control+A")  # and a selection of it
+    await asyncio.sleep(0.1)
+    await page.click("#msg")
+    await page.keyboard.type(TYPED["msg"])
+    await page.click("#msg-label", position={"x": 5, "y": 5})  # a click on the label around the field
+    await page.click("#notes-label", position={"x": 5, "y": 5})
+    await page.click("x-field >> #in")
+    await page.keyboard.type(TYPED["shadow"])
+    await page.keyboard.press("Control+A")  # selected inside the component's field
+    await asyncio.sleep(0.1)
+    await page.keyboard.press("Shift+ArrowLeft")
+    await asyncio.sleep(0.1)
+    await page.click("#plain", click_count=3)  # a selection of the page's own text still leaves
+    await page.wait_for_function("() => (window.EITP.stats().events.text_selection || 0) >= 1", polling=20)
+    await site.flush()
+
+    wire = "".join(p.text for p in site.bridge.pubs)
+    for needle in NEVER:
+        assert needle not in wire, needle
+    clicks = {e["data"]["target"]["id"] or e["data"]["target"]["tag"]: e["data"]["target"]["text"]
+              for e in site.bridge.events("click")}
+    assert clicks["p"] == "[MASKED]"  # the editor's line
+    assert clicks["msg-label"].strip() == "Message" and clicks["notes-label"].strip() == "Delivery notes"
+    assert [e["data"]["text"] for e in site.bridge.events("text_selection")] == [
+        "Our service desk answers within a day."]
+    content = site.bridge.payloads()[-1]["pageContent"]
+    lines = content["visibleContent"].split("\n")
+    assert lines == ["Delivery notes", "Message", "Our service desk answers within a day."]
+    assert await page.evaluate("() => document.getElementById('msg').textContent") == TYPED["msg"]  # React's echo
+
+
+MASKED_HEADINGS = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Your quote</title></head><body>
+<h1>Your monthly payment: <output id="pay">$812.40</output></h1>
+<h2>Card on file <span data-eitp-mask>VISA ending 4242</span></h2>
+<h2>Plain heading</h2>
+<script src="/eitp/config.js"></script><script src="/eitp/producer.js"></script></body></html>"""
+
+
+async def test_masked_text_in_a_heading_leaves_masked(open_site):
+    site = await open_site("/rv/heading-test.html", html=MASKED_HEADINGS)
+    await site.flush()
+    await site.page.evaluate("() => window.EITP.track('nudge', {})")  # a batch after the first
+    await site.flush()
+    content = site.bridge.payloads()[-1]["pageContent"]
+    assert content["h1"] == "Your monthly payment: [MASKED]"
+    assert content["headings"] == ["Card on file [MASKED]", "Plain heading"]
+
+
+PII_FORMS = [
+    ("Signed in from 198.51.100.44 today", "Signed in from [REDACTED] today"),
+    ("Last seen from 2001:db8:85a3::8a2e:370:7334 and fe80:0:0:0:1ff:fe23:4567:890a",
+     "Last seen from [REDACTED] and [REDACTED]"),
+    ("Amex 3782 822463 10005 on file", "Amex [REDACTED] on file"),
+    ("SSN 123 45 6789", "SSN [REDACTED]"),
+    ("Call +44 20 7946 0958 or 509 555 0199", "Call [REDACTED] or [REDACTED]"),
+    ("Write to jörg.müller@exämple.de", "Write to [REDACTED]"),
+    # not PII: what a dealer page is full of
+    ("Open 9:00-17:30, $45,995 or $1,299.00/mo, 2024 Cherokee 3650SUITE, 1.5L V6, +10% off, std::vector",
+     "Open 9:00-17:30, $45,995 or $1,299.00/mo, 2024 Cherokee 3650SUITE, 1.5L V6, +10% off, std::vector"),
+    ("Specs at http://10.0.0.8/specs on Chrome/124.0.0.0", "Specs at http://10.0.0.8/specs on Chrome/124.0.0.0"),
+]
+
+
+async def test_pii_written_the_ways_the_specs_patterns_miss_is_redacted_and_the_rest_is_not(open_site):
+    site = await open_site()
+    texts = [text for text, _ in PII_FORMS]
+    await site.page.evaluate("(texts) => texts.forEach((t, i) => window.EITP.track('custom_pii', {i: i, text: t}))",
+                             texts)
+    await site.flush()
+    sent = {e["data"]["i"]: e["data"]["text"] for e in site.bridge.events("custom_pii")}
+    assert [sent[i] for i in range(len(PII_FORMS))] == [redacted for _, redacted in PII_FORMS]
+
+
+async def test_the_keys_of_a_custom_event_are_sanitized_like_its_values(open_site):
+    site = await open_site()
+    await site.page.evaluate("""() => window.EITP.track('custom_keys', {
+        'jane.doe@example.com': {opened: true}, note: {'509-555-0142': 'called'}, plain: 1})""")
+    await site.flush()
+    (event,) = site.bridge.events("custom_keys")
+    keys = list(walk_keys(event["data"]))
+    assert "jane.doe@example.com" not in keys and "509-555-0142" not in keys
+    assert event["data"] == {"[REDACTED]": {"opened": True}, "note": {"[REDACTED]": "called"}, "plain": 1}
+
+
+TWICE_ENCODED = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>inbox</title></head><body>
+<form id="f" action="/inbox/jane.doe%2540example.com/reply" method="post">
+  <button id="go" type="submit">Go</button></form>
+<form id="bad" action="/inbox/100%25/%E0%A4%A" method="post"><button id="go-bad" type="submit">Go</button></form>
+<form id="who" action="https://jane:hunter2@crm.example/inbox" method="post">
+  <button id="go-who" type="submit">Go</button></form>
+<script>
+  document.querySelectorAll('form').forEach((f) => f.addEventListener('submit', (e) => e.preventDefault()));
+</script>
+<script src="/eitp/config.js"></script><script src="/eitp/producer.js"></script></body></html>"""
+
+
+async def test_a_url_encoded_twice_is_decoded_before_it_is_sanitized(open_site):
+    site = await open_site("/rv/twice-test.html", html=TWICE_ENCODED)
+    await site.page.click("#go")
+    await site.page.click("#go-bad")
+    await site.page.click("#go-who")
+    await site.flush()
+    actions = [e["data"]["action"] for e in site.bridge.events("form_submit")]
+    # %2540 -> %40 -> @; a malformed escape stops the decoding where it is; a URL's user:password@ goes
+    assert actions == ["/inbox/[REDACTED]/reply", "/inbox/100%25/%E0%A4%A", "https://crm.example/inbox"]
+    assert all("jane" not in s and "hunter2" not in s for s in walk_strings(site.bridge.payloads()))
