@@ -295,3 +295,26 @@ def test_a_client_ip_anywhere_in_the_page_content_is_removed():
     assert violation is None and checked is not None
     assert checked["pageContent"] == {"meta": {"description": "RV"}, "structuredData": [{"name": "Trailer"}]}
     assert "203.0.113" not in orjson.dumps(checked).decode() and checked["ip"] == "192.0.2.10"
+
+
+def test_a_client_ip_in_an_event_or_in_the_pages_text_is_removed_too():
+    # what a producer that does not redact addresses would send: a custom event's own "ip" field, and
+    # the account-security line many sites print ("Signed in from ..."), in the page content and a click
+    events = [*mouse_path(1000, 3), ev("geo_hint", 1200, ip="198.51.100.44", city="Pasco"),
+              ev("click", 1300, target={"text": "Not you? Last seen from 2001:db8:85a3::8a2e:370:7334"})]
+    content = {"h1": "Welcome back on Chrome/124.0.0.0",
+               "visibleContent": "Signed in from 198.51.100.44. At 10:30:00 on std::vector",
+               "headings": ["Device fe80:0:0:0:1ff:fe23:4567:890a"]}
+    doc = batch(events, pageContent=content)
+    checked, violation = check_batch(orjson.dumps(doc), tenant=None, session=None, peer_ip="192.0.2.10",
+                                     user_agent="UA/1")
+    assert violation is None and checked is not None
+    assert checked["events"][-2]["data"] == {"city": "Pasco"}
+    assert checked["events"][-1]["data"]["target"]["text"] == "Not you? Last seen from [REDACTED]"
+    # times, versions and C++ scopes are not addresses
+    assert checked["pageContent"]["visibleContent"] == "Signed in from [REDACTED]. At 10:30:00 on std::vector"
+    assert checked["pageContent"]["h1"] == "Welcome back on Chrome/124.0.0.0"
+    assert checked["pageContent"]["headings"] == ["Device [REDACTED]"]
+    assert checked["events"][:3] == doc["events"][:3] and checked["ip"] == "192.0.2.10"
+    wire = orjson.dumps({k: v for k, v in checked.items() if k != "ip"}).decode()
+    assert "198.51.100" not in wire and "2001:db8" not in wire and "fe80" not in wire

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -193,6 +194,33 @@ async def test_post_fallback_checks_and_limits(make_live):
     assert live.telemetry.sessions() == ["sq_post_size", "sq_frames", "sq_frames", "sq_frames", "sq_frames_other"]
     v = live.server.violations
     assert (v["payload_size"], v["tenant"], v["rate_events"], v["rate_frames"], v["clock"]) == (1, 1, 1, 1, 1)
+
+
+def _nested(levels: int) -> dict:
+    """Page content nested ``levels`` deep: orjson reads 1,024 levels but writes only 254 (json writes it)."""
+    value: object = "x"
+    for _ in range(levels):
+        value = {"k": value}
+    return {"meta": value}
+
+
+async def test_a_batch_too_deep_to_forward_is_refused_before_its_ok_and_its_neighbours_arrive(live: LiveBridge):
+    client = await Client.open(live.url, session=None)
+    await client.send(codec.encode_connect({"tenant_id": TENANT, "session_id": "sq_deep", "verbose": True})
+                      + codec.PING)
+    assert await client.read(2) == [codec.Ok(), codec.Pong()]
+    frames = [codec.encode_pub("telemetry.raw", json.dumps(doc("sq_deep", t0, **extra)).encode())
+              for t0, extra in ((1000, {}), (2000, {"pageContent": _nested(300)}), (3000, {}))]
+    await client.send(b"".join(frames))  # one WebSocket message: good, too deep, good
+    replies = await client.read(3)
+    assert replies[0] == replies[2] == codec.Ok()
+    assert isinstance(replies[1], codec.Err) and "Invalid Batch: cannot be forwarded" in replies[1].message
+    assert await client.ping() == []  # the connection carries on
+    await live.bus.drain()
+    assert [(d["sessionId"], d["timestamp"]) for _, d in live.telemetry.got] == [("sq_deep", 1200), ("sq_deep", 3200)]
+    status, reply = await _post(live, json.dumps(doc("sq_deep_post", pageContent=_nested(300))).encode())
+    assert status == 400 and "Invalid Batch: cannot be forwarded" in reply["error"]  # not a 500
+    assert (await _post(live, orjson.dumps(doc("sq_deep_post", 2000))))[0] == 200
 
 
 async def test_a_post_only_session_is_closed_on_its_own_clock_once_it_falls_silent():

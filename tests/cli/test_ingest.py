@@ -6,6 +6,7 @@ The fixture ``fixtures/ingest/sessions.jsonl`` is generated from constructed vis
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -113,3 +114,19 @@ if __name__ == "__main__":
     FIXTURE.parent.mkdir(parents=True, exist_ok=True)
     FIXTURE.write_bytes(b"".join(fixture_lines()))
     print(f"wrote {FIXTURE}")
+
+
+def test_a_batch_nested_deeper_than_can_be_written_is_reported_and_the_rest_goes_on(tmp_path):
+    # orjson reads 1,024 levels but writes 254: the packet carrying this page content could not be printed
+    good = fixture_lines()
+    deep = orjson.loads(good[0])
+    nested: object = "x"
+    for _ in range(300):
+        nested = {"k": nested}
+    deep["pageContent"] = {"meta": nested}
+    lines = tmp_path / "deep.jsonl"
+    lines.write_bytes(good[0] + json.dumps(deep).encode() + b"\n" + b"".join(good[1:]))  # orjson would not write it
+    done = ingest(str(lines))
+    assert done.returncode == 1
+    assert f"{lines}:2: nested too deeply to write out" in done.stderr.decode()
+    assert done.stdout == ingest(str(FIXTURE)).stdout  # every other line gave what it gives alone

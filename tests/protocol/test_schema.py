@@ -84,3 +84,14 @@ def test_cli_validate_exit_codes(tmp_path, capsys):
 def test_cli_schema_prints_json(capsys):
     assert main(["schema", "packet"]) == 0
     assert json.loads(capsys.readouterr().out)["title"] == "EITP v1.1 packet"
+
+
+def test_a_limit_takes_the_first_problems_found_and_a_value_too_deep_to_show_is_named():
+    # a bridge answering a flood of bad events lists three, and does three's worth of work
+    flood = {"type": "telemetry_batch", "sessionId": "sq_1_x", "tenantId": "org_x", "vertical": "rv_dealer",
+             "pageContent": None, "timestamp": 1, "events": [{}] * 2000}
+    assert len(schema.errors(flood, "batch")) >= 2000 and len(schema.errors(flood, "batch", limit=3)) == 3
+    nested: object = []
+    for _ in range(990):  # orjson reads it; showing it in a message is past Python's recursion limit
+        nested = [nested]
+    assert schema.errors({**flood, "events": [nested]}, "batch") == [schema.TOO_DEEP]

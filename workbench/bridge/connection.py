@@ -56,6 +56,16 @@ from workbench.protocol.schema import errors as schema_errors
 SERVER_ID = "eitp-bridge"
 PUBLISH_WHITELIST = frozenset({"telemetry.raw"})
 CLIENT_IP_FIELDS = ("ip", "clientIp", "ipAddress", "remoteAddress")
+REDACTED = "[REDACTED]"
+_HEX = r"[0-9A-Fa-f]{1,4}"
+#: IPv4 (not a URL's host, a server's; not a version, Chrome/124.0.0.0), IPv6 with "::", IPv6 in full
+#: (the producer's patterns)
+IP_TEXT = re.compile(rf"(?<![\w/.])(?:\d{{1,3}}\.){{3}}\d{{1,3}}\b(?!\.\d)"
+                     rf"|\b{_HEX}(?::{_HEX}){{0,6}}::(?:{_HEX}(?::{_HEX}){{0,6}}\b)?|::{_HEX}(?::{_HEX}){{0,6}}\b"
+                     rf"|\b{_HEX}(?::{_HEX}){{3,7}}\b")
+# a batch worth walking: an address's text, or a key that names one (JSON.stringify writes "ip":)
+_IP_HINT = re.compile(rb"(?<![\w/.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d|::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:"
+                      rb'|"(?:ip|clientIp|ipAddress|remoteAddress)"')
 IDENTITY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 AUTHORIZATION_VIOLATION = "Authorization Violation"
 SKIP_FACTOR = 4
@@ -66,6 +76,7 @@ _valid_batch, _ = batch_checker()
 class Publish:
     subject: str
     batch: dict[str, Any]
+    payload: bytes  # the batch as published (see encode_batch)
 
 
 @dataclass(frozen=True)
@@ -137,9 +148,9 @@ def check_batch(payload: bytes, *, tenant: str | None, session: str | None,
     except orjson.JSONDecodeError as exc:
         return None, Violation("parse", f"Invalid Batch: not JSON ({exc})", session)
     if not _valid_batch(batch):
-        problems = schema_errors(batch, "batch")
+        problems = schema_errors(batch, "batch", limit=3)
         if problems:
-            return None, Violation("invalid_batch", "Invalid Batch: " + "; ".join(problems[:3]), session)
+            return None, Violation("invalid_batch", "Invalid Batch: " + "; ".join(problems), session)
     if tenant is not None and batch["tenantId"] != tenant:
         return None, Violation("tenant", f"Tenant Violation: batch tenant {batch['tenantId']!r} "
                                          f"does not match connection tenant {tenant!r}", session)
@@ -152,25 +163,39 @@ def check_batch(payload: bytes, *, tenant: str | None, session: str | None,
                                                     "of A-Z a-z 0-9 _ -", session)
     for key in CLIENT_IP_FIELDS:
         batch.pop(key, None)
-    _drop_client_ips(batch.get("pageContent"))  # copied into every packet as it is
+    if _IP_HINT.search(payload):  # page content is copied into every packet, events are stored
+        for part in ("pageContent", "events"):
+            batch[part] = _without_client_ips(batch.get(part))
     batch["ip"] = peer_ip
     batch["userAgent"] = user_agent
     return batch, None
 
 
-def _drop_client_ips(value: Any, depth: int = 0) -> None:
-    """Section 4.5 / 10.3: an address is the bridge's to say; a client's own, at any depth of the
-    page content (``pageContent.meta.ip``), is removed, so none rides a packet to a consumer."""
-    if depth > 16:
-        return
+def _without_client_ips(value: Any, depth: int = 0) -> Any:
+    """Section 4.5 / 10.3: an address is the bridge's to say. A client's own, at any depth of the
+    page content or an event (``pageContent.meta.ip``, ``{"ip": ...}`` in a custom event, "Signed
+    in from 198.51.100.44" in the page's text), is removed, so none rides a packet to a consumer or
+    is stored. A conformant producer redacts such text already (section 3.9's patterns and ours);
+    this is the bridge not trusting that it did."""
+    if depth > 300:  # deeper than orjson writes: encode_batch refuses the batch
+        return None
+    if isinstance(value, str):
+        return IP_TEXT.sub(REDACTED, value)
     if isinstance(value, dict):
-        for key in CLIENT_IP_FIELDS:
-            value.pop(key, None)
-        for item in value.values():
-            _drop_client_ips(item, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            _drop_client_ips(item, depth + 1)
+        return {k: _without_client_ips(v, depth + 1) for k, v in value.items() if k not in CLIENT_IP_FIELDS}
+    if isinstance(value, list):
+        return [_without_client_ips(v, depth + 1) for v in value]
+    return value
+
+
+def encode_batch(batch: dict[str, Any]) -> tuple[bytes | None, Violation | None]:
+    """The checked batch as it is published, or why it cannot be. orjson reads 1,024 levels of
+    nesting but writes only 254: a batch nested deeper is refused here, before it is acknowledged,
+    rather than lost after its ``+OK``."""
+    try:
+        return orjson.dumps(batch), None
+    except orjson.JSONEncodeError as exc:
+        return None, Violation("invalid_batch", f"Invalid Batch: cannot be forwarded ({exc})", batch["sessionId"])
 
 
 def check_limits(limiters: LimiterRegistry, batch: dict[str, Any], now: float) -> Violation | None:
@@ -313,6 +338,10 @@ class BridgeConnection:
             return
         batch, violation = check_batch(payload, tenant=self.tenant_id, session=self.session_id,
                                        peer_ip=self.peer_ip, user_agent=self.user_agent)
+        forwarded = None
+        if violation is None:
+            assert batch is not None
+            forwarded, violation = encode_batch(batch)
         if violation is None:
             assert batch is not None
             violation = check_limits(self.limiters, batch, now)
@@ -320,9 +349,9 @@ class BridgeConnection:
             result.send.append(encode_err(violation.message))
             result.violations.append(violation)
             return
-        assert batch is not None
+        assert batch is not None and forwarded is not None
         self.accepted += 1
-        result.publish.append(Publish(subject, batch))
+        result.publish.append(Publish(subject, batch, forwarded))
         if self.verbose:
             result.send.append(codec.OK)
 

@@ -49,6 +49,7 @@ from workbench.bridge.connection import (
     Violation,
     check_batch,
     check_limits,
+    encode_batch,
     encode_err,
     is_intervention,
 )
@@ -199,7 +200,7 @@ class BridgeServer:
 
     async def _publish(self, items: list[Publish], received: float) -> None:
         for item in items:
-            await self.bus.publish(item.subject, orjson.dumps(item.batch))
+            await self.bus.publish(item.subject, item.payload)
             self.latency.record(time.perf_counter() - received)
             self.accepted += 1
 
@@ -316,6 +317,11 @@ class BridgeServer:
             self._violation(violation, ip)
             return _error(400, violation.message)
         assert batch is not None
+        forwarded, violation = encode_batch(batch)
+        if violation is not None:
+            self._violation(violation, ip)
+            return _error(400, violation.message)
+        assert forwarded is not None
         limiter = self.limiters.get(batch["tenantId"], batch["sessionId"])
         now = time.monotonic()
         refusal = limiter.post_frames.allow(now)
@@ -326,7 +332,7 @@ class BridgeServer:
         if violation is not None:
             self._violation(violation, ip)
             return _error(400 if violation.kind == "clock" else 429, violation.message)
-        await self._publish([Publish("telemetry.raw", batch)], received)
+        await self._publish([Publish("telemetry.raw", batch, forwarded)], received)
         self._posted[(batch["tenantId"], batch["sessionId"])] = (float(batch["timestamp"]), time.monotonic())
         return web.json_response({"ok": True})
 

@@ -59,9 +59,14 @@ def process(lines: Iterable[bytes], engine: Engine, report: Callable[[int, str],
         except orjson.JSONDecodeError as exc:
             report(number, f"not JSON: {exc}")
             continue
-        problems = schema_errors(batch, "batch")
+        problems = schema_errors(batch, "batch", limit=3)
         if problems:
-            report(number, f"not a telemetry batch: {'; '.join(problems[:3])}")
+            report(number, f"not a telemetry batch: {'; '.join(problems)}")
+            continue
+        try:  # orjson writes 254 levels (it reads 1,024); the page content sits one level deeper in an output line
+            orjson.dumps({"packet": batch})
+        except orjson.JSONEncodeError as exc:
+            report(number, f"nested too deeply to write out: {exc}")
             continue
         try:
             outputs = engine.ingest(batch)

@@ -1,10 +1,19 @@
-"""``workbench validate``: check JSON files against the packet or batch schema."""
+"""``workbench validate``: check JSON files against the packet or batch schema.
+
+Every file named is checked, whatever happens to the others. A document is parsed as the bridge
+parses it (orjson), so the two never disagree: NaN, Infinity, a lone surrogate escape, a number
+too large for a double and nesting deeper than 1024 levels are not JSON. A file that cannot be
+read or is not JSON gets one line naming it and the reason, and counts as an invalid document
+(exit 1), as does a document with schema problems, each listed on a line of its own.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from workbench.cli.common import ExitCode
 from workbench.protocol import schema as schemas
@@ -16,22 +25,39 @@ DESCRIPTION = ("Validate EITP JSON documents. A document with \"type\": \"teleme
                "(section 4.3), anything else as a packet (section 5). Exit 0 when all are valid, 1 otherwise.")
 
 
+class _NotADocument(Exception):
+    """A file that cannot be read or is not JSON; the message says why."""
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--kind", choices=["packet", "batch"], help="force the schema instead of guessing")
+
+
+def _load(path: Path) -> Any:
+    """The JSON document in the file at ``path``, parsed as the bridge parses it, or :class:`_NotADocument`."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _NotADocument(f"cannot read: {exc.strerror or exc}") from None
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        why = str(exc)
+        if exc.doc[exc.pos:].startswith(("NaN", "Infinity")):
+            why += " (NaN and Infinity are not JSON)"
+        elif why.startswith("depth limit exceeded"):
+            why += " (JSON nested deeper than 1024 levels is refused)"
+        raise _NotADocument(f"not JSON: {why}") from None
 
 
 def run(args: argparse.Namespace) -> int:
     status = ExitCode.OK
     for path in args.files:
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            print(f"{path}: no such file")
-            status = ExitCode.FAILED
-            continue
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            print(f"{path}: not JSON: {exc}")
+            document = _load(path)
+        except _NotADocument as exc:
+            print(f"{path}: {exc}")
             status = ExitCode.FAILED
             continue
         kind = args.kind or schemas.guess_kind(document)

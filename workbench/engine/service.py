@@ -99,10 +99,10 @@ class EngineService:
             self.rejected["json"] += 1
             log.warning("engine rejected a batch that is not JSON: %s", exc)
             return
-        problems = [] if _valid_batch(batch) else schema_errors(batch, "batch")
+        problems = [] if _valid_batch(batch) else schema_errors(batch, "batch", limit=3)
         if problems:
             self.rejected["schema"] += 1
-            log.warning("engine rejected an invalid batch: %s", "; ".join(problems[:3]))
+            log.warning("engine rejected an invalid batch: %s", "; ".join(problems))
             return
         if self.tenant_id is not None and batch["tenantId"] != self.tenant_id:
             self.rejected["tenant"] += 1

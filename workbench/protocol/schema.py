@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
+from itertools import islice
 from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
@@ -46,10 +47,18 @@ def _explain(error: SchemaError) -> str:
     return f"{path}: {error.message}"
 
 
-def errors(document: Any, kind: Kind) -> list[str]:
-    """Every problem with ``document`` as a readable line; empty when it is valid."""
-    found = sorted(_validator(kind).iter_errors(document), key=lambda e: list(e.absolute_path))
-    return [_explain(e) for e in found]
+TOO_DEEP = "a value is nested too deeply for the schema check to describe it"
+
+
+def errors(document: Any, kind: Kind, *, limit: int | None = None) -> list[str]:
+    """Every problem with ``document`` as a readable line (the first ``limit`` found); empty when it
+    is valid. A limit bounds the work too: 16,000 bad events cost one error's worth, not 16,000."""
+    found: list[SchemaError] = []
+    try:
+        found.extend(islice(_validator(kind).iter_errors(document), limit))
+    except RecursionError:  # each message shows the bad value: one nested ~1,000 deep cannot be shown
+        return [_explain(e) for e in found] + [TOO_DEEP]
+    return [_explain(e) for e in sorted(found, key=lambda e: list(e.absolute_path))]
 
 
 def validate(document: Any, kind: Kind) -> None:
