@@ -87,6 +87,14 @@ def test_verbose_acknowledges_connect_pub_and_sub_and_defaults_on_like_nats_serv
     assert result.send == [codec.OK, codec.OK] and len(result.publish) == 1
 
 
+@pytest.mark.parametrize("verbose, acknowledged", [
+    (False, False), ("false", False), ("False", False), (0, False), (True, True), ("true", True), (1, True)])
+def test_verbose_is_read_as_a_flag_whatever_the_client_wrote(verbose, acknowledged):
+    conn = BridgeConnection(peer_ip="x")
+    options = {"tenant_id": "org_test", "session_id": "sq_1_test", "verbose": verbose}
+    assert conn.receive(codec.encode_connect(options)).send == ([codec.OK] if acknowledged else [])
+
+
 def test_tenant_not_served_is_refused():
     conn = BridgeConnection(peer_ip="x", tenants={"org_test"})
     result = conn.receive(codec.encode_connect({"tenant_id": "org_other", "session_id": "s"}))

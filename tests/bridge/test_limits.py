@@ -147,6 +147,15 @@ def test_a_batch_may_not_go_back_past_the_newest_by_more_than_the_skew():
     assert refusal and refusal.kind == "clock"
 
 
+def test_a_time_that_is_no_epoch_millisecond_is_refused_and_fences_nothing_out():
+    lim = limiter()
+    for envelope in (1e308, 253_402_300_800_000, -1.0):  # past 9999-12-31, before 1970
+        refusal = check(lim, [ev("a", envelope)], envelope=envelope)
+        assert refusal and refusal.kind == "clock" and "is not epoch milliseconds" in refusal.message
+        assert len(refusal.message) < 140  # a number, not 300 digits
+    assert check(lim, events(1, T0)) is None  # the session's real next batch still passes
+
+
 def test_lying_about_time_cannot_reopen_a_spent_second():
     """Old seconds are forgotten only once the fence makes them unwritable."""
     lim = limiter(max_clock_skew_ms=5_000)

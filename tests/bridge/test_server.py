@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
+import os
+import socket
+import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
@@ -274,6 +278,21 @@ async def test_an_authorization_violation_is_closed_with_its_reason(live: LiveBr
     with pytest.raises(websockets.ConnectionClosed) as closed:
         await client.read(1)
     assert closed.value.rcvd.code == 1008 and closed.value.rcvd.reason == "Authorization Violation"
+
+
+async def test_a_browser_that_dies_during_the_upgrade_costs_a_log_line_not_a_traceback(live: LiveBridge, caplog):
+    caplog.set_level(logging.INFO)
+    host, port = live.url.split("//")[1].split("/")[0].split(":")
+    for _ in range(10):
+        raw = socket.create_connection((host, int(port)))
+        raw.sendall(f"GET /bridge HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+                    "Sec-WebSocket-Version: 13\r\n\r\n".encode())
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+        raw.close()
+    client = await Client.open(live.url, "sq_after_resets")
+    assert await client.ping() == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 # --- robustness: slow, idle and non-reading clients ---------------------------------------------------

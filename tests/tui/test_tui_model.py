@@ -168,3 +168,19 @@ def test_sites_and_plans():
     assert available_sites(Path("/nonexistent")) == []
     assert RunPlan(counts={"a": 2, "b": 3}).sessions == 5
     assert len(demo_events()) > 10
+
+
+ESCAPES = "\x1b[2J\x1b[H\x1b]0;owned\x07FAKE\x9b31m"  # clear the screen, home, retitle the window, CSI
+
+
+def test_text_the_page_chose_reaches_the_screen_without_its_control_characters():
+    sid = "sq_1_escapes"
+    events = [ev("mouse", 1000, ESCAPES, x=1, y=1), ev("price_proximity_enter", 1100, ESCAPES, elementId=ESCAPES)]
+    said = events_mod.InterventionSent(sid, 1100.0, "frustration", "pricing", "empathy", f"About {ESCAPES}?",
+                                       "template")
+    model = fed([events_mod.BatchReceived(sid, "org_x", batch(events, session=sid)), said])
+    snap = model.snapshot()
+    (session,) = snap.sessions
+    shown = [session.section, *session.approached, snap.interventions[0].said]
+    assert not any(ch in text for text in shown for ch in "\x1b\x07\x9b")
+    assert session.section == "\ufffd[2J\ufffd[H\ufffd]0;owned\ufffdFAKE\ufffd31m"

@@ -313,7 +313,8 @@ class BridgeConnection:
             self._unauthorized(result, "a second CONNECT may not change tenant or session")
             return
         self.tenant_id, self.session_id = tenant, session
-        self.verbose = bool(options.get("verbose", True))  # nats-server's default, hence the spec's +OK
+        verbose = options.get("verbose", True)  # nats-server's default, hence the spec's +OK
+        self.verbose = verbose.strip().lower() == "true" if isinstance(verbose, str) else bool(verbose)
         if self.verbose:
             result.send.append(codec.OK)
 

@@ -55,6 +55,7 @@ from workbench.config import TransportConfig
 from workbench.recent import Recent
 
 QUOTA_WINDOW_S = 3600
+MAX_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,9 @@ class SessionLimiter:
         return None
 
     def _check_clock(self, envelope: float, stamps: list[float]) -> Refusal | None:
+        if not 0 <= envelope <= MAX_EPOCH_MS:  # else it would fence every later batch of the session out
+            return Refusal("clock", f"Timestamp Violation: batch timestamp {envelope:.6g} is not epoch milliseconds "
+                                    f"(0 to {MAX_EPOCH_MS}, the end of year 9999)")
         for ts in stamps:
             if abs(ts - envelope) > self.skew:
                 return Refusal("clock", f"Timestamp Violation: event timestamp {ts:.0f} is {abs(ts - envelope):.0f} ms "

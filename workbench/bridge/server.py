@@ -227,12 +227,16 @@ class BridgeServer:
                 peer.outbox.send(frame)
             self._route(peer)
 
-    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
         transport = self.config.transport
         ws = web.WebSocketResponse(heartbeat=None, compress=False,
                                    max_msg_size=transport.max_message_bytes * SKIP_FACTOR)
-        await ws.prepare(request)
         ip = self._client_ip(request)
+        try:
+            await ws.prepare(request)
+        except ConnectionError as exc:  # the client went away during the upgrade: nothing to serve
+            log.info("bridge: a client from %s left during the WebSocket upgrade (%s)", for_log(ip), exc)
+            return web.Response(status=400, text="the client left during the WebSocket upgrade")  # unsendable
         conn = BridgeConnection(peer_ip=ip, user_agent=request.headers.get("User-Agent", ""), config=transport,
                                 limiters=self.limiters, tenants={self.tenant_id})
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 
 from workbench.events import (
     BotVerdictEmitted,
@@ -22,6 +23,21 @@ from workbench.events import (
 from workbench.protocol.taxonomy import CATEGORY_COLOURS as COLOURS
 from workbench.protocol.taxonomy import TRAJECTORY_ARROWS as ARROWS
 from workbench.protocol.taxonomy import category
+
+#: C0 and C1 control characters: ESC and CSI start terminal escape sequences
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: object) -> str:
+    """``text`` from a page (a section name, a label, a message quoting the page's title) as it may
+    reach a terminal: every control character is U+FFFD, so a visitor cannot clear the operator's
+    screen, retitle the window or forge lines."""
+    return CONTROL.sub("\ufffd", str(text))
+
+
+def escape(text: object) -> str:
+    """Printable, and safe from rich markup."""
+    return escape_markup(printable(text))
 
 
 class Printer:
@@ -48,8 +64,8 @@ class Printer:
                         f"({d['confidence']:.2f}) · {escape(signals)}[/]")
             case InterventionSent():
                 who = self.personas.get(event.session_id, event.session_id[-9:])
-                c.print(f"[bold magenta]  Seer → {escape(who)}[/]: “{escape(event.message)}” "
-                        f"[dim]({event.strategy}, answering {event.emotion} in {event.section}, {event.source})[/]")
+                c.print(f"[bold magenta]  Seer → {escape(who)}[/]: “{escape(event.message)}” [dim]({event.strategy}, "
+                        f"answering {event.emotion} in {escape(event.section)}, {event.source})[/]")
             case InterventionOutcome():
                 who = self.personas.get(event.session_id, event.session_id[-9:])
                 c.print(f"[magenta]  outcome for {escape(who)}: {event.outcome}[/] [dim]({event.strategy})[/]")

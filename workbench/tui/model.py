@@ -18,6 +18,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.cli.printer import printable
 from workbench.events import (
     BatchReceived,
     BotVerdictEmitted,
@@ -222,13 +223,13 @@ class LiveModel:
                 second = int(float(e["timestamp"]) // 1000)
                 self.rate[second] = self.rate.get(second, 0) + 1
             if e.get("currentSection"):
-                s.section = str(e["currentSection"])
+                s.section = printable(e["currentSection"])
             if kind == "mouse" and "x" in data and "y" in data:
                 s.trail.append((float(data["x"]), float(data["y"])))
             elif kind == "scroll" and "depth" in data:
                 s.scroll_depth = float(data["depth"])
             elif kind.endswith("_proximity_enter"):
-                label = str(data.get("elementId") or data.get("text") or kind.removesuffix("_proximity_enter"))
+                label = printable(data.get("elementId") or data.get("text") or kind.removesuffix("_proximity_enter"))
                 s.approached.append(label)
                 position = _position(data)
                 if position is not None:
@@ -244,7 +245,7 @@ class LiveModel:
         e = p["emotion"]
         s.emotion, s.confidence = str(e["primary"]), float(e["confidence"])
         s.intensity, s.trajectory = float(e["intensity"]), str(e["trajectory"])
-        s.section = str(p.get("spatial", {}).get("currentSection") or s.section)
+        s.section = printable(p.get("spatial", {}).get("currentSection") or s.section)
         s.packets += 1
         s.latest_packet = p
         duration = float(p.get("temporal", {}).get("sessionDuration", 0.0))
@@ -266,7 +267,7 @@ class LiveModel:
         fields = _flatten(event)
         sid = str(fields.get("session_id") or fields.get("sessionId") or "")
         s = self._session(sid) if sid else None
-        said = str(fields.get("message") or fields.get("said") or fields.get("text") or "")
+        said = printable(fields.get("message") or fields.get("said") or fields.get("text") or "")
         response = str(fields.get("response") or fields.get("outcome") or fields.get("reply") or "")
         skip = {"session_id", "sessionId", "message", "said", "text", "response", "outcome", "reply"}
         detail = {k: v for k, v in fields.items() if k not in skip and isinstance(v, str | int | float | bool)}
