@@ -105,6 +105,11 @@ class TransportConfig(_Section):
     max_subscriptions: int = 16  # per connection
     send_queue_bytes: int = 1_048_576  # unsent bytes per connection before it is closed as a slow consumer
     handshake_timeout_ms: int = 10_000  # from INFO to a valid CONNECT
+    # a connected client silent this long (not even a keepalive PING: the producer sends one every
+    # keepalive_ms, nats-py every 2 min) is closed as stale; 0 = off, as the runner sets it in virtual
+    # time, where a page's keepalives follow its own clock
+    idle_timeout_ms: int = 300_000
+    max_connections: int = 10_000  # WebSocket connections open at once; more are refused (HTTP 503)
     limiter_max_sessions: int = 100_000  # sessions whose limiter state is kept (least recently used dropped)
     trusted_proxies: list[str] = []  # CIDRs whose X-Forwarded-For is believed, e.g. ["127.0.0.1/32"]
 

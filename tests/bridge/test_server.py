@@ -270,6 +270,34 @@ async def test_a_client_that_never_connects_is_timed_out(make_live):
     assert closed.value.rcvd.code == 1008 and closed.value.rcvd.reason == "Authentication Timeout"
 
 
+async def test_a_client_that_goes_quiet_after_connect_is_closed_as_stale_and_one_that_pings_is_not(make_live):
+    live = await make_live(idle_timeout_ms=400)
+    quiet = await Client.open(live.url, "sq_quiet")
+    chatty = await Client.open(live.url, "sq_chatty")
+    for _ in range(8):  # 0.8 s of keepalives, twice the idle timeout
+        await asyncio.sleep(0.1)
+        assert await chatty.ping() == []
+    assert await quiet.read(1) == [codec.Err("Stale Connection")]
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await quiet.read(1)
+    assert closed.value.rcvd.code == 1008 and closed.value.rcvd.reason == "Stale Connection"
+    assert live.server.violations["idle"] == 1
+
+
+async def test_connections_past_the_cap_are_refused_before_the_upgrade_and_room_frees_up(make_live):
+    live = await make_live(max_connections=3)
+    clients = [await Client.open(live.url, f"sq_cap_{i}") for i in range(3)]
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await Client.open(live.url, "sq_cap_over")
+    assert refused.value.response.status_code == 503
+    assert b"Too Many Connections: 3 open (max 3)" in refused.value.response.body
+    assert live.server.violations["connections"] == 1
+    await clients[0].close()
+    await eventually(lambda: live.server.connections == 2, what="the closed connection is gone")
+    late = await Client.open(live.url, "sq_cap_late")
+    assert await late.ping() == [] and await clients[1].ping() == []
+
+
 async def test_an_authorization_violation_is_closed_with_its_reason(live: LiveBridge):
     client = await Client.open(live.url, session=None)
     await client.send(codec.encode_pub("telemetry.raw", b"{}"))

@@ -41,6 +41,9 @@ def test_only_a_virtual_time_run_counts_events_on_the_page_clocks_alone():
     assert serve.transport.max_events_per_wall_second == 500  # section 4.6, on the wall clock too
     assert embedded_config(serve).transport.max_events_per_wall_second == 500  # real time: as served
     assert embedded_config(serve, virtual_time=True).transport.max_events_per_wall_second == 0
+    # a page's keepalives follow its clock, which stands still while a virtual-time run is paused
+    assert embedded_config(serve).transport.idle_timeout_ms == serve.transport.idle_timeout_ms > 0
+    assert embedded_config(serve, virtual_time=True).transport.idle_timeout_ms == 0
     assert serve.transport.max_events_per_wall_second == 500  # the caller's config is left alone
 
 

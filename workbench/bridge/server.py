@@ -232,6 +232,11 @@ class BridgeServer:
         ws = web.WebSocketResponse(heartbeat=None, compress=False,
                                    max_msg_size=transport.max_message_bytes * SKIP_FACTOR)
         ip = self._client_ip(request)
+        if self.connections >= transport.max_connections:  # refused before the upgrade, while descriptors last
+            v = Violation("connections", f"Too Many Connections: {self.connections} open "
+                                         f"(max {transport.max_connections})", None)
+            self._violation(v, ip)
+            return web.Response(status=503, text=v.message, headers={"Retry-After": "5"})
         try:
             await ws.prepare(request)
         except ConnectionError as exc:  # the client went away during the upgrade: nothing to serve
@@ -255,12 +260,16 @@ class BridgeServer:
         last_wall = time.monotonic()
         try:
             while not peer.outbox.slow:
-                timeout = None if conn.session_id is not None else max(0.0, handshake_deadline - loop.time())
+                if conn.session_id is None:
+                    timeout: float | None = max(0.0, handshake_deadline - loop.time())
+                else:
+                    timeout = transport.idle_timeout_ms / 1000 if transport.idle_timeout_ms > 0 else None
                 try:
                     msg = await ws.receive(timeout=timeout)
                 except TimeoutError:
-                    reason = "Authentication Timeout"
-                    self._violation(Violation("handshake", reason, None), ip)
+                    kind, reason = ("handshake", "Authentication Timeout") if conn.session_id is None else (
+                        "idle", "Stale Connection")  # nats-server's words for a client that went quiet
+                    self._violation(Violation(kind, reason, conn.session_id), ip)
                     peer.outbox.send(encode_err(reason))
                     break
                 if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):

@@ -86,7 +86,9 @@ def embedded_config(config: EITPConfig, *, virtual_time: bool = False) -> EITPCo
 
     In virtual time it also counts the section 4.6 event limit only on the pages' clocks, not on
     the wall clock: a page clock that runs minutes in seconds sends a real producer's minutes
-    of events in seconds (:mod:`workbench.bridge.limits`). Only the runner's embedded bridge does
+    of events in seconds (:mod:`workbench.bridge.limits`); and it closes no connection for being
+    quiet on the wall clock, since a page sends its keepalives on its own clock, which stands
+    still while a run is paused. Only the runner's embedded bridge does
     either: it listens on 127.0.0.1 for the run's own browsers. ``workbench serve`` uses the
     configuration as given.
     """
@@ -94,6 +96,7 @@ def embedded_config(config: EITPConfig, *, virtual_time: bool = False) -> EITPCo
     overrides: dict[str, object] = {"transport.trusted_proxies": proxies}
     if virtual_time:
         overrides["transport.max_events_per_wall_second"] = 0
+        overrides["transport.idle_timeout_ms"] = 0  # a paused page clock sends no keepalive
     return config.with_overrides(overrides)
 
 
