@@ -149,11 +149,21 @@ def test_publish_outside_whitelist_is_a_permissions_violation(subject):
     assert len(result.publish) == 1  # the valid PUB after it is not lost
 
 
-def test_cr_or_lf_inside_a_subject_is_escaped_in_the_error():
+def test_a_cr_inside_a_subject_is_escaped_in_the_error_and_a_bare_lf_ends_the_line():
     conn = connected()
-    result = conn.receive(b"PUB tele\nmetry.raw 2\r\n{}\r\nSUB a\rb 1\r\n")
-    assert result.send == [b"-ERR 'Permissions Violation for Publish to \"tele\\nmetry.raw\"'\r\n",
-                           b"-ERR 'Permissions Violation for Subscription to \"a\\rb\"'\r\n"]
+    result = conn.receive(b"SUB a\rb 1\r\nPUB tele\nmetry.raw 2\r\n")
+    assert result.send == [b"-ERR 'Permissions Violation for Subscription to \"a\\rb\"'\r\n",
+                           b"-ERR 'Invalid PUB arguments'\r\n",  # "PUB tele": the LF ended it
+                           b"-ERR 'Unknown Protocol Operation'\r\n"]  # "metry.raw 2"
+
+
+def test_control_lines_ending_in_a_bare_lf_work_as_nats_server_allows():
+    conn = BridgeConnection(peer_ip="x")
+    connect = codec.encode_connect({"tenant_id": "org_test", "session_id": "sq_1_test", "verbose": False})
+    body = orjson.dumps(batch(mouse_path(1000, 2)))
+    result = conn.receive(connect.replace(b"\r\n", b"\n") + b"PING\n\n" + f"PUB telemetry.raw {len(body)}\n".encode()
+                          + body + b"\r\n")
+    assert result.send == [codec.PONG] and result.violations == [] and len(result.publish) == 1
 
 
 def _sized(total: int) -> bytes:

@@ -154,7 +154,7 @@ class _Pending(NamedTuple):
 
 _OPERATIONS = frozenset(b"INFO CONNECT PUB HPUB SUB UNSUB MSG HMSG PING PONG +OK -ERR".split())
 _ARG_SEPARATOR = re.compile(rb"[ \t]+")
-_BLANK_LINES = re.compile(rb"(?:\r\n)+")
+_BLANK_LINES = re.compile(rb"(?:\r?\n)+")
 _MAX_SIZE_DIGITS = 18  # any such size fits an int64, like nats-server's parser
 
 
@@ -227,8 +227,8 @@ def _command(op: bytes, rest: bytes) -> Command | _Pending:
 class NatsParser:
     """Incremental NATS protocol parser: bytes in, commands and error events out.
 
-    Control lines end with CRLF; blank lines are ignored. A payload is ``size`` bytes
-    (not characters) followed by CRLF.
+    Control lines end with CRLF, or with a bare LF, which nats-server accepts too; blank lines are
+    ignored. A payload is ``size`` bytes (not characters) followed by CRLF.
     """
 
     def __init__(self, *, max_payload: int = 1_048_576, max_control_line: int = 4096) -> None:
@@ -272,7 +272,7 @@ class NatsParser:
                     self._events.append(ParseError("Missing CRLF after payload", line))
                     pos, self._discarding = end, True
             else:
-                eol = buf.find(CRLF, pos)
+                eol = buf.find(b"\n", pos)  # a control line ends with CRLF, or a bare LF as nats-server allows
                 if eol < 0:
                     # Keep a trailing CR: its LF may arrive in the next chunk.
                     unfinished = len(buf) - pos - (buf[-1] == 0x0D)
@@ -283,10 +283,11 @@ class NatsParser:
                     if self._discarding:
                         pos += unfinished
                     break
-                if eol == pos and not self._discarding:  # a run of blank lines: skipped in one regex step
+                end = eol - 1 if eol > pos and buf[eol - 1] == 0x0D else eol
+                if end == pos and not self._discarding:  # a run of blank lines: skipped in one regex step
                     pos = _BLANK_LINES.match(buf, pos).end()  # type: ignore[union-attr]
                     continue
-                line, pos = bytes(buf[pos:eol]), eol + 2
+                line, pos = bytes(buf[pos:end]), eol + 1
                 if self._discarding:
                     self._discarding = False
                 elif len(line) > limit:
