@@ -1,5 +1,7 @@
 """Window features (numpy): each group reads what its section 3 tracker says, nothing more."""
 
+import warnings
+
 import pytest
 
 from tests.conftest import ev, mouse_path
@@ -112,3 +114,14 @@ def test_scroll_reversals_velocity_and_depth_from_where_the_window_started():
     assert (f.scroll_depth_max, f.scroll_depth_last, f.scroll_depth_gain) == (60, 52, 30)
     up_only = feats([ev("scroll", 100, depth=20, velocity=-500, direction="up")], depth=70)
     assert up_only.scroll_depth_max == 70 and up_only.scroll_depth_gain == 0  # it started the window at 70
+
+
+def test_numbers_no_producer_measures_count_as_malformed_and_spoil_no_statistic():
+    events = mouse_path(0, 10, vx=100)
+    for e, wild in zip(events[3:7], (1e308, -1e308, 10**20, 2**63), strict=True):
+        e["data"]["speed"] = e["data"]["jerk"] = wild
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow warnings: a mean of 1e308s is inf
+        f = feats(events)
+    assert f.speed_median == pytest.approx(100) and f.speed_p90 == pytest.approx(100)
+    assert f.moving_fraction == pytest.approx(6 / 10)  # the four wild samples read as standing still

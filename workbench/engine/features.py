@@ -166,11 +166,17 @@ class Features:
         return self.unfocused_events * full_window_ms / unfocused
 
 
+#: no pixel, speed, jerk or duration a producer measures comes near this; sums and squares of such
+#: numbers stay finite, where 1e308 overflows to inf in a window's mean
+MAX_MAGNITUDE = 1e12
+
+
 def num(value: Any) -> float:
-    """A telemetry number, or 0 for anything else: a malformed field never stops the engine."""
+    """A telemetry number, or 0 for anything else (not a number, not finite, or past
+    :data:`MAX_MAGNITUDE`): a malformed field never stops the engine or spoils a statistic."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return 0.0
-    return float(value) if math.isfinite(value) else 0.0
+    return float(value) if math.isfinite(value) and abs(value) <= MAX_MAGNITUDE else 0.0
 
 
 def _column(events: Sequence[Event], key: str) -> np.ndarray:
