@@ -65,9 +65,10 @@
  *    cell its leave radius touches), rebuilt after scrolls, resizes and DOM mutations.
  *  - PII: the spec regexes, applied in the order email, credit card, SSN, phone, zip (cards and
  *    SSNs before phones and zips so that no fragment of them survives); before them, the forms
- *    they miss: "(509) 555-0199", "509 555 0199" and "+44 20 7946 0958" phones, "123 45 6789"
- *    SSNs, 4-6-5 (Amex) cards, emails in any script, and IPv4 and IPv6 addresses (10.3; not a
- *    URL's host, which is a server's).  Keys of custom events are sanitized like values; numbers
+ *    they miss: "509 555-0199", "(509)-555-0199", "509/555-0199" and "+44 20 7946 0958" phones,
+ *    "123 45 6789", "123.45.6789" and "123456789" SSNs, 4-6-5 (Amex) cards, emails in any script,
+ *    and IPv4 and IPv6 addresses (10.3; not a URL's host, which is a server's).  Each pattern
+ *    first checks the string holds a digit, an @ or a colon, as it needs.  Keys of custom events are sanitized like values; numbers
  *    are not text and are sent as given.  Names and street addresses have no pattern: a site
  *    marks such text (a "Welcome back, ..." greeting) with [data-eitp-mask].
  *    Text is whitespace-collapsed and sanitized BEFORE it is truncated.  Form fields are only ever
@@ -79,10 +80,14 @@
  *    The text of an <output> (what the page computed from the user's input, e.g. a monthly payment
  *    that gives the down payment away) or of a [data-eitp-mask] element leaves as "[MASKED]":
  *    in proximity, click and selection texts and in the page content (headings included).  Typed
- *    text is never read: an editable region (a rich-text editor: contenteditable) leaves as
- *    "[MASKED]" and its lines are left out of visibleContent; a <textarea> or <select> inside a
- *    read element (a label) leaves nothing, since a textarea's text is its default value, which a
- *    React-controlled field keeps in step with what is typed.
+ *    text is never read: an editable region (a rich-text editor: contenteditable) or a custom
+ *    input that shows its value as text (role=textbox, searchbox, combobox) leaves as "[MASKED]"
+ *    and its lines are left out of visibleContent; a <textarea> or <select> inside a read element
+ *    (a label) leaves nothing, since a textarea's text is its default value, which a React-
+ *    controlled field keeps in step with what is typed; beside a text field only its container's
+ *    own text is read, since its other children may mirror what is typed (a mentions
+ *    highlighter).  Script, style and template text is never read.  Text a page echoes elsewhere
+ *    (a "preview" of a textarea) cannot be told from page text: such a site marks it.
  *  - Field abandonment is not decided in the page: per 3.8 it is inferred downstream from form_blur
  *    (hasValue false and duration > fieldAbandonmentMs); the producer reports both exactly.
  *  - viewport_boundary fires once per boundary (top, bottom) per page view.
@@ -230,33 +235,35 @@
   // PII sanitization (3.9 / 10.1)
   // ------------------------------------------------------------------------------------------
   var REDACTED = '[REDACTED]';
+  // Each pattern with what a string must hold for it to match at all: a cheap test that skips most
+  // strings, and keeps the email patterns, which backtrack, off long runs of text with no @.
+  var DIGIT = /\d/, AT = /@/, COLON = /:/;
   var PII_PATTERNS = [
     // Beyond 3.9's list (below), first, before its zip pattern cuts them up: the same kinds in the
     // forms it misses, and IP addresses, which 10.3 keeps out of packets ("Signed in from ...").
-    /(?<![\w\/.])(?:\d{1,3}\.){3}\d{1,3}\b(?!\.\d)/g,           // IPv4; not a URL's host, Chrome/124.0.0.0
-    /\b[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}::(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}\b)?|::[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}\b/g, // IPv6 with ::
-    /\b[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){3,7}\b/g,              // IPv6, in full
-    /\b3[47]\d{2}[\s-]?\d{6}[\s-]?\d{5}\b/g,                     // card, 4-6-5 (Amex)
-    /\b\d{3}\s\d{2}\s\d{4}\b/g,                                 // SSN "123 45 6789"
-    /\+\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?){2,5}/g,                    // phone "+44 20 7946 0958"
-    /\b\d{3}\s\d{3}\s\d{4}\b/g,                                 // phone "509 555 0199"
-    /[^\s@<>()[\]{},;:"'\\/?#&=]+@[^\s@<>()[\]{},;:"'\\/?#&=]+\.[^\s@<>()[\]{},;:"'\\/?#&=.]{2,}/g, // email, any script
+    [/(?<![A-Za-z0-9.])(?<!\/\/)(?:\d{1,3}\.){3}\d{1,3}\b(?!\.\d)/g, DIGIT],  // IPv4, not a URL's host (a server's)
+    [/\b[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}::(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}\b)?|::[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}\b/g, COLON], // IPv6 with ::
+    [/\b[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){7}\b/g, COLON],                 // IPv6 in full: 8 groups
+    [/\b3[47]\d{2}[\s-]?\d{6}[\s-]?\d{5}\b/g, DIGIT],                         // card, 4-6-5 (Amex)
+    [/(?<![\w.])\d{3}[-.\s]\d{2}[-.\s]\d{4}(?!\w)|(?<![\w.$])\d{9}(?![\w.])/g, DIGIT], // SSN 123.45.6789, 123456789
+    [/\+\d{1,3}(?:[\s.-]\(?\d{1,4}\)?|\(\d{1,4}\)){2,5}(?![\d%])|\+\d{8,15}\b/g, DIGIT], // phone +44 20 7946 0958
+    [/(?<![\w.+$])\(?\d{3}\)?[-.\s\/]{0,2}\d{3}[-.\s]?\d{4}(?!\w)/g, DIGIT],  // phone 509 555-0199, (509)-555-0199
+    [/[^\s@<>()[\]{},;:"'\\/?#&=]+@[^\s@<>()[\]{},;:"'\\/?#&=]+\.\p{L}{2,}/gu, AT], // email, any script
     // 3.9
-    /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Z|a-z]{2,}/g, // email
-    /(\d{4}[\s-]?){3}\d{4}/g,                              // credit card
-    /\d{3}-\d{2}-\d{4}/g,                                  // SSN
-    /\(\d{3}\)\s?\d{3}[-.\s]?\d{4}/g,                      // phone "(509) 555-0199" (extension)
-    /\d{3}[-.]?\d{3}[-.]?\d{4}/g,                          // phone
-    /\d{5}(-\d{4})?/g                                      // zip code
+    [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Z|a-z]{2,}/g, AT], // email
+    [/(\d{4}[\s-]?){3}\d{4}/g, DIGIT],                          // credit card
+    [/\d{3}-\d{2}-\d{4}/g, DIGIT],                              // SSN
+    [/\(\d{3}\)\s?\d{3}[-.\s]?\d{4}/g, DIGIT],                  // phone "(509) 555-0199" (extension)
+    [/\d{3}[-.]?\d{3}[-.]?\d{4}/g, DIGIT],                      // phone
+    [/\d{5}(-\d{4})?/g, DIGIT]                                  // zip code
   ];
 
-  var PII_HINT = /[\d@:]/; // every pattern needs a digit, an @ or a colon: most strings skip them all
   function sanitizeString(s) {
     var out = String(s);
-    if (!PII_HINT.test(out)) return out;
     for (var i = 0; i < PII_PATTERNS.length; i++) {
-      PII_PATTERNS[i].lastIndex = 0;
-      out = out.replace(PII_PATTERNS[i], REDACTED);
+      if (!PII_PATTERNS[i][1].test(out)) continue;
+      PII_PATTERNS[i][0].lastIndex = 0;
+      out = out.replace(PII_PATTERNS[i][0], REDACTED);
     }
     return out;
   }
@@ -290,8 +297,8 @@
   // a user:password@; the rest is percent-decoded until nothing is left to decode (%2540 is %40 is
   // @), then sanitized and clipped like any text.
   function clipUrl(u, n) {
-    var s = String(u == null ? '' : u).split(/[?#]/)[0].replace(/^([a-z][a-z0-9+.-]*:\/\/)[^\/@]*@/i, '$1');
-    for (var i = 0; i < 4 && s.indexOf('%') !== -1; i++) {
+    var s = String(u == null ? '' : u).split(/[?#]/)[0].replace(/^((?:[a-z][a-z0-9+.-]*:)?\/\/)[^\/@]*@/i, '$1');
+    while (s.indexOf('%') !== -1) { // each round is shorter: it ends
       var once;
       try { once = decodeURIComponent(s); } catch (e) { break; } // a malformed escape: sanitized as it is
       if (once === s) break;
@@ -376,20 +383,36 @@
   var MASK_SEL = 'output, [data-eitp-mask]';
   var MASKED = '[MASKED]';
   // Text a user typed is never read either: a field's, and an editable region's (a rich-text editor
-  // is a contenteditable element, and a <textarea>'s text content is its default value, which a
-  // React-controlled field keeps in step with what is typed).  Fields leave nothing, editors MASKED.
-  var TYPED_SEL = 'textarea, select, [contenteditable]';
+  // is a contenteditable element; a custom input (role=textbox) shows its value as text; a
+  // <textarea>'s text content is its default value, which a React-controlled field keeps in step
+  // with what is typed).  Fields leave nothing, editors MASKED.  Beside a text field, only the
+  // container's own text is read: its other children may mirror what is typed (a mentions
+  // highlighter over a textarea).  Script, style and template text is not page text.
+  var TYPED_ROLES = '[role=textbox], [role=searchbox], [role=combobox]';
+  var TYPED_SEL = 'input, textarea, select, [contenteditable], ' + TYPED_ROLES;
+  var UNREAD = { SCRIPT: 1, STYLE: 1, TEMPLATE: 1, NOSCRIPT: 1 };
+  var TEXT_ENTRY = /^(text|search|email|tel|url|password|number)$/;
+  function typedInto(el) { return !!el.isContentEditable || !!(el.closest && el.closest(TYPED_ROLES)); }
+  function besideTextEntry(el) {
+    for (var c = el.firstElementChild; c; c = c.nextElementSibling) {
+      if (c.tagName === 'TEXTAREA' || (c.tagName === 'INPUT' && TEXT_ENTRY.test(fieldType(c)))) return true;
+    }
+    return false;
+  }
   function elementText(el) {
     if (!el) return '';
-    if (isFormField(el) || el.tagName === 'OPTION') return ''; // never values
-    if (el.isContentEditable || (el.closest && el.closest(MASK_SEL))) return MASKED;
-    if (!el.querySelector || !el.querySelector(MASK_SEL + ', ' + TYPED_SEL)) return el.textContent || '';
+    if (isFormField(el) || el.tagName === 'OPTION' || UNREAD[el.tagName]) return ''; // never values
+    if (typedInto(el) || (el.closest && el.closest(MASK_SEL))) return MASKED;
+    if (!el.querySelector || !el.querySelector(MASK_SEL + ', ' + TYPED_SEL + ', script, style, template, noscript')) {
+      return el.textContent || '';
+    }
     var out = '';
     (function walk(node) {
+      var own = besideTextEntry(node);
       for (var c = node.firstChild; c; c = c.nextSibling) {
         if (c.nodeType === 3) out += c.nodeValue;
-        else if (c.nodeType === 1 && !isFormField(c)) {
-          if (c.isContentEditable || c.matches(MASK_SEL)) out += MASKED; else walk(c);
+        else if (c.nodeType === 1 && !own && !isFormField(c) && !UNREAD[c.tagName]) {
+          if (c.isContentEditable || c.matches(TYPED_ROLES) || c.matches(MASK_SEL)) out += MASKED; else walk(c);
         }
       }
     })(el);
@@ -1050,7 +1073,7 @@
     selection.pending = false;
     var active = document.activeElement; // inside a web component, the field is in its shadow root
     while (active && active.shadowRoot && active.shadowRoot.activeElement) active = active.shadowRoot.activeElement;
-    if (isFormField(active) || (active && active.isContentEditable)) return; // a selection there is typed text
+    if (isFormField(active) || (active && typedInto(active))) return; // a selection there is typed text
     var sel = window.getSelection ? window.getSelection() : null;
     var raw = sel ? selectedText(sel) : '';
     var text = collapse(raw);
@@ -1070,14 +1093,15 @@
     var range = sel.getRangeAt(0);
     var inside = range.commonAncestorContainer;
     if (inside.nodeType !== 1) inside = inside.parentElement;
-    if (inside && (inside.isContentEditable || (inside.closest && inside.closest(MASK_SEL)))) return MASKED;
+    if (inside && (typedInto(inside) || (inside.closest && inside.closest(MASK_SEL)))) return MASKED;
     var hidden = document.querySelectorAll(MASK_SEL + ', ' + TYPED_SEL), hit = false;
     for (var i = 0; i < hidden.length && !hit; i++) hit = range.intersectsNode(hidden[i]);
     if (!hit) return raw;
     var frag = range.cloneContents(); // a partly selected element comes along as one too
-    Array.prototype.forEach.call(frag.querySelectorAll(MASK_SEL + ', ' + EDITABLE_SEL + ', textarea, select'), function (m) {
-      var typed = m.tagName === 'TEXTAREA' || m.tagName === 'SELECT';
-      m.parentNode.replaceChild(document.createTextNode(typed ? '' : MASKED), m);
+    var gone = MASK_SEL + ', ' + EDITABLE_SEL + ', ' + TYPED_ROLES + ', textarea, select, script, style, template, noscript';
+    Array.prototype.forEach.call(frag.querySelectorAll(gone), function (m) {
+      var masked = m.matches(MASK_SEL) || m.matches(EDITABLE_SEL) || m.matches(TYPED_ROLES);
+      m.parentNode.replaceChild(document.createTextNode(masked ? MASKED : ''), m);
     });
     return frag.textContent || '';
   }

@@ -320,7 +320,7 @@ def test_a_client_ip_in_an_event_or_in_the_pages_text_is_removed_too():
     # the account-security line many sites print ("Signed in from ..."), in the page content and a click
     events = [*mouse_path(1000, 3), ev("geo_hint", 1200, ip="198.51.100.44", city="Pasco"),
               ev("click", 1300, target={"text": "Not you? Last seen from 2001:db8:85a3::8a2e:370:7334"})]
-    content = {"h1": "Welcome back on Chrome/124.0.0.0",
+    content = {"h1": "Docs at http://10.0.0.8/docs; you are ::ffff:203.0.113.7 on 16:9",
                "visibleContent": "Signed in from 198.51.100.44. At 10:30:00 on std::vector",
                "headings": ["Device fe80:0:0:0:1ff:fe23:4567:890a"]}
     doc = batch(events, pageContent=content)
@@ -329,9 +329,9 @@ def test_a_client_ip_in_an_event_or_in_the_pages_text_is_removed_too():
     assert violation is None and checked is not None
     assert checked["events"][-2]["data"] == {"city": "Pasco"}
     assert checked["events"][-1]["data"]["target"]["text"] == "Not you? Last seen from [REDACTED]"
-    # times, versions and C++ scopes are not addresses
+    # times, ratios, C++ scopes and a URL's host (a server's address) are not a client's address
     assert checked["pageContent"]["visibleContent"] == "Signed in from [REDACTED]. At 10:30:00 on std::vector"
-    assert checked["pageContent"]["h1"] == "Welcome back on Chrome/124.0.0.0"
+    assert checked["pageContent"]["h1"] == "Docs at http://10.0.0.8/docs; you are [REDACTED]:[REDACTED] on 16:9"
     assert checked["pageContent"]["headings"] == ["Device [REDACTED]"]
     assert checked["events"][:3] == doc["events"][:3] and checked["ip"] == "192.0.2.10"
     wire = orjson.dumps({k: v for k, v in checked.items() if k != "ip"}).decode()

@@ -78,6 +78,48 @@ async def test_text_typed_into_an_editor_a_labelled_field_or_a_web_component_nev
     assert await page.evaluate("() => document.getElementById('msg').textContent") == TYPED["msg"]  # React's echo
 
 
+MIRROR_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Custom inputs</title></head><body>
+<section style="padding: 40px">
+  <!-- a custom input that shows its value as text, as design-system inputs and Monaco do -->
+  <div id="custom" role="textbox" tabindex="0"
+       style="width: 400px; min-height: 30px; border: 1px solid #000"><p></p></div>
+  <!-- a mentions box: a highlighter under the textarea mirrors what is typed -->
+  <div id="mentions" style="padding: 10px; width: 400px"><div id="highlighter"></div>
+    <textarea id="mention-field"></textarea></div>
+  <p id="with-script">Hi <script>window.__USER__ = {name: "Scripty McUser"}</script>there</p>
+</section>
+<script>
+  const custom = document.getElementById('custom');
+  custom.addEventListener('keydown', (e) => {
+    if (e.key.length === 1) { custom.querySelector('p').textContent += e.key; e.preventDefault(); }
+  });
+  const field = document.getElementById('mention-field');
+  field.addEventListener('input', () => { document.getElementById('highlighter').textContent = field.value; });
+</script>
+<script src="/eitp/config.js"></script><script src="/eitp/producer.js"></script></body></html>
+"""
+
+
+async def test_text_a_page_mirrors_from_a_custom_input_or_a_field_and_script_text_never_leave(open_site):
+    site = await open_site("/rv/mirror-test.html", html=MIRROR_PAGE)
+    page = site.page
+    await page.click("#custom")
+    await page.keyboard.type("Alpha Zebediah custom")
+    await page.click("#custom p")
+    await page.click("#mention-field")
+    await page.keyboard.type("Bravo Quux mentions")
+    await page.click("#mentions", position={"x": 2, "y": 2})
+    await page.click("#with-script")
+    await site.flush()
+    wire = "".join(p.text for p in site.bridge.pubs)
+    for needle in ("Zebediah", "Quux", "Scripty"):
+        assert needle not in wire, needle
+    texts = {e["data"]["target"]["id"] or e["data"]["target"]["tag"]: e["data"]["target"]["text"]
+             for e in site.bridge.events("click")}
+    assert texts["p"] == "[MASKED]" and texts["with-script"] == "Hi there" and texts["mentions"].strip() == ""
+    assert await page.evaluate("() => document.getElementById('highlighter').textContent") == "Bravo Quux mentions"
+
+
 MASKED_HEADINGS = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Your quote</title></head><body>
 <h1>Your monthly payment: <output id="pay">$812.40</output></h1>
 <h2>Card on file <span data-eitp-mask>VISA ending 4242</span></h2>
@@ -96,17 +138,23 @@ async def test_masked_text_in_a_heading_leaves_masked(open_site):
 
 
 PII_FORMS = [
-    ("Signed in from 198.51.100.44 today", "Signed in from [REDACTED] today"),
-    ("Last seen from 2001:db8:85a3::8a2e:370:7334 and fe80:0:0:0:1ff:fe23:4567:890a",
-     "Last seen from [REDACTED] and [REDACTED]"),
+    ("Signed in from 198.51.100.44, host 203.0.113.7/24 at /hosts/203.0.113.9/edit",
+     "Signed in from [REDACTED], host [REDACTED]/24 at /hosts/[REDACTED]/edit"),
+    ("Last seen from 2001:db8:85a3::8a2e:370:7334, fe80:0:0:0:1ff:fe23:4567:890a and ::ffff:203.0.113.7",
+     "Last seen from [REDACTED], [REDACTED] and [REDACTED]:[REDACTED]"),
     ("Amex 3782 822463 10005 on file", "Amex [REDACTED] on file"),
-    ("SSN 123 45 6789", "SSN [REDACTED]"),
-    ("Call +44 20 7946 0958 or 509 555 0199", "Call [REDACTED] or [REDACTED]"),
+    ("SSN 123 45 6789, 123.45.6789, 123 45-6789 or 123456789",
+     "SSN [REDACTED], [REDACTED], [REDACTED] or [REDACTED]"),
+    ("Call +44 20 7946 0958, +1 (509) 555-0199 or +442079460958", "Call [REDACTED], [REDACTED] or [REDACTED]"),
+    ("Call 509 555 0199, 509 555-0199, (509)-555-0199 or 509/555-0199",
+     "Call [REDACTED], [REDACTED], [REDACTED] or [REDACTED]"),
     ("Write to jörg.müller@exämple.de", "Write to [REDACTED]"),
     # not PII: what a dealer page is full of
     ("Open 9:00-17:30, $45,995 or $1,299.00/mo, 2024 Cherokee 3650SUITE, 1.5L V6, +10% off, std::vector",
      "Open 9:00-17:30, $45,995 or $1,299.00/mo, 2024 Cherokee 3650SUITE, 1.5L V6, +10% off, std::vector"),
-    ("Specs at http://10.0.0.8/specs on Chrome/124.0.0.0", "Specs at http://10.0.0.8/specs on Chrome/124.0.0.0"),
+    ("+500 lbs, +1500 trade-in bonus, +0.25% APR, $45 995, 2 units@45.99, 16:9:4:3, v2.1.0.15, 2024-05-01 10:30:00",
+     "+500 lbs, +1500 trade-in bonus, +0.25% APR, $45 995, 2 units@45.99, 16:9:4:3, v2.1.0.15, 2024-05-01 10:30:00"),
+    ("Specs at http://10.0.0.8/specs", "Specs at http://10.0.0.8/specs"),  # a server's address, not a person's
 ]
 
 

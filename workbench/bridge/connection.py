@@ -58,13 +58,13 @@ PUBLISH_WHITELIST = frozenset({"telemetry.raw"})
 CLIENT_IP_FIELDS = ("ip", "clientIp", "ipAddress", "remoteAddress")
 REDACTED = "[REDACTED]"
 _HEX = r"[0-9A-Fa-f]{1,4}"
-#: IPv4 (not a URL's host, a server's; not a version, Chrome/124.0.0.0), IPv6 with "::", IPv6 in full
-#: (the producer's patterns)
-IP_TEXT = re.compile(rf"(?<![\w/.])(?:\d{{1,3}}\.){{3}}\d{{1,3}}\b(?!\.\d)"
-                     rf"|\b{_HEX}(?::{_HEX}){{0,6}}::(?:{_HEX}(?::{_HEX}){{0,6}}\b)?|::{_HEX}(?::{_HEX}){{0,6}}\b"
-                     rf"|\b{_HEX}(?::{_HEX}){{3,7}}\b")
+#: the producer's address patterns, applied in turn: IPv4 (not a URL's host: a server's), IPv6 with
+#: "::" (after IPv4, so "::ffff:203.0.113.7" loses both parts), IPv6 in full (8 groups)
+IP_TEXT = (re.compile(r"(?<![A-Za-z0-9.])(?<!//)(?:\d{1,3}\.){3}\d{1,3}\b(?!\.\d)"),
+           re.compile(rf"\b{_HEX}(?::{_HEX}){{0,6}}::(?:{_HEX}(?::{_HEX}){{0,6}}\b)?|::{_HEX}(?::{_HEX}){{0,6}}\b"),
+           re.compile(rf"\b{_HEX}(?::{_HEX}){{7}}\b"))
 # a batch worth walking: an address's text, or a key that names one (JSON.stringify writes "ip":)
-_IP_HINT = re.compile(rb"(?<![\w/.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d|::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:"
+_IP_HINT = re.compile(rb"(?<![A-Za-z0-9.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d|::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:"
                       rb'|"(?:ip|clientIp|ipAddress|remoteAddress)"')
 IDENTITY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 AUTHORIZATION_VIOLATION = "Authorization Violation"
@@ -180,7 +180,9 @@ def _without_client_ips(value: Any, depth: int = 0) -> Any:
     if depth > 300:  # deeper than orjson writes: encode_batch refuses the batch
         return None
     if isinstance(value, str):
-        return IP_TEXT.sub(REDACTED, value)
+        for pattern in IP_TEXT:
+            value = pattern.sub(REDACTED, value)
+        return value
     if isinstance(value, dict):
         return {k: _without_client_ips(v, depth + 1) for k, v in value.items() if k not in CLIENT_IP_FIELDS}
     if isinstance(value, list):
