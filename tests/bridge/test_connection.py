@@ -336,3 +336,13 @@ def test_a_client_ip_in_an_event_or_in_the_pages_text_is_removed_too():
     assert checked["events"][:3] == doc["events"][:3] and checked["ip"] == "192.0.2.10"
     wire = orjson.dumps({k: v for k, v in checked.items() if k != "ip"}).decode()
     assert "198.51.100" not in wire and "2001:db8" not in wire and "fe80" not in wire
+
+
+def test_hpub_is_refused_since_info_offers_no_headers_and_the_connection_goes_on():
+    conn = connected()
+    assert conn.greeting().startswith(b"INFO ") and b'"headers":false' in conn.greeting()
+    body = orjson.dumps(batch(mouse_path(1000, 2)))
+    hpub = codec.encode_hpub("telemetry.raw", b"NATS/1.0\r\n\r\n", body)
+    result = conn.receive(hpub + pub(batch(mouse_path(2000, 2))))
+    assert result.send == [b"-ERR 'Message Headers Not Supported'\r\n"] and len(result.publish) == 1
+    assert result.publish[0].batch["timestamp"] == 2050 and result.close is None

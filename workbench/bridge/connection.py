@@ -27,7 +27,8 @@ Whitelist (4.2). PUB only to ``telemetry.raw``; SUB only to the connection's own
 ``seer.{tenant}.intervention.request.{session}``. Anything else gets nats-server's own words:
 ``-ERR 'Permissions Violation for Publish to "subj"'`` or ``... for Subscription to "subj"'``.
 :meth:`BridgeConnection.deliver` turns a bus message on that subject into ``MSG`` lines; the
-server forwards only payloads that :func:`is_intervention` accepts, never EITP packets.
+server forwards only payloads that :func:`is_intervention` accepts, never EITP packets. INFO offers
+no headers, so ``HPUB`` gets ``-ERR 'Message Headers Not Supported'``.
 
 Each batch then passes :func:`check_batch` (JSON, schema, tenant and session match, server-side
 IP) and the section 4.6 limits of :mod:`workbench.bridge.limits`. A refused command gets one
@@ -289,7 +290,9 @@ class BridgeConnection:
                 pass
             case codec.Pub() | codec.HPub() | codec.Sub() | codec.Unsub() if self.session_id is None:
                 self._unauthorized(result, f"{type(item).__name__.upper()} before CONNECT")
-            case codec.Pub(subject=subject, payload=payload) | codec.HPub(subject=subject, payload=payload):
+            case codec.HPub():  # INFO says "headers": false, and a batch has no use for them
+                self._refuse(result, "parse", "Message Headers Not Supported")
+            case codec.Pub(subject=subject, payload=payload):
                 self._publish(subject, payload, result, now)
             case codec.Sub(subject=subject, queue=queue, sid=sid):
                 self._subscribe(subject, queue, sid, result)
