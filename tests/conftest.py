@@ -25,6 +25,14 @@ def batch(events: list[dict[str, Any]], *, session: str = "sq_1_test", tenant: s
             "timestamp": ts if ts is not None else (events[-1]["timestamp"] if events else 0), **extra}
 
 
+def nested(levels: int) -> dict[str, Any]:
+    """A value ``levels`` dicts deep: orjson reads 1,024 levels but writes only 254 (json writes it)."""
+    value: Any = "x"
+    for _ in range(levels):
+        value = {"k": value}
+    return value
+
+
 def mouse_path(t0: float, n: int, *, x0: float = 400, y0: float = 300, vx: float = 120, section: str = "pricing",
                dt: float = 50) -> list[dict[str, Any]]:
     """``n`` 20 Hz mouse samples moving right at ``vx`` px/s."""

@@ -68,9 +68,10 @@
  *    they miss: "509 555-0199", "(509)-555-0199", "509/555-0199" and "+44 20 7946 0958" phones,
  *    "123 45 6789", "123.45.6789" and "123456789" SSNs, 4-6-5 (Amex) cards, emails in any script,
  *    and IPv4 and IPv6 addresses (10.3; not a URL's host, which is a server's).  Each pattern
- *    first checks the string holds a digit, an @ or a colon, as it needs.  Keys of custom events are sanitized like values; numbers
- *    are not text and are sent as given.  Names and street addresses have no pattern: a site
- *    marks such text (a "Welcome back, ..." greeting) with [data-eitp-mask].
+ *    first checks the string holds a digit, an @ or a colon, as it needs.  Keys of custom events
+ *    are sanitized like values; numbers are not text and are sent as given.  Names and street
+ *    addresses have no pattern: a site marks such text (a "Welcome back, ..." greeting) with
+ *    [data-eitp-mask].
  *    Text is whitespace-collapsed and sanitized BEFORE it is truncated.  Form fields are only ever
  *    read as the boolean hasValue; selections inside fields are ignored, a web component's fields
  *    in its shadow root included.  URLs (the referrer, a form's action, an iframe's src) leave
@@ -391,6 +392,8 @@
   var TYPED_ROLES = '[role=textbox], [role=searchbox], [role=combobox]';
   var TYPED_SEL = 'input, textarea, select, [contenteditable], ' + TYPED_ROLES;
   var UNREAD = { SCRIPT: 1, STYLE: 1, TEMPLATE: 1, NOSCRIPT: 1 };
+  var UNREAD_SEL = Object.keys(UNREAD).join(', ').toLowerCase();
+  var NOT_PLAIN_SEL = MASK_SEL + ', ' + TYPED_SEL + ', ' + UNREAD_SEL; // an element holding none is read whole
   var TEXT_ENTRY = /^(text|search|email|tel|url|password|number)$/;
   function typedInto(el) { return !!el.isContentEditable || !!(el.closest && el.closest(TYPED_ROLES)); }
   function besideTextEntry(el) {
@@ -403,16 +406,14 @@
     if (!el) return '';
     if (isFormField(el) || el.tagName === 'OPTION' || UNREAD[el.tagName]) return ''; // never values
     if (typedInto(el) || (el.closest && el.closest(MASK_SEL))) return MASKED;
-    if (!el.querySelector || !el.querySelector(MASK_SEL + ', ' + TYPED_SEL + ', script, style, template, noscript')) {
-      return el.textContent || '';
-    }
+    if (!el.querySelector || !el.querySelector(NOT_PLAIN_SEL)) return el.textContent || '';
     var out = '';
     (function walk(node) {
       var own = besideTextEntry(node);
       for (var c = node.firstChild; c; c = c.nextSibling) {
         if (c.nodeType === 3) out += c.nodeValue;
         else if (c.nodeType === 1 && !own && !isFormField(c) && !UNREAD[c.tagName]) {
-          if (c.isContentEditable || c.matches(TYPED_ROLES) || c.matches(MASK_SEL)) out += MASKED; else walk(c);
+          if (c.isContentEditable || c.matches(TYPED_ROLES + ', ' + MASK_SEL)) out += MASKED; else walk(c);
         }
       }
     })(el);
@@ -1086,7 +1087,9 @@
   }
   // The selection's text with every masked element in it (see elementText) replaced by MASKED, and
   // every field in it left out.
-  var EDITABLE_SEL = '[contenteditable]:not([contenteditable="false"])'; // a copy is detached: no isContentEditable
+  // in a copy (detached: no isContentEditable), what leaves as MASKED, and what leaves nothing
+  var COPY_MASKED_SEL = MASK_SEL + ', [contenteditable]:not([contenteditable="false"]), ' + TYPED_ROLES;
+  var COPY_GONE_SEL = COPY_MASKED_SEL + ', textarea, select, ' + UNREAD_SEL;
   function selectedText(sel) {
     var raw = String(sel.toString());
     if (!raw || !sel.rangeCount) return raw;
@@ -1098,10 +1101,8 @@
     for (var i = 0; i < hidden.length && !hit; i++) hit = range.intersectsNode(hidden[i]);
     if (!hit) return raw;
     var frag = range.cloneContents(); // a partly selected element comes along as one too
-    var gone = MASK_SEL + ', ' + EDITABLE_SEL + ', ' + TYPED_ROLES + ', textarea, select, script, style, template, noscript';
-    Array.prototype.forEach.call(frag.querySelectorAll(gone), function (m) {
-      var masked = m.matches(MASK_SEL) || m.matches(EDITABLE_SEL) || m.matches(TYPED_ROLES);
-      m.parentNode.replaceChild(document.createTextNode(masked ? MASKED : ''), m);
+    Array.prototype.forEach.call(frag.querySelectorAll(COPY_GONE_SEL), function (m) {
+      m.parentNode.replaceChild(document.createTextNode(m.matches(COPY_MASKED_SEL) ? MASKED : ''), m);
     });
     return frag.textContent || '';
   }

@@ -18,7 +18,7 @@ import pytest
 import websockets
 
 from tests.bridge.live import TENANT, Client, LiveBridge, Recorder, eventually
-from tests.conftest import batch, ev, mouse_path
+from tests.conftest import batch, ev, mouse_path, nested
 from workbench.bridge import codec
 from workbench.bus import SESSION_CLOSED, intervention_request
 
@@ -200,21 +200,13 @@ async def test_post_fallback_checks_and_limits(make_live):
     assert (v["payload_size"], v["tenant"], v["rate_events"], v["rate_frames"], v["clock"]) == (1, 1, 1, 1, 1)
 
 
-def _nested(levels: int) -> dict:
-    """Page content nested ``levels`` deep: orjson reads 1,024 levels but writes only 254 (json writes it)."""
-    value: object = "x"
-    for _ in range(levels):
-        value = {"k": value}
-    return {"meta": value}
-
-
 async def test_a_batch_too_deep_to_forward_is_refused_before_its_ok_and_its_neighbours_arrive(live: LiveBridge):
     client = await Client.open(live.url, session=None)
     await client.send(codec.encode_connect({"tenant_id": TENANT, "session_id": "sq_deep", "verbose": True})
                       + codec.PING)
     assert await client.read(2) == [codec.Ok(), codec.Pong()]
     frames = [codec.encode_pub("telemetry.raw", json.dumps(doc("sq_deep", t0, **extra)).encode())
-              for t0, extra in ((1000, {}), (2000, {"pageContent": _nested(300)}), (3000, {}))]
+              for t0, extra in ((1000, {}), (2000, {"pageContent": {"meta": nested(300)}}), (3000, {}))]
     await client.send(b"".join(frames))  # one WebSocket message: good, too deep, good
     replies = await client.read(3)
     assert replies[0] == replies[2] == codec.Ok()
@@ -222,7 +214,7 @@ async def test_a_batch_too_deep_to_forward_is_refused_before_its_ok_and_its_neig
     assert await client.ping() == []  # the connection carries on
     await live.bus.drain()
     assert [(d["sessionId"], d["timestamp"]) for _, d in live.telemetry.got] == [("sq_deep", 1200), ("sq_deep", 3200)]
-    status, reply = await _post(live, json.dumps(doc("sq_deep_post", pageContent=_nested(300))).encode())
+    status, reply = await _post(live, json.dumps(doc("sq_deep_post", pageContent={"meta": nested(300)})).encode())
     assert status == 400 and "Invalid Batch: cannot be forwarded" in reply["error"]  # not a 500
     assert (await _post(live, orjson.dumps(doc("sq_deep_post", 2000))))[0] == 200
 

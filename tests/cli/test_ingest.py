@@ -13,6 +13,7 @@ from pathlib import Path
 
 import orjson
 
+from tests.conftest import nested
 from tests.engine.telemetry import Visit
 from workbench.cli.main import main
 from workbench.protocol.schema import errors
@@ -120,10 +121,7 @@ def test_a_batch_nested_deeper_than_can_be_written_is_reported_and_the_rest_goes
     # orjson reads 1,024 levels but writes 254: the packet carrying this page content could not be printed
     good = fixture_lines()
     deep = orjson.loads(good[0])
-    nested: object = "x"
-    for _ in range(300):
-        nested = {"k": nested}
-    deep["pageContent"] = {"meta": nested}
+    deep["pageContent"] = {"meta": nested(300)}
     lines = tmp_path / "deep.jsonl"
     lines.write_bytes(good[0] + json.dumps(deep).encode() + b"\n" + b"".join(good[1:]))  # orjson would not write it
     done = ingest(str(lines))

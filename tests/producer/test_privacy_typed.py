@@ -14,6 +14,12 @@ from producer_harness import walk_keys, walk_strings
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.browser]
 
+def click_texts(site) -> dict[str, str]:
+    """Each clicked element's text as the producer sent it, by its id (or its tag, when it has none)."""
+    return {e["data"]["target"]["id"] or e["data"]["target"]["tag"]: e["data"]["target"]["text"]
+            for e in site.bridge.events("click")}
+
+
 EDITOR_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Contact us</title></head><body>
 <section id="contact" style="padding: 40px">
   <h1>Send us a message</h1>
@@ -66,8 +72,7 @@ async def test_text_typed_into_an_editor_a_labelled_field_or_a_web_component_nev
     wire = "".join(p.text for p in site.bridge.pubs)
     for needle in NEVER:
         assert needle not in wire, needle
-    clicks = {e["data"]["target"]["id"] or e["data"]["target"]["tag"]: e["data"]["target"]["text"]
-              for e in site.bridge.events("click")}
+    clicks = click_texts(site)
     assert clicks["p"] == "[MASKED]"  # the editor's line
     assert clicks["msg-label"].strip() == "Message" and clicks["notes-label"].strip() == "Delivery notes"
     assert [e["data"]["text"] for e in site.bridge.events("text_selection")] == [
@@ -114,8 +119,7 @@ async def test_text_a_page_mirrors_from_a_custom_input_or_a_field_and_script_tex
     wire = "".join(p.text for p in site.bridge.pubs)
     for needle in ("Zebediah", "Quux", "Scripty"):
         assert needle not in wire, needle
-    texts = {e["data"]["target"]["id"] or e["data"]["target"]["tag"]: e["data"]["target"]["text"]
-             for e in site.bridge.events("click")}
+    texts = click_texts(site)
     assert texts["p"] == "[MASKED]" and texts["with-script"] == "Hi there" and texts["mentions"].strip() == ""
     assert await page.evaluate("() => document.getElementById('highlighter').textContent") == "Bravo Quux mentions"
 

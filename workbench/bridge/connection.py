@@ -345,12 +345,10 @@ class BridgeConnection:
         batch, violation = check_batch(payload, tenant=self.tenant_id, session=self.session_id,
                                        peer_ip=self.peer_ip, user_agent=self.user_agent)
         forwarded = None
-        if violation is None:
-            assert batch is not None
+        if batch is not None:
             forwarded, violation = encode_batch(batch)
-        if violation is None:
-            assert batch is not None
-            violation = check_limits(self.limiters, batch, now)
+            if violation is None:
+                violation = check_limits(self.limiters, batch, now)
         if violation is not None:
             result.send.append(encode_err(violation.message))
             result.violations.append(violation)

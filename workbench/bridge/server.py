@@ -266,9 +266,9 @@ class BridgeServer:
                     timeout = transport.idle_timeout_ms / 1000 if transport.idle_timeout_ms > 0 else None
                 try:
                     msg = await ws.receive(timeout=timeout)
-                except TimeoutError:
-                    kind, reason = ("handshake", "Authentication Timeout") if conn.session_id is None else (
-                        "idle", "Stale Connection")  # nats-server's words for a client that went quiet
+                except TimeoutError:  # nats-server's words for a client that never connected, or went quiet
+                    quiet = conn.session_id is not None
+                    kind, reason = ("idle", "Stale Connection") if quiet else ("handshake", "Authentication Timeout")
                     self._violation(Violation(kind, reason, conn.session_id), ip)
                     peer.outbox.send(encode_err(reason))
                     break
