@@ -620,7 +620,7 @@
     var cand = [];
     for (var i = 0; i < ps.length; i++) {
       var p = ps[i];
-      if (p.isContentEditable || (p.closest && p.closest('#seer-chat'))) continue; // an editor's lines are typed
+      if (typedInto(p) || (p.closest && p.closest('#seer-chat'))) continue; // an editor's or a custom input's lines are typed
       var r = p.getBoundingClientRect();
       if (r.width === 0 || r.height === 0) continue;
       var text = collapse(elementText(p));

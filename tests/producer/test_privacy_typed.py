@@ -121,6 +121,8 @@ async def test_text_a_page_mirrors_from_a_custom_input_or_a_field_and_script_tex
         assert needle not in wire, needle
     texts = click_texts(site)
     assert texts["p"] == "[MASKED]" and texts["with-script"] == "Hi there" and texts["mentions"].strip() == ""
+    # as an editor's, a custom input's lines are typed text: left out of the page content, not even [MASKED]
+    assert (await page.evaluate("() => window.EITP.pageContent().visibleContent")).split("\n") == ["Hi there"]
     assert await page.evaluate("() => document.getElementById('highlighter').textContent") == "Bravo Quux mentions"
 
 
