@@ -18,7 +18,12 @@ The *input floor* says how much of that is the hot path itself: the runner's own
 :class:`~workbench.sim.clock.VirtualClock` and DevTools pointer play a hand that moves at every
 20 Hz tick over a blank page whose only script is a 20 Hz timer (no producer, no pipeline, no
 rendering to speak of). Its CPU per move, times the moves per simulated minute the personas
-actually send, is what their cursor input costs before any page or pipeline work. Keep it under ~4 minutes.
+actually send, is what their cursor input costs before any page or pipeline work. The *scroll
+floor* does the same for the wheel: the runner's own notch (a trusted wheel event, the wait until
+the page scrolled, the clock run to the next) on a plain text page with no producer. A page that
+scrolls draws a frame, so no page does a notch for less. The floors and the set-up together say
+how many simulated minutes per wall minute these CPUs could give if the pages, the producer and
+the pipeline cost nothing. Keep it under ~4 minutes.
 
     .venv/bin/python bench/bench_runner.py [--quick]
 """
@@ -36,7 +41,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
-from playwright.async_api import async_playwright  # noqa: E402
+from playwright.async_api import Page, async_playwright  # noqa: E402
 
 from bench.common import bars, report  # noqa: E402
 from synthetic.motion import Trajectory  # noqa: E402
@@ -158,30 +163,78 @@ BLANK = ("data:text/html,<html><body><script>let at = [0, 0], n = 0;"
          "setInterval(() => { n++; }, 50);</script></body></html>")
 
 
-async def input_floor(simulated_s: float = 180.0) -> dict[str, float]:
+FLOOR_PAGES = 4  # the floors run this many pages at once, as the cheapest level usually does
+
+
+async def _bare_pages(handle: browsers.BrowserHandle, url: str, n: int) -> list[tuple[Page, CdpPointer, VirtualClock]]:
+    """``n`` pages on ``url``, each with the runner's own DevTools pointer and virtual clock."""
+    from workbench.sim.runner import VIEWPORT
+
+    assert handle.cdp is not None, "the floors need the runner's own DevTools socket"
+    pages = []
+    for _ in range(n):
+        context = await handle.browser.new_context(viewport={"width": VIEWPORT["width"], "height": VIEWPORT["height"]})
+        page = await context.new_page()
+        session = await handle.cdp.attach(page)
+        await handle.cdp.unbuffer_input(session)
+        pointer = CdpPointer(handle.cdp, session)
+        clock = VirtualClock(evaluate=pointer.evaluate, unbuffered=True)
+        await clock.prepare(page)
+        await page.goto(url)
+        await clock.ready(page)
+        pages.append((page, pointer, clock))
+    return pages
+
+
+async def input_floor(simulated_s: float = 120.0, pages: int = FLOOR_PAGES) -> dict[str, float]:
     """CPU per tick of the runner's hot path alone: one trusted move and one clock run."""
     async with async_playwright() as pw:
         handle = await browsers.open_browser(pw)
         try:
-            context = await handle.browser.new_context(viewport={"width": 1280, "height": 800})
-            page = await context.new_page()
-            assert handle.cdp is not None, "the floor needs the runner's own DevTools socket"
-            session = await handle.cdp.attach(page)
-            await handle.cdp.unbuffer_input(session)
-            pointer = CdpPointer(handle.cdp, session)
-            clock = VirtualClock(evaluate=pointer.evaluate, unbuffered=True)
-            await clock.prepare(page)
-            await page.goto(BLANK)
-            await clock.ready(page)
+            bare = await _bare_pages(handle, BLANK, pages)
             t = np.arange(0.0, simulated_s * 1000.0, 10.0)
             circle = Trajectory(t, 640 + 300 * np.cos(t / 3000.0), 400 + 200 * np.sin(t / 3000.0))
             with Resources() as used:
-                await clock.play(circle, pointer.move, lambda *_: None)
-            ticks = int(await page.evaluate("n"))
+                await asyncio.gather(*(clock.play(circle, pointer.move, lambda *_: None) for _, pointer, clock in bare))
+            ticks = sum([int(await page.evaluate("n")) for page, _, _ in bare])
+            moves = sum(clock.moves for _, _, clock in bare)
         finally:
             await handle.close()
-    return {"cpu_ms_per_move": round(1000.0 * used.cpu_s / max(clock.moves, 1), 3),
-            "moves": clock.moves, "sampler_ticks": ticks}
+    return {"cpu_ms_per_move": round(1000.0 * used.cpu_s / max(moves, 1), 3),
+            "moves": moves, "sampler_ticks": ticks, "pages": pages}
+
+
+# Plain text, no producer and no site script: what a wheel notch costs any page here
+TEXT = ("data:text/html,<html><body style='font:16px sans-serif'>"
+        + "<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.</p>" * 400
+        + "<script>let n = 0; setInterval(() => { n++; }, 50);</script></body></html>")
+
+
+async def scroll_floor(flicks: int = 40, pages: int = FLOOR_PAGES) -> dict[str, float]:
+    """CPU per wheel notch of the runner's own scroll path (a trusted wheel event, the wait for
+    the page to scroll, the clock run between notches) on a plain text page. Each notch
+    scrolls, and a page that scrolls draws a frame: this is the cheapest a notch can be."""
+    from synthetic.motion import MotorProfile
+    from workbench.sim.actor import PlaywrightActor
+
+    async def wheel(actor: PlaywrightActor) -> None:
+        await actor.start()
+        for i in range(flicks):  # down the page and back up, 4 notches a flick
+            await actor.flick(480.0 if (i // 5) % 2 == 0 else -480.0, notches=4)
+
+    async with async_playwright() as pw:
+        handle = await browsers.open_browser(pw)
+        try:
+            bare = await _bare_pages(handle, TEXT, pages)
+            actors = [PlaywrightActor(page, np.random.default_rng(i), MotorProfile(), clock=clock, pointer=pointer)
+                      for i, (page, pointer, clock) in enumerate(bare)]
+            with Resources() as used:
+                await asyncio.gather(*(wheel(actor) for actor in actors))
+        finally:
+            await handle.close()
+    notches = sum(actor.notches for actor in actors)
+    return {"cpu_ms_per_notch": round(1000.0 * used.cpu_s / max(notches, 1), 2), "notches": notches,
+            "scrolled": sum(len(actor.scroll_log) - 1 for actor in actors), "pages": pages}
 
 
 async def session_overhead(sessions: int = 8) -> dict[str, float]:
@@ -267,6 +320,7 @@ async def level(k: int, sessions: int, seed: int) -> dict[str, object]:
             "cpu_s_per_sim_min_by_role": {k: round(v / max(sim_min, 1e-9), 2) for k, v in used.by_role().items()},
             "cpu_share_used": round(cpu / wall / (os.cpu_count() or 1), 2),
             "moves": sum(s.moves for s in result.sessions),
+            "notches": sum(s.notches for s in result.sessions),
             "verdict": result.score.verdict if result.score else "error"}
 
 
@@ -308,6 +362,14 @@ async def main(quick: bool) -> None:
     floor["cpu_s_per_sim_min"] = round(floor["cpu_ms_per_move"] * moves / 1000.0, 2)
     floor["share_of_measured"] = round(floor["cpu_s_per_sim_min"] / cheapest, 2)
     figures["input_floor"] = floor
+    # The wheel: each notch is a frame the page draws, on a page as plain as pages get
+    scroll = await scroll_floor()
+    notches = round(sum(figures[f"k{k}"]["notches"] for k in LEVELS)  # type: ignore[index,misc]
+                    / sum(figures[f"k{k}"]["simulated_min"] for k in LEVELS))  # type: ignore[index,misc]
+    scroll["persona_notches_per_sim_min"] = notches
+    scroll["cpu_s_per_sim_min"] = round(scroll["cpu_ms_per_notch"] * notches / 1000.0, 2)
+    scroll["share_of_measured"] = round(scroll["cpu_s_per_sim_min"] / cheapest, 2)
+    figures["scroll_floor"] = scroll
     # What every visit costs before and after its persona, whatever the persona does
     overhead = await session_overhead()
     per_session = sum(overhead.values()) - overhead["one idle page second"]
@@ -316,22 +378,30 @@ async def main(quick: bool) -> None:
     figures["session_overhead"] = {"cpu_ms_by_phase": overhead, "cpu_ms_per_session": round(per_session),
                                    "sessions_per_sim_min": round(sessions_per_min, 2),
                                    "cpu_s_per_sim_min": round(per_session * sessions_per_min / 1000.0, 2)}
+    # the three together: what a simulated minute costs before any page, producer or pipeline work
+    figures["floors_cpu_s_per_sim_min"] = round(floor["cpu_s_per_sim_min"] + scroll["cpu_s_per_sim_min"]
+                                                + figures["session_overhead"]["cpu_s_per_sim_min"], 2)  # type: ignore[index]
     figures["load_average_at_end"] = round(os.getloadavg()[0], 2)
     report("runner", figures)
     print(bars("simulated min per wall min, by concurrent sessions",
                [(str(k), float(figures[f"k{k}"]["sim_min_per_wall_min"])) for k in LEVELS],  # type: ignore[index]
                aim=AIM))
-    print(f"  input floor: {floor['cpu_ms_per_move']} CPU ms per move on a blank page x {moves} moves per "
-          f"simulated min = {floor['cpu_s_per_sim_min']} CPU s per simulated min, {floor['share_of_measured']:.0%} "
-          f"of the {cheapest} measured; the aim needs {figures['cpu_s_per_sim_min_for_aim']} in all")
+    print(f"  input floor: {floor['cpu_ms_per_move']} CPU ms per move on {floor['pages']} blank pages at once "
+          f"x {moves} moves per simulated min = {floor['cpu_s_per_sim_min']} CPU s per simulated min, "
+          f"{floor['share_of_measured']:.0%} of the {cheapest} measured; the aim needs "
+          f"{figures['cpu_s_per_sim_min_for_aim']} in all")
+    print(f"  scroll floor: {scroll['cpu_ms_per_notch']} CPU ms per wheel notch on {scroll['pages']} plain text "
+          f"pages at once x {notches} notches per simulated min = {scroll['cpu_s_per_sim_min']} CPU s per "
+          f"simulated min, {scroll['share_of_measured']:.0%} of the {cheapest} measured")
     so = figures["session_overhead"]
     print(f"  per-session set-up and tear-down: {so['cpu_ms_per_session']} CPU ms "  # type: ignore[index]
           f"({', '.join(f'{k} {v}' for k, v in overhead.items() if k != 'one idle page second')}) x "
           f"{so['sessions_per_sim_min']} sessions per simulated min = {so['cpu_s_per_sim_min']} CPU s "  # type: ignore[index]
           f"per simulated min; an idle page second costs {overhead['one idle page second']} CPU ms")
-    both = round(floor["cpu_s_per_sim_min"] + so["cpu_s_per_sim_min"], 2)  # type: ignore[index]
-    print(f"  the cursor's floor and the visits' set-up alone: {both} CPU s per simulated min, before any "
-          f"page, scroll or pipeline work; the aim allows {figures['cpu_s_per_sim_min_for_aim']} for everything")
+    floors = float(figures["floors_cpu_s_per_sim_min"])  # type: ignore[arg-type]
+    print(f"  the cursor's and the wheel's floors and the visits' set-up alone: {floors} CPU s per simulated min, "
+          f"before any page, producer or pipeline work; the aim allows {figures['cpu_s_per_sim_min_for_aim']} "
+          f"for everything ({60.0 * (os.cpu_count() or 1) / floors:.0f} simulated min per wall min at most)")
 
 
 if __name__ == "__main__":

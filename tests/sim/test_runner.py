@@ -40,6 +40,10 @@ async def test_virtual_time_runs_long_visits_much_faster_than_real_time_and_samp
         assert s.fidelity.median_px < 0.5 and s.fidelity.p95_px < 1.5, s.fidelity
         # moves are sent on sampler ticks only, and not while the hand rests or the visitor is away
         assert 0 < s.moves < s.simulated_ms / 50, (s.moves, s.simulated_ms)
+        # wheel notches are counted: the page scrolls only when one is sent, and several may share a
+        # debounced scroll event
+        assert 0 < s.event_types["scroll"] <= s.notches, (s.persona, s.notches, s.event_types["scroll"])
+    assert shopper.notches > 0  # the comparison shopper scrolls down to the tiers
     assert leaver.event_types["viewport_approach"] >= 1 and leaver.event_types["mouse_exit"] >= 1
     with Session(engine) as db:
         report = repo.run_report(db=db, run_id=result.run_id)

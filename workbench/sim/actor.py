@@ -160,6 +160,7 @@ class PlaywrightActor:
         self.started_at = 0.0
         self.plan: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.scroll_log: list[tuple[float, float]] = [(0.0, 0.0)]
+        self.notches = 0  # wheel events sent (each costs the page a frame: bench_runner's scroll floor)
         self.tab_switch_mode = ""  # "browser" or "emulated", once a tab switch happened
 
     # --- plumbing -------------------------------------------------------------------------
@@ -237,6 +238,7 @@ class PlaywrightActor:
         event must be stamped before the clock moves on.
         """
         geo = geometry or await self._js(_GEOMETRY, "body")
+        self.notches += 1
         target = min(max(geo["y"] + dy, 0.0), geo["max"])
         y = float(geo["y"])
         if abs(target - y) >= 1:

@@ -128,6 +128,7 @@ class SessionOutcome:
     simulated_ms: float = 0.0
     wall_ms: float = 0.0
     moves: int = 0  # cursor moves the runner sent (the hot path: bench_runner's input floor)
+    notches: int = 0  # wheel events the runner sent (bench_runner's scroll floor)
     fidelity: fidelity.Fidelity = fidelity.NO_SAMPLES
     interventions: int | None = None  # None: no consumer ran, so none could be observed
     intervention_messages: list[str] = field(default_factory=list)
@@ -438,6 +439,7 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
     outcome.wall_ms = (time.perf_counter() - wall0) * 1000.0
     if actor is not None:
         outcome.moves = actor.clock.moves
+        outcome.notches = actor.notches
         outcome.fidelity = fidelity.measure(actor.plan, outcome.mouse, actor.viewport)
     stream.emit(SessionTraced(
         sid, persona_cls.name, spec.seed, slot.index, kind, {**persona_cls.ground_truth(), "geography": geography},
