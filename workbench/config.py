@@ -36,12 +36,6 @@ class _Section(BaseModel):
         return value
 
 
-def _at_most(value: float, limit: float, what: str) -> float:
-    if value > limit:
-        raise ValueError(f"{what}, at most {limit:g} (got {value})")
-    return value
-
-
 class SignalConfig(_Section):
     """Appendix C "Signal Capture": thresholds the producer applies in the page (section 3)."""
 
@@ -70,11 +64,6 @@ class SignalConfig(_Section):
     field_abandonment_ms: int = 2000
     inactivity_ms: int = 5000
     content_cache_ms: int = 5000
-
-    @field_validator("circularity")
-    @classmethod
-    def _a_circularity(cls, value: float) -> float:
-        return _at_most(value, 1, "is a circularity (1 is a perfect circle)")
 
     @field_validator("rage_clicks")
     @classmethod
@@ -154,11 +143,6 @@ class InferenceConfig(_Section):
     trajectory_delta: float = 0.05  # intensity change that counts as intensifying / cooling
     emotion_history: int = 8  # classifications kept per session (trajectory and emotions.{t}.{s} profile)
 
-    @field_validator("trajectory_delta")
-    @classmethod
-    def _an_intensity_change(cls, value: float) -> float:
-        return _at_most(value, 1, "is a change of intensity, which runs from 0 to 1")
-
     @field_validator("trajectory_history")
     @classmethod
     def _a_trajectory(cls, value: int) -> int:
@@ -232,7 +216,9 @@ class BotConfig(_Section):
     @field_validator("ai_review_rate_share", "ai_review_min_confidence")
     @classmethod
     def _a_share(cls, value: float) -> float:
-        return _at_most(value, 1, "is a share")
+        if value > 1:
+            raise ValueError(f"is a share, at most 1 (got {value})")
+        return value
 
 
 class ClassifierConfig(_Section):
@@ -317,17 +303,6 @@ class ClassifierConfig(_Section):
     # price_sensitivity / comparison_shopping
     price_hovers: int = 4
     tab_switches: int = 2
-
-    @field_validator("min_confidence", "pricing_dwell_share", "pricing_focus_share", "trust_share_min",
-                     "trust_share_full")
-    @classmethod
-    def _a_share(cls, value: float) -> float:
-        return _at_most(value, 1, "is a share (scores and confidences run from 0 to 1)")
-
-    @field_validator("deep_scroll_pct", "deepest_scroll_pct", "scroll_gain_min_pct", "scroll_gain_pct")
-    @classmethod
-    def _a_percentage(cls, value: float) -> float:
-        return _at_most(value, 100, "is a percentage of the page")
 
 
 class EITPConfig(_Section):
