@@ -69,7 +69,9 @@
  *    "123 45 6789", "123.45.6789" and "123456789" SSNs, 4-6-5 (Amex) cards, emails in any script,
  *    and IPv4 and IPv6 addresses (10.3; not a URL's host, which is a server's).  Each pattern
  *    first checks the string holds a digit, an @ or a colon, as it needs.  Keys of custom events
- *    are sanitized like values; numbers are not text and are sent as given.  Names and street
+ *    are sanitized like values.  Numbers are not text: an integer of 9 to 19 digits (an SSN, a
+ *    phone or a card) is redacted, unless it is epoch time (10, 13 or 16 digits led by a 1); a
+ *    BigInt leaves as its digits, redacted alike.  Names and street
  *    addresses have no pattern: a site marks such text (a "Welcome back, ..." greeting) with
  *    [data-eitp-mask].
  *    Text is whitespace-collapsed and sanitized BEFORE it is truncated.  Form fields are only ever
@@ -269,12 +271,32 @@
     return out;
   }
 
+  // A number is not text, so 3.9's patterns never see it; its digit count decides instead. An
+  // integer of 9 to 19 digits is an SSN, a phone (with or without its country code) or a card
+  // number, unless it has 10, 13 or 16 digits led by a 1: epoch seconds, milliseconds or
+  // microseconds before 2033 (no phone number and no card starts with a 1). Prices, counts and
+  // years are shorter.
+  function piiDigits(digits) {
+    if (digits.length < 9 || digits.length > 19) return false;
+    var len = digits.length;
+    return !(digits.charAt(0) === '1' && (len === 10 || len === 13 || len === 16));
+  }
+
+  function sanitizeNumber(n) {
+    if (!isFinite(n)) return 0;
+    return Number.isInteger(n) && Math.abs(n) < 1e21 && piiDigits(String(Math.abs(n))) ? REDACTED : n;
+  }
+
   function sanitizeDeep(v, depth) {
     depth = depth || 0;
     if (depth > 12) return null;
     if (typeof v === 'string') return sanitizeString(v);
+    if (typeof v === 'number') return sanitizeNumber(v);
+    if (typeof v === 'bigint') { // JSON cannot write one (the whole batch would fail): its digits, as text
+      var digits = String(v < 0 ? -v : v);
+      return piiDigits(digits) ? REDACTED : String(v);
+    }
     if (v === null || typeof v !== 'object') {
-      if (typeof v === 'number' && !isFinite(v)) return 0;
       return (typeof v === 'function' || typeof v === 'undefined') ? null : v;
     }
     if (Array.isArray(v)) return v.map(function (x) { return sanitizeDeep(x, depth + 1); });

@@ -207,3 +207,29 @@ async def test_a_url_encoded_twice_is_decoded_before_it_is_sanitized(open_site):
     # %2540 -> %40 -> @; a malformed escape stops the decoding where it is; a URL's user:password@ goes
     assert actions == ["/inbox/[REDACTED]/reply", "/inbox/100%25/%E0%A4%A", "https://crm.example/inbox"]
     assert all("jane" not in s and "hunter2" not in s for s in walk_strings(site.bridge.payloads()))
+
+
+async def test_numbers_in_a_custom_event_that_hold_an_ssn_a_phone_or_a_card_are_redacted(open_site):
+    # a page passes numbers as numbers: they are not text for 3.9's patterns, so their digit counts decide
+    site = await open_site()
+    await site.page.evaluate("""() => {
+        window.EITP.track('custom_numbers', {
+            ssn: 123456789, phone: 5095550142, phone1: 15095550142, intl: 447946095800, amex: 378282246310005,
+            visa: 4111111111111111, negative: -5095550142, listed: [5095550142, 7],
+            price: 45995, cents: 4599500, year: 2024, rate: 5.49, count: 12,
+            seconds: 1795400000, ms: 1795400000000, us: 1795400000000000, big: 1e21, tiny: 0.5});
+        window.EITP.track('custom_bigint', {id: 5095550142n, small: 12n});
+        window.EITP.track('custom_after', {ok: true});
+    }""")
+    await site.flush()
+    (event,) = site.bridge.events("custom_numbers")
+    r = "[REDACTED]"
+    assert event["data"] == {
+        "ssn": r, "phone": r, "phone1": r, "intl": r, "amex": r, "visa": r, "negative": r, "listed": [r, 7],
+        "price": 45995, "cents": 4599500, "year": 2024, "rate": 5.49, "count": 12,
+        "seconds": 1795400000, "ms": 1795400000000, "us": 1795400000000000, "big": 1e21, "tiny": 0.5}
+    # a BigInt cannot be written as JSON: it leaves as its digits, redacted like a number's, and the
+    # batch around it is not lost
+    (big,) = site.bridge.events("custom_bigint")
+    assert big["data"] == {"id": r, "small": "12"}
+    assert site.bridge.events("custom_after")
