@@ -76,7 +76,9 @@
  *    [data-eitp-mask].
  *    Text is whitespace-collapsed and sanitized BEFORE it is truncated.  Form fields are only ever
  *    read as the boolean hasValue; selections inside fields are ignored, a web component's fields
- *    in its shadow root included.  URLs (the referrer, a form's action, an iframe's src) leave
+ *    in its shadow root included.  A selection inside a web component is read in its shadow tree,
+ *    so an <output> there is masked too; one in a tree that cannot be seen (a closed shadow root)
+ *    leaves as [MASKED].  URLs (the referrer, a form's action, an iframe's src) leave
  *    without their query string and fragment, where a GET form puts its field values
  *    percent-encoded (10.2), and without a user:password@; the path is decoded until nothing is
  *    left to decode, then sanitized.
@@ -1116,12 +1118,61 @@
     var raw = String(sel.toString());
     if (!raw || !sel.rangeCount) return raw;
     var range = sel.getRangeAt(0);
+    var roots = openShadowRoots();
+    if (!roots.length || !sel.getComposedRanges) {
+      // text selected while the document's range is collapsed is in a tree that cannot be seen (a
+      // closed shadow root, or an open one without getComposedRanges): it may be a computed result
+      return range.collapsed ? MASKED : orRaw(maskedIn(range, document), raw);
+    }
+    // A selection in a web component's shadow tree (the document's range only reaches the
+    // component) is read in the tree each end of it is in, as the page's own is here.
+    var deep = sel.getComposedRanges({ shadowRoots: roots })[0];
+    var a = deep.startContainer.getRootNode(), b = deep.endContainer.getRootNode();
+    if (a === b) {
+      if (a === document && range.collapsed) return MASKED; // as above: a closed shadow root's text
+      return orRaw(maskedIn(span(deep.startContainer, deep.startOffset, deep.endContainer, deep.endOffset), a), raw);
+    }
+    var first, second;
+    if (a.host && a.host.getRootNode() === b) { // from inside a component out to the tree around it
+      first = span(deep.startContainer, deep.startOffset, a, a.childNodes.length);
+      second = span(a.host.parentNode, indexIn(a.host) + 1, deep.endContainer, deep.endOffset);
+    } else if (b.host && b.host.getRootNode() === a) { // from the tree around a component into it
+      first = span(deep.startContainer, deep.startOffset, b.host.parentNode, indexIn(b.host));
+      second = span(b, 0, deep.endContainer, deep.endOffset);
+    } else {
+      return MASKED; // across nested components: not read
+    }
+    var ta = maskedIn(first, a), tb = maskedIn(second, b);
+    return ta === null && tb === null ? raw : orRaw(ta, first.toString()) + orRaw(tb, second.toString());
+  }
+  function orRaw(masked, raw) { return masked === null ? raw : masked; }
+  function indexIn(node) { return Array.prototype.indexOf.call(node.parentNode.childNodes, node); }
+  function span(sc, so, ec, eo) {
+    var r = document.createRange();
+    r.setStart(sc, so);
+    r.setEnd(ec, eo);
+    return r;
+  }
+  // Every open shadow root on the page, nested ones too (a closed one cannot be seen).
+  function openShadowRoots() {
+    var roots = [];
+    (function walk(root) {
+      var all = root.querySelectorAll('*');
+      for (var i = 0; i < all.length; i++) {
+        if (all[i].shadowRoot) { roots.push(all[i].shadowRoot); walk(all[i].shadowRoot); }
+      }
+    })(document);
+    return roots;
+  }
+  // The text `range` selects in the tree `root` with its masked and typed text replaced, or null
+  // when it holds none.
+  function maskedIn(range, root) {
     var inside = range.commonAncestorContainer;
     if (inside.nodeType !== 1) inside = inside.parentElement;
     if (inside && (typedInto(inside) || (inside.closest && inside.closest(MASK_SEL)))) return MASKED;
-    var hidden = document.querySelectorAll(MASK_SEL + ', ' + TYPED_SEL), hit = false;
+    var hidden = root.querySelectorAll(MASK_SEL + ', ' + TYPED_SEL), hit = false;
     for (var i = 0; i < hidden.length && !hit; i++) hit = range.intersectsNode(hidden[i]);
-    if (!hit) return raw;
+    if (!hit) return null;
     var frag = range.cloneContents(); // a partly selected element comes along as one too
     Array.prototype.forEach.call(frag.querySelectorAll(COPY_GONE_SEL), function (m) {
       m.parentNode.replaceChild(document.createTextNode(m.matches(COPY_MASKED_SEL) ? MASKED : ''), m);

@@ -233,3 +233,52 @@ async def test_numbers_in_a_custom_event_that_hold_an_ssn_a_phone_or_a_card_are_
     (big,) = site.bridge.events("custom_bigint")
     assert big["data"] == {"id": r, "small": "12"}
     assert site.bridge.events("custom_after")
+
+
+CALCULATOR_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Finance</title></head><body>
+<section style="padding: 40px">
+  <p id="before">Estimate your payment below.</p>
+  <!-- a payment calculator shipped as a web component: its result is an <output> in its shadow root -->
+  <pay-calc id="calc"></pay-calc>
+  <p id="after">Rates from 5.49% APR.</p>
+  <info-box></info-box>
+  <closed-box style="display: block; width: 400px"></closed-box>
+</section>
+<script>
+  customElements.define('pay-calc', class extends HTMLElement {
+    connectedCallback() {
+      this.attachShadow({mode: 'open'}).innerHTML =
+        '<p>Your payment: <output id="out">$1,387/mo over 84 months</output></p>';
+    }
+  });
+  customElements.define('info-box', class extends HTMLElement {
+    connectedCallback() { this.attachShadow({mode: 'open'}).innerHTML = '<p id="free">Free delivery within 50 miles.</p>'; }
+  });
+  customElements.define('closed-box', class extends HTMLElement {
+    connectedCallback() { this.attachShadow({mode: 'closed'}).innerHTML = '<p>Trade-in value: 18,250 USD</p>'; }
+  });
+</script>
+<script src="/eitp/config.js"></script><script src="/eitp/producer.js"></script></body></html>
+"""
+
+
+async def test_a_selection_of_a_web_components_output_leaves_masked(open_site):
+    site = await open_site("/rv/calc-test.html", html=CALCULATOR_PAGE)
+    page = site.page
+    await page.click("pay-calc >> #out", click_count=3)  # the result, selected inside the component
+    # the document's selection is the component's text, though the page's own query for <output>
+    # elements does not look into shadow roots
+    assert "1,387" in await page.evaluate("() => getSelection().toString()")
+    await page.wait_for_function("() => (window.EITP.stats().events.text_selection || 0) >= 1", polling=20)
+    selected = ["Your payment: [MASKED]"]  # the component's own text around the result still leaves
+    for target, text in (("#after", "Rates from 5.49% APR."),  # the page's own text still leaves ...
+                         ("info-box >> #free", "Free delivery within 50 miles."),  # ... and a component's
+                         ("closed-box", "[MASKED]")):  # a tree that cannot be read might hold a result
+        await page.click(target, click_count=3)
+        selected.append(text)
+        await page.wait_for_function("(n) => (window.EITP.stats().events.text_selection || 0) >= n",
+                                     arg=len(selected), polling=20)
+    await site.flush()
+    wire = "".join(p.text for p in site.bridge.pubs)
+    assert "1,387" not in wire and "84 months" not in wire and "18,250" not in wire
+    assert [e["data"]["text"] for e in site.bridge.events("text_selection")] == selected
