@@ -338,6 +338,26 @@ def test_a_client_ip_in_an_event_or_in_the_pages_text_is_removed_too():
     assert "198.51.100" not in wire and "2001:db8" not in wire and "fe80" not in wire
 
 
+def test_a_client_ip_hidden_by_json_escapes_or_written_in_a_key_is_removed_too():
+    # JSON may write any character as \\uXXXX, so an address need not look like one in the raw bytes ...
+    raw = orjson.dumps(batch(mouse_path(1000, 3), pageContent={"h1": "Signed in from 198.51.100.45"}))
+    raw = raw.replace(b"198.51.100.45", b"198\\u002e51\\u002e100\\u002e45")
+    assert b"198.51.100.45" not in raw and orjson.loads(raw)["pageContent"]["h1"] == "Signed in from 198.51.100.45"
+    checked, violation = check_batch(raw, tenant=None, session=None, peer_ip="192.0.2.10", user_agent="UA/1")
+    assert violation is None and checked is not None
+    assert checked["pageContent"] == {"h1": "Signed in from [REDACTED]"}
+    # ... and a custom event or the page's metadata may carry one as an object's key
+    events = [*mouse_path(1000, 3), ev("seen", 1200, **{"Signed in from 198.51.100.44": True, "n": 1})]
+    doc = batch(events, pageContent={"meta": {"last login 2001:db8::7334": "yes"}})
+    checked, violation = check_batch(orjson.dumps(doc), tenant=None, session=None, peer_ip="192.0.2.10",
+                                     user_agent="UA/1")
+    assert violation is None and checked is not None
+    assert checked["pageContent"] == {"meta": {"last login [REDACTED]": "yes"}}
+    assert checked["events"][-1]["data"] == {"Signed in from [REDACTED]": True, "n": 1}
+    wire = orjson.dumps({k: v for k, v in checked.items() if k != "ip"}).decode()
+    assert "198.51.100" not in wire and "2001:db8" not in wire
+
+
 def test_hpub_is_refused_since_info_offers_no_headers_and_the_connection_goes_on():
     conn = connected()
     assert conn.greeting().startswith(b"INFO ") and b'"headers":false' in conn.greeting()

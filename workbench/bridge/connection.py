@@ -64,9 +64,10 @@ _HEX = r"[0-9A-Fa-f]{1,4}"
 IP_TEXT = (re.compile(r"(?<![A-Za-z0-9.])(?<!//)(?:\d{1,3}\.){3}\d{1,3}\b(?!\.\d)"),
            re.compile(rf"\b{_HEX}(?::{_HEX}){{0,6}}::(?:{_HEX}(?::{_HEX}){{0,6}}\b)?|::{_HEX}(?::{_HEX}){{0,6}}\b"),
            re.compile(rf"\b{_HEX}(?::{_HEX}){{7}}\b"))
-# a batch worth walking: an address's text, or a key that names one (JSON.stringify writes "ip":)
+# a batch worth walking: an address's text, a key that names one (JSON.stringify writes "ip":), or
+# a \\u escape, which can write any character (an address's dots too) without it
 _IP_HINT = re.compile(rb"(?<![A-Za-z0-9.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d|::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:"
-                      rb'|"(?:ip|clientIp|ipAddress|remoteAddress)"')
+                      rb'|"(?:ip|clientIp|ipAddress|remoteAddress)"|\\u')
 IDENTITY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 AUTHORIZATION_VIOLATION = "Authorization Violation"
 SKIP_FACTOR = 4
@@ -175,8 +176,8 @@ def check_batch(payload: bytes, *, tenant: str | None, session: str | None,
 def _without_client_ips(value: Any, depth: int = 0) -> Any:
     """Section 4.5 / 10.3: an address is the bridge's to say. A client's own, at any depth of the
     page content or an event (``pageContent.meta.ip``, ``{"ip": ...}`` in a custom event, "Signed
-    in from 198.51.100.44" in the page's text), is removed, so none rides a packet to a consumer or
-    is stored. A conformant producer redacts such text already (section 3.9's patterns and ours);
+    in from 198.51.100.44" in the page's text or in a key), is removed, so none rides a packet to a
+    consumer or is stored. A conformant producer redacts such text already (section 3.9's patterns and ours);
     this is the bridge not trusting that it did."""
     if depth > 300:  # deeper than orjson writes: encode_batch refuses the batch
         return None
@@ -184,8 +185,9 @@ def _without_client_ips(value: Any, depth: int = 0) -> Any:
         for pattern in IP_TEXT:
             value = pattern.sub(REDACTED, value)
         return value
-    if isinstance(value, dict):
-        return {k: _without_client_ips(v, depth + 1) for k, v in value.items() if k not in CLIENT_IP_FIELDS}
+    if isinstance(value, dict):  # a key is text too: {"Signed in from 198.51.100.44": true}
+        return {_without_client_ips(k): _without_client_ips(v, depth + 1) for k, v in value.items()
+                if k not in CLIENT_IP_FIELDS}
     if isinstance(value, list):
         return [_without_client_ips(v, depth + 1) for v in value]
     return value
