@@ -43,8 +43,29 @@ CREEPY = [
     "Sorry if something on the page isn't cooperating.",
     "Looks like you're comparing packages.",
     "You were checking the towing specs earlier.",
+    # as a model writes them: typographic apostrophes, odd spaces, markdown, no subject
+    "I\u2019ve noticed you comparing the two floor plans.",
+    "We\u2019ve seen you check the financing page. Want a quote?",
+    "I\u00a0noticed you were on the pricing section.",
+    "I  *noticed* you were on the pricing section.",
+    "Noticed you checking out the $59,995 price - want a breakdown?",
+    # time on the page, leaving, and what the visitor did, said other ways
+    "After 5 minutes on the pricing page, questions are natural!",
+    "Spent a while on the financing section? I can help.",
+    "Wait - are you leaving? Let me help first.",
+    "Before you close this page, can I offer a discount?",
+    "You keep going back to the financing section - want a quote?",
+    "You paused on the $59,995 price for a bit. Want a breakdown?",
+    "You copied the $59,995 price - want the monthly payment?",
+    "You filled in half the form and stopped. Want help finishing it?",
+    # the taxonomy's own labels, as a model that echoes its input writes them
+    "Sounds like decision_paralysis; happy to help.",
+    "Your price_sensitivity is understandable!",
 ]
 ACCEPTABLE = [
+    "Are you going camping this summer? The 3650SUITE sleeps six.",
+    "Owners who\u2019ve spent a while on the road love its *four-season* package.",
+    "After a test drive, most owners ask about towing. Want the numbers?",
     "Choosing between these two can feel tough — want me to break down the key differences?",
     "Happy to walk you through what the Adventure package adds over the Base model.",
     "The 3650SUITE sleeps six and has three slide-outs. Want the full floor plan?",
@@ -73,3 +94,25 @@ def test_creepy_messages_are_rejected(message):
 @pytest.mark.parametrize("message", ACCEPTABLE)
 def test_helpful_messages_pass(message):
     assert violations(message) == [], message
+
+
+PERSONAL = {
+    "Your IP address 198.51.100.44 was flagged; we can help.": ["IP address"],
+    "Signed in from 2001:db8::7334? Happy to help.": ["IP address"],
+    "Write to jo.smith@example.com for a quote.": ["email address"],
+    "Call Dana on (509) 555-0142 or +44 20 7946 0958.": ["phone number"],
+    "We have your card 4111 1111 1111 1111 on file.": ["card number"],
+    "Is 123-45-6789 your SSN?": ["SSN"],
+}
+
+
+@pytest.mark.parametrize("message, kinds", PERSONAL.items())
+def test_a_message_with_personal_data_is_refused_whoever_wrote_it(message, kinds):
+    # an IP address (10.3) or a person's contact details, from the page through a template or from a model
+    assert [v for v in violations(message) if v.startswith("personal data")] == [f"personal data: {k}"
+                                                                                 for k in kinds]
+
+
+def test_prices_model_years_and_specs_are_not_personal_data():
+    message = "The 2024 3650SUITE is $59,995 or $1,299.00/mo at 5.49% APR; it tows 7,500 lbs and sleeps 6."
+    assert violations(message) == []

@@ -252,7 +252,9 @@ CALCULATOR_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Fin
     }
   });
   customElements.define('info-box', class extends HTMLElement {
-    connectedCallback() { this.attachShadow({mode: 'open'}).innerHTML = '<p id="free">Free delivery within 50 miles.</p>'; }
+    connectedCallback() {
+      this.attachShadow({mode: 'open'}).innerHTML = '<p id="free">Free delivery within 50 miles.</p>';
+    }
   });
   customElements.define('closed-box', class extends HTMLElement {
     connectedCallback() { this.attachShadow({mode: 'closed'}).innerHTML = '<p>Trade-in value: 18,250 USD</p>'; }

@@ -51,19 +51,13 @@ from workbench import bus as subjects
 from workbench.bridge import codec
 from workbench.bridge.limits import FrameGuard, LimiterRegistry, Refusal
 from workbench.config import TransportConfig
+from workbench.privacy import without_ips
 from workbench.protocol.fastschema import batch_checker
 from workbench.protocol.schema import errors as schema_errors
 
 SERVER_ID = "eitp-bridge"
 PUBLISH_WHITELIST = frozenset({"telemetry.raw"})
 CLIENT_IP_FIELDS = ("ip", "clientIp", "ipAddress", "remoteAddress")
-REDACTED = "[REDACTED]"
-_HEX = r"[0-9A-Fa-f]{1,4}"
-#: the producer's address patterns, applied in turn: IPv4 (not a URL's host: a server's), IPv6 with
-#: "::" (after IPv4, so "::ffff:203.0.113.7" loses both parts), IPv6 in full (8 groups)
-IP_TEXT = (re.compile(r"(?<![A-Za-z0-9.])(?<!//)(?:\d{1,3}\.){3}\d{1,3}\b(?!\.\d)"),
-           re.compile(rf"\b{_HEX}(?::{_HEX}){{0,6}}::(?:{_HEX}(?::{_HEX}){{0,6}}\b)?|::{_HEX}(?::{_HEX}){{0,6}}\b"),
-           re.compile(rf"\b{_HEX}(?::{_HEX}){{7}}\b"))
 # a batch worth walking: an address's text, a key that names one (JSON.stringify writes "ip":), or
 # a \\u escape, which can write any character (an address's dots too) without it
 _IP_HINT = re.compile(rb"(?<![A-Za-z0-9.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d|::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:"
@@ -182,9 +176,7 @@ def _without_client_ips(value: Any, depth: int = 0) -> Any:
     if depth > 300:  # deeper than orjson writes: encode_batch refuses the batch
         return None
     if isinstance(value, str):
-        for pattern in IP_TEXT:
-            value = pattern.sub(REDACTED, value)
-        return value
+        return without_ips(value)
     if isinstance(value, dict):  # a key is text too: {"Signed in from 198.51.100.44": true}
         return {_without_client_ips(k): _without_client_ips(v, depth + 1) for k, v in value.items()
                 if k not in CLIENT_IP_FIELDS}

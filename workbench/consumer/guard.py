@@ -6,12 +6,22 @@ hovering, exit intent ("before you go", "leaving so soon?"), "I noticed" or "we 
 on the page ("you've been here for three minutes"), visit counts ("your third visit"), friction
 or hesitation it could only know by watching ("still weighing it up?", "isn't cooperating") or
 any other sign of being watched is rejected with the phrases that tripped it; the caller falls
-back to a template and logs it.
+back to a template and logs it. So is a message that names the emotion taxonomy's own labels
+("decision_paralysis") or carries personal data: an IP address (10.3), an email, a phone, card
+or SSN number, whether a model wrote it or a template took it from the page.
+
+A message is read as a person reads it: typographic apostrophes as ASCII ones, any run of
+whitespace as one space, markdown emphasis and underscores as nothing and spaces
+("I\u2019ve *noticed*" is "I've noticed").
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+
+from workbench.privacy import personal_data
+from workbench.protocol.taxonomy import Emotion
 
 # Pieces the patterns share: counts in digits or words ("for three minutes", "3 times"), ordinals,
 # time units, the verbs of watching, and the auxiliaries before them ("we've noticed", "I can see").
@@ -39,8 +49,12 @@ SURVEILLANCE_PATTERNS: dict[str, str] = {
     "exit intent": (r"\bexit[- ]intent\b|\babout to (?:leave|go|close)\b|\b(?:trying|going) to leave\b"
                     r"|\bleaving (?:so soon|already|us|now)\b|\bon your way out\b|\bheading (?:out|off)\b"
                     r"|\b(?:don'?t|do not) (?:go|leave)\b|\bbefore you (?:go|leave|head (?:off|out)|take off)\b"
-                    r"(?!\s+(?:ahead|for|with|through|over|to)\b)"),
-    "noticed": rf"\bi{_AUX} (?:noticed|noticing|see|saw|observed|detected|spotted|tracked|watched)\b",
+                    r"(?!\s+(?:ahead|for|with|through|over|to)\b)"
+                    r"|\bare you (?:leaving|going (?:already|so soon|away|now)|heading (?:off|out))\b"
+                    r"|\bbefore you close\b"
+                    r"|\bclos(?:e|ing) (?:this|the|your) (?:page|tab|window)\b"),
+    "noticed": (rf"\bi{_AUX} (?:noticed|noticing|see|saw|observed|detected|spotted|tracked|watched)\b"
+                r"|(?:^|[.!?:;\-] )(?:noticed|saw|spotted|seeing|noticing) (?:that )?you\b"),
     "watched you": (rf"\b(?:i|we){_AUX} (?:{_WATCH_VERBS}(?: that)? (?:you|your)\b"
                     r"|see(?: that)? (?:you(?:'re| are| were|'ve| have)|your)\b)"),
     "you were looking": (r"\byou(?:'ve| have| were|'re| are)? (?:been )?"
@@ -48,7 +62,9 @@ SURVEILLANCE_PATTERNS: dict[str, str] = {
     "you were checking": (r"\byou(?: were|'ve been| have been| had been) (?:checking|comparing|reading|reviewing"
                           r"|studying|examining|eyeing|considering|researching|exploring|weighing|going through"
                           r"|flipping through|trying)\b"),
-    "time on page": rf"\b(?:for|over) {_LAST}(?!a |an ){_COUNT}\s*{_SHORT_UNIT}\b|\btime on (?:the )?page\b",
+    "time on page": (rf"\b(?:for|over|after) {_LAST}(?!a |an ){_COUNT}\s*{_SHORT_UNIT}\b|\btime on (?:the )?page\b"
+                     r"|\bspent (?:a (?:while|bit|long time)|some time|ages) (?:here|on (?:this|the|our) "
+                     r"(?:\w+ )?(?:page|site|section|listing|tab))\b"),
     "been here a while": (rf"{_YOU_BEEN} (?:here|on (?:this|the|our) (?:page|site|section))\b"
                           rf"|{_YOU_BEEN}\b[^.!?]{{0,60}}?\b(?:for|over) {_LAST}"
                           rf"(?:about |almost |nearly |over |more than )?"
@@ -61,6 +77,8 @@ SURVEILLANCE_PATTERNS: dict[str, str] = {
     "still here": (r"\bstill (?:weighing|deciding|looking|thinking|comparing|browsing|considering|shopping|reading"
                    r"|here|there|on the fence|with us|around|undecided|unsure)\b"),
     "seeming": r"\b(?:looks|seems|sounds|appears) (?:like|as if|as though) you\b|\byou (?:seem|appear)(?:ed)?\b",
+    "what you did": (r"\byou (?:paused|stopped|hesitated|lingered|copied|selected|highlighted|filled|typed"
+                     r"|abandoned)\b|\byou keep (?:going|coming|returning|looking|checking|clicking|scrolling)\b"),
     "friction": (r"\b(?:isn'?t|is not|wasn'?t|was not|not) (?:cooperating|responding)\b"
                  r"|\bhaving (?:some )?(?:trouble|difficulty|difficulties|a hard time|problems|issues)\b"),
     "tracking": r"\btrack(?:s|ed|ing)?\b|\bmonitor(?:s|ed|ing)?\b|\btelemetry\b|\bbehaviou?r(?:al)?\b",
@@ -70,11 +88,24 @@ SURVEILLANCE_PATTERNS: dict[str, str] = {
                        r"|overwhelm(?:ed)?|anxious|anxiety)\b"),
 }
 _COMPILED = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in SURVEILLANCE_PATTERNS.items()}
+_LABELS = re.compile("|".join(rf"\b{e.value}\b" for e in Emotion if "_" in e.value), re.IGNORECASE)
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'", "\uff07": "'"})
+_EMPHASIS = re.compile(r"[*_`~]+")
+
+
+def as_read(message: str) -> str:
+    """The message as a person reads it (see the module docstring)."""
+    text = unicodedata.normalize("NFKC", message).translate(_APOSTROPHES)
+    return " ".join(_EMPHASIS.sub(" ", text).split())
 
 
 def violations(message: str) -> list[str]:
     """The rule names the message breaks; empty when it reads as understanding, not observation."""
-    return [name for name, pattern in _COMPILED.items() if pattern.search(message)]
+    read = as_read(message)
+    found = [name for name, pattern in _COMPILED.items() if pattern.search(read)]
+    if _LABELS.search(message) and "emotion labels" not in found:
+        found.append("emotion labels")
+    return found + [f"personal data: {kind}" for kind in personal_data(message)]
 
 
 def is_acceptable(message: str) -> bool:

@@ -1,0 +1,40 @@
+"""Personal data in text the workbench itself writes or forwards (EITP v1.1 section 10).
+
+The producer redacts PII in the page (3.9, its own patterns in JavaScript). Two edges of the
+Python side do not trust that it did: the bridge removes a client's address from page content and
+events (10.3), and Seer's guard refuses a message that carries an address or a person's contact
+details, whatever wrote it (a template filled from page content, or a model). Pure: patterns and
+functions over strings.
+"""
+
+from __future__ import annotations
+
+import re
+
+_HEX = r"[0-9A-Fa-f]{1,4}"
+#: the producer's address patterns, applied in turn: IPv4 (not a URL's host: a server's), IPv6 with
+#: "::" (after IPv4, so "::ffff:203.0.113.7" loses both parts), IPv6 in full (8 groups)
+IP_TEXT = (re.compile(r"(?<![A-Za-z0-9.])(?<!//)(?:\d{1,3}\.){3}\d{1,3}\b(?!\.\d)"),
+           re.compile(rf"\b{_HEX}(?::{_HEX}){{0,6}}::(?:{_HEX}(?::{_HEX}){{0,6}}\b)?|::{_HEX}(?::{_HEX}){{0,6}}\b"),
+           re.compile(rf"\b{_HEX}(?::{_HEX}){{7}}\b"))
+#: a person's contact or identity numbers, as the producer's patterns find them (3.9 and its own)
+PERSONAL_TEXT = {
+    "email address": re.compile(r"[^\s@<>()\[\]{},;:\"'\\/?#&=]+@[^\s@<>()\[\]{},;:\"'\\/?#&=]+\.[^\W\d_]{2,}"),
+    "card number": re.compile(r"\b(?:\d{4}[\s-]?){3}\d{4}\b|\b3[47]\d{2}[\s-]?\d{6}[\s-]?\d{5}\b"),
+    "SSN": re.compile(r"(?<![\w.])\d{3}[-.\s]\d{2}[-.\s]\d{4}(?!\w)|(?<![\w.$])\d{9}(?![\w.])"),
+    "phone number": re.compile(r"\+\d{1,3}(?:[\s.-]\(?\d{1,4}\)?|\(\d{1,4}\)){2,5}(?![\d%])|\+\d{8,15}\b"
+                               r"|(?<![\w.+$])\(?\d{3}\)?[-.\s/]{0,2}\d{3}[-.\s]?\d{4}(?!\w)"),
+}
+
+
+def without_ips(text: str) -> str:
+    """``text`` with every IP address in it replaced by ``[REDACTED]``."""
+    for pattern in IP_TEXT:
+        text = pattern.sub("[REDACTED]", text)
+    return text
+
+
+def personal_data(text: str) -> list[str]:
+    """What kinds of personal data ``text`` holds: "IP address", "email address", ... (empty: none)."""
+    found = ["IP address"] if any(p.search(text) for p in IP_TEXT) else []
+    return found + [kind for kind, pattern in PERSONAL_TEXT.items() if pattern.search(text)]
