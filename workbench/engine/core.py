@@ -80,7 +80,7 @@ from workbench.engine import botfilter, ipreputation
 from workbench.engine.classifier import Classification, Context, EmotionClassifier, RulesClassifier
 from workbench.engine.features import INTENT_RANK, Features, FormField, extract
 from workbench.errors import ValidationError
-from workbench.protocol.taxonomy import NEGATIVE, POSITIVE, Emotion
+from workbench.protocol.taxonomy import NEGATIVE, POSITIVE, Emotion, name_token
 from workbench.recent import Recent
 
 Batch = Mapping[str, Any]
@@ -232,7 +232,7 @@ class Engine:
         if state is None:
             keep = max(self.config.inference.emotion_history, self.config.inference.trajectory_history)
             state = self.sessions[sid] = SessionState(
-                sid, tenant, str(batch.get("vertical", "")), history=deque(maxlen=keep),
+                sid, tenant, name_token(batch.get("vertical"), ""), history=deque(maxlen=keep),
                 bot=botfilter.BotEvidence(self.config.bot),
                 recent_rates=deque(maxlen=self.config.classifier.activity_baseline_windows))
         if batch.get("pageContent"):

@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from workbench.config import EITPConfig
+from workbench.protocol.taxonomy import name_token
 
 Event = Mapping[str, Any]
 
@@ -372,7 +373,7 @@ def extract(events: Sequence[Event], *, seen_sections: Iterable[str], config: EI
     depth_max = max(scroll_depth_before, float(depths.max())) if depths.size else scroll_depth_before
 
     # sections
-    section_of = [str(e.get("currentSection") or "page") for e in events]
+    section_of = [name_token(e.get("currentSection"), "page") for e in events]
     section_seq = _collapse(section_of)
     seen = set(seen_sections)
     revisits = sum(1 for i, s in enumerate(section_seq) if s in seen or s in section_seq[:i])

@@ -45,6 +45,7 @@ from workbench.engine.core import BotOut, Engine, Output, PacketOut, ReviewOut
 from workbench.errors import ValidationError
 from workbench.protocol.fastschema import batch_checker
 from workbench.protocol.schema import errors as schema_errors
+from workbench.protocol.taxonomy import name_token
 
 log = logging.getLogger(__name__)
 _valid_batch, _ = batch_checker()  # the readable reasons only for a batch that fails it
@@ -118,7 +119,8 @@ class EngineService:
         # What enrichment may know of a session beyond its packets: its vertical and (for geo
         # only) the bridge-injected IP, which never leaves this process in a packet and is
         # forgotten with the session (section 10.3). Only an accepted batch may set it (10.4).
-        self._context[str(batch["sessionId"])] = {"vertical": batch.get("vertical", ""), "ip": batch.get("ip")}
+        self._context[str(batch["sessionId"])] = {"vertical": name_token(batch.get("vertical"), ""),
+                                                  "ip": batch.get("ip")}
         await self._publish(outputs)
 
     async def _on_closed(self, subject: str, payload: bytes) -> None:

@@ -5,7 +5,18 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
+
+_NAME = re.compile(r"[\w.:-]{1,64}")
+
+
+def name_token(value: object, default: str) -> str:
+    """A section or a vertical as a name: section 4's "DOM section ID" (``pricing``) and
+    ``rv_dealer``, 1-64 letters, digits and _ . : -. Anything else is free text a page or a
+    client wrote, and becomes ``default``: it would otherwise be grouped in the knowledge store
+    (7.4, 7.6) and pasted into other visitors' LLM prompts."""
+    return value if isinstance(value, str) and _NAME.fullmatch(value) else default
 
 
 class Emotion(StrEnum):
