@@ -48,6 +48,9 @@ class Tally:
             self.failures += weight
 
 
+_NONE = Tally()  # what an arm without any outcome reads as (never added to)
+
+
 class ThompsonBandit:
     def __init__(self, strategies: tuple[str, ...] = STRATEGIES) -> None:
         self.strategies = strategies
@@ -81,9 +84,9 @@ class ThompsonBandit:
         The tenant's record includes the exact context, and the global record the tenant's, so the
         pooled prior takes only what lies beyond each: the tenant's other sections, other tenants.
         """
-        exact = self.exact[(ctx, strategy)]
-        tenant = self.tenant[(ctx.tenant, ctx.vertical, ctx.emotion, strategy)]
-        glob = self.global_[(ctx.vertical, ctx.emotion, strategy)]
+        exact = self.exact.get((ctx, strategy), _NONE)  # read without inserting: only outcomes make entries
+        tenant = self.tenant.get((ctx.tenant, ctx.vertical, ctx.emotion, strategy), _NONE)
+        glob = self.global_.get((ctx.vertical, ctx.emotion, strategy), _NONE)
         pooled_s = (tenant.successes - exact.successes) + GLOBAL_PRIOR_WEIGHT * (glob.successes - tenant.successes)
         pooled_f = (tenant.failures - exact.failures) + GLOBAL_PRIOR_WEIGHT * (glob.failures - tenant.failures)
         pooled_n, exact_n = pooled_s + pooled_f, exact.successes + exact.failures

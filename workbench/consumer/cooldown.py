@@ -14,9 +14,12 @@ from workbench.config import InterventionConfig
 
 @dataclass
 class SessionTiming:
-    """What the consumer remembers per session (all times are event-time ms)."""
+    """What the consumer remembers per session (all times are event-time ms).
 
-    started_at: float
+    ``started_at`` is None until the session's first event or packet fixes it: a bot verdict can be
+    the first Seer hears of a session, and it says nothing of when the visit began."""
+
+    started_at: float | None = None
     last_intervention_at: float | None = None
     chat_opened_at: float | None = None  # the chat window is open since then (None: closed)
     chat_closed_at: float | None = None
@@ -39,6 +42,8 @@ def decide(now: float, timing: SessionTiming, config: InterventionConfig, *,
     verdict). Cooldown and chat suppression are read on ``now``, the visitor's clock."""
     if timing.is_bot:
         return Decision(False, "session classified as a bot")
+    if timing.started_at is None:  # no event time to measure the grace period from: not yet
+        return Decision(False, "grace period: the session's start is not known yet")
     elapsed = (now if evidence_at is None else evidence_at) - timing.started_at
     if elapsed < config.min_session_ms:
         return Decision(False, f"grace period: {elapsed / 1000:.1f} s of {config.min_session_ms / 1000:.0f} s")

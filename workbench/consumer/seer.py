@@ -30,12 +30,23 @@ bridge reports every connection's end (``SESSION_CLOSED``, possibly with an unkn
 None of that resets the section 9.3 state (grace, cooldown, chat window, bot flag): it lives as
 long as Seer remembers the session. The chat window goes away with its *page*, which Seer sees
 as the next page's ``connection`` event, not with a socket close (a dropped WebSocket
-reconnects, or falls back to HTTP POST, on the same page with the chat still open).
+reconnects, or falls back to HTTP POST, on the same page with the chat still open). The chat
+window's state is its latest event's by event time, not by arrival: the bridge accepts batches up
+to 60 s out of order, and an older ``chat_close`` arriving late must not close a chat reopened since.
+Only the visit's own telemetry makes a session whose connection ended live again; the engine's
+verdict or last packet released after a close updates it where it is kept, among the ended ones.
+
+A packet is checked before Seer acts on it (:func:`packet_problem`): one whose fields Seer reads
+are missing or of the wrong kind, or whose emotion is not one of the 22 canonical ones (section 6
+prohibits "unknown"), is refused whole with a :class:`~workbench.errors.ValidationError`, before
+any state changes.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,19 +56,90 @@ from workbench.config import InterventionConfig
 from workbench.consumer import guard, templates
 from workbench.consumer.bandit import Context, ThompsonBandit
 from workbench.consumer.cooldown import Decision, SessionTiming, decide
+from workbench.errors import ValidationError
 from workbench.llm.gate import llm_gate
-from workbench.protocol.taxonomy import POSITIVE
+from workbench.privacy import personal_data
+from workbench.protocol.taxonomy import CANONICAL, POSITIVE
 from workbench.recent import Recent
 
 log = logging.getLogger(__name__)
 
 ATTRIBUTION_WINDOW_MS = 120_000
 ENDED_REMEMBERED = 10_000  # session ends kept to recognise late packets (oldest forgotten first)
+GUARD_REJECTIONS_KEPT = 1_000  # the latest composed messages the guard turned down, for inspection
 #: the outcome of an intervention decided after its page was gone: stored, not one of bandit.OUTCOMES
 UNDELIVERED = "undelivered"
 # Section 1.1: "a paralyzed buyer (who needs guidance) from a confident one (who needs space)".
 # Positive states, active weighing and plain uncertainty get space; distress gets help.
 QUIET_EMOTIONS = frozenset({e.value for e in POSITIVE} | {"deliberation", "uncertainty"})
+
+
+def _time(value: object) -> bool:
+    """An event time or a duration in ms as section 5 has it: a finite number, not negative."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value) and value >= 0
+    except OverflowError:  # an int too large for a float is no time either
+        return False
+
+
+def _field(packet: dict[str, Any], *path: str) -> object:
+    """The value at ``path`` in the packet; None when it or an object on the way is missing."""
+    value: object = packet
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _shown(value: object) -> str:
+    """A value for a log line, cut short (a refused packet may carry anything)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def packet_problem(packet: object) -> str | None:
+    """Why Seer must refuse this packet, or None (sections 5 and 6): the fields it reads, checked
+    before it touches any state, so a bad packet is refused whole rather than half applied."""
+    if not isinstance(packet, dict):
+        return "the packet is not an object"
+    for key in ("sessionId", "tenantId"):
+        if not isinstance(packet.get(key), str) or not packet[key]:
+            return f"{key} {_shown(packet.get(key))} is not a non-empty string"
+    for path in (("timestamp",), ("temporal", "sessionDuration")):
+        if not _time(_field(packet, *path)):
+            return f"{'.'.join(path)} {_shown(_field(packet, *path))} is not a finite number of ms >= 0"
+    primary = _field(packet, "emotion", "primary")
+    if not isinstance(primary, str) or primary not in CANONICAL:
+        return f"emotion.primary {_shown(primary)} is not one of the 22 canonical emotions (section 6)"
+    if not isinstance(_field(packet, "spatial", "currentSection"), str):
+        return f"spatial.currentSection {_shown(_field(packet, 'spatial', 'currentSection'))} is not a string"
+    for key in ("patterns", "pageContent", "experimentContext"):
+        if packet.get(key) is not None and not isinstance(packet[key], dict):
+            return f"{key} is a {type(packet[key]).__name__}, not an object"
+    detected = _field(packet, "patterns", "detected")
+    if detected is not None and not (isinstance(detected, list) and all(isinstance(d, str) for d in detected)):
+        return "patterns.detected is not a list of strings"
+    return None
+
+
+def _in_window(intervention: Intervention, ts: float) -> bool:
+    """Is an answer at event time ``ts`` one to this intervention? After it (an event stamped
+    before it, in a batch that arrived late, cannot answer it) and inside the attribution window."""
+    return 0 <= ts - intervention.timestamp <= ATTRIBUTION_WINDOW_MS
+
+
+def _chat_event_is_newer(timing: SessionTiming, ts: float) -> bool:
+    """Section 9.3 window state follows the chat's latest event by event time, not by arrival: a
+    ``chat_open`` or ``chat_close`` older than the change already applied is stale (ties: the later one)."""
+    last = timing.chat_opened_at if timing.chat_opened_at is not None else timing.chat_closed_at
+    return last is None or ts >= last
+
+
+def _fix_start(timing: SessionTiming, at: float) -> None:
+    """The session's start is the first event time Seer learns of it (a verdict carries none)."""
+    if timing.started_at is None:
+        timing.started_at = at
 
 
 @dataclass
@@ -98,7 +180,7 @@ class Seer:
         self.bandit = bandit or ThompsonBandit()
         self.rng = np.random.default_rng(seed)
         self.sessions: dict[str, _Session] = {}
-        self.guard_rejections: list[tuple[str, list[str]]] = []
+        self.guard_rejections: deque[tuple[str, list[str]]] = deque(maxlen=GUARD_REJECTIONS_KEPT)
         self.vertical_of = vertical_of or {}
         # Sessions whose connection ended: the latest known end (event time) and the session's state.
         # A packet stamped no later is one the engine released when the page went away, so nothing
@@ -113,17 +195,34 @@ class Seer:
         """The session of this id, connected or ended (kept for a reconnect or the next page)."""
         return self.sessions.get(session_id) or self.ended.get(session_id, (0.0, None))[1]
 
-    def _session(self, session_id: str, started_at: float) -> _Session:
+    def _end_of(self, session_id: str) -> float:
+        """The latest known end of the session's connections (-inf: none known)."""
+        entry = self.ended.get(session_id)
+        return float("-inf") if entry is None else entry[0]
+
+    def _session(self, session_id: str, *, live: bool) -> _Session:
+        """The session's state, wherever it is kept; a new one (its start not yet known) if Seer has none.
+
+        ``live``: this is the visit's own telemetry, so a session whose connection ended is connected
+        again (a reconnect, the next page). A bot verdict or a packet is not: the engine releases both
+        after a close, and a session that ended stays among the ended ones (bounded), updated there."""
         s = self.sessions.get(session_id)
+        if s is not None:
+            return s
+        entry = self.ended.get(session_id)
+        s = None if entry is None else entry[1]
         if s is None:
-            s = self._known(session_id) or _Session(SessionTiming(started_at=started_at))
+            s = _Session(SessionTiming())
+            if entry is not None:  # its end was known, its state not: keep the two together
+                self.ended.put(session_id, (entry[0], s))
+        if live or entry is None:
             self.sessions[session_id] = s
         return s
 
     # --- inputs ---------------------------------------------------------------------------
     def on_bot(self, session_id: str, classification: str) -> None:
         if classification == "bot":
-            self._session(session_id, 0.0).timing.is_bot = True
+            self._session(session_id, live=False).timing.is_bot = True
         elif classification == "human":  # after "bot" only when the engine judged the visit afresh
             s = self._known(session_id)
             if s is not None:  # (a quiet first page judged a probe, then a person on the next)
@@ -134,7 +233,8 @@ class Seer:
         outcome was decided by these events."""
         if not events:
             return []
-        s = self._session(session_id, float(events[0]["timestamp"]))
+        s = self._session(session_id, live=True)
+        _fix_start(s.timing, float(events[0]["timestamp"]))
         s.vertical = s.vertical or vertical
         decided = []
         for e in events:
@@ -143,18 +243,18 @@ class Seer:
             if s.pending and ts - s.pending.timestamp > ATTRIBUTION_WINDOW_MS:
                 decided.append(self._settle(s, "no_response"))  # the window passed in event time
             if kind == "connection":  # a page load: the previous page, and its chat window, are gone
-                if s.timing.chat_opened_at is not None:
+                if s.timing.chat_opened_at is not None and ts >= s.timing.chat_opened_at:  # (not one opened since)
                     went = s.closed_at if s.closed_at is not None and s.closed_at >= s.timing.chat_opened_at else ts
                     s.timing.chat_opened_at, s.timing.chat_closed_at = None, went
                 s.closed_at = None
-            elif kind == "chat_open":
+            elif kind == "chat_open" and _chat_event_is_newer(s.timing, ts):
                 s.timing.chat_opened_at, s.timing.chat_closed_at = ts, None
-            elif kind == "chat_close":
+            elif kind == "chat_close" and _chat_event_is_newer(s.timing, ts):
                 s.timing.chat_opened_at, s.timing.chat_closed_at = None, ts
             outcome = {"chat_message": "chat_engaged", "form_submit": "lead_submitted"}.get(kind)
-            if outcome and s.pending and ts - s.pending.timestamp <= ATTRIBUTION_WINDOW_MS:
+            if outcome and s.pending and _in_window(s.pending, ts):
                 decided.append(self._settle(s, outcome))
-            elif outcome and s.left and ts - s.left.timestamp <= ATTRIBUTION_WINDOW_MS:
+            elif outcome and s.left and _in_window(s.left, ts):
                 decided.append(self._revise_left(s, outcome))
         return decided
 
@@ -204,14 +304,23 @@ class Seer:
 
     # --- decisions ------------------------------------------------------------------------
     def _packet_session(self, packet: dict[str, Any]) -> tuple[_Session, float]:
-        """The packet's session and the decision time: the latest event time seen of the session."""
+        """The packet's session and the decision time: the latest event time seen of the session.
+
+        Raises :class:`~workbench.errors.ValidationError` for a packet Seer must not act on, before
+        anything is recorded (:func:`packet_problem`)."""
+        problem = packet_problem(packet)
+        if problem is not None:
+            sid = packet.get("sessionId") if isinstance(packet, dict) else None
+            raise ValidationError(f"Seer refused a packet of session {_shown(sid)}: {problem}")
         stamp = float(packet["timestamp"])
-        s = self._session(packet["sessionId"], stamp - float(packet["temporal"]["sessionDuration"]))
+        s = self._session(packet["sessionId"], live=False)
+        _fix_start(s.timing, stamp - float(packet["temporal"]["sessionDuration"]))
         return s, max(s.latest, stamp)
 
     def decide(self, packet: dict[str, Any]) -> Decision:
         """Would :meth:`on_packet` intervene for this packet now? Records nothing but the session
-        itself (the service asks before it pays for a composed message)."""
+        itself (the service asks before it pays for a composed message). Refuses a bad packet as
+        :meth:`on_packet` does."""
         return self._decide(packet, *self._packet_session(packet))
 
     def _decide(self, packet: dict[str, Any], s: _Session, now: float) -> Decision:
@@ -222,30 +331,52 @@ class Seer:
         return decide(now, s.timing, self.config, evidence_at=float(packet["timestamp"]))
 
     def on_packet(self, packet: dict[str, Any], *, llm_message: str | None = None) -> Intervention | None:
-        sid, tenant = packet["sessionId"], packet["tenantId"]
+        """Intervene for this packet, or not (None). A bad packet raises
+        :class:`~workbench.errors.ValidationError` and changes nothing (:func:`packet_problem` checks
+        every field used here before anything is recorded)."""
         s, now = self._packet_session(packet)
+        sid, tenant = packet["sessionId"], packet["tenantId"]
         decision = self._decide(packet, s, now)
         s.latest = now
         if not decision.allowed:
             return None
         emotion, section = packet["emotion"]["primary"], packet["spatial"]["currentSection"]
-        if s.pending is not None:  # the previous one got no answer before this chance came
-            self.settled.append(self._settle(s, "no_response"))
+        if s.pending is not None:  # the previous one got no answer before this chance came: the bandit
+            self.settled.append(self._settle(s, "no_response"))  # learns it before it chooses again
         vertical = s.vertical or self.vertical_of.get(sid, "")
         strategy = self.bandit.choose(Context(tenant, vertical, emotion, section), self.rng)
-        message, source = llm_message, "llm"
-        if message is None or guard.violations(message):
-            if message is not None:
-                self.guard_rejections.append((message, guard.violations(message)))
-                log.warning("guard rejected a composed message (%s); using a template", guard.violations(message))
-            message, source = templates.render(packet, strategy, self.rng), "template" if llm_message is None \
-                else "template_after_guard"
+        message, source, rejected = self._message(packet, strategy, llm_message)
+        if rejected:
+            self.guard_rejections.append((llm_message or "", rejected))
+            log.warning("guard rejected a composed message (%s); using a template", rejected)
         intervention = Intervention(sid, tenant, now, emotion, section, strategy, message, source, vertical,
                                     experiment=packet.get("experimentContext"))
         s.timing.last_intervention_at = now
-        s.pending, s.left = intervention, None
+        s.pending = intervention
         s.history.append(intervention)
-        # released after the page went away: judged on the packet's own stamp (which page it is about)
-        if float(packet["timestamp"]) <= self.ended.get(sid, (float("-inf"), None))[0]:
+        # released after the page went away: judged on the packet's own stamp (which page it is about);
+        # nobody saw it, so a "left" still open to revision (the visit may come back and answer) stays open
+        if float(packet["timestamp"]) <= self._end_of(sid):
             self.settled.append(self._settle(s, UNDELIVERED))
+        else:
+            s.left = None
         return intervention
+
+    def _message(self, packet: dict[str, Any], strategy: str,
+                 llm_message: str | None) -> tuple[str, str, list[str]]:
+        """The message, its source, and the guard's objections to the composed one (section 9.2)."""
+        if llm_message is None:
+            return self._template(packet, strategy), "template", []
+        rejected = guard.violations(llm_message)
+        if rejected:
+            return self._template(packet, strategy), "template_after_guard", rejected
+        return llm_message, "llm", []
+
+    def _template(self, packet: dict[str, Any], strategy: str) -> str:
+        """A template's message. Its product name and price come from the page; should the page's text
+        carry personal data (10.1, 10.3: an address or an email a producer and the bridge let through),
+        the message names neither."""
+        message = templates.render(packet, strategy, self.rng)
+        if personal_data(message):
+            message = templates.render({**packet, "pageContent": None}, strategy, self.rng)
+        return message

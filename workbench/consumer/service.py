@@ -5,11 +5,18 @@ Interventions are published as ``{"type": "intervention", ...}`` on the session'
 subscription (and only messages of that type: packets on the same subject never reach
 the browser). An optional composer (:class:`~workbench.consumer.compose.LLMComposer`) writes the
 message, asked only once Seer has decided to intervene; the guard and the templates stand behind it.
+
+Section 10.4: a session id belongs to the tenant Seer first saw it with (its first batch or packet).
+A batch, packet, bot verdict or close of another tenant that uses the same id is dropped, logged and counted
+(:attr:`SeerService.rejected`), as the engine drops such batches: it must not answer, suppress or end
+the owner's visit. A packet Seer refuses as malformed (:func:`~workbench.consumer.seer.packet_problem`)
+is dropped the same way.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,7 +25,7 @@ import orjson
 from workbench import bus as subjects
 from workbench.bus import Bus, Lanes
 from workbench.config import InterventionConfig
-from workbench.consumer.seer import Intervention, Seer
+from workbench.consumer.seer import Intervention, Seer, packet_problem
 from workbench.recent import Recent
 
 log = logging.getLogger(__name__)
@@ -40,8 +47,11 @@ class SeerService:
         self.on_outcome = on_outcome
         self.sent = 0
         self.ignored_closes = 0
-        # the tenant whose accepted telemetry each session id carried (the bridge checked it): a close
-        # from another tenant's connection that used the same id must not end this one (section 10.4)
+        #: messages dropped, by reason: "tenant" (another tenant's batch, packet or verdict for a session id), "packet"
+        #: (a packet Seer refused as malformed); closes of another tenant are counted in ``ignored_closes``
+        self.rejected: Counter[str] = Counter()
+        # the tenant each session id was first seen with (the bridge checked its telemetry): another tenant's
+        # connection that uses the same id must not answer, suppress or end this one (section 10.4)
         self._tenant_of: Recent[str, str] = Recent(TENANTS_REMEMBERED)
 
     async def start(self) -> None:
@@ -53,10 +63,29 @@ class SeerService:
         await self.bus.subscribe(subjects.TELEMETRY_RAW, self._on_batch, lanes=lanes)
         await self.bus.subscribe(subjects.SESSION_CLOSED, self._on_closed, lanes=lanes)
 
+    def _owned(self, session_id: str, tenant: str, what: str) -> bool:
+        """Is ``tenant`` the session's owner (section 10.4)? The first tenant seen with the id owns it; a
+        message of another is logged and counted, for the caller to drop. Seeing the owner keeps it remembered."""
+        owner = self._tenant_of.get(session_id)
+        if owner is not None and owner != tenant:
+            self.rejected["tenant"] += 1
+            log.warning("Seer dropped a %s of session %s: tenant %r is not the session's (section 10.4)", what,
+                        session_id, tenant)
+            return False
+        self._tenant_of.put(session_id, tenant)
+        return True
+
     async def _on_packet(self, subject: str, payload: bytes) -> None:
         packet = orjson.loads(payload)
         if subjects.is_intervention(packet):
             return  # our own output on the shared subject
+        problem = packet_problem(packet)
+        if problem is not None:
+            self.rejected["packet"] += 1
+            log.warning("Seer dropped a packet it cannot act on: %s", problem)
+            return
+        if not self._owned(packet["sessionId"], packet["tenantId"], "packet"):
+            return
         message = None
         # Decide first: the composer is the deep model (section 7.3), paid for only when an
         # intervention will go out: not for quiet emotions, in a cooldown, or when triage said no.
@@ -75,12 +104,16 @@ class SeerService:
 
     async def _on_bot(self, subject: str, payload: bytes) -> None:
         detection = orjson.loads(payload)
+        tenant = subject.split(".")[1]  # bot.{t}.detection.{s}: the verdict's payload (section 8.3) names no tenant
+        if not self._owned(str(detection["session_id"]), tenant, "bot verdict"):
+            return
         self.seer.on_bot(detection["session_id"], detection["classification"])
 
     async def _on_batch(self, subject: str, payload: bytes) -> None:
         batch = orjson.loads(payload)
         sid = str(batch["sessionId"])
-        self._tenant_of.put(sid, str(batch["tenantId"]))
+        if not self._owned(sid, str(batch["tenantId"]), "batch"):
+            return
         settled = self.seer.on_events(sid, batch.get("events", []), str(batch.get("vertical", "")))
         self._report(settled)
 

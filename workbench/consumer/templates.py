@@ -7,7 +7,8 @@ Every template must pass :mod:`workbench.consumer.guard`; a test renders them al
 says what the visitor did (section 9.2: "language that implies understanding, not observation"):
 no "before you go", no "still weighing it up?", no "if something isn't cooperating".
 A page's price is shown only when it reads as an amount; otherwise the line says "the listed
-price" (rendering never fails on page content, which comes from any dealer's markup).
+price" (rendering never fails on page content, which comes from any dealer's markup): a field of
+the wrong type reads as absent, and a "price" too long to be one (thousands of digits) as no price.
 """
 
 from __future__ import annotations
@@ -119,17 +120,27 @@ _PRICE = re.compile(r"\$\d{1,3}(?:,\d{3})+|\$\d+")
 _AMOUNT = re.compile(r"(?P<whole>\d{1,3}(?:(?P<sep>[,. ])\d{3})(?:(?P=sep)\d{3})*|\d+)(?:[.,]\d{1,2})?")
 _SYMBOLS = {"$": "USD", "US$": "USD", "C$": "CAD", "CA$": "CAD", "€": "EUR", "£": "GBP"}
 _SHOWN = {"USD": "${amount}", "CAD": "${amount} CAD", "EUR": "€{amount}", "GBP": "£{amount}"}
+MAX_PRICE_CHARS = 40  # "US$ 1,234,567,890.00" and then some: anything longer is not a price anyone reads out
 _PRICE_TEXT = re.compile(r"^(?P<pre>[A-Z]{3}|US\$|CA?\$|[$€£])?\s*(?P<amount>[\d., ]+?)\s*(?P<post>[A-Z]{3}|[$€£])?$")
 
 
-def _product(page: dict[str, Any] | None) -> str:
-    if not page:
-        return "vehicle"
-    for item in page.get("structuredData") or []:
-        if isinstance(item, dict) and item.get("name"):
-            return str(item["name"])
-    h1 = page.get("h1") or ""
-    return re.sub(r"^\d{4}\s+", "", str(h1)).strip() or "vehicle"
+def _text(value: object) -> str:
+    """A page-content field as text: a string as it is, anything else (a number, an object) as nothing."""
+    return value if isinstance(value, str) else ""
+
+
+def _items(page: object) -> list[Any]:
+    """The page's structured-data items (none when the page or the field is not what section 5.8 says)."""
+    items = page.get("structuredData") if isinstance(page, dict) else None
+    return items if isinstance(items, list) else []
+
+
+def _product(page: object) -> str:
+    for item in _items(page):
+        if isinstance(item, dict) and _text(item.get("name")):
+            return _text(item["name"])
+    h1 = _text(page.get("h1")) if isinstance(page, dict) else ""
+    return re.sub(r"^\d{4}\s+", "", h1).strip() or "vehicle"
 
 
 def format_price(value: object, currency: object = None) -> str | None:
@@ -137,7 +148,12 @@ def format_price(value: object, currency: object = None) -> str | None:
     or None when it is not an amount ("Call for price", an object, an unknown currency sign)."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
-    m = _PRICE_TEXT.match(str(value).strip())
+    if isinstance(value, int) and abs(value) >= 10**MAX_PRICE_CHARS:  # before str(): Python caps int digits
+        return None
+    text = str(value).strip()
+    if len(text) > MAX_PRICE_CHARS:
+        return None
+    m = _PRICE_TEXT.match(text)
     if m is None or (m.group("pre") and m.group("post")):
         return None
     amount = _AMOUNT.fullmatch(m.group("amount"))
@@ -149,14 +165,14 @@ def format_price(value: object, currency: object = None) -> str | None:
     return template.format(amount=f"{whole:,}") if template else None
 
 
-def _price(page: dict[str, Any] | None) -> str:
-    for item in (page or {}).get("structuredData") or []:
+def _price(page: object) -> str:
+    for item in _items(page):
         if isinstance(item, dict) and item.get("price") is not None:
             shown = format_price(item["price"], item.get("priceCurrency"))
             if shown is not None:
                 return shown
-    match = _PRICE.search(str((page or {}).get("visibleContent") or ""))
-    return match.group(0) if match else "listed"
+    match = _PRICE.search(_text(page.get("visibleContent")) if isinstance(page, dict) else "")
+    return match.group(0) if match and len(match.group(0)) <= MAX_PRICE_CHARS else "listed"
 
 
 def candidates(emotion: str, section: str, strategy: str) -> tuple[str, ...]:
