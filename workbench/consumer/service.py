@@ -26,6 +26,7 @@ from workbench import bus as subjects
 from workbench.bus import Bus, Lanes
 from workbench.config import InterventionConfig
 from workbench.consumer.seer import Intervention, Seer, packet_problem
+from workbench.protocol.taxonomy import name_token
 from workbench.recent import Recent
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ class SeerService:
         sid = str(batch["sessionId"])
         if not self._owned(sid, str(batch["tenantId"]), "batch"):
             return
-        settled = self.seer.on_events(sid, batch.get("events", []), str(batch.get("vertical", "")))
+        settled = self.seer.on_events(sid, batch.get("events", []), name_token(batch.get("vertical"), ""))
         self._report(settled)
 
     async def _on_closed(self, subject: str, payload: bytes) -> None:
