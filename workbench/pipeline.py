@@ -55,7 +55,8 @@ class Pipeline:
         # section 8.2 AI-assisted classification of ambiguous sessions: with the tier, never without it
         self.reviewer = BotReviewer(llm) if llm.enabled else None
         self.engine = EngineService(self.bus, self.config, enrich=enrich, reviewer=self.reviewer)
-        self.composer = LLMComposer(llm) if llm.enabled else None
+        # the composer is the deep model too (7.3): its calls and the tier's deep calls share one budget
+        self.composer = LLMComposer(llm, budget=self.llm.deep_budget) if self.llm else None
         self.seer = SeerService(self.bus, self.config.intervention, seed=seed, composer=self.composer,
                                 on_intervention=self._sent, on_outcome=self._outcome) if consumer else None
         self.server = BridgeServer(self.bus, self.config, tenant_id=tenant_id)

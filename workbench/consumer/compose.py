@@ -6,18 +6,45 @@ emotional, behavioural + intent, page content, global). The user turn only asks 
 message. Whatever comes back still passes :mod:`workbench.consumer.guard` in
 :class:`~workbench.consumer.seer.Seer`; a failure or a timeout returns None and Seer uses a
 template.
+
+Before that, the composer itself only passes on a finished chat message (:func:`message_problem`):
+a reply whose ``stop_reason`` is not ``end_turn`` (a refusal, a reply cut at ``max_tokens``), one
+longer than :data:`MAX_MESSAGE_CHARS` characters or :data:`MAX_SENTENCES` sentences (the prompt asks
+for one or two short sentences), or one that looks like JSON, markup or a machine identifier (an
+echo of the packet, a ``decision_paralysis`` label, a run of brackets) returns None too. Every
+fallback is counted as ``compose_fallback:<reason>`` in :attr:`LLMComposer.counters` (the run's LLM
+stats) and logged (a spent budget is only counted: a flood would log it for every packet). The
+reason is the exception's class name for a failed call (``TimeoutError``, ``MalformedReply``...)
+and a word for a refused message (``refusal``, ``max_tokens``, ``unfinished``, ``too_long``,
+``too_many_sentences``, ``json``, ``markup``, ``empty``) or a spent budget (``budget``).
+
+The composer is the deep model (section 7.3: Sonnet), so it has a per-minute call budget
+(:class:`~workbench.llm.tier.CallBudget`, in the packets' event time and, unless the run is in
+virtual time, on the wall clock too): by default its own, of ``settings.deep_per_minute`` calls, so
+the composer and the tier's deep calls together make at most twice that; pass the tier's
+``deep_budget`` as ``budget=`` to share one. Past it, Seer uses a template.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections import Counter
 from typing import Any
 
 import anthropic
 from anthropic.types import TextBlockParam
 
-from workbench.llm.tier import CALL_FAILURES, LLMSettings, ask, new_client, packet_context
+from workbench.llm.tier import (
+    CALL_FAILURES,
+    CallBudget,
+    LLMSettings,
+    UnfinishedReply,
+    ask,
+    new_client,
+    packet_context,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +61,40 @@ Rules you must never break:
 Reply with the message text only."""
 ASK = "Write your first message to this shopper."
 
+#: the longest message passed on, in characters: two short sentences are ~150; a chat bubble holds ~300
+MAX_MESSAGE_CHARS = 300
+#: the most sentences passed on (the prompt asks for one or two)
+MAX_SENTENCES = 3
+_SENTENCE_END = re.compile(r"[.!?…]+(?=\s|$)")
+# what a salesperson's chat line never holds: brackets and braces (JSON, "[[[["), angle brackets
+# (HTML), backticks, markdown emphasis, headings, list or table lines, a snake_case or colon-joined
+# identifier (an emotion label, a pattern name), control or invisible format characters
+_MARKUP = re.compile(r"[{}\[\]<>`|\\]|\*\*|__|^\s*(?:#|[-*+•]\s|\d+[.)]\s)|\b[A-Za-z0-9]+_[A-Za-z0-9_]+\b"
+                     r"|\b[a-z]+:[a-z_]+\b|[\x00-\x09\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]",
+                     re.MULTILINE)
+
+
+def message_problem(text: str) -> str | None:
+    """Why a composed reply is no chat message to send (a :class:`LLMComposer` fallback reason), or None.
+
+    Checks the form only; what the message says (section 9.2 phrasing, personal data) is the guard's."""
+    if not text:
+        return "empty"
+    if len(text) > MAX_MESSAGE_CHARS:
+        return "too_long"
+    if text[0] in "{[":
+        try:
+            json.loads(text)
+            return "json"
+        except (ValueError, RecursionError):
+            pass  # not JSON, but still brackets: markup
+    if _MARKUP.search(text):
+        return "markup"
+    body = text.rstrip(" \"'”’)")
+    if len(_SENTENCE_END.findall(body)) + (body[-1:] not in (".", "!", "?", "…")) > MAX_SENTENCES:
+        return "too_many_sentences"
+    return None
+
 
 def system_blocks(packet: dict[str, Any]) -> list[TextBlockParam]:
     """The system prompt: the rules, then the packet's dimensions in the section 9.1 priority order."""
@@ -45,20 +106,34 @@ def system_blocks(packet: dict[str, Any]) -> list[TextBlockParam]:
 class LLMComposer:
     """``await composer(packet) -> str | None`` for :class:`~workbench.consumer.service.SeerService`."""
 
-    def __init__(self, settings: LLMSettings, client: anthropic.AsyncAnthropic | None = None) -> None:
+    def __init__(self, settings: LLMSettings, client: anthropic.AsyncAnthropic | None = None, *,
+                 budget: CallBudget | None = None) -> None:
         self.settings = settings
         self.client = client or new_client(settings)
+        self.budget = budget if budget is not None else CallBudget.of(settings.deep_per_minute, settings)
         self.counters: Counter[str] = Counter()
 
     async def __call__(self, packet: dict[str, Any]) -> str | None:
+        """The composed message, or None (Seer then uses a template) with the reason counted (section 9.1)."""
         s = self.settings
+        if not self.budget.take(float(packet["timestamp"])):  # event time, as the tier's budgets
+            self.counters["compose_fallback:budget"] += 1
+            return None
         self.counters["compose_calls"] += 1
         try:
             text = await ask(self.client, s, self.counters, model=s.deep_model, max_tokens=s.deep_max_tokens,
                              system=system_blocks(packet), user=ASK,
                              extra_body={"temperature": s.deep_temperature} if s.send_temperature else None)
         except CALL_FAILURES as exc:
-            self.counters[f"compose_fallback:{type(exc).__name__}"] += 1
-            log.warning("composer fell back to a template: %s: %s", type(exc).__name__, exc)
+            self._fallback(exc.reason if isinstance(exc, UnfinishedReply) else type(exc).__name__,
+                           f"{type(exc).__name__}: {str(exc)[:200]}")
             return None
-        return text.strip() or None
+        message = text.strip()
+        if problem := message_problem(message):
+            self._fallback(problem, f"{len(message)} characters: {message[:80]!r}")
+            return None
+        return message
+
+    def _fallback(self, reason: str, detail: str) -> None:
+        self.counters[f"compose_fallback:{reason}"] += 1
+        log.warning("composer fell back to a template (%s): %s", reason, detail)

@@ -6,7 +6,8 @@ The engine decides when a session is ambiguous (the rules cleared it, but some c
 module makes the one call: the triage model (Haiku), through the real ``anthropic`` SDK, asked for
 strict JSON ``{"classification": "human"|"bot"|"uncertain", "confidence": 0..1, "reasoning": text}``.
 Like the emotion tier (:mod:`workbench.llm.tier`), anything that goes wrong (a timeout after
-``timeout_ms``, an HTTP error, a malformed or off-schema answer, the per-minute budget
+``timeout_ms``, an HTTP error, a malformed, unfinished (a refusal, a reply cut at ``max_tokens``) or
+off-schema answer, one nested too deeply to decode, the per-minute budget
 (:class:`~workbench.llm.tier.CallBudget`) spent) is a *fallback reason*, never an exception: the
 caller keeps the rules' verdict.
 """
@@ -35,8 +36,9 @@ CLASSIFICATIONS = ("human", "bot", "uncertain")
 REVIEW_SYSTEM = (
     "You review website sessions for an EITP v1.1 inference engine's bot filter (section 8). The deterministic "
     "rules did not flag this session, but some came close (near_misses). You get a summary of what the rules "
-    "measured: event counts by type, the timing of deliberate actions (clicks, form focus, submits, text "
-    "selections), batch rates, and the limits each rule fires at (rule_limits). Judge whether a script or a "
+    "measured: event counts by type (types outside the EITP event catalog counted together as other), the "
+    "timing of deliberate actions (clicks, form focus, submits, text selections), batch rates, and the limits "
+    "each rule fires at (rule_limits). Judge whether a script or a "
     "person produced it. People are irregular: their action timing varies widely and they rarely act within "
     "15 ms twice; scripts act on fixed waits. Say bot only when the evidence is clear; otherwise human or "
     'uncertain. Reply with one JSON object only: {"classification": "human" | "bot" | "uncertain", '

@@ -8,9 +8,23 @@ answer, an exhausted per-minute call budget) becomes a *fallback reason*: the ca
 keeps the rules' answer, and the reason is counted and logged. "Malformed" includes an HTTP
 200 that is not a Messages API message at all (an HTML or plain-text page from a proxy, JSON
 of another shape, a message whose content or usage is missing): the SDK hands such bodies
-back unchecked, so :func:`checked_reply` checks them. Budgets count in event
+back unchecked, so :func:`checked_reply` checks them; a message that did not finish
+(``stop_reason`` other than ``end_turn``: a refusal, a reply cut at ``max_tokens``) is a fallback
+too, with its own reason. Budgets count in event
 time, so a replay makes the same calls, and on the wall clock too unless the run is in virtual time
 (a client's forged timestamps cannot widen them).
+
+The 1.5 s enrichment budget (``timeout_ms``, a wall budget: the only use of the wall clock here
+besides the budgets' wall windows) is one deadline for the whole of :meth:`LLMTier.enrich`: the deep
+call gets what triage left, and is skipped (``fallback:deep_deadline``, the triage answer stands)
+when less than ``deep_min_ms`` is left.
+
+Prompt size is bounded (section 9.1 context, section 3.10 limits): :func:`packet_context` puts at
+most the spec's page content fields in the prompt, each within the section 3.10 limits (8 headings,
+3 tables of 15 rows, 5 paragraphs) and the producer's own text lengths, all of it within
+:data:`PAGE_CONTENT_CHARS`; any other dimension is cut at :data:`DIMENSION_CHARS` and the injected
+knowledge (section 7.4) at :data:`KNOWLEDGE_CHARS`. A client cannot make every call of its
+session carry a 50 kB batch's worth of text.
 """
 
 from __future__ import annotations
@@ -65,6 +79,9 @@ class LLMSettings:
     send_temperature: bool = False
     triage_per_minute: int = 200
     deep_per_minute: int = 50
+    # The enrichment budget (timeout_ms) is one deadline for triage and deep together: the deep call
+    # is started only with at least this much of it left (else the triage answer stands).
+    deep_min_ms: int = 300
     # Section 8.2 AI-assisted bot review (workbench.llm.botreview): one triage-model call per ambiguous
     # session, answered in a short JSON object. 60 a minute of event time: at most one per session, and
     # a flood of ambiguous sessions is itself what the budget must not pay for; past it the rules decide.
@@ -175,12 +192,27 @@ class MalformedReply(WorkbenchError, ValueError):
     """An HTTP 200 reply that is not a usable Messages API message."""
 
 
-def checked_reply(response: object) -> tuple[str, int, int]:
+class UnfinishedReply(MalformedReply):
+    """A well-formed message that did not end its turn (``stop_reason`` is not ``end_turn``).
+
+    :attr:`reason` is the fallback reason: ``refusal`` (the model declined), ``max_tokens`` (the
+    text was cut off) or ``unfinished`` (any other stop: a stop sequence, a tool call, a pause)."""
+
+    def __init__(self, stop_reason: str) -> None:
+        super().__init__(f"reply did not finish: stop_reason is {stop_reason!r}, not 'end_turn'")
+        self.stop_reason = stop_reason
+        self.reason = stop_reason if stop_reason in ("refusal", "max_tokens") else "unfinished"
+
+
+def checked_reply(response: object, counters: Counter[str] | None = None) -> tuple[str, int, int]:
     """``(text, input_tokens, output_tokens)`` of a reply, or :class:`MalformedReply` saying what is wrong.
 
     The text is the reply's text blocks joined (any other block kind is skipped).
     The SDK returns a 200's body as a ``str`` when it is not JSON, and builds a ``Message``
-    without validating it when it is, so any field may be missing or null."""
+    without validating it when it is, so any field may be missing or null. Only a reply whose
+    ``stop_reason`` is ``end_turn`` is used: a refusal's text, or one cut at ``max_tokens``, is
+    :class:`UnfinishedReply`. Its tokens were paid for all the same: a well-formed reply's
+    tokens are counted in ``counters`` (when given) before its stop reason is judged."""
     if not isinstance(response, anthropic.types.Message):
         shown = repr(response[:80]) if isinstance(response, str) else type(response).__name__
         raise MalformedReply(f"reply is not a Messages API message: {shown}")
@@ -196,6 +228,14 @@ def checked_reply(response: object) -> tuple[str, int, int]:
               if isinstance(n, int) and not isinstance(n, bool)]
     if len(tokens) != 2:
         raise MalformedReply("reply is not a Messages API message: usage has no token counts")
+    if counters is not None:
+        counters["input_tokens"] += tokens[0]
+        counters["output_tokens"] += tokens[1]
+    stop_reason = getattr(response, "stop_reason", None)
+    if not isinstance(stop_reason, str):
+        raise MalformedReply("reply is not a Messages API message: it has no stop_reason")
+    if stop_reason != "end_turn":
+        raise UnfinishedReply(stop_reason)
     return "".join(text), tokens[0], tokens[1]
 
 
@@ -207,32 +247,38 @@ def new_client(settings: LLMSettings) -> anthropic.AsyncAnthropic:
 
 async def ask(client: anthropic.AsyncAnthropic, settings: LLMSettings, counters: Counter[str], *, model: str,
               max_tokens: int, system: str | list[TextBlockParam], user: str,
-              extra_body: dict[str, Any] | None = None) -> str:
-    """One Messages API call within ``settings.timeout_ms``: the reply's text, its tokens counted in
-    ``counters``. Raises what :data:`CALL_FAILURES` lists."""
+              extra_body: dict[str, Any] | None = None, timeout_s: float | None = None) -> str:
+    """One Messages API call within ``timeout_s`` (default ``settings.timeout_ms``): the reply's text, its
+    tokens counted in ``counters``. Raises what :data:`CALL_FAILURES` lists."""
+    timeout = settings.timeout_ms / 1000 if timeout_s is None else timeout_s
     response = await asyncio.wait_for(client.messages.create(
-        model=model, max_tokens=max_tokens, system=system, extra_body=extra_body,
-        messages=[{"role": "user", "content": user}]), timeout=settings.timeout_ms / 1000)
-    text, input_tokens, output_tokens = checked_reply(response)
-    counters["input_tokens"] += input_tokens
-    counters["output_tokens"] += output_tokens
+        model=model, max_tokens=max_tokens, system=system, extra_body=extra_body, timeout=timeout,
+        messages=[{"role": "user", "content": user}]), timeout=timeout)
+    text, _, _ = checked_reply(response, counters)
     return text
 
 
-#: what a call may raise: the time budget, the API, a reply or an answer that is malformed
-CALL_FAILURES = (TimeoutError, anthropic.APIError, ValueError)
+#: what a call may raise: the time budget, the API, a reply or an answer that is malformed (a reply
+#: nested deeper than the JSON decoders recurse, in the body or in the answer's text, is RecursionError)
+CALL_FAILURES = (TimeoutError, anthropic.APIError, ValueError, RecursionError)
+
+#: fallback reasons that are no plain outage, so worth a log line
+_LOGGED = frozenset({"api_error", "malformed", "refusal", "max_tokens", "unfinished"})
 
 
 def failure_reason(exc: BaseException, what: str) -> str:
-    """The fallback reason a caller counts for one of :data:`CALL_FAILURES`; the two that are no
-    plain outage (a response the SDK refused, a malformed answer) are logged, naming ``what`` failed."""
+    """The fallback reason a caller counts for one of :data:`CALL_FAILURES`; those that are no
+    plain outage (a response the SDK refused, a malformed or unfinished answer) are logged, naming
+    ``what`` failed."""
     reason = _reason(exc)
-    if reason in ("api_error", "malformed"):
-        log.warning("%s failed, the rules decide: %s: %s", what, type(exc).__name__, exc)
+    if reason in _LOGGED:
+        log.warning("%s failed, the rules decide: %s: %s", what, type(exc).__name__, str(exc)[:200])
     return reason
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, UnfinishedReply):
+        return exc.reason
     if isinstance(exc, TimeoutError | anthropic.APITimeoutError):
         return "timeout"
     if isinstance(exc, anthropic.RateLimitError):
@@ -243,13 +289,132 @@ def _reason(exc: BaseException) -> str:
         return "connection"
     if isinstance(exc, anthropic.APIError):
         return "api_error"  # e.g. a response the SDK itself refused to read
-    return "malformed"  # MalformedReply, bad JSON, or an answer the parser refused
+    return "malformed"  # MalformedReply, bad (or too deeply nested) JSON, or an answer the parser refused
+
+
+#: the most characters of page content (its JSON) a prompt carries: the fixture packet's is ~360
+PAGE_CONTENT_CHARS = 3000
+#: the most characters of any other dimension's JSON in a prompt (longer is cut, marked)
+DIMENSION_CHARS = 1500
+#: the most characters of injected knowledge (section 7.4): whole patterns, in the order given, while they fit
+KNOWLEDGE_CHARS = 3000
+_CUT = "…"
+
+
+def _text(value: Any, chars: int) -> str | None:
+    """A string field as the prompt shows it: at most ``chars`` characters (None when not a string)."""
+    if not isinstance(value, str):
+        return None
+    return value if len(value) <= chars else value[:chars - 1] + _CUT
+
+
+def _clipped(value: Any, *, chars: int, items: int, depth: int) -> Any:
+    """Any JSON value with its strings, lists and objects cut short and its nesting cut at ``depth``."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return _text(value, chars)
+    if depth <= 0:
+        return _CUT
+    if isinstance(value, list):
+        return [_clipped(v, chars=chars, items=items, depth=depth - 1) for v in value[:items]]
+    if isinstance(value, dict):
+        return {str(k)[:40]: _clipped(v, chars=chars, items=items, depth=depth - 1)
+                for k, v in list(value.items())[:items]}
+    return _text(str(value), chars)
+
+
+def _table(table: Any) -> dict[str, Any] | None:
+    if not isinstance(table, dict):
+        return None
+    headers, rows = table.get("headers"), table.get("rows")
+    return {"headers": [_text(str(h), 80) for h in headers[:12]] if isinstance(headers, list) else [],
+            "rows": [[_text(str(c), 120) for c in row[:12]] for row in rows[:15] if isinstance(row, list)]
+            if isinstance(rows, list) else []}
+
+
+def _paragraphs(value: Any) -> str | None:
+    """``visibleContent``: at most 5 paragraphs (section 3.10; the producer joins them with newlines),
+    each cut at 300 characters as the producer cuts them."""
+    if not isinstance(value, str):
+        return None
+    return "\n".join(_text(line, 300) or "" for line in value.split("\n")[:5])
+
+
+def prompt_page_content(page: Any) -> dict[str, Any] | None:
+    """The page content dimension as a prompt shows it (section 3.10 fields and limits, then
+    :data:`PAGE_CONTENT_CHARS` in all).
+
+    Only the spec's fields, in the order a salesperson needs them (what the product is and costs,
+    then the text around it): pageTitle, h1, structuredData (10 items), visibleContent (5 paragraphs),
+    headings (8), tables (3 of 15 rows), meta (description, keywords). Strings are cut at the
+    producer's own lengths. What does not fit the overall cap is left out, item by item."""
+    if not isinstance(page, dict):
+        return None
+    fields: list[tuple[str, Any]] = [
+        ("pageTitle", _text(page.get("pageTitle"), 200)),
+        ("h1", _text(page.get("h1"), 200)),
+        ("structuredData", [_clipped(d, chars=200, items=12, depth=3) for d in page["structuredData"][:10]]
+         if isinstance(page.get("structuredData"), list) else None),
+        ("visibleContent", _paragraphs(page.get("visibleContent"))),
+        ("headings", [_text(str(h), 200) for h in page["headings"][:8]]
+         if isinstance(page.get("headings"), list) else None),
+        ("tables", [t for t in map(_table, page["tables"][:3]) if t is not None]
+         if isinstance(page.get("tables"), list) else None),
+        ("meta", {k: v for k in ("description", "keywords") if (v := _text(page["meta"].get(k), 300)) is not None}
+         if isinstance(page.get("meta"), dict) else None),
+    ]
+    out: dict[str, Any] = {}
+    for name, value in fields:
+        if value is not None and (value := _fitting(out, name, value)):
+            out[name] = value
+    return out
+
+
+def _fitting(out: dict[str, Any], name: str, value: Any) -> Any:
+    """``value``, or as much of it as fits (a list's first items, a text's beginning) when ``out`` gets it
+    as ``name`` within :data:`PAGE_CONTENT_CHARS`; None when nothing does."""
+    def fits(v: Any) -> bool:
+        return len(json.dumps({**out, name: v})) <= PAGE_CONTENT_CHARS
+
+    if fits(value):
+        return value
+    if isinstance(value, list):
+        n = len(value)
+        while n and not fits(value[:n]):
+            n -= 1
+        return value[:n] or None
+    if isinstance(value, str):
+        while value and not fits(value + _CUT):
+            value = value[:min(len(value) - 1, len(value) * 9 // 10)]
+        return value + _CUT if value else None
+    return None
+
+
+def _dimension(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= DIMENSION_CHARS else text[:DIMENSION_CHARS - 1] + _CUT
 
 
 def packet_context(packet: dict[str, Any]) -> str:
-    """The packet's dimensions in the section 9.1 priority order (spatial first, global last)."""
+    """The packet's dimensions in the section 9.1 priority order (spatial first, global last).
+
+    Bounded: page content as :func:`prompt_page_content` shows it, any other dimension cut at
+    :data:`DIMENSION_CHARS`."""
     order = ("spatial", "temporal", "emotion", "behavioral", "patterns", "intent", "pageContent", "globalIntelligence")
-    return "\n".join(f"{dim}: {json.dumps(packet.get(dim), sort_keys=True)}" for dim in order)
+    return "\n".join(f"{dim}: " + (json.dumps(prompt_page_content(packet.get(dim)), sort_keys=True)
+                                   if dim == "pageContent" else _dimension(packet.get(dim))) for dim in order)
+
+
+def knowledge_context(knowledge: Sequence[dict[str, Any]]) -> str:
+    """The section 7.4 proven patterns as the prompt shows them: whole patterns, in the order given, while
+    they fit :data:`KNOWLEDGE_CHARS` ("" when none does)."""
+    shown: list[dict[str, Any]] = []
+    for pattern in knowledge:
+        if len(json.dumps([*shown, pattern], sort_keys=True)) > KNOWLEDGE_CHARS:
+            break
+        shown.append(pattern)
+    return "\nproven patterns: " + json.dumps(shown, sort_keys=True) if shown else ""
 
 
 class LLMTier:
@@ -260,7 +425,7 @@ class LLMTier:
         self.deep_budget = CallBudget.of(settings.deep_per_minute, settings)
         self.counters: Counter[str] = Counter()
 
-    async def _call(self, tier: str, system: str, user: str) -> LLMVerdict:
+    async def _call(self, tier: str, system: str, user: str, timeout_s: float) -> LLMVerdict:
         s = self.settings
         model, max_tokens, temperature = (
             (s.triage_model, s.triage_max_tokens, s.triage_temperature) if tier == "triage"
@@ -268,25 +433,31 @@ class LLMTier:
         self.counters[f"{tier}_calls"] += 1
         extra = {"temperature": temperature} if s.send_temperature else None
         text = await ask(self.client, s, self.counters, model=model, max_tokens=max_tokens, system=system, user=user,
-                         extra_body=extra)
+                         extra_body=extra, timeout_s=timeout_s)
         return parse_verdict(text, tier)
 
     async def enrich(self, packet: dict[str, Any], *,
                      knowledge: Sequence[dict[str, Any]] = ()) -> tuple[LLMVerdict | None, str]:
-        """Triage (and maybe deep) for one packet. Returns (verdict, "") or (None, fallback reason)."""
+        """Triage (and maybe deep) for one packet, within one ``timeout_ms`` deadline for both (section 7.3).
+        Returns (verdict, "") or (None, fallback reason); never raises for what a call may meet."""
+        s = self.settings
         now = float(packet["timestamp"])
         if not self.triage_budget.take(now):
             return self._fallback("triage_budget")
-        user = packet_context(packet)
-        if knowledge:
-            user += "\nproven patterns: " + json.dumps(list(knowledge), sort_keys=True)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + s.timeout_ms / 1000  # the wall budget of the whole enrichment
         try:
-            verdict = await self._call("triage", TRIAGE_SYSTEM, user)
+            user = packet_context(packet) + knowledge_context(knowledge)
+            verdict = await self._call("triage", TRIAGE_SYSTEM, user, deadline - loop.time())
             if verdict.needs_deep:
+                left = deadline - loop.time()
+                if left * 1000 < s.deep_min_ms:  # too little of the budget left: the triage answer stands
+                    self.counters["fallback:deep_deadline"] += 1
+                    return verdict, ""
                 if not self.deep_budget.take(now):
                     self.counters["fallback:deep_budget"] += 1
                     return verdict, ""
-                verdict = await self._call("deep", DEEP_SYSTEM, user + f"\ntriage said: {verdict.emotion}")
+                verdict = await self._call("deep", DEEP_SYSTEM, user + f"\ntriage said: {verdict.emotion}", left)
         except CALL_FAILURES as exc:
             return self._fallback(failure_reason(exc, "LLM call"))
         return verdict, ""
