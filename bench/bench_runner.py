@@ -324,6 +324,20 @@ async def level(k: int, sessions: int, seed: int) -> dict[str, object]:
             "verdict": result.score.verdict if result.score else "error"}
 
 
+def per_sim_min(figures: dict[str, object], key: str, *, digits: int = 0) -> float:
+    """``key`` (moves, notches, sessions) per simulated minute over every concurrency level."""
+    total = sum(figures[f"k{k}"][key] for k in LEVELS)  # type: ignore[index,misc]
+    return round(total / sum(figures[f"k{k}"]["simulated_min"] for k in LEVELS), digits or None)  # type: ignore[index,misc]
+
+
+def priced(floor: dict[str, float], cpu_ms_key: str, count: float, cheapest: float, count_key: str) -> dict[str, float]:
+    """A floor's CPU per unit, times the units a simulated minute of the personas holds."""
+    floor[count_key] = count
+    floor["cpu_s_per_sim_min"] = round(floor[cpu_ms_key] * count / 1000.0, 2)
+    floor["share_of_measured"] = round(floor["cpu_s_per_sim_min"] / cheapest, 2)
+    return floor
+
+
 async def main(quick: bool) -> None:
     figures: dict[str, object] = {}
     plan = {k: k if quick else 2 * k for k in LEVELS}
@@ -355,26 +369,19 @@ async def main(quick: bool) -> None:
     # what the aim would take on these CPUs, all of them busy
     figures["cpu_s_per_sim_min_for_aim"] = round(60.0 * (os.cpu_count() or 1) / AIM, 2)
     # The hot path alone: a trusted move and a clock run per moving tick, on a blank page
-    floor = await input_floor()
-    moves = round(sum(figures[f"k{k}"]["moves"] for k in LEVELS)  # type: ignore[index,misc]
-                  / sum(figures[f"k{k}"]["simulated_min"] for k in LEVELS))  # type: ignore[index,misc]
-    floor["persona_moves_per_sim_min"] = moves
-    floor["cpu_s_per_sim_min"] = round(floor["cpu_ms_per_move"] * moves / 1000.0, 2)
-    floor["share_of_measured"] = round(floor["cpu_s_per_sim_min"] / cheapest, 2)
+    floor = priced(await input_floor(), "cpu_ms_per_move", per_sim_min(figures, "moves"), cheapest,
+                   "persona_moves_per_sim_min")
+    moves = floor["persona_moves_per_sim_min"]
     figures["input_floor"] = floor
     # The wheel: each notch is a frame the page draws, on a page as plain as pages get
-    scroll = await scroll_floor()
-    notches = round(sum(figures[f"k{k}"]["notches"] for k in LEVELS)  # type: ignore[index,misc]
-                    / sum(figures[f"k{k}"]["simulated_min"] for k in LEVELS))  # type: ignore[index,misc]
-    scroll["persona_notches_per_sim_min"] = notches
-    scroll["cpu_s_per_sim_min"] = round(scroll["cpu_ms_per_notch"] * notches / 1000.0, 2)
-    scroll["share_of_measured"] = round(scroll["cpu_s_per_sim_min"] / cheapest, 2)
+    scroll = priced(await scroll_floor(), "cpu_ms_per_notch", per_sim_min(figures, "notches"), cheapest,
+                    "persona_notches_per_sim_min")
+    notches = scroll["persona_notches_per_sim_min"]
     figures["scroll_floor"] = scroll
     # What every visit costs before and after its persona, whatever the persona does
     overhead = await session_overhead()
     per_session = sum(overhead.values()) - overhead["one idle page second"]
-    sessions_per_min = (sum(figures[f"k{k}"]["sessions"] for k in LEVELS)  # type: ignore[index,misc]
-                        / sum(figures[f"k{k}"]["simulated_min"] for k in LEVELS))  # type: ignore[index,misc]
+    sessions_per_min = per_sim_min(figures, "sessions", digits=2)
     figures["session_overhead"] = {"cpu_ms_by_phase": overhead, "cpu_ms_per_session": round(per_session),
                                    "sessions_per_sim_min": round(sessions_per_min, 2),
                                    "cpu_s_per_sim_min": round(per_session * sessions_per_min / 1000.0, 2)}

@@ -24,9 +24,10 @@ def is_compose(request):
     return isinstance(system, list) and system[0]["text"] == SYSTEM
 
 
-async def intervene(reply):
+async def intervene(reply, **settings):
+    """One intervention through Seer with the composer: what went out, the requests, the service, the composer."""
     with StandinMessagesAPI(lambda r: reply) as api:
-        composer = LLMComposer(LLMSettings(api_key="k", base_url=api.base_url, timeout_ms=500))
+        composer = LLMComposer(LLMSettings(api_key="k", base_url=api.base_url, **{"timeout_ms": 500, **settings}))
         bus = InProcessBus()
         sent = []
         service = SeerService(bus, composer=composer, on_intervention=sent.append)

@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from tests.conftest import FIXTURES
+from tests.consumer.test_compose import intervene
 from workbench import bus as subjects
 from workbench.bus import InProcessBus
 from workbench.consumer.compose import SYSTEM, LLMComposer
@@ -32,21 +33,6 @@ def message(text, stop_reason="end_turn"):
         "usage": {"input_tokens": 900, "output_tokens": 800}}).encode())
 
 
-async def intervene(reply, **settings):
-    """One intervention through Seer with the composer: what went out, and the composer."""
-    with StandinMessagesAPI(lambda r: reply) as api:
-        composer = LLMComposer(LLMSettings(api_key="k", base_url=api.base_url, **settings))
-        bus = InProcessBus()
-        sent = []
-        service = SeerService(bus, composer=composer, on_intervention=sent.append)
-        await service.start()
-        await bus.publish(subjects.intervention_request(PACKET["tenantId"], PACKET["sessionId"]),
-                          orjson.dumps(copy.deepcopy(PACKET)))
-        await bus.drain()
-        await bus.close()
-    return sent, composer, api.requests
-
-
 # --- 1. only a finished, short, plain message ---------------------------------------------------------
 
 REFUSED = {
@@ -62,7 +48,7 @@ REFUSED = {
 
 @pytest.mark.parametrize("reason", sorted(REFUSED))
 async def test_a_reply_that_is_no_finished_chat_message_falls_back_to_a_template_with_its_reason(reason, caplog):
-    sent, composer, _ = await intervene(REFUSED[reason])
+    sent, _, _, composer = await intervene(REFUSED[reason])
     (intervention,) = sent
     assert intervention.source == "template"
     assert composer.counters[f"compose_fallback:{reason}"] == 1
@@ -74,13 +60,13 @@ async def test_a_reply_that_is_no_finished_chat_message_falls_back_to_a_template
     "Choosing between these two can feel tough — want me to break down the key differences?",  # section 9.2
 ])
 async def test_a_short_plain_message_still_goes_out(text):
-    sent, composer, _ = await intervene(Reply(text=text))
+    sent, _, _, composer = await intervene(Reply(text=text))
     assert sent[0].source == "llm" and sent[0].message == text
     assert not any(k.startswith("compose_fallback") for k in composer.counters)
 
 
 async def test_a_refused_reply_is_paid_for():
-    _, composer, _ = await intervene(REFUSED["refusal"])
+    _, _, _, composer = await intervene(REFUSED["refusal"])
     assert composer.counters["output_tokens"] == 800 and composer.counters["compose_calls"] == 1
 
 
