@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -15,7 +16,7 @@ from sqlmodel import Session
 from workbench.cli.common import ExitCode, add_db_arg
 from workbench.compare import CHANGED, FIXED, REGRESSION, SAME, Comparison, compare_reports
 from workbench.errors import UsageError
-from workbench.store.db import open_db
+from workbench.store.db import default_path, open_db
 
 NAME = "compare"
 ORDER = 63
@@ -34,7 +35,9 @@ examples:
   workbench compare latest --base-db base.db               exit 1 on a regression
   workbench compare RUN_A RUN_B --json
 
-exit codes: 0 no regression · 1 a session regressed · 2 a run that is not in its database
+exit codes: 0 no regression · 1 a session regressed · 2 a run that is not in its database, or a
+--db / --base-db that is not a store this version can read · 4 a store that is locked by another
+process, on a full or failing disk, or damaged
 """
 COLOURS = {REGRESSION: "red", FIXED: "green", CHANGED: "yellow", SAME: "dim"}
 
@@ -50,7 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     base, base_config = _load(args.base_db or args.db, args.base)
     report, config = _load(args.db, args.run_id or "latest")
-    if base["run"]["id"] == report["run"]["id"] and (args.base_db or args.db) == args.db:
+    if base["run"]["id"] == report["run"]["id"] and _same_file(args.base_db or args.db, args.db):
         raise UsageError(f"BASE and RUN are the same run ({base['run']['id']}): name another one")
     comparison = compare_reports(base, report, base_config=base_config, run_config=config)
     if args.json:
@@ -58,6 +61,15 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print(comparison, Console(highlight=False, width=None if sys.stdout.isatty() else 160))
     return ExitCode.FAILED if comparison.of_kind(REGRESSION) else ExitCode.OK
+
+
+def _same_file(one: str | None, other: str | None) -> bool:
+    """Whether two --db values name one file, however they are spelt (./x.db, x.db, $WORKBENCH_DB)."""
+    first, second = Path(one) if one else default_path(), Path(other) if other else default_path()
+    try:
+        return first.samefile(second)
+    except OSError:
+        return first.absolute() == second.absolute()
 
 
 def _load(db_path: str | None, run_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:

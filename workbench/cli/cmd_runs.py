@@ -7,13 +7,22 @@ import sys
 
 from sqlmodel import Session
 
-from workbench.cli.common import ExitCode, add_db_arg, positive, print_json, print_table
+from workbench.cli.common import STORE_EXIT_CODES, ExitCode, add_db_arg, positive, print_json, print_table
 from workbench.store import repo
 from workbench.store.db import open_db
 
 NAME = "runs"
 ORDER = 60
 HELP = "list stored runs"
+DESCRIPTION = f"""{HELP}, newest first, with their sessions.
+
+examples:
+  workbench runs                              the newest 50
+  workbench runs --limit 500 --json           for scripts
+  workbench runs --db base.db                 another store
+
+{STORE_EXIT_CODES}
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

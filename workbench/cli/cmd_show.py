@@ -14,12 +14,25 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session
 
-from workbench.cli.common import ExitCode, add_db_arg
+from workbench.cli.common import STORE_EXIT_CODES, ExitCode, add_db_arg, check_outputs
 from workbench.store.db import open_db
 
 NAME = "show"
 ORDER = 62
 HELP = "print a stored run's scores (the latest run by default) and optionally write its reports"
+DESCRIPTION = f"""{HELP}.
+
+The report paths are checked before the store is read: one that cannot be written is a usage
+error (exit 2) and nothing is printed.
+
+examples:
+  workbench show                              the latest run in ./workbench.db
+  workbench show RUN --html run.html          its HTML report again (RUN: see `workbench runs`)
+  workbench show RUN --json > run.json        for scripts
+  workbench show --db base.db --junit r.xml   the latest run of another store, as JUnit
+
+{STORE_EXIT_CODES}
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -35,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from workbench.report.text import print_attribution, print_scores
     from workbench.store import repo
 
+    check_outputs(junit=args.junit, html=args.html)  # a report path that cannot be written: refused before reading
     with Session(open_db(args.db, create=False)) as db:
         run_id: str | None = args.run_id or repo.latest_run_id(db=db)
         # the rage-click tables read every stored batch: only the JSON and HTML reports show them

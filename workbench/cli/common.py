@@ -10,6 +10,7 @@ from typing import Any
 
 from workbench.config import EITPConfig, parse_override
 from workbench.errors import UsageError
+from workbench.store.db import BUSY_TIMEOUT_S
 
 
 class ExitCode(IntEnum):
@@ -76,8 +77,17 @@ def check_outputs(**paths: Any) -> None:
             raise UsageError(f"--{option.replace('_', '-')} {path}: {why}")
 
 
+#: the exit codes of the commands that read a store, for their ``--help``
+STORE_EXIT_CODES = f"""exit codes: 0 ok
+  2  the --db is missing, not SQLite, another application's database, a directory, or written by a
+     version of the workbench whose tables this one cannot read; a RUN that is not stored
+  4  the store is locked by another process (for over {BUSY_TIMEOUT_S:g} s), on a full disk or failing disk, or
+     damaged (a damaged file, or rows the workbench did not write); the message names the file"""
+
+
 def add_db_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", metavar="PATH", help="SQLite file (default: $WORKBENCH_DB or ./workbench.db)")
+    p.add_argument("--db", metavar="PATH", help="SQLite file (default: $WORKBENCH_DB or ./workbench.db); the commands "
+                                                "that only read never create it")
 
 
 def load_config(args: argparse.Namespace, base: EITPConfig | None = None) -> EITPConfig:

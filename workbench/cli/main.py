@@ -21,8 +21,9 @@ from types import ModuleType
 import workbench.cli as cli_package
 from workbench.cli.common import ExitCode, print_json  # noqa: F401  (re-exported for callers)
 from workbench.errors import BrowserError, BusError, ConfigError, UsageError, WorkbenchError
+from workbench.store.db import BUSY_TIMEOUT_S, StoreUnavailable
 
-EPILOG = """\
+EPILOG = f"""\
 examples:
   workbench demo                       paralysed buyer on the RV site, packets printed live
   workbench run --persona all --junit results.xml   every persona, scored; exit 1 on a miss
@@ -37,6 +38,11 @@ examples:
 exit codes: 0 ok · 1 expectations missed or document invalid · 2 usage/config error
             3 no browser · 4 infrastructure error (or a bug of ours) · 130 interrupted
 runs are stored in SQLite: --db PATH, or $WORKBENCH_DB, default ./workbench.db
+  exit 2: a --db that is missing (for the commands that only read), not SQLite, another
+          application's, a directory, read-only where runs are written, or written by a version
+          whose tables this one cannot read; a run id that is not stored
+  exit 4: a store locked by another process for over {BUSY_TIMEOUT_S:g} s, a full disk, an I/O error, a damaged
+          file or rows the workbench did not write
 """
 
 
@@ -95,7 +101,7 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, commands: di
     except BrowserError as exc:
         print(f"workbench: {exc}", file=sys.stderr)
         return ExitCode.NO_BROWSER
-    except BusError as exc:
+    except (BusError, StoreUnavailable) as exc:  # a bus it cannot reach; a store that is locked, full or damaged
         print(f"workbench: {exc}", file=sys.stderr)
         return ExitCode.INFRASTRUCTURE
     except WorkbenchError as exc:

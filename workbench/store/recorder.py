@@ -1,8 +1,16 @@
 """The SQLite sink of the run-event stream: writes runs, sessions, batches, packets, verdicts,
-interventions with their outcomes, and the knowledge store's validated patterns."""
+interventions with their outcomes, and the knowledge store's validated patterns.
+
+Each event is one transaction. An event the store cannot take for now (another process has held it
+locked past the busy timeout, a full disk, an I/O error: :class:`~workbench.store.db.StoreUnavailable`)
+is kept in memory, with every event after it, and written in order at the next event once the store
+takes writes again; it is said once on the log, as one line, not as a traceback per event.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections import deque
 from typing import Any
 
 import orjson
@@ -29,6 +37,7 @@ from workbench.events import (
     SessionStarted,
     SessionTraced,
 )
+from workbench.store.db import StoreDamaged, StoreUnavailable
 from workbench.store.models import (
     BatchRecord,
     BotVerdictRecord,
@@ -45,6 +54,8 @@ from workbench.store.models import (
     utcnow,
 )
 
+log = logging.getLogger(__name__)
+
 
 def _dumps(obj: Any) -> str:
     return orjson.dumps(obj).decode()
@@ -57,22 +68,63 @@ class Recorder:
     def __init__(self, engine: Engine, run_id: str | None = None) -> None:
         self.engine = engine
         self.run_id = run_id
-        self._known: set[str] = set()
+        self._known: set[str] = set()  # sessions whose row is stored
+        self._adding: set[str] = set()  # sessions whose row the event being written adds
+        self._waiting: deque[RunEvent] = deque()
+        #: why the events in :attr:`unwritten` wait (None when every event is stored)
+        self.failure: StoreUnavailable | None = None
+
+    @property
+    def unwritten(self) -> int:
+        """How many events wait in memory for the store to take writes again."""
+        return len(self._waiting)
 
     def __call__(self, event: RunEvent) -> None:
-        with Session(self.engine) as db:
-            self._write(db, event)
-            db.commit()
+        self._waiting.append(event)
+        if not self.flush() and isinstance(event, RunEnded):
+            log.error("%d event(s) of run %s are not stored: %s", len(self._waiting), event.run_id, self.failure)
+
+    def flush(self) -> bool:
+        """Write the waiting events in order; False when the store still refuses them (they keep waiting)."""
+        while self._waiting:
+            event, run_id = self._waiting[0], self.run_id
+            self._adding = set()
+            try:
+                with Session(self.engine) as db:
+                    self._write(db, event)
+                    db.commit()
+            except StoreUnavailable as exc:
+                self.run_id = run_id  # nothing of the event was stored: as if it had not been seen
+                if isinstance(exc, StoreDamaged):
+                    self._waiting.popleft()
+                    raise
+                if self.failure is None:
+                    log.error("%s; the run's events are kept in memory and stored when it takes writes again", exc)
+                self.failure = exc
+                return False
+            except Exception:
+                self.run_id = run_id
+                self._waiting.popleft()  # an event that cannot be written never holds up the ones after it
+                raise
+            except BaseException:  # ctrl-c, SIGTERM, a cancelled task mid-write: the event was not stored, and waits
+                self.run_id = run_id
+                raise
+            self._waiting.popleft()
+            self._known |= self._adding
+            if self.failure is not None:
+                log.error("the store takes writes again: the events that waited are stored")
+                self.failure = None
+        return True
 
     def _ensure_session(self, db: Session, session_id: str, **fields: Any) -> None:
-        if session_id in self._known:
+        if session_id in self._known or session_id in self._adding:
             if fields:
                 db.execute(update(SessionRecord).where(col(SessionRecord.run_id) == self.run_id,
                                                        col(SessionRecord.session_id) == session_id).values(**fields))
             return
         if self.run_id is None:
             raise ValueError(f"session {session_id} seen before its run started")
-        self._known.add(session_id)
+        self._adding.add(session_id)
         db.add(SessionRecord(run_id=self.run_id, session_id=session_id, **fields))
 
     def _write(self, db: Session, event: RunEvent) -> None:

@@ -7,12 +7,14 @@ from typing import Any
 
 import orjson
 from sqlalchemy import func
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from workbench import lab, rageclicks, scoring
 from workbench.config import EITPConfig
 from workbench.errors import ConfigError
 from workbench.scoring import attribution
+from workbench.store.db import StoreDamaged
 from workbench.store.models import (
     BatchRecord,
     BotVerdictRecord,
@@ -29,9 +31,77 @@ from workbench.store.models import (
 )
 
 
+def _store(db: Session) -> str:
+    """The store's file, to name in an error."""
+    bind = db.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return str(engine.url.database or "the store")
+
+
+def _json(db: Session, stored: str | bytes | None, where: str, kind: type | tuple[type, ...] = dict) -> Any:
+    """A stored JSON column's value; :class:`StoreDamaged` naming the file, the row and the column when it
+    is not JSON, or not the kind of JSON the workbench writes there (``kind``)."""
+    try:
+        value = orjson.loads(stored if stored is not None else b"")
+    except orjson.JSONDecodeError as exc:
+        raise StoreDamaged(f"{_store(db)}: {where} is not JSON ({exc}): the row was not written by the workbench, "
+                           "or the file is damaged") from None
+    if not isinstance(value, kind):
+        names = " or ".join(_KINDS.get(k, k.__name__) for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise StoreDamaged(f"{_store(db)}: {where} holds {_KINDS.get(type(value), type(value).__name__)}, not "
+                           f"{names}: the row was not written by the workbench")
+    return value
+
+
+_KINDS: dict[type, str] = {dict: "a JSON object", list: "a JSON array", str: "a JSON string", int: "a number",
+                           float: "a number", bool: "true or false", type(None): "null"}
+
+
+def _packet(db: Session, p: PacketRecord) -> dict[str, Any]:
+    """A stored packet's body, checked for the fields a report reads from it."""
+    body = _json(db, p.payload, f"packet row {p.id} (run {p.run_id}, session {p.session_id}), column payload")
+    temporal, patterns = body.get("temporal"), body.get("patterns")
+    if not (isinstance(temporal, dict) and isinstance(temporal.get("sessionDuration"), int | float)
+            and isinstance(patterns, dict) and isinstance(patterns.get("detected"), list)):
+        raise StoreDamaged(f"{_store(db)}: packet row {p.id} (run {p.run_id}, session {p.session_id}) is not an "
+                           "EITP packet (no temporal.sessionDuration or patterns.detected): the row was not written "
+                           "by the workbench")
+    return body
+
+
+def _batch(db: Session, b: BatchRecord) -> dict[str, Any]:
+    """A stored telemetry batch, checked to be an object whose events are objects."""
+    body = _json(db, b.payload, f"batch row {b.id} (run {b.run_id}, session {b.session_id}), column payload")
+    events = body.get("events", [])
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        raise StoreDamaged(f"{_store(db)}: batch row {b.id} (run {b.run_id}, session {b.session_id}) has events "
+                           "that are not a list of objects: the row was not written by the workbench")
+    return body
+
+
+def _runs(db: Session, query: Any) -> list[Run]:
+    """Run rows; :class:`StoreDamaged` when one has a start or end that is not a time (SQLite stores them as text)."""
+    try:
+        return list(db.exec(query).all())
+    except ValueError as exc:
+        raise StoreDamaged(f"{_store(db)}: a row of table run has a started_at or ended_at that is not a time "
+                           f"({exc}): the row was not written by the workbench") from None
+
+
+def _run(db: Session, run_id: str) -> Run | None:
+    found = _runs(db, select(Run).where(Run.id == run_id))
+    return found[0] if found else None
+
+
+def run_exists(*, db: Session, run_id: str) -> bool:
+    """Whether the store holds the run, or any session of it."""
+    return db.exec(select(Run.id).where(Run.id == run_id)).first() is not None or \
+        db.exec(select(SessionRecord.id).where(SessionRecord.run_id == run_id)).first() is not None
+
+
 def list_runs(*, db: Session, limit: int = 50) -> list[dict[str, Any]]:
     counts = dict(db.exec(select(SessionRecord.run_id, func.count()).group_by(SessionRecord.run_id)).all())
-    runs = db.exec(select(Run).order_by(Run.started_at.desc()).limit(limit)).all()  # type: ignore[attr-defined]
+    runs = _runs(db, select(Run).order_by(Run.started_at.desc()).limit(limit))  # type: ignore[attr-defined]
     return [{"id": r.id, "kind": r.kind, "site": r.site, "status": r.status, "seed": r.seed,
              "started_at": r.started_at.isoformat(timespec="seconds"), "sessions": counts.get(r.id, 0)} for r in runs]
 
@@ -54,19 +124,19 @@ def packets(*, db: Session, run_id: str, session_id: str | None = None) -> list[
     query = select(PacketRecord).where(PacketRecord.run_id == run_id).order_by(PacketRecord.id)  # type: ignore[arg-type]
     if session_id:
         query = query.where(PacketRecord.session_id == session_id)
-    return [orjson.loads(p.payload) for p in db.exec(query).all()]
+    return [_packet(db, p) for p in db.exec(query).all()]
 
 
 def batches(*, db: Session, run_id: str, session_id: str | None = None) -> list[dict[str, Any]]:
     query = select(BatchRecord).where(BatchRecord.run_id == run_id).order_by(BatchRecord.id)  # type: ignore[arg-type]
     if session_id:
         query = query.where(BatchRecord.session_id == session_id)
-    return [orjson.loads(b.payload) for b in db.exec(query).all()]
+    return [_batch(db, b) for b in db.exec(query).all()]
 
 
 def run_config(*, db: Session, run_id: str) -> EITPConfig | None:
     """The thresholds a run was made with (stored as TOML when it started); None when unknown."""
-    run = db.get(Run, run_id)
+    run = _run(db, run_id)
     if run is None or not run.config_toml.strip():
         return None
     try:
@@ -80,7 +150,7 @@ def events_by_session(*, db: Session, run_id: str) -> dict[str, list[dict[str, A
     query = select(BatchRecord).where(BatchRecord.run_id == run_id).order_by(BatchRecord.id)  # type: ignore[arg-type]
     found: dict[str, list[dict[str, Any]]] = {}
     for b in db.exec(query).all():
-        found.setdefault(b.session_id, []).extend(orjson.loads(b.payload).get("events", ()))
+        found.setdefault(b.session_id, []).extend(_batch(db, b).get("events", ()))
     return found
 
 
@@ -110,7 +180,7 @@ def run_report(*, db: Session, run_id: str, rage: bool = True) -> dict[str, Any]
     """Everything a report shows about a run, as plain data (no screenshots: see :func:`screenshots`).
 
     ``rage=False`` leaves out the rage-click tables, which read every stored batch of the run."""
-    run = db.get(Run, run_id)
+    run = _run(db, run_id)
     if run is None:
         return None
     config = db.get(RunConfigRecord, run_id)
@@ -122,7 +192,7 @@ def run_report(*, db: Session, run_id: str, rage: bool = True) -> dict[str, Any]
                                                     "expected": c.expected, "actual": c.actual})
     timelines: dict[str, list[dict[str, Any]]] = {}
     for p in db.exec(select(PacketRecord).where(PacketRecord.run_id == run_id).order_by(PacketRecord.id)):  # type: ignore[arg-type]
-        body = orjson.loads(p.payload)
+        body = _packet(db, p)
         timelines.setdefault(p.session_id, []).append({
             "t_ms": body["temporal"]["sessionDuration"], "emotion": p.emotion, "confidence": p.confidence,
             "intensity": p.intensity, "trajectory": p.trajectory, "section": p.section,
@@ -131,14 +201,16 @@ def run_report(*, db: Session, run_id: str, rage: bool = True) -> dict[str, Any]
     for v in bot_verdicts(db=db, run_id=run_id):
         verdicts.setdefault(v.session_id, []).append({
             "timestamp": v.timestamp, "classification": v.classification, "confidence": v.confidence,
-            "reasoning": v.reasoning, "signals": orjson.loads(v.signals), "event_count": v.event_count,
-            "review": orjson.loads(v.review) if v.review else None})
+            "reasoning": v.reasoning, "signals": _json(db, v.signals, f"bot_verdict row {v.id}, column signals", list),
+            "event_count": v.event_count,
+            "review": _json(db, v.review, f"bot_verdict row {v.id}, column review") if v.review else None})
     said: dict[str, list[dict[str, Any]]] = {}
     for i in interventions(db=db, run_id=run_id):
         said.setdefault(i["session_id"], []).append(i)
     sessions: list[dict[str, Any]] = []
     for s in db.exec(select(SessionRecord).where(SessionRecord.run_id == run_id).order_by(SessionRecord.id)):  # type: ignore[arg-type]
         trace = traces.get(s.session_id)
+        row = f"session_trace row {trace.id if trace else None} (run {run_id}, session {s.session_id})"
         own = checks.get(s.session_id, [])
         states = {c["status"] for c in own}
         sessions.append({
@@ -148,10 +220,10 @@ def run_report(*, db: Session, run_id: str, rage: bool = True) -> dict[str, Any]
             "bot": s.bot_classification, "bot_confidence": s.bot_confidence,
             "seed": trace.seed if trace else None, "seed_index": trace.seed_index if trace else None,
             "clock": trace.clock if trace else None,
-            "ground_truth": orjson.loads(trace.ground_truth) if trace else None,
+            "ground_truth": _json(db, trace.ground_truth, f"{row}, column ground_truth") if trace else None,
             "simulated_ms": trace.simulated_ms if trace else None, "wall_ms": trace.wall_ms if trace else None,
-            "fidelity": orjson.loads(trace.fidelity) if trace else None,
-            "trail": orjson.loads(trace.trail) if trace else None,
+            "fidelity": _json(db, trace.fidelity, f"{row}, column fidelity") if trace else None,
+            "trail": _json(db, trace.trail, f"{row}, column trail") if trace else None,
             "checks": own,
             "verdict": "error" if "error" in states else "fail" if "fail" in states else "pass" if own else None,
             "emotions": timelines.get(s.session_id, []),
@@ -161,9 +233,10 @@ def run_report(*, db: Session, run_id: str, rage: bool = True) -> dict[str, Any]
         })
     wall_s = (run.ended_at - run.started_at).total_seconds() if run.ended_at else None
     simulated = sum(float(x["simulated_ms"] or 0) for x in sessions) / 1000.0
-    summary = orjson.loads(score.summary) if score else None
+    summary = _json(db, score.summary, f"run_score row {run_id!r}, column summary") if score else None
     truths = (summary or {}).get("ground_truth")
-    if summary is not None and truths:
+    if isinstance(summary, dict) and isinstance(truths, dict) and all(isinstance(t, dict) for t in truths.values()) \
+            and truths:
         # per emotion, read from the stored packets and ground truth, so runs scored before a change of
         # the definition (workbench.scoring) compare with runs scored after it
         summary["emotion_precision_recall"] = scoring.emotion_precision_recall(
@@ -175,8 +248,10 @@ def run_report(*, db: Session, run_id: str, rage: bool = True) -> dict[str, Any]
                 "ended_at": run.ended_at.isoformat(timespec="seconds") if run.ended_at else None,
                 "wall_s": round(wall_s, 2) if wall_s is not None else None, "simulated_s": round(simulated, 2)},
         "config": None if config is None else {
-            "clock": config.clock, "concurrency": config.concurrency, "personas": orjson.loads(config.personas),
-            "browser_endpoint": config.browser_endpoint, "settings": orjson.loads(config.settings)},
+            "clock": config.clock, "concurrency": config.concurrency,
+            "personas": _json(db, config.personas, f"run_config row {run_id!r}, column personas", list),
+            "browser_endpoint": config.browser_endpoint,
+            "settings": _json(db, config.settings, f"run_config row {run_id!r}, column settings")},
         "verdict": score.verdict if score else None,
         "summary": summary,
         "attribution": attribution((i["expected"], i["outcome"]) for s in sessions for i in s["interventions"]
@@ -195,7 +270,9 @@ def interventions(*, db: Session, run_id: str, session_id: str | None = None) ->
         query = query.where(InterventionRecord.session_id == session_id)
     return [{"session_id": r.session_id, "timestamp": r.timestamp, "emotion": r.emotion, "section": r.section,
              "strategy": r.strategy, "message": r.message, "source": r.source, "outcome": r.outcome,
-             "expected": r.expected, "experiment": orjson.loads(r.experiment) if r.experiment else None}
+             "expected": r.expected,
+             "experiment": _json(db, r.experiment, f"intervention row {r.id}, column experiment") if r.experiment
+             else None}
             for r in db.exec(query).all()]
 
 
