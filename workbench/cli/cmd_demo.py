@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections import Counter
 
 from rich.console import Console
 
+from workbench.cli.cmd_run import run_stoppable, say
 from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config, seed
 from workbench.cli.printer import Printer
 from workbench.events import EventStream
@@ -54,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
     stream = EventStream(Recorder(open_db(db_path)), Printer(console))
     console.print("[bold]EITP Workbench demo[/]: a paralysed buyer on Prosser's Premium RV (about 70 s)\n")
     spec = RunSpec([ParalysedBuyer], seed=args.seed, kind="demo")
-    result = asyncio.run(run_personas(spec, config=config, stream=stream))
+    result, interrupted = run_stoppable(run_personas(spec, config=config, stream=stream), stream)
+    if result is None:
+        say(f"workbench demo: {interrupted}; the browser is closed and the run is stored in {db_path}")
+        return ExitCode.INTERRUPTED
     console.print()
     for s in result.sessions:
         emotions = ", ".join(f"{e} ×{n}" for e, n in Counter(s.emotions).most_common()) or "none"
@@ -68,4 +71,6 @@ def run(args: argparse.Namespace) -> int:
             else None
         console.print(f"  ground truth  : {ground_truth_line(scored)}")
     console.print(f"  stored in     : {db_path} (run {result.run_id}; `workbench sessions --run {result.run_id}`)")
-    return ExitCode.OK if result.ok else ExitCode.FAILED
+    # as `workbench run`: a session that could not be carried out (a crash) is an infrastructure error,
+    # not a missed expectation
+    return ExitCode.INFRASTRUCTURE if not result.ok else ExitCode.OK

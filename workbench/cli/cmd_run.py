@@ -10,19 +10,36 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
+import signal
 import sys
+import threading
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.console import Console
 from sqlmodel import Session
 
 from workbench.cli.common import ExitCode, add_config_args, add_db_arg, check_outputs, load_config, positive, seed
 from workbench.errors import BrowserError
-from workbench.events import BotVerdictEmitted, EventStream, PacketEmitted, RunEvent, SessionEnded, SessionStarted
+from workbench.events import (
+    BotVerdictEmitted,
+    EventStream,
+    PacketEmitted,
+    RunEnded,
+    RunEvent,
+    RunStarted,
+    SessionEnded,
+    SessionStarted,
+)
 from workbench.sim import TRACE_MODES
 from workbench.store.db import default_path, open_db
 from workbench.store.recorder import Recorder
+
+if TYPE_CHECKING:
+    from workbench.sim.runner import RunResult
 
 NAME = "run"
 ORDER = 15
@@ -52,14 +69,19 @@ persona names: full names, aliases (paralysed -> paralysed_buyer), unique prefix
 all / humans / bots (see `workbench personas`).
 exit codes: 0 all expectations held · 1 an expectation failed · 2 usage · 3 no browser ·
             4 infrastructure error: a session could not be carried out (a crash, or a page the
-              persona's script no longer fits); it wins over 1, since the run's scores are then
-              incomplete, and the reports still list every expectation that failed
+              persona's script no longer fits, a browser that died or stopped answering); it wins over
+              1, since the run's scores are then incomplete, and the reports still list every
+              expectation that failed
+            130 interrupted (ctrl-c, SIGTERM, SIGHUP): the browser is closed and the run stored, the
+              sessions that finished with their scores, the unfinished ones as failed
 """
 VERDICT_EXIT = {"pass": ExitCode.OK, "fail": ExitCode.FAILED, "error": ExitCode.INFRASTRUCTURE}
 # Named here so that building the parser imports neither numpy nor the LLM client; run() checks
 # them against synthetic.response.SCENARIOS and workbench.enrichment.REGIONS (and a test does).
 RESPONSE_SCENARIOS = ("rv_default", "always_chat", "never_engage")
 GEOGRAPHIES = ("us-west", "us-east", "ca-central")
+ENDPOINT_SCHEMES = ("ws://", "wss://", "http://", "https://")
+T = TypeVar("T")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -149,6 +171,115 @@ class LiveCounts:
         self.progress.update(self.task, description=self._describe())
 
 
+class Unfinished:
+    """Sink: the run and the sessions a stopped run leaves open, so that they are stored as interrupted."""
+
+    def __init__(self) -> None:
+        self.run_id = ""
+        self.started: list[str] = []
+        self.ended: set[str] = set()
+        self.summary: dict[str, Any] = {}
+
+    def __call__(self, event: RunEvent) -> None:
+        match event:
+            case RunStarted():
+                self.run_id = event.run_id
+            case SessionStarted():
+                self.started.append(event.session_id)
+            case SessionEnded():
+                self.ended.add(event.session_id)
+            case RunEnded():
+                self.summary = event.summary
+            case _:
+                pass
+
+    def close(self, stream: EventStream, reason: str) -> int:
+        """End each open session as failed with ``reason``, and the run (its summary says why); how many."""
+        left = [sid for sid in self.started if sid not in self.ended]
+        for sid in left:
+            stream.emit(SessionEnded(sid, "failed", reason))
+        if self.run_id:
+            sessions = [{**s, "status": "failed", "error": reason} if s.get("session_id") in left else s
+                        for s in self.summary.get("sessions", ())]
+            stream.emit(RunEnded(self.run_id, "failed", {**self.summary, "sessions": sessions, "interrupted": reason}))
+        return len(left)
+
+
+def run_stoppable(coro: Coroutine[Any, Any, T], stream: EventStream) -> tuple[T | None, str | None]:
+    """``asyncio.run(coro)``, which ctrl-c, SIGTERM (CI at its timeout) and SIGHUP (a closed terminal)
+    stop alike: the run is cancelled between two awaits, closes its browser and stores itself, and what
+    it left open is then stored as interrupted. Returns the result, or None and the reason.
+
+    Otherwise SIGTERM and SIGHUP (``workbench.cli.main``'s handler), and a second ctrl-c (asyncio's),
+    raise ``KeyboardInterrupt`` wherever the program happens to be: in a store write, a bus handler,
+    the middle of closing the browser. A signal after the first is ignored: the stop is bounded (a
+    browser that does not close is killed), and cutting it short could leave Chromium running."""
+    unfinished = Unfinished()
+    stream.add(unfinished)
+    received: list[str] = []
+
+    async def main() -> T:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+
+        def stop(sig: signal.Signals) -> None:
+            if not received:
+                received.append("ctrl-c" if sig == signal.SIGINT else sig.name)
+                task.cancel()
+
+        installed = []
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                installed.append((sig, signal.getsignal(sig)))
+                loop.add_signal_handler(sig, stop, sig)
+        try:
+            return await coro
+        finally:
+            for sig, previous in installed:
+                loop.remove_signal_handler(sig)
+                signal.signal(sig, previous)
+
+    try:
+        return asyncio.run(main()), None
+    except (KeyboardInterrupt, asyncio.CancelledError) as exc:
+        if isinstance(exc, asyncio.CancelledError) and not received:
+            raise  # not a signal of ours
+        # a signal before the handlers are in place or after they are gone names itself (SIGTERM) or not (ctrl-c)
+        signame = received[0] if received else str(exc.args[0]) if exc.args else "ctrl-c"
+        reason = f"interrupted ({signame})"
+        unfinished.close(stream, reason)
+        return None, reason
+
+
+def silence() -> None:
+    """Send what is left to write to /dev/null: the terminal hung up (SIGHUP), and a write to it fails
+    (EIO), as it would again when Python flushes its output at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+
+
+def say(message: str) -> None:
+    """A line on stderr, which may be a terminal that hung up."""
+    try:
+        print(message, file=sys.stderr, flush=True)
+    except OSError:
+        silence()
+
+
+def traces_line(mode: str, traces: list[Any], verdict: str | None) -> str:
+    """What ``--trace`` kept: each session's trace, or why there is none."""
+    if traces:
+        return (f"traces: {len(traces)} kept" + "".join(f"\n  {s.persona}: {s.trace}" for s in traces)
+                + "\n  open one with `.venv/bin/playwright show-trace FILE`")
+    if mode == "on-failure" and verdict == "pass":
+        return "traces: none kept (every session passed)"
+    return "traces: none kept (the browser saved none: it died or stopped answering before it could)"
+
+
 def run(args: argparse.Namespace) -> int:
     from synthetic.personas import UnknownPersona, resolve_many
     from synthetic.response import SCENARIOS
@@ -169,6 +300,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.session_timeout > 0:
         print(f"workbench run: --session-timeout is in seconds and must be above 0 (got {args.session_timeout:g})",
               file=sys.stderr)
+        return ExitCode.USAGE
+    if args.browser_endpoint is not None and not args.browser_endpoint.startswith(ENDPOINT_SCHEMES):
+        print(f"workbench run: --browser-endpoint {args.browser_endpoint!r} is not a browser's address: give a "
+              "Playwright server's ws:// URL or a Chromium DevTools endpoint (http://host:port or "
+              "ws://.../devtools/browser/...)", file=sys.stderr)
         return ExitCode.USAGE
     config = load_config(args)
     check_outputs(json=args.json, junit=args.junit, html=args.html, trace_dir=args.trace_dir)
@@ -191,12 +327,22 @@ def run(args: argparse.Namespace) -> int:
     names = ", ".join(dict.fromkeys(p.name for p in sessions))
     console.print(f"[bold]workbench run[/]: {len(sessions)} sessions ({names})"
                   f" · {clock} time · concurrency {args.concurrency} · seed {args.seed} · db {db_path}")
+    ran: tuple[RunResult | None, str | None] | None = None
     try:
         with live.progress:
-            result = asyncio.run(run_personas(spec, config=config, stream=stream))
+            ran = run_stoppable(run_personas(spec, config=config, stream=stream), stream)
     except BrowserError as exc:
         print(f"workbench run: {exc}", file=sys.stderr)
         return ExitCode.INFRASTRUCTURE if args.browser_endpoint else ExitCode.NO_BROWSER
+    except OSError:  # the progress bar's last frame: a terminal that hung up (SIGHUP) takes no more output
+        if ran is None or ran[0] is not None:
+            raise
+        silence()
+    result, interrupted = ran
+    if result is None:
+        say(f"workbench run: {interrupted}; the browser is closed and the run is stored in {db_path}, its "
+            "unfinished sessions as failed (`workbench runs`)")
+        return ExitCode.INTERRUPTED
     with Session(engine) as db:
         # the rage-click tables read every stored batch: only the JSON and HTML reports show them
         report = repo.run_report(db=db, run_id=result.run_id, rage=bool(args.json or args.html))
@@ -211,8 +357,6 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"HTML report: {write_html(report, args.html, shots)}")
     traces = [s for s in result.sessions if s.trace]
     if args.trace != "off":
-        kept = f"{len(traces)} kept" if traces else "none kept (every session passed)"
-        console.print(f"traces: {kept}" + "".join(f"\n  {s.persona}: {s.trace}" for s in traces)
-                      + ("\n  open one with `.venv/bin/playwright show-trace FILE`" if traces else ""))
+        console.print(traces_line(args.trace, traces, report.get("verdict")))
     console.print(f"stored in {db_path} (run {result.run_id}; `workbench show {result.run_id}`)")
     return VERDICT_EXIT.get(report.get("verdict") or "error", ExitCode.INFRASTRUCTURE)

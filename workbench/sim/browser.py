@@ -82,6 +82,11 @@ async def connect(playwright: Playwright, endpoint: str, *, timeout_ms: float = 
         raise BrowserError(f"could not connect to the browser at {endpoint}: {_first_line(exc)}") from exc
 
 
+#: wall time the browser gets to close or to let go of its connection, before it is left (and killed, if ours)
+CLOSE_TIMEOUT_S = 10.0
+HUNG_CLOSE_TIMEOUT_S = 1.0  # the same, for a browser that already let a call go unanswered
+
+
 @dataclass
 class BrowserHandle:
     """A browser for a run, plus a raw DevTools connection for input when one is reachable."""
@@ -89,21 +94,41 @@ class BrowserHandle:
     browser: Browser
     cdp: CdpClient | None = None
     local: DevToolsChromium | None = None
+    hung: str | None = None  # why the browser is taken to have stopped answering (see stopped_answering)
+
+    def stopped_answering(self, why: str) -> None:
+        """The browser let a call go unanswered past its limit: it is not asked for anything more."""
+        self.hung = self.hung or why
+
+    def unusable(self) -> str | None:
+        """Why no new session can start on this browser, or None while it can."""
+        if self.hung is not None:
+            return self.hung
+        if not self.browser.is_connected():
+            return "the browser is gone (it crashed, was closed or its connection dropped)"
+        return None
 
     async def close(self) -> None:
         """Close everything, even when the run is being stopped: a cancel that lands mid-close is
-        held until the local Chromium is gone, then re-raised, so no browser outlives a stopped run."""
+        held until the local Chromium is gone, then re-raised, so no browser outlives a stopped run.
+        A browser that does not answer is given :data:`CLOSE_TIMEOUT_S` per step, then left (ours is
+        then killed: :meth:`DevToolsChromium.__aexit__`)."""
         cancelled: asyncio.CancelledError | None = None
-        for closing in (self.browser.close(), self.cdp.close() if self.cdp else None,
-                        self.local.__aexit__(None, None, None) if self.local else None):
+        polite = CLOSE_TIMEOUT_S if self.hung is None else HUNG_CLOSE_TIMEOUT_S  # a hung browser answers nothing
+        if self.local is not None and self.hung is not None:
+            self.local.grace_s = HUNG_CLOSE_TIMEOUT_S
+        for closing, limit in ((self.browser.close(), polite),
+                               (self.cdp.close() if self.cdp else None, polite),
+                               (self.local.__aexit__(None, None, None) if self.local else None, None)):
             if closing is None:
                 continue
             try:
-                await closing
+                async with asyncio.timeout(limit):
+                    await closing
             except asyncio.CancelledError as exc:
                 cancelled = exc
             except Exception:
-                pass  # a dead browser already took the connection with it
+                pass  # a dead browser already took the connection with it; a hung one is left (or killed)
         if cancelled is not None:
             raise cancelled
 
@@ -150,6 +175,7 @@ class DevToolsChromium:
         self.endpoint = ""
         self._drainer: asyncio.Task[None] | None = None
         self.profile = ""
+        self.grace_s = 10.0  # after SIGTERM, before SIGKILL
 
     async def __aenter__(self) -> str:
         exe = self.executable or find_chromium() or "chromium"
@@ -196,7 +222,7 @@ class DevToolsChromium:
             # whole group we started (wrapper, browser, zygote, renderers), by its id.
             self._signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(self.process.wait(), 10)
+                await asyncio.wait_for(self.process.wait(), self.grace_s)
             except TimeoutError:
                 self._signal(signal.SIGKILL)
                 await self.process.wait()

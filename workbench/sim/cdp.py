@@ -89,16 +89,21 @@ class CdpClient:
             raise BrowserError(self._dead[session])
         key = next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[key] = (future, session)
         message: dict[str, Any] = {"id": key, "method": method, "params": params or {}}
         if session:
             message["sessionId"] = session
-        await self.ws.send(orjson.dumps(message).decode())
+        self._pending[key] = (future, session)
         try:
+            await self.ws.send(orjson.dumps(message).decode())
             reply = await reply_within(future, self.TIMEOUT_S)
         except TimeoutError as exc:
-            self._pending.pop(key, None)
             raise BrowserError(f"{method}: no reply within {self.TIMEOUT_S:g} s") from exc
+        finally:
+            # No one waits for this reply any more (it came, timed out, or the caller was stopped or
+            # interrupted): a page failing later must not set an error on it that no one retrieves.
+            self._pending.pop(key, None)
+            if not future.done():
+                future.cancel()
         if "error" in reply:
             raise BrowserError(f"{method}: {reply['error'].get('message', reply['error'])}")
         return reply.get("result", {})

@@ -3,8 +3,13 @@
 Each session is one browser context (its own cookies, storage and session id) of one shared
 Chromium, launched here or reached at ``browser_endpoint``. At most ``concurrency`` sessions
 run at once. In virtual time each page gets a Playwright clock (:mod:`workbench.sim.clock`).
-A page or browser that dies marks that session failed; the run goes on. When every session
-is done the run is scored (:mod:`workbench.scoring`) and the scores join the stream.
+A page or browser that dies marks that session failed; the run goes on. A browser that stops
+answering does too: setting a page up, handing its last telemetry over and each tear-down step
+have wall-time limits (``SETUP_TIMEOUT_S`` ...), and once a tear-down step went unanswered, or the
+browser is gone, the sessions still to come fail at once with that reason. When every session
+is done the run is scored (:mod:`workbench.scoring`) and the scores join the stream; a run that is
+stopped (cancelled) scores the sessions that finished too, and leaves the unfinished ones, scored
+as errors, for its caller to end with its own reason (the CLI's "interrupted (SIGTERM)", the TUI's).
 
 Virtual-time sessions share one engine, which expires a session by that session's own event
 time (:mod:`workbench.engine.core`), so page clocks that drift apart cannot expire one another.
@@ -33,8 +38,8 @@ import contextlib
 import secrets
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +49,7 @@ from playwright.async_api import Page, Playwright, async_playwright
 from synthetic.personas import Persona
 from synthetic.response import ResponseModel, expected_outcome
 from workbench import scoring
+from workbench.bridge.server import SITES
 from workbench.bus import Bus
 from workbench.config import EITPConfig
 from workbench.enrichment import REGIONS, address_in
@@ -77,6 +83,15 @@ VIEWPORT = {"width": 1280, "height": 800}
 SCREENSHOT_SCALE = 0.5
 SETTLE_TIMEOUT_S = 5.0  # wall time a virtual clock waits for a batch the page sent to reach the bridge
 SCREENSHOT_MAX_CSS_PX = 8000
+# Wall-time bounds on what a browser must answer, so a browser that stops answering (a hung remote
+# endpoint, a frozen process) fails its sessions instead of holding the run forever. Playwright's
+# own calls (evaluate, close, new_context) wait without a limit.
+SETUP_TIMEOUT_S = 60.0  # a new context and page, loaded until the producer is connected (normally < 1 s)
+WRAPUP_TIMEOUT_S = 60.0  # the visit's last telemetry handed over, and the screenshot
+CLOSE_TIMEOUT_S = 10.0  # each tear-down step: a DevTools session detached, a context closed
+TRACE_SAVE_TIMEOUT_S = 60.0  # a Playwright trace written to its zip
+CRASH_NEWS_S = 0.5  # wall time a failed session waits for word that its page crashed, to name the cause
+INTERRUPTED = "interrupted"  # the score of a session a stopped run left unfinished
 #: the simulated proxy in front of every browser context is on loopback
 LOOPBACK_PROXIES = ("127.0.0.1/32", "::1/128")
 
@@ -238,6 +253,9 @@ class RunSpec:
         for geo in {self.geography_of(p) for p in self.personas}:
             if geo not in REGIONS:
                 raise ValueError(f"unknown geography {geo!r}; known: {', '.join(REGIONS)}")
+        for site in {self.site_of(p) for p in self.personas}:  # else each visit waits for a page that is not there
+            if site not in SITES:
+                raise ValueError(f"unknown site {site!r}; known: {', '.join(SITES)}")
 
     def site_of(self, persona: type[Persona]) -> str:
         return self.site or persona.site
@@ -328,6 +346,11 @@ async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventS
                     Path(outcome.trace).unlink(missing_ok=True)
                     outcome.trace = None
         stream.emit(RunScored(run_id, score.verdict, [s.as_dict() for s in score.sessions], score.summary()))
+    except asyncio.CancelledError:  # stopped (ctrl-c, SIGTERM, the TUI's F8): the sessions that finished keep
+        if score is None:  # their scores; the caller marks the unfinished ones (they score as errors)
+            score = _score(spec, tally)
+            stream.emit(RunScored(run_id, score.verdict, [s.as_dict() for s in score.sessions], score.summary()))
+        raise
     finally:
         summary = _summary(tally, spec, score)
         summary["llm"] = pipeline.llm_counters()  # calls, tokens and fallbacks of this run (empty: tier off)
@@ -364,37 +387,44 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
     actor: PlaywrightActor | None = None
     screenshot: bytes | None = None
     context, cdp_session = None, None
+    navigated = False
+    crashed = asyncio.Event()  # the page's renderer died (Playwright's "crash")
     try:
-        options: dict[str, Any] = {"viewport": VIEWPORT}
-        if persona_cls.user_agent:
-            options["user_agent"] = persona_cls.user_agent
-        options["extra_http_headers"] = {"X-Forwarded-For": ip}
-        context = await handle.browser.new_context(**options)
-        if tally.trace_dir is not None:
-            await context.tracing.start(screenshots=True, snapshots=True)
-        page = await context.new_page()
-        chat: ChatWatch | None = None
-        if spec.response is not None and not persona_cls.expected_bot:  # scripts do not read chats
-            chat = ChatWatch(spec.response, np.random.default_rng(answer_seed), tally.chosen_for(sid))
-            await chat.attach(page)
-        pointer: Pointer | None = None
-        if handle.cdp is not None:
-            cdp_session = await handle.cdp.attach(page)
-            pointer = CdpPointer(handle.cdp, cdp_session)
-            if kind == "virtual":  # a move costs a round trip, not a frame (workbench.sim.clock)
-                await handle.cdp.unbuffer_input(cdp_session)
-        cdp_pointer = pointer if isinstance(pointer, CdpPointer) else None
-        clock: PageClock = RealClock()
-        if kind == "virtual":
-            pacer = tally.pacers[sid] = FramePacer(pipeline.config.transport.max_pubs_per_second)
-            clock = VirtualClock(evaluate=cdp_pointer.evaluate if cdp_pointer else None,
-                                 unbuffered=cdp_pointer is not None, pacer=pacer,
-                                 settle=_PipelineSync(pipeline, sid), report=_BATCHES_SENT)
-        await clock.prepare(page)
-        await page.goto(f"{pipeline.base_url}/{site}/?eitp_session={sid}", wait_until="load")
-        await _until(page, pointer, "window.EITP && window.EITP.stats().open === true", 10.0)
-        actor = PlaywrightActor(page, rng, persona_cls.profile, clock=clock, pointer=pointer, chat=chat)
-        await actor.start()
+        if why := handle.unusable():  # a browser that died or stopped answering fails what is left at once
+            raise BrowserError(why)
+        async with _within(SETUP_TIMEOUT_S, "open the page"):
+            options: dict[str, Any] = {"viewport": VIEWPORT}
+            if persona_cls.user_agent:
+                options["user_agent"] = persona_cls.user_agent
+            options["extra_http_headers"] = {"X-Forwarded-For": ip}
+            context = await handle.browser.new_context(**options)
+            if tally.trace_dir is not None:
+                await context.tracing.start(screenshots=True, snapshots=True)
+            page = await context.new_page()
+            page.on("crash", lambda _: crashed.set())
+            chat: ChatWatch | None = None
+            if spec.response is not None and not persona_cls.expected_bot:  # scripts do not read chats
+                chat = ChatWatch(spec.response, np.random.default_rng(answer_seed), tally.chosen_for(sid))
+                await chat.attach(page)
+            pointer: Pointer | None = None
+            if handle.cdp is not None:
+                cdp_session = await handle.cdp.attach(page)
+                pointer = CdpPointer(handle.cdp, cdp_session)
+                if kind == "virtual":  # a move costs a round trip, not a frame (workbench.sim.clock)
+                    await handle.cdp.unbuffer_input(cdp_session)
+            cdp_pointer = pointer if isinstance(pointer, CdpPointer) else None
+            clock: PageClock = RealClock()
+            if kind == "virtual":
+                pacer = tally.pacers[sid] = FramePacer(pipeline.config.transport.max_pubs_per_second)
+                clock = VirtualClock(evaluate=cdp_pointer.evaluate if cdp_pointer else None,
+                                     unbuffered=cdp_pointer is not None, pacer=pacer,
+                                     settle=_PipelineSync(pipeline, sid), report=_BATCHES_SENT)
+            await clock.prepare(page)
+            navigated = True  # from here the page may connect to the bridge, which then reports its close
+            await page.goto(f"{pipeline.base_url}/{site}/?eitp_session={sid}", wait_until="load")
+            await _until(page, pointer, "window.EITP && window.EITP.stats().open === true", 10.0)
+            actor = PlaywrightActor(page, rng, persona_cls.profile, clock=clock, pointer=pointer, chat=chat)
+            await actor.start()
         try:
             async with asyncio.timeout(spec.session_timeout_s) as limit:  # not wait_for: it can swallow a stop
                 after = actor.answer_chat if chat is not None else None
@@ -402,39 +432,45 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
         except PersonaLeft:
             pass  # it answered Seer by leaving: the visit is over
         outcome.simulated_ms = actor.elapsed_ms
-        sent = await _flush(page, pointer)
-        if not await pipeline.wait_for_batches(sid, sent, timeout=10.0):
-            raise WorkbenchError(f"bridge saw {pipeline.batches_seen(sid)} of {sent} batches the page sent")
-        # The visit ends here: the producer closes its connection right after its last batch, so the
-        # bridge stamps the close at that page time, not after the screenshot (virtual time stands still)
-        await page.evaluate("window.EITP.stop()")
-        if spec.screenshots:
-            screenshot = await _screenshot(page)
+        async with _within(WRAPUP_TIMEOUT_S, "hand over the visit's last telemetry"):
+            sent = await _flush(page, pointer)
+            if not await pipeline.wait_for_batches(sid, sent, timeout=10.0):
+                raise WorkbenchError(f"bridge saw {pipeline.batches_seen(sid)} of {sent} batches the page sent")
+            # The visit ends here: the producer closes its connection right after its last batch, so the
+            # bridge stamps the close at that page time, not after the screenshot (virtual time stands still)
+            await page.evaluate("window.EITP.stop()")
+            if spec.screenshots:
+                screenshot = await _screenshot(page)
         outcome.status = "ended"
         for answer in chat.answered if chat is not None else ():  # the page closes now
             sent_at = answer.sent.timestamp
             expected = expected_outcome(answer.reaction.outcome, sent_at, answer.acted_at, actor.clock.now())
             stream.emit(OutcomeExpected(sid, sent_at, expected))
     except Exception as exc:  # one bad session never stops the run
-        outcome.status, outcome.error = "failed", _describe(exc)
+        # A renderer's death shows first as whatever call it cut short (a navigation aborted, an evaluation
+        # lost); Playwright's word that the page crashed follows within milliseconds. Name the cause.
+        if navigated and not crashed.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CRASH_NEWS_S):
+                    await crashed.wait()
+        outcome.status, outcome.error = "failed", "the page crashed" if crashed.is_set() else _describe(exc)
         if actor is not None:
             outcome.simulated_ms = actor.elapsed_ms
     finally:
         if cdp_session is not None and handle.cdp is not None:
-            await handle.cdp.detach(cdp_session)
+            cdp, detached = handle.cdp, cdp_session
+            await _bounded(handle, lambda: cdp.detach(detached), CLOSE_TIMEOUT_S, "detaching from a page")
         if context is not None:
             if tally.trace_dir is not None:
-                try:
-                    path = tally.trace_dir / f"{sid}.zip"
-                    await context.tracing.stop(path=str(path))
-                    outcome.trace = str(path)
-                except Exception:
-                    pass  # a dead browser leaves no trace to save
-            try:
-                await context.close()
-            except Exception:
-                pass  # a dead browser already took the context with it
-    await pipeline.wait_closed(sid, timeout=5.0)
+                path = tally.trace_dir / f"{sid}.zip"
+                tracing = context.tracing
+                if await _bounded(handle, lambda: tracing.stop(path=str(path)), TRACE_SAVE_TIMEOUT_S,
+                                  "saving a trace"):
+                    outcome.trace = str(path)  # a dead browser leaves no trace to save
+            # a dead browser already took the context with it
+            await _bounded(handle, context.close, CLOSE_TIMEOUT_S, "closing a page")
+    if navigated:  # a page that never loaded never connected: no close will come
+        await pipeline.wait_closed(sid, timeout=5.0)
     await pipeline.bus.drain()
     outcome.wall_ms = (time.perf_counter() - wall0) * 1000.0
     if actor is not None:
@@ -449,6 +485,37 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
 
 
 _BATCHES_SENT = "window.EITP ? window.EITP.stats().batchesSent : null"
+
+
+@contextlib.asynccontextmanager
+async def _within(seconds: float, what: str) -> AsyncIterator[None]:
+    """A wall-time limit on a stretch of browser calls, named in the error when it strikes."""
+    limit = asyncio.timeout(seconds)
+    try:
+        async with limit:
+            yield
+    except TimeoutError as exc:
+        if limit.expired():
+            raise BrowserError(f"the browser did not {what} within {seconds:g} s") from exc
+        raise
+
+
+async def _bounded(handle: browsers.BrowserHandle, step: Callable[[], Awaitable[object]], seconds: float,
+                   what: str) -> bool:
+    """One tear-down step: True when it finished. A browser that died makes it fail, which is fine here;
+    one that does not answer within ``seconds`` is marked unusable, so the sessions after it fail at once
+    instead of each waiting for it (and the steps after it are not asked of it)."""
+    if handle.hung is not None:
+        return False
+    try:
+        async with asyncio.timeout(seconds):
+            await step()
+        return True
+    except TimeoutError:
+        handle.stopped_answering(f"the browser stopped answering ({what} took over {seconds:g} s)")
+        return False
+    except Exception:
+        return False
 
 
 @dataclass
@@ -534,8 +601,14 @@ def _trail(outcome: SessionOutcome, actor: PlaywrightActor | None) -> dict[str, 
 
 
 def _score(spec: RunSpec, tally: _Tally) -> scoring.RunScore:
+    """Every session against its ground truth; one a stopped run left unfinished scores as an error."""
     by_name = {p.name: p for p in spec.personas}
-    pairs = [(scoring.GroundTruth.of(by_name[s.persona]), s.observation()) for s in tally.by_session.values()]
+    pairs = []
+    for s in tally.by_session.values():
+        observed = s.observation()
+        if observed.status == "running":
+            observed = replace(observed, status="failed", error=INTERRUPTED)
+        pairs.append((scoring.GroundTruth.of(by_name[s.persona]), observed))
     return scoring.score_run(pairs)
 
 
