@@ -190,3 +190,43 @@ class EventStream:
                 sink(event)
             except Exception:
                 log.exception("run-event sink %r failed on %s", sink, type(event).__name__)
+
+
+class OpenRun:
+    """Sink: the run and the sessions a stopped (cancelled) run leaves open, which its caller then
+    ends with its own reason: the CLI's "interrupted (SIGTERM)", the TUI's stop. The runner itself
+    ends only what finished."""
+
+    def __init__(self) -> None:
+        self.run_id = ""
+        self.started: list[str] = []
+        self.ended: set[str] = set()
+        self.summary: dict[str, Any] = {}
+
+    def __call__(self, event: RunEvent) -> None:
+        match event:
+            case RunStarted():
+                self.run_id = event.run_id
+            case SessionStarted():
+                self.started.append(event.session_id)
+            case SessionEnded():
+                self.ended.add(event.session_id)
+            case RunEnded():
+                self.summary = event.summary
+            case _:
+                pass
+
+    def close(self, stream: EventStream, reason: str, *, status: str, note_key: str, mark_sessions: bool) -> int:
+        """End each open session as failed with ``reason``, and the run with ``status``, its summary
+        saying why under ``note_key`` (and, with ``mark_sessions``, listing those sessions as failed);
+        how many sessions were open."""
+        left = [sid for sid in self.started if sid not in self.ended]
+        for sid in left:
+            stream.emit(SessionEnded(sid, "failed", reason))
+        if self.run_id:
+            summary = {**self.summary, note_key: reason}
+            if mark_sessions:
+                summary["sessions"] = [{**s, "status": "failed", "error": reason} if s.get("session_id") in left
+                                       else s for s in self.summary.get("sessions", ())]
+            stream.emit(RunEnded(self.run_id, status, summary))
+        return len(left)

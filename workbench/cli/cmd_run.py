@@ -27,10 +27,9 @@ from workbench.errors import BrowserError
 from workbench.events import (
     BotVerdictEmitted,
     EventStream,
+    OpenRun,
     PacketEmitted,
-    RunEnded,
     RunEvent,
-    RunStarted,
     SessionEnded,
     SessionStarted,
 )
@@ -171,40 +170,6 @@ class LiveCounts:
         self.progress.update(self.task, description=self._describe())
 
 
-class Unfinished:
-    """Sink: the run and the sessions a stopped run leaves open, so that they are stored as interrupted."""
-
-    def __init__(self) -> None:
-        self.run_id = ""
-        self.started: list[str] = []
-        self.ended: set[str] = set()
-        self.summary: dict[str, Any] = {}
-
-    def __call__(self, event: RunEvent) -> None:
-        match event:
-            case RunStarted():
-                self.run_id = event.run_id
-            case SessionStarted():
-                self.started.append(event.session_id)
-            case SessionEnded():
-                self.ended.add(event.session_id)
-            case RunEnded():
-                self.summary = event.summary
-            case _:
-                pass
-
-    def close(self, stream: EventStream, reason: str) -> int:
-        """End each open session as failed with ``reason``, and the run (its summary says why); how many."""
-        left = [sid for sid in self.started if sid not in self.ended]
-        for sid in left:
-            stream.emit(SessionEnded(sid, "failed", reason))
-        if self.run_id:
-            sessions = [{**s, "status": "failed", "error": reason} if s.get("session_id") in left else s
-                        for s in self.summary.get("sessions", ())]
-            stream.emit(RunEnded(self.run_id, "failed", {**self.summary, "sessions": sessions, "interrupted": reason}))
-        return len(left)
-
-
 def run_stoppable(coro: Coroutine[Any, Any, T], stream: EventStream) -> tuple[T | None, str | None]:
     """``asyncio.run(coro)``, which ctrl-c, SIGTERM (CI at its timeout) and SIGHUP (a closed terminal)
     stop alike: the run is cancelled between two awaits, closes its browser and stores itself, and what
@@ -214,7 +179,7 @@ def run_stoppable(coro: Coroutine[Any, Any, T], stream: EventStream) -> tuple[T 
     raise ``KeyboardInterrupt`` wherever the program happens to be: in a store write, a bus handler,
     the middle of closing the browser. A signal after the first is ignored: the stop is bounded (a
     browser that does not close is killed), and cutting it short could leave Chromium running."""
-    unfinished = Unfinished()
+    unfinished = OpenRun()
     stream.add(unfinished)
     received: list[str] = []
 
@@ -248,7 +213,7 @@ def run_stoppable(coro: Coroutine[Any, Any, T], stream: EventStream) -> tuple[T 
         # a signal before the handlers are in place or after they are gone names itself (SIGTERM) or not (ctrl-c)
         signame = received[0] if received else str(exc.args[0]) if exc.args else "ctrl-c"
         reason = f"interrupted ({signame})"
-        unfinished.close(stream, reason)
+        unfinished.close(stream, reason, status="failed", note_key="interrupted", mark_sessions=True)
         return None, reason
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.config import EITPConfig
-from workbench.events import EventStream, RunEnded, RunEvent, RunStarted, SessionEnded, SessionStarted
+from workbench.events import EventStream, OpenRun
 
 STOPPED_NOTE = "stopped from the TUI"
 DEFAULTS = "::defaults"  # RunPlan.preset meaning the spec defaults (None: the app's edited thresholds)
@@ -121,24 +121,8 @@ class RunController:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[Any] | None = None
         self._ready = threading.Event()
-        self._started: dict[str, str] = {}
-        self._ended: set[str] = set()
-        self._run_id = ""
-        self._summary: dict[str, Any] = {}
-        stream.add(self._watch)
-
-    def _watch(self, event: RunEvent) -> None:
-        match event:
-            case RunStarted():
-                self._run_id = event.run_id
-            case SessionStarted():
-                self._started[event.session_id] = event.persona or ""
-            case SessionEnded():
-                self._ended.add(event.session_id)
-            case RunEnded():
-                self._summary = event.summary
-            case _:
-                pass
+        self._open = OpenRun()
+        stream.add(self._open)
 
     def run_blocking(self) -> Any:
         """Drive the run to its end (or to :meth:`stop`); returns the runner's result or None."""
@@ -175,8 +159,4 @@ class RunController:
 
     def _report_stopped(self) -> None:
         """Close what the cancelled runner left open, so the store and the screen agree."""
-        for sid in self._started:
-            if sid not in self._ended:
-                self.stream.emit(SessionEnded(sid, "failed", STOPPED_NOTE))
-        if self._run_id:
-            self.stream.emit(RunEnded(self._run_id, "stopped", {**self._summary, "stopped": STOPPED_NOTE}))
+        self._open.close(self.stream, STOPPED_NOTE, status="stopped", note_key="stopped", mark_sessions=False)
