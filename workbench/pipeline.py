@@ -100,6 +100,10 @@ class Pipeline:
                 return False
         return True
 
+    def interventions_delivered(self, session_id: str) -> int:
+        """How many interventions the bridge has queued for the session's page (``MSG`` frames)."""
+        return self.server.delivered[(self.tenant_id, session_id)]
+
     def llm_counters(self) -> dict[str, int]:
         """LLM calls, tokens and fallbacks of this run (empty when the tier is off)."""
         total: dict[str, int] = {}

@@ -98,6 +98,13 @@ async def test_a_slow_pipeline_does_not_delay_the_answer_in_page_time(tmp_db, mo
     assert opened["timestamp"] - row["timestamp"] <= 10_000
 
 
+def _timeline(rows, batches):  # type: ignore[no-untyped-def]
+    """Seer's answers and the visitor's chat events, in page ms from the visit's first event."""
+    t0 = min(e["timestamp"] for b in batches for e in b["events"])
+    return ([(round(r["timestamp"] - t0), r["strategy"], r["outcome"]) for r in rows],
+            [(round(e["timestamp"] - t0), e["type"]) for e in _events(batches, "chat_open", "chat_message")])
+
+
 async def test_a_slow_bridge_changes_nothing_in_page_time(tmp_path, monkeypatch):
     # Batches still on their way to the bridge when the clock would run on: the clock waits for every
     # batch the page reported sending by the end of its last run. With the bridge 50 ms slower to
@@ -105,13 +112,8 @@ async def test_a_slow_bridge_changes_nothing_in_page_time(tmp_path, monkeypatch)
     # page time (before, it landed ~3 s later and the packets after it changed).
     from workbench.bridge.server import BridgeServer
 
-    def timeline(rows, batches):  # type: ignore[no-untyped-def]
-        t0 = min(e["timestamp"] for b in batches for e in b["events"])
-        return ([(round(r["timestamp"] - t0), r["strategy"], r["outcome"]) for r in rows],
-                [(round(e["timestamp"] - t0), e["type"]) for e in _events(batches, "chat_open", "chat_message")])
-
     _, rows, batches = await _run(ShortStay, ALWAYS_CHAT, tmp_path / "fast.db")
-    fast = timeline(rows, batches)
+    fast = _timeline(rows, batches)
     publish = BridgeServer._publish
 
     async def slow(self, *args):  # type: ignore[no-untyped-def]
@@ -121,7 +123,30 @@ async def test_a_slow_bridge_changes_nothing_in_page_time(tmp_path, monkeypatch)
     monkeypatch.setattr(BridgeServer, "_publish", slow)
     _, rows, batches = await _run(ShortStay, ALWAYS_CHAT, tmp_path / "slow.db")
     assert fast[0] and fast[1]  # an answer, and the visitor's reply to it
-    assert timeline(rows, batches) == fast
+    assert _timeline(rows, batches) == fast
+
+
+async def test_an_answer_slow_on_the_wire_reaches_the_page_at_the_same_page_time(tmp_path, monkeypatch):
+    # Seer has answered and the bridge has queued the MSG, but the frame takes a while to reach the page
+    # (a loaded machine). The clock waits until the page has it, so the visitor sees the message, and
+    # opens the chat, at the same page time as when the frame is quick (before, the chat opened ~9 s of
+    # page time later on a loaded machine).
+    from workbench.bridge.outbox import Outbox
+
+    _, rows, batches = await _run(ShortStay, ALWAYS_CHAT, tmp_path / "quick.db")
+    quick = _timeline(rows, batches)
+    send = Outbox.send
+
+    def late(self, data):  # type: ignore[no-untyped-def]
+        if not data.startswith(b"MSG "):
+            return send(self, data)
+        asyncio.get_running_loop().call_later(0.4, send, self, data)
+        return True
+
+    monkeypatch.setattr(Outbox, "send", late)
+    _, rows, batches = await _run(ShortStay, ALWAYS_CHAT, tmp_path / "late.db")
+    assert quick[0] and quick[1]  # an answer, and the visitor's reply to it
+    assert _timeline(rows, batches) == quick
 
 
 async def test_a_persona_that_ignores_the_message_is_no_response_once_the_window_passes_in_event_time(tmp_db):

@@ -96,6 +96,7 @@ class BridgeServer:
         self.proxies = parse_networks(config.transport.trusted_proxies)
         self.routes: dict[tuple[str, str], set[_Peer]] = {}
         self.peak_pending = 0  # the most bytes ever queued for one connection
+        self.delivered: Counter[tuple[str, str]] = Counter()  # (tenant, session) -> MSG frames queued for it
         self._peers: set[_Peer] = set()
         # (tenant, session) of HTTP POST batches -> (the last batch's time, monotonic when it came)
         self._posted: dict[tuple[str, str], tuple[float, float]] = {}
@@ -224,7 +225,8 @@ class BridgeServer:
             return  # EITP packets (telemetry details) never reach the browser (sections 2.5, 9.2)
         for peer in list(peers):
             for frame in peer.conn.deliver(subject, payload):
-                peer.outbox.send(frame)
+                if peer.outbox.send(frame):
+                    self.delivered[(tokens[1], tokens[4])] += 1
             self._route(peer)
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:

@@ -34,8 +34,9 @@ producer sampled with what the persona meant.
   pipeline takes milliseconds). With ``settle`` each run first waits for the pipeline: the runner's
   waits until the bridge has every batch the page reported sending by the end of the last run
   (``report``, read in the same round trip as the run) and the bus has handled every message about
-  the session (:meth:`Bus.settle <workbench.bus.Bus.settle>`), so an answer reaches the page within
-  one clock run of the batch that caused it. Trajectories played in the page (no DevTools socket)
+  the session (:meth:`Bus.settle <workbench.bus.Bus.settle>`), and the page has taken in every
+  intervention the bridge queued for it (under CPU load a WebSocket frame can take longer to arrive
+  than a clock run), so an answer reaches the page within one clock run of the batch that caused it. Trajectories played in the page (no DevTools socket)
   settle before and after, not at each of their runs.
   A virtual clock can race past the bridge's wall-time frame guard (at most
   ``transport.max_pubs_per_second`` PUBs per connection per wall second, section 4.6): a long
@@ -199,7 +200,7 @@ class VirtualClock:
         self.epsilon_px = epsilon_px
         # settle(reported) waits until the pipeline has handled what the page sent (see the module doc);
         # ``report`` is a page expression read after each run, in the same round trip, ``reported`` its
-        # last value (the runner's: how many batches the page has sent)
+        # last value (the runner's: how many batches the page has sent and interventions it received)
         self.settle = settle
         self.report = report
         self.reported: object = None

@@ -418,7 +418,8 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
                 pacer = tally.pacers[sid] = FramePacer(pipeline.config.transport.max_pubs_per_second)
                 clock = VirtualClock(evaluate=cdp_pointer.evaluate if cdp_pointer else None,
                                      unbuffered=cdp_pointer is not None, pacer=pacer,
-                                     settle=_PipelineSync(pipeline, sid), report=_BATCHES_SENT)
+                                     settle=_PipelineSync(pipeline, sid, _evaluator(page, cdp_pointer)),
+                                     report=_REPORT)
             await clock.prepare(page)
             navigated = True  # from here the page may connect to the bridge, which then reports its close
             await page.goto(f"{pipeline.base_url}/{site}/?eitp_session={sid}", wait_until="load")
@@ -484,7 +485,9 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
     stream.emit(SessionEnded(sid, outcome.status, outcome.error))
 
 
-_BATCHES_SENT = "window.EITP ? window.EITP.stats().batchesSent : null"
+#: read after each clock run: how many batches the page has sent, and how many interventions it has received
+_REPORT = "window.EITP ? ((s) => [s.batchesSent, s.interventions])(window.EITP.stats()) : null"
+_RECEIVED = "window.EITP ? window.EITP.stats().interventions : null"
 
 
 @contextlib.asynccontextmanager
@@ -521,19 +524,44 @@ async def _bounded(handle: browsers.BrowserHandle, step: Callable[[], Awaitable[
 @dataclass
 class _PipelineSync:
     """What a virtual clock waits for before each run (:mod:`workbench.sim.clock`): the bridge has every
-    batch the page had ``sent`` by the end of the last run (:data:`_BATCHES_SENT`, as the clock read it),
-    and the bus has handled everything about the session, answers included. A batch that never arrives
-    (refused, lost) is waited for once."""
+    batch the page had sent by the end of the last run (:data:`_REPORT`, as the clock read it), the bus
+    has handled everything about the session, answers included, and the page has received every
+    intervention the bridge queued for it. A batch that never arrives (refused, lost) is waited for once;
+    an intervention that never arrives (the connection dropped) for at most ``SETTLE_TIMEOUT_S`` each time.
+    """
 
     pipeline: Pipeline
     session_id: str
+    evaluate: Callable[[str], Awaitable[object]]
     waited_for: int = 0
 
-    async def __call__(self, sent: object) -> None:
+    async def __call__(self, reported: object) -> None:
+        sent, received = reported if isinstance(reported, list) and len(reported) == 2 else (None, None)
         if isinstance(sent, int) and sent > self.waited_for:
             self.waited_for = sent
             await self.pipeline.wait_for_batches(self.session_id, sent, timeout=SETTLE_TIMEOUT_S)
         await self.pipeline.bus.settle(self.session_id)
+        if isinstance(received, int) and received < self.pipeline.interventions_delivered(self.session_id):
+            await self._until_received()
+
+    async def _until_received(self) -> None:
+        """Seer's answer is on the wire: let the page take it in before its clock runs on (in real time it
+        would have arrived within milliseconds of page time)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SETTLE_TIMEOUT_S):
+                while True:
+                    received = await self.evaluate(_RECEIVED)
+                    if not isinstance(received, int) or received >= self.pipeline.interventions_delivered(
+                            self.session_id):
+                        return
+                    await asyncio.sleep(0.005)
+
+
+def _evaluator(page: Page, pointer: CdpPointer | None) -> Callable[[str], Awaitable[object]]:
+    """Evaluate a page expression on the runner's DevTools socket when it has one, else through Playwright."""
+    if pointer is not None:
+        return pointer.evaluate
+    return lambda expression: page.evaluate(expression)
 
 
 async def _until(page: Page, pointer: Pointer | None, expression: str, timeout_s: float) -> None:
