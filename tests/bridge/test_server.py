@@ -300,6 +300,22 @@ async def test_an_authorization_violation_is_closed_with_its_reason(live: LiveBr
     assert closed.value.rcvd.code == 1008 and closed.value.rcvd.reason == "Authorization Violation"
 
 
+async def test_a_websocket_message_too_big_to_skip_is_named_in_an_err_before_the_close(make_live):
+    # Past SKIP_FACTOR times the payload limit, aiohttp itself refuses the message (close 1009): the
+    # client is first told why, as for every other refusal, and the violation is counted
+    live = await make_live(max_message_bytes=1000)
+    client = await Client.open(live.url, "sq_too_big")
+    await client.send(codec.encode_pub("telemetry.raw", b"x" * 5000))
+    (err,) = await client.read(1)
+    assert err == codec.Err("Maximum Payload Violation (a WebSocket message over 4000 bytes)")
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await client.read(1)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+    assert live.server.violations["payload_size"] == 1
+    other = await Client.open(live.url, "sq_next_door")
+    assert await other.ping() == []  # nothing else is lost
+
+
 async def test_a_browser_that_dies_during_the_upgrade_costs_a_log_line_not_a_traceback(live: LiveBridge, caplog):
     caplog.set_level(logging.INFO)
     host, port = live.url.split("//")[1].split("/")[0].split(":")

@@ -28,6 +28,7 @@ most ``LOG_LINES_PER_SECOND`` lines a second, the rest counted as suppressed).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from workbench import sitepages
 from workbench.bridge.clientip import client_ip, for_log, parse_networks
@@ -77,6 +78,25 @@ def sites_root() -> Path:
 def _rendered(page: Path, stamp: tuple[int, ...]) -> str:
     """A site page with its includes expanded, kept until the page or a partial changes (``stamp``)."""
     return sitepages.render(page)
+
+
+class _Socket(web.WebSocketResponse):
+    """A WebSocket message over ``max_msg_size`` is refused by aiohttp itself, which closes with 1009
+    (message too big) and says nothing else. Like any other refusal on the bridge, it is first named in
+    an ``-ERR`` (:attr:`too_big`), so the client learns why its connection ended."""
+
+    too_big: str | None = None
+
+    async def close(self, *, code: int = WSCloseCode.OK, message: bytes = b"", drain: bool = True) -> bool:
+        if code == WSCloseCode.MESSAGE_TOO_BIG and not self.closed and self.too_big is None:
+            self.too_big = f"Maximum Payload Violation (a WebSocket message over {self.limit} bytes)"
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await self.send_bytes(encode_err(self.too_big))
+        return await super().close(code=code, message=message, drain=drain)
+
+    @property
+    def limit(self) -> int:
+        return int(self._max_msg_size)
 
 
 class BridgeServer:
@@ -231,8 +251,7 @@ class BridgeServer:
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         transport = self.config.transport
-        ws = web.WebSocketResponse(heartbeat=None, compress=False,
-                                   max_msg_size=transport.max_message_bytes * SKIP_FACTOR)
+        ws = _Socket(heartbeat=None, compress=False, max_msg_size=transport.max_message_bytes * SKIP_FACTOR)
         ip = self._client_ip(request)
         if self.connections >= transport.max_connections:  # refused before the upgrade, while descriptors last
             v = Violation("connections", f"Too Many Connections: {self.connections} open "
@@ -275,6 +294,8 @@ class BridgeServer:
                     peer.outbox.send(encode_err(reason))
                     break
                 if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    if ws.too_big is not None:
+                        self._violation(Violation("payload_size", ws.too_big, conn.session_id), ip)
                     if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                         break
                     continue
