@@ -36,8 +36,9 @@ producer sampled with what the persona meant.
   (``report``, read in the same round trip as the run) and the bus has handled every message about
   the session (:meth:`Bus.settle <workbench.bus.Bus.settle>`), and the page has taken in every
   intervention the bridge queued for it (under CPU load a WebSocket frame can take longer to arrive
-  than a clock run), so an answer reaches the page within one clock run of the batch that caused it. Trajectories played in the page (no DevTools socket)
-  settle before and after, not at each of their runs.
+  than a clock run), so an answer reaches the page within one clock run of the batch that caused
+  it. Trajectories played in the page (no DevTools socket) settle before and after, not at each of
+  their runs.
   A virtual clock can race past the bridge's wall-time frame guard (at most
   ``transport.max_pubs_per_second`` PUBs per connection per wall second, section 4.6): a long
   quiet stretch runs in one call, and each of its flushes is a PUB. With a :class:`FramePacer`
