@@ -187,6 +187,36 @@ def test_traces_the_browser_could_not_save_are_not_said_to_be_of_passed_sessions
 
 
 @pytest.mark.browser
+def test_a_run_the_store_could_not_take_exits_as_an_infrastructure_error(tmp_path, monkeypatch, capsys):
+    # The disk fills up as the run starts: the recorder keeps the refused events in memory, in order, but
+    # at the end the store does not hold the run, so no scores are printed from it and the exit is 4
+    from sqlalchemy import event
+
+    from workbench.cli import cmd_run
+
+    opened = cmd_run.open_db
+
+    def filled_up(path):  # type: ignore[no-untyped-def]
+        engine = opened(path)
+
+        def full(conn, _record):  # type: ignore[no-untyped-def]
+            pages = conn.execute("PRAGMA page_count").fetchone()[0]
+            conn.execute(f"PRAGMA max_page_count = {pages}")  # no page more: SQLITE_FULL, as on a full disk
+
+        event.listen(engine, "connect", full)
+        engine.dispose()
+        return engine
+
+    monkeypatch.setattr(synthetic.personas, "resolve_many", lambda names: [Glance])
+    monkeypatch.setattr(cmd_run, "open_db", filled_up)
+    code = main(["run", "--persona", "glance", "--no-progress", "--db", str(tmp_path / "wb.db")])
+    out, err = capsys.readouterr()
+    assert code == ExitCode.INFRASTRUCTURE, (out, err)
+    assert "could not be stored in" in err and "the disk is full" in err, err
+    assert "Traceback" not in out + err
+
+
+@pytest.mark.browser
 def test_a_demo_whose_page_crashed_exits_as_an_infrastructure_error(tmp_path, monkeypatch, capsys):
     # README: 4 is "a session that crashed"; 1 is an expectation missed
     monkeypatch.setattr(synthetic.personas, "ParalysedBuyer", Crasher)

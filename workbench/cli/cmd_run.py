@@ -287,7 +287,8 @@ def run(args: argparse.Namespace) -> int:
                    response=None if args.responses == "none" else SCENARIOS[args.responses], geography=args.geography,
                    trace=args.trace, trace_dir=args.trace_dir)
     live = LiveCounts(console, len(sessions), bar=not args.no_progress)
-    stream = EventStream(Recorder(engine), live)
+    recorder = Recorder(engine)
+    stream = EventStream(recorder, live)
     clock = "virtual" if args.virtual_time else "real"
     names = ", ".join(dict.fromkeys(p.name for p in sessions))
     console.print(f"[bold]workbench run[/]: {len(sessions)} sessions ({names})"
@@ -304,6 +305,11 @@ def run(args: argparse.Namespace) -> int:
             raise
         silence()
     result, interrupted = ran
+    if not recorder.flush():  # the store refused writes to the end: what it holds is not the run
+        which = f"run {result.run_id}" if result is not None else "the interrupted run"
+        say(f"workbench run: {recorder.unwritten} event(s) of {which} could not be stored in {db_path}, so "
+            f"neither its scores nor a report are given: {recorder.failure}")
+        return ExitCode.INFRASTRUCTURE
     if result is None:
         say(f"workbench run: {interrupted}; the browser is closed and the run is stored in {db_path}, its "
             "unfinished sessions as failed (`workbench runs`)")
