@@ -176,10 +176,14 @@ Sink = Callable[[RunEvent], None]
 
 
 class EventStream:
-    """Fan-out of run events to sinks. A failing sink is logged and never stops the others."""
+    """Fan-out of run events to sinks. A failing sink never stops the others. Its first failure is
+    logged with the traceback (a sink that raises is a bug); later ones are counted in :attr:`failures`
+    and logged as one line at the 2nd, 4th, 8th, ..., so a sink that fails on every event does not bury
+    the run's output."""
 
     def __init__(self, *sinks: Sink) -> None:
         self.sinks: list[Sink] = list(sinks)
+        self.failures: dict[int, int] = {}  # id(sink) -> how many events it failed on
 
     def add(self, sink: Sink) -> None:
         self.sinks.append(sink)
@@ -188,8 +192,13 @@ class EventStream:
         for sink in self.sinks:
             try:
                 sink(event)
-            except Exception:
-                log.exception("run-event sink %r failed on %s", sink, type(event).__name__)
+            except Exception as exc:
+                failed = self.failures[id(sink)] = self.failures.get(id(sink), 0) + 1
+                if failed == 1:
+                    log.exception("run-event sink %r failed on %s", sink, type(event).__name__)
+                elif failed & (failed - 1) == 0:  # the 2nd, 4th, 8th, ... failure
+                    log.error("run-event sink %r failed again, on %s (%d failures): %s", sink,
+                              type(event).__name__, failed, exc)
 
 
 class OpenRun:
