@@ -160,6 +160,10 @@ def definitions(config: EITPConfig | None = None) -> list[Definition]:
     ]
 
 
+#: the event types :func:`judge` reads: clicks, the visitor's own activity, and the producer's own rage clicks
+EVENT_TYPES = frozenset({"click", "scroll", "text_selection", "rage_click"})
+
+
 def from_events(events: Iterable[dict[str, Any]]) -> tuple[list[Click], list[float]]:
     """A session's EITP events (section 3) -> its clicks, and the times of its ``scroll`` and
     ``text_selection`` events (the visitor's own activity), in time order."""

@@ -187,3 +187,31 @@ def test_a_runs_emotion_recall_is_read_from_what_was_stored_not_from_an_older_sc
         pr = repo.run_report(db=db, run_id="run_old", rage=False)["summary"]["emotion_precision_recall"]
     assert pr["decision_paralysis"]["recall"] == 1.0
     assert pr["hesitation"]["recall"] is None and pr["hesitation"]["covered"] == 1  # no miss: another was said
+
+
+def test_the_rage_tables_read_only_the_events_they_judge_and_judge_them_as_the_whole_session(tmp_db):
+    # `show --json` on a store of thousands of sessions loaded every mouse sample to count clicks
+    from workbench import rageclicks
+
+    sid = "sq_rage"
+    target = {"tag": "button", "id": "btn-availability", "class": "btn", "text": "Check availability"}
+    first = mouse_path(1000, 6) + [ev("click", 1300 + 120 * i, x=500, y=300, target=target) for i in range(4)]
+    second = [ev("scroll", 2000, depth=0.3), ev("rage_click", 2100, count=4), ev("tab_hidden", 2200)]
+    second += mouse_path(2300, 5) + [ev("text_selection", 2600, length=12), ev("click", 2700, x=10, y=10)]
+    engine = open_db(tmp_db)
+    rec = Recorder(engine)
+    rec(RunStarted("run_r", "run", "rv", 7, "", "http://x"))
+    rec(SessionStarted(sid, "org_test", "frustrated_buyer", "rv"))
+    rec(BatchReceived(sid, "org_test", batch(first, session=sid)))
+    rec(BatchReceived(sid, "org_test", batch(second, session=sid)))
+    rec(SessionEnded(sid, "ended"))
+    with Session(engine) as db:
+        kept = repo.events_by_session(db=db, run_id="run_r", types=rageclicks.EVENT_TYPES)[sid]
+        assert [e["type"] for e in kept] == ["click"] * 4 + ["scroll", "rage_click", "text_selection", "click"]
+        report = repo.run_report(db=db, run_id="run_r")
+    assert report is not None
+    defs = rageclicks.definitions(EITPConfig())
+    whole = rageclicks.judge(first + second, defs)
+    (judged,) = report["rage"]["sessions"]
+    assert (judged["clicks"], judged["sent"], judged["bursts"]) == (whole.clicks, whole.sent, whole.bursts)
+    assert whole.sent == 1 and any(whole.bursts.values())

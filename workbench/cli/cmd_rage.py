@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config, positive
 from workbench.errors import ConfigError
-from workbench.rageclicks import Definition, definitions, judge_run
+from workbench.rageclicks import EVENT_TYPES, Definition, definitions, judge_run
 from workbench.store.db import open_db
 
 NAME = "rage"
@@ -108,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
             return ExitCode.USAGE  # a run id that is not there is a usage error, not a missed expectation
         # the run's own thresholds, unless --config / --set say otherwise
         defs = definitions(load_config(args, repo.run_config(db=db, run_id=run_id)))
-        judged = judge_run(report["sessions"], repo.events_by_session(db=db, run_id=run_id), defs)
+        judged = judge_run(report["sessions"], repo.events_by_session(db=db, run_id=run_id, types=EVENT_TYPES),
+                           defs)
     if args.json:
         print(json.dumps({"run_id": report["run"]["id"], **judged}, indent=2))
     else:

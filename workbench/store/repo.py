@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Collection
 from typing import Any
 
 import orjson
@@ -145,12 +146,16 @@ def run_config(*, db: Session, run_id: str) -> EITPConfig | None:
         return None  # written by another version of the workbench: the caller falls back to the defaults
 
 
-def events_by_session(*, db: Session, run_id: str) -> dict[str, list[dict[str, Any]]]:
-    """Every stored telemetry event of a run (section 3), per session, in the order the batches arrived."""
+def events_by_session(*, db: Session, run_id: str,
+                      types: Collection[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Every stored telemetry event of a run (section 3), per session, in the order the batches arrived;
+    ``types``: only events of these types (a run's mouse samples outweigh the rest many times over)."""
     query = select(BatchRecord).where(BatchRecord.run_id == run_id).order_by(BatchRecord.id)  # type: ignore[arg-type]
     found: dict[str, list[dict[str, Any]]] = {}
-    for b in db.exec(query).all():
-        found.setdefault(b.session_id, []).extend(_batch(db, b).get("events", ()))
+    for b in db.exec(query.execution_options(yield_per=200)):
+        events = _batch(db, b).get("events", ())
+        found.setdefault(b.session_id, []).extend(
+            events if types is None else (e for e in events if e.get("type") in types))
     return found
 
 
@@ -257,7 +262,7 @@ def run_report(*, db: Session, run_id: str, rage: bool = True) -> dict[str, Any]
         "attribution": attribution((i["expected"], i["outcome"]) for s in sessions for i in s["interventions"]
                                    if i["expected"]),
         # the run's clicks by EITP's rule (with the run's own thresholds) and four other tools' rules
-        "rage": rageclicks.judge_run(sessions, events_by_session(db=db, run_id=run_id),
+        "rage": rageclicks.judge_run(sessions, events_by_session(db=db, run_id=run_id, types=rageclicks.EVENT_TYPES),
                                      rageclicks.definitions(run_config(db=db, run_id=run_id))) if rage else None,
         "sessions": sessions,
     }
