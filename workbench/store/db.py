@@ -127,7 +127,7 @@ def _refuse_a_read_only_place(path: Path) -> None:
         raise StoreError(f"cannot write to {path}: the file is read-only to this user "
                          "(give a --db you can write, or a new file)")
     folder = _existing_folder(path)
-    if folder is not None and not os.access(folder, os.W_OK | os.X_OK):
+    if folder is not None and not _writable_folder(folder):
         raise StoreError(f"cannot write to {path}: its folder {folder} is read-only to this user, and SQLite "
                          "writes its journal beside the file (give a --db in a folder you can write)")
 
@@ -140,9 +140,14 @@ def _existing_folder(path: Path) -> Path | None:
     return folder if folder.is_dir() else None
 
 
+def _writable_folder(folder: Path) -> bool:
+    """Whether this process can make files in ``folder`` (SQLite's journal, WAL and shared memory)."""
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
 def _read_only_here(path: Path) -> bool:
     """Whether this process cannot write the store's file or its folder: it is then opened read-only."""
-    return path.is_file() and not (os.access(path, os.W_OK) and os.access(path.absolute().parent, os.W_OK | os.X_OK))
+    return path.is_file() and not (os.access(path, os.W_OK) and _writable_folder(path.absolute().parent))
 
 
 def _read_only_uri(path: Path) -> str:
@@ -150,9 +155,8 @@ def _read_only_uri(path: Path) -> str:
     only as immutable (SQLite cannot make its shared-memory file); that is safe when no write-ahead log is
     waiting beside it, since nobody could write one there."""
     uri = f"{path.resolve().as_uri()}?mode=ro"
-    folder = path.absolute().parent
     wal = Path(f"{path}-wal")
-    if not os.access(folder, os.W_OK | os.X_OK) and not Path(f"{path}-shm").exists() and \
+    if not _writable_folder(path.absolute().parent) and not Path(f"{path}-shm").exists() and \
             (not wal.exists() or wal.stat().st_size == 0):
         uri += "&immutable=1"
     return uri
