@@ -30,11 +30,16 @@ def unwritable(path: str | Path) -> str | None:
 
 
 def write_report(path: str | Path, text: str, what: str) -> Path:
-    """Write ``text`` to ``path`` (creating its folder); :class:`UsageError` when it cannot."""
+    """Write ``text`` to ``path`` (creating its folder); :class:`UsageError` when it cannot.
+
+    The reason is :func:`unwritable`'s when it has one: the system's alone says "File exists" for a path
+    under a file, where the user needs to hear which file stands where a folder should be.
+    """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"cannot write the {what} to {path}: {exc.strerror or exc}") from exc
+        why = unwritable(path) or exc.strerror or str(exc)
+        raise UsageError(f"cannot write the {what} to {path}: {why}") from exc
     return path

@@ -9,6 +9,7 @@ verdict, per-persona results, the confusion matrix and precision / recall.
 from __future__ import annotations
 
 import base64
+import math
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -54,11 +55,43 @@ def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None =
 
 
 def _fmt(value: Any) -> str:
+    """A stored value for the page: numbers rounded, anything else escaped, since SQLite keeps text in a
+    number column (type affinity) and a row the workbench did not write must show as text, not markup."""
     if value is None:
         return "–"
     if isinstance(value, float):
         return f"{value:.3g}"
     return escape(str(value))
+
+
+def _text(value: Any) -> str:
+    """Stored text escaped for the page, nothing for None (a walk-in visitor of ``workbench serve`` has no persona)."""
+    return "" if value is None else escape(str(value))
+
+
+def _real(value: Any) -> float | None:
+    """``value`` when it is a finite number, else None: what may be written into an SVG coordinate or size."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _drawable(rows: Any) -> list[list[Any]]:
+    """The trail's ``[t, x, y, ...]`` rows whose x and y are finite numbers, x and y as floats.
+
+    The trail is a JSON column: a row the workbench did not write is left out, not written into an attribute.
+    """
+    if not isinstance(rows, list):
+        return []
+    return [[row[0], float(row[1]), float(row[2]), *row[3:]] for row in rows if isinstance(row, list)
+            and len(row) >= 3 and _real(row[1]) is not None and _real(row[2]) is not None]
+
+
+def _width(trail: dict[str, Any]) -> float:
+    """The page width the trail was sampled on (the SVG's scale); the default viewport's when none is usable."""
+    viewport = trail.get("viewport")
+    width = _real(viewport[0]) if isinstance(viewport, list) and viewport else None
+    return width if width is not None and width > 0 else 1280.0
 
 
 def _colour(emotion: str) -> str:
@@ -71,7 +104,7 @@ def _colour(emotion: str) -> str:
 # --- run-level tables ---------------------------------------------------------------------------
 
 def _tally(counts: dict[str, int]) -> str:
-    return " ".join(f'<b style="color:{STATUS[st][1]}" title="{st}">{STATUS[st][0]}{n}</b>'
+    return " ".join(f'<b style="color:{STATUS[st][1]}" title="{st}">{STATUS[st][0]}{_fmt(n)}</b>'
                     for st, n in sorted(counts.items()) if st in STATUS)
 
 
@@ -82,16 +115,16 @@ def _overview(report: dict[str, Any]) -> str:
     for persona, r in (summary.get("per_persona") or {}).items():
         truth = (summary.get("ground_truth") or {}).get(persona, {})
         expected = "bot" if truth.get("bot") else ", ".join(truth.get("emotions", [])) or "–"
-        detected = ", ".join(f"{escape(k)}×{v}" for k, v in sorted(r["detected"].items(), key=lambda kv: -kv[1]))
-        rows.append([f'<a href="#p-{escape(persona)}">{escape(persona)}</a>', str(r["sessions"]), str(r["passed"]),
-                     str(r["errors"]), escape(expected), detected, *(_tally(r["checks"].get(n, {})) for n in names)])
+        detected = ", ".join(f"{escape(k)}×{_fmt(v)}" for k, v in sorted(r["detected"].items(), key=lambda kv: -kv[1]))
+        rows.append([f'<a href="#p-{escape(persona)}">{escape(persona)}</a>', _fmt(r["sessions"]), _fmt(r["passed"]),
+                     _fmt(r["errors"]), escape(expected), detected, *(_tally(r["checks"].get(n, {})) for n in names)])
     html = ("<h2>Personas</h2><p class='muted'>expectations: ✔ pass · ✘ fail · – skipped (n/a) · ! error</p>"
             + _table(["persona", "sessions", "passed", "errors", "expected (any of)", "detected (dominant)",
                       "emotion", "forbidden", "bot verdict", "signals", "intervention"], rows, {1, 2, 3}))
     confusion = summary.get("confusion") or {}
     cols = sorted({c for row in confusion.values() for c in row})
     if confusion:
-        rows = [[escape(p)] + [str(row.get(c, "")) for c in cols] for p, row in confusion.items()]
+        rows = [[escape(p)] + [_fmt(row.get(c, "")) for c in cols] for p, row in confusion.items()]
         html += ("<h2>Confusion matrix</h2><p class='muted'>rows: the persona (expected class); columns: each "
                  "session's dominant emotion, or <i>bot</i> when the filter caught it.</p>"
                  + _table(["persona \\ detected", *cols], rows, set(range(1, len(cols) + 1))))
@@ -109,12 +142,12 @@ def _overview(report: dict[str, Any]) -> str:
                  + _table(["", "tp", "fp", "fn", "precision", "recall"], rows, {1, 2, 3, 4, 5}))
     found = report.get("attribution")
     if found:
-        rows = [[escape(expected), escape(observed), str(n)] for expected, seen in found["matrix"].items()
+        rows = [[escape(expected), escape(observed), _fmt(n)] for expected, seen in found["matrix"].items()
                 for observed, n in seen.items()]
         html += (f"<h2>Outcome attribution</h2><p class='muted'>Seer observed the expected outcome for "
-                 f"<b>{found['agreed']} of {found['answered']}</b> interventions the personas answered. Expected: "
-                 "the persona's answer if acted out inside the attribution window, <i>left</i> if the page closed "
-                 "inside it, else <i>no_response</i>.</p>" + _table(["expected", "observed", "n"], rows, {2}))
+                 f"<b>{_fmt(found['agreed'])} of {_fmt(found['answered'])}</b> interventions the personas answered. "
+                 "Expected: the persona's answer if acted out inside the attribution window, <i>left</i> if the page "
+                 "closed inside it, else <i>no_response</i>.</p>" + _table(["expected", "observed", "n"], rows, {2}))
     html += _rage(report.get("rage"))
     return html
 
@@ -124,12 +157,13 @@ def _rage(rage: dict[str, Any] | None) -> str:
     if not rage or not any(s["clicks"] for s in rage["sessions"]):
         return ""
     defs = rage["definitions"]
-    rows = [[escape(d["name"]), f"{d['caught']}/{d['expected']}", f"{d['false_alarms']}/{d['unexpected']}",
-             str(d["bursts"]), escape(d["rule"]), escape(d["source"])] for d in defs]
-    per = [[f'<a href="#{escape(s["session_id"])}">{escape(s["persona"])}</a>',
-            escape(s["expects"]), str(s["clicks"]),
-            str(s["sent"]), *("n/a" if s["bursts"][d["definition"]] is None else str(s["bursts"][d["definition"]])
-                              for d in defs)] for s in rage["sessions"] if s["clicks"]]
+    rows = [[escape(d["name"]), f"{_fmt(d['caught'])}/{_fmt(d['expected'])}",
+             f"{_fmt(d['false_alarms'])}/{_fmt(d['unexpected'])}", _fmt(d["bursts"]), escape(d["rule"]),
+             escape(d["source"])] for d in defs]
+    per = [[f'<a href="#{escape(s["session_id"])}">{_text(s["persona"] or "visitor")}</a>',
+            _text(s["expects"]), _fmt(s["clicks"]),
+            _fmt(s["sent"]), *("n/a" if s["bursts"][d["definition"]] is None else _fmt(s["bursts"][d["definition"]])
+                               for d in defs)] for s in rage["sessions"] if s["clicks"]]
     return ("<h2>Rage clicks, five ways</h2><p class='muted'>each session's clicks replayed through EITP's rule "
             "(this run's thresholds) and the other tools' defaults. <i>caught</i>: sessions whose persona is built "
             "to rage-click; <i>false alarms</i>: the other humans (bots are not counted). <i>sent</i>: what the "
@@ -143,9 +177,9 @@ def _rage(rage: dict[str, Any] | None) -> str:
 
 def _trail_svg(session: dict[str, Any], shot: tuple[bytes, float] | None) -> str:
     trail = session.get("trail") or {}
-    points = trail.get("points") or []
-    clicks = trail.get("clicks") or []
-    width = float((trail.get("viewport") or [1280, 800])[0])
+    points = _drawable(trail.get("points"))
+    clicks = _drawable(trail.get("clicks"))
+    width = _width(trail)
     if not points and shot is None:
         return "<p class='muted'>no cursor samples</p>"
     ys = [p[2] for p in points] + [c[2] for c in clicks]
@@ -214,14 +248,14 @@ def _timeline_svg(session: dict[str, Any]) -> str:
     prev = 0.0
     for e in emotions:
         x0, x1 = prev / total * w, max(e["t_ms"] / total * w, prev / total * w + 3)
-        bar = h * (0.35 + 0.65 * float(e.get("intensity") or 0))
+        bar = h * (0.35 + 0.65 * (_real(e.get("intensity")) or 0.0))
         parts.append(f'<rect x="{x0 + 1:.1f}" y="{h - bar:.1f}" width="{max(x1 - x0 - 2, 2):.1f}" height="{bar:.1f}" '
-                     f'fill="{_colour(e["emotion"])}" opacity="{0.45 + 0.5 * float(e.get("confidence") or 0):.2f}">'
-                     f'<title>{escape(e["emotion"])} · conf {e["confidence"]} · int {e["intensity"]} · '
-                     f'{escape(e["section"])} · {e["t_ms"] / 1000:.1f}s</title></rect>')
+                     f'fill="{_colour(e["emotion"])}" opacity="{0.45 + 0.5 * (_real(e.get("confidence")) or 0.0):.2f}">'
+                     f'<title>{_text(e["emotion"])} · conf {_fmt(e["confidence"])} · int {_fmt(e["intensity"])} · '
+                     f'{_text(e["section"])} · {e["t_ms"] / 1000:.1f}s</title></rect>')
         if x1 - x0 > 40:
             parts.append(f'<text x="{x0 + pad:.1f}" y="14" font-size="10" fill="#1d2733">'
-                         f'{escape(e["emotion"])[:int((x1 - x0) / 5.5)]}</text>')
+                         f'{_text(str(e["emotion"])[:int((x1 - x0) / 5.5)])}</text>')  # cut, then escaped
         prev = e["t_ms"]
     parts.append(f'<text x="0" y="{h + 16}" font-size="10" fill="#6b7785">0 s</text>'
                  f'<text x="{w - 40}" y="{h + 16}" font-size="10" fill="#6b7785">{total / 1000:.0f} s</text></svg>')
@@ -235,9 +269,9 @@ def _bot(session: dict[str, Any]) -> str:
     if final is None:
         who = escape(session.get("bot") or "uncertain")
         return f"<p><b>{who}</b> <span class='muted'>(no verdict logged)</span></p>"
-    signals = ", ".join(escape(s) for s in final["signals"]) or "none"
-    return (f"<p><b>{escape(final['classification'])}</b> (confidence {final['confidence']}) · signals: "
-            f"<b>{signals}</b><br><span class='muted'>{escape(final['reasoning'])}</span></p>")
+    signals = ", ".join(_text(s) for s in final["signals"]) or "none"
+    return (f"<p><b>{_text(final['classification'])}</b> (confidence {_fmt(final['confidence'])}) · signals: "
+            f"<b>{signals}</b><br><span class='muted'>{_text(final['reasoning'])}</span></p>")
 
 
 def _seer(session: dict[str, Any]) -> str:
@@ -256,7 +290,8 @@ def _session(session: dict[str, Any], shot: tuple[bytes, float] | None) -> str:
     fid = session.get("fidelity") or {}
     facts = (f"{_fmt(session.get('clock'))} time · simulated {((session.get('simulated_ms') or 0) / 1000):.1f} s · "
              f"wall {((session.get('wall_ms') or 0) / 1000):.1f} s · seed {_fmt(session.get('seed'))}"
-             f"/{_fmt(session.get('seed_index'))} · {session.get('events')} events · {session.get('packets')} packets"
+             f"/{_fmt(session.get('seed_index'))} · {_fmt(session.get('events'))} events · "
+             f"{_fmt(session.get('packets'))} packets"
              f" · position error median {_fmt(fid.get('median_px'))} px, p95 {_fmt(fid.get('p95_px'))} px")
     error = f"<p style='color:#8e44ad'><b>error:</b> {escape(session['error'])}</p>" if session.get("error") else ""
     return (f'<section class="session" id="{escape(session["session_id"])}"><h3>{escape(session["persona"] or "")} '
@@ -271,10 +306,11 @@ def render_html(report: dict[str, Any], screenshots: dict[str, tuple[bytes, floa
     run, config, summary = report["run"], report.get("config") or {}, report.get("summary") or {}
     wall, sim = run.get("wall_s"), run.get("simulated_s")
     ratio = f" ({sim / wall:.1f}× real time)" if wall and sim else ""
-    meta = (f"{escape(config.get('clock', '?'))} time · concurrency {config.get('concurrency', '?')} · seed "
-            f"{run.get('seed')} · site {escape(run.get('site') or '')} · started {escape(run['started_at'])} · "
-            f"{len(report['sessions'])} sessions · {summary.get('passed', 0)} passed, {summary.get('failed', 0)} "
-            f"failed, {summary.get('errors', 0)} errors · simulated {sim or 0:.0f} s in {wall or 0:.0f} s wall{ratio}")
+    meta = (f"{_text(config.get('clock') or '?')} time · concurrency {_fmt(config.get('concurrency', '?'))} · seed "
+            f"{_fmt(run.get('seed'))} · site {escape(run.get('site') or '')} · started {escape(run['started_at'])} · "
+            f"{len(report['sessions'])} sessions · {_fmt(summary.get('passed', 0))} passed, "
+            f"{_fmt(summary.get('failed', 0))} failed, {_fmt(summary.get('errors', 0))} errors · "
+            f"simulated {sim or 0:.0f} s in {wall or 0:.0f} s wall{ratio}")
     seen: set[str] = set()
     cards = []
     for s in report["sessions"]:

@@ -7,6 +7,7 @@ yet, nothing declared) is ``<skipped>``. CI systems read this without knowing EI
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -19,26 +20,51 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _text(value: Any) -> str:
+    """Stored text for any text or attribute of the file (persona, run id and config included, not only messages)."""
     return _NOT_XML.sub("\ufffd", str(value))
 
 
-def _seconds(ms: float | None) -> str:
-    return f"{(ms or 0) / 1000:.3f}"
+def _ms(value: Any) -> float:
+    """A stored wall time in ms, 0 when it is not a finite number: ``time="nan"`` or ``"inf"`` fails CI readers."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return 0.0
+
+
+def _seconds(ms: Any) -> str:
+    return f"{_ms(ms) / 1000:.3f}"
+
+
+def _unique(names: list[str]) -> list[str]:
+    """``names`` with a repeat numbered (``emotion (2)``): CI keys a case's history by classname and name, so
+    two cases of one session under one name (a session scored twice) would merge or replace each other."""
+    used: set[str] = set()
+    out = []
+    for name in names:
+        candidate, n = name, 1
+        while candidate in used:
+            n += 1
+            candidate = f"{name} ({n})"
+        used.add(candidate)
+        out.append(candidate)
+    return out
 
 
 def to_junit(report: dict[str, Any]) -> str:
     run = report["run"]
-    root = ET.Element("testsuites", name=f"workbench run {run['id']}")
+    root = ET.Element("testsuites", name=_text(f"workbench run {run['id']}"))
     by_persona: dict[str, list[dict[str, Any]]] = {}
     for s in report["sessions"]:
-        by_persona.setdefault(s["persona"] or "visitor", []).append(s)
+        # grouped by the name as written: two personas that differ only by a character XML cannot hold share a
+        # suite (and its session numbering), so their cases cannot end up with one classname
+        by_persona.setdefault(_text(s["persona"] or "visitor"), []).append(s)
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for persona, sessions in by_persona.items():
         suite = ET.SubElement(root, "testsuite", name=persona)
         props = ET.SubElement(suite, "properties")
         for key, value in (("run_id", run["id"]), ("seed", run["seed"]),
                            ("clock", (report.get("config") or {}).get("clock", ""))):
-            ET.SubElement(props, "property", name=key, value=str(value))
+            ET.SubElement(props, "property", name=key, value=_text(value))
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         # The persona's nth session (in seed-index order, as `workbench compare` pairs them) names a case,
         # not its session id, which changes every run: CI keeps each case's history across builds.
@@ -46,8 +72,8 @@ def to_junit(report: dict[str, Any]) -> str:
         for nth, s in enumerate(ordered, 1):
             checks = s["checks"] or [{"name": "session", "status": "error", "expected": "session scored",
                                       "actual": s.get("error") or "no scores stored"}]
-            for c in checks:
-                case = ET.SubElement(suite, "testcase", classname=f"{persona}.session_{nth}", name=_text(c["name"]),
+            for c, name in zip(checks, _unique([_text(c["name"]) for c in checks]), strict=True):
+                case = ET.SubElement(suite, "testcase", classname=f"{persona}.session_{nth}", name=name,
                                      time=_seconds(s.get("wall_ms") if c is checks[0] else 0))
                 counts["tests"] += 1
                 text = _text(f"expected: {c['expected']}\nactual:   {c['actual']}\nsession:  {s['session_id']}")
@@ -66,7 +92,7 @@ def to_junit(report: dict[str, Any]) -> str:
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value
-        suite.set("time", _seconds(sum(s.get("wall_ms") or 0 for s in sessions)))
+        suite.set("time", _seconds(sum(_ms(s.get("wall_ms")) for s in sessions)))
     for key, value in totals.items():
         root.set(key, str(value))
     ET.indent(root)

@@ -5,12 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 MARK = {"pass": "[green]✔[/]", "fail": "[red]✘[/]", "skip": "[dim]–[/]", "error": "[magenta]![/]"}
 VERDICT = {"pass": "[bold green]PASS[/]", "fail": "[bold red]FAIL[/]", "error": "[bold magenta]ERROR[/]"}
 CHECKS = ("emotion", "forbidden_emotions", "bot_verdict", "signals", "intervention")
+
+
+def _plain(value: Any) -> Text:
+    """Stored text (page text, LLM output, error strings) as printed: a :class:`Text` is never read as rich
+    markup, where ``[/]`` alone raises and ``[link=...]`` makes a link, nor as ``:emoji:`` codes, which
+    ``markup.escape`` leaves to turn ``:warning:`` into a symbol."""
+    return Text("" if value is None else str(value))
 
 
 def _dominant(session: dict[str, Any]) -> str:
@@ -24,32 +31,34 @@ def _dominant(session: dict[str, Any]) -> str:
 def print_scores(report: dict[str, Any], console: Console | None = None, *, details: bool = True) -> None:
     console = console or Console(highlight=False)
     run, summary = report["run"], report.get("summary") or {}
-    sessions = Table(title=f"sessions of {run['id']}", title_justify="left")
+    sessions = Table(title=Text(f"sessions of {run['id']}", style="table.title"), title_justify="left")
     for col in ("persona", "session", "status", "dominant", "bot", "emotion", "forbidden", "bot ok", "signals",
                 "interv.", "sim s", "p95 px"):
         sessions.add_column(col, justify="right" if col in ("sim s", "p95 px") else "left")
     for s in report["sessions"]:
         marks = {c["name"]: MARK.get(c["status"], "?") for c in s.get("checks") or []}
         fid = s.get("fidelity") or {}
-        sessions.add_row(escape(s["persona"] or ""), escape(s["session_id"][-9:]), escape(s["status"]),
-                         escape(_dominant(s)), escape(s["bot"]), *(marks.get(c, "") for c in CHECKS),
+        sessions.add_row(_plain(s["persona"]), _plain(s["session_id"][-9:]), _plain(s["status"]),
+                         _plain(_dominant(s)), _plain(s["bot"]), *(marks.get(c, "") for c in CHECKS),
                          f"{(s.get('simulated_ms') or 0) / 1000:.1f}", f"{fid.get('p95_px', 0):.2f}")
     console.print(sessions)
     if details:
         for s in report["sessions"]:
             for c in s.get("checks") or []:
                 if c["status"] in ("fail", "error"):
-                    console.print(f"  {MARK[c['status']]} {escape(s['persona'] or '')} {escape(s['session_id'][-9:])} "
-                                  f"{escape(c['name'])}: expected {escape(c['expected'])}; got {escape(c['actual'])}")
+                    console.print(Text.assemble(
+                        "  ", Text.from_markup(MARK[c["status"]]), " ", _plain(s["persona"]), " ",
+                        _plain(s["session_id"][-9:]), " ", _plain(c["name"]), ": expected ", _plain(c["expected"]),
+                        "; got ", _plain(c["actual"])))
     confusion = summary.get("confusion") or {}
     if confusion:
         cols = sorted({c for row in confusion.values() for c in row})
         table = Table(title="confusion matrix (persona × dominant detected)", title_justify="left")
         table.add_column("persona")
         for c in cols:
-            table.add_column(c, justify="right")
+            table.add_column(_plain(c), justify="right")
         for persona, row in confusion.items():
-            table.add_row(escape(persona), *(str(row.get(c, "")) for c in cols))
+            table.add_row(_plain(persona), *(_plain(row.get(c, "")) for c in cols))
         console.print(table)
     pr = summary.get("emotion_precision_recall") or {}
     bot = summary.get("bot_precision_recall")
@@ -60,14 +69,14 @@ def print_scores(report: dict[str, Any], console: Console | None = None, *, deta
             table.add_column(col, justify="left" if not col else "right")
         rows = list(pr.items()) + ([("bot detection", bot)] if bot else [])
         for name, v in rows:
-            table.add_row(escape(name), *(("–" if v[k] is None else str(v[k])) for k in
+            table.add_row(_plain(name), *(_plain("–" if v[k] is None else v[k]) for k in
                                           ("tp", "fp", "fn", "precision", "recall")))
         console.print(table)
     wall, sim = run.get("wall_s"), run.get("simulated_s")
     speed = f" · simulated {sim:.0f} s in {wall:.0f} s wall ({sim / wall:.1f}×)" if wall and sim else ""
-    console.print(f"verdict {VERDICT.get(report.get('verdict') or '', '[dim]not scored[/]')} · "
-                  f"{summary.get('passed', 0)} passed, {summary.get('failed', 0)} failed, "
-                  f"{summary.get('errors', 0)} errors{speed}")
+    verdict = Text.from_markup(VERDICT.get(report.get("verdict") or "", "[dim]not scored[/]"))
+    console.print(Text.assemble("verdict ", verdict, f" · {summary.get('passed', 0)} passed, "
+                                f"{summary.get('failed', 0)} failed, {summary.get('errors', 0)} errors{speed}"))
 
 
 def print_attribution(report: dict[str, Any], console: Console) -> None:
@@ -75,9 +84,10 @@ def print_attribution(report: dict[str, Any], console: Console) -> None:
     found = report.get("attribution")
     if not found:
         return
-    console.print(f"outcome attribution: Seer observed the expected outcome for {found['agreed']} of "
-                  f"{found['answered']} answered interventions")
+    console.print(Text(f"outcome attribution: Seer observed the expected outcome for {found['agreed']} of "
+                       f"{found['answered']} answered interventions"))
     for expected, seen in found["matrix"].items():
         for observed, n in seen.items():
             if observed != expected:
-                console.print(f"  [yellow]expected {escape(expected)}, observed {escape(observed)}: {n}[/]")
+                console.print(Text.assemble("  ", Text.assemble("expected ", _plain(expected), ", observed ",
+                                                                _plain(observed), f": {n}", style="yellow")))
