@@ -166,3 +166,24 @@ def test_a_store_in_a_read_only_folder_is_read_and_refused_for_writing():
     finally:
         folder.chmod(0o755)
         shutil.rmtree(folder)
+
+
+def test_stored_text_that_looks_like_markup_is_printed_as_it_is(tmp_path, capsys):
+    # A persona, page section or Seer message holding rich markup raised MarkupError ('[/]') in the
+    # listings, or turned ':warning:' into a symbol in show's table of interventions
+    from workbench.events import InterventionSent
+
+    path = tmp_path / "wb.db"
+    rec = Recorder(open_db(path))
+    rec(RunStarted("run_m", "run", "rv", 7, "", "http://x"))
+    rec(SessionStarted("sq_markup", "org_test", "[/]odd", "rv"))
+    rec(BatchReceived("sq_markup", "org_test", batch(mouse_path(1000, 5), session="sq_markup")))
+    rec(InterventionSent("sq_markup", 1200.0, "frustration", "[bold]pricing", "empathy", "Hi :warning: [/] there",
+                         "template"))
+    rec(SessionEnded("sq_markup", "ended"))
+    rec(RunEnded("run_m", "ended", {}))
+    assert main(["sessions", "--db", str(path)]) == ExitCode.OK
+    assert "[/]odd" in capsys.readouterr().out
+    assert main(["show", "run_m", "--db", str(path)]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert "[bold]pricing" in out and "Hi :warning: [/] there" in " ".join(out.split())

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session
 
 from workbench.cli.common import STORE_EXIT_CODES, ExitCode, add_db_arg, check_outputs
+from workbench.report.text import as_text
 from workbench.store.db import open_db
 
 NAME = "show"
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
               else "workbench show: the database holds no runs", file=sys.stderr)
         return ExitCode.USAGE  # a run id that is not there is a usage error, not a missed expectation
     if args.json:
-        print(json.dumps({**to_json(report), "knowledge": knowledge}, indent=2, default=str))
+        print(json.dumps(to_json({**report, "knowledge": knowledge}), indent=2, default=str))
     else:
         console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
         config = report.get("config") or {}
@@ -88,9 +88,9 @@ def _print_interventions(rows: list[dict[str, Any]], console: Console) -> None:
                 "message"):
         table.add_column(col)
     for r in rows:
-        table.add_row(escape(r["session_id"][-9:]), escape(r["emotion"]), escape(r["section"]), escape(r["strategy"]),
-                      escape(r["outcome"] or "pending"), *((escape(r.get("expected") or "–"),) if simulated else ()),
-                      escape(r["message"]))
+        table.add_row(as_text(r["session_id"][-9:]), as_text(r["emotion"]), as_text(r["section"]),
+                      as_text(r["strategy"]), as_text(r["outcome"] or "pending"),
+                      *((as_text(r.get("expected") or "–"),) if simulated else ()), as_text(r["message"]))
     console.print(table)
 
 
@@ -101,7 +101,10 @@ def _print_knowledge(rows: list[dict[str, Any]], console: Console) -> None:
     for col in ("vertical", "emotion", "section", "geo", "n", "confidence", "trend", "spike", "anomaly", "cycles"):
         table.add_column(col, justify="right" if col in ("n", "confidence", "cycles") else "left")
     for r in rows:
-        table.add_row(escape(r["vertical"]), escape(r["emotion"]), escape(r["section"]), escape(r["geo"]),
-                      str(r["sample_size"]), f"{r['confidence']:.1f}", escape(r["trend"]),
-                      "yes" if r["spike"] else "", "yes" if r["anomaly"] else "", str(r["cycles"]))
+        confidence = r["confidence"]
+        table.add_row(as_text(r["vertical"]), as_text(r["emotion"]), as_text(r["section"]), as_text(r["geo"]),
+                      as_text(r["sample_size"]),
+                      f"{confidence:.1f}" if isinstance(confidence, float | int) else as_text(confidence),
+                      as_text(r["trend"]), "yes" if r["spike"] else "", "yes" if r["anomaly"] else "",
+                      as_text(r["cycles"]))
     console.print(table)

@@ -111,10 +111,12 @@ def print_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> N
     from rich.console import Console
     from rich.table import Table
 
+    from workbench.report.text import as_text
+
     table = Table(title=title)
     for col in columns:
         table.add_column(col, no_wrap=col in WHOLE, min_width=max((len(str(r.get(col) or "")) for r in rows),
                                                                   default=0) if col in WHOLE else None)
     for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+        table.add_row(*(as_text(row.get(c)) for c in columns))  # stored text, never rich markup
     Console(width=None if sys.stdout.isatty() else 200).print(table)

@@ -13,7 +13,7 @@ VERDICT = {"pass": "[bold green]PASS[/]", "fail": "[bold red]FAIL[/]", "error": 
 CHECKS = ("emotion", "forbidden_emotions", "bot_verdict", "signals", "intervention")
 
 
-def _plain(value: Any) -> Text:
+def as_text(value: Any) -> Text:
     """Stored text (page text, LLM output, error strings) as printed: a :class:`Text` is never read as rich
     markup, where ``[/]`` alone raises and ``[link=...]`` makes a link, nor as ``:emoji:`` codes, which
     ``markup.escape`` leaves to turn ``:warning:`` into a symbol."""
@@ -38,8 +38,8 @@ def print_scores(report: dict[str, Any], console: Console | None = None, *, deta
     for s in report["sessions"]:
         marks = {c["name"]: MARK.get(c["status"], "?") for c in s.get("checks") or []}
         fid = s.get("fidelity") or {}
-        sessions.add_row(_plain(s["persona"]), _plain(s["session_id"][-9:]), _plain(s["status"]),
-                         _plain(_dominant(s)), _plain(s["bot"]), *(marks.get(c, "") for c in CHECKS),
+        sessions.add_row(as_text(s["persona"]), as_text(s["session_id"][-9:]), as_text(s["status"]),
+                         as_text(_dominant(s)), as_text(s["bot"]), *(marks.get(c, "") for c in CHECKS),
                          f"{(s.get('simulated_ms') or 0) / 1000:.1f}", f"{fid.get('p95_px', 0):.2f}")
     console.print(sessions)
     if details:
@@ -47,18 +47,18 @@ def print_scores(report: dict[str, Any], console: Console | None = None, *, deta
             for c in s.get("checks") or []:
                 if c["status"] in ("fail", "error"):
                     console.print(Text.assemble(
-                        "  ", Text.from_markup(MARK[c["status"]]), " ", _plain(s["persona"]), " ",
-                        _plain(s["session_id"][-9:]), " ", _plain(c["name"]), ": expected ", _plain(c["expected"]),
-                        "; got ", _plain(c["actual"])))
+                        "  ", Text.from_markup(MARK[c["status"]]), " ", as_text(s["persona"]), " ",
+                        as_text(s["session_id"][-9:]), " ", as_text(c["name"]), ": expected ", as_text(c["expected"]),
+                        "; got ", as_text(c["actual"])))
     confusion = summary.get("confusion") or {}
     if confusion:
         cols = sorted({c for row in confusion.values() for c in row})
         table = Table(title="confusion matrix (persona × dominant detected)", title_justify="left")
         table.add_column("persona")
         for c in cols:
-            table.add_column(_plain(c), justify="right")
+            table.add_column(as_text(c), justify="right")
         for persona, row in confusion.items():
-            table.add_row(_plain(persona), *(_plain(row.get(c, "")) for c in cols))
+            table.add_row(as_text(persona), *(as_text(row.get(c, "")) for c in cols))
         console.print(table)
     pr = summary.get("emotion_precision_recall") or {}
     bot = summary.get("bot_precision_recall")
@@ -69,7 +69,7 @@ def print_scores(report: dict[str, Any], console: Console | None = None, *, deta
             table.add_column(col, justify="left" if not col else "right")
         rows = list(pr.items()) + ([("bot detection", bot)] if bot else [])
         for name, v in rows:
-            table.add_row(_plain(name), *(_plain("–" if v[k] is None else v[k]) for k in
+            table.add_row(as_text(name), *(as_text("–" if v[k] is None else v[k]) for k in
                                           ("tp", "fp", "fn", "precision", "recall")))
         console.print(table)
     wall, sim = run.get("wall_s"), run.get("simulated_s")
@@ -89,5 +89,5 @@ def print_attribution(report: dict[str, Any], console: Console) -> None:
     for expected, seen in found["matrix"].items():
         for observed, n in seen.items():
             if observed != expected:
-                console.print(Text.assemble("  ", Text.assemble("expected ", _plain(expected), ", observed ",
-                                                                _plain(observed), f": {n}", style="yellow")))
+                console.print(Text.assemble("  ", Text.assemble("expected ", as_text(expected), ", observed ",
+                                                                as_text(observed), f": {n}", style="yellow")))
