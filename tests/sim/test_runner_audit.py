@@ -217,6 +217,20 @@ def test_a_run_the_store_could_not_take_exits_as_an_infrastructure_error(tmp_pat
 
 
 @pytest.mark.browser
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full, whose writes fail as a full disk's")
+def test_a_report_the_disk_cannot_take_after_the_run_is_an_infrastructure_error(tmp_path, monkeypatch, capsys):
+    # The report's path passed the check before the run; writing it after fails (the disk is full): the run
+    # is stored and the user is told how to write its reports again, with exit 4, not 2 (a usage error)
+    monkeypatch.setattr(synthetic.personas, "resolve_many", lambda names: [Glance])
+    code = main(["run", "--persona", "glance", "--no-progress", "--db", str(tmp_path / "wb.db"),
+                 "--junit", "/dev/full"])
+    out, err = capsys.readouterr()
+    assert code == ExitCode.INFRASTRUCTURE, (out, err)
+    assert "No space left on device" in err and "workbench show" in err, err
+    assert "Traceback" not in out + err
+
+
+@pytest.mark.browser
 def test_a_demo_whose_page_crashed_exits_as_an_infrastructure_error(tmp_path, monkeypatch, capsys):
     # README: 4 is "a session that crashed"; 1 is an expectation missed
     monkeypatch.setattr(synthetic.personas, "ParalysedBuyer", Crasher)

@@ -23,7 +23,7 @@ from rich.console import Console
 from sqlmodel import Session
 
 from workbench.cli.common import ExitCode, add_config_args, add_db_arg, check_outputs, load_config, positive, seed
-from workbench.errors import BrowserError
+from workbench.errors import BrowserError, UsageError
 from workbench.events import (
     BotVerdictEmitted,
     EventStream,
@@ -321,11 +321,16 @@ def run(args: argparse.Namespace) -> int:
     assert report is not None
     print_scores(report, console)
     print_attribution(report, console)
-    for kind, path, write in (("JSON", args.json, write_json), ("JUnit", args.junit, write_junit)):
-        if path:
-            console.print(f"{kind} report: {write(report, path)}")
-    if args.html:
-        console.print(f"HTML report: {write_html(report, args.html, shots)}")
+    try:  # the paths were checked before the run: a failure now is the machine's (a full disk)
+        for kind, path, write in (("JSON", args.json, write_json), ("JUnit", args.junit, write_junit)):
+            if path:
+                console.print(f"{kind} report: {write(report, path)}", markup=False)
+        if args.html:
+            console.print(f"HTML report: {write_html(report, args.html, shots)}", markup=False)
+    except UsageError as exc:
+        say(f"workbench run: {exc}; the run is stored in {db_path} (`workbench show {result.run_id}` "
+            "writes its reports again)")
+        return ExitCode.INFRASTRUCTURE
     traces = [s for s in result.sessions if s.trace]
     if args.trace != "off":
         console.print(traces_line(args.trace, traces, report.get("verdict")))
