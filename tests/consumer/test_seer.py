@@ -157,6 +157,15 @@ def test_a_dropped_connection_does_not_close_the_chat_a_new_page_does():
     assert seer.on_packet(packet(290_000)) is not None
 
 
+def test_a_chat_open_from_the_previous_page_arriving_after_the_next_page_loaded_is_stale():
+    # The old page's last batch (its chat opened at 30 s) reaches Seer after the next page's first: the
+    # open chat went with the old page, so Seer must not stay quiet for a chat nobody sees
+    seer = Seer(seed=1)
+    seer.on_events("sq_1", [ev("connection", 50_000), ev("mouse", 51_000)])
+    seer.on_events("sq_1", [ev("chat_open", 30_000)])
+    assert seer.on_packet(packet(60_000)) is not None
+
+
 def test_a_new_page_after_a_close_the_bridge_could_not_place_suppresses_from_its_load():
     seer = Seer(seed=1)
     seer.on_events("sq_1", [ev("chat_open", 30_000)])

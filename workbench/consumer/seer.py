@@ -32,7 +32,8 @@ long as Seer remembers the session. The chat window goes away with its *page*, w
 as the next page's ``connection`` event, not with a socket close (a dropped WebSocket
 reconnects, or falls back to HTTP POST, on the same page with the chat still open). The chat
 window's state is its latest event's by event time, not by arrival: the bridge accepts batches up
-to 60 s out of order, and an older ``chat_close`` arriving late must not close a chat reopened since.
+to 60 s out of order, and an older ``chat_close`` arriving late must not close a chat reopened since,
+nor a ``chat_open`` stamped before the latest page load reopen a chat that went with its page.
 Only the visit's own telemetry makes a session whose connection ended live again; the engine's
 verdict or last packet released after a close updates it where it is kept, among the ended ones.
 
@@ -170,6 +171,7 @@ class _Session:
     history: list[Intervention] = field(default_factory=list)
     latest: float = float("-inf")  # the latest event time seen of the session (telemetry or packets)
     closed_at: float | None = None  # when the page's connection last closed (None: connected, or unknown)
+    loaded_at: float | None = None  # the latest page load (a ``connection`` event): older chat events are gone
     left: Intervention | None = None  # settled "left" when a connection closed; the visit may yet go on
 
 
@@ -247,7 +249,9 @@ class Seer:
                     went = s.closed_at if s.closed_at is not None and s.closed_at >= s.timing.chat_opened_at else ts
                     s.timing.chat_opened_at, s.timing.chat_closed_at = None, went
                 s.closed_at = None
-            elif kind == "chat_open" and _chat_event_is_newer(s.timing, ts):
+                s.loaded_at = ts if s.loaded_at is None else max(s.loaded_at, ts)
+            elif kind == "chat_open" and _chat_event_is_newer(s.timing, ts) and (s.loaded_at is None or
+                                                                               ts >= s.loaded_at):
                 s.timing.chat_opened_at, s.timing.chat_closed_at = ts, None
             elif kind == "chat_close" and _chat_event_is_newer(s.timing, ts):
                 s.timing.chat_opened_at, s.timing.chat_closed_at = None, ts
