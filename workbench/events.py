@@ -211,11 +211,19 @@ class OpenRun:
         self.started: list[str] = []
         self.ended: set[str] = set()
         self.summary: dict[str, Any] = {}
+        self.planned = 0  # sessions the run was set up with (RunConfigured)
+
+    @property
+    def never_started(self) -> int:
+        """Planned sessions the stop came before: they have no row of their own to say so."""
+        return max(0, self.planned - len(self.started))
 
     def __call__(self, event: RunEvent) -> None:
         match event:
             case RunStarted():
                 self.run_id = event.run_id
+            case RunConfigured():
+                self.planned = len(event.personas)
             case SessionStarted():
                 self.started.append(event.session_id)
             case SessionEnded():
@@ -234,6 +242,8 @@ class OpenRun:
             stream.emit(SessionEnded(sid, "failed", reason))
         if self.run_id:
             summary = {**self.summary, note_key: reason}
+            if self.never_started:
+                summary["never_started"] = self.never_started
             if mark_sessions:
                 summary["sessions"] = [{**s, "status": "failed", "error": reason} if s.get("session_id") in left
                                        else s for s in self.summary.get("sessions", ())]

@@ -140,9 +140,9 @@ def _session_rows(db: Path) -> list[tuple[str, str, str | None]]:
 @pytest.mark.browser
 def test_a_kill_mid_run_stores_the_unfinished_sessions_as_interrupted_and_scores_the_finished(tmp_path):
     # CI ends a job at its timeout with SIGTERM: the stored run must not keep sessions "running" forever,
-    # and the sessions that had finished keep their scores
+    # the sessions that had finished keep their scores, and the one that never started is counted
     db = tmp_path / "wb.db"
-    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli.main", "run", "--persona", "frustrated,calm",
+    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli.main", "run", "--persona", "frustrated,calm,confident",
                              "--concurrency", "1", "--virtual-time", "--no-progress", "--db", str(db)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 90
@@ -159,6 +159,7 @@ def test_a_kill_mid_run_stores_the_unfinished_sessions_as_interrupted_and_scores
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == ExitCode.INTERRUPTED, err
     assert "interrupted (SIGTERM)" in err and "Traceback" not in err and "never retrieved" not in err, err
+    assert "1 of 3 sessions never started" in err, err
     deadline = time.monotonic() + 10
     while still_alive(browser) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -174,6 +175,10 @@ def test_a_kill_mid_run_stores_the_unfinished_sessions_as_interrupted_and_scores
     assert {c["status"] for c in stopped["checks"]} == {"error"}
     runs = json.loads(workbench("runs", "--db", str(db), "--json").stdout)
     assert [r["status"] for r in runs] == ["failed"]
+    with sqlite3.connect(db) as conn:
+        (summary,) = conn.execute("SELECT summary_json FROM run").fetchone()
+    conn.close()
+    assert json.loads(summary)["never_started"] == 1
 
 
 @pytest.mark.browser

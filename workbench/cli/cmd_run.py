@@ -214,6 +214,8 @@ def run_stoppable(coro: Coroutine[Any, Any, T], stream: EventStream) -> tuple[T 
         signame = received[0] if received else str(exc.args[0]) if exc.args else "ctrl-c"
         reason = f"interrupted ({signame})"
         unfinished.close(stream, reason, status="failed", note_key="interrupted", mark_sessions=True)
+        if unfinished.never_started:
+            reason += f"; {unfinished.never_started} of {unfinished.planned} sessions never started"
         return None, reason
 
 
