@@ -1,35 +1,53 @@
 """Expected against detected: per session, per persona and for the run (pure, no I/O).
 
 A persona declares its ground truth (:class:`synthetic.personas.Persona`); a session's
-observation is what the pipeline concluded. Each session is checked on five expectations:
+observation is what the pipeline concluded. Each session is checked on five expectations, and a
+check the persona declares nothing for is ``skip``, never ``pass``:
 
 * ``emotion``: at least one of the persona's expected emotions appears among its packets
-  (skipped for bots: section 8 keeps them away from inference);
+  (skipped for bots: section 8 keeps them away from inference; skipped when none is declared);
 * ``forbidden_emotions``: none of the persona's forbidden emotions appears;
-* ``bot_verdict``: a bot persona ends classified ``bot``; a human one never does
-  (``uncertain``, a short session's verdict, is not a failure);
+* ``bot_verdict``: a bot persona ends classified ``bot``; a human one never does. ``uncertain`` (a
+  short session's verdict, section 8.3) is not ``bot``: the session was not filtered and its packets
+  flowed, so it is a miss for a bot persona and no failure for a human one;
 * ``signals``: the producer emitted every event type the persona is built to cause, which
   tells "the persona did not do its part" apart from "the engine did not conclude";
-* ``intervention``: skipped ("n/a") until the workbench has a consumer that could intervene.
+* ``intervention``: Seer intervened (or, for a persona that expects none, did not); skipped ("n/a")
+  when no consumer ran, so none could be observed (a replay in the threshold lab).
 
-A session that could not be carried out (browser crash, script error) gets ``error`` on every
-expectation. Run verdict: ``error`` if any session errored, else ``fail`` if any expectation
-failed, else ``pass``.
+A session that could not be carried out (browser crash, script error, a stopped run) gets ``error``
+on every expectation. Session verdict: ``error`` if a check errored, else ``fail`` if one failed,
+else ``pass``. Run verdict: ``error`` if any session errored or there is no session at all (nothing
+was validated), else ``fail`` if any session failed, else ``pass``. The CLI maps them to exit codes
+4, 1 and 0.
 
-Across the run: a confusion matrix of persona (the expected class) against each session's
-detected class (its dominant emotion, or ``bot`` when the filter caught it), and
-precision / recall per emotion and for bot detection.
+Across the run, over carried-out sessions only (a crashed one counts as an error, nowhere else): a
+confusion matrix of persona (the expected class; rows in the order personas first appear) against
+each session's detected class (its dominant emotion, :func:`dominant`; ``bot`` when the filter caught
+it; ``none`` without packets), and precision / recall per emotion and for bot detection. A ratio
+whose denominator is 0 is ``None``. Counts are keyed in name order, so the figures do not depend on
+the order the sessions came in.
 
-A persona's emotions are "any of" (the paralysed buyer lists seven; saying one of them meets the
-expectation), so per emotion E, over the carried-out sessions of human personas:
+Bot detection: the positive class is ``bot``, over every carried-out session; a prediction is a
+final verdict of ``bot`` (``uncertain`` and ``human`` are not). A human flagged as a bot is a false
+positive, a bot left ``uncertain`` a false negative.
+
+Emotions: a prediction is any packet saying E, not only the dominant one. A persona's emotions are
+"any of" (the paralysed buyer lists seven; saying one of them meets the expectation), so per emotion
+E, over the carried-out sessions of human personas that list at least one emotion (bot personas and
+personas with no emotion truth are left out, as their emotion check is skipped):
 
 * ``tp``: the persona lists E and a packet says E;
 * ``fp``: a packet says E and the persona does not list it;
 * ``fn``: the persona lists E and the session said none of the emotions its persona lists (so a
-  failed session is a miss for each of them);
+  session that failed its emotion check is a miss for each of them; a human the bot filter took for a
+  bot, whose packets were dropped, is one too);
 * ``covered``: the persona lists E, E was not said, but another listed emotion met the expectation.
   That is no miss, so it counts towards neither ratio;
 * ``tn``: neither listed nor said.
+
+Emotion names are taken as given (the packet schema holds them to section 6's taxonomy); scoring sees
+no confidences and no packet ids, so duplicate packets are its caller's to drop.
 
 The macro means (:func:`mean_over_emotions`) leave out ``uncertainty``: it is the classifier's
 abstention ("insufficient signal to classify further", section 6), which no persona lists. Its row
@@ -127,8 +145,12 @@ class SessionScore:
 
 
 def dominant(emotions: Mapping[str, int] | Iterable[str]) -> str:
-    """The most frequent emotion; ``uncertainty`` only when nothing else was said (ties: first seen)."""
-    counts = Counter(emotions) if not isinstance(emotions, Mapping) else Counter(dict(emotions))
+    """The most frequent emotion; ``uncertainty`` only when nothing else was said; ``none`` when nothing was.
+
+    Ties go to the emotion said first. A session's packets come in event-time order (the engine
+    classifies its windows in time order, and the callers keep the packets in the order it emitted
+    them), so this is the earliest in the visit. A count under 1 is no emission."""
+    counts = +(Counter(emotions) if not isinstance(emotions, Mapping) else Counter(dict(emotions)))
     if not counts:
         return "none"
     informative = {e: n for e, n in counts.items() if e != "uncertainty"} or dict(counts)
@@ -212,8 +234,10 @@ def precision_recall(pairs: Iterable[tuple[bool, bool]]) -> dict[str, Any]:
 
 def emotion_precision_recall(sessions: Iterable[tuple[Iterable[str], Iterable[str]]]) -> dict[str, dict[str, Any]]:
     """Per emotion, over carried-out sessions of human personas given as (emotions the persona lists,
-    emotions its packets said): tp, fp, fn, covered, tn, precision and recall (module docstring)."""
-    ended = [(frozenset(listed), set(said)) for listed, said in sessions]
+    emotions its packets said): tp, fp, fn, covered, tn, precision and recall (module docstring). A session
+    whose persona lists no emotion has no emotion truth (its check is skipped) and counts nowhere."""
+    pairs = [(frozenset(listed), set(said)) for listed, said in sessions]
+    ended = [(listed, said) for listed, said in pairs if listed]
     out = {}
     for e in sorted({e for listed, said in ended for e in listed | said}):
         tally = Counter(_emotion_outcome(e, listed, said) for listed, said in ended)
@@ -230,6 +254,11 @@ def _emotion_outcome(emotion: str, listed: frozenset[str], said: set[str]) -> st
     if emotion not in listed:
         return "tn"
     return "covered" if listed & said else "fn"
+
+
+def _sorted(counts: Mapping[str, int]) -> dict[str, int]:
+    """Counts keyed in name order, so a run's figures do not depend on the order its sessions came in."""
+    return dict(sorted(counts.items()))
 
 
 @dataclass(frozen=True)
@@ -252,19 +281,20 @@ class RunScore:
             row["sessions"] += 1
             row["passed"] += s.verdict == PASS
             row["errors"] += s.verdict == ERROR
-            row["detected"][s.detected] += 1
+            if s.status == "ended":  # as in the confusion matrix: a crashed session detected nothing
+                row["detected"][s.detected] += 1
             for c in s.checks:
                 row["checks"][c.name][c.status] += 1
-        return {p: {**r, "detected": dict(r["detected"]), "checks": {n: dict(v) for n, v in r["checks"].items()}}
-                for p, r in out.items()}
+        return {p: {**r, "detected": _sorted(r["detected"]),
+                    "checks": {n: _sorted(v) for n, v in r["checks"].items()}} for p, r in out.items()}
 
     def confusion(self) -> dict[str, dict[str, int]]:
-        """persona (expected class) -> detected class -> sessions (carried-out sessions only)."""
+        """persona (expected class) -> detected class -> sessions (carried-out sessions only; module docstring)."""
         matrix: dict[str, Counter[str]] = {}
         for s in self.sessions:
             if s.status == "ended":
                 matrix.setdefault(s.persona, Counter())[s.detected] += 1
-        return {p: dict(c) for p, c in matrix.items()}
+        return {p: _sorted(c) for p, c in matrix.items()}
 
     def emotion_pr(self) -> dict[str, dict[str, Any]]:
         """emotion -> tp, fp, fn, covered, tn, precision, recall, for "any of" truths (module docstring)."""
@@ -272,6 +302,7 @@ class RunScore:
                                         if s.status == "ended" and not self.truths[s.persona].bot)
 
     def bot_pr(self) -> dict[str, Any]:
+        """Bot detection over carried-out sessions: positive class ``bot``, ``uncertain`` not flagged."""
         return precision_recall((self.truths[s.persona].bot, s.bot == "bot")
                                 for s in self.sessions if s.status == "ended")
 
