@@ -210,3 +210,20 @@ def test_a_damaged_file_is_said_to_be_damaged(tmp_db):
     with Session(open_db(tmp_db, create=False)) as db, pytest.raises(StoreDamaged, match=(
             f"{tmp_db} is damaged \\(database disk image is malformed\\): restore it from a copy")):
         repo.batches(db=db, run_id="run_1")
+
+
+def test_a_session_a_killed_process_left_running_replays_as_not_carried_out(tmp_db):
+    # SIGKILL leaves no "interrupted": the session row keeps "running". The threshold lab must count it as an
+    # error (its telemetry stops mid-visit), not score it as a visit that ended. A `workbench serve` visitor
+    # (no persona) is never ended by a script: its visit is what it sent
+    stored_run(tmp_db)
+    rec = Recorder(open_db(tmp_db))
+    rec.run_id = "run_1"
+    rec(BatchReceived("sq_walk_in", PACKET["tenantId"], batch(mouse_path(1000, 5), session="sq_walk_in")))
+    alter(tmp_db, "UPDATE session SET status = 'running'")
+    with Session(open_db(tmp_db, create=False)) as db:
+        telemetry = repo.stored_telemetry(db=db, run_id="run_1")
+    assert telemetry is not None
+    assert [(s.persona, s.status) for s in telemetry.sessions] == [("paralysed_buyer", "failed"),
+                                                                  ("visitor", "ended")]
+    assert "never ended" in (telemetry.sessions[0].error or "")

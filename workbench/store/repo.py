@@ -291,13 +291,24 @@ def knowledge(*, db: Session, run_id: str) -> list[dict[str, Any]]:
              "cycles": r.cycles} for r in rows]
 
 
+def _carried_out(session: dict[str, Any]) -> tuple[str, str | None]:
+    """A stored session's status for scoring, and why it was not carried out. A persona's session still
+    "running" was cut short by a process that died without storing an interrupt (SIGKILL): its telemetry stops
+    mid-visit, so it is not scored as a visit. A `workbench serve` visitor (no persona) is never ended by a
+    script; its visit is what its telemetry holds."""
+    status = session["status"]
+    if status == "failed" or (status != "ended" and session["persona"]):
+        return "failed", None if status == "failed" else f"the visit never ended (stored as {status!r})"
+    return "ended", None
+
+
 def stored_telemetry(*, db: Session, run_id: str) -> lab.Telemetry | None:
     """A stored run as the engine saw it, for the threshold lab (:class:`workbench.lab.Telemetry`)."""
     report = run_report(db=db, run_id=run_id, rage=False)
     if report is None:
         return None
     sessions = [lab.StoredSession(
-        s["session_id"], s["persona"] or "visitor", "failed" if s["status"] == "failed" else "ended", s["error"],
+        s["session_id"], s["persona"] or "visitor", _carried_out(s)[0], s["error"] or _carried_out(s)[1],
         scoring.GroundTruth.from_dict(s["persona"], s["ground_truth"]) if s["ground_truth"] and s["persona"] else None,
         s["closed_at"], tuple(e["emotion"] for e in s["emotions"]), s["bot"],
         tuple(v["review"] for v in s["bot_verdicts"] if v["review"] is not None)) for s in report["sessions"]]
