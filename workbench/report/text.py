@@ -8,6 +8,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from workbench.scoring import dominant
+
 MARK = {"pass": "[green]✔[/]", "fail": "[red]✘[/]", "skip": "[dim]–[/]", "error": "[magenta]![/]"}
 VERDICT = {"pass": "[bold green]PASS[/]", "fail": "[bold red]FAIL[/]", "error": "[bold magenta]ERROR[/]"}
 CHECKS = ("emotion", "forbidden_emotions", "bot_verdict", "signals", "intervention")
@@ -21,11 +23,7 @@ def as_text(value: Any) -> Text:
 
 
 def _dominant(session: dict[str, Any]) -> str:
-    counts: dict[str, int] = {}
-    for e in session.get("emotions") or []:
-        counts[e["emotion"]] = counts.get(e["emotion"], 0) + 1
-    informative = {k: v for k, v in counts.items() if k != "uncertainty"} or counts
-    return max(informative, key=lambda k: informative[k]) if informative else "none"
+    return dominant(e["emotion"] for e in session.get("emotions") or [])
 
 
 def print_scores(report: dict[str, Any], console: Console | None = None, *, details: bool = True) -> None:
