@@ -142,8 +142,9 @@ def test_a_kill_mid_run_stores_the_unfinished_sessions_as_interrupted_and_scores
     # CI ends a job at its timeout with SIGTERM: the stored run must not keep sessions "running" forever,
     # the sessions that had finished keep their scores, and the one that never started is counted
     db = tmp_path / "wb.db"
-    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli.main", "run", "--persona", "frustrated,calm,confident",
-                             "--concurrency", "1", "--virtual-time", "--no-progress", "--db", str(db)],
+    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli.main", "run",
+                             "--persona", "frustrated,calm,confident", "--concurrency", "1", "--virtual-time",
+                             "--no-progress", "--db", str(db)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 90
     rows: list[tuple[str, str, str | None]] = []
