@@ -34,6 +34,7 @@ from workbench.tui.screens.history import HistoryScreen
 from workbench.tui.screens.live import LiveScreen
 from workbench.tui.screens.setup import SetupScreen
 from workbench.tui.screens.thresholds import ThresholdsScreen
+from workbench.tui.untrusted import describe
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -197,7 +198,15 @@ class WorkbenchApp(App[int]):
 
     @work(thread=True, exclusive=True, group="probe")
     def _probe(self) -> None:
-        self.post_message(self.CapabilitiesKnown(probe_capabilities()))
+        """What the runner supports; when it cannot be imported (no Playwright), it supports nothing and the
+        reason is said, instead of the worker's exception ending the app."""
+        try:
+            caps = probe_capabilities()
+        except Exception as exc:
+            caps = Capabilities()
+            self.call_from_thread(self.notify, describe(exc), title="Runner unavailable", severity="error",
+                                  markup=False)
+        self.post_message(self.CapabilitiesKnown(caps))
 
     @on(CapabilitiesKnown)
     def _known(self, event: CapabilitiesKnown) -> None:
@@ -232,13 +241,14 @@ class WorkbenchApp(App[int]):
             return
         if not plan.preset and self.thresholds_invalid:
             self.notify(f"The thresholds edited on F4 are invalid ({self.thresholds_invalid}): fix them, or "
-                        "choose a preset on the setup screen (F1).", title="Run not started", severity="error")
+                        "choose a preset on the setup screen (F1).", title="Run not started", severity="error",
+                        markup=False)
             return
         try:
             config = (EITPConfig() if plan.preset == DEFAULTS else EITPConfig.load(plan.preset) if plan.preset
                       else self.config)
         except Exception as exc:  # ConfigError: say which preset and why, start nothing
-            self.notify(str(exc), title="Preset refused", severity="error")
+            self.notify(describe(exc), title="Preset refused", severity="error", markup=False)
             return
         self._stop_requested = False
         self._set_state("starting")  # at once, so a second F5 cannot start a second run
@@ -260,8 +270,10 @@ class WorkbenchApp(App[int]):
             result = controller.run_blocking()
             state = "stopped" if controller.stopped else ("ended" if result is not None and result.ok else "failed")
         except Exception as exc:  # no browser, port in use ...: report it, keep the app alive
-            self.call_from_thread(self.notify, f"{type(exc).__name__}: {exc}", title="Run failed", severity="error")
-            self.sink(RunEnded(self.model.run.run_id, "failed", {"error": str(exc)}))
+            # not markup: a reason quoting a path ("tried [/usr/bin/chromium]") crashed the app as markup
+            self.call_from_thread(self.notify, f"{type(exc).__name__}: {exc}", title="Run failed", severity="error",
+                                  markup=False)
+            self.sink(RunEnded(self.model.run.run_id, "failed", {"error": describe(exc)}))
         finally:
             self._controller = None
             self.post_message(self.RunStateChanged(state))
@@ -277,7 +289,7 @@ class WorkbenchApp(App[int]):
 
     def action_pause_run(self) -> None:
         if not self.capabilities.pause:
-            self.notify(self.capabilities.pause_note, severity="warning")
+            self.notify(self.capabilities.pause_note, severity="warning", markup=False)
             return
         gate = getattr(self._controller.spec, "pause", None) if self._controller is not None else None
         if gate is None or self.run_state not in PAUSABLE:

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.text import Text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -21,8 +22,13 @@ from workbench.config import EITPConfig
 from workbench.protocol.taxonomy import category
 from workbench.scoring import ratio_text
 from workbench.store import repo
+from workbench.tui.untrusted import line, number, part, text
 
 COUNTS_LABEL = "per-run counts (these runs have no stored scores)"
+OUTSIDE = "not in the taxonomy"
+"""The category of a stored emotion that is none of section 6's 22 (another engine's label, a damaged row)."""
+NO_EMOTION = "(none)"
+"""The emotion of a stored packet that has none."""
 SCORES_LABEL = "stored scores (workbench.scoring) and per-run counts"
 
 def list_runs(engine: Engine, limit: int = 200) -> tuple[list[dict[str, Any]], int]:
@@ -38,10 +44,13 @@ class RunDetail:
     run: dict[str, Any]
     sessions: list[dict[str, Any]]
     packets: list[dict[str, Any]]
+    """The packets that have a numeric timestamp, in that order (the scrubber places them by it)."""
     personas: dict[str, str] = field(default_factory=dict)
     """session id -> persona name."""
     rage: dict[str, rageclicks.Verdicts] = field(default_factory=dict)
     """session id -> its clicks judged by EITP's rage-click rule and the other tools' (``workbench rage``)."""
+    unplaced: int = 0
+    """Stored packets left out of ``packets``: no numeric timestamp to place them by (an older or damaged row)."""
 
     @property
     def start(self) -> float:
@@ -53,14 +62,18 @@ class RunDetail:
 
 
 def load_run(engine: Engine, run_id: str) -> RunDetail:
+    """A stored run; its packets in event-time order, those without a timestamp to order them by counted apart."""
     with Session(engine) as db:
         run = next((r for r in repo.list_runs(db=db, limit=10_000) if r["id"] == run_id), {"id": run_id})
         sessions = repo.list_sessions(db=db, run_id=run_id)
-        packets = sorted(repo.packets(db=db, run_id=run_id), key=lambda p: float(p["timestamp"]))
+        stored = repo.packets(db=db, run_id=run_id)
         defs = rageclicks.definitions(repo.run_config(db=db, run_id=run_id))
         events = repo.events_by_session(db=db, run_id=run_id)
+    placed = [p for p in stored if number(p.get("timestamp")) is not None]
+    packets = sorted(placed, key=lambda p: float(p["timestamp"]))
     rage = {s["session_id"]: rageclicks.judge(events.get(s["session_id"], []), defs) for s in sessions}
-    return RunDetail(run, sessions, packets, {s["session_id"]: s["persona"] or "visitor" for s in sessions}, rage)
+    personas = {s["session_id"]: s["persona"] or "visitor" for s in sessions}
+    return RunDetail(run, sessions, packets, personas, rage, unplaced=len(stored) - len(placed))
 
 
 def rage_cell(verdicts: rageclicks.Verdicts | None) -> str:
@@ -133,10 +146,10 @@ def run_counts(engine: Engine, run_id: str) -> dict[str, Any]:
         sessions = repo.list_sessions(db=db, run_id=run_id)
         packets = repo.packets(db=db, run_id=run_id)
         verdicts = repo.bot_verdicts(db=db, run_id=run_id)
-    emotions = Counter(str(p["emotion"]["primary"]) for p in packets)
+    emotions = Counter(line(part(p, "emotion", "primary")) or NO_EMOTION for p in packets)
     categories: Counter[str] = Counter()
     for emotion, n in emotions.items():
-        categories[category(emotion)] += n
+        categories[category_of(emotion)] += n
     return {
         "run": run_id,
         "sessions": len(sessions),
@@ -150,6 +163,15 @@ def run_counts(engine: Engine, run_id: str) -> dict[str, Any]:
     }
 
 
+def category_of(emotion: str) -> str:
+    """An emotion's section 6 category, or :data:`OUTSIDE` (a stored label that is none of the 22 raised
+    ValueError, which ended the compare screen's worker and the app)."""
+    try:
+        return category(emotion)
+    except ValueError:
+        return OUTSIDE
+
+
 @dataclass
 class Replay:
     """The latest stored run replayed under the thresholds on the form (:mod:`workbench.lab`)."""
@@ -159,28 +181,31 @@ class Replay:
     edited: lab.Result  # with the form's engine thresholds
     not_replayed: list[str]  # keys the form changes that a replay cannot apply
 
-    def line(self) -> str:
+    def line(self) -> Text:
+        """What the replay found, as :class:`Text`: the run id, persona and emotion names are stored text."""
         own, edited = self.own.as_dict(), self.edited.as_dict()
-        text = f"latest run {self.run_id} replayed with these thresholds: "
+        out = Text.assemble("latest run ", text(self.run_id), " replayed with these thresholds: ")
         if not self.edited.overrides:
-            text += "the form sets the engine's thresholds as the run had them"
+            out.append("the form sets the engine's thresholds as the run had them")
         else:
-            text += (f"{len(self.edited.overrides)} engine threshold(s) differ from the run's; "
-                     f"{len(self.edited.differs)} of {len(self.edited.observed)} sessions concluded differently")
+            out.append(f"{len(self.edited.overrides)} engine threshold(s) differ from the run's; "
+                       f"{len(self.edited.differs)} of {len(self.edited.observed)} sessions concluded differently")
         if edited["sessions"]:
-            text += f" · [b]{edited['passed']}/{edited['sessions']}[/] pass ({own['passed']}/{own['sessions']} as run)"
+            out.append(" · ")
+            out.append(f"{edited['passed']}/{edited['sessions']}", "b")
+            out.append(f" pass ({own['passed']}/{own['sessions']} as run)")
             failing = [p for p, r in edited["per_persona"].items() if r["passed"] < r["sessions"]]
             if failing:
-                text += " · failing: " + ", ".join(failing)
+                out.append(" · failing: " + ", ".join(line(p) for p in failing))
         for sid in self.edited.differs[:4]:
             who = self.edited.observed[sid].persona
             before, after = self.own.observed[sid], self.edited.observed[sid]
             change = (f"{before.dominant} → {after.dominant}" if before.dominant != after.dominant
                       else f"bot {before.bot} → {after.bot}" if before.bot != after.bot else "packets changed")
-            text += f"\n  {who} {sid[-9:]}: {change}"
+            out.append(f"\n  {line(who)} {line(sid[-9:])}: {line(change)}")
         if self.not_replayed:
-            text += f"\n[dim]{', '.join(self.not_replayed)}: for new runs only (a replay cannot apply them)[/]"
-        return text
+            out.append(f"\n{', '.join(self.not_replayed)}: for new runs only (a replay cannot apply them)", "dim")
+        return out
 
 
 def replay_latest(engine: Engine, config: EITPConfig) -> Replay | None:

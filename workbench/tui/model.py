@@ -18,7 +18,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.cli.printer import printable
 from workbench.events import (
     BatchReceived,
     BotVerdictEmitted,
@@ -34,6 +33,7 @@ from workbench.events import (
 from workbench.protocol.taxonomy import CATEGORY_COLOURS as COLOURS
 from workbench.protocol.taxonomy import TRAJECTORY_ARROWS as ARROWS  # noqa: F401 (re-exported for the widgets)
 from workbench.protocol.taxonomy import category
+from workbench.tui.untrusted import line, number, part
 
 RATE_SECONDS = 60  # seconds of event time in the sparkline
 TRAIL_POINTS = 600  # mouse samples kept per session (30 s at 20 Hz)
@@ -93,8 +93,9 @@ class SessionView:
     error: str | None = None
     section: str = ""
     emotion: str | None = None
-    confidence: float = 0.0
-    intensity: float = 0.0
+    confidence: float | None = None
+    """None until a packet gives a number (the engine's NaN arrives as null)."""
+    intensity: float | None = None
     trajectory: str = ""
     bot: str = "uncertain"
     bot_confidence: float | None = None
@@ -106,7 +107,7 @@ class SessionView:
     scroll_depth: float | None = None
     latest_packet: dict[str, Any] | None = None
     timeline: list[tuple[int, str]] = field(default_factory=list)
-    """(window index, emotion) per packet."""
+    """(window index, emotion) per packet; an empty emotion when the packet had none."""
     last_duration: float | None = None
     trail: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=TRAIL_POINTS))
     targets: dict[str, Target] = field(default_factory=dict)
@@ -130,6 +131,7 @@ class RunView:
     clock: str = ""  # real | virtual, once the runner says
     concurrency: int | None = None
     verdict: str = ""  # the run's score verdict (pass | fail | error), once scored
+    error: str = ""  # why the run failed, when it says (a run that never started has no other trace on screen)
 
 
 @dataclass
@@ -179,14 +181,10 @@ class LiveModel:
                 self._dirty |= {"sessions", "timeline", "bot"}
             case BatchReceived():
                 self._on_batch(self._session(event.session_id), event.batch)
-            case PacketEmitted():
+            case PacketEmitted() if isinstance(event.packet, dict):
                 self._on_packet(event.packet)
-            case BotVerdictEmitted():
-                d = event.detection
-                s = self._session(str(d["session_id"]))
-                s.bot, s.bot_confidence = str(d["classification"]), float(d["confidence"])
-                s.bot_signals, s.bot_reasoning = tuple(d.get("signals") or ()), str(d.get("reasoning", ""))
-                self._dirty |= {"sessions", "bot"}
+            case BotVerdictEmitted() if isinstance(event.detection, dict):
+                self._on_verdict(event.detection)
             case SessionEnded():
                 s = self._session(event.session_id)
                 s.status, s.error = event.status, event.error
@@ -199,6 +197,7 @@ class LiveModel:
                 self._dirty.add("run")
             case RunEnded():
                 self.run.status = event.status
+                self.run.error = line(part(event.summary, "error"))
                 self._dirty.add("run")
             case OutcomeExpected():  # a persona answered: what Seer should observe, beside what it did
                 entry = self._intervention(event.session_id, event.timestamp)
@@ -218,18 +217,23 @@ class LiveModel:
         s.events += len(events)
         self.total_events += len(events)
         for e in events:
-            kind, data = str(e.get("type", "")), e.get("data") or {}
-            if "timestamp" in e:
-                second = int(float(e["timestamp"]) // 1000)
+            if not isinstance(e, dict):
+                continue
+            kind, found = str(e.get("type", "")), e.get("data")
+            data: dict[str, Any] = found if isinstance(found, dict) else {}
+            stamp = number(e.get("timestamp"))
+            if stamp is not None:
+                second = int(stamp // 1000)
                 self.rate[second] = self.rate.get(second, 0) + 1
             if e.get("currentSection"):
-                s.section = printable(e["currentSection"])
-            if kind == "mouse" and "x" in data and "y" in data:
-                s.trail.append((float(data["x"]), float(data["y"])))
-            elif kind == "scroll" and "depth" in data:
-                s.scroll_depth = float(data["depth"])
+                s.section = line(e["currentSection"])
+            x, y, depth = number(data.get("x")), number(data.get("y")), number(data.get("depth"))
+            if kind == "mouse" and x is not None and y is not None:
+                s.trail.append((x, y))
+            elif kind == "scroll" and depth is not None:
+                s.scroll_depth = depth
             elif kind.endswith("_proximity_enter"):
-                label = printable(data.get("elementId") or data.get("text") or kind.removesuffix("_proximity_enter"))
+                label = line(data.get("elementId") or data.get("text") or kind.removesuffix("_proximity_enter"))
                 s.approached.append(label)
                 position = _position(data)
                 if position is not None:
@@ -240,23 +244,46 @@ class LiveModel:
                 del self.rate[old]
         self._dirty |= {"sessions", "rate", "trail"}
 
+    def _on_verdict(self, d: dict[str, Any]) -> None:
+        """A section 8.3 verdict. Read field by field: a confidence the engine could not give arrives as null
+        (orjson writes NaN so), and one bad field must not lose the verdict."""
+        if d.get("session_id") is None:
+            return
+        s = self._session(str(d["session_id"]))
+        signals = d.get("signals")
+        s.bot, s.bot_confidence = line(d.get("classification")) or "uncertain", number(d.get("confidence"))
+        s.bot_signals = tuple(line(x) for x in signals) if isinstance(signals, list | tuple) else ()
+        s.bot_reasoning = line(d.get("reasoning"))
+        self._dirty |= {"sessions", "bot"}
+
     def _on_packet(self, p: dict[str, Any]) -> None:
-        s = self._session(str(p["sessionId"]))
-        e = p["emotion"]
-        s.emotion, s.confidence = str(e["primary"]), float(e["confidence"])
-        s.intensity, s.trajectory = float(e["intensity"]), str(e["trajectory"])
-        s.section = printable(p.get("spatial", {}).get("currentSection") or s.section)
+        """A packet, read field by field: a null confidence (the engine's NaN) or a missing dimension leaves
+        that figure unknown, and the packet is still counted and placed."""
+        s = self._session(str(p.get("sessionId", "")))
+        primary = part(p, "emotion", "primary")
+        s.emotion = None if primary is None else line(primary)
+        s.confidence, s.intensity = number(part(p, "emotion", "confidence")), number(part(p, "emotion", "intensity"))
+        s.trajectory = line(part(p, "emotion", "trajectory"))
+        s.section = line(part(p, "spatial", "currentSection")) or s.section
         s.packets += 1
         s.latest_packet = p
-        duration = float(p.get("temporal", {}).get("sessionDuration", 0.0))
-        window = self.run.window_ms
-        if not s.timeline:
-            index = max(0, round(duration / window) - 1)
-        else:  # windows start at the first event after the last one closed: count gaps, not clock
-            index = s.timeline[-1][0] + max(1, round((duration - (s.last_duration or 0.0)) / window))
-        s.timeline.append((index, s.emotion))
-        s.last_duration = duration
+        self._place(s, number(part(p, "temporal", "sessionDuration")))
         self._dirty |= {"sessions", "packet", "timeline"}
+
+    def _place(self, s: SessionView, duration: float | None) -> None:
+        """The packet's window on the timeline, by event time: its session duration (section 5.4). Windows
+        start at the first event after the last one closed, so gaps are counted, not clock. A packet without
+        a duration takes the window after the last one."""
+        window = self.run.window_ms
+        if duration is None:
+            index = s.timeline[-1][0] + 1 if s.timeline else 0
+        elif not s.timeline:
+            index = max(0, round(duration / window) - 1)
+        else:
+            index = s.timeline[-1][0] + max(1, round((duration - (s.last_duration or 0.0)) / window))
+        s.timeline.append((index, s.emotion or ""))
+        if duration is not None:
+            s.last_duration = duration
 
     def _intervention(self, session_id: str, timestamp: object) -> InterventionEntry | None:
         """The entry already shown for the session's intervention at ``timestamp`` (its key), if any."""
@@ -267,8 +294,8 @@ class LiveModel:
         fields = _flatten(event)
         sid = str(fields.get("session_id") or fields.get("sessionId") or "")
         s = self._session(sid) if sid else None
-        said = printable(fields.get("message") or fields.get("said") or fields.get("text") or "")
-        response = str(fields.get("response") or fields.get("outcome") or fields.get("reply") or "")
+        said = line(fields.get("message") or fields.get("said") or fields.get("text") or "")
+        response = line(fields.get("response") or fields.get("outcome") or fields.get("reply") or "")
         skip = {"session_id", "sessionId", "message", "said", "text", "response", "outcome", "reply"}
         detail = {k: v for k, v in fields.items() if k not in skip and isinstance(v, str | int | float | bool)}
         key = (sid, fields.get("timestamp", len(self.interventions)))
@@ -305,10 +332,12 @@ class LiveModel:
 
 
 def _window_ms(config_toml: str) -> float:
+    """The run's buffer window; the default where the run's TOML has no positive one (a divisor)."""
     try:
-        return float(tomllib.loads(config_toml)["inference"]["buffer_window_ms"])
-    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError):
-        return 10_000.0
+        window = number(tomllib.loads(config_toml)["inference"]["buffer_window_ms"])
+    except (tomllib.TOMLDecodeError, KeyError, TypeError):
+        window = None
+    return window if window is not None and window > 0 else 10_000.0
 
 
 def _position(data: dict[str, Any]) -> tuple[float, float] | None:

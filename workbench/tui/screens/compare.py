@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
@@ -16,17 +17,21 @@ from textual.widgets import DataTable, Footer, Header, Static
 from workbench.protocol.taxonomy import CANONICAL
 from workbench.tui import history_data
 from workbench.tui.model import COLOURS, colour_of
+from workbench.tui.untrusted import describe, line, text
 
 if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
 
+KEY_CELLS = 40  # a run id or a distribution's key (an emotion name) at most
 
-def rows(figures: list[dict[str, Any]]) -> list[tuple[Text, list[str]]]:
+
+def rows(figures: list[dict[str, Any]]) -> list[tuple[Text, list[Text]]]:
     """One row per figure; dict figures (distributions) are expanded one row per key.
 
-    A run without the figure at all (an unscored run's checks) shows an empty cell, not a zero.
+    A run without the figure at all (an unscored run's checks) shows an empty cell, not a zero. Keys and
+    values are :class:`Text`: emotion names and bot verdicts are stored text, read as markup in a ``str`` cell.
     """
-    out: list[tuple[Text, list[str]]] = []
+    out: list[tuple[Text, list[Text]]] = []
     names = [k for k in figures[0] if k != "run"] if figures else []
     for name in names:
         values = [f.get(name) for f in figures]
@@ -36,10 +41,10 @@ def rows(figures: list[dict[str, Any]]) -> list[tuple[Text, list[str]]]:
             for key in keys:
                 colour = COLOURS.get(key) or (colour_of(key) if key in CANONICAL else "")
                 absent = "-" if "recall" in name or "precision" in name else "0"
-                out.append((Text.assemble(f"{name}: ", (key, colour)),
-                            [str(v.get(key, absent)) if isinstance(v, dict) else "" for v in values]))
+                out.append((Text.assemble(f"{name}: ", text(key, colour, KEY_CELLS)),
+                            [text(v.get(key, absent)) if isinstance(v, dict) else Text() for v in values]))
         else:
-            out.append((Text(name), ["" if v is None else str(v) for v in values]))
+            out.append((Text(name), [text(v) for v in values]))
     return out
 
 
@@ -49,6 +54,13 @@ class CompareScreen(Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
 
     app: WorkbenchApp
+
+    @dataclass
+    class Failed(Message):
+        """The runs could not be read (a damaged or locked store)."""
+
+        reason: str
+        """One line for the operator."""
 
     @dataclass
     class Compared(Message):
@@ -73,22 +85,33 @@ class CompareScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.sub_title = " vs ".join(self.run_ids)
+        self.sub_title = " vs ".join(line(r, KEY_CELLS) for r in self.run_ids)  # stored ids: no control characters
         self._load()
 
     @work(thread=True, exclusive=True, group="compare")
     def _load(self) -> None:
-        label, figures = history_data.compare(self.app.engine(), self.run_ids)
-        sessions = history_data.session_changes(self.app.engine(), *self.run_ids[:2]) if len(self.run_ids) > 1 else []
+        """Read both runs; a store that cannot be read is said on the screen (its exception ended the app)."""
+        try:
+            label, figures = history_data.compare(self.app.engine(), self.run_ids)
+            sessions = (history_data.session_changes(self.app.engine(), *self.run_ids[:2]) if len(self.run_ids) > 1
+                        else [])
+        except Exception as exc:
+            self.post_message(self.Failed(describe(exc)))
+            return
         self.post_message(self.Compared(label, figures, sessions))
+
+    @on(Failed)
+    def _failed(self, event: Failed) -> None:
+        self.query_one("#compare-label", Static).update(
+            Content.assemble(("Cannot compare these runs", "bold red"), ": ", event.reason, " · escape goes back"))
 
     @on(Compared)
     def _compared(self, event: Compared) -> None:
-        self.query_one("#compare-label", Static).update(f"Comparing {event.label}")
+        self.query_one("#compare-label", Static).update(Text.assemble("Comparing ", text(event.label)))
         table = self.query_one("#compare", DataTable)
         table.add_column("figure", key="figure")
         for n, f in enumerate(event.figures):
-            table.add_column(str(f["run"]), key=f"run{n}")
+            table.add_column(text(f["run"], limit=KEY_CELLS), key=f"run{n}")
         for label, values in rows(event.figures):
             table.add_row(label, *values)
         self.query_one("#compare-sessions", Static).update(Text("\n".join(event.sessions)))

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
@@ -16,12 +17,15 @@ from textual.widgets import DataTable, Footer, Header, Static
 from workbench.tui import history_data
 from workbench.tui.screens.compare import CompareScreen
 from workbench.tui.screens.run_detail import RunDetailScreen
+from workbench.tui.untrusted import describe, line, text
 from workbench.tui.widgets.tables import fill
 
 if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
 
 COLUMNS = ("", "run", "kind", "site", "status", "seed", "sess.", "started (UTC)")
+ID_CELLS = 48  # a run id at most (the row's key keeps it whole)
+NAME_CELLS = 24  # a kind, site or status at most
 KEYS = ("mark", "run", "kind", "site", "status", "seed", "sessions", "started")
 
 
@@ -36,6 +40,15 @@ class HistoryScreen(Screen[None]):
     ]
 
     app: WorkbenchApp
+
+    @dataclass
+    class ReadFailed(Message):
+        """The store could not be read (damaged, locked, not a store)."""
+
+        reason: str
+        """One line for the operator."""
+        read: int
+        """Which read this answers."""
 
     @dataclass
     class RunsLoaded(Message):
@@ -59,7 +72,7 @@ class HistoryScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(f"Runs in {self.app.db_path}", id="history-status")
+        yield Static(Text(f"Runs in {self.app.db_path}"), id="history-status")
         table: DataTable[Text | str] = DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         for col, key in zip(COLUMNS, KEYS, strict=True):
             table.add_column(col, key=key)
@@ -73,7 +86,7 @@ class HistoryScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.reads_started += 1
-        self.query_one("#history-status", Static).update(f"Reading {self.app.db_path} ...")
+        self.query_one("#history-status", Static).update(Text(f"Reading {self.app.db_path} ..."))
         self._load(self.reads_started)
 
     @property
@@ -83,7 +96,21 @@ class HistoryScreen(Screen[None]):
 
     @work(thread=True, group="history")
     def _load(self, read: int) -> None:
-        self.post_message(self.RunsLoaded(*history_data.list_runs(self.app.engine()), read))
+        """Read the runs; a store that cannot be read is said in the status line (its exception ended the app)."""
+        try:
+            runs, total = history_data.list_runs(self.app.engine())
+        except Exception as exc:
+            self.post_message(self.ReadFailed(describe(exc), read))
+            return
+        self.post_message(self.RunsLoaded(runs, total, read))
+
+    @on(ReadFailed)
+    def _read_failed(self, event: ReadFailed) -> None:
+        if event.read != self.reads_started:
+            return
+        self.reads_shown = event.read
+        self.query_one("#history-status", Static).update(
+            Content.assemble(("Cannot read the stored runs", "bold red"), ": ", event.reason, " · r reads again"))
 
     @on(RunsLoaded)
     def _loaded(self, event: RunsLoaded) -> None:
@@ -93,12 +120,7 @@ class HistoryScreen(Screen[None]):
         self.runs = event.runs
         table = self.query_one("#runs", DataTable)
         current = self._current()
-        rows = []
-        for r in event.runs:
-            colour = {"ended": "green", "passed": "green", "running": "yellow"}.get(r["status"], "red")
-            rows.append((r["id"], ("✓" if r["id"] in self.marked else " ", r["id"], r["kind"], r["site"],
-                                   Text(r["status"], colour), "" if r["seed"] is None else str(r["seed"]),
-                                   str(r["sessions"]), r["started_at"][5:16].replace("T", " "))))
+        rows = [(r["id"], self._cells(r)) for r in event.runs]
         fill(table, list(zip(COLUMNS, KEYS, strict=True)), rows)
         ids = [r["id"] for r in event.runs]
         if current in ids:  # keep the highlighted run across reloads
@@ -106,9 +128,18 @@ class HistoryScreen(Screen[None]):
         shown = (f"{len(event.runs)} runs" if event.total == len(event.runs)
                  else f"the newest {len(event.runs)} of {event.total} runs (`workbench runs --limit {event.total}` "
                       "lists them all)")
-        self.query_one("#history-status", Static).update(
+        self.query_one("#history-status", Static).update(Text(  # the path is the user's, not markup
             f"{shown} in {self.app.db_path}" if event.runs
-            else f"No runs stored in {self.app.db_path} yet: start one on the setup screen (F1).")
+            else f"No runs stored in {self.app.db_path} yet: start one on the setup screen (F1)."))
+
+    def _cells(self, r: dict[str, Any]) -> tuple[Text, ...]:
+        """One run's row. Every field is stored text (another version or a damaged file may have written it):
+        :class:`Text`, which is never read as markup, cut so one long value cannot take the whole width."""
+        colour = {"ended": "green", "passed": "green", "running": "yellow"}.get(r["status"], "red")
+        started = line(r["started_at"])[5:16].replace("T", " ")
+        return (Text("✓" if r["id"] in self.marked else " "), text(r["id"], limit=ID_CELLS),
+                text(r["kind"], limit=NAME_CELLS), text(r["site"], limit=NAME_CELLS),
+                text(r["status"], colour, NAME_CELLS), text(r["seed"]), text(r["sessions"]), text(started))
 
     def _current(self) -> str | None:
         table = self.query_one("#runs", DataTable)
@@ -135,7 +166,7 @@ class HistoryScreen(Screen[None]):
             self.marked = [*self.marked, run_id][-2:]
         table = self.query_one("#runs", DataTable)
         for r in self.runs:
-            table.update_cell(r["id"], "mark", "✓" if r["id"] in self.marked else " ")
+            table.update_cell(r["id"], "mark", Text("✓" if r["id"] in self.marked else " "))
 
     def action_compare(self) -> None:
         ids = list(self.marked)

@@ -13,10 +13,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tab, Tabs
 
 from workbench.tui.model import Snapshot, plural
+from workbench.tui.untrusted import line, text
 from workbench.tui.widgets.minimap import Minimap
 from workbench.tui.widgets.panels import BotPanel, InterventionLog, PacketView, RatePanel
 from workbench.tui.widgets.sessions import SessionsTable
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 
 PANELS = (("packet", "Packet"), ("timeline", "Timeline"), ("rate", "Rate"), ("minimap", "Minimap"),
           ("bot", "Bot"), ("chat", "Interventions"))
+ERROR_CELLS = 240  # a run's error on the status line at most (Playwright's can fill a screen; the toast has it all)
 TITLES = {"packet": "latest packet", "timeline": "emotion timeline (10 s windows)", "minimap": "cursor minimap",
           "rate": "event rate", "bot": "bot filter", "chat": "interventions"}
 
@@ -123,8 +126,9 @@ class LiveScreen(Screen[None]):
         chosen = next((s for s in snap.sessions if s.session_id == self.selected), None)
         if dirty is None or "packet" in dirty:
             self.query_one(PacketView).show(chosen.latest_packet if chosen else None)
-            self.query_one("#p-packet").border_title = (
-                f"latest packet · {chosen.persona} {chosen.session_id[-9:]}" if chosen else TITLES["packet"])
+            self.query_one("#p-packet").border_title = (  # Text: a border title is read as markup
+                text(f"latest packet · {line(chosen.persona, 32)} {chosen.session_id[-9:]}") if chosen
+                else TITLES["packet"])
         if dirty is None or "timeline" in dirty:
             self.query_one(EmotionTimeline).show(snap.sessions, self.selected)
         if dirty is None or "trail" in dirty:
@@ -137,10 +141,13 @@ class LiveScreen(Screen[None]):
             self.query_one(InterventionLog).show(snap.interventions)
 
     def _status(self, snap: Snapshot) -> None:
+        """The run's line, built as :class:`Content` (never parsed as markup): its id, site and error can come
+        from anywhere, and a ``[/]`` in them crashed the app."""
         run = snap.run
         status = self.query_one("#live-status", Static)
         if not run.run_id:
-            status.update("No run yet. F1 sets one up; F5 starts it.")
+            failed = ("Run failed: ", "bold red"), line(run.error, ERROR_CELLS), ". "
+            status.update(Content.assemble(*(failed if run.error else ()), "No run yet. F1 sets one up; F5 starts it."))
             return
         packets = sum(s.packets for s in snap.sessions)
         # F6 and F8 act at once, before the run's own events say so
@@ -151,7 +158,10 @@ class LiveScreen(Screen[None]):
         else:
             shown = run.status
             colour = {"running": "green", "ended": "cyan", "stopped": "yellow"}.get(run.status, "red")
-        clock = f" · {run.clock} time" if run.clock else ""
-        verdict = f" · score [{'green' if run.verdict == 'pass' else 'red'}]{run.verdict}[/]" if run.verdict else ""
-        status.update(f"[b]{run.run_id}[/b] · [{colour}]{shown}[/] · site {run.site} · seed {run.seed}{clock} · "
-                      f"{plural(len(snap.sessions), 'session')} · {plural(packets, 'packet')}{verdict}")
+        clock = f" · {line(run.clock)} time" if run.clock else ""
+        verdict = ((" · score ", (line(run.verdict), "green" if run.verdict == "pass" else "red")) if run.verdict
+                   else ())
+        error = (" · ", (line(run.error, ERROR_CELLS), "red")) if run.error else ()
+        status.update(Content.assemble(
+            (line(run.run_id), "b"), " · ", (line(shown), colour), f" · site {line(run.site)} · seed {run.seed}"
+            f"{clock} · {plural(len(snap.sessions), 'session')} · {plural(packets, 'packet')}", *verdict, *error))

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.validation import Integer
 from textual.widgets import Button, Footer, Header, Input, Label, RadioButton, RadioSet, Select, Static
@@ -21,6 +23,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, RadioButton, R
 from workbench.tui.configform import list_presets
 from workbench.tui.model import plural
 from workbench.tui.runcontrol import ANSWER_CHOICES, DEFAULTS, NO_ANSWERS, Capabilities, available_sites
+from workbench.tui.untrusted import line, text
 
 if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
@@ -81,13 +84,14 @@ class SetupScreen(Screen[None]):
                         yield Input(str(plan.counts.get(name, 0)), type="integer", id=f"count-{name}",
                                     classes="count", validators=[Integer(0, MAX_PER_PERSONA)], compact=True,
                                     tooltip=f"0 to {MAX_PER_PERSONA} sessions of {name}")
-                        yield Label(name, classes="persona-name")
-                        yield Static(getattr(persona, "description", ""), classes="persona-doc")
+                        yield Label(text(name), classes="persona-name")
+                        yield Static(text(getattr(persona, "description", "")), classes="persona-doc")
         yield Footer(compact=True)
 
-    def _preset_options(self) -> list[tuple[str, str]]:
-        options = [("thresholds edited on F4", CURRENT), ("spec defaults", DEFAULTS)]
-        return options + [(p.name, str(p)) for p in list_presets(self.app.presets)]
+    def _preset_options(self) -> list[tuple[str | Text, str]]:
+        """The choices of thresholds; a preset by its file name, as :class:`Text` (a name is not markup)."""
+        options: list[tuple[str | Text, str]] = [("thresholds edited on F4", CURRENT), ("spec defaults", DEFAULTS)]
+        return options + [(text(p.name), str(p)) for p in list_presets(self.app.presets)]
 
     def on_mount(self) -> None:
         for inp in self.query(Input):
@@ -115,8 +119,8 @@ class SetupScreen(Screen[None]):
         counts: dict[str, int] = {}
         for row in self.query(".persona-row"):
             name = str(row.id).removeprefix("row-")
-            text = self.query_one(f"#count-{name}", Input).value
-            n = int(text) if text.lstrip("-").isdigit() else 0
+            typed = self.query_one(f"#count-{name}", Input).value
+            n = int(typed) if typed.lstrip("-").isdigit() else 0
             if 0 < n <= MAX_PER_PERSONA:
                 counts[name] = n
         seed_text = self.query_one("#seed", Input).value
@@ -130,11 +134,10 @@ class SetupScreen(Screen[None]):
         self.app.plan = plan
         personas = ", ".join(f"{name} ×{n}" for name, n in counts.items()) or "no persona chosen"
         thresholds = {None: "thresholds edited on F4", DEFAULTS: "spec defaults"}.get(plan.preset, plan.preset)
-        self.query_one("#plan-summary", Static).update(
-            f"[b]{plural(plan.sessions, 'session')}[/b]: {personas} · all on site {plan.site or '-'} · "
-            f"seed {plan.seed} · "
-            f"{'virtual' if plan.virtual_time else 'real'} time · {thresholds}"
-            + ("" if plan.responses == NO_ANSWERS else f" · personas answer Seer ({plan.responses})"))
+        self.query_one("#plan-summary", Static).update(Content.assemble(  # a preset's path is not markup
+            (plural(plan.sessions, "session"), "b"), f": {personas} · all on site {plan.site or '-'} · "
+            f"seed {plan.seed} · {'virtual' if plan.virtual_time else 'real'} time · {line(thresholds)}",
+            "" if plan.responses == NO_ANSWERS else f" · personas answer Seer ({plan.responses})"))
 
     def show_capabilities(self, caps: Capabilities) -> None:
         virtual = self.query_one("#virtual", RadioButton)

@@ -12,10 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TabbedContent, TabPane
@@ -32,6 +34,7 @@ from workbench.tui.configform import (
     save_preset,
     validate,
 )
+from workbench.tui.untrusted import describe, text
 
 if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
@@ -74,8 +77,10 @@ class ThresholdsScreen(Screen[None]):
                     yield VerticalScroll(id=f"body-{section}", classes="config-section")
         yield Footer(compact=True)
 
-    def _load_options(self) -> list[tuple[str, str]]:
-        return [("spec defaults", "::defaults")] + [(p.name, str(p)) for p in list_presets(self.app.presets)]
+    def _load_options(self) -> list[tuple[str | Text, str]]:
+        """The presets to load, each by its file name as :class:`Text` (a name is not markup)."""
+        options: list[tuple[str | Text, str]] = [("spec defaults", "::defaults")]
+        return options + [(text(p.name), str(p)) for p in list_presets(self.app.presets)]
 
     def on_mount(self) -> None:
         for inp in self.query(Input):
@@ -108,18 +113,20 @@ class ThresholdsScreen(Screen[None]):
                 self._show_problem(f.dotted, self._problems[f.dotted])
 
     def _show_problem(self, dotted: str, message: str) -> None:
-        """Mark the input and put the message on the line under it (created only when needed)."""
+        """Mark the input and put the message on the line under it (created only when needed). The message is
+        :class:`Content`: it quotes what was typed (``'[/]' is not an IP network``), which crashed it as markup."""
         inp = self.query_one(f"#{_id(dotted)}", Input)
         inp.set_class(bool(message), "-invalid")
         existing = self.query(f"#{_id(dotted)}-error")
         if existing and not message:
             existing.remove()
         elif existing:
-            existing.first(Static).update(f"✗ {message}")
+            existing.first(Static).update(Content(f"✗ {message}"))
         elif message:
             row, body = inp.parent, inp.parent.parent if inp.parent else None
             assert isinstance(row, Widget) and isinstance(body, Widget)
-            body.mount(Static(f"✗ {message}", id=_id(dotted) + "-error", classes="config-error"), after=row)
+            body.mount(Static(Content(f"✗ {message}"), id=_id(dotted) + "-error", classes="config-error"),
+                       after=row)
 
     def values(self) -> dict[str, str]:
         return dict(self.texts)
@@ -142,7 +149,8 @@ class ThresholdsScreen(Screen[None]):
         validity = self.query_one("#validity", Static)
         if config is None:
             where = ", ".join(k for k in problems if k) or problems.get("", "")
-            validity.update(f"[b red]{len(problems)} invalid[/]: {where} · fix them to use or save these")
+            validity.update(Content.assemble((f"{len(problems)} invalid", "b red"), f": {where} · fix them to use "
+                                             "or save these"))
             self.app.thresholds_invalid = where  # a run on these must not start on the last valid ones
         else:
             self.app.config = config
@@ -163,7 +171,7 @@ class ThresholdsScreen(Screen[None]):
         try:
             config = EITPConfig() if event.value == "::defaults" else EITPConfig.load(str(event.value))
         except ConfigError as exc:
-            self.notify(str(exc), title="Preset refused", severity="error")
+            self.notify(describe(exc), title="Preset refused", severity="error", markup=False)
             return
         for f in fields_of(config):
             self.texts[f.dotted] = f.text
@@ -194,17 +202,18 @@ class ThresholdsScreen(Screen[None]):
             if replaces_another(path, toml) and self._replace != (path, toml):
                 self._replace = (path, toml)  # the same save again replaces it
                 self.notify(f"{path} exists with other thresholds: ctrl+s again replaces it, or choose "
-                            "another name.", title="Not saved yet", severity="warning")
+                            "another name.", title="Not saved yet", severity="warning", markup=False)
                 return
             self._replace = None
             path = save_preset(config, self.app.presets, name)
         except ConfigError as exc:
-            self.notify(str(exc), title="Not saved", severity="error")
+            self.notify(describe(exc), title="Not saved", severity="error", markup=False)
             return
         except OSError as exc:
-            self.notify(f"{exc.strerror}: {exc.filename}", title="Not saved", severity="error")
+            self.notify(f"{exc.strerror}: {exc.filename}", title="Not saved", severity="error", markup=False)
             return
-        self.notify(f"Saved {path}: choose it under Thresholds on the setup screen.", title="Preset saved")
+        self.notify(f"Saved {path}: choose it under Thresholds on the setup screen.", title="Preset saved",
+                    markup=False)
         self.query_one("#load-preset", Select).set_options(self._load_options())
 
     @on(Button.Pressed, "#replay")
@@ -212,15 +221,16 @@ class ThresholdsScreen(Screen[None]):
         config = self._valid_or_say("replayed")
         if config is None:
             return
-        self.query_one("#replay-result", Static).update("[dim]replaying the latest run ...[/]")
+        self.query_one("#replay-result", Static).update(Text("replaying the latest run ...", "dim"))
         self._replay(config)
 
     @work(thread=True, exclusive=True, group="replay")
     def _replay(self, config: EITPConfig) -> None:
+        result: Text | Content
         try:
             found = history_data.replay_latest(self.app.engine(), config)
-        except Exception as exc:  # a damaged store must not take the screen down
-            text = f"[red]replay failed[/]: {exc}"
+        except Exception as exc:  # a damaged store must not take the screen down; its message is text, not markup
+            result = Content.assemble(("replay failed", "red"), ": ", describe(exc))
         else:
-            text = found.line() if found else "no stored run to replay yet: start one with F5"
-        self.app.call_from_thread(self.query_one("#replay-result", Static).update, text)
+            result = found.line() if found else Content("no stored run to replay yet: start one with F5")
+        self.app.call_from_thread(self.query_one("#replay-result", Static).update, result)

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.widgets import Sparkline, Static
 
 from workbench.tui.model import InterventionEntry, SessionView
+from workbench.tui.untrusted import column, line
 
 INTERVENTIONS_EMPTY = ("No interventions. What Seer says and how the persona responds appears here "
                        "when the intervention consumer is enabled.")
@@ -56,7 +57,7 @@ class RatePanel(Static):
 
 
 class BotPanel(Static):
-    """Per session: the verdict and the section 8 signals that fired."""
+    """Per session: the verdict and the section 8 signals that fired (names and signals shown as text)."""
 
     def show(self, sessions: list[SessionView]) -> None:
         if not sessions:
@@ -66,10 +67,12 @@ class BotPanel(Static):
         for n, s in enumerate(sessions, 1):
             colour = {"bot": "bold red", "human": "green"}.get(s.bot, "yellow")
             conf = "" if s.bot_confidence is None else f" {s.bot_confidence:.2f}"
-            out.append(f"{n:>2} {s.persona[:16]:<16} ")
-            out.append(f"{s.bot}{conf}", colour)
+            out.append(f"{n:>2} ")
+            out.append_text(column(s.persona, 16))
+            out.append(" ")
+            out.append(f"{line(s.bot, 16)}{conf}", colour)
             if s.bot_signals:
-                out.append(" · " + ", ".join(s.bot_signals), "red")
+                out.append(" · " + ", ".join(line(signal) for signal in s.bot_signals), "red")
             elif s.bot_confidence is not None:
                 out.append(" · no signal fired", "dim")
             out.append("\n")
@@ -77,7 +80,8 @@ class BotPanel(Static):
 
 
 class InterventionLog(Static):
-    """The intervention chat: what Seer said, and the persona's response once known."""
+    """The intervention chat: what Seer said, and the persona's response once known. Seer's words come from a
+    language model and the details (the section) from the page: each is one line of text, never markup."""
 
     def show(self, entries: list[InterventionEntry]) -> None:
         if not entries:
@@ -85,16 +89,16 @@ class InterventionLog(Static):
             return
         out = Text()
         for e in entries[-200:]:
-            who = e.persona or e.session_id[-9:] or "?"
+            who = line(e.persona or e.session_id[-9:] or "?")
             out.append(f"{e.kind} ", "dim")
             out.append(f"{who}\n", "bold")
             if e.said:
                 out.append("  Seer: ", "bold magenta")
-                out.append(f"{e.said}\n")
+                out.append(f"{line(e.said)}\n")
             if e.response:
                 out.append("  ↳ ", "bold")
-                out.append(f"{e.response}\n", "green")
-            detail = " · ".join(f"{k}={v}" for k, v in e.detail.items())
+                out.append(f"{line(e.response)}\n", "green")
+            detail = " · ".join(f"{line(k)}={line(v)}" for k, v in e.detail.items())
             if detail:
                 out.append(f"  {detail}\n", "dim")
         self.update(out)

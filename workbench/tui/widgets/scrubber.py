@@ -14,6 +14,13 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from workbench.tui.model import colour_of
+from workbench.tui.untrusted import part
+
+
+def _colour(packet: dict[str, Any]) -> str:
+    """The tick colour of a stored packet, grey when it has no emotion (an older or damaged row)."""
+    primary = part(packet, "emotion", "primary")
+    return colour_of(primary if isinstance(primary, str) else None)
 
 
 def positions(stamps: list[float], width: int) -> list[int]:
@@ -26,7 +33,8 @@ def positions(stamps: list[float], width: int) -> list[int]:
 
 
 class Scrubber(Widget, can_focus=True):
-    """Packets as coloured ticks over event time; the cursor is the packet shown."""
+    """Packets as coloured ticks over event time; the cursor is the packet shown. Every packet must have a
+    numeric timestamp (:func:`workbench.tui.history_data.load_run` leaves out those without)."""
 
     DEFAULT_CSS = """
     Scrubber { height: 3; border: none; padding: 0 1; }
@@ -86,9 +94,9 @@ class Scrubber(Widget, can_focus=True):
         cols = positions(stamps, width)
         track = [Text("─", "grey35") for _ in range(width)]
         for p, c in zip(self.packets, cols, strict=True):
-            track[c] = Text("┃", colour_of(p["emotion"]["primary"]))
+            track[c] = Text("┃", _colour(p))
         here = cols[self.index]
-        track[here] = Text("█", f"bold {colour_of(self.packets[self.index]['emotion']['primary'])}")
+        track[here] = Text("█", f"bold {_colour(self.packets[self.index])}")
         pointer = Text(" " * here + "▲", "bold")
         offset = (stamps[self.index] - stamps[0]) / 1000
         total = (stamps[-1] - stamps[0]) / 1000

@@ -12,25 +12,33 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
 from workbench.tui.model import ARROWS, SessionView, colour_of
+from workbench.tui.untrusted import figure, text
 
 COLUMNS = (("#", "n"), ("persona", "persona"), ("section", "section"), ("emotion int trend", "emotion"),
            ("bot", "bot"), ("iv", "iv"), ("pkts", "pkts"), ("note", "note"))
 STATE = {"running": ("●", "green"), "ended": ("✓", "dim"), "failed": ("✗", "bold red")}
 BOT = {"bot": ("bot", "bold red"), "human": ("human", "green"), "uncertain": ("?", "yellow")}
+NAME_CELLS = 28  # a persona, section or emotion cell at most
+NOTE_CELLS = 60  # a session's error at most
 
 
 def row_cells(n: int, s: SessionView) -> dict[str, Text | str]:
-    """The cells of one session's row, keyed by column (the state mark leads the row number)."""
+    """The cells of one session's row, keyed by column (the state mark leads the row number).
+
+    Names, sections and errors come from pages: they are :class:`Text` (a ``str`` cell is read as markup), cut
+    to a width, so a page's 5,000-character section name cannot push the other columns off screen.
+    """
     if s.emotion:
         trend = ARROWS.get(s.trajectory, " ")
-        emotion = Text.assemble((s.emotion, colour_of(s.emotion)), f" {s.intensity:.2f} {trend}")
+        emotion = Text.assemble(text(s.emotion, colour_of(s.emotion), NAME_CELLS), f" {figure(s.intensity)} {trend}")
     else:
         emotion = Text("waiting", "dim")
     mark, style = STATE.get(s.status, ("?", ""))
     label, colour = BOT.get(s.bot, (s.bot, "yellow"))
-    return {"n": Text.assemble((mark, style), str(n)), "persona": s.persona, "section": s.section or "-",
-            "emotion": emotion, "bot": Text(label, colour), "iv": str(s.interventions), "pkts": str(s.packets),
-            "note": Text(s.error or "", "red")}
+    return {"n": Text.assemble((mark, style), str(n)), "persona": text(s.persona, limit=NAME_CELLS),
+            "section": text(s.section or "-", limit=NAME_CELLS), "emotion": emotion,
+            "bot": text(label, colour, NAME_CELLS), "iv": str(s.interventions), "pkts": str(s.packets),
+            "note": text(s.error, "red", NOTE_CELLS)}
 
 
 class SessionsTable(DataTable[Text | str]):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import RenderResult
 from textual.widget import Widget
 
 from workbench.tui.model import COLOURS, SessionView, colour_of
+from workbench.tui.untrusted import line
 
 CELL = "█"
 EMPTY = "·"
@@ -59,14 +61,17 @@ class EmotionTimeline(Widget):
 
     def render(self) -> RenderResult:
         width = self.content_size.width
-        label_w = min(24, max((len(s.persona) for s in self.sessions), default=8) + 5)
+        # in terminal cells, not characters: a wide (CJK) name pushed the newest windows past the right edge
+        label_w = min(24, max((cell_len(line(s.persona)) for s in self.sessions), default=8) + 5)
         out = Text(no_wrap=True, overflow="crop")
         if not self.sessions:
             out.append("No packets yet: each 10 s window of a session becomes one cell here.\n", "dim")
         for n, s in enumerate(self.sessions, 1):
             mark = "▶" if s.session_id == self.selected else " "
-            label = f"{mark}{n:>2} {s.persona}"[: label_w - 1].ljust(label_w)
-            out.append(label, "bold" if mark == "▶" else "")
+            label = Text(f"{mark}{n:>2} {line(s.persona)}", "bold" if mark == "▶" else "")
+            label.truncate(label_w - 1, overflow="ellipsis", pad=True)  # by cells: a wide character takes two
+            label.pad_right(1)
+            out.append_text(label)
             out.append_text(strip(s.timeline, max(1, width - label_w)))
             out.append("\n")
         out.append("\n")
