@@ -11,22 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
+import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.aio.subscription import DEFAULT_SUB_PENDING_BYTES_LIMIT, DEFAULT_SUB_PENDING_MSGS_LIMIT
 from nats.aio.subscription import Subscription as NatsSubscription
 
-from workbench.bus import Bus, Handler, InProcessBus, Lanes, Subscription
-from workbench.errors import BusError, UsageError, WorkbenchError
+from workbench.bus import Bus, Handler, InProcessBus, Lanes, Subscription, _key_or_blank, session_key
+from workbench.errors import BusError, ProtocolError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -113,12 +116,39 @@ def _nats_errors(action: str) -> Iterator[None]:  # nats-py's errors -> the work
     try:
         yield
     except (nats.errors.Error, OSError, TimeoutError) as exc:
-        raise BusError(f"NATS {action} failed: {exc or type(exc).__name__}") from exc
+        raise BusError(f"NATS {action} failed: {_describe(exc)}") from exc
+
+
+def _describe(exc: BaseException) -> str:
+    """An exception's message, or its name: nats-py's and asyncio's timeouts have an empty one."""
+    return str(exc) or type(exc).__name__
+
+
+_TOKEN = r"[^\s.*>\x00-\x1f\x7f]+"
+#: what PUB takes: non-empty tokens, no whitespace or control characters, no wildcards
+LITERAL_SUBJECT = re.compile(rf"{_TOKEN}(?:\.{_TOKEN})*")
+
+
+def check_literal_subject(subject: str) -> None:
+    """nats-py refuses only whitespace in a PUB subject, and nats-server (not pedantic) routes the rest as
+    written: ``seer.t.intervention.request.*`` reaches every ``seer.*.intervention.request.*`` subscriber
+    with ``*`` as its session, and an empty token is dropped without a word. An identity that ends up in a
+    subject (section 4.2) must not change which subscribers it reaches."""
+    if not LITERAL_SUBJECT.fullmatch(subject):
+        raise ProtocolError(f"cannot publish to {subject!r}: not a literal NATS subject "
+                            "(non-empty dot-separated tokens without whitespace, control characters, '*' or '>')")
+
+
+def _being_cancelled() -> bool:
+    """Whether someone cancelled the running task, as opposed to a handler that let a CancelledError out
+    (it awaited a task cancelled elsewhere): only the first may end a subscription's delivery."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 class _NatsSubscription:
-    """A nats-py subscription plus what :meth:`NatsBus.drain` must know: is a handler running, or
-    are messages waiting in their lanes."""
+    """A nats-py subscription plus what :meth:`NatsBus.drain` and :meth:`NatsBus.settle` must know: is a
+    handler running, are messages waiting in their lanes, how far has delivery got, and what nats-py dropped."""
 
     #: messages a subscription holds in its lanes at most; beyond, delivery waits, so nats-py's own
     #: pending limits (its slow-consumer protection) apply again
@@ -127,15 +157,17 @@ class _NatsSubscription:
     def __init__(self, bus: NatsBus, pattern: str, handler: Handler, lanes: Lanes | None = None) -> None:
         self.bus, self.pattern, self.handler, self.lanes, self.running = bus, pattern, handler, lanes, False
         self.in_lanes = 0
+        self.received = 0  # messages nats-py has handed over; with its pending_msgs, where settle() must get to
+        self.dropped = 0  # by nats-py as a slow consumer, since drain() or settle() last reported it
         self.sub: NatsSubscription  # set by NatsBus.subscribe
 
     @property
     def busy(self) -> bool:
         return self.running or self.in_lanes > 0 or self.sub.pending_msgs > 0
 
-    def _handled(self) -> None:
+    def _handled(self, key: str) -> None:
         self.in_lanes -= 1
-        self.bus._progress.set()
+        self.bus._release(key)
 
     async def _lanes_below(self, limit: int) -> None:
         while self.in_lanes > limit and not self.bus.nc.is_closed:
@@ -143,21 +175,40 @@ class _NatsSubscription:
             await self.bus._progress.wait()
 
     async def deliver(self, msg: Msg) -> None:  # nats-py calls this from one task per subscription, in order
+        self.received += 1
+        self.bus._progress.set()  # a settle() may wait for this subscription to get this far
         if msg.subject.startswith(BARRIER_PREFIX):  # e.g. a ">" subscriber seeing a drain sentinel
             return
-        if self.lanes is not None:
+        key = _key_or_blank(msg.subject, msg.data)  # held from here, so settle(key) never misses it
+        self.bus._hold(key)
+        in_lane = False
+        try:
+            if self.lanes is None:
+                await self._run(msg)
+                return
             await self._lanes_below(self.MAX_IN_LANES - 1)
             self.in_lanes += 1
-            self.lanes.put(self.handler, msg.subject, msg.data, self._handled)
-            return
+            known = key if self.lanes.key is session_key else None
+            self.lanes.put(self.handler, msg.subject, msg.data, functools.partial(self._handled, key), known)
+            in_lane = True  # the lane releases the key once handled
+        finally:
+            if not in_lane:
+                self.bus._release(key)
+
+    async def _run(self, msg: Msg) -> None:
+        """A faulty subscriber must not stop delivery to itself or the others; a CancelledError that is
+        not ours would end nats-py's delivery task for good, and drain() would then wait forever."""
         self.running = True
         try:
             await self.handler(msg.subject, msg.data)
-        except Exception:  # a faulty subscriber must not stop delivery to the others
+        except Exception:
             log.exception("bus handler for %r failed on %s", self.pattern, msg.subject)
+        except asyncio.CancelledError:
+            if _being_cancelled():
+                raise
+            log.error("bus handler for %r on %s let out a CancelledError it was not sent", self.pattern, msg.subject)
         finally:
             self.running = False
-            self.bus._progress.set()
 
     async def unsubscribe(self) -> None:
         """Stop interest; what this bus published before is still handled (like the in-process bus)."""
@@ -179,62 +230,207 @@ class NatsBus:
     our subscriptions' messages to us in publish order: once it is back, every earlier message
     is in a nats-py pending queue. We then wait until no subscription has queued messages or a
     running handler (again if handlers published more). Other connections' publishes are not covered.
+
+    Core NATS delivers at most once: what nats-py wrote just before the connection dropped, and what
+    it drops for a subscriber that cannot keep up, is gone. The bus cannot get it back, but it never
+    lets ``drain()`` or ``settle()`` pass it off as handled: they raise :class:`BusError` (the CLI's
+    infrastructure exit), once per loss. Once nats-py gives up reconnecting, ``failure`` says why,
+    ``lost`` is set (a long-running command can wait on it) and every call raises.
     """
 
-    def __init__(self, nc: Client, *, barrier_timeout: float = 10.0) -> None:
-        self.nc, self.barrier_timeout, self.published = nc, barrier_timeout, 0
+    #: nats-py's slow-consumer limits for each subscription's queue; beyond them it drops messages
+    PENDING_MSGS_LIMIT = DEFAULT_SUB_PENDING_MSGS_LIMIT
+    PENDING_BYTES_LIMIT = DEFAULT_SUB_PENDING_BYTES_LIMIT
+    #: nats-py's close() can wait forever for a transport that never finishes closing (a failed TLS handshake)
+    CLOSE_TIMEOUT = 5.0
+
+    def __init__(self, nc: Client, *, url: str = "", barrier_timeout: float = 10.0) -> None:
+        self.nc, self.url, self.barrier_timeout, self.published = nc, url, barrier_timeout, 0
+        self.failure: BusError | None = None  # why the connection is gone for good, when we did not close it
+        self.lost = asyncio.Event()  # set along with failure
         self._last_error: Exception | None = None
         self._subs: list[_NatsSubscription] = []
         self._progress = asyncio.Event()
+        self._closing = False
+        self._reconnects = 0
+        self._confirmed = 0  # how many of our publishes the last completed barrier covers
+        self._at_risk = 0  # publishes not covered when the connection dropped: some may be lost
+        self._held: dict[str, int] = {}  # session key -> its messages our handlers run or hold in lanes
+        self._watched: dict[str, int] = {}  # session key -> settle() calls waiting for it
+        self._about: dict[str, int] = {}  # watched key -> messages about it published since
 
     @classmethod
     async def connect(cls, url: str, *, connect_timeout: float = 2.0, max_reconnect_attempts: int = 10,
                       name: str = "eitp-workbench") -> NatsBus:
         """Connect with no retry loop (fails within ~2 x connect_timeout); then reconnect as configured."""
-        bus = cls(nc := Client())
+        bus = cls(nc := Client(), url=url)
         try:  # nats-py tries max_reconnect_attempts + 1 times even at first, and 1 is its minimum
             await nc.connect(url, name=name, error_cb=bus._on_error, closed_cb=bus._on_closed,
+                             disconnected_cb=bus._on_disconnected, reconnected_cb=bus._on_reconnected,
                              connect_timeout=connect_timeout, allow_reconnect=False,  # type: ignore[arg-type]
                              max_reconnect_attempts=1, reconnect_time_wait=0)
         except (nats.errors.Error, OSError, TimeoutError, ValueError) as exc:
-            with contextlib.suppress(Exception):
-                await nc.close()
+            bus._closing = True
+            with contextlib.suppress(Exception):  # after a failed TLS handshake nats-py's close() never returns
+                await asyncio.wait_for(nc.close(), connect_timeout)
             cause = bus._last_error or exc  # nats-py's own ends as "no servers available"
-            raise BusError(f"cannot connect to NATS server at {url}: {cause or type(cause).__name__}") from exc
+            reason = f"no answer within {connect_timeout:g} s" if isinstance(cause, TimeoutError) else _describe(cause)
+            raise BusError(f"cannot connect to NATS server at {url}: {reason}") from exc
         # nats-py reads these again at each disconnect: from now on, survive a server restart.
         nc.options.update(allow_reconnect=True, max_reconnect_attempts=max_reconnect_attempts,
                           reconnect_time_wait=0.5)
         return bus
 
     async def _on_error(self, exc: Exception) -> None:
+        if isinstance(exc, nats.errors.SlowConsumerError):
+            self._dropped(exc)
+            return
         self._last_error = exc
-        log.warning("NATS connection error: %s", exc or type(exc).__name__)
+        log.warning("NATS connection error: %s", _describe(exc))
+
+    def _dropped(self, exc: nats.errors.SlowConsumerError) -> None:
+        """nats-py reports each dropped message: count them, log the first of each run of drops."""
+        sub = next((s for s in self._subs if s.sub is exc.sub), None)
+        if sub is None:
+            log.error("NATS dropped a message on %s: a subscriber cannot keep up", exc.subject)
+            return
+        if not sub.dropped:
+            log.error("NATS subscriber to %r cannot keep up: nats-py drops what is beyond %d queued messages "
+                      "or %d bytes", sub.pattern, self.PENDING_MSGS_LIMIT, self.PENDING_BYTES_LIMIT)
+        sub.dropped += 1
+
+    async def _on_disconnected(self) -> None:
+        if self._closing or self.nc.is_closed:
+            return
+        self._at_risk = max(self._at_risk, self.published - self._confirmed)
+        log.warning("lost the connection to the NATS server at %s; reconnecting", self.url)
+
+    async def _on_reconnected(self) -> None:
+        self._reconnects += 1
+        self._progress.set()  # a barrier waiting for a sentinel sent before must send it again
+        log.warning("reconnected to the NATS server at %s", self.url)
 
     async def _on_closed(self) -> None:
+        if not self._closing and self.failure is None:
+            cause = f" ({_describe(self._last_error)})" if self._last_error else ""
+            self.failure = BusError(f"lost the NATS server at {self.url}: gave up reconnecting{cause}")
+            log.error("%s", self.failure)
+            self.lost.set()
         self._progress.set()  # wake a drain(): nothing more will arrive
 
+    def _fail_if_lost(self) -> None:
+        if self.failure is not None:
+            raise BusError(str(self.failure))
+
+    def _report(self) -> None:
+        """Raise for what drain() or settle() cannot vouch for; each loss is reported once."""
+        self._fail_if_lost()
+        problems = []
+        if self._at_risk:
+            problems.append(f"the connection to the NATS server at {self.url} dropped: up to {self._at_risk} "
+                            "message(s) published before it may be lost")
+            self._at_risk = 0
+        for sub in self._subs:
+            if sub.dropped:
+                problems.append(f"{sub.dropped} message(s) for {sub.pattern!r} dropped: its handler cannot keep up "
+                                "(nats-py's slow-consumer limit)")
+                sub.dropped = 0
+        if problems:
+            raise BusError("; ".join(problems))
+
+    def _hold(self, key: str) -> None:
+        self._held[key] = self._held.get(key, 0) + 1
+
+    def _release(self, key: str) -> None:
+        left = self._held[key] - 1
+        if left:
+            self._held[key] = left
+        else:
+            del self._held[key]
+        self._progress.set()
+
+    async def _until(self, done: Callable[[], bool]) -> None:
+        while not done() and not self.nc.is_closed:
+            self._progress.clear()  # no await since the check: no wake-up can be lost
+            await self._progress.wait()
+
     async def _barrier(self) -> None:
-        """Return once all this bus published so far is queued for its local subscriptions."""
+        """Return once all this bus published so far is queued for its local subscriptions.
+
+        A sentinel written into a connection that is dying is lost with it, and nats-py replays only the
+        SUB: after each reconnect the sentinel is sent again (what else was lost, ``_at_risk`` tells)."""
+        self._fail_if_lost()
+        covers, loop = self.published, asyncio.get_running_loop()
         subject = BARRIER_PREFIX + self.nc.new_inbox().rsplit(".", 1)[-1]
-        with _nats_errors("drain"):
-            sentinel = await self.nc.subscribe(subject, max_msgs=1)
-            await self.nc.publish(subject, b"")
-            await sentinel.next_msg(timeout=self.barrier_timeout)
+        back: asyncio.Future[None] = loop.create_future()
+
+        async def arrived(msg: Msg) -> None:
+            if not back.done():
+                back.set_result(None)
+                self._progress.set()
+
+        with _nats_errors(f"drain (server {self.url})"):
+            sentinel = await self.nc.subscribe(subject, cb=arrived, max_msgs=1)
+        try:
+            await self._await_sentinel(subject, back, loop.time() + self.barrier_timeout)
+        finally:
+            if not back.done():
+                with contextlib.suppress(nats.errors.Error, OSError):
+                    await sentinel.unsubscribe()
+        self._confirmed = max(self._confirmed, covers)
+
+    async def _await_sentinel(self, subject: str, back: asyncio.Future[None], deadline: float) -> None:
+        loop = asyncio.get_running_loop()
+        while not back.done():
+            sent_at = self._reconnects
+            with _nats_errors(f"drain (server {self.url})"):
+                await self.nc.publish(subject, b"")
+            while not back.done() and sent_at == self._reconnects:
+                self._fail_if_lost()
+                if self.nc.is_closed:
+                    raise BusError(f"the connection to the NATS server at {self.url} was closed")
+                if loop.time() >= deadline:
+                    raise BusError(f"the NATS server at {self.url} did not answer within {self.barrier_timeout:g} s "
+                                   "(up, but stuck or overloaded?)")
+                self._progress.clear()  # no await since the checks: no wake-up can be lost
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._progress.wait(), deadline - loop.time())
 
     async def publish(self, subject: str, payload: bytes) -> None:
-        with _nats_errors(f"publish to {subject!r}"):
-            await self.nc.publish(subject, payload)
-        self.published += 1
+        check_literal_subject(subject)
+        self._fail_if_lost()
+        if len(payload) > self.nc.max_payload:  # nats-py's own error names neither size
+            raise BusError(f"cannot publish {len(payload)} bytes to {subject!r}: the NATS server at {self.url} "
+                           f"takes at most {self.nc.max_payload} (its max_payload)")
+        self.published += 1  # before the await: a disconnect meanwhile counts this one as at risk
+        try:
+            with _nats_errors(f"publish to {subject!r}"):
+                await self.nc.publish(subject, payload)
+        except BusError:
+            self.published -= 1
+            raise
+        if self._watched:
+            self._note_about(subject, payload)
+
+    def _note_about(self, subject: str, payload: bytes) -> None:
+        """A settle() waiting for this message's session must look again: a handler published a follow-up."""
+        key = _key_or_blank(subject, payload)
+        if key in self._watched:
+            self._about[key] = self._about.get(key, 0) + 1
 
     async def subscribe(self, pattern: str, handler: Handler, *, lanes: Lanes | None = None) -> Subscription:
+        self._fail_if_lost()
         sub = _NatsSubscription(self, pattern, handler, lanes)
         with _nats_errors(f"subscribe to {pattern!r}"):
-            sub.sub = await self.nc.subscribe(pattern, cb=sub.deliver)
+            sub.sub = await self.nc.subscribe(pattern, cb=sub.deliver, pending_msgs_limit=self.PENDING_MSGS_LIMIT,
+                                              pending_bytes_limit=self.PENDING_BYTES_LIMIT)
+        self._subs.append(sub)  # before the barrier: a drop reported meanwhile finds its subscription
         await self._barrier()  # the SUB went out before the sentinel: the server knows the interest
-        self._subs.append(sub)
         return sub
 
     async def drain(self) -> None:
+        if self._closing:  # closed by us: nothing more to wait for, nothing to report
+            return
         barrier_at = -1
         while not self.nc.is_closed:  # once closed, nothing more can arrive
             if barrier_at != self.published:  # first, and again after handlers published follow-ups
@@ -242,22 +438,68 @@ class NatsBus:
                 await self._barrier()
                 continue
             if not any(sub.busy for sub in self._subs):
-                return
+                break
             self._progress.clear()  # no await since the check: no wake-up can be lost
             await self._progress.wait()
+        self._report()
 
     async def settle(self, key: str) -> None:
-        """Returns at once: messages in flight sit in the server, where one session's cannot be told from
-        another's without a round trip per call. A virtual-time run on NATS lets the page's clock run on
-        while the pipeline works, so an answer can reach the page later in page time than in real time."""
+        """A barrier puts every message we published so far in a nats-py queue, where its session cannot be
+        read; so wait until each subscription has taken in all it had queued then (in order: a queue-mode
+        subscription's earlier messages of other sessions first) and no handler holds one of ``key``. Again
+        while handlers publish about ``key`` meanwhile. One round trip a call; other connections' publishes
+        are not covered (as with drain())."""
+        if self._closing:
+            return
+        self._watched[key] = self._watched.get(key, 0) + 1
+        try:
+            while not self.nc.is_closed:
+                about = self._about.get(key, 0)
+                await self._barrier()
+                marks = [(sub, sub.received + sub.sub.pending_msgs) for sub in self._subs]
+                await self._until(functools.partial(self._settled, key, marks))
+                if self._about.get(key, 0) == about:
+                    break
+        finally:
+            self._unwatch(key)
+        self._report()
+
+    def _settled(self, key: str, marks: list[tuple[_NatsSubscription, int]]) -> bool:
+        return not self._held.get(key) and all(sub.received >= mark or sub not in self._subs for sub, mark in marks)
+
+    def _unwatch(self, key: str) -> None:
+        left = self._watched[key] - 1
+        if left:
+            self._watched[key] = left
+            return
+        del self._watched[key]
+        self._about.pop(key, None)
 
     async def close(self) -> None:
+        """Handle what was published before (as the in-process bus does), then close the connection.
+
+        Meant for ``finally``: it raises nothing for the connection's sake (a loss is logged; drain() is
+        where it is raised), and a server that answers nothing costs one ``barrier_timeout``, not one per
+        subscription. Idempotent."""
+        if self._closing:
+            return
         try:
-            for sub in list(self._subs):
-                with contextlib.suppress(WorkbenchError):
-                    await sub.unsubscribe()
+            if not self.nc.is_closed:
+                await self.drain()
+        except BusError as exc:
+            if self.failure is None:  # that one was logged when it happened
+                log.error("closing the NATS bus: %s", exc)
         finally:
-            await self.nc.close()
+            self._closing = True
+            self._subs.clear()
+            await self._close_connection()
+
+    async def _close_connection(self) -> None:
+        try:
+            await asyncio.wait_for(self.nc.close(), self.CLOSE_TIMEOUT)
+        except TimeoutError:
+            log.warning("the NATS connection to %s did not close within %g s; left to the OS", self.url,
+                        self.CLOSE_TIMEOUT)
 
 
 async def open_bus(spec: str | None) -> tuple[Bus, EmbeddedNatsServer | None]:

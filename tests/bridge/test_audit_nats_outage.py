@@ -1,0 +1,218 @@
+"""The NATS bus when the server goes away, was never there, or is not plain NATS: real nats-server, no mocks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import closed_port
+from workbench.errors import BusError, WorkbenchError
+from workbench.natsbus import NatsBus, find_nats_server
+
+
+class FixedPortServer:
+    """A nats-server on one loopback port that a test can kill, freeze and start again on the same port
+    (:class:`~workbench.natsbus.EmbeddedNatsServer` picks a new port at each start)."""
+
+    def __init__(self, tmp: Path, extra: str = "") -> None:
+        self.port, self.tmp, self.extra = closed_port(), tmp, extra
+        self.proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        conf = self.tmp / "nats.conf"
+        conf.write_text(f"listen: 127.0.0.1:{self.port}\n{self.extra}\n")
+        self.proc = await asyncio.create_subprocess_exec(
+            str(find_nats_server()), "-c", str(conf), stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        deadline = time.monotonic() + 5
+        while not _listening(self.port):
+            assert time.monotonic() < deadline and self.proc.returncode is None, "nats-server did not start"
+            await asyncio.sleep(0.01)
+
+    def kill_now(self) -> None:
+        """SIGKILL, and give the kernel time to close its sockets, without letting the event loop run."""
+        assert self.proc is not None
+        self.proc.kill()
+        time.sleep(0.1)
+
+    async def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.proc.pid, signal.SIGCONT)  # a frozen one must be able to die
+            self.proc.kill()
+            await self.proc.wait()
+
+
+def _listening(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+        return True
+    return False
+
+
+async def _eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[FixedPortServer]:
+    srv = FixedPortServer(tmp_path)
+    await srv.start()
+    try:
+        yield srv
+    finally:
+        await srv.kill()
+
+
+async def test_messages_lost_in_an_outage_are_reported_not_silently_dropped(server: FixedPortServer) -> None:
+    bus = await NatsBus.connect(server.url)
+    got: list[bytes] = []
+
+    async def record(subject: str, payload: bytes) -> None:
+        got.append(payload)
+
+    try:
+        await bus.subscribe("a.>", record)
+        await bus.publish("a.x", b"before")
+        await bus.drain()
+        server.kill_now()  # blocks the loop: the client cannot notice before it publishes
+        for i in range(5):  # into a socket whose peer is dead
+            await bus.publish("a.x", str(i).encode())
+        await server.kill()
+        await server.start()
+        try:
+            await asyncio.wait_for(bus.drain(), 15)
+        except BusError as exc:  # the bus cannot know which were lost, only that some may have been
+            assert server.url in str(exc) and "lost" in str(exc)
+        else:
+            assert got == [b"before", b"0", b"1", b"2", b"3", b"4"], "drain() returned with messages missing"
+        got.clear()
+        await bus.publish("a.x", b"after")  # reconnected: the bus works again, and the loss was reported once
+        await asyncio.wait_for(bus.drain(), 15)
+        assert got == [b"after"]
+    finally:
+        await bus.close()
+
+
+async def test_a_drain_caught_by_a_restart_sends_its_sentinel_again(server: FixedPortServer) -> None:
+    # the sentinel written into the dying connection is gone: waiting for it would end in a timeout
+    bus = await NatsBus.connect(server.url)
+    bus.barrier_timeout = 5
+    try:
+        await bus.subscribe("a.>", _ignore)
+        await bus.publish("a.x", b"handled")
+        await bus.drain()
+        server.kill_now()
+
+        async def restart() -> None:
+            await server.kill()
+            await asyncio.sleep(0.3)
+            await server.start()
+
+        restarted = asyncio.ensure_future(restart())
+        started = time.monotonic()
+        await asyncio.wait_for(bus.drain(), 15)  # nothing was published meanwhile: nothing to report
+        assert time.monotonic() - started < 4
+        await restarted
+    finally:
+        await bus.close()
+
+
+async def test_a_server_gone_for_good_fails_drain_and_publish_naming_the_url(server: FixedPortServer) -> None:
+    bus = await NatsBus.connect(server.url, max_reconnect_attempts=1)
+    try:
+        await bus.subscribe("a.>", _ignore)
+        await server.kill()
+        await _eventually(lambda: bus.nc.is_closed)  # nats-py gave up reconnecting
+        for attempt in (bus.drain, lambda: bus.settle("s1"), lambda: bus.publish("a.x", b"late")):
+            with pytest.raises(BusError, match=server.url.replace(".", r"\.")):
+                await asyncio.wait_for(attempt(), 5)
+        assert bus.lost.is_set() and bus.failure is not None and server.url in str(bus.failure)  # for a long run
+    finally:
+        await asyncio.wait_for(bus.close(), 5)  # closing a dead bus is quiet
+    await bus.close()
+
+
+async def test_a_closed_bus_drains_quietly_and_is_not_lost(server: FixedPortServer) -> None:
+    bus = await NatsBus.connect(server.url)
+    await bus.close()
+    await bus.close()
+    await bus.drain()
+    assert not bus.lost.is_set() and bus.failure is None
+
+
+async def test_close_with_a_frozen_server_is_bounded(server: FixedPortServer) -> None:
+    bus = await NatsBus.connect(server.url)
+    bus.barrier_timeout = 0.5
+    for i in range(6):  # a pipeline has about this many subscriptions
+        await bus.subscribe(f"s{i}.>", _ignore)
+    assert server.proc is not None
+    os.kill(server.proc.pid, signal.SIGSTOP)  # up, but answers nothing
+    started = time.monotonic()
+    await asyncio.wait_for(bus.close(), 30)
+    assert time.monotonic() - started < 2.5, "close() waited for each subscription in turn"
+
+
+async def test_close_handles_what_was_published_before(server: FixedPortServer) -> None:
+    bus = await NatsBus.connect(server.url)
+    got: list[bytes] = []
+
+    async def slow(subject: str, payload: bytes) -> None:
+        await asyncio.sleep(0.001)
+        got.append(payload)
+
+    for i in range(6):
+        await bus.subscribe(f"s{i}.>", slow)
+    for i in range(120):
+        await bus.publish(f"s{i % 6}.x", str(i).encode())
+    await bus.close()
+    assert sorted(int(p) for p in got) == list(range(120))
+
+
+async def test_a_port_that_never_speaks_gives_a_reason(tmp_path: Path) -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"nats://127.0.0.1:{silent.getsockname()[1]}"
+        with pytest.raises(BusError) as caught:
+            await asyncio.wait_for(NatsBus.connect(url, connect_timeout=0.5), 10)
+    message = str(caught.value)
+    assert url in message
+    assert message.split(url, 1)[1].strip(" :"), f"no reason after the URL: {message!r}"
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+async def test_a_tls_only_server_fails_fast_naming_the_url(tmp_path: Path) -> None:
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(tmp_path / "key.pem"),
+                    "-out", str(tmp_path / "cert.pem"), "-days", "1", "-subj", "/CN=localhost"],
+                   check=True, capture_output=True)
+    tls = f'tls {{ cert_file: "{tmp_path / "cert.pem"}"; key_file: "{tmp_path / "key.pem"}" }}'
+    srv = FixedPortServer(tmp_path, tls)
+    await srv.start()
+    try:
+        started = time.monotonic()
+        with pytest.raises(WorkbenchError, match=srv.url.replace(".", r"\.") + ".*certificate"):
+            await asyncio.wait_for(NatsBus.connect(srv.url, connect_timeout=1), 15)
+        assert time.monotonic() - started < 5
+    finally:
+        await srv.kill()
+
+
+async def _ignore(subject: str, payload: bytes) -> None:
+    pass
