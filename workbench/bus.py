@@ -143,6 +143,13 @@ class Lanes:
 
 
 
+def being_cancelled() -> bool:
+    """Whether someone cancelled the running task, as opposed to a handler that let a CancelledError out
+    (it awaited a task cancelled elsewhere): only the first may end a subscription's delivery."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 @dataclass(eq=False)
 class _LocalSubscription:
     bus: InProcessBus
@@ -164,6 +171,10 @@ class _LocalSubscription:
                 await self.handler(subject, payload)
             except Exception:  # a faulty subscriber must not stop delivery to the others
                 log.exception("bus handler for %r failed on %s", self.pattern, subject)
+            except asyncio.CancelledError:  # one it was not sent would end this delivery, and drain() hang
+                if being_cancelled():
+                    raise
+                log.error("bus handler for %r on %s let out a CancelledError it was not sent", self.pattern, subject)
             finally:
                 done()
         self.queue.task_done()

@@ -28,7 +28,16 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import DEFAULT_SUB_PENDING_BYTES_LIMIT, DEFAULT_SUB_PENDING_MSGS_LIMIT
 from nats.aio.subscription import Subscription as NatsSubscription
 
-from workbench.bus import Bus, Handler, InProcessBus, Lanes, Subscription, _key_or_blank, session_key
+from workbench.bus import (
+    Bus,
+    Handler,
+    InProcessBus,
+    Lanes,
+    Subscription,
+    _key_or_blank,
+    being_cancelled,
+    session_key,
+)
 from workbench.errors import BusError, ProtocolError, UsageError
 
 log = logging.getLogger(__name__)
@@ -139,13 +148,6 @@ def check_literal_subject(subject: str) -> None:
                             "(non-empty dot-separated tokens without whitespace, control characters, '*' or '>')")
 
 
-def _being_cancelled() -> bool:
-    """Whether someone cancelled the running task, as opposed to a handler that let a CancelledError out
-    (it awaited a task cancelled elsewhere): only the first may end a subscription's delivery."""
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
-
-
 class _NatsSubscription:
     """A nats-py subscription plus what :meth:`NatsBus.drain` and :meth:`NatsBus.settle` must know: is a
     handler running, are messages waiting in their lanes, how far has delivery got, and what nats-py dropped."""
@@ -204,7 +206,7 @@ class _NatsSubscription:
         except Exception:
             log.exception("bus handler for %r failed on %s", self.pattern, msg.subject)
         except asyncio.CancelledError:
-            if _being_cancelled():
+            if being_cancelled():
                 raise
             log.error("bus handler for %r on %s let out a CancelledError it was not sent", self.pattern, msg.subject)
         finally:

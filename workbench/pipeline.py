@@ -77,9 +77,13 @@ class Pipeline:
         return self.base_url
 
     async def stop(self) -> None:
-        await self.server.stop()
-        await self.bus.drain()
-        await self.bus.close()
+        """Stop the bridge, handle what is in flight, close the bus: closed even when the drain raises (a NATS
+        bus reports messages it lost there)."""
+        try:
+            await self.server.stop()
+            await self.bus.drain()
+        finally:
+            await self.bus.close()
 
     def batches_seen(self, session_id: str) -> int:
         return self._batches.get(session_id, 0)

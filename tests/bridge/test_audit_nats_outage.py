@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -216,3 +217,26 @@ async def test_a_tls_only_server_fails_fast_naming_the_url(tmp_path: Path) -> No
 
 async def _ignore(subject: str, payload: bytes) -> None:
     pass
+
+
+async def test_serve_ends_with_exit_4_when_its_nats_server_is_gone_for_good(server: FixedPortServer,
+                                                                             tmp_path: Path) -> None:
+    # Before, `workbench serve --nats URL` ran on with a dead bus: every batch went nowhere, and ctrl-c exited 0
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "workbench.cli.main", "serve", "--port", "0", "--db", str(tmp_path / "wb.db"),
+        "--nats", server.url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        async with asyncio.timeout(20):
+            while b"Ctrl-C to stop" not in await proc.stdout.readline():
+                pass
+        await server.kill()
+        async with asyncio.timeout(30):  # the bus tries to reconnect for a few seconds, then gives up
+            _, err = await proc.communicate()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    said = err.decode()
+    assert proc.returncode == 4, said
+    assert f"lost the NATS server at {server.url}" in said and "Traceback" not in said, said

@@ -259,3 +259,23 @@ async def test_settle_waits_for_a_sessions_messages_and_their_follow_ups_only(la
     await asyncio.wait_for(held, 5)
     assert answered.count("s2") == 1
     await bus.close()
+
+
+async def test_a_handler_that_lets_out_a_cancelled_error_it_was_not_sent_keeps_its_subscription(bus: Bus) -> None:
+    # A handler that awaited a task cancelled elsewhere raises CancelledError; without lanes that ended the
+    # subscription's delivery task, and drain() then waited forever for the messages behind it
+    got: list[bytes] = []
+
+    async def handler(subject: str, payload: bytes) -> None:
+        if payload == b"first":
+            elsewhere = asyncio.get_running_loop().create_future()
+            elsewhere.cancel()
+            await elsewhere
+        got.append(payload)
+
+    await bus.subscribe("telemetry.raw", handler)
+    await bus.publish("telemetry.raw", b"first")
+    await bus.publish("telemetry.raw", b"second")
+    async with asyncio.timeout(10):
+        await bus.drain()
+    assert got == [b"second"]

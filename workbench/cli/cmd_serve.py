@@ -32,6 +32,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_config_args(p)
 
 
+async def _until_stopped_or_lost(stop: asyncio.Event, bus: object) -> None:
+    """Serve until ctrl-c or SIGTERM, or until a NATS bus is gone for good (it gave up reconnecting): then the
+    bridge could take no more telemetry, so the command ends with the bus's reason (exit 4)."""
+    lost: asyncio.Event | None = getattr(bus, "lost", None)
+    if lost is None:
+        await stop.wait()
+        return
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+    failure = getattr(bus, "failure", None)
+    if lost.is_set() and not stop.is_set() and isinstance(failure, BaseException):
+        raise failure
+
+
 def run(args: argparse.Namespace) -> int:
     from workbench.natsbus import open_bus
     from workbench.pipeline import Pipeline
@@ -60,11 +78,13 @@ def run(args: argparse.Namespace) -> int:
             bridge = f"ws://{base.removeprefix('http://')}/bridge"
             console.print(f"serving {base}/rv/ · bridge {bridge} · {via} · db {db_path}")
             console.print("open the site in a browser; Ctrl-C to stop")
-            await stop.wait()
+            await _until_stopped_or_lost(stop, bus)
         finally:
-            await pipeline.stop()
-            if nats_server is not None:
-                await nats_server.stop()
+            try:
+                await pipeline.stop()
+            finally:  # a NATS child never outlives us, whatever the stop raised
+                if nats_server is not None:
+                    await nats_server.stop()
 
     asyncio.run(serve())
     console.print("stopped")
