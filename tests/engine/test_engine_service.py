@@ -90,6 +90,18 @@ async def test_a_service_for_one_tenant_rejects_every_other_tenant():
     await bus.close()
 
 
+async def test_a_batch_whose_ids_are_not_names_never_reaches_a_subject():
+    # Straight onto the bus (a NATS client allowed to publish telemetry), a session id "s.detection.x" made the
+    # engine publish on another session's subjects: emotions.t.detected.s is also emotions_profile(t, "detected.s")
+    bus, service, seen = await started()
+    for session, tenant in (("sq_a.detected.sq_b", "org_test"), ("sq_*", "org_test"), ("sq_ok", "org.test")):
+        await publish(bus, visit(session=session, tenant=tenant))
+    await service.close_all()
+    await bus.drain()
+    assert service.rejected["identity"] == 3 * len(visit()) and seen == []
+    await bus.close()
+
+
 async def test_invalid_payloads_are_counted_not_raised():
     bus, service, seen = await started()
     await bus.publish(subjects.TELEMETRY_RAW, b"{not json")

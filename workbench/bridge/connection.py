@@ -54,6 +54,7 @@ from workbench.config import TransportConfig
 from workbench.privacy import without_ips
 from workbench.protocol.fastschema import batch_checker
 from workbench.protocol.schema import errors as schema_errors
+from workbench.protocol.taxonomy import IDENTITY
 
 SERVER_ID = "eitp-bridge"
 PUBLISH_WHITELIST = frozenset({"telemetry.raw"})
@@ -62,7 +63,6 @@ CLIENT_IP_FIELDS = ("ip", "clientIp", "ipAddress", "remoteAddress")
 # a \\u escape, which can write any character (an address's dots too) without it
 _IP_HINT = re.compile(rb"(?<![A-Za-z0-9.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d|::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:"
                       rb'|"(?:ip|clientIp|ipAddress|remoteAddress)"|\\u')
-IDENTITY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 AUTHORIZATION_VIOLATION = "Authorization Violation"
 SKIP_FACTOR = 4
 _valid_batch, _ = batch_checker()

@@ -45,7 +45,7 @@ from workbench.engine.core import BotOut, Engine, Output, PacketOut, ReviewOut
 from workbench.errors import ValidationError
 from workbench.protocol.fastschema import batch_checker
 from workbench.protocol.schema import errors as schema_errors
-from workbench.protocol.taxonomy import name_token
+from workbench.protocol.taxonomy import IDENTITY, name_token
 
 log = logging.getLogger(__name__)
 _valid_batch, _ = batch_checker()  # the readable reasons only for a batch that fails it
@@ -104,6 +104,11 @@ class EngineService:
         if problems:
             self.rejected["schema"] += 1
             log.warning("engine rejected an invalid batch: %s", "; ".join(problems))
+            return
+        if not (IDENTITY.fullmatch(batch["sessionId"]) and IDENTITY.fullmatch(batch["tenantId"])):
+            self.rejected["identity"] += 1  # the bridge refuses these; a batch put on the bus directly may not be
+            log.warning("engine rejected a batch whose session or tenant id is not a name (1-128 of A-Z a-z 0-9 _ -),"
+                        " which would become part of a subject: %.80r / %.80r", batch["sessionId"], batch["tenantId"])
             return
         if self.tenant_id is not None and batch["tenantId"] != self.tenant_id:
             self.rejected["tenant"] += 1

@@ -9,6 +9,9 @@ import re
 from enum import StrEnum
 
 _NAME = re.compile(r"[\w.:-]{1,64}")
+#: what a tenant or session id must be (``fullmatch``): it becomes one token of a section 4.2 subject, so no
+#: dot, wildcard or space may be in it; the producer's ids (``sq_<ms>_<random>``) and tenants (``org_x``) are
+IDENTITY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 def name_token(value: object, default: str) -> str:
