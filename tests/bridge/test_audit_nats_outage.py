@@ -240,3 +240,39 @@ async def test_serve_ends_with_exit_4_when_its_nats_server_is_gone_for_good(serv
     said = err.decode()
     assert proc.returncode == 4, said
     assert f"lost the NATS server at {server.url}" in said and "Traceback" not in said, said
+
+
+async def test_the_bridge_says_service_unavailable_when_its_bus_is_gone(server: FixedPortServer,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    # A batch the bus cannot take (its NATS server gone for good) raised out of the WebSocket handler: the
+    # client learns why, and the POST fallback answers 503, which tells a client to try again later
+    import aiohttp
+    import orjson
+
+    from tests.bridge.live import TENANT, Client
+    from tests.conftest import batch, mouse_path
+    from workbench.bridge import codec
+    from workbench.bridge.server import BridgeServer
+    from workbench.config import EITPConfig
+
+    bus = await NatsBus.connect(server.url)
+    bridge = BridgeServer(bus, EITPConfig(), tenant_id=TENANT)
+    base = await bridge.start()
+    try:
+        client = await Client.open(base.replace("http://", "ws://") + "/bridge", "sq_bus_gone")
+        await server.kill()
+        await _eventually(bus.lost.is_set, timeout=30)
+        doc = batch(mouse_path(1000, 5), session="sq_bus_gone", tenant=TENANT)
+        await client.send(codec.encode_pub("telemetry.raw", orjson.dumps(doc)))
+        (err,) = await client.read(1)
+        assert err == codec.Err("Service Unavailable")
+        async with aiohttp.ClientSession() as http:
+            posted = dict(doc, sessionId="sq_bus_gone_post")
+            async with http.post(f"{base}/bridge/batch", data=orjson.dumps(posted)) as answer:
+                assert answer.status == 503 and "Retry-After" in answer.headers
+        await client.close()  # its close cannot reach the engine either: counted, not a traceback
+        await _eventually(lambda: bridge.unavailable >= 3)
+        assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
+    finally:
+        await bridge.stop()
+        await bus.close()

@@ -59,7 +59,7 @@ from workbench.bridge.metrics import LatencyHistogram
 from workbench.bridge.outbox import Outbox
 from workbench.bus import SESSION_CLOSED, Bus, Subscription
 from workbench.config import EITPConfig
-from workbench.errors import SitePageError
+from workbench.errors import BusError, SitePageError
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,9 @@ def sites_root() -> Path:
 def _rendered(page: Path, stamp: tuple[int, ...]) -> str:
     """A site page with its includes expanded, kept until the page or a partial changes (``stamp``)."""
     return sitepages.render(page)
+
+
+SERVICE_UNAVAILABLE = "Service Unavailable"
 
 
 class _Socket(web.WebSocketResponse):
@@ -111,6 +114,7 @@ class BridgeServer:
         self.on_violation = on_violation
         self.connections = 0
         self.accepted = 0
+        self.unavailable = 0  # messages the bus refused (BusError)
         self.latency = LatencyHistogram()
         self.limiters = LimiterRegistry(config.transport)
         self.proxies = parse_networks(config.transport.trusted_proxies)
@@ -219,11 +223,31 @@ class BridgeServer:
         if self.on_violation:
             self.on_violation(v)
 
-    async def _publish(self, items: list[Publish], received: float) -> None:
+    async def _publish(self, items: list[Publish], received: float) -> bool:
+        """Hand accepted batches to the bus; False when it cannot take them (a NATS server gone for good, a
+        payload over its limit): that is the service's failure, not the client's, said once in a while on the
+        log (:attr:`unavailable` counts them) and to the client as ``Service Unavailable``."""
         for item in items:
-            await self.bus.publish(item.subject, item.payload)
+            try:
+                await self.bus.publish(item.subject, item.payload)
+            except BusError as exc:
+                self._refused_by_bus(exc)
+                return False
             self.latency.record(time.perf_counter() - received)
             self.accepted += 1
+        return True
+
+    async def _publish_close(self, tenant: str | None, session: str, at: float | None) -> None:
+        """Tell the engine and Seer a connection ended; a bus that cannot take it is counted as for a batch."""
+        try:
+            await self.bus.publish(SESSION_CLOSED, orjson.dumps({"tenantId": tenant, "sessionId": session, "at": at}))
+        except BusError as exc:
+            self._refused_by_bus(exc)
+
+    def _refused_by_bus(self, exc: BusError) -> None:
+        self.unavailable += 1
+        if self.unavailable & (self.unavailable - 1) == 0:  # the 1st, 2nd, 4th, ...
+            log.error("bridge: the bus refused a message (%d so far): %s", self.unavailable, exc)
 
     def _route(self, peer: _Peer) -> None:
         """Keep ``routes`` in step with whether the connection has subscriptions."""
@@ -312,7 +336,8 @@ class BridgeServer:
                     peer.outbox.send(out)
                 if result.publish:
                     last_ts, last_wall = float(result.publish[-1].batch["timestamp"]), time.monotonic()
-                    await self._publish(result.publish, received)
+                    if not await self._publish(result.publish, received):
+                        peer.outbox.send(encode_err(SERVICE_UNAVAILABLE))  # the client may try again later
                 self._route(peer)
                 if result.close is not None:
                     reason = result.close
@@ -330,8 +355,7 @@ class BridgeServer:
                 # Map the connection's end onto the page's clock: the last batch time plus the
                 # time the socket stayed open after it (the bridge is the only place that knows).
                 at = None if last_ts is None else last_ts + (time.monotonic() - last_wall) * 1000
-                await self.bus.publish(SESSION_CLOSED, orjson.dumps(
-                    {"tenantId": conn.tenant_id, "sessionId": conn.session_id, "at": at}))
+                await self._publish_close(conn.tenant_id, conn.session_id, at)
         return ws
 
     async def _post_batch(self, request: web.Request) -> web.Response:
@@ -368,7 +392,9 @@ class BridgeServer:
         if violation is not None:
             self._violation(violation, ip)
             return _error(400 if violation.kind == "clock" else 429, violation.message)
-        await self._publish([Publish("telemetry.raw", batch, forwarded)], received)
+        if not await self._publish([Publish("telemetry.raw", batch, forwarded)], received):
+            return web.json_response({"ok": False, "error": SERVICE_UNAVAILABLE}, status=503,
+                                     headers={"Retry-After": "5"})
         self._posted[(batch["tenantId"], batch["sessionId"])] = (float(batch["timestamp"]), time.monotonic())
         return web.json_response({"ok": True})
 
@@ -386,8 +412,7 @@ class BridgeServer:
             for key, (last_ts, last_wall) in list(self._posted.items()):
                 if now - last_wall > timeout_s:
                     del self._posted[key]
-                    await self.bus.publish(SESSION_CLOSED, orjson.dumps(
-                        {"tenantId": key[0], "sessionId": key[1], "at": last_ts + (now - last_wall) * 1000}))
+                    await self._publish_close(key[0], key[1], last_ts + (now - last_wall) * 1000)
 
 
 class _Peer:
