@@ -1,11 +1,15 @@
 """A stored run against a baseline run: the regression gate for CI (pure; reads two run reports).
 
 Sessions are paired by persona and their order by seed index, so two runs with the same ``--seed`` and personas
-compare the very same visits; with other seeds the pairs are the same personas' i-th sessions.
-A pair is a **regression** when the baseline session passed and the candidate's did not, **fixed**
-the other way round, and **changed** when both kept their verdict but a conclusion moved: the
-dominant emotion, the bot verdict, or one of the scoring checks. Beside the sessions: the run-level
-scores of both, and the thresholds that differ between the two runs' stored configs.
+(in the same order: each slot's seed is spawned from the run's by its index) compare the very same visits;
+otherwise the pairs are the same personas' i-th sessions, and the comparison says so.
+A pair is a **regression** when the baseline session passed and the candidate's did not (a candidate
+session with no verdict did not pass), **fixed** the other way round, and **changed** when both kept
+their verdict but a conclusion moved: the dominant emotion, the bot verdict, or one of the scoring checks.
+A baseline session that passed and has no counterpart in the candidate (a persona dropped or renamed, a run
+cut short) is **missing**: like a regression it fails the gate, since nothing shows it still passes.
+Beside the sessions: the run-level scores of both, and the thresholds that differ between the two runs'
+stored configs.
 """
 
 from __future__ import annotations
@@ -29,21 +33,30 @@ class Pair:
 
     @property
     def scored(self) -> bool:
-        """Both sessions have a verdict (``workbench run`` scores its sessions; a demo or serve run does not)."""
+        """Both sessions have a verdict (``workbench run`` and ``demo`` score their sessions; ``serve`` does not)."""
         return self.base["verdict"] is not None and self.run["verdict"] is not None
 
     @property
+    def same_visit(self) -> bool:
+        """Both sessions ran from the same slot (seed index); with the same run seed, the very same visit."""
+        return self.base.get("seed_index") is not None and self.base.get("seed_index") == self.run.get("seed_index")
+
+    @property
     def kind(self) -> str:
-        if self.scored and self.base["verdict"] == "pass" and self.run["verdict"] != "pass":
+        # a baseline pass the candidate did not repeat regressed, scored or not: no verdict is no pass, and a
+        # CI gate that let an unscored candidate through would pass whatever it did
+        if self.base["verdict"] == "pass" and self.run["verdict"] != "pass":
             return REGRESSION
         if self.scored and self.base["verdict"] != "pass" and self.run["verdict"] == "pass":
             return FIXED
         return CHANGED if self.changes() else SAME
 
     def changes(self) -> list[tuple[str, Any, Any]]:
-        """(what, baseline, candidate) for every conclusion that differs (verdicts only when both are scored)."""
+        """(what, baseline, candidate) for every conclusion that differs (verdicts when the baseline is scored:
+        an unscored baseline has nothing to compare a verdict with)."""
         out: list[tuple[str, Any, Any]] = []
-        verdicts = (("verdict", self.base["verdict"], self.run["verdict"]),) if self.scored else ()
+        verdicts = (("verdict", self.base["verdict"], self.run["verdict"]),) if self.base["verdict"] is not None \
+            else ()
         for what, before, after in (*verdicts,
                                     ("dominant emotion", dominant(self.base), dominant(self.run)),
                                     ("bot verdict", self.base["bot"], self.run["bot"])):
@@ -56,8 +69,13 @@ class Pair:
         return out
 
     def describe(self) -> str:
-        """Its changes in one line: ``what baseline → candidate; ...``."""
-        return "; ".join(f"{what} {before} → {after}" for what, before, after in self.changes())
+        """Its changes in one line: ``what baseline → candidate; ...`` (a missing verdict reads "not scored")."""
+        return "; ".join(f"{what} {_said(what, before)} → {_said(what, after)}"
+                         for what, before, after in self.changes())
+
+
+def _said(what: str, value: Any) -> Any:
+    return "not scored" if what == "verdict" and value is None else value
 
 
 @dataclass
@@ -66,12 +84,32 @@ class Comparison:
     run_id: str
     pairs: list[Pair]
     unpaired: list[str] = field(default_factory=list)  # "<persona> #<seed index> only in <run>"
+    missing: list[str] = field(default_factory=list)  # baseline passes with no counterpart in the candidate
     scores: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # figure -> (baseline, candidate)
     thresholds: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # key -> (baseline, candidate)
     same_seed: bool = True
 
     def of_kind(self, kind: str) -> list[Pair]:
         return [p for p in self.pairs if p.kind == kind]
+
+    @property
+    def failed(self) -> bool:
+        """The CI gate: a session regressed, or one the baseline passed is missing from the candidate."""
+        return bool(self.missing) or any(p.kind == REGRESSION for p in self.pairs)
+
+    @property
+    def same_visits(self) -> bool:
+        """Every pair is the very same visit: the same run seed and each pair from the same slot."""
+        return self.same_seed and all(p.same_visit for p in self.pairs)
+
+    def pairing(self) -> str:
+        """Why the pairs are not the very same visits ("" when they are)."""
+        if not self.same_seed:
+            return "different seeds: paired by persona, not by the same visit"
+        if self.same_visits:
+            return ""
+        return ("personas in another order or number (other seed indexes): paired by persona, not by the same "
+                "visit")
 
     def counts(self) -> dict[str, int]:
         """Pairs per kind, every kind present (in :data:`KINDS` order)."""
@@ -85,12 +123,13 @@ class Comparison:
         """The comparison in a few plain lines: counts, the first ``most`` differing sessions, unpaired ones."""
         counts = " · ".join(f"{n} {k}" for k, n in self.counts().items())
         out = [f"sessions of {self.run_id} against {self.base_id}: {counts}"
-               + ("" if self.same_seed else " (different seeds: paired by persona, not by the same visit)")]
+               + (f" ({self.pairing()})" if self.pairing() else "")]
         differing = [p for p in self.pairs if p.kind != SAME]
         for p in differing[:most]:
             out.append(f"{p.kind} {p.persona} #{p.nth + 1}: {p.describe()}")
         if len(differing) > most:
             out.append(f"... and {len(differing) - most} more (workbench compare {self.base_id} {self.run_id})")
+        out += [f"missing: {m}" for m in self.missing]
         out += [f"unpaired: {u}" for u in self.unpaired]
         if self.thresholds:
             out.append(f"thresholds: {self.threshold_changes()}")
@@ -98,12 +137,12 @@ class Comparison:
 
     def as_dict(self) -> dict[str, Any]:
         return {"base": self.base_id, "run": self.run_id, "same_seed": self.same_seed,
-                "counts": self.counts(),
+                "same_visits": self.same_visits, "failed": self.failed, "counts": self.counts(),
                 "sessions": [{"persona": p.persona, "nth": p.nth + 1, "kind": p.kind,
                               "base_session": p.base["session_id"], "run_session": p.run["session_id"],
                               "changes": [{"what": w, "base": b, "run": a} for w, b, a in p.changes()]}
                              for p in self.pairs],
-                "unpaired": self.unpaired,
+                "unpaired": self.unpaired, "missing": self.missing,
                 "scores": {k: {"base": b, "run": a} for k, (b, a) in self.scores.items()},
                 "thresholds": {k: {"base": b, "run": a} for k, (b, a) in self.thresholds.items()}}
 
@@ -131,9 +170,13 @@ def compare_reports(base: dict[str, Any], run: dict[str, Any], *, base_config: d
     before, after = keyed(base), keyed(run)
     pairs = [Pair(persona, i, before[(persona, i)], after[(persona, i)])
              for persona, i in sorted(before.keys() & after.keys())]
-    unpaired = [f"{p} #{i + 1} only in {base['run']['id']}" for p, i in sorted(before.keys() - after.keys())]
-    unpaired += [f"{p} #{i + 1} only in {run['run']['id']}" for p, i in sorted(after.keys() - before.keys())]
-    comparison = Comparison(base["run"]["id"], run["run"]["id"], pairs, unpaired,
+    base_id, run_id = base["run"]["id"], run["run"]["id"]
+    gone = sorted(before.keys() - after.keys())
+    unpaired = [f"{p} #{i + 1} only in {base_id}" for p, i in gone]
+    unpaired += [f"{p} #{i + 1} only in {run_id}" for p, i in sorted(after.keys() - before.keys())]
+    missing = [f"{p} #{i + 1} passed in {base_id} and is not in {run_id}" for p, i in gone
+               if before[(p, i)]["verdict"] == "pass"]
+    comparison = Comparison(base_id, run_id, pairs, unpaired, missing,
                             same_seed=base["run"]["seed"] == run["run"]["seed"])
     for name, pick in (("sessions passed", _passed), ("bot precision", _bot("precision")),
                        ("bot recall", _bot("recall")), ("emotion recall (mean)", _emotions("recall")),

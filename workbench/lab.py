@@ -25,9 +25,10 @@ Pure: stored telemetry in, observations and scores out; :mod:`workbench.cli.cmd_
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from workbench import scoring
 from workbench.config import EITPConfig, parse_override
@@ -52,17 +53,40 @@ class StoredSession:
     reviews: tuple[dict[str, Any], ...] = ()  # the section 8.2 answers its verdicts applied, in order
 
 
+class Batches(Protocol):
+    """Telemetry batches in arrival order that can be read more than once (each setting replays them all):
+    a list, or a reader that streams them from the store on each pass instead of holding every batch of
+    a large run in memory at once."""
+
+    def __iter__(self) -> Iterator[dict[str, Any]]: ...
+
+    def __len__(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class Telemetry:
     """One stored run as the engine saw it: its batches in arrival order, and its sessions."""
 
     run_id: str
-    batches: Sequence[dict[str, Any]]
+    batches: Batches
     sessions: Sequence[StoredSession]
 
 
-def replay(telemetry: Telemetry, config: EITPConfig) -> dict[str, scoring.Observation]:
-    """What a fresh engine with ``config`` concludes from the run's telemetry, per session."""
+def last_batches(telemetry: Telemetry) -> dict[str, int]:
+    """Session id -> the arrival index of its last batch, after which its connection closed live."""
+    return {str(batch.get("sessionId")): i for i, batch in enumerate(telemetry.batches)}
+
+
+def replay(telemetry: Telemetry, config: EITPConfig, ends: dict[str, int] | None = None,
+           ) -> dict[str, scoring.Observation]:
+    """What a fresh engine with ``config`` concludes from the run's telemetry, per session.
+
+    Each session whose close the bridge stamped is closed right after its last batch, as it was live,
+    not after the whole run: an open session holds its events, so a run of thousands of sessions
+    replayed with every one open at once would hold all of its telemetry. ``ends``: :func:`last_batches`,
+    when the caller replays the same telemetry more than once."""
+    ends = last_batches(telemetry) if ends is None else ends
+    closes = {s.session_id: s.closed_at for s in telemetry.sessions if s.closed_at is not None}
     answers = {s.session_id: list(s.reviews) for s in telemetry.sessions if s.reviews}
     engine = Engine(config, ai_review=bool(answers))
     emotions: dict[str, list[str]] = {s.session_id: [] for s in telemetry.sessions}
@@ -86,13 +110,14 @@ def replay(telemetry: Telemetry, config: EITPConfig) -> dict[str, scoring.Observ
                 take(engine.apply_review(out.session_id, answer["classification"],
                                          float(answer.get("confidence") or 0.0), str(answer.get("reasoning", ""))))
 
-    for batch in telemetry.batches:
-        kinds = signals.setdefault(str(batch.get("sessionId")), set())
-        kinds.update(str(e.get("type")) for e in batch.get("events", ()))
+    for i, batch in enumerate(telemetry.batches):
+        sid = str(batch.get("sessionId"))
+        signals.setdefault(sid, set()).update(str(e.get("type")) for e in batch.get("events", ()))
         take(engine.ingest(batch))
-    for s in telemetry.sessions:
-        if s.closed_at is not None:
-            take(engine.close_session(s.session_id, at=s.closed_at))
+        if ends.get(sid) == i and sid in closes:
+            take(engine.close_session(sid, at=closes.pop(sid)))
+    for sid, at in closes.items():  # ends from another pass than this one: still closed at the stored stamp
+        take(engine.close_session(sid, at=at))
     take(engine.close_all())
     observed = {}
     for s in telemetry.sessions:
@@ -118,25 +143,61 @@ def score(telemetry: Telemetry, observed: dict[str, scoring.Observation]) -> sco
 def settings(varies: Sequence[str], *, rerun: bool = False) -> list[dict[str, Any]]:
     """``["classifier.high_jerk_px_s3=5e5,1e6", "bot.min_timing_cv=0.05,0.1"]`` -> every combination,
     as override dicts. Values are read as TOML, like ``--set``; only :data:`REPLAYABLE` sections,
-    unless the personas are run again (``rerun``), when every threshold applies."""
-    axes: list[list[tuple[str, Any]]] = []
-    for vary in varies:
-        key, sep, values = vary.partition("=")
-        key = key.strip()
-        if not sep or not values.strip():
-            raise ConfigError(f"--vary {vary!r} must look like section.key=value1,value2,...")
-        section = key.partition(".")[0]
-        if section not in REPLAYABLE and not rerun:
-            raise ConfigError(
-                f"{key} cannot be replayed: the replay varies the engine's own thresholds "
-                f"({', '.join(s + '.*' for s in REPLAYABLE)}). signal.* and transport.* are applied in the page, "
-                "so they shaped the stored telemetry: add --rerun to run the personas again per setting (or "
-                "see `workbench rage` for rage clicks); intervention.* belongs to Seer, which a replay does not run")
-        axes.append([parse_override(f"{key}={v.strip()}") for v in values.split(",") if v.strip()])
-    grid = [dict(combo) for combo in itertools.product(*axes)] if axes else []
-    if len(grid) > MAX_SETTINGS:
-        raise ConfigError(f"{len(grid)} settings to replay; at most {MAX_SETTINGS} (fewer values per --vary)")
-    return grid
+    unless the personas are run again (``rerun``), when every threshold applies.
+
+    Every value is checked here, before anything is read or replayed: a typo in the last setting must
+    not surface after minutes of replays (or, with ``rerun``, of browser runs). The grid's size is
+    counted before it is built, so a runaway grid is refused at once rather than built in memory."""
+    axes = [_axis(vary, rerun=rerun) for vary in varies]
+    keys = [axis[0][0] for axis in axes]
+    if twice := next((k for k in keys if keys.count(k) > 1), None):
+        raise ConfigError(f"--vary gives {twice} twice: list all its values in one --vary ({twice}=v1,v2,...)")
+    size = math.prod(len(axis) for axis in axes) if axes else 0
+    if size > MAX_SETTINGS:
+        raise ConfigError(f"{size} settings to replay; at most {MAX_SETTINGS} (fewer values per --vary)")
+    return [dict(combo) for combo in itertools.product(*axes)] if axes else []
+
+
+def _axis(vary: str, *, rerun: bool) -> list[tuple[str, Any]]:
+    """One ``--vary``'s (key, value) pairs, each value checked against the thresholds' own rules."""
+    key, sep, values = vary.partition("=")
+    key = key.strip()
+    if not sep or not values.strip():
+        raise ConfigError(f"--vary {vary!r} must look like section.key=value1,value2,...")
+    section = key.partition(".")[0]
+    if section not in REPLAYABLE and not rerun:
+        raise ConfigError(
+            f"{key} cannot be replayed: the replay varies the engine's own thresholds "
+            f"({', '.join(s + '.*' for s in REPLAYABLE)}). signal.* and transport.* are applied in the page, "
+            "so they shaped the stored telemetry: add --rerun to run the personas again per setting (or "
+            "see `workbench rage` for rage clicks); intervention.* belongs to Seer, which a replay does not run")
+    texts = [v.strip() for v in values.split(",")]
+    if not any(texts):
+        raise ConfigError(f"--vary {vary!r} gives no value: give {key}=value1,value2,...")
+    if not all(texts):
+        raise ConfigError(f"--vary {vary!r} has an empty value between its commas")
+    read: list[tuple[str, Any]] = []  # (as given, as read): 5000 and 5000.0 are one value
+    for text in texts:
+        value = _checked(key, text)
+        if (first := next((t for t, v in read if v == value), None)) is not None:
+            raise ConfigError(f"--vary {key} gives {first} twice: each value is replayed once")
+        read.append((text, value))
+    return [(key, value) for _, value in read]
+
+
+def _checked(key: str, text: str) -> Any:
+    """``text`` read as ``key``'s value, refused as ``--set`` would refuse it (unknown key, wrong type,
+    non-finite, negative), and a true/false where the threshold is a number (which the config would
+    silently read as 1 or 0)."""
+    _, value = parse_override(f"{key}={text}")
+    try:
+        EITPConfig().with_overrides({key: value})
+    except ConfigError as exc:
+        raise ConfigError(f"--vary {key}={text}: {exc}") from None
+    section, _, name = key.partition(".")
+    if isinstance(value, bool) and not isinstance(EITPConfig().model_dump()[section][name], bool):
+        raise ConfigError(f"--vary {key}={text}: a number, not true or false")
+    return value
 
 
 def differences(base: EITPConfig, candidate: EITPConfig) -> tuple[dict[str, Any], list[str]]:
@@ -188,13 +249,16 @@ def compare(overrides: dict[str, Any], run_score: scoring.RunScore, observed: di
 def sweep(telemetry: Telemetry, base: EITPConfig, grid: Sequence[dict[str, Any]],
           progress: Callable[[int, int], None] | None = None) -> list[Result]:
     """The run's own thresholds first, then each setting of ``grid`` applied on top of ``base``;
-    ``progress(done, total)`` after each replay."""
-    own = replay(telemetry, base)
+    ``progress(done, total)`` after each replay. Every setting is applied to ``base`` before the first
+    replay, so one the base's thresholds make invalid is refused before any work, not after."""
+    configs = [base.with_overrides(overrides) for overrides in grid]
+    ends = last_batches(telemetry)
+    own = replay(telemetry, base, ends)
     results = [Result({}, score(telemetry, own), (), own)]
     if progress:
         progress(1, len(grid) + 1)
-    for overrides in grid:
-        observed = replay(telemetry, base.with_overrides(overrides))
+    for overrides, config in zip(grid, configs, strict=True):
+        observed = replay(telemetry, config, ends)
         results.append(compare(overrides, score(telemetry, observed), observed, own))
         if progress:
             progress(len(results), len(grid) + 1)

@@ -23,21 +23,25 @@ ORDER = 63
 HELP = "compare a run with a baseline run: regressions, fixes and changed conclusions, session by session"
 DESCRIPTION = f"""{HELP}.
 
-Sessions are paired by persona and seed index: runs made with the same --seed and personas compare
-the same visits. A regression is a session the baseline passed and the run does not; the exit
-code is 1 when there is one, so CI can gate on it. Also shown: sessions that were fixed, sessions
-whose dominant emotion, bot verdict or scoring checks changed while the verdict held, both runs'
-scores, and the thresholds that differ between them.
+Sessions are paired by persona and seed index: runs made with the same --seed and the same
+--persona list (in the same order) compare the same visits; otherwise the output says they are
+paired by persona only. A regression is a session the baseline passed and the run does not (a
+session the run did not score does not pass); a session the baseline passed that is not in the run
+at all (a persona dropped or renamed, a lower --count, a run cut short) is missing. Either makes the
+exit code 1, so CI can gate on it: refresh the baseline when the persona set changes on purpose.
+Also shown: sessions that were fixed, sessions whose dominant emotion, bot verdict or scoring checks
+changed while the verdict held, sessions only one run has, both runs' scores, and the thresholds
+that differ between them.
 
 examples:
   workbench run --persona all --seed 7 --db base.db        on the main branch
   workbench run --persona all --seed 7                     on the change
-  workbench compare latest --base-db base.db               exit 1 on a regression
+  workbench compare latest --base-db base.db               exit 1 on a regression or a missing session
   workbench compare RUN_A RUN_B --json
 
-exit codes: 0 no regression · 1 a session regressed · 2 a run that is not in its database, or a
---db / --base-db that is not a store this version can read · 4 a store that is locked by another
-process, on a full or failing disk, or damaged
+exit codes: 0 no regression · 1 a session regressed or is missing · 2 a run that is not in its
+database, or a --db / --base-db that is not a store this version can read · 4 a store that is
+locked by another process, on a full or failing disk, or damaged
 """
 COLOURS = {REGRESSION: "red", FIXED: "green", CHANGED: "yellow", SAME: "dim"}
 
@@ -60,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(comparison.as_dict(), indent=2, default=str))
     else:
         _print(comparison, Console(highlight=False, width=None if sys.stdout.isatty() else 160))
-    return ExitCode.FAILED if comparison.of_kind(REGRESSION) else ExitCode.OK
+    return ExitCode.FAILED if comparison.failed else ExitCode.OK
 
 
 def _same_file(one: str | None, other: str | None) -> bool:
@@ -87,7 +91,7 @@ def _load(db_path: str | None, run_id: str) -> tuple[dict[str, Any], dict[str, A
 
 def _print(c: Comparison, console: Console) -> None:
     console.print(f"[bold]{c.run_id}[/] against baseline [bold]{c.base_id}[/]"
-                  + ("" if c.same_seed else " · [yellow]different seeds: paired by persona, not by the same visit[/]"))
+                  + (f" · [yellow]{c.pairing()}[/]" if c.pairing() else ""))
     table = Table(title="sessions that differ", title_justify="left")
     for column in ("persona", "#", "kind", "what changed (baseline → run)"):
         table.add_column(column, overflow="fold")
@@ -108,6 +112,9 @@ def _print(c: Comparison, console: Console) -> None:
         console.print(f"thresholds that differ: {c.threshold_changes()}")
     for line in c.unpaired:
         console.print(f"[dim]unpaired: {escape(line)}[/]")
+    for line in c.missing:
+        console.print(f"[red]missing[/]: {escape(line)}")
     counts = c.counts()
     console.print(" · ".join(f"[{COLOURS[k]}]{n} {k}[/]" for k, n in counts.items())
-                  + (" · [red]REGRESSED[/]" if counts[REGRESSION] else " · [green]no regression[/]"))
+                  + (f" · [red]{len(c.missing)} missing[/]" if c.missing else "")
+                  + (" · [red]REGRESSED[/]" if c.failed else " · [green]no regression[/]"))

@@ -14,9 +14,17 @@ from rich.table import Table
 from sqlmodel import Session
 
 from workbench import lab, scoring
-from workbench.cli.common import ExitCode, add_config_args, add_db_arg, check_outputs, load_config, positive
+from workbench.cli.common import (
+    STORE_EXIT_CODES,
+    ExitCode,
+    add_config_args,
+    add_db_arg,
+    check_outputs,
+    load_config,
+    positive,
+)
 from workbench.config import EITPConfig
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, UsageError
 from workbench.store.db import open_db
 
 NAME = "sweep"
@@ -29,7 +37,8 @@ gives the packets and bot verdicts it gave live (checked and reported first). Ea
 replays the same telemetry with other values of the engine's own thresholds ({', '.join(
     s + '.*' for s in lab.REPLAYABLE)}) and scores it against each persona's ground truth, as
 `workbench run` does. No browser runs: a sweep over a stored run takes seconds. Several --vary
-options make a grid (at most {lab.MAX_SETTINGS} settings).
+options make a grid (at most {lab.MAX_SETTINGS} settings); each names one threshold, once, with
+distinct values, and every value is checked before anything is replayed (exit 2 naming it).
 
 signal.* and transport.* are applied in the page, so they shaped the stored telemetry. To vary
 them, add --rerun: each setting then runs the stored run's personas again in the browser, with
@@ -49,11 +58,17 @@ examples:
   workbench sweep RUN --vary classifier.min_confidence=0.2,0.5 --json
   workbench sweep --corpus humans --limit 40 --vary bot.min_timing_cv=0.1,0.5,1.0 --vary bot.min_cv_intervals=3,8
   workbench sweep --rerun --vary signal.rage_window_ms=300,500,800
+
+{STORE_EXIT_CODES}
+  a setting that misses expectations is a result, not a failure: the sweep exits 0 when it ran;
+  2 also for a --vary that cannot be applied (named before anything is replayed) and a RUN that
+  stored no telemetry to replay
 """
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run_id", nargs="?", metavar="RUN", help="run id (see `workbench runs`); default: the latest run")
+    p.add_argument("run_id", nargs="?", metavar="RUN",
+                   help="run id (see `workbench runs`); default: the latest run that stored telemetry")
     add_db_arg(p)
     add_config_args(p)
     p.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2,...",
@@ -111,16 +126,17 @@ def rerun(db: Session, run_id: str, base: EITPConfig, grid: list[dict[str, Any]]
         raise ConfigError(f"run {run_id} cannot be rerun here: {exc}") from None
     extra = setup.get("settings") or {}
     answers = extra.get("responses")
+    configs = [base, *(base.with_overrides(o) for o in grid)]  # each setting checked before the first browser run
     results: list[lab.Result] = []
     own: dict[str, Any] = {}
-    for i, overrides in enumerate([{}, *grid]):
+    for i, (overrides, config) in enumerate(zip([{}, *grid], configs, strict=True)):
         spec = RunSpec(personas, seed=int(report["run"]["seed"] or 0), kind="sweep", site=extra.get("site"),
                        virtual_time=setup.get("clock") == "virtual", concurrency=setup.get("concurrency"),
                        session_timeout_s=float(extra.get("session_timeout_s") or 300.0),
                        response=SCENARIOS[answers] if answers and answers != "none" else None,
                        geography=extra.get("geography"))
         console.print(f"[dim]S{i}: running {len(personas)} session(s) again · {_label(overrides, 'rerun')}[/]")
-        result = asyncio.run(run_personas(spec, config=base.with_overrides(overrides), stream=EventStream()))
+        result = asyncio.run(run_personas(spec, config=config, stream=EventStream()))
         if result.score is None:
             raise ConfigError(f"the rerun for S{i} could not be scored")
         observed = {f"{s.seed_index}:{s.persona}": s.observation() for s in result.sessions}
@@ -148,14 +164,18 @@ def run(args: argparse.Namespace) -> int:
         telemetry: lab.Telemetry | None = load_corpus(groups, args.limit, base)
     else:
         with Session(open_db(args.db, create=False)) as db:
-            run_id = args.run_id or repo.latest_run_id(db=db)
+            # a replay needs telemetry: the newest run may have stopped before its first visit
+            run_id = args.run_id or repo.latest_run_id(db=db, with_telemetry=not args.rerun)
             telemetry = repo.stored_telemetry(db=db, run_id=run_id) if run_id else None
             stored = repo.run_config(db=db, run_id=run_id) if run_id else None
+            stored_runs = repo.count_runs(db=db)
         base = load_config(args, stored)
     if telemetry is None:
-        print(f"workbench sweep: no run {args.run_id!r} in the database" if args.run_id
-              else "workbench sweep: the database holds no runs", file=sys.stderr)
+        print(f"workbench sweep: {_nothing_to_sweep(args.run_id, stored_runs)}", file=sys.stderr)
         return ExitCode.USAGE  # a run id that is not there is a usage error, not a missed expectation
+    if not args.corpus and not args.rerun and not len(telemetry.batches):
+        raise UsageError(f"run {telemetry.run_id} stored no telemetry: nothing to replay (it stopped before its "
+                         "first visit, or recorded none); name a run that has (see `workbench runs`)")
     if args.rerun:
         console = Console(highlight=False, width=None if sys.stdout.isatty() else 180, stderr=args.json)
         with Session(open_db(args.db, create=False)) as db:
@@ -180,6 +200,15 @@ def run(args: argparse.Namespace) -> int:
     if written:
         console.print(f"HTML report: {written}")
     return ExitCode.OK
+
+
+def _nothing_to_sweep(run_id: str | None, stored_runs: int) -> str:
+    """Why there is no run to sweep, in one line."""
+    if run_id:
+        return f"no run {run_id!r} in the database"
+    if stored_runs:
+        return "the database holds no run with telemetry to replay: see `workbench runs`"
+    return "the database holds no runs"
 
 
 def _replay_all(telemetry: lab.Telemetry, base: EITPConfig, grid: list[dict[str, Any]]) -> list[lab.Result]:
