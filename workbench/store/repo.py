@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import orjson
@@ -307,9 +307,41 @@ def stored_telemetry(*, db: Session, run_id: str) -> lab.Telemetry | None:
     report = run_report(db=db, run_id=run_id, rage=False)
     if report is None:
         return None
+    stream = _StoredBatches(db.get_bind(), run_id)
+    stream.check(db)
     sessions = [lab.StoredSession(
         s["session_id"], s["persona"] or "visitor", _carried_out(s)[0], s["error"] or _carried_out(s)[1],
         scoring.GroundTruth.from_dict(s["persona"], s["ground_truth"]) if s["ground_truth"] and s["persona"] else None,
         s["closed_at"], tuple(e["emotion"] for e in s["emotions"]), s["bot"],
         tuple(v["review"] for v in s["bot_verdicts"] if v["review"] is not None)) for s in report["sessions"]]
-    return lab.Telemetry(run_id, batches(db=db, run_id=run_id), sessions)
+    return lab.Telemetry(run_id, stream, sessions)
+
+
+class _StoredBatches:
+    """A run's batches in arrival order (:class:`workbench.lab.Batches`), read from the store on each pass, a
+    few rows at a time: a sweep replays a run once per setting, and a run of thousands of sessions holds
+    gigabytes of telemetry once parsed. Each pass reads the batches there were when :meth:`check` ran, so a
+    ``workbench serve`` run written meanwhile replays the same batches under every setting."""
+
+    def __init__(self, bind: Any, run_id: str) -> None:
+        self.bind, self.run_id = bind, run_id
+        self.last_id = 0
+        self.count = 0
+
+    def _query(self) -> Any:
+        return select(BatchRecord).where(BatchRecord.run_id == self.run_id).order_by(BatchRecord.id)  # type: ignore[arg-type]
+
+    def check(self, db: Session) -> None:
+        """Read every batch once, now: a damaged row is said before any replay (:class:`StoreDamaged`)."""
+        for b in db.exec(self._query().execution_options(yield_per=100)):
+            _batch(db, b)
+            self.last_id, self.count = int(b.id or 0), self.count + 1
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        with Session(self.bind) as db:
+            query = self._query().where(BatchRecord.id <= self.last_id)  # type: ignore[operator]
+            for b in db.exec(query.execution_options(yield_per=100)):
+                yield _batch(db, b)
