@@ -77,7 +77,7 @@ def walker() -> tuple[str, dict[str, Any], list[dict[str, Any]], float]:
     (["classifier.min_confidence=0.2", "classifier.min_confidence=0.5"], "classifier.min_confidence twice"),
     (["classifier.no_such_threshold=1"], "unknown config key 'classifier.no_such_threshold'"),
     (["classifier.min_confidence=abc"], "classifier.min_confidence"),
-    (["classifier.min_confidence=true"], "classifier.min_confidence=true: a number"),
+    (["classifier.min_confidence=true"], "classifier.min_confidence=true: .*must be a number, not true"),
     (["bot.min_cv_intervals=2.5"], "bot.min_cv_intervals"),
     (["classifier.min_confidence=nan"], "finite"),
     (["classifier.min_confidence=-inf"], "finite"),

@@ -87,6 +87,14 @@ def test_no_threshold_takes_a_negative_value(key):
         EITPConfig().with_overrides({key: -1})
 
 
+@pytest.mark.parametrize("key", NUMERIC)
+def test_no_threshold_takes_true_or_false_for_a_number(key):
+    # pydantic read `--set classifier.min_confidence=true` as 1.0 and false as 0, without a word
+    for word in ("true", "false"):
+        with pytest.raises(ConfigError, match=f"{key}: .*must be a number, not {word}"):
+            EITPConfig().with_overrides(dict([parse_override(f"{key}={word}")]))
+
+
 @pytest.mark.parametrize("value", ["nan", "inf"])
 def test_a_float_threshold_must_be_finite(value):
     key, parsed = parse_override(f"signal.circularity={value}")

@@ -24,6 +24,15 @@ from workbench.errors import ConfigError
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic reads true as 1 where a number is due: `--set classifier.min_confidence=true` set 1.0
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field is not None and field.annotation is not bool:
+            raise ValueError(f"must be a number, not {str(value).lower()}")
+        return value
+
     @field_validator("*")
     @classmethod
     def _not_negative(cls, value: Any) -> Any:
