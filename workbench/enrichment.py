@@ -56,13 +56,25 @@ def address_in(region: str, index: int) -> str:
 
 
 def geo_of(ip: str | None) -> str:
+    """The region of ``ip`` (section 10.3: the address serves geolocation, only the region travels on).
+
+    A dual-stack listener reports an IPv4 client as ``::ffff:a.b.c.d`` and a batch replayed from a
+    corpus may carry any spelling, so the address is normalised first: an IPv4-mapped address is
+    its IPv4 one and IPv6 loopback is ``local`` like 127/8. Unparseable text is ``unknown``;
+    anything outside the table (private ranges included) is ``other``.
+    """
     if not ip:
         return "unknown"
     try:
-        address = ipaddress.ip_address(ip)
+        address = ipaddress.ip_address(ip.strip())
     except ValueError:
         return "unknown"
-    return next((geo for net, geo in _NETWORKS if address in net), "other")
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.is_loopback:
+            return "local"
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+    return next((geo for net, geo in _NETWORKS if address.version == net.version and address in net), "other")
 
 
 #: sessions whose published emotions the enricher remembers for their trajectory (oldest forgotten first)

@@ -24,6 +24,7 @@ clock is a day ahead costs one early cycle, not 1440 at once followed by a day w
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +39,13 @@ CYCLE_MS = 60_000
 EVI_WINDOW_MS = 300_000
 DAY_MS = 86_400_000
 MIN_SAMPLE = 10
+#: how long (event time) a session's latest state is kept after it: the EVI needs 5 minutes, an
+#: outcome (section 7.6) arrives within Seer's 2-minute attribution window or at the close; an hour
+#: covers both with room, and keeps a long ``workbench serve`` from remembering every visitor ever
+SESSION_RETENTION_MS = 3_600_000
+#: cycles of history kept per group (z-score baseline) and per tenant (EVI percentile, z): one day at
+#: 60 s, so the per-cycle and per-packet cost stays flat however long the process runs
+HISTORY_CYCLES = 1440
 DISTRESS = {"negative": 1.0, "cognitive": 0.7, "mixed": 0.4, "positive": 0.0}
 
 
@@ -60,11 +68,27 @@ KnowledgeListener = Callable[[float, list[dict[str, Any]]], None]
 
 @dataclass
 class _GroupState:
-    times: deque[float] = field(default_factory=deque)  # last 7 days of event times
+    times: list[float] = field(default_factory=list)  # last 7 days of event times, sorted (events arrive out of order)
     successes: int = 0
     outcomes: int = 0
-    cycle_counts: list[int] = field(default_factory=list)
+    cycle_counts: deque[int] = field(default_factory=lambda: deque(maxlen=HISTORY_CYCLES))
     current: int = 0
+
+
+def confidence(successes: int, outcomes: int) -> float:
+    """The Wilson lower bound as 0-100, one decimal: clamped, since float rounding can put p = 0 a hair
+    below zero (``-0.0`` in a knowledge row) and nothing may read above 100."""
+    return round(min(100.0, max(0.0, 100 * wilson_lower_bound(successes, outcomes))), 1)
+
+
+def expire(times: list[float], now: float) -> None:
+    """Drop the event times more than 7 days before ``now`` from the sorted list, in place."""
+    del times[:bisect_left(times, now - 7 * DAY_MS)]
+
+
+def last_day(times: list[float], now: float) -> int:
+    """How many of the sorted event times fall in the 24 h before ``now`` (or after it: a skewed clock)."""
+    return len(times) - bisect_left(times, now - DAY_MS)
 
 
 class Intelligence:
@@ -74,9 +98,10 @@ class Intelligence:
         self.min_sample = min_sample
         self.on_knowledge = on_knowledge
         self.groups: dict[Group, _GroupState] = defaultdict(_GroupState)
-        self.latest: dict[tuple[str, str], EmotionalEvent] = {}  # (tenant, session) -> latest state
-        self.evi_history: dict[str, list[tuple[float, float]]] = defaultdict(list)
-        self.geo_evi: dict[tuple[str, str], list[float]] = defaultdict(list)
+        # tenant -> session -> its latest state in event time; per tenant so one tenant's traffic costs another nothing
+        self.latest: dict[str, dict[str, EmotionalEvent]] = defaultdict(dict)
+        self.evi_history: dict[str, deque[tuple[float, float]]] = defaultdict(lambda: deque(maxlen=HISTORY_CYCLES))
+        self.geo_evi: dict[tuple[str, str], deque[float]] = defaultdict(lambda: deque(maxlen=3))  # contagion reads 3
         self.knowledge_of: dict[str, list[dict[str, Any]]] = {}  # tenant -> its validated patterns
         self.next_cycle: dict[str, float] = {}  # tenant -> when its next cycle is due
 
@@ -94,12 +119,15 @@ class Intelligence:
             self.cycle(due, tenant=event.tenant)
             self.next_cycle[event.tenant] = due + self.cycle_ms
         g = self.groups[(event.tenant, event.vertical, event.emotion, event.section, event.geo)]
-        g.times.append(event.timestamp)
+        insort(g.times, event.timestamp)
         g.current += 1
         if event.success is not None:
             g.outcomes += 1
             g.successes += int(event.success)
-        self.latest[(event.tenant, event.session)] = event
+        sessions = self.latest[event.tenant]
+        known = sessions.get(event.session)
+        if known is None or event.timestamp >= known.timestamp:  # a late, older event is not the latest state
+            sessions[event.session] = event
 
     def add_outcome(self, tenant: str, session: str, emotion: str, section: str, success: bool) -> bool:
         """An intervention's outcome, for the group of the packet it answered (its Wilson confidence).
@@ -108,7 +136,7 @@ class Intelligence:
         is not an occurrence, so the sample size does not change. False when the session was never
         seen (nothing to attribute it to).
         """
-        latest = self.latest.get((tenant, session))
+        latest = self.latest.get(tenant, {}).get(session)
         if latest is None:
             return False
         g = self.groups[(tenant, latest.vertical, emotion, section, latest.geo)]
@@ -120,19 +148,22 @@ class Intelligence:
     def cycle(self, now: float, *, tenant: str | None = None) -> list[dict[str, Any]]:
         """Score the tenant's groups (every tenant's when None), refresh its knowledge store and EVI
         series; return the patterns."""
-        tenants = ({key[0] for key in self.groups} | {t for t, _ in self.latest}) if tenant is None else {tenant}
+        tenants = ({key[0] for key in self.groups} | set(self.latest)) if tenant is None else {tenant}
         patterns = []
+        idle: list[Group] = []
         for key, g in self.groups.items():
             if key[0] not in tenants:
                 continue
-            while g.times and now - g.times[0] > 7 * DAY_MS:
-                g.times.popleft()
-            recent = sum(1 for t in g.times if now - t <= DAY_MS)
+            expire(g.times, now)
+            if not g.times and not g.current:  # nothing in 7 days: forget the group (see _forget)
+                idle.append(key)
+                continue
+            recent = last_day(g.times, now)
             previous = g.cycle_counts[-1] if g.cycle_counts else 0
             pattern: dict[str, Any] = {
                 "tenant": key[0], "vertical": key[1], "emotion": key[2], "section": key[3], "geo": key[4],
                 "sample_size": len(g.times),
-                "confidence": round(100 * wilson_lower_bound(g.successes, g.outcomes), 1),
+                "confidence": confidence(g.successes, g.outcomes),
                 "spike": spike_ratio(recent, len(g.times)) > 1.5 if len(g.times) > recent else False,
                 "anomaly": is_anomaly(g.current, g.cycle_counts),
                 "z": round(z_score(g.current, g.cycle_counts), 2),
@@ -146,23 +177,34 @@ class Intelligence:
             self.knowledge_of[t] = [p for p in validated if p["tenant"] == t]
         if validated and self.on_knowledge is not None:
             self.on_knowledge(now, [dict(p) for p in validated])
-        for t in sorted(tenants & {k[0] for k in self.latest}):
+        for t in sorted(tenants & set(self.latest)):
             self.evi_history[t].append((now, self.evi(t, now)))
-            for geo in {e.geo for (u, _), e in self.latest.items() if u == t}:
+            for geo in sorted({e.geo for e in self.latest[t].values()}):
                 self.geo_evi[(t, geo)].append(self.evi(t, now, geo=geo))
+        self._forget(idle, tenants, now)
         return patterns
+
+    def _forget(self, idle: list[Group], tenants: set[str], now: float) -> None:
+        """Bound a long-running process's memory: groups with no event in 7 days (sample size 0, never
+        knowledge; their outcomes go with them) and sessions quiet for :data:`SESSION_RETENTION_MS`."""
+        for key in idle:
+            del self.groups[key]
+        for t in tenants & set(self.latest):
+            sessions = self.latest[t]
+            for sid in [s for s, e in sessions.items() if now - e.timestamp > SESSION_RETENTION_MS]:
+                del sessions[sid]
 
     # --- section 5.9 ----------------------------------------------------------------------
     def evi(self, tenant: str, now: float, *, geo: str | None = None) -> float:
-        states = [e for (t, _), e in self.latest.items()
-                  if t == tenant and now - e.timestamp <= EVI_WINDOW_MS and (geo is None or e.geo == geo)]
+        states = [e for e in self.latest.get(tenant, {}).values()
+                  if now - e.timestamp <= EVI_WINDOW_MS and (geo is None or e.geo == geo)]
         if not states:
             return 0.0
         return float(np.mean([DISTRESS[category(e.emotion)] * e.intensity for e in states]))
 
     def global_intelligence(self, tenant: str, now: float) -> dict[str, Any] | None:
         """The packet's ``globalIntelligence`` dimension, or None before the first cycle."""
-        series = self.evi_history.get(tenant)
+        series = list(self.evi_history.get(tenant, ()))
         if not series:
             return None
         values = [v for _, v in series]
@@ -202,7 +244,7 @@ class Intelligence:
 
     def _contagion(self, tenant: str) -> dict[str, Any] | None:
         """A geography that started rising this cycle right after another started rising the cycle before."""
-        def rising(values: list[float], back: int) -> bool:
+        def rising(values: deque[float], back: int) -> bool:
             if len(values) < back + 2:
                 return False
             now, before = values[-1 - back], values[-2 - back]
