@@ -36,3 +36,8 @@ def test_trend_thresholds():
     assert trend(120, 100) == "stable"
     assert trend(79, 100) == "decreasing"
     assert trend(80, 100) == "stable"
+
+
+def test_no_success_is_a_bound_of_zero_never_a_hair_below():
+    bounds = [wilson_lower_bound(0, n) for n in range(1, 5000)]
+    assert min(bounds) == 0.0 and str(wilson_lower_bound(0, 21)) == "0.0"

@@ -11,7 +11,8 @@ Z_95 = 1.959963984540054
 def wilson_lower_bound(successes: float, n: float, z: float = Z_95) -> float:
     """Lower end of the Wilson score interval: a sample-size-aware success rate.
 
-    0 for no data; approaches the observed rate as ``n`` grows.
+    0 for no data; approaches the observed rate as ``n`` grows. Never below 0: with no success the bound
+    is 0 exactly, where float rounding gave a hair below (``-1e-17`` at n = 21).
     """
     if n <= 0:
         return 0.0
@@ -19,7 +20,7 @@ def wilson_lower_bound(successes: float, n: float, z: float = Z_95) -> float:
     denom = 1 + z * z / n
     centre = p + z * z / (2 * n)
     margin = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (centre - margin) / denom
+    return max(0.0, (centre - margin) / denom)
 
 
 def spike_ratio(recent_24h: float, baseline_7d: float) -> float:
