@@ -19,6 +19,8 @@ Limits are judged against the spec's reference values (4.6: 50,000 bytes, 500 ev
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import re
 import secrets
 import time
 import xml.etree.ElementTree as ET
@@ -38,8 +40,13 @@ MAX_MESSAGE_BYTES = 50_000  # section 4.6 reference default
 MAX_EVENTS_PER_SECOND = 500
 FLOOD_BATCHES = MAX_EVENTS_PER_SECOND // 50 + 2  # of 50 events: 600, over the limit
 WALL_FLOOD_BATCHES = 32  # 1,600 events: over a second's worth plus a producer's 500-event buffer, and then some
+# the flood's events, in turn: 600 of them are 75 a type, under 4.6's 100 per type per second, so only the
+# 500-per-producer limit can refuse them (a per-type limit alone must not pass case 4.6/2)
+FLOOD_TYPES = ("mouse", "click", "scroll", "mouse_pause", "viewport_resize", "tab_switch", "form_focus",
+               "text_selection")
 FOREIGN_IP = "203.0.113.66"  # TEST-NET-3: an address a client claims for itself
 CLOSED = "(the bridge closed the connection)"
+CONTROL_REFUSED = "(a valid batch was refused too)"
 
 
 @dataclass
@@ -117,30 +124,52 @@ class Probe:
         return f"sq_{int(time.time() * 1000)}_conf{secrets.token_hex(4)}"
 
     async def open(self, *, handshake: bool = True) -> Conn:
+        """A connection, with INFO and CONNECT done unless ``handshake`` is False.
+
+        A handshake that fails closes the connection before raising: a case that cannot start must
+        not leave a socket open on the bridge (and a task in this process)."""
         conn = Conn(await websockets.connect(self.url, compression=None, open_timeout=self.timeout_s,
-                                             max_size=None), self.timeout_s)
+                                             close_timeout=self.timeout_s, max_size=None), self.timeout_s)
         if handshake:
-            conn.session = self.session()
-            first = await conn.next()
-            if not isinstance(first, codec.Info):
-                raise ConformanceError(f"expected INFO first, got {first!r}")
-            await conn.send(codec.encode_connect({"tenant_id": self.tenant, "session_id": conn.session,
-                                                  "verbose": False}))
-            errors = await conn.sync()
-            if errors:
-                raise ConformanceError(f"the bridge refused CONNECT for tenant {self.tenant!r}: {errors[0]}")
+            try:
+                await self._handshake(conn)
+            except BaseException:
+                await conn.close()
+                raise
         return conn
 
-    async def seen(self, session: str) -> list[dict[str, Any]] | None:
-        """What the tap saw for ``session`` after a short settle; None without a tap."""
+    async def _handshake(self, conn: Conn) -> None:
+        conn.session, conn.tenant = self.session(), self.tenant
+        first = await conn.next()
+        if not isinstance(first, codec.Info):
+            raise ConformanceError(f"expected INFO first, got {show(first)}")
+        await conn.send(codec.encode_connect({"tenant_id": self.tenant, "session_id": conn.session,
+                                              "verbose": False}))
+        errors = await conn.sync()
+        if errors:
+            raise ConformanceError(f"the bridge refused CONNECT for tenant {self.tenant!r}: {errors[0]}")
+
+    async def seen(self, session: str, *, expect: bool = False) -> list[dict[str, Any]] | None:
+        """What the tap saw for ``session``; None without a tap.
+
+        ``expect``: a batch should arrive, so wait for it up to ``timeout_s`` (a loaded machine may
+        take longer than the settle to forward it), then settle for any more. Otherwise settle only:
+        the case expects nothing, and waiting longer would only slow a passing run."""
         if self.tap is None:
             return None
+        deadline = time.monotonic() + self.timeout_s
+        while expect and not self.tap.batches.get(session) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
         await asyncio.sleep(self.settle_s)
         return self.tap.batches.get(session, [])
 
 
 class ConformanceError(Exception):
     """The bridge could not be exercised at all (unreachable, no handshake)."""
+
+
+class NoReply(ConformanceError, TimeoutError):
+    """The bridge said nothing within the timeout (a TimeoutError too, for callers that catch that)."""
 
 
 class Conn:
@@ -152,32 +181,51 @@ class Conn:
         self.parser = codec.NatsParser(max_payload=10**9)
         self.pending: list[codec.Event] = []
         self.session = ""
+        self.tenant = ""
 
     async def send(self, data: bytes) -> None:
         await self.ws.send(data)
 
     async def next(self) -> codec.Event:
-        async with asyncio.timeout(self.timeout_s):
-            while not self.pending:
-                frame = await self.ws.recv()
-                self.parser.receive_data(frame)
-                self.pending += self.parser.events_received()
+        """The next command; a silent bridge is a ``NoReply`` that says so, not a bare TimeoutError."""
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                while not self.pending:
+                    frame = await self.ws.recv()
+                    self.parser.receive_data(frame)
+                    self.pending += self.parser.events_received()
+        except TimeoutError:
+            raise NoReply(f"no reply from the bridge within {self.timeout_s:g} s") from None
         return self.pending.pop(0)
+
+    async def answer(self) -> codec.Event:
+        """The next command that answers ours: a PING of the bridge's own (answered, as a NATS client
+        must) or an INFO update may come first, and is not a reply to anything we sent."""
+        while True:
+            event = await self.next()
+            if isinstance(event, codec.Ping):
+                await self.send(codec.PONG)
+            elif not isinstance(event, codec.Info):
+                return event
 
     async def sync(self) -> list[str]:
         """PING, then everything up to its PONG: the -ERR messages the commands before it drew.
 
         A bridge that closes the connection instead (as nats-server does on some errors) has
-        refused too: what it said before the close is returned, and ``CLOSED`` last."""
+        refused too: what it said before the close is returned, and ``CLOSED`` last. The PONG has
+        ``timeout_s`` in all: a bridge that keeps talking without ever sending it cannot hold a case."""
         errors: list[str] = []
         try:
             await self.send(codec.PING)
-            while True:
-                event = await self.next()
-                if isinstance(event, codec.Pong):
-                    return errors
-                if isinstance(event, codec.Err):
-                    errors.append(event.message)
+            async with asyncio.timeout(self.timeout_s):
+                while True:
+                    event = await self.next()
+                    if isinstance(event, codec.Pong):
+                        return errors
+                    if isinstance(event, codec.Err):
+                        errors.append(event.message)
+        except TimeoutError:
+            raise NoReply(f"no PONG from the bridge within {self.timeout_s:g} s") from None
         except websockets.ConnectionClosed:
             errors += [e.message for e in self.pending if isinstance(e, codec.Err)]
             return [*errors, CLOSED]
@@ -185,11 +233,21 @@ class Conn:
     async def close(self) -> None:
         await self.ws.close()
 
+    async def control(self, types: tuple[str, ...] = ("mouse",)) -> list[str]:
+        """Publish one valid batch (of events of ``types``) and sync: the -ERRs it drew (none from a working bridge).
 
-def telemetry(session: str, tenant: str, n: int = 5, *, spacing_ms: float = 50.0, **extra: Any) -> bytes:
-    """A section 4.3 batch of ``n`` mouse samples, stamped now."""
+        A refusal case is only judged after this: a bridge that refuses or drops everything (or
+        every batch of this shape) would otherwise pass every "must refuse" case without enforcing anything."""
+        await self.send(codec.encode_pub("telemetry.raw", telemetry(self.session, self.tenant, len(types),
+                                                                    types=types)))
+        return await self.sync()
+
+
+def telemetry(session: str, tenant: str, n: int = 5, *, spacing_ms: float = 50.0,
+              types: tuple[str, ...] = ("mouse",), **extra: Any) -> bytes:
+    """A section 4.3 batch of ``n`` samples, stamped now, their types taken from ``types`` in turn."""
     t0 = time.time() * 1000.0
-    events = [{"type": "mouse", "timestamp": t0 + i * spacing_ms, "currentSection": "pricing",
+    events = [{"type": types[i % len(types)], "timestamp": t0 + i * spacing_ms, "currentSection": "pricing",
                "data": {"x": 400 + i, "y": 300, "vx": 20, "vy": 0, "ax": 0, "ay": 0, "jx": 0, "jy": 0,
                         "speed": 20, "jerk": 0}} for i in range(n)]
     return orjson.dumps({"type": "telemetry_batch", "events": events, "sessionId": session, "tenantId": tenant,
@@ -249,25 +307,35 @@ async def _ping_pong(probe: Probe) -> Outcome:
     conn = await probe.open()
     try:
         await conn.send(codec.PING)
-        reply = await conn.next()
+        reply = await conn.answer()
     finally:
         await conn.close()
     return Outcome(isinstance(reply, codec.Pong), "PONG", show(reply))
 
 
+def refused_control(errors: list[str], expected: str) -> Outcome:
+    """The Fail for a bridge that refused the valid control batch: its refusals prove nothing."""
+    return Outcome(False, expected, f"a valid batch was refused too: {said(errors)}")
+
+
 async def _refused(probe: Probe, payload: Callable[[Conn], bytes], expected: str) -> Outcome:
-    """Send one command; Pass when it draws -ERR and, with a tap, nothing of the session is forwarded."""
+    """A valid batch (accepted), then the command; Pass when it draws -ERR and, with a tap, only the
+    valid batch of the session is forwarded."""
     conn = await probe.open()
     try:
+        control = await conn.control()
+        if control:
+            return refused_control(control, expected)
         await conn.send(payload(conn))
         errors = await conn.sync()
     finally:
         await conn.close()
-    forwarded = await probe.seen(conn.session)
+    forwarded = await probe.seen(conn.session, expect=True)
     actual = said(errors) if errors else "no -ERR"
-    if forwarded:
-        actual += f"; {len(forwarded)} batch(es) forwarded to the bus"
-    return Outcome(bool(errors) and not forwarded, expected, actual)
+    extra = 0 if not forwarded else len(forwarded) - 1
+    if extra:
+        actual += f"; {extra} batch(es) forwarded to the bus besides the valid one"
+    return Outcome(bool(errors) and not extra, expected, actual)
 
 
 async def _whitelist(probe: Probe) -> Outcome:
@@ -292,9 +360,13 @@ async def _flood(probe: Probe, batch_step_ms: float, batches: int = FLOOD_BATCHE
     after the last; the -ERRs that came back."""
     conn = await probe.open()
     try:
-        t0 = time.time() * 1000.0
+        control = await conn.control(FLOOD_TYPES)
+        if control:
+            return [CONTROL_REFUSED, *control]
+        t0 = time.time() // 1 * 1000.0  # the start of this second: a limit counted per calendar second
+        # sees the whole event-time flood in one second, not split across two (300 + 300, each under 500)
         for i in range(batches):
-            body = orjson.loads(telemetry(conn.session, probe.tenant, 50, spacing_ms=1.0))
+            body = orjson.loads(telemetry(conn.session, probe.tenant, 50, spacing_ms=1.0, types=FLOOD_TYPES))
             for j, event in enumerate(body["events"]):
                 event["timestamp"] = t0 + i * batch_step_ms + j
             body["timestamp"] = body["events"][-1]["timestamp"]
@@ -304,10 +376,16 @@ async def _flood(probe: Probe, batch_step_ms: float, batches: int = FLOOD_BATCHE
         await conn.close()
 
 
+def flooded(errors: list[str], expected: str) -> Outcome:
+    """The verdict on a flood: refused, but not a bridge that refused the valid batch before it."""
+    if errors[:1] == [CONTROL_REFUSED]:
+        return refused_control(errors[1:], expected)
+    return Outcome(bool(errors), expected, said(errors[:1]) if errors else "every batch accepted")
+
+
 async def _rate_limit(probe: Probe) -> Outcome:
     errors = await _flood(probe, 50)  # 600 events within 0.6 s of event time
-    return Outcome(bool(errors), f"-ERR for {FLOOD_BATCHES * 50} events in {FLOOD_BATCHES * 50 / 1000:g} s",
-                   said(errors[:1]) if errors else "every batch accepted")
+    return flooded(errors, f"-ERR for {FLOOD_BATCHES * 50} events in {FLOOD_BATCHES * 50 / 1000:g} s")
 
 
 async def _rate_limit_wall(probe: Probe) -> Outcome:
@@ -316,8 +394,8 @@ async def _rate_limit_wall(probe: Probe) -> Outcome:
     seconds' worth, so a bridge may take a producer's whole 500-event buffer at once on top of a
     second's worth, as a reconnect's catch-up sends it.)"""
     errors = await _flood(probe, 1000, WALL_FLOOD_BATCHES)
-    return Outcome(bool(errors), f"-ERR for {WALL_FLOOD_BATCHES * 50} events sent at once, stamped over "
-                                 f"{WALL_FLOOD_BATCHES} s", said(errors[:1]) if errors else "every batch accepted")
+    return flooded(errors, f"-ERR for {WALL_FLOOD_BATCHES * 50} events sent at once, stamped over "
+                           f"{WALL_FLOOD_BATCHES} s")
 
 
 async def _tenant(probe: Probe) -> Outcome:
@@ -333,14 +411,26 @@ async def _ip_injected(probe: Probe) -> Outcome:
         errors = await conn.sync()
     finally:
         await conn.close()
-    seen = await probe.seen(conn.session)
+    seen = await probe.seen(conn.session, expect=True)
     expected = f"the bridge's own view of the client's IP, not the {FOREIGN_IP} the client claimed"
     if seen is None:
         return Outcome(None, expected, "not observable: no tap on the bus behind the bridge (--nats URL)")
     if not seen:
         return Outcome(False, expected, f"nothing forwarded ({said(errors) if errors else 'no -ERR either'})")
     ips = {str(b.get("ip")) for b in seen}
-    return Outcome(FOREIGN_IP not in ips and "None" not in ips, expected, f"forwarded with ip {', '.join(sorted(ips))}")
+    return Outcome(all(injected(b.get("ip")) for b in seen), expected, f"forwarded with ip {', '.join(sorted(ips))}")
+
+
+def injected(ip: object) -> bool:
+    """Whether ``ip`` can be the bridge's view of the client: an IP address, and not the one the client
+    claimed. An empty string or a placeholder is not an injected IP, however unlike the claim it is."""
+    if ip == FOREIGN_IP or not isinstance(ip, str):
+        return False
+    try:
+        ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return True
 
 
 async def _survives(probe: Probe) -> Outcome:
@@ -352,7 +442,7 @@ async def _survives(probe: Probe) -> Outcome:
         second = await conn.sync()
     finally:
         await conn.close()
-    seen = await probe.seen(conn.session)
+    seen = await probe.seen(conn.session, expect=True)
     ok = bool(first) and not second and (seen is None or len(seen) == 1)
     return Outcome(ok, "after one refused PUB, the next valid batch is accepted",
                    f"refused: {said(first) or 'nothing'}; then: {said(second) or 'accepted'}"
@@ -379,11 +469,11 @@ async def _post(probe: Probe) -> Outcome:
                     status[what] = reply.status
             except aiohttp.ClientError as exc:
                 status[what] = type(exc).__name__
-    seen = await probe.seen(sid)
+    seen = await probe.seen(sid, expect=True)
     codes = list(status.values())
     refused = all(isinstance(c, int) and 400 <= c < 500 for c in codes[:2])
     accepted = isinstance(codes[2], int) and 200 <= codes[2] < 300
-    forwarded = seen is None or (len(seen) == 1 and seen[0].get("ip") not in (None, FOREIGN_IP))
+    forwarded = seen is None or (len(seen) == 1 and injected(seen[0].get("ip")))
     actual = f"POST {url}: " + ", ".join(f"{what} {code}" for what, code in status.items())
     if seen is not None:
         actual += f"; forwarded: {len(seen)} batch(es)" + (f" with ip {seen[0].get('ip')}" if seen else "")
@@ -422,6 +512,29 @@ CASES: tuple[Case, ...] = (
 )
 
 
+async def reach(probe: Probe) -> None:
+    """Raise ConformanceError, saying why in one line, unless ``probe.url`` is a WebSocket that speaks
+    first (as a NATS-framed bridge does with INFO).
+
+    Without this, a server that refuses, is not a WebSocket, or upgrades and then says nothing
+    (an echo server, a hung bridge) would be reported as a bridge failing every case, one timeout
+    at a time, instead of as a target that cannot be checked at all."""
+    try:
+        conn = await probe.open(handshake=False)
+    except (OSError, TimeoutError, websockets.WebSocketException) as exc:
+        raise ConformanceError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
+    try:
+        first = await conn.next()
+    except NoReply as exc:
+        raise ConformanceError(f"the WebSocket upgrade worked, then {exc}: not a NATS-framed bridge") from None
+    except websockets.ConnectionClosed as exc:
+        raise ConformanceError(f"the WebSocket upgrade worked, then the server closed it ({exc})") from None
+    finally:
+        await conn.close()
+    if isinstance(first, codec.ParseError):
+        raise ConformanceError(f"the server's first words are not NATS protocol ({first.message}): not a bridge")
+
+
 async def run_cases(probe: Probe, cases: tuple[Case, ...] = CASES,
                     progress: Callable[[CaseResult], None] | None = None) -> list[CaseResult]:
     """Every case, in order; a case that raises is a Fail (MUST) or Non-Strict (SHOULD) with the reason."""
@@ -448,18 +561,27 @@ def summary(results: list[CaseResult]) -> dict[str, int]:
     return counts
 
 
+_NOT_XML = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` with what XML 1.0 cannot carry shown as ``\\xNN``: a bridge's -ERR may hold any byte,
+    and one control character would make the whole JUnit file unreadable to CI."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def to_junit(results: list[CaseResult], *, target: str, strict: bool = False) -> str:
     """One test case per conformance case. A Fail is a failure; a Non-Strict one only with ``strict``."""
     suite = ET.Element("testsuite", name="eitp-bridge-conformance", tests=str(len(results)),
                        failures=str(len(failed(results, strict=strict))), errors="0",
                        time=f"{sum(r.ms for r in results) / 1000:.3f}")
-    ET.SubElement(ET.SubElement(suite, "properties"), "property", name="target", value=target)
+    ET.SubElement(ET.SubElement(suite, "properties"), "property", name="target", value=xml_text(target))
     for r in results:
         case = ET.SubElement(suite, "testcase", classname=f"conformance.section_{r.id.split('/')[0]}",
                              name=f"{r.id} {r.requirement}", time=f"{r.ms / 1000:.3f}")
-        detail = f"{r.level} {r.id}: {r.requirement}\nexpected: {r.expected}\nactual: {r.actual}"
+        detail = xml_text(f"{r.level} {r.id}: {r.requirement}\nexpected: {r.expected}\nactual: {r.actual}")
         if r in failed(results, strict=strict):
-            ET.SubElement(case, "failure", message=f"{r.verdict}: {r.actual}", type=r.level).text = detail
+            ET.SubElement(case, "failure", message=xml_text(f"{r.verdict}: {r.actual}"), type=r.level).text = detail
         else:
             ET.SubElement(case, "system-out").text = f"{r.verdict}\n{detail}"
     ET.indent(suite)

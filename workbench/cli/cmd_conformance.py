@@ -16,6 +16,7 @@ from rich.table import Table
 
 from workbench import conformance as suite
 from workbench.cli.common import ExitCode, add_config_args, check_outputs, load_config
+from workbench.errors import UsageError
 from workbench.report.files import write_report
 
 NAME = "conformance"
@@ -44,9 +45,18 @@ examples:
   workbench conformance --set transport.max_message_bytes=100000   a looser config fails 4.6/1
   workbench conformance --set transport.max_events_per_wall_second=0   ...and this one 4.6/3
 
-exit codes: 0 conformant · 1 a Fail (or a Non-Strict with --strict) · 4 the bridge cannot be reached
+exit codes: 0 conformant · 1 a Fail (or a Non-Strict with --strict) · 2 a URL of the wrong scheme ·
+  4 the bridge cannot be reached (refused, not a WebSocket, or silent after the upgrade)
 """
 COLOURS = {suite.PASS: "green", suite.FAIL: "red", suite.NON_STRICT: "yellow", suite.INFO: "cyan"}
+
+
+class Unreachable(Exception):
+    """The target cannot be checked at all: refused, not a WebSocket, or silent after the upgrade."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(f"{target}: {reason}")
+        self.target, self.reason = target, reason
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -66,22 +76,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_config_args(p)
 
 
+def check_urls(args: argparse.Namespace) -> None:
+    """Refuse, before anything runs, a URL that cannot name what its option asks for: a mistyped
+    scheme is the user's (exit 2), not a bridge that cannot be reached (exit 4)."""
+    wanted = {"URL": (args.url, ("ws://", "wss://")), "--post-url": (args.post_url, ("http://", "https://"))}
+    for option, (url, schemes) in wanted.items():
+        if url is not None and not url.lower().startswith(schemes):
+            raise UsageError(f"{option} {url!r}: must start with {' or '.join(schemes)}")
+
+
 def run(args: argparse.Namespace) -> int:
+    check_urls(args)
     check_outputs(json=None if str(args.json) == "-" else args.json, junit=args.junit)
     config = load_config(args)
     quiet = str(args.json) == "-"
     console = Console(highlight=False, stderr=quiet, width=None if sys.stdout.isatty() else 160)
-    target, results = asyncio.run(_run(args, config, console))
-    if results and results[0].verdict == suite.FAIL:  # not even a WebSocket: nothing else means anything
-        print(f"workbench conformance: cannot reach the bridge at {target}: {results[0].actual}", file=sys.stderr)
+    try:
+        target, results = asyncio.run(_run(args, config, console))
+    except Unreachable as exc:  # not even a WebSocket that speaks: nothing a case said would mean anything
+        print(f"workbench conformance: cannot reach the bridge at {exc.target}: {exc.reason}", file=sys.stderr)
         return ExitCode.INFRASTRUCTURE
     counts = suite.summary(results)
     document: dict[str, Any] = {"target": target, "strict": args.strict, "summary": counts,
                                 "results": [r.as_dict() for r in results]}
     if quiet:
-        print(json.dumps(document, indent=2))
+        print(json.dumps(document, indent=2, allow_nan=False))
     elif args.json:
-        console.print(f"JSON: {write_report(args.json, json.dumps(document, indent=2) + chr(10), 'JSON results')}")
+        text = json.dumps(document, indent=2, allow_nan=False) + "\n"
+        console.print(f"JSON: {write_report(args.json, text, 'JSON results')}")
     if args.junit:
         written = write_report(args.junit, suite.to_junit(results, target=target, strict=args.strict), "JUnit report")
         console.print(f"JUnit: {written}")
@@ -128,7 +150,10 @@ async def _run(args: argparse.Namespace, config: Any, console: Console) -> tuple
         observed = args.stock_nats or not args.url or bool(nats_url)
         probe = suite.Probe(url, args.tenant or DEFAULT_TENANT, tap if observed else None, post_url=args.post_url)
         with console.status("running the conformance cases ..."):
+            try:
+                await suite.reach(probe)
+            except suite.ConformanceError as exc:
+                raise Unreachable(url, str(exc)) from None
             results = await suite.run_cases(probe, progress=progress)
-    if results and results[0].verdict != suite.FAIL:
-        console.print(table)
+    console.print(table)
     return url, results
