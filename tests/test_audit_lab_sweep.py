@@ -171,6 +171,7 @@ def test_the_same_sweep_twice_is_byte_identical(tmp_db, capsys):
 
 
 # --- scale ------------------------------------------------------------------------------------------
+@pytest.mark.slow  # stores and sweeps two runs, 4 and 40 sessions, under tracemalloc (~17 s)
 def test_a_sweep_reads_the_stored_batches_as_it_replays_them_not_all_at_once(tmp_path, capsys):
     # a store of thousands of sessions holds gigabytes of telemetry once parsed: a sweep's memory must grow with
     # the sessions open at once, not with the run's whole telemetry (compared between two sizes of one run,

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 import websockets
 from aiohttp import web
 
@@ -165,6 +166,7 @@ def _in_thread(handler: Callable[[Any], Any], body: Callable[[str], Any]) -> Any
         thread.join(10)
 
 
+@pytest.mark.slow  # two targets, each waited on for the suite's whole timeout (~20 s)
 def test_a_websocket_that_says_nothing_after_the_upgrade_is_an_infrastructure_error(capsys):
     for handler in (_silent, _echo):
         code, err, took = _in_thread(handler, lambda url: _cli_against(url, capsys))

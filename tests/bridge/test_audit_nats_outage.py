@@ -219,6 +219,7 @@ async def _ignore(subject: str, payload: bytes) -> None:
     pass
 
 
+@pytest.mark.slow  # waits out the bus's reconnect attempts (~10 s)
 async def test_serve_ends_with_exit_4_when_its_nats_server_is_gone_for_good(server: FixedPortServer,
                                                                              tmp_path: Path) -> None:
     # Before, `workbench serve --nats URL` ran on with a dead bus: every batch went nowhere, and ctrl-c exited 0

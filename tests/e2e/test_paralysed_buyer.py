@@ -1,4 +1,6 @@
-"""End to end: the paralysed buyer in real headless Chromium, through producer, bridge, engine and SQLite."""
+"""End to end: the paralysed buyer in real headless Chromium, through producer, bridge, engine and SQLite.
+
+In virtual time (its ~80 s visit takes seconds); `make demo` plays the same persona in real time."""
 
 import pytest
 from sqlmodel import Session
@@ -20,7 +22,8 @@ PARALYSIS_FAMILY = {e.value for e in COGNITIVE} | {"hesitation"}
 
 async def test_paralysed_buyer_produces_stored_schema_valid_cognitive_packets(tmp_db):
     engine = open_db(tmp_db)
-    result = await run(RunSpec([ParalysedBuyer], seed=7, kind="test"), stream=EventStream(Recorder(engine)))
+    result = await run(RunSpec([ParalysedBuyer], seed=7, kind="test", virtual_time=True),
+                       stream=EventStream(Recorder(engine)))
     (outcome,) = result.sessions
     assert outcome.status == "ended", outcome.error
 
