@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import re
 import secrets
 import time
 import xml.etree.ElementTree as ET
@@ -33,6 +32,7 @@ import orjson
 import websockets
 
 from workbench.bridge import codec
+from workbench.report import junit
 
 MUST, SHOULD, MAY = "MUST", "SHOULD", "MAY"
 PASS, FAIL, NON_STRICT, INFO = "Pass", "Fail", "Non-Strict", "Info"
@@ -561,13 +561,10 @@ def summary(results: list[CaseResult]) -> dict[str, int]:
     return counts
 
 
-_NOT_XML = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
 def xml_text(text: str) -> str:
     """``text`` with what XML 1.0 cannot carry shown as ``\\xNN``: a bridge's -ERR may hold any byte,
     and one control character would make the whole JUnit file unreadable to CI."""
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return junit.xml_text(text, codes=True)
 
 
 def to_junit(results: list[CaseResult], *, target: str, strict: bool = False) -> str:

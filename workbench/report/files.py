@@ -1,10 +1,13 @@
-"""Writing a report file: its folder created, and a path that cannot take it named with the reason."""
+"""What the report writers share: writing a report file (its folder created, and a path that cannot take it
+named with the reason), and reading a stored value that must be a number (SQLite keeps any value in any column)."""
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from workbench.errors import UsageError
 
@@ -43,3 +46,11 @@ def write_report(path: str | Path, text: str, what: str) -> Path:
         why = unwritable(path) or exc.strerror or str(exc)
         raise UsageError(f"cannot write the {what} to {path}: {why}") from exc
     return path
+
+
+def finite(value: Any) -> float | None:
+    """``value`` when it is a finite number, else None (text, a bool, NaN, infinity): a stored figure that is
+    written into an attribute, a size or a time must be one."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None

@@ -9,13 +9,12 @@ verdict, per-persona results, the confusion matrix and precision / recall.
 from __future__ import annotations
 
 import base64
-import math
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from workbench.protocol.taxonomy import category
-from workbench.report.files import write_report
+from workbench.report.files import finite, write_report
 
 COLOURS = {"cognitive": "#2b8cbe", "negative": "#d7301f", "positive": "#1a9850", "mixed": "#e6a100"}
 STATUS = {"pass": ("✔", "#1a9850"), "fail": ("✘", "#d7301f"), "skip": ("–", "#888"), "error": ("!", "#8e44ad")}
@@ -69,13 +68,6 @@ def _text(value: Any) -> str:
     return "" if value is None else escape(str(value))
 
 
-def _real(value: Any) -> float | None:
-    """``value`` when it is a finite number, else None: what may be written into an SVG coordinate or size."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return None
-
-
 def _drawable(rows: Any) -> list[list[Any]]:
     """The trail's ``[t, x, y, ...]`` rows whose x and y are finite numbers, x and y as floats.
 
@@ -84,13 +76,13 @@ def _drawable(rows: Any) -> list[list[Any]]:
     if not isinstance(rows, list):
         return []
     return [[row[0], float(row[1]), float(row[2]), *row[3:]] for row in rows if isinstance(row, list)
-            and len(row) >= 3 and _real(row[1]) is not None and _real(row[2]) is not None]
+            and len(row) >= 3 and finite(row[1]) is not None and finite(row[2]) is not None]
 
 
 def _width(trail: dict[str, Any]) -> float:
     """The page width the trail was sampled on (the SVG's scale); the default viewport's when none is usable."""
     viewport = trail.get("viewport")
-    width = _real(viewport[0]) if isinstance(viewport, list) and viewport else None
+    width = finite(viewport[0]) if isinstance(viewport, list) and viewport else None
     return width if width is not None and width > 0 else 1280.0
 
 
@@ -248,9 +240,10 @@ def _timeline_svg(session: dict[str, Any]) -> str:
     prev = 0.0
     for e in emotions:
         x0, x1 = prev / total * w, max(e["t_ms"] / total * w, prev / total * w + 3)
-        bar = h * (0.35 + 0.65 * (_real(e.get("intensity")) or 0.0))
+        bar = h * (0.35 + 0.65 * (finite(e.get("intensity")) or 0.0))
         parts.append(f'<rect x="{x0 + 1:.1f}" y="{h - bar:.1f}" width="{max(x1 - x0 - 2, 2):.1f}" height="{bar:.1f}" '
-                     f'fill="{_colour(e["emotion"])}" opacity="{0.45 + 0.5 * (_real(e.get("confidence")) or 0.0):.2f}">'
+                     f'fill="{_colour(e["emotion"])}" '
+                     f'opacity="{0.45 + 0.5 * (finite(e.get("confidence")) or 0.0):.2f}">'
                      f'<title>{_text(e["emotion"])} · conf {_fmt(e["confidence"])} · int {_fmt(e["intensity"])} · '
                      f'{_text(e["section"])} · {e["t_ms"] / 1000:.1f}s</title></rect>')
         if x1 - x0 > 40:

@@ -7,28 +7,29 @@ yet, nothing declared) is ``<skipped>``. CI systems read this without knowing EI
 
 from __future__ import annotations
 
-import math
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from workbench.report.files import write_report
+from workbench.report.files import finite, write_report
 
 # characters XML 1.0 cannot hold (ElementTree writes them anyway, and the CI parser then drops the file)
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def _text(value: Any) -> str:
-    """Stored text for any text or attribute of the file (persona, run id and config included, not only messages)."""
+def xml_text(value: Any, *, codes: bool = False) -> str:
+    """``value`` as text any XML 1.0 reader takes: what it cannot hold becomes U+FFFD, or with ``codes``
+    ``\\xNN`` (where the byte itself is the news: a bridge's -ERR in the conformance report)."""
+    if codes:
+        return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
     return _NOT_XML.sub("\ufffd", str(value))
 
 
 def _ms(value: Any) -> float:
     """A stored wall time in ms, 0 when it is not a finite number: ``time="nan"`` or ``"inf"`` fails CI readers."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    return 0.0
+    found = finite(value)
+    return 0.0 if found is None else found
 
 
 def _seconds(ms: Any) -> str:
@@ -52,19 +53,19 @@ def _unique(names: list[str]) -> list[str]:
 
 def to_junit(report: dict[str, Any]) -> str:
     run = report["run"]
-    root = ET.Element("testsuites", name=_text(f"workbench run {run['id']}"))
+    root = ET.Element("testsuites", name=xml_text(f"workbench run {run['id']}"))
     by_persona: dict[str, list[dict[str, Any]]] = {}
     for s in report["sessions"]:
         # grouped by the name as written: two personas that differ only by a character XML cannot hold share a
         # suite (and its session numbering), so their cases cannot end up with one classname
-        by_persona.setdefault(_text(s["persona"] or "visitor"), []).append(s)
+        by_persona.setdefault(xml_text(s["persona"] or "visitor"), []).append(s)
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for persona, sessions in by_persona.items():
         suite = ET.SubElement(root, "testsuite", name=persona)
         props = ET.SubElement(suite, "properties")
         for key, value in (("run_id", run["id"]), ("seed", run["seed"]),
                            ("clock", (report.get("config") or {}).get("clock", ""))):
-            ET.SubElement(props, "property", name=key, value=_text(value))
+            ET.SubElement(props, "property", name=key, value=xml_text(value))
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         # The persona's nth session (in seed-index order, as `workbench compare` pairs them) names a case,
         # not its session id, which changes every run: CI keeps each case's history across builds.
@@ -72,23 +73,23 @@ def to_junit(report: dict[str, Any]) -> str:
         for nth, s in enumerate(ordered, 1):
             checks = s["checks"] or [{"name": "session", "status": "error", "expected": "session scored",
                                       "actual": s.get("error") or "no scores stored"}]
-            for c, name in zip(checks, _unique([_text(c["name"]) for c in checks]), strict=True):
+            for c, name in zip(checks, _unique([xml_text(c["name"]) for c in checks]), strict=True):
                 case = ET.SubElement(suite, "testcase", classname=f"{persona}.session_{nth}", name=name,
                                      time=_seconds(s.get("wall_ms") if c is checks[0] else 0))
                 counts["tests"] += 1
-                text = _text(f"expected: {c['expected']}\nactual:   {c['actual']}\nsession:  {s['session_id']}")
+                text = xml_text(f"expected: {c['expected']}\nactual:   {c['actual']}\nsession:  {s['session_id']}")
                 if c["status"] == "fail":
                     counts["failures"] += 1
-                    el = ET.SubElement(case, "failure", message=_text(f"expected {c['expected']}; got {c['actual']}"),
-                                       type="expectation")
+                    got = xml_text(f"expected {c['expected']}; got {c['actual']}")
+                    el = ET.SubElement(case, "failure", message=got, type="expectation")
                     el.text = text
                 elif c["status"] == "error":
                     counts["errors"] += 1
-                    el = ET.SubElement(case, "error", message=_text(c["actual"]), type="infrastructure")
+                    el = ET.SubElement(case, "error", message=xml_text(c["actual"]), type="infrastructure")
                     el.text = text
                 elif c["status"] == "skip":
                     counts["skipped"] += 1
-                    ET.SubElement(case, "skipped", message=_text(c["actual"] or c["expected"]))
+                    ET.SubElement(case, "skipped", message=xml_text(c["actual"] or c["expected"]))
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value
