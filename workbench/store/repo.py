@@ -128,11 +128,21 @@ def packets(*, db: Session, run_id: str, session_id: str | None = None) -> list[
     return [_packet(db, p) for p in db.exec(query).all()]
 
 
+def _batch_rows(run_id: str) -> Any:
+    """The query for a run's batch rows in arrival order."""
+    return select(BatchRecord).where(BatchRecord.run_id == run_id).order_by(BatchRecord.id)  # type: ignore[arg-type]
+
+
+def _read_rows(db: Session, query: Any) -> Iterator[BatchRecord]:
+    """Batch rows a hundred at a time: a run's telemetry can be gigabytes once parsed."""
+    return iter(db.exec(query.execution_options(yield_per=100)))
+
+
 def batches(*, db: Session, run_id: str, session_id: str | None = None) -> list[dict[str, Any]]:
-    query = select(BatchRecord).where(BatchRecord.run_id == run_id).order_by(BatchRecord.id)  # type: ignore[arg-type]
+    query = _batch_rows(run_id)
     if session_id:
         query = query.where(BatchRecord.session_id == session_id)
-    return [_batch(db, b) for b in db.exec(query).all()]
+    return [_batch(db, b) for b in _read_rows(db, query)]
 
 
 def run_config(*, db: Session, run_id: str) -> EITPConfig | None:
@@ -150,9 +160,8 @@ def events_by_session(*, db: Session, run_id: str,
                       types: Collection[str] | None = None) -> dict[str, list[dict[str, Any]]]:
     """Every stored telemetry event of a run (section 3), per session, in the order the batches arrived;
     ``types``: only events of these types (a run's mouse samples outweigh the rest many times over)."""
-    query = select(BatchRecord).where(BatchRecord.run_id == run_id).order_by(BatchRecord.id)  # type: ignore[arg-type]
     found: dict[str, list[dict[str, Any]]] = {}
-    for b in db.exec(query.execution_options(yield_per=200)):
+    for b in _read_rows(db, _batch_rows(run_id)):
         events = _batch(db, b).get("events", ())
         found.setdefault(b.session_id, []).extend(
             events if types is None else (e for e in events if e.get("type") in types))
@@ -328,12 +337,9 @@ class _StoredBatches:
         self.last_id = 0
         self.count = 0
 
-    def _query(self) -> Any:
-        return select(BatchRecord).where(BatchRecord.run_id == self.run_id).order_by(BatchRecord.id)  # type: ignore[arg-type]
-
     def check(self, db: Session) -> None:
         """Read every batch once, now: a damaged row is said before any replay (:class:`StoreDamaged`)."""
-        for b in db.exec(self._query().execution_options(yield_per=100)):
+        for b in _read_rows(db, _batch_rows(self.run_id)):
             _batch(db, b)
             self.last_id, self.count = int(b.id or 0), self.count + 1
 
@@ -342,6 +348,5 @@ class _StoredBatches:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         with Session(self.bind) as db:
-            query = self._query().where(BatchRecord.id <= self.last_id)  # type: ignore[operator]
-            for b in db.exec(query.execution_options(yield_per=100)):
+            for b in _read_rows(db, _batch_rows(self.run_id).where(BatchRecord.id <= self.last_id)):  # type: ignore[operator]
                 yield _batch(db, b)
