@@ -187,3 +187,23 @@ def test_stored_text_that_looks_like_markup_is_printed_as_it_is(tmp_path, capsys
     assert main(["show", "run_m", "--db", str(path)]) == ExitCode.OK
     out = capsys.readouterr().out
     assert "[bold]pricing" in out and "Hi :warning: [/] there" in " ".join(out.split())
+
+
+def test_stored_text_with_terminal_escape_codes_reaches_the_terminal_without_them(tmp_path, capsys):
+    # A persona or page section holding ESC sequences retitled or cleared the operator's terminal through
+    # `workbench sessions` and `show` (the TUI and the live printer already replace control characters)
+    from workbench.events import InterventionSent
+
+    path = tmp_path / "wb.db"
+    rec = Recorder(open_db(path))
+    rec(RunStarted("run_e", "run", "rv", 7, "", "http://x"))
+    rec(SessionStarted("sq_esc", "org_test", "buyer\x1b]0;owned\x07", "rv"))
+    rec(BatchReceived("sq_esc", "org_test", batch(mouse_path(1000, 5), session="sq_esc")))
+    rec(InterventionSent("sq_esc", 1200.0, "frustration", "pricing\x1b[2J", "empathy", "Hi", "template"))
+    rec(SessionEnded("sq_esc", "ended"))
+    rec(RunEnded("run_e", "ended", {}))
+    assert main(["sessions", "--db", str(path)]) == ExitCode.OK
+    assert main(["show", "run_e", "--db", str(path)]) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "buyer\ufffd]0;owned\ufffd" in out and "pricing\ufffd[2J" in out

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from workbench.cli.printer import printable
 from workbench.scoring import dominant
 
 MARK = {"pass": "[green]✔[/]", "fail": "[red]✘[/]", "skip": "[dim]–[/]", "error": "[magenta]![/]"}
@@ -18,8 +19,9 @@ CHECKS = ("emotion", "forbidden_emotions", "bot_verdict", "signals", "interventi
 def as_text(value: Any) -> Text:
     """Stored text (page text, LLM output, error strings) as printed: a :class:`Text` is never read as rich
     markup, where ``[/]`` alone raises and ``[link=...]`` makes a link, nor as ``:emoji:`` codes, which
-    ``markup.escape`` leaves to turn ``:warning:`` into a symbol."""
-    return Text("" if value is None else str(value))
+    ``markup.escape`` leaves to turn ``:warning:`` into a symbol; and its control characters are U+FFFD
+    (:func:`~workbench.cli.printer.printable`), so it cannot retitle or clear the operator's terminal."""
+    return Text("" if value is None else printable(value))
 
 
 def _dominant(session: dict[str, Any]) -> str:
