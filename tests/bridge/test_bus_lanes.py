@@ -229,10 +229,9 @@ async def test_nats_lanes_hold_a_bounded_backlog(monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.mark.parametrize("lanes", [False, True], ids=["queue", "lanes"])
-async def test_settle_waits_for_a_sessions_messages_and_their_follow_ups_only(lanes: bool) -> None:
+async def test_settle_waits_for_a_sessions_messages_and_their_follow_ups_only(bus: Bus, lanes: bool) -> None:
     # what a virtual clock waits for before it runs the page on: the batch, the packet the engine
     # publishes about it, and the answer after that, all of one session; another session's stay pending
-    bus = InProcessBus()
     answered: list[str] = []
     gate = asyncio.Event()
 
@@ -247,18 +246,19 @@ async def test_settle_waits_for_a_sessions_messages_and_their_follow_ups_only(la
 
     await bus.subscribe("telemetry.*", engine, lanes=Lanes(session_key) if lanes else None)
     await bus.subscribe("seer.*.intervention.request.*", seer, lanes=Lanes(session_key) if lanes else None)
-    await bus.settle("s1")  # nothing about it yet: at once
+    await asyncio.wait_for(bus.settle("s1"), 5)  # nothing about it yet
     await bus.publish("telemetry.raw", b'{"sessionId": "s1"}')
     await bus.publish("telemetry.raw", b'{"sessionId": "s2"}')
-    await asyncio.wait_for(bus.settle("s1"), 5)
-    assert "s1" in answered  # the follow-up was published and handled before settle returned
-    held = asyncio.ensure_future(bus.settle("s2"))
-    await asyncio.sleep(0.2)
-    assert not held.done()  # s2's answer waits at the gate
-    gate.set()
+    try:
+        await asyncio.wait_for(bus.settle("s1"), 5)
+        assert "s1" in answered, "settle() returned before the session's answer was handled"
+        held = asyncio.ensure_future(bus.settle("s2"))
+        await asyncio.sleep(0.2)
+        assert not held.done()  # s2's answer waits at the gate
+    finally:
+        gate.set()
     await asyncio.wait_for(held, 5)
     assert answered.count("s2") == 1
-    await bus.close()
 
 
 async def test_a_handler_that_lets_out_a_cancelled_error_it_was_not_sent_keeps_its_subscription(bus: Bus) -> None:
