@@ -3,6 +3,7 @@ app on a stray ``[/]`` and ran ``[@click=...]`` actions), never as terminal cont
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import sqlite3
@@ -210,7 +211,11 @@ async def test_compare_shows_an_emotion_outside_the_taxonomy(make_app, seeded_db
         assert isinstance(screen, CompareScreen)
         await wait_until(pilot, lambda: not app.is_running or any(t.row_count for t in screen.query("#compare")))
         assert app.is_running
-        assert "[/]spouse_approval" in table_text(screen.query_one("#compare", DataTable))
+        table = screen.query_one("#compare", DataTable)
+        # the rows are added before the table has laid them out: until then they render blank
+        with contextlib.suppress(AssertionError):
+            await wait_until(pilot, lambda: "[/]spouse_approval" in table_text(table), timeout=5)
+        assert "[/]spouse_approval" in table_text(table)
 
 
 async def test_a_run_that_cannot_start_says_why_even_with_brackets_in_the_reason(make_app, monkeypatch):
