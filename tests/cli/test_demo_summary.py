@@ -39,3 +39,22 @@ def test_the_demo_line_names_each_check_and_what_a_failed_one_saw():
     assert line.startswith("fail: ") and "signals ✗ (expected " in line and "saw missing " in line
     assert "intervention" not in line  # skipped checks are left out
     assert ground_truth_line(None) == "not scored"
+
+
+def test_the_summary_shows_a_persona_error_and_message_as_written():
+    import io
+
+    from rich.console import Console
+
+    from workbench.cli.cmd_demo import print_summary
+    from workbench.sim.runner import RunResult
+
+    s = outcome("a", signals=())
+    s.persona, s.status, s.error = "[bold]x[/]", "failed", "page crashed: [/] \x1b[2J"
+    s.intervention_messages.append("Need a hand? :warning: [link=https://evil]here[/link]")
+    out = io.StringIO()
+    print_summary(Console(file=out, color_system=None, width=300), RunResult("run1", "http://x", [s]), "/tmp/[db]")
+    text = out.getvalue()
+    assert "[bold]x[/]" in text and "page crashed: [/] \ufffd[2J" in text and "\x1b" not in text
+    assert ":warning: [link=https://evil]here[/link]" in text and "⚠" not in text
+    assert "/tmp/[db]" in text

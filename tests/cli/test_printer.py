@@ -29,3 +29,14 @@ def test_control_characters_and_markup_from_a_page_are_shown_not_obeyed():
     assert not any(ch in text for ch in "\x1b\x07\x9b"), repr(text)
     assert "\ufffd[2J\ufffd[H\ufffd]0;owned\ufffd[bold]FAKE[/]\ufffd31m" in text  # markup shown as written too
     assert text.count("\ufffd") == 4 * 5  # section, pattern, message and its section: five controls each
+
+
+def test_emoji_codes_from_a_page_are_shown_as_written():
+    out = io.StringIO()
+    printer = Printer(Console(file=out, color_system=None, width=200))
+    printer(PacketEmitted(packet(":warning: pricing")))
+    printer(InterventionSent("sq_1_printer", 10_000.0, "frustration", "pricing", "empathy", "Hi :thumbs_up:",
+                             "template"))
+    text = out.getvalue()
+    assert ":warning: pricing" in text and "Hi :thumbs_up:" in text, text
+    assert "⚠" not in text and "👍" not in text

@@ -153,3 +153,17 @@ def test_conformance_judges_a_served_bridge_through_its_nats_bus(served_nats):
     # the forwarded IP is seen on the real NATS bus behind the bridge, not assumed
     assert verdicts["4.5/1"] == ("Pass", "forwarded with ip 127.0.0.1")
     assert all(v == "Pass" for i, (v, _) in verdicts.items() if i != "4.1/4"), verdicts
+
+
+
+def test_the_address_line_shows_the_database_path_as_written(tmp_path):
+    db = tmp_path / "[nightly]" / "runs.db"  # rich would read "[nightly]" as a style and drop it
+    db.parent.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "workbench.cli.main", "serve", "--port", "0", "--db", str(db)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = next(line for line in proc.stdout if line.startswith("serving "))
+        assert line and line.rstrip().endswith(f"db {db}"), line
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session
 
 from workbench.cli.common import ExitCode, add_db_arg
+from workbench.cli.printer import escape
 from workbench.compare import CHANGED, FIXED, REGRESSION, SAME, Comparison, compare_reports
 from workbench.errors import UsageError
 from workbench.store.db import default_path, open_db
@@ -90,8 +90,8 @@ def _load(db_path: str | None, run_id: str) -> tuple[dict[str, Any], dict[str, A
 
 
 def _print(c: Comparison, console: Console) -> None:
-    console.print(f"[bold]{c.run_id}[/] against baseline [bold]{c.base_id}[/]"
-                  + (f" · [yellow]{c.pairing()}[/]" if c.pairing() else ""))
+    console.print(f"[bold]{escape(c.run_id)}[/] against baseline [bold]{escape(c.base_id)}[/]"
+                  + (f" · [yellow]{escape(c.pairing())}[/]" if c.pairing() else ""))
     table = Table(title="sessions that differ", title_justify="left")
     for column in ("persona", "#", "kind", "what changed (baseline → run)"):
         table.add_column(column, overflow="fold")

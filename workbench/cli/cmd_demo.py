@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
+from functools import partial
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from workbench.cli.cmd_run import run_stoppable, say
 from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config, seed
-from workbench.cli.printer import Printer
+from workbench.cli.printer import Printer, escape
 from workbench.events import EventStream
 from workbench.scoring import ERROR, FAIL, PASS, SKIP, SessionScore
 from workbench.store.db import default_path, open_db
 from workbench.store.recorder import Recorder
+
+if TYPE_CHECKING:
+    from workbench.sim.runner import RunResult
 
 NAME = "demo"
 ORDER = 10
@@ -39,6 +44,25 @@ def ground_truth_line(score: SessionScore | None) -> str:
     return f"{score.verdict}: " + " · ".join(parts)
 
 
+def print_summary(console: Console, result: RunResult, db_path: object) -> None:
+    """What each visit showed. A persona's name, an error, Seer's words and the path are shown as
+    written: never read as rich markup, emoji codes or terminal controls."""
+    line = partial(console.print, emoji=False)
+    line()
+    for s in result.sessions:
+        emotions = ", ".join(f"{e} ×{n}" for e, n in Counter(s.emotions).most_common()) or "none"
+        line(f"[bold]summary[/] {escape(s.persona)} · {s.status}" + (f" ({escape(s.error)})" if s.error else ""))
+        line(f"  emotions seen : {emotions}")
+        line(f"  bot verdict   : {s.bot}")
+        line(f"  packets       : {s.packets}")
+        said = "; ".join(f"“{escape(m)}”" for m in s.intervention_messages) or "nothing (cooldowns or no need)"
+        line(f"  Seer said     : {said}")
+        scored = next((x for x in result.score.sessions if x.session_id == s.session_id), None) if result.score \
+            else None
+        line(f"  ground truth  : {escape(ground_truth_line(scored))}")
+    line(f"  stored in     : {escape(db_path)} (run {result.run_id}; `workbench sessions --run {result.run_id}`)")
+
+
 def run(args: argparse.Namespace) -> int:
     from synthetic.personas import ParalysedBuyer
     from workbench.sim.runner import RunSpec
@@ -50,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         from workbench.tui import run_tui  # Textual only on this branch: the headless demo never loads it
 
         return run_tui(db_path=db_path, config=config, demo_seed=args.seed)
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True, emoji=False)
     stream = EventStream(Recorder(open_db(db_path)), Printer(console))
     console.print("[bold]EITP Workbench demo[/]: a paralysed buyer on Prosser's Premium RV (about 70 s)\n")
     spec = RunSpec([ParalysedBuyer], seed=args.seed, kind="demo")
@@ -58,19 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if result is None:
         say(f"workbench demo: {interrupted}; the browser is closed and the run is stored in {db_path}")
         return ExitCode.INTERRUPTED
-    console.print()
-    for s in result.sessions:
-        emotions = ", ".join(f"{e} ×{n}" for e, n in Counter(s.emotions).most_common()) or "none"
-        console.print(f"[bold]summary[/] {s.persona} · {s.status}" + (f" ({s.error})" if s.error else ""))
-        console.print(f"  emotions seen : {emotions}")
-        console.print(f"  bot verdict   : {s.bot}")
-        console.print(f"  packets       : {s.packets}")
-        said = "; ".join(f"“{m}”" for m in s.intervention_messages) or "nothing (cooldowns or no need)"
-        console.print(f"  Seer said     : {said}")
-        scored = next((x for x in result.score.sessions if x.session_id == s.session_id), None) if result.score \
-            else None
-        console.print(f"  ground truth  : {ground_truth_line(scored)}")
-    console.print(f"  stored in     : {db_path} (run {result.run_id}; `workbench sessions --run {result.run_id}`)")
+    print_summary(console, result, db_path)
     # as `workbench run`: a session that could not be carried out (a crash) is an infrastructure error,
     # not a missed expectation
     return ExitCode.INFRASTRUCTURE if not result.ok else ExitCode.OK

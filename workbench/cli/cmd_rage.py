@@ -13,6 +13,7 @@ from rich.table import Table
 from sqlmodel import Session
 
 from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config, positive
+from workbench.cli.printer import escape
 from workbench.errors import ConfigError
 from workbench.rageclicks import EVENT_TYPES, Definition, definitions, judge_run
 from workbench.store.db import open_db
@@ -140,5 +141,6 @@ def print_rage(console: Console, run_id: str, judged: dict[str, Any], defs: list
     console.print(totals)
     for s in judged["sessions"]:
         if s["bursts"].get("eitp") != s["sent"]:
-            console.print(f"[yellow]note[/] {s['session_id']}: EITP's rule replayed gives {s['bursts'].get('eitp')} "
-                          f"burst(s), the producer sent {s['sent']} (other thresholds than the run's, or events lost)")
+            console.print(f"[yellow]note[/] {escape(s['session_id'])}: EITP's rule replayed gives "
+                          f"{s['bursts'].get('eitp')} burst(s), the producer sent {s['sent']} "
+                          "(other thresholds than the run's, or events lost)")

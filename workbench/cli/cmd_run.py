@@ -23,6 +23,7 @@ from rich.console import Console
 from sqlmodel import Session
 
 from workbench.cli.common import ExitCode, add_config_args, add_db_arg, check_outputs, load_config, positive, seed
+from workbench.cli.printer import escape
 from workbench.errors import BrowserError, UsageError
 from workbench.events import (
     BotVerdictEmitted,
@@ -336,5 +337,5 @@ def run(args: argparse.Namespace) -> int:
     traces = [s for s in result.sessions if s.trace]
     if args.trace != "off":
         console.print(traces_line(args.trace, traces, report.get("verdict")))
-    console.print(f"stored in {db_path} (run {result.run_id}; `workbench show {result.run_id}`)")
+    console.print(f"stored in {escape(db_path)} (run {result.run_id}; `workbench show {result.run_id}`)")
     return VERDICT_EXIT.get(report.get("verdict") or "error", ExitCode.INFRASTRUCTURE)

@@ -9,7 +9,7 @@ import signal
 from rich.console import Console
 
 from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config, port
-from workbench.cli.printer import Printer
+from workbench.cli.printer import Printer, escape
 from workbench.errors import UsageError
 from workbench.events import EventStream, RunStarted
 from workbench.store.db import default_path, open_db
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(args)
     db_path = args.db or default_path()
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True, emoji=False)
     stream = EventStream(Recorder(open_db(db_path)), Printer(console))
 
     async def serve() -> None:
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             # Print the address only once a SIGTERM would be handled: scripts act on this line.
             via = f"NATS {nats_server.url if nats_server else args.nats}" if args.nats else "in-process bus"
             bridge = f"ws://{base.removeprefix('http://')}/bridge"
-            console.print(f"serving {base}/rv/ · bridge {bridge} · {via} · db {db_path}")
+            console.print(f"serving {base}/rv/ · bridge {bridge} · {escape(via)} · db {escape(db_path)}")
             console.print("open the site in a browser; Ctrl-C to stop")
             await _until_stopped_or_lost(stop, bus)
         finally:

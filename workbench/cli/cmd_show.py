@@ -14,6 +14,7 @@ from rich.table import Table
 from sqlmodel import Session
 
 from workbench.cli.common import STORE_EXIT_CODES, ExitCode, add_db_arg, check_outputs
+from workbench.cli.printer import escape
 from workbench.report.text import as_text
 from workbench.store.db import open_db
 
@@ -64,8 +65,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
         config = report.get("config") or {}
-        console.print(f"[bold]run {report['run']['id']}[/] · {report['run']['kind']} · "
-                      f"{config.get('clock', 'real')} time · seed {report['run']['seed']} · {report['run']['status']}")
+        console.print(f"[bold]run {escape(report['run']['id'])}[/] · {escape(report['run']['kind'])} · "
+                      f"{escape(config.get('clock', 'real'))} time · seed {report['run']['seed']} · "
+                      f"{escape(report['run']['status'])}")
         if report.get("verdict") is None:
             console.print("[dim]this run was not scored (only `workbench run` scores its sessions)[/]")
         print_scores(report, console)

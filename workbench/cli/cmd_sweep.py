@@ -23,6 +23,7 @@ from workbench.cli.common import (
     load_config,
     positive,
 )
+from workbench.cli.printer import escape
 from workbench.config import EITPConfig
 from workbench.errors import ConfigError, UsageError
 from workbench.store.db import open_db
@@ -135,7 +136,7 @@ def rerun(db: Session, run_id: str, base: EITPConfig, grid: list[dict[str, Any]]
                        session_timeout_s=float(extra.get("session_timeout_s") or 300.0),
                        response=SCENARIOS[answers] if answers and answers != "none" else None,
                        geography=extra.get("geography"))
-        console.print(f"[dim]S{i}: running {len(personas)} session(s) again · {_label(overrides, 'rerun')}[/]")
+        console.print(f"[dim]S{i}: running {len(personas)} session(s) again · {escape(_label(overrides, 'rerun'))}[/]")
         result = asyncio.run(run_personas(spec, config=config, stream=EventStream()))
         if result.score is None:
             raise ConfigError(f"the rerun for S{i} could not be scored")
@@ -264,12 +265,12 @@ def _print(console: Console, telemetry: lab.Telemetry, results: list[lab.Result]
                       f"{len(telemetry.sessions)} sessions replay as they ran live; these differ:")
         for s in unfaithful:
             why = " (no close time stored: recorded before this version)" if s.closed_at is None else ""
-            console.print(f"  {s.session_id} {s.persona}{why}")
+            console.print(f"  {escape(s.session_id)} {escape(s.persona)}{why}")
     else:
         console.print(f"[green]replay check[/]: {'all ' * (n != 1)}{n} session{'s' * (n != 1)} "
                       f"replay{'s' * (n == 1)} exactly as {'it' if n == 1 else 'they'} ran live")
     for i, r in enumerate(results):
-        console.print(f"  [bold]S{i}[/] {_label(r.overrides, source)}")
+        console.print(f"  [bold]S{i}[/] {escape(_label(r.overrides, source))}")
     rows = [r.as_dict() for r in results]
     console.print("per persona: sessions passing their expectations" + (
         " (as `workbench run` scores them)" if source == "rerun" else " (intervention checks n/a)"))

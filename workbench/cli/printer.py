@@ -36,8 +36,19 @@ def printable(text: object) -> str:
 
 
 def escape(text: object) -> str:
-    """Printable, and safe from rich markup."""
+    """Printable, and safe from rich markup. ``:emoji:`` codes are left as written: the printer turns
+    emoji off, since ``markup.escape`` cannot keep ``:warning:`` from becoming a symbol."""
     return escape_markup(printable(text))
+
+
+class _Lines:
+    """A console's ``print`` with emoji codes off: a page's ``:warning:`` is shown as written."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def print(self, line: str) -> None:
+        self.console.print(line, emoji=False)
 
 
 class Printer:
@@ -47,7 +58,7 @@ class Printer:
         self.personas: dict[str, str] = {}
 
     def __call__(self, event: RunEvent) -> None:
-        c = self.console
+        c = _Lines(self.console)
         match event:
             case RunStarted():
                 c.print(f"[bold]run {event.run_id}[/] · site /{event.site}/ · seed {event.seed} · {event.base_url}")
