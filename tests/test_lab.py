@@ -238,3 +238,37 @@ def test_a_stored_answer_goes_to_the_visit_it_was_given_for(tmp_db):
     observed = lab.replay(telemetry, wider)[SID]
     assert observed.bot == "bot" and observed.bot_signals == ("ai_classification",)
     assert lab.faithful(telemetry, lab.replay(telemetry, EITPConfig())) == []
+
+
+class _ReadOnce(list):
+    """Batches that count their passes: a replay is one, and nothing else may read them."""
+
+    passes = 0
+
+    def __iter__(self):
+        self.passes += 1
+        return super().__iter__()
+
+
+def test_the_stored_reader_finds_each_sessions_last_batch_on_its_check_pass(tmp_db):
+    from tests.conftest import batch, mouse_path
+    from workbench.events import BatchReceived, RunStarted, SessionStarted
+    from workbench.store import repo
+    from workbench.store.db import open_db
+    from workbench.store.recorder import Recorder
+
+    store = open_db(tmp_db)
+    record = Recorder(store, "run_e")
+    record(RunStarted("run_e", "run", "rv", 7, "", "http://x"))
+    order = ["sq_a", "sq_b", "sq_a", "sq_c", "sq_b", "sq_a"]  # interleaved, as sessions arrive live
+    for sid in dict.fromkeys(order):
+        record(SessionStarted(sid, "org_test", "visitor", "rv"))
+    for n, sid in enumerate(order):
+        record(BatchReceived(sid, "org_test", batch(mouse_path(1000 * n, 3), session=sid)))
+    with Session(store) as db:
+        telemetry = repo.stored_telemetry(db=db, run_id="run_e")
+    assert telemetry is not None
+    assert telemetry.ends == {"sq_a": 5, "sq_b": 4, "sq_c": 3}
+    counted = _ReadOnce(telemetry.batches)
+    lab.replay(dataclasses.replace(telemetry, batches=counted), EITPConfig())
+    assert counted.passes == 1  # the replay itself; the ends came from the reader

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -70,10 +70,13 @@ class Telemetry:
     run_id: str
     batches: Batches
     sessions: Sequence[StoredSession]
+    ends: Mapping[str, int] | None = None  # :func:`last_batches`, when the reader found them on its way
 
 
 def last_batches(telemetry: Telemetry) -> dict[str, int]:
     """Session id -> the arrival index of its last batch, after which its connection closed live."""
+    if telemetry.ends is not None:
+        return dict(telemetry.ends)
     return {str(batch.get("sessionId")): i for i, batch in enumerate(telemetry.batches)}
 
 

@@ -317,13 +317,13 @@ def stored_telemetry(*, db: Session, run_id: str) -> lab.Telemetry | None:
     if report is None:
         return None
     stream = _StoredBatches(db.get_bind(), run_id)
-    stream.check(db)
+    ends = stream.check(db)
     sessions = [lab.StoredSession(
         s["session_id"], s["persona"] or "visitor", _carried_out(s)[0], s["error"] or _carried_out(s)[1],
         scoring.GroundTruth.from_dict(s["persona"], s["ground_truth"]) if s["ground_truth"] and s["persona"] else None,
         s["closed_at"], tuple(e["emotion"] for e in s["emotions"]), s["bot"],
         tuple(v["review"] for v in s["bot_verdicts"] if v["review"] is not None)) for s in report["sessions"]]
-    return lab.Telemetry(run_id, stream, sessions)
+    return lab.Telemetry(run_id, stream, sessions, ends)
 
 
 class _StoredBatches:
@@ -337,11 +337,14 @@ class _StoredBatches:
         self.last_id = 0
         self.count = 0
 
-    def check(self, db: Session) -> None:
-        """Read every batch once, now: a damaged row is said before any replay (:class:`StoreDamaged`)."""
+    def check(self, db: Session) -> dict[str, int]:
+        """Read every batch once, now: a damaged row is said before any replay (:class:`StoreDamaged`).
+        Returns :func:`workbench.lab.last_batches`, found on the way."""
+        ends: dict[str, int] = {}
         for b in _read_rows(db, _batch_rows(self.run_id)):
-            _batch(db, b)
+            ends[str(_batch(db, b).get("sessionId"))] = self.count
             self.last_id, self.count = int(b.id or 0), self.count + 1
+        return ends
 
     def __len__(self) -> int:
         return self.count
