@@ -61,6 +61,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from workbench.errors import UsageError
+
 EXPECTATIONS = ("emotion", "forbidden_emotions", "bot_verdict", "signals", "intervention")
 PASS, FAIL, SKIP, ERROR = "pass", "fail", "skip", "error"
 NO_CONSUMER = "n/a: no consumer yet, so no intervention can be observed"
@@ -319,8 +321,14 @@ class RunScore:
 
 
 def score_run(pairs: Iterable[tuple[GroundTruth, Observation]]) -> RunScore:
+    """Each session against its persona's ground truth. The per-persona summary reads one truth per persona
+    name, so two different truths for one name are refused rather than one of them silently winning."""
     pairs = list(pairs)
-    truths = {t.persona: t for t, _ in pairs}
+    truths: dict[str, GroundTruth] = {}
+    for t, _ in pairs:
+        if truths.setdefault(t.persona, t) != t:
+            raise UsageError(f"persona {t.persona!r} has two different ground truths in one run, so its "
+                             f"sessions cannot be scored together: {truths[t.persona]} and {t}")
     return RunScore(tuple(score_session(t, o) for t, o in pairs), truths)
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from synthetic.personas import CalmResearcher, FrustratedBuyer, NaiveBot
 from workbench import scoring
+from workbench.errors import UsageError
 from workbench.scoring import GroundTruth, Observation, dominant, score_run, score_session
 
 FRUSTRATED = GroundTruth("frustrated_buyer", frozenset({"frustration"}), signals=frozenset({"rage_click"}))
@@ -163,3 +164,12 @@ def test_a_passing_run_of_an_any_of_persona_has_full_recall():
     pr = run.emotion_pr()
     assert scoring.mean_over_emotions(pr, "recall") == 1.0
     assert pr["ambivalence"]["recall"] is None and pr["ambivalence"]["covered"] == 2
+
+
+def test_two_ground_truths_for_one_persona_are_refused():
+    a = GroundTruth("shopper", emotions=frozenset({"curiosity"}))
+    b = GroundTruth("shopper", emotions=frozenset({"frustration"}))
+    seen = Observation("s1", "shopper", "ended", emotions=("curiosity",))
+    assert score_run([(a, seen), (a, seen)]).sessions  # the same truth twice is one truth
+    with pytest.raises(UsageError, match="'shopper' has two different ground truths"):
+        score_run([(a, seen), (b, seen)])
