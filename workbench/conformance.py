@@ -13,7 +13,8 @@ Cases that must see what the bridge forwards (server-side IP, nothing published 
 need a *tap*: a :class:`~workbench.bus.Bus` subscribed to ``telemetry.raw`` behind the bridge. The
 embedded bridge has one; for another bridge, its NATS URL gives one. Each case opens its own
 connection with a session id of its own, so what the tap sees is attributed to one case.
-Limits are judged against the spec's reference values (4.6: 50,000 bytes, 500 events a second).
+Limits are judged against the spec's reference values (4.6: 50,000 bytes, 500 events a second, 100
+events of one type a second).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ MUST, SHOULD, MAY = "MUST", "SHOULD", "MAY"
 PASS, FAIL, NON_STRICT, INFO = "Pass", "Fail", "Non-Strict", "Info"
 MAX_MESSAGE_BYTES = 50_000  # section 4.6 reference default
 MAX_EVENTS_PER_SECOND = 500
+MAX_EVENTS_PER_TYPE_PER_SECOND = 100
+TYPE_FLOOD_BATCHES = MAX_EVENTS_PER_TYPE_PER_SECOND // 50 + 1  # of 50 events of one type: 150, over that limit
 FLOOD_BATCHES = MAX_EVENTS_PER_SECOND // 50 + 2  # of 50 events: 600, over the limit
 WALL_FLOOD_BATCHES = 32  # 1,600 events: over a second's worth plus a producer's 500-event buffer, and then some
 # the flood's events, in turn: 600 of them are 75 a type, under 4.6's 100 per type per second, so only the
@@ -355,18 +358,19 @@ async def _max_size(probe: Probe) -> Outcome:
                           f"-ERR for a {MAX_MESSAGE_BYTES + 1:,}-byte message")
 
 
-async def _flood(probe: Probe, batch_step_ms: float, batches: int = FLOOD_BATCHES) -> list[str]:
-    """``batches`` batches of 50 events 1 ms apart, sent at once, each batch stamped ``batch_step_ms``
-    after the last; the -ERRs that came back."""
+async def _flood(probe: Probe, batch_step_ms: float, batches: int = FLOOD_BATCHES,
+                 types: tuple[str, ...] = FLOOD_TYPES) -> list[str]:
+    """``batches`` batches of 50 events (of ``types`` in turn) 1 ms apart, sent at once, each batch stamped
+    ``batch_step_ms`` after the last; the -ERRs that came back."""
     conn = await probe.open()
     try:
-        control = await conn.control(FLOOD_TYPES)
+        control = await conn.control(types)
         if control:
             return [CONTROL_REFUSED, *control]
         t0 = time.time() // 1 * 1000.0  # the start of this second: a limit counted per calendar second
         # sees the whole event-time flood in one second, not split across two (300 + 300, each under 500)
         for i in range(batches):
-            body = orjson.loads(telemetry(conn.session, probe.tenant, 50, spacing_ms=1.0, types=FLOOD_TYPES))
+            body = orjson.loads(telemetry(conn.session, probe.tenant, 50, spacing_ms=1.0, types=types))
             for j, event in enumerate(body["events"]):
                 event["timestamp"] = t0 + i * batch_step_ms + j
             body["timestamp"] = body["events"][-1]["timestamp"]
@@ -396,6 +400,13 @@ async def _rate_limit_wall(probe: Probe) -> Outcome:
     errors = await _flood(probe, 1000, WALL_FLOOD_BATCHES)
     return flooded(errors, f"-ERR for {WALL_FLOOD_BATCHES * 50} events sent at once, stamped over "
                            f"{WALL_FLOOD_BATCHES} s")
+
+
+async def _rate_limit_type(probe: Probe) -> Outcome:
+    """150 mouse events within 0.15 s: under the 500 a producer may send, over the 100 of one type."""
+    errors = await _flood(probe, 50, TYPE_FLOOD_BATCHES, ("mouse",))
+    return flooded(errors, f"-ERR for {TYPE_FLOOD_BATCHES * 50} events of one type in "
+                           f"{TYPE_FLOOD_BATCHES * 50 / 1000:g} s")
 
 
 async def _tenant(probe: Probe) -> Outcome:
@@ -508,6 +519,8 @@ CASES: tuple[Case, ...] = (
     Case("4.6/2", MUST, "Must enforce rate limiting (reference: 500 events per second per producer)", _rate_limit),
     Case("4.6/3", MUST, "The rate limit holds on the wall clock: timestamps a client forges do not dodge it",
          _rate_limit_wall),
+    Case("4.6/4", MUST, "Must enforce the per-type rate limit (reference: 100 events per type per second)",
+         _rate_limit_type),
     Case("10.4/1", MUST, "A Bridge must not allow cross-tenant telemetry", _tenant),
 )
 

@@ -21,7 +21,7 @@ from workbench.cli.common import ExitCode
 from workbench.cli.main import main
 
 INFO = b'INFO {"server_id":"fake","version":"0","proto":1,"max_payload":1048576}\r\n'
-REFUSAL_CASES = {"4.2/1", "4.6/1", "4.6/2", "4.6/3", "10.4/1"}
+REFUSAL_CASES = {"4.2/1", "4.6/1", "4.6/2", "4.6/3", "4.6/4", "10.4/1"}
 Reply = Callable[[Any, codec.Event], Any]
 
 

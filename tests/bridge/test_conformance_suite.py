@@ -35,14 +35,14 @@ def test_a_stock_nats_server_fails_what_a_bridge_adds(tmp_path):
     assert main(["conformance", "--stock-nats", "--junit", str(junit), "--json", str(doc)]) == ExitCode.FAILED
     verdicts = _results(doc)
     # NATS framing is there; the bridge's own rules are not: no whitelist, its own 1 MB limit,
-    # no event-rate limit, no tenants, and it forwards the IP the client claimed
+    # no event-rate limits, no tenants, and it forwards the IP the client claimed
     assert {i for i, v in verdicts.items() if v == suite.FAIL} == {"4.2/1", "4.5/1", "4.6/1", "4.6/2", "4.6/3",
-                                                                    "10.4/1"}
+                                                                    "4.6/4", "10.4/1"}
     assert {i for i, v in verdicts.items() if v == suite.PASS} == {"2.3/1", "4.1/1", "4.1/2", "4.1/3"}
     assert verdicts["4.2/2"] == suite.NON_STRICT  # nothing refused, so nothing to survive
     assert verdicts["4.4/1"] == suite.NON_STRICT  # no HTTP POST fallback at all
     failures = list(ET.parse(junit).getroot().iter("failure"))
-    assert len(failures) == 6 and all(f.get("type") == suite.MUST for f in failures)
+    assert len(failures) == 7 and all(f.get("type") == suite.MUST for f in failures)
     assert "actual: forwarded with ip 203.0.113.66" in "".join(f.text or "" for f in failures)
     assert main(["conformance", "--stock-nats", "--strict", "--json", str(doc)]) == ExitCode.FAILED
 
@@ -53,6 +53,15 @@ def test_a_looser_limit_than_the_spec_fails_its_case_only(tmp_path):
     verdicts = _results(doc)
     assert {i for i, v in verdicts.items() if v == suite.FAIL} == {"4.6/1"}
     assert verdicts["4.4/1"] == suite.NON_STRICT  # the POST door takes the oversize body too
+
+
+def test_a_looser_per_type_limit_fails_the_per_type_case_only(tmp_path):
+    # 150 events of one type in 0.15 s are under the producer's 500: only the per-type limit refuses them
+    doc = tmp_path / "c.json"
+    assert main(["conformance", "--set", "transport.max_events_per_type_per_second=200", "--json", str(doc)]) \
+        == ExitCode.FAILED
+    verdicts = _results(doc)
+    assert {i for i, v in verdicts.items() if v == suite.FAIL} == {"4.6/4"}
 
 
 def test_an_event_limit_counted_on_the_clients_clock_alone_fails_the_forged_clock_case(tmp_path):
