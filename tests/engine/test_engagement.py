@@ -201,3 +201,17 @@ def test_the_engine_carries_a_focus_across_windows_until_its_blur_without_id(mon
     run(v.batches())
     assert seen[0].focused_fields == ("em",)  # the first window ends with the field focused
     assert all(f.focused_fields == () for f in seen[1:])  # the next one has the blur without id
+
+
+def test_a_focus_elsewhere_ends_a_field_whose_blur_was_lost():
+    # a page has one focused element (document.activeElement): fields focused one after another with no
+    # blur between (a lost blur, or a script) leave only the last one open, so what a window carries into
+    # the next stays one field instead of growing by one per focus for the rest of the session
+    v = Visit(section="contact").move(700, 420, 500)
+    for i in range(5):
+        v.click(tag="input", id=f"f{i}").emit("form_focus", type="text", name=f"n{i}", id=f"f{i}")
+        v.rest(800)
+    first = extract(v.events, seen_sections=(), config=CFG, window_ms=10_000)
+    assert first.focused_fields == ("f4",)
+    focused_at = next(e["timestamp"] for e in v.events if e["type"] == "form_focus")
+    assert first.focused_ms == 10_000 - (focused_at - v.events[0]["timestamp"])  # one field after another

@@ -111,6 +111,23 @@ async def test_invalid_payloads_are_counted_not_raised():
     await bus.close()
 
 
+async def test_a_batch_with_an_event_from_another_clock_is_counted_as_such_and_nothing_else_is_lost():
+    # straight onto the bus, past the bridge's timestamp fence (section 4.6): a click stamped 1970
+    bus, service, seen = await started()
+    mine, other = visit(), visit(session="sq_1740700800000_other")
+    stale = {"type": "click", "timestamp": 0, "currentSection": "pricing", "data": {"x": 1, "y": 1}}
+    bad = dict(mine[1], events=[*mine[1]["events"], stale], ip="203.0.113.99")
+    await publish(bus, [mine[0], other[0], bad, *mine[1:], *other[1:]])
+    await service.close_all()
+    await bus.drain()
+    assert dict(service.rejected) == {"clock": 1}
+    assert service._context["sq_1740700800000_svc"]["ip"] == IP  # a refused batch sets nothing (10.3, 10.4)
+    packets = [body for subject, body in seen if subject.startswith("seer.")]
+    assert {p["sessionId"] for p in packets} == {"sq_1740700800000_svc", "sq_1740700800000_other"}
+    assert all(errors(p, "packet") == [] and p["temporal"]["sessionDuration"] < 60_000 for p in packets)
+    await bus.close()
+
+
 async def test_a_bot_gets_a_detection_log_and_no_packet():
     bus, service, seen = await started()
     await publish(bus, [dict(b, userAgent="Mozilla/5.0 HeadlessChrome/124.0") for b in visit()])

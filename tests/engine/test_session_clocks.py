@@ -9,10 +9,13 @@ the sessions' batches interleave in.
 from __future__ import annotations
 
 import itertools
+import math
+
+import pytest
 
 from tests.engine.telemetry import T0, Visit
 from workbench.config import EITPConfig
-from workbench.engine.core import BotOut, Engine, Output, PacketOut
+from workbench.engine.core import BotOut, ClockError, Engine, Output, PacketOut
 
 TIMEOUT = EITPConfig().inference.session_timeout_ms
 
@@ -153,3 +156,68 @@ def test_end_of_input_does_not_know_when_a_probe_closed():
     engine = Engine()
     engine.ingest(probe())
     assert bot_verdicts(engine.close_all()) == []  # 2 s of connection-only events, close time unknown
+
+
+# --- a clock the session cannot have (the bridge's "Timestamp Violation", section 4.6) -----------------
+# The bridge refuses these batches; one put on the bus directly (or fed to `workbench ingest`) reaches the
+# engine all the same. An event hours or years away from its batch would otherwise become the session's
+# start or its newest event: a packet saying the visit lasted 55 years, a bot wait that is over at once.
+
+SKEW = EITPConfig().transport.max_clock_skew_ms
+
+
+def with_event_at(batch: dict, ts: float) -> dict:
+    """``batch`` with one more event (a click), stamped ``ts``."""
+    click = {"type": "click", "timestamp": ts, "currentSection": "specifications",
+             "data": {"x": 512, "y": 384, "target": {"tag": "button", "class": "", "id": "", "text": "Specs"}}}
+    return dict(batch, events=[*batch["events"], click])
+
+
+def replay_with(batches: list[dict], bad: dict, *, at: int) -> list[Output]:
+    """The session's outputs when ``bad`` arrives (and is refused) before ``batches[at]``."""
+    engine = Engine()
+    outputs: list[Output] = []
+    for i, b in enumerate(batches):
+        if i == at:
+            with pytest.raises(ClockError, match="Timestamp Violation"):
+                engine.ingest(bad)
+        outputs += engine.ingest(b)
+    return outputs + engine.close_all()
+
+
+@pytest.mark.parametrize("offset", [-SKEW - 1, SKEW + 1, 10**15], ids=["past", "future", "far_future"])
+def test_an_event_far_from_its_batchs_timestamp_is_refused_and_the_session_goes_on_without_it(offset):
+    batches = reading("sq_skewed", T0)
+    bad = with_event_at(batches[2], batches[2]["timestamp"] + offset)
+    assert replay_with(batches, bad, at=2) == alone(batches)
+
+
+def test_an_event_from_the_epoch_is_refused():
+    batches = reading("sq_epoch", T0)
+    assert replay_with(batches, with_event_at(batches[3], 0), at=3) == alone(batches)
+
+
+def test_an_event_time_that_is_not_a_number_is_refused():
+    # JSON has no NaN, but the pure core may be fed by Python (json.loads reads NaN)
+    batches = reading("sq_nan", T0)
+    assert replay_with(batches, with_event_at(batches[1], math.nan), at=1) == alone(batches)
+
+
+def test_a_batch_from_further_back_than_the_skew_before_the_sessions_newest_event_is_refused():
+    batches = reading("sq_stale", T0, seconds=90)
+    stale = batches[0]  # its events are ~90 s older than the session's newest
+    assert batches[-1]["events"][0]["timestamp"] - stale["events"][-1]["timestamp"] > SKEW
+    engine = Engine()
+    outputs = [o for b in batches for o in engine.ingest(b)]
+    with pytest.raises(ClockError, match="Timestamp Violation"):
+        engine.ingest(stale)
+    assert outputs + engine.close_all() == alone(batches)
+
+
+def test_a_late_batch_within_the_skew_is_still_taken():
+    batches = reading("sq_late_ok", T0, seconds=45)
+    late = batches[-4]  # ~10 s older than the newest
+    reordered = [*batches[:-4], *batches[-3:], late]
+    engine = Engine()
+    outputs = [o for b in reordered for o in engine.ingest(b)] + engine.close_all()
+    assert any(isinstance(o, PacketOut) for o in outputs)

@@ -28,7 +28,10 @@ test replays look so), so its quiet start is judged on its events alone, not as 
 Batches may arrive out of order: the bridge accepts one up to a minute older than the newest (a
 page's unload flush can land after the next page's first batch). The session then begins at its
 earliest event, a window's events are classified in time order, and a packet is never stamped
-before the session's previous one, so the section 5.4 durations are never negative.
+before the session's previous one, so the section 5.4 durations are never negative. Event times
+the bridge refuses (``transport.max_clock_skew_ms``: an event that far from its batch's timestamp,
+or a batch that much older than the session's newest event) are refused here too, as a whole
+batch (:class:`ClockError`), for batches that reach the engine some other way.
 
 Bot gate (section 8, Appendix C "Bot classification wait: 3 batches ~30s"): a closed window is
 held, not classified, until the bot filter has a verdict. "human" releases the held windows in
@@ -84,6 +87,10 @@ from workbench.protocol.taxonomy import NEGATIVE, POSITIVE, Emotion, name_token
 from workbench.recent import Recent
 
 Batch = Mapping[str, Any]
+
+
+class ClockError(ValidationError):
+    """A batch whose event times cannot be its session's (the bridge's "Timestamp Violation", 4.6)."""
 
 
 @dataclass(frozen=True)
@@ -202,7 +209,8 @@ class Engine:
         """Process one telemetry batch (already schema-checked by the caller).
 
         Raises :class:`ValidationError` when the batch claims another tenant than the session
-        it continues (section 10.4); nothing of it is used then.
+        it continues (section 10.4), :class:`ClockError` when its event times are not the
+        session's (section 4.6); nothing of it is used then.
         """
         sid, tenant = str(batch["sessionId"]), str(batch["tenantId"])
         state = self._known(sid)
@@ -210,6 +218,7 @@ class Engine:
             raise ValidationError(f"batch for session {sid} claims tenant {tenant!r}, "
                                   f"session belongs to {state.tenant_id!r}")
         events = sorted(batch.get("events", ()), key=lambda e: float(e["timestamp"]))
+        self._check_clock(batch, events, state)
         out: list[Output] = []
         if sid not in self.sessions and state is not None:  # the visit is back: a reconnect or its next page
             self.closed.pop(sid)
@@ -250,6 +259,27 @@ class Engine:
             state.window.append(event)
             state.last_ts = max(state.last_ts, ts)
         return out
+
+    def _check_clock(self, batch: Batch, events: Sequence[Mapping[str, Any]], state: SessionState | None) -> None:
+        """Raise :class:`ClockError`, before anything is used, for event times the bridge refuses
+        (``transport.max_clock_skew_ms``, section 4.6): an event that far from its batch's timestamp,
+        or older by that much than the session's newest. A batch put on the bus directly skips the
+        bridge, and one such event would set the session's start or its clock (section 5.4 durations
+        of years, a bot wait over at once)."""
+        if not events:
+            return
+        skew = self.config.transport.max_clock_skew_ms
+        sid = batch["sessionId"]
+        envelope = float(batch.get("timestamp", events[-1]["timestamp"]))
+        for ts in (float(e["timestamp"]) for e in events):
+            if not abs(ts - envelope) <= skew:  # also a NaN, wherever the sort put it
+                raise ClockError(f"Timestamp Violation: batch of session {sid} has an event at {ts:.0f}, "
+                                 f"{abs(ts - envelope):.0f} ms from the batch timestamp {envelope:.0f} "
+                                 f"(max {skew} ms)")
+        first = float(events[0]["timestamp"])
+        if state is not None and state.first_ts is not None and first < state.last_ts - skew:
+            raise ClockError(f"Timestamp Violation: batch of session {sid} has an event at {first:.0f}, "
+                             f"{state.last_ts - first:.0f} ms before the session's newest (max {skew} ms)")
 
     def close_session(self, session_id: str, at: float | None = None) -> list[Output]:
         """The producer's connection ended: judge the session on all its evidence, flush the last

@@ -18,6 +18,7 @@ timestamps, never from a clock. What each group of features reads:
   the window began counts from its start: keystrokes are never telemetry, section 10.2, so a
   focused field is the only trace of someone typing). A blur closes the open focus with its ``id``,
   or else with its ``name``: Appendix A lists ``form_blur`` without an id, and some producers send none;
+  a focus on another field closes it too (a page has one focused element, so a lost blur ends there);
 * proximity (3.5): price dwell, CTA dwell, hovers, approach-retreat cycles on CTAs,
   alternation between tier cards, pricing comparisons;
 * scroll (3.4): count, reversals, mean |velocity|, depth reached and gained;
@@ -258,7 +259,9 @@ def _focus_spans(events: Sequence[Event], start: float, end: float, focused_befo
         if kind == "form_focus":
             field = _form_field(e)
             if not any(f.key == field.key for f in open_since):
-                open_since[field] = t
+                # a page has one focused element: a focus elsewhere ends a field whose blur was lost
+                spans += [(since, t) for since in open_since.values()]
+                open_since = {field: t}
         elif kind == "form_blur":
             closed = _blurred(open_since, _form_field(e))
             since = open_since.pop(closed) if closed is not None else None

@@ -13,7 +13,9 @@ session before its verdict (the core holds its windows for the Appendix C bot cl
 wait), and a session judged a bot gets no further packets, so no LLM call and no intervention
 follow. Section 10.4: a batch whose ``tenantId`` is not the tenant this service serves (when it
 serves one), or not the tenant its session began with, is rejected and counted in
-:attr:`EngineService.rejected`. No payload ever carries the bridge-injected IP (section 10.3).
+:attr:`EngineService.rejected`. So is a batch whose event times the bridge would have refused
+(section 4.6, :class:`~workbench.engine.core.ClockError`), counted as ``clock``. No payload ever
+carries the bridge-injected IP (section 10.3).
 
 Section 8.2 AI-assisted classification: with a ``reviewer`` the engine asks for a review of the
 ambiguous sessions (:class:`~workbench.engine.core.ReviewOut`); the service awaits it, applies the
@@ -41,7 +43,7 @@ from workbench import bus as subjects
 from workbench.bus import Bus, Lanes
 from workbench.config import EITPConfig
 from workbench.engine.classifier import EmotionClassifier
-from workbench.engine.core import BotOut, Engine, Output, PacketOut, ReviewOut
+from workbench.engine.core import BotOut, ClockError, Engine, Output, PacketOut, ReviewOut
 from workbench.errors import ValidationError
 from workbench.protocol.fastschema import batch_checker
 from workbench.protocol.schema import errors as schema_errors
@@ -118,7 +120,7 @@ class EngineService:
         try:
             outputs = self.engine.ingest(batch)
         except ValidationError as exc:
-            self.rejected["tenant"] += 1
+            self.rejected["clock" if isinstance(exc, ClockError) else "tenant"] += 1
             log.warning("engine rejected batch: %s", exc)
             return
         # What enrichment may know of a session beyond its packets: its vertical and (for geo
