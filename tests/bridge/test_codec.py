@@ -11,6 +11,7 @@ import pytest
 
 from workbench.bridge import codec
 from workbench.bridge.codec import (
+    CRLF,
     OK,
     PING,
     PONG,
@@ -276,6 +277,24 @@ def test_malformed_control_lines_are_reported_and_parsing_continues(wire: bytes,
 def test_missing_crlf_after_payload_resyncs_at_the_next_line() -> None:
     wire = b"PUB a 5\r\nhelloXX\r\nPUB a 2\r\nok\r\n"
     assert parse(wire) == typed([ParseError("Missing CRLF after payload", b"PUB a 5"), Pub("a", None, b"ok")])
+
+
+@pytest.mark.parametrize("extra", [1, 7, 20])
+def test_a_byte_count_too_large_costs_only_its_own_frame(extra: int) -> None:
+    # Section 4.1 framing with a PUB that declares more bytes than it sent: its payload used to run
+    # on into the next frame, and that frame's rest was dropped or read as junk, losing good data.
+    body = b'{"type":"telemetry_batch"}'
+    bad = f"PUB telemetry.raw {len(body) + extra}\r\n".encode() + body + CRLF
+    wire = bad + encode_pub("telemetry.raw", b'{"n":2}') + PING
+    expected = typed([ParseError("Missing CRLF after payload", bad.split(CRLF)[0]),
+                      Pub("telemetry.raw", None, b'{"n":2}'), Ping()])
+    assert parse(wire) == expected
+    assert typed(parse_chunks([wire[i:i + 1] for i in range(len(wire))])) == expected  # however it is cut
+
+
+def test_a_wrong_total_in_hpub_resyncs_after_its_headers_not_inside_them() -> None:
+    wire = b"HPUB a 28 36\r\n" + HEADERS + b"hello\r\nPING\r\n"
+    assert parse(wire) == typed([ParseError("Missing CRLF after payload", b"HPUB a 28 36"), Ping()])
 
 
 def _garbage(rng: random.Random) -> bytes:

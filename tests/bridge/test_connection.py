@@ -5,7 +5,13 @@ import pytest
 
 from tests.conftest import batch, ev, mouse_path
 from workbench.bridge import codec
-from workbench.bridge.connection import BridgeConnection, check_batch, connect_identity, is_intervention
+from workbench.bridge.connection import (
+    BridgeConnection,
+    check_batch,
+    connect_identity,
+    encode_err,
+    is_intervention,
+)
 from workbench.bridge.limits import LimiterRegistry
 from workbench.config import TransportConfig
 
@@ -185,6 +191,17 @@ def test_message_size_limit_50000_passes_50001_refused():
     assert len(too_big.publish) == 1 and too_big.close is None  # the next batch still gets through
 
 
+@pytest.mark.parametrize("wrong_by", [-9, 9, 40])
+def test_a_pub_with_a_wrong_byte_count_costs_only_itself(wrong_by):
+    conn = connected()
+    body = orjson.dumps(batch(mouse_path(1000, 2)))
+    bad = f"PUB telemetry.raw {len(body) + wrong_by}\r\n".encode() + body + b"\r\n"
+    result = conn.receive(bad + pub(batch(mouse_path(5000, 2))) + codec.PING)
+    assert result.send == [encode_err("Missing CRLF after payload"), codec.PONG]
+    assert [v.kind for v in result.violations] == ["parse"] and result.close is None
+    assert [p.batch["timestamp"] for p in result.publish] == [5050]  # the next batch is not lost
+
+
 def test_a_payload_too_large_to_skip_closes_the_connection():
     conn = connected()
     assert conn.receive(b"PUB telemetry.raw 200000\r\n").close is None  # 4 x 50,000: skipped
@@ -216,6 +233,22 @@ def test_garbage_never_raises():
     result = conn.receive(b"HELLO world\r\nPUB telemetry.raw notanumber\r\n\x00\xff\r\nMSG a 1 2\r\nxx\r\n")
     assert len(result.violations) == 4 and all(v.kind == "parse" for v in result.violations)
     assert len(result.send) == 4 and all(s.startswith(b"-ERR '") for s in result.send)
+
+
+def test_an_err_quoting_a_huge_value_still_fits_a_control_line():
+    # a refusal quotes what it refused; a 40,000-character id once made a 40,048-byte -ERR line, past the
+    # 4,096-byte control line of nats-server, nats clients and our own codec, which then could not read it
+    conn = connected()
+    result = conn.receive(pub(batch(mouse_path(1000, 2), tenant="é" * 20_000)) +
+                          pub([1] * 20_000) + codec.encode_pub("telemetry." + "a" * 4070, b"{}"))
+    assert [v.kind for v in result.violations] == ["invalid_batch", "invalid_batch", "permissions"]
+    parser = codec.NatsParser()
+    parser.receive_data(b"".join(result.send))
+    errors = parser.events_received()
+    assert [type(e) for e in errors] == [codec.Err] * 3, errors
+    assert all(len(line) <= 4096 + 2 for line in result.send)
+    assert errors[0].message.startswith("Invalid Batch: tenantId: 'éé") and errors[0].message.endswith("...")
+    assert errors[2].message.startswith('Permissions Violation for Publish to "telemetry.aaa')
 
 
 # --- limits through the connection -----------------------------------------------------------
@@ -356,6 +389,21 @@ def test_a_client_ip_hidden_by_json_escapes_or_written_in_a_key_is_removed_too()
     assert checked["events"][-1]["data"] == {"Signed in from [REDACTED]": True, "n": 1}
     wire = orjson.dumps({k: v for k, v in checked.items() if k != "ip"}).decode()
     assert "198.51.100" not in wire and "2001:db8" not in wire
+
+
+def test_a_client_ip_in_the_envelopes_own_fields_is_removed_too():
+    # Sections 4.5 and 10.3: the envelope's other fields reach the engine as well (the vertical
+    # names the session's group in the knowledge store), and the schema lets a client add its own
+    doc = batch(mouse_path(1000, 3), vertical="203.0.113.7", client={"addr": "Signed in from 198.51.100.44"},
+                X_Forwarded_For="2001:db8::7334", **{"last login 198.51.100.45": True})
+    checked, violation = check_batch(orjson.dumps(doc), tenant=None, session=None, peer_ip="192.0.2.10",
+                                     user_agent="UA/1")
+    assert violation is None and checked is not None
+    assert checked["vertical"] == "[REDACTED]" and checked["X_Forwarded_For"] == "[REDACTED]"
+    assert checked["client"] == {"addr": "Signed in from [REDACTED]"} and checked["last login [REDACTED]"] is True
+    assert checked["events"] == doc["events"] and checked["ip"] == "192.0.2.10"
+    wire = orjson.dumps({k: v for k, v in checked.items() if k != "ip"}).decode()
+    assert "203.0.113" not in wire and "198.51.100" not in wire and "2001:db8" not in wire
 
 
 def test_hpub_is_refused_since_info_offers_no_headers_and_the_connection_goes_on():

@@ -316,6 +316,26 @@ async def test_a_websocket_message_too_big_to_skip_is_named_in_an_err_before_the
     assert await other.ping() == []  # nothing else is lost
 
 
+async def test_a_text_frame_that_is_not_utf8_is_named_in_an_err_before_the_close(live: LiveBridge):
+    # RFC 6455 fails such a connection (aiohttp closes with 1007); like every refusal on the bridge, the
+    # client is first told why, the violation is counted, and the other connections lose nothing
+    client = await Client.open(live.url, "sq_bad_text")
+    other = await Client.open(live.url, "sq_good_text")
+    await client.send(codec.encode_pub("telemetry.raw", orjson.dumps(doc("sq_bad_text"))))
+    assert await client.ping() == []
+    await client.ws.send(b"PING\xff\r\n", text=True)
+    (err,) = await client.read(1)
+    assert err == codec.Err("Invalid UTF-8 (a WebSocket text frame)")
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await client.read(1)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1007
+    assert live.server.violations["parse"] == 1
+    await other.send(codec.encode_pub("telemetry.raw", orjson.dumps(doc("sq_good_text"))))
+    assert await other.ping() == []
+    await live.bus.drain()
+    assert live.telemetry.sessions() == ["sq_bad_text", "sq_good_text"]
+
+
 async def test_a_browser_that_dies_during_the_upgrade_costs_a_log_line_not_a_traceback(live: LiveBridge, caplog):
     caplog.set_level(logging.INFO)
     host, port = live.url.split("//")[1].split("/")[0].split(":")

@@ -26,6 +26,7 @@ PING = b"PING\r\n"
 PONG = b"PONG\r\n"
 OK = b"+OK\r\n"
 CRLF = b"\r\n"
+MAX_CONTROL_LINE = 4096  # bytes, without the CRLF: nats-server's default, and nats clients' read limit
 
 
 try:  # orjson when installed (faster, compact by default), else the stdlib
@@ -145,11 +146,12 @@ class _Malformed(Exception):
 
 
 class _Pending(NamedTuple):
-    """A control line whose payload of ``size`` bytes is still to come."""
+    """A control line whose payload of ``size`` bytes (``headers`` of them NATS headers) is still to come."""
 
     subject: str
     size: int
     build: Callable[[bytes], Command]
+    headers: int = 0
 
 
 _OPERATIONS = frozenset(b"INFO CONNECT PUB HPUB SUB UNSUB MSG HMSG PING PONG +OK -ERR".split())
@@ -214,13 +216,13 @@ def _command(op: bytes, rest: bytes) -> Command | _Pending:
             return _Pending(subject, _size(size), lambda body: Pub(subject, reply_to, body))
         case b"HPUB", [subject, *reply, hdr, total] if len(reply) <= 1:
             reply_to, (h, t) = reply[0] if reply else None, _sizes(hdr, total)
-            return _Pending(subject, t, lambda body: HPub(subject, reply_to, body[:h], body[h:]))
+            return _Pending(subject, t, lambda body: HPub(subject, reply_to, body[:h], body[h:]), h)
         case b"MSG", [subject, sid, *reply, size] if len(reply) <= 1:
             reply_to = reply[0] if reply else None
             return _Pending(subject, _size(size), lambda body: Msg(subject, sid, reply_to, body))
         case b"HMSG", [subject, sid, *reply, hdr, total] if len(reply) <= 1:
             reply_to, (h, t) = reply[0] if reply else None, _sizes(hdr, total)
-            return _Pending(subject, t, lambda body: HMsg(subject, sid, reply_to, body[:h], body[h:]))
+            return _Pending(subject, t, lambda body: HMsg(subject, sid, reply_to, body[:h], body[h:]), h)
     raise _Malformed(f"Invalid {op.decode()} arguments")
 
 
@@ -231,7 +233,7 @@ class NatsParser:
     ignored. A payload is ``size`` bytes (not characters) followed by CRLF.
     """
 
-    def __init__(self, *, max_payload: int = 1_048_576, max_control_line: int = 4096) -> None:
+    def __init__(self, *, max_payload: int = 1_048_576, max_control_line: int = MAX_CONTROL_LINE) -> None:
         self.max_payload = max_payload
         self.max_control_line = max_control_line
         self._buffer = bytearray()
@@ -260,7 +262,7 @@ class NatsParser:
                 dropped = min(self._skip, len(buf) - pos)
                 pos, self._skip = pos + dropped, self._skip - dropped
             elif self._pending is not None:
-                (_, size, build), line = self._pending
+                (_, size, build, headers), line = self._pending
                 end = pos + size
                 if len(buf) < end + 2:
                     break
@@ -268,8 +270,15 @@ class NatsParser:
                 if buf[end : end + 2] == CRLF:
                     self._events.append(build(bytes(buf[pos:end])))
                     pos = end + 2
+                    continue
+                self._events.append(ParseError("Missing CRLF after payload", line))
+                # The byte count was wrong. A batch is one line of JSON (JSON.stringify writes no CR or LF),
+                # so a line end inside the payload is where the frame really ended: resume after it, and a
+                # count too large costs only this frame, not the next one it would have run into.
+                eol = buf.find(b"\n", pos + min(headers, size), end)
+                if eol >= 0:
+                    pos = eol + 1
                 else:
-                    self._events.append(ParseError("Missing CRLF after payload", line))
                     pos, self._discarding = end, True
             else:
                 eol = buf.find(b"\n", pos)  # a control line ends with CRLF, or a bare LF as nats-server allows

@@ -65,7 +65,9 @@ _IP_HINT = re.compile(rb"(?<![A-Za-z0-9.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d|::|:[0-9
                       rb'|"(?:ip|clientIp|ipAddress|remoteAddress)"|\\u')
 AUTHORIZATION_VIOLATION = "Authorization Violation"
 SKIP_FACTOR = 4
+ELLIPSIS = "..."  # ends an -ERR message cut to fit a control line
 _valid_batch, _ = batch_checker()
+_CHECKED_FIELDS = frozenset({"type", "tenantId", "sessionId", "timestamp"})  # by the schema and IDENTITY: no address
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,14 @@ class _Subscription:
 
 
 def encode_err(message: str) -> bytes:
-    """``-ERR '<message>'`` with any CR or LF (they can come from client input) escaped."""
-    return codec.encode_err(message.replace("\r", "\\r").replace("\n", "\\n"))
+    """``-ERR '<message>'`` with any CR or LF (they can come from client input) escaped, cut to fit one
+    control line (``codec.MAX_CONTROL_LINE``, section 4.1 framing): a refusal quotes what it refused, which
+    can be most of a 50,000-byte batch, and a longer line is one the client's parser cannot read."""
+    text = message.replace("\r", "\\r").replace("\n", "\\n")
+    room = codec.MAX_CONTROL_LINE - len(codec.encode_err("")) + len(codec.CRLF)
+    if len(encoded := text.encode()) > room:
+        text = encoded[: room - len(ELLIPSIS)].decode(errors="ignore") + ELLIPSIS
+    return codec.encode_err(text)
 
 
 def connect_identity(options: dict[str, Any]) -> tuple[str, str] | str:
@@ -159,9 +167,11 @@ def check_batch(payload: bytes, *, tenant: str | None, session: str | None,
                                                     "of A-Z a-z 0-9 _ -", session)
     for key in CLIENT_IP_FIELDS:
         batch.pop(key, None)
-    if _IP_HINT.search(payload):  # page content is copied into every packet, events are stored
-        for part in ("pageContent", "events"):
-            batch[part] = _without_client_ips(batch.get(part))
+    if _IP_HINT.search(payload):  # page content is copied into every packet, events are stored, and the
+        # envelope's own fields (the vertical, any a client adds) go on to the engine too; the ids and the
+        # timestamp checked above hold no address
+        batch = {_without_client_ips(k): v if k in _CHECKED_FIELDS else _without_client_ips(v)
+                 for k, v in batch.items() if k not in CLIENT_IP_FIELDS}
     batch["ip"] = peer_ip
     batch["userAgent"] = user_agent
     return batch, None
@@ -169,7 +179,7 @@ def check_batch(payload: bytes, *, tenant: str | None, session: str | None,
 
 def _without_client_ips(value: Any, depth: int = 0) -> Any:
     """Section 4.5 / 10.3: an address is the bridge's to say. A client's own, at any depth of the
-    page content or an event (``pageContent.meta.ip``, ``{"ip": ...}`` in a custom event, "Signed
+    page content, an event or the envelope (``pageContent.meta.ip``, ``{"ip": ...}`` in a custom event, "Signed
     in from 198.51.100.44" in the page's text or in a key), is removed, so none rides a packet to a
     consumer or is stored. A conformant producer redacts such text already (section 3.9's patterns and ours);
     this is the bridge not trusting that it did."""

@@ -84,17 +84,22 @@ SERVICE_UNAVAILABLE = "Service Unavailable"
 
 
 class _Socket(web.WebSocketResponse):
-    """A WebSocket message over ``max_msg_size`` is refused by aiohttp itself, which closes with 1009
-    (message too big) and says nothing else. Like any other refusal on the bridge, it is first named in
-    an ``-ERR`` (:attr:`too_big`), so the client learns why its connection ended."""
+    """Some bad input is refused by aiohttp itself, which closes and says nothing else: a WebSocket
+    message over ``max_msg_size`` (1009, message too big) and a text frame that is not UTF-8 (1007,
+    RFC 6455 section 8.1). Like any other refusal on the bridge, it is first named in an ``-ERR``
+    (:attr:`refused`: the violation's kind and message), so the client learns why its connection ended."""
 
-    too_big: str | None = None
+    refused: tuple[str, str] | None = None
 
     async def close(self, *, code: int = WSCloseCode.OK, message: bytes = b"", drain: bool = True) -> bool:
-        if code == WSCloseCode.MESSAGE_TOO_BIG and not self.closed and self.too_big is None:
-            self.too_big = f"Maximum Payload Violation (a WebSocket message over {self.limit} bytes)"
+        if code in (WSCloseCode.MESSAGE_TOO_BIG, WSCloseCode.INVALID_TEXT) and not self.closed and not self.refused:
+            if code == WSCloseCode.MESSAGE_TOO_BIG:
+                too_big = f"Maximum Payload Violation (a WebSocket message over {self.limit} bytes)"
+                self.refused = ("payload_size", too_big)
+            else:
+                self.refused = ("parse", "Invalid UTF-8 (a WebSocket text frame)")
             with contextlib.suppress(ConnectionError, RuntimeError):
-                await self.send_bytes(encode_err(self.too_big))
+                await self.send_bytes(encode_err(self.refused[1]))
         return await super().close(code=code, message=message, drain=drain)
 
     @property
@@ -318,8 +323,8 @@ class BridgeServer:
                     peer.outbox.send(encode_err(reason))
                     break
                 if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
-                    if ws.too_big is not None:
-                        self._violation(Violation("payload_size", ws.too_big, conn.session_id), ip)
+                    if ws.refused is not None:
+                        self._violation(Violation(*ws.refused, conn.session_id), ip)
                     if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                         break
                     continue
