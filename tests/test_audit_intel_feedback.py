@@ -163,3 +163,22 @@ async def test_neither_packet_nor_knowledge_rows_carry_the_ip():
     assert rows and {r["geo"] for r in rows} == {"us-west"}
     text = json.dumps([out, rows, intel.knowledge])
     assert "198.51.100" not in text and '"ip"' not in text
+
+
+def test_a_revised_outcome_moves_the_groups_count_rather_than_adding_a_second():
+    # Seer settles "no_response" (or "left"), then an answer inside the window arrives late and revises it:
+    # one intervention, one outcome in the section 7.6 Wilson counts, now a success
+    from workbench.consumer.seer import Intervention
+    from workbench.pipeline import Pipeline
+
+    pipeline = Pipeline(consumer=False)
+    intel = pipeline.intelligence
+    assert intel is not None
+    intel.add(e(10_000))
+    sent = Intervention("s1", "org", 12_000, "decision_paralysis", "pricing", "reassurance", "Need a hand?",
+                        "template", outcome="no_response")
+    pipeline._outcome(sent)
+    sent.revised_from, sent.outcome = "no_response", "chat_engaged"
+    pipeline._outcome(sent)
+    group = intel.groups[("org", "rv_dealer", "decision_paralysis", "pricing", "us-west")]
+    assert (group.successes, group.outcomes) == (1, 1)

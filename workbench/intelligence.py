@@ -144,6 +144,17 @@ class Intelligence:
         g.successes += int(success)
         return True
 
+    def revise_outcome(self, tenant: str, session: str, emotion: str, section: str, was_success: bool,
+                       success: bool) -> bool:
+        """An outcome :meth:`add_outcome` counted was revised (an answer came after the intervention was settled
+        as "left" or "no_response"): the same one outcome, now a success or not. False when the session is gone."""
+        latest = self.latest.get(tenant, {}).get(session)
+        if latest is None:
+            return False
+        g = self.groups[(tenant, latest.vertical, emotion, section, latest.geo)]
+        g.successes += int(success) - int(was_success)
+        return True
+
     # --- the 60 s cycle -------------------------------------------------------------------
     def cycle(self, now: float, *, tenant: str | None = None) -> list[dict[str, Any]]:
         """Score the tenant's groups (every tenant's when None), refresh its knowledge store and EVI

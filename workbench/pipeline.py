@@ -123,7 +123,12 @@ class Pipeline:
 
     def _outcome(self, i: Intervention) -> None:
         self.stream.emit(InterventionOutcome(i.session_id, i.timestamp, i.strategy, str(i.outcome)))
-        if self.intelligence is not None and i.outcome in OUTCOMES:  # 7.6: a pattern's Wilson confidence
+        if self.intelligence is None or i.outcome not in OUTCOMES:
+            return
+        if i.revised_from in OUTCOMES:  # the same intervention's outcome, revised: counted once (7.6)
+            self.intelligence.revise_outcome(i.tenant_id, i.session_id, i.emotion, i.section,
+                                             i.revised_from in SUCCESS_OUTCOMES, i.outcome in SUCCESS_OUTCOMES)
+        else:  # 7.6: a pattern's Wilson confidence
             self.intelligence.add_outcome(i.tenant_id, i.session_id, i.emotion, i.section,
                                           i.outcome in SUCCESS_OUTCOMES)
 

@@ -16,7 +16,10 @@ fallback is counted as ``compose_fallback:<reason>`` in :attr:`LLMComposer.count
 stats) and logged (a spent budget is only counted: a flood would log it for every packet). The
 reason is the exception's class name for a failed call (``TimeoutError``, ``MalformedReply``...)
 and a word for a refused message (``refusal``, ``max_tokens``, ``unfinished``, ``too_long``,
-``too_many_sentences``, ``json``, ``markup``, ``empty``) or a spent budget (``budget``).
+``too_many_sentences``, ``json``, ``markup``, ``empty``, ``preamble``) or a spent budget (``budget``).
+A refusal is caught by its ``stop_reason`` or by its words ("I'm sorry, but I can't help with that",
+"As an AI..."), since a model may refuse in plain text and still end its turn; a preamble is a reply
+that introduces the message ("Here's a friendly opener: ...") instead of being it.
 
 The composer is the deep model (section 7.3: Sonnet), so it has a per-minute call budget
 (:class:`~workbench.llm.tier.CallBudget`, in the packets' event time and, unless the run is in
@@ -36,6 +39,7 @@ from typing import Any
 import anthropic
 from anthropic.types import TextBlockParam
 
+from workbench.consumer.guard import as_read
 from workbench.llm.tier import (
     CALL_FAILURES,
     CallBudget,
@@ -74,6 +78,14 @@ _SENTENCE_END = re.compile(r"[.!?…]+(?=\s|$)")
 _MARKUP = re.compile(r"[{}\[\]<>`|\\]|\*\*|__|^\s*(?:#|[-*+•]\s|\d+[.)]\s)|\b[A-Za-z0-9]+_[A-Za-z0-9_]+\b"
                      r"|\b[a-z]+:[a-z_]+\b|[\x00-\x09\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]",
                      re.MULTILINE)
+# a refusal the model writes as its text (its stop_reason still end_turn), and a reply that introduces
+# the message instead of being it ("Here's a friendly opener: ..."); read as a person reads them
+_REFUSAL = re.compile(r"\bas an ai\b|\blanguage model\b|\bi(?:'m| am) (?:sorry|unable|not able)\b|\bi apologi[sz]e\b"
+                      r"|\bi (?:can't|cannot|can not|won't|will not) (?:help|assist|write|provide|comply|create|do)\b",
+                      re.IGNORECASE)
+_PREAMBLE = re.compile(r"^(?:here(?:'s| is) (?:a|an|the|my|your) (?:[\w-]+ ){0,3}"
+                       r"(?:message|opener|reply|response|greeting|draft)\s*:|(?:message|reply|response|opener|draft)\s*:)",
+                       re.IGNORECASE)
 
 
 def message_problem(text: str) -> str | None:
@@ -92,6 +104,11 @@ def message_problem(text: str) -> str | None:
             pass  # not JSON, but still brackets: markup
     if _MARKUP.search(text):
         return "markup"
+    read = as_read(text)
+    if _REFUSAL.search(read):
+        return "refusal"
+    if _PREAMBLE.search(read):
+        return "preamble"
     body = text.rstrip(" \"'”’)")
     if len(_SENTENCE_END.findall(body)) + (body[-1:] not in (".", "!", "?", "…")) > MAX_SENTENCES:
         return "too_many_sentences"

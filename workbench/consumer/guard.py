@@ -3,12 +3,15 @@
 The system prompt asks the model to imply understanding, not observation; this guard is
 the second line. A message that mentions the mouse, the cursor, scrolling, clicks, dwell,
 hovering, exit intent ("before you go", "leaving so soon?"), "I noticed" or "we saw you", time
-on the page ("you've been here for three minutes"), visit counts ("your third visit"), friction
-or hesitation it could only know by watching ("still weighing it up?", "isn't cooperating") or
-any other sign of being watched is rejected with the phrases that tripped it; the caller falls
-back to a template and logs it. So is a message that names the emotion taxonomy's own labels
-("decision_paralysis") or carries personal data: an IP address (10.3), an email, a phone, card
-or SSN number, whether a model wrote it or a template took it from the page.
+on the page ("you've been here for three minutes", "three minutes on the pricing page?"), visit
+counts ("your third visit"), returns and absences ("good to see you again", "while you were away"),
+friction or hesitation it could only know by watching ("still weighing it up?", "isn't cooperating"),
+an inference only watching could support ("I can tell you're torn", "based on your browsing", "our
+analytics show you...", "since you're comparing") or any other sign of being watched is rejected
+with the phrases that tripped it; the caller falls back to a template and logs it. So is a message
+that names the emotion taxonomy's own labels ("decision_paralysis") or carries personal data: an IP
+address (10.3), an email, a phone, card or SSN number, whether a model wrote it or a template took
+it from the page.
 
 A message is read as a person reads it: typographic apostrophes as ASCII ones, any run of
 whitespace as one space, markdown emphasis and underscores as nothing and spaces
@@ -51,7 +54,7 @@ SURVEILLANCE_PATTERNS: dict[str, str] = {
                     r"|\b(?:don'?t|do not) (?:go|leave)\b|\bbefore you (?:go|leave|head (?:off|out)|take off)\b"
                     r"(?!\s+(?:ahead|for|with|through|over|to)\b)"
                     r"|\bare you (?:leaving|going (?:already|so soon|away|now)|heading (?:off|out))\b"
-                    r"|\bbefore you close\b"
+                    r"|\bbefore you close\b|\bready to leave\b"
                     r"|\bclos(?:e|ing) (?:this|the|your) (?:page|tab|window)\b"),
     "noticed": (rf"\bi{_AUX} (?:noticed|noticing|see|saw|observed|detected|spotted|tracked|watched)\b"
                 r"|(?:^|[.!?:;\-] )(?:noticed|saw|spotted|seeing|noticing) (?:that )?you\b"),
@@ -63,6 +66,8 @@ SURVEILLANCE_PATTERNS: dict[str, str] = {
                           r"|studying|examining|eyeing|considering|researching|exploring|weighing|going through"
                           r"|flipping through|trying)\b"),
     "time on page": (rf"\b(?:for|over|after) {_LAST}(?!a |an ){_COUNT}\s*{_SHORT_UNIT}\b|\btime on (?:the )?page\b"
+                     rf"|\b{_COUNT}\s*{_UNIT} (?:on|in|at|with) (?:this|the|our|that) (?:[\w-]+ ){{0,2}}"
+                     r"(?:page|site|section|listing|tab|calculator|specs|form)\b"
                      r"|\bspent (?:a (?:while|bit|long time)|some time|ages) (?:here|on (?:this|the|our) "
                      r"(?:\w+ )?(?:page|site|section|listing|tab))\b"),
     "been here a while": (rf"{_YOU_BEEN} (?:here|on (?:this|the|our) (?:page|site|section))\b"
@@ -74,11 +79,26 @@ SURVEILLANCE_PATTERNS: dict[str, str] = {
                      rf"\b(?:{_COUNT} times|twice)\b"
                      rf"|\b(?:your|the) {_ORDINAL} (?:visit|time (?:here|back|on|looking|today|this))\b"
                      r"|\b(?:\d+|two|three|four|five|several|multiple|many) visits\b|\bwelcome back\b"),
+    "returns": (r"\bwhile you were (?:away|gone|out)\b|\b(?:good|nice|great) to (?:see|have) you (?:again|back)\b"
+                r"|\byou(?:'re| are) back\b|\byou(?:'ve| have)? (?:came|come) back\b|\byou returned\b"
+                r"|\bback (?:on|at|to|in) (?:the|this|our) [^.!?]{0,30}?\bagain\b"),
     "still here": (r"\bstill (?:weighing|deciding|looking|thinking|comparing|browsing|considering|shopping|reading"
                    r"|here|there|on the fence|with us|around|undecided|unsure)\b"),
-    "seeming": r"\b(?:looks|seems|sounds|appears) (?:like|as if|as though) you\b|\byou (?:seem|appear)(?:ed)?\b",
-    "what you did": (r"\byou (?:paused|stopped|hesitated|lingered|copied|selected|highlighted|filled|typed"
-                     r"|abandoned)\b|\byou keep (?:going|coming|returning|looking|checking|clicking|scrolling)\b"),
+    "seeming": (r"\b(?:looks|seems|sounds|appears) (?:like|as if|as though) you\b|\byou (?:seem|appear)(?:ed)?\b"
+                r"|\b(?:appears|seems) (?:that )?you\b"),
+    "inferred from activity": (r"\bi (?:can|could) tell (?:that )?(?:you(?:'re| are| were|'ve| have| might| may| like"
+                               r"| want| need)|your)\b|\bi (?:sense|get the sense|gather)\b|\bjudging (?:by|from)\b"
+                               r"|\bbased on (?:your (?:activity|browsing|visit|session|behaviou?r|history|interest)"
+                               r"|what you(?:'ve| have)? (?:viewed|looked at|seen|read|browsed|checked))\b"
+                               r"|\byour (?:activity|browsing|clickstream)\b"
+                               r"|\bour (?:system|analytics|data|records|tools?)\b[^.!?]{0,30}?"
+                               r"\b(?:shows?|flagged|suggests?|indicates?|tells? (?:us|me))\b[^.!?]{0,20}?\byou"),
+    "since you're": (r"\b(?:since|now that|because) you(?:'re| are| were|'ve been| have been) (?:comparing|weighing"
+                     r"|checking|looking|reading|browsing|considering|deciding|exploring|researching|viewing|eyeing"
+                     r"|interested)\b"),
+    "what you did": (r"\byou(?:'ve| have| had| just)? (?:paused|stopped|hesitated|lingered|copied|selected|highlighted"
+                     r"|filled|typed|abandoned|zoomed|read through|moved between)\b"
+                     r"|\byou keep (?:going|coming|returning|looking|checking|clicking|scrolling)\b"),
     "friction": (r"\b(?:isn'?t|is not|wasn'?t|was not|not) (?:cooperating|responding)\b"
                  r"|\bhaving (?:some )?(?:trouble|difficulty|difficulties|a hard time|problems|issues)\b"),
     "tracking": r"\btrack(?:s|ed|ing)?\b|\bmonitor(?:s|ed|ing)?\b|\btelemetry\b|\bbehaviou?r(?:al)?\b",

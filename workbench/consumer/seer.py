@@ -13,7 +13,9 @@ window is "left" at once; if the same visit comes back (a reconnect, its next pa
 within the window after all, the outcome is revised and the bandit's observation moves with it.
 Once the session's telemetry has moved past the attribution window with neither, the
 intervention is settled as "no_response" there and then (event time), so a visitor who stays
-but ignores the message does not wait for the session's end.
+but ignores the message does not wait for the session's end; should an answer stamped inside the window
+arrive after all (the bridge accepts a batch up to a minute older than its session's newest), it is revised
+as a "left" is.
 A packet can arrive after its page is gone (the engine holds windows until its bot verdict and
 flushes the last one on close): Seer still decides, but an intervention it makes then is settled
 at once as "undelivered", recorded and never learned from (nobody saw it).
@@ -59,7 +61,6 @@ from workbench.consumer.bandit import Context, ThompsonBandit
 from workbench.consumer.cooldown import Decision, SessionTiming, decide
 from workbench.errors import ValidationError
 from workbench.llm.gate import llm_gate
-from workbench.privacy import personal_data
 from workbench.protocol.taxonomy import CANONICAL, POSITIVE
 from workbench.recent import Recent
 
@@ -156,6 +157,9 @@ class Intervention:
     vertical: str = ""
     experiment: dict[str, Any] | None = None
     outcome: str | None = None
+    #: the outcome this one replaced, when an answer came after it was settled (:meth:`Seer._revise_left`):
+    #: a listener that counted that one moves its count rather than adding a second
+    revised_from: str | None = None
 
     def payload(self) -> dict[str, Any]:
         """What goes to the page: the message and nothing about the telemetry behind it."""
@@ -172,7 +176,9 @@ class _Session:
     latest: float = float("-inf")  # the latest event time seen of the session (telemetry or packets)
     closed_at: float | None = None  # when the page's connection last closed (None: connected, or unknown)
     loaded_at: float | None = None  # the latest page load (a ``connection`` event): older chat events are gone
-    left: Intervention | None = None  # settled "left" when a connection closed; the visit may yet go on
+    # settled "left" when a connection closed (the visit may yet go on), or "no_response" when telemetry
+    # passed its window (the answer's batch may yet come): still open to revision by an answer inside the window
+    left: Intervention | None = None
 
 
 class Seer:
@@ -243,7 +249,9 @@ class Seer:
             kind, ts = e["type"], float(e["timestamp"])
             s.latest = max(s.latest, ts)
             if s.pending and ts - s.pending.timestamp > ATTRIBUTION_WINDOW_MS:
-                decided.append(self._settle(s, "no_response"))  # the window passed in event time
+                # the window passed in event time; an answer inside it may still come in a late batch
+                s.left = self._settle(s, "no_response")
+                decided.append(s.left)
             if kind == "connection":  # a page load: the previous page, and its chat window, are gone
                 if s.timing.chat_opened_at is not None and ts >= s.timing.chat_opened_at:  # (not one opened since)
                     went = s.closed_at if s.closed_at is not None and s.closed_at >= s.timing.chat_opened_at else ts
@@ -282,13 +290,14 @@ class Seer:
         return [done]
 
     def _revise_left(self, s: _Session, outcome: str) -> Intervention:
-        """The connection closed, but the visit went on (a reconnect, the next page) and answered the
-        intervention inside its attribution window: it did not leave. The bandit's observation moves."""
+        """An answer inside the attribution window came after all: the connection closed but the visit went
+        on (a reconnect, the next page), or the answer's batch arrived after telemetry stamped past the
+        window (the bridge accepts batches up to ``max_clock_skew_ms`` late). The bandit's observation moves."""
         done, s.left = s.left, None
-        assert done is not None and done.outcome == "left"
+        assert done is not None and done.outcome in ("left", "no_response")
         self.bandit.revise(Context(done.tenant_id, done.vertical, done.emotion, done.section), done.strategy,
-                           "left", outcome)
-        done.outcome = outcome
+                           done.outcome, outcome)
+        done.revised_from, done.outcome = done.outcome, outcome
         return done
 
     def take_settled(self) -> list[Intervention]:
@@ -378,9 +387,11 @@ class Seer:
 
     def _template(self, packet: dict[str, Any], strategy: str) -> str:
         """A template's message. Its product name and price come from the page; should the page's text
-        carry personal data (10.1, 10.3: an address or an email a producer and the bridge let through),
-        the message names neither."""
+        carry personal data (10.1, 10.3: an address or an email a producer and the bridge let through)
+        or anything else the section 9.2 guard refuses ("we noticed you hovering" in a product name),
+        the message names neither. (The templates themselves all pass the guard: a test renders them.)"""
         message = templates.render(packet, strategy, self.rng)
-        if personal_data(message):
+        if rejected := guard.violations(message):  # personal data included
+            log.warning("a template filled from the page broke section 9.2 (%s); it names no product", rejected)
             message = templates.render({**packet, "pageContent": None}, strategy, self.rng)
         return message

@@ -211,7 +211,8 @@ class UnfinishedReply(MalformedReply):
 def checked_reply(response: object, counters: Counter[str] | None = None) -> tuple[str, int, int]:
     """``(text, input_tokens, output_tokens)`` of a reply, or :class:`MalformedReply` saying what is wrong.
 
-    The text is the reply's text blocks joined (any other block kind is skipped).
+    The text is the reply's text blocks joined (any other block kind is skipped, a kind newer than the
+    SDK too).
     The SDK returns a 200's body as a ``str`` when it is not JSON, and builds a ``Message``
     without validating it when it is, so any field may be missing or null. Only a reply whose
     ``stop_reason`` is ``end_turn`` is used: a refusal's text, or one cut at ``max_tokens``, is
@@ -223,7 +224,9 @@ def checked_reply(response: object, counters: Counter[str] | None = None) -> tup
     content = getattr(response, "content", None)
     if not isinstance(content, list):
         raise MalformedReply(f"reply is not a Messages API message: content is {type(content).__name__}, not a list")
-    texts = [getattr(block, "text", None) for block in content if isinstance(block, anthropic.types.TextBlock)]
+    # by the block's own type: the SDK builds a block of a type it does not know (one newer than itself)
+    # as a TextBlock without text, and such a block is skipped as any other kind is
+    texts = [getattr(block, "text", None) for block in content if getattr(block, "type", None) == "text"]
     text = [t for t in texts if isinstance(t, str)]
     if len(text) != len(texts):
         raise MalformedReply("reply is not a Messages API message: a text block has no text")
