@@ -71,8 +71,11 @@
  *    first checks the string holds a digit, an @ or a colon, as it needs.  Keys of custom events
  *    are sanitized like values.  Numbers are not text: an integer of 9 to 19 digits (an SSN, a
  *    phone or a card) is redacted, unless it is epoch time (10, 13 or 16 digits led by a 1); a
- *    BigInt leaves as its digits, redacted alike.  Names and street
- *    addresses have no pattern: a site marks such text (a "Welcome back, ..." greeting) with
+ *    BigInt leaves as its digits, redacted alike.  A street address ("42 Elm Street", a house number,
+ *    1-4 capitalised words and a street type) is redacted; an email printed a part an element
+ *    ("jane.doe @ example.com") too, and a click's or a proximity element's text that is a part of a
+ *    contact split over elements ("<span>(509)</span> <span>555-0199</span>") leaves as [REDACTED].
+ *    Names have no pattern: a site marks such text (a "Welcome back, ..." greeting) with
  *    [data-eitp-mask].
  *    Text is whitespace-collapsed and sanitized BEFORE it is truncated.  Form fields are only ever
  *    read as the boolean hasValue; selections inside fields are ignored, a web component's fields
@@ -91,8 +94,11 @@
  *    (a label) leaves nothing, since a textarea's text is its default value, which a React-
  *    controlled field keeps in step with what is typed; beside a text field only its container's
  *    own text is read, since its other children may mirror what is typed (a mentions
- *    highlighter).  Script, style and template text is never read.  Text a page echoes elsewhere
- *    (a "preview" of a textarea) cannot be told from page text: such a site marks it.
+ *    highlighter).  An element made editable by CSS alone (-webkit-user-modify), which is not
+ *    isContentEditable, counts as an editor from the first input event it raises (typing, a paste, a
+ *    drop, in a web component too).  Script, style and template text is never read.  Text a page
+ *    echoes elsewhere (a "Hello, Jane Doe" preview) is masked where the current value of a text field
+ *    the user typed into (3+ characters with a letter) appears in captured text, as whole words.
  *  - Field abandonment is not decided in the page: per 3.8 it is inferred downstream from form_blur
  *    (hasValue false and duration > fieldAbandonmentMs); the producer reports both exactly.
  *  - viewport_boundary fires once per boundary (top, bottom) per page view.
@@ -254,6 +260,11 @@
     [/\+\d{1,3}(?:[\s.-]\(?\d{1,4}\)?|\(\d{1,4}\)){2,5}(?![\d%])|\+\d{8,15}\b/g, DIGIT], // phone +44 20 7946 0958
     [/(?<![\w.+$])\(?\d{3}\)?[-.\s\/]{0,2}\d{3}[-.\s]?\d{4}(?!\w)/g, DIGIT],  // phone 509 555-0199, (509)-555-0199
     [/[^\s@<>()[\]{},;:"'\\/?#&=]+@[^\s@<>()[\]{},;:"'\\/?#&=]+\.\p{L}{2,}/gu, AT], // email, any script
+    [/[A-Za-z0-9._%+-]+(?: @ ?| ?@ )[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, AT],  // email printed a part an element: "jane.doe @ example.com"
+    // a street address: a house number, one to four capitalised words, a street type ("42 Elm Street",
+    // "1600 Pennsylvania Ave NW"); not dealer copy that counts something first ("4 Wheel Drive", "30 Minute
+    // Test Drive", "3 Year Road Hazard", "5 Star Way") or goes on past the street type ("Road Test")
+    [/\b\d{1,6}[A-Z]?(?! (?:Wheel|Minute|Hour|Day|Week|Month|Year|Mile|Star|Owner|Down|Door|Seat|Person|Passenger|Speed|Point|Step|Cylinder|Valve|Bunk|Slide|Foot|Inch|Gallon|Liter|Ton|Axle|Season|Time)s?\b)(?: [A-Z][a-z]+){1,4} (?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Court|Ct|Place|Pl|Terrace|Circle|Way|Parkway|Pkwy)\b(?! (?:Hazard|Test|Trip|Away|Assist|Mode|Package|Train|Kit)\b)\.?(?: [NS][EW]?\b| [EW]\b)?/g, DIGIT],
     // 3.9
     [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Z|a-z]{2,}/g, AT], // email
     [/(\d{4}[\s-]?){3}\d{4}/g, DIGIT],                          // credit card
@@ -315,8 +326,10 @@
   }
 
   function collapse(s) { return String(s == null ? '' : s).replace(/\s+/g, ' ').trim(); }
+  // Page text as it may leave: whitespace collapsed, what the page echoes from a field masked.
+  function pageText(s) { return maskEcho(collapse(s)); }
   // Collapse whitespace, sanitize the whole string, THEN truncate (no PII fragment survives a cut).
-  function clip(s, n) { return sanitizeString(collapse(s)).slice(0, n); }
+  function clip(s, n) { return sanitizeString(pageText(s)).slice(0, n); }
   // A URL as it may leave the page (10.1, 10.2): without its query string and fragment, where a GET
   // form puts its field values (and percent-encoding hides them from the PII patterns), and without
   // a user:password@; the rest is percent-decoded until nothing is left to decode (%2540 is %40 is
@@ -419,7 +432,7 @@
   var UNREAD_SEL = Object.keys(UNREAD).join(', ').toLowerCase();
   var NOT_PLAIN_SEL = MASK_SEL + ', ' + TYPED_SEL + ', ' + UNREAD_SEL; // an element holding none is read whole
   var TEXT_ENTRY = /^(text|search|email|tel|url|password|number)$/;
-  function typedInto(el) { return !!el.isContentEditable || !!(el.closest && el.closest(TYPED_ROLES)); }
+  function typedInto(el) { return !!el.isContentEditable || !!(el.closest && el.closest(TYPED_ROLES)) || inTypedHost(el); }
   function besideTextEntry(el) {
     for (var c = el.firstElementChild; c; c = c.nextElementSibling) {
       if (c.tagName === 'TEXTAREA' || (c.tagName === 'INPUT' && TEXT_ENTRY.test(fieldType(c)))) return true;
@@ -430,18 +443,43 @@
     if (!el) return '';
     if (isFormField(el) || el.tagName === 'OPTION' || UNREAD[el.tagName]) return ''; // never values
     if (typedInto(el) || (el.closest && el.closest(MASK_SEL))) return MASKED;
-    if (!el.querySelector || !el.querySelector(NOT_PLAIN_SEL)) return el.textContent || '';
+    if (!el.querySelector || (!el.querySelector(NOT_PLAIN_SEL) && !holdsTypedHost(el))) return el.textContent || '';
     var out = '';
     (function walk(node) {
       var own = besideTextEntry(node);
       for (var c = node.firstChild; c; c = c.nextSibling) {
         if (c.nodeType === 3) out += c.nodeValue;
         else if (c.nodeType === 1 && !own && !isFormField(c) && !UNREAD[c.tagName]) {
-          if (c.isContentEditable || c.matches(TYPED_ROLES + ', ' + MASK_SEL)) out += MASKED; else walk(c);
+          if (c.isContentEditable || c.matches(TYPED_ROLES + ', ' + MASK_SEL) || typedHosts.indexOf(c) !== -1) out += MASKED;
+          else walk(c);
         }
       }
     })(el);
     return out;
+  }
+  // An element's own text, clipped, for a click or a proximity event.  3.9's patterns see one text at a
+  // time, and a template may print a contact a part an element ("<span>(509)</span> <span>555-0199</span>"):
+  // when a pattern matches across the element's edge in its parent's (or grandparent's) text, i.e. the
+  // whole holds more redactions than its parts, the element's text is a part of one and is redacted.
+  function elementClip(el, n) {
+    var text = elementText(el);
+    return text && text !== MASKED && partOfPii(el, text) ? REDACTED : clip(text, n);
+  }
+  function partOfPii(el, text) {
+    var r = document.createRange();
+    function count(x) { return sanitizeString(collapse(x)).split(REDACTED).length - 1; }
+    for (var up = el.parentNode, i = 0; up && up.nodeType === 1 && up !== document.body && i < 2; up = up.parentNode, i++) {
+      var whole = up.textContent;
+      if (whole.length > 2000 || !/[\d@]/.test(whole)) return false; // small containers; every pattern needs one
+      r.setStart(up, 0); r.setEndBefore(el);
+      var before = r.toString();
+      r.setStartAfter(el); r.setEnd(up, up.childNodes.length);
+      var after = r.toString();
+      if (count(before + text + after) > count(before) + count(text) + count(after)) return true;
+      el = up;
+      text = whole;
+    }
+    return false;
   }
   function classOf(el) {
     if (!el || !el.getAttribute) return '';
@@ -449,6 +487,51 @@
   }
   function isFormField(el) {
     return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT');
+  }
+
+  // What the user edits, learnt from the input events it raises (no computed-style reads): an element
+  // made editable by CSS alone (-webkit-user-modify: read-write) has no contenteditable attribute and
+  // isContentEditable is false, yet holds typed (or dropped) text: it is read as an editor is.  The
+  // text fields typed into are kept too, for their echoes (maskEcho).
+  var typedHosts = [], echoFields = [], echoRe = null, echoDirty = false;
+  function onInput(e) {
+    var t = e.composedPath ? e.composedPath()[0] : e.target; // a web component's own element
+    if (t && t.nodeType === 3) t = t.parentElement;
+    if (!t || t.nodeType !== 1) return;
+    if (isFormField(t)) {
+      if (echoFields.indexOf(t) === -1 && (t.tagName === 'TEXTAREA' || (t.tagName === 'INPUT' && TEXT_ENTRY.test(fieldType(t)) &&
+        fieldType(t) !== 'number'))) echoFields.push(t);
+      echoDirty = true;
+    } else if (!t.shadowRoot && !inTypedHost(t)) { // a web component's host is not its editor
+      typedHosts = typedHosts.filter(function (h) { return h.isConnected && !t.contains(h); });
+      typedHosts.push(t);
+    }
+  }
+  function inTypedHost(el) {
+    for (var i = 0; i < typedHosts.length; i++) if (typedHosts[i].contains(el)) return true;
+    return false;
+  }
+  function holdsTypedHost(el) {
+    for (var i = 0; i < typedHosts.length; i++) if (el.contains(typedHosts[i])) return true;
+    return false;
+  }
+  // 10.2: text a page echoes from a field ("Hello, Jane Doe" under a name field, a summary of the
+  // form) is a form value too: wherever the current value of a field the user typed into appears,
+  // whole words, any case, it leaves as MASKED.  Only values of 3 or more characters with a letter:
+  // a number typed into a calculator ("5000", "6.9") would mask prices and rates in the page's own
+  // copy, and contact numbers are caught by the PII patterns anyway.
+  function maskEcho(s) {
+    if (echoDirty) {
+      echoDirty = false;
+      var alts = [];
+      for (var i = 0; i < echoFields.length; i++) {
+        var v = collapse(echoFields[i].value);
+        if (v.length >= 3 && /\p{L}/u.test(v)) alts.push(v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '\\s+'));
+      }
+      alts.sort(function (a, b) { return b.length - a.length; });
+      echoRe = alts.length ? new RegExp('(?<![\\p{L}\\p{N}])(?:' + alts.join('|') + ')(?![\\p{L}\\p{N}])', 'giu') : null;
+    }
+    return echoRe && s ? s.replace(echoRe, MASKED) : s;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -658,15 +741,15 @@
   }
   function metaContent(name) {
     var m = document.querySelector('meta[name="' + name + '"]');
-    return m ? collapse(m.getAttribute('content') || '') : '';
+    return m ? pageText(m.getAttribute('content') || '') : '';
   }
   function extractPageContent() {
     var h1 = document.querySelector('h1');
     var headings = Array.prototype.slice.call(document.querySelectorAll('h2'), 0, 8)
-      .map(function (h) { return collapse(elementText(h)); });
+      .map(function (h) { return pageText(elementText(h)); });
     return sanitizeDeep({
-      pageTitle: collapse(document.title),
-      h1: h1 ? collapse(elementText(h1)) : '',
+      pageTitle: pageText(document.title),
+      h1: h1 ? pageText(elementText(h1)) : '',
       headings: headings,
       tables: extractTables(),
       structuredData: extractStructuredData(),
@@ -929,7 +1012,7 @@
         tag: el ? el.tagName.toLowerCase() : '',
         class: clip(classOf(el), 100),
         id: el ? clip(el.id || '', 100) : '',
-        text: clip(elementText(el), 50)
+        text: el ? elementClip(el, 50) : ''
       },
       mouseVelocity: ri(mouse.state ? mouse.state.speed : 0),
       mouseJerk: ri(mouse.state ? mouse.state.jerk : 0)
@@ -1170,6 +1253,7 @@
     var inside = range.commonAncestorContainer;
     if (inside.nodeType !== 1) inside = inside.parentElement;
     if (inside && (typedInto(inside) || (inside.closest && inside.closest(MASK_SEL)))) return MASKED;
+    for (var h = 0; h < typedHosts.length; h++) if (range.intersectsNode(typedHosts[h])) return MASKED; // not in a copy
     var hidden = root.querySelectorAll(MASK_SEL + ', ' + TYPED_SEL), hit = false;
     for (var i = 0; i < hidden.length && !hit; i++) hit = range.intersectsNode(hidden[i]);
     if (!hit) return null;
@@ -1327,7 +1411,7 @@
 
     function describe(e) {
       var d = {
-        element_type: e.kind, elementId: e.id, text: clip(elementText(e.el), 80), intent: e.intent,
+        element_type: e.kind, elementId: e.id, text: elementClip(e.el, 80), intent: e.intent,
         signals: signals(e.el)
       };
       if (e.kind === 'price') {
@@ -1456,7 +1540,7 @@
       entries: function () {
         ensureFresh();
         return entries.map(function (e) {
-          return { kind: e.kind, id: e.id, intent: e.intent, text: clip(elementText(e.el), 80),
+          return { kind: e.kind, id: e.id, intent: e.intent, text: elementClip(e.el, 80),
             rect: { left: e.rect.left, top: e.rect.top, right: e.rect.right, bottom: e.rect.bottom }, cells: e.cells.slice() };
         });
       }
@@ -1888,6 +1972,7 @@
     on(document, 'focusin', 'form', onFocusIn, true);
     on(document, 'focusout', 'form', onFocusOut, true);
     on(document, 'submit', 'form', onSubmit, true);
+    on(document, 'input', 'form', onInput, true);
     on(document, 'mousedown', 'selection', function () { selection.mouseDown = true; }, true);
     on(document, 'mouseup', 'selection', function () { selection.mouseDown = false; scheduleSelectionCheck(); }, true);
     on(document, 'keyup', 'selection', scheduleSelectionCheck, true);
