@@ -252,6 +252,19 @@ async def test_rate_limit_violations_get_err_are_counted_and_logged_with_the_ses
     await client.close()
 
 
+async def test_a_refusal_quoting_a_huge_value_is_logged_in_one_short_line(make_live, caplog):
+    live = await make_live()
+    client = await Client.open(live.url, "sq_long")
+    with caplog.at_level(logging.WARNING, logger="workbench.bridge.server"):
+        junk = doc("sq_long", 1000) | {"tenantId": "t" * 40_000}
+        await client.send(codec.encode_pub("telemetry.raw", orjson.dumps(junk)))
+        (err,) = await client.ping()
+    assert isinstance(err, codec.Err)
+    (line,) = [r.getMessage() for r in caplog.records if "bridge refused" in r.getMessage()]
+    assert "refused" in line and len(line) < 1000, len(line)
+    await client.close()
+
+
 async def test_a_client_that_never_connects_is_timed_out(make_live):
     live = await make_live(handshake_timeout_ms=300)
     ws = await websockets.connect(live.url, compression=None)

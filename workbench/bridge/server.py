@@ -67,6 +67,7 @@ SITES = {"rv": "rv_dealer", "auto": "auto_dealer", "powersports": "powersports_d
 DEFAULT_TENANT = "org_workbench"
 INTERVENTIONS = "seer.*.intervention.request.*"
 LOG_LINES_PER_SECOND = 20
+LOG_MESSAGE_CHARS = 500  # of a refusal's message on the log: it quotes what it refused, up to a whole batch
 
 
 def sites_root() -> Path:
@@ -222,7 +223,8 @@ class BridgeServer:
             self._log_second, self._log_lines, self._log_suppressed = second, 0, 0
         if self._log_lines < LOG_LINES_PER_SECOND:
             self._log_lines += 1
-            log.warning("bridge refused %s from %s (session %s): %s", v.kind, for_log(peer), v.session_id, v.message)
+            message = v.message if len(v.message) <= LOG_MESSAGE_CHARS else v.message[:LOG_MESSAGE_CHARS] + "..."
+            log.warning("bridge refused %s from %s (session %s): %s", v.kind, for_log(peer), v.session_id, message)
         else:
             self._log_suppressed += 1
         if self.on_violation:
