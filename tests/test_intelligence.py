@@ -117,3 +117,33 @@ def test_a_tenants_packets_carry_only_what_its_own_sessions_taught():
     assert intel.global_intelligence("org_b", 61_000)["transferablePatterns"] == transferable
     assert intel.global_intelligence("org_a", 61_000)["transferablePatterns"] == []  # learned from org_b only
     assert intel.transferable_patterns("org_a") == []
+
+
+def test_the_evi_read_from_the_time_index_is_the_mean_over_every_sessions_latest_state():
+    # The EVI reads only the last 5 minutes of a time-sorted index of latest states. Against the definition
+    # written out (every session's latest state within 5 minutes of now, or after it), through late and
+    # older events, replaced states, expiry after an hour and geographies
+    import random
+
+    from workbench.intelligence import DISTRESS, EVI_WINDOW_MS, SESSION_RETENTION_MS
+    from workbench.protocol.taxonomy import CANONICAL, category
+
+    rng = random.Random(5)
+    intel, latest = Intelligence(), {}
+    for n in range(3000):
+        t = n * 1500 + rng.uniform(-90_000, 5_000)  # batches arrive late and out of order
+        ev = e(t, emotion=rng.choice(CANONICAL), session=f"s{rng.randrange(400)}", geo=rng.choice(("a", "b")),
+               intensity=rng.random())
+        intel.add(ev)
+        if ev.session not in latest or t >= latest[ev.session].timestamp:
+            latest[ev.session] = ev
+        if n % 97 == 0:
+            now = t + rng.uniform(-60_000, 60_000)
+            cut = max((c for c, _ in intel.evi_history.get("org", ())), default=None)
+            if cut is not None:  # what the last cycle forgot
+                latest = {s: x for s, x in latest.items() if cut - x.timestamp <= SESSION_RETENTION_MS}
+            for geo in (None, "a", "b"):
+                states = [x for x in latest.values() if now - x.timestamp <= EVI_WINDOW_MS
+                          and (geo is None or x.geo == geo)]
+                want = sum(DISTRESS[category(x.emotion)] * x.intensity for x in states) / len(states) if states else 0.0
+                assert intel.evi("org", now, geo=geo) == pytest.approx(want, abs=1e-12)

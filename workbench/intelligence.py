@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from workbench.consumer.stats import is_anomaly, spike_ratio, trend, wilson_lower_bound, z_score
-from workbench.protocol.taxonomy import category
+from workbench.protocol.taxonomy import CANONICAL, category
 
 CYCLE_MS = 60_000
 EVI_WINDOW_MS = 300_000
@@ -47,6 +47,13 @@ SESSION_RETENTION_MS = 3_600_000
 #: 60 s, so the per-cycle and per-packet cost stays flat however long the process runs
 HISTORY_CYCLES = 1440
 DISTRESS = {"negative": 1.0, "cognitive": 0.7, "mixed": 0.4, "positive": 0.0}
+_DISTRESS_OF = {emotion: DISTRESS[category(emotion)] for emotion in CANONICAL}
+
+
+def _distress(emotion: str) -> float:
+    """:data:`DISTRESS` of an emotion's section 6 group, looked up (the EVI reads it per state per packet)."""
+    known = _DISTRESS_OF.get(emotion)
+    return DISTRESS[category(emotion)] if known is None else known  # category() refuses a label outside section 6
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,8 @@ class Intelligence:
         self.groups: dict[Group, _GroupState] = defaultdict(_GroupState)
         # tenant -> session -> its latest state in event time; per tenant so one tenant's traffic costs another nothing
         self.latest: dict[str, dict[str, EmotionalEvent]] = defaultdict(dict)
+        # tenant -> (time, session) of each session's latest state, sorted: the EVI reads its last 5 minutes only
+        self.by_time: dict[str, list[tuple[float, str]]] = defaultdict(list)
         self.evi_history: dict[str, deque[tuple[float, float]]] = defaultdict(lambda: deque(maxlen=HISTORY_CYCLES))
         self.geo_evi: dict[tuple[str, str], deque[float]] = defaultdict(lambda: deque(maxlen=3))  # contagion reads 3
         self.knowledge_of: dict[str, list[dict[str, Any]]] = {}  # tenant -> its validated patterns
@@ -124,10 +133,13 @@ class Intelligence:
         if event.success is not None:
             g.outcomes += 1
             g.successes += int(event.success)
-        sessions = self.latest[event.tenant]
+        sessions, by_time = self.latest[event.tenant], self.by_time[event.tenant]
         known = sessions.get(event.session)
         if known is None or event.timestamp >= known.timestamp:  # a late, older event is not the latest state
+            if known is not None:
+                del by_time[bisect_left(by_time, (known.timestamp, event.session))]
             sessions[event.session] = event
+            insort(by_time, (event.timestamp, event.session))
 
     def add_outcome(self, tenant: str, session: str, emotion: str, section: str, success: bool) -> bool:
         """An intervention's outcome, for the group of the packet it answered (its Wilson confidence).
@@ -201,17 +213,20 @@ class Intelligence:
         for key in idle:
             del self.groups[key]
         for t in tenants & set(self.latest):
-            sessions = self.latest[t]
-            for sid in [s for s, e in sessions.items() if now - e.timestamp > SESSION_RETENTION_MS]:
+            sessions, by_time = self.latest[t], self.by_time[t]
+            gone = bisect_left(by_time, (now - SESSION_RETENTION_MS,))  # the states older than that come first
+            for _, sid in by_time[:gone]:
                 del sessions[sid]
+            del by_time[:gone]
 
     # --- section 5.9 ----------------------------------------------------------------------
     def evi(self, tenant: str, now: float, *, geo: str | None = None) -> float:
-        states = [e for e in self.latest.get(tenant, {}).values()
-                  if now - e.timestamp <= EVI_WINDOW_MS and (geo is None or e.geo == geo)]
+        sessions, by_time = self.latest.get(tenant, {}), self.by_time.get(tenant, [])
+        recent = by_time[bisect_left(by_time, (now - EVI_WINDOW_MS,)):]  # a packet's cost: its last 5 minutes
+        states = [e for e in (sessions[sid] for _, sid in recent) if geo is None or e.geo == geo]
         if not states:
             return 0.0
-        return float(np.mean([DISTRESS[category(e.emotion)] * e.intensity for e in states]))
+        return float(np.mean([_distress(e.emotion) * e.intensity for e in states]))
 
     def global_intelligence(self, tenant: str, now: float) -> dict[str, Any] | None:
         """The packet's ``globalIntelligence`` dimension, or None before the first cycle."""
