@@ -117,3 +117,120 @@ def test_the_trajectory_compares_at_least_three_classifications(value, tmp_path)
     with pytest.raises(ConfigError, match="at least 3 classifications"):
         EITPConfig.load(preset)
     assert EITPConfig().with_overrides({"inference.trajectory_history": 3}).inference.trajectory_history == 3
+
+
+# --- Appendix C "Inactivity threshold": one value, signal.inactivity_ms, for the page and the engine ---
+
+def _disengagement(config: EITPConfig, idle_ms: float) -> tuple[float, tuple[str, ...]]:
+    from workbench.engine.classifier import Context, disengagement
+    from workbench.engine.features import Features
+
+    score = disengagement(Features(idle_ms=idle_ms), Context(session_ms=600_000), config.classifier)
+    return score.score, score.patterns
+
+
+def test_overriding_the_appendix_c_inactivity_threshold_changes_how_the_engine_judges_inactivity():
+    # 9 s without activity: long inactivity at the 5 s default, none at all with a 10 s threshold
+    default_score, default_patterns = _disengagement(EITPConfig(), 9000)
+    assert "long_inactivity" in default_patterns and default_score > 0
+    longer = EITPConfig().with_overrides({"signal.inactivity_ms": 10_000})
+    score, patterns = _disengagement(longer, 9000)
+    assert "long_inactivity" not in patterns and score == 0
+    shorter = EITPConfig().with_overrides({"signal.inactivity_ms": 2000})
+    assert "long_inactivity" in _disengagement(shorter, 4500)[1]
+    assert "long_inactivity" not in _disengagement(EITPConfig(), 4500)[1]
+
+
+def test_a_saved_preset_still_follows_a_later_inactivity_override(tmp_path):
+    preset = tmp_path / "saved.toml"
+    preset.write_text(EITPConfig().to_toml())  # every value written, as `workbench config` and the TUI save it
+    loaded = EITPConfig.load(preset)
+    assert loaded == EITPConfig()
+    longer = loaded.with_overrides({"signal.inactivity_ms": 10_000})
+    assert "long_inactivity" not in _disengagement(longer, 9000)[1]
+    again = tmp_path / "again.toml"
+    again.write_text(longer.to_toml())
+    assert EITPConfig.load(again) == longer
+
+
+def test_the_old_classifier_inactivity_key_still_loads_but_cannot_disagree(tmp_path):
+    agreeing = tmp_path / "agreeing.toml"
+    agreeing.write_text("[signal]\ninactivity_ms = 8000\n[classifier]\nlong_inactivity_ms = 8000\n")
+    assert "long_inactivity" not in _disengagement(EITPConfig.load(agreeing), 7000)[1]
+    assert EITPConfig().with_overrides({"classifier.long_inactivity_ms": 5000}) == EITPConfig()
+    disagreeing = tmp_path / "disagreeing.toml"
+    disagreeing.write_text("[classifier]\nlong_inactivity_ms = 8000\n")
+    with pytest.raises(ConfigError, match=r"long_inactivity_ms.*signal\.inactivity_ms"):
+        EITPConfig.load(disagreeing)
+    with pytest.raises(ConfigError, match=r"long_inactivity_ms.*signal\.inactivity_ms"):
+        EITPConfig().with_overrides({"classifier.long_inactivity_ms": 8000})
+
+
+# --- sizes, windows and rates whose 0 is not "off" but a broken run ---
+
+@pytest.mark.parametrize("key", [
+    "transport.batch_size",  # corpora replay: range() step 0; the producer's batch split loops forever
+    "transport.flush_interval_ms",  # corpora replay never ends; the producer flushes in a busy timer
+    "transport.keepalive_ms",  # the producer PINGs in a busy timer
+    "transport.max_buffer",  # the producer drops every event it tracks
+    "transport.max_message_bytes",  # the bridge refuses every frame
+    "transport.max_events_per_second",  # the bridge refuses every event (the producer reads 0 as "off")
+    "transport.max_events_per_type_per_second",
+    "transport.max_pubs_per_second",  # the bridge refuses every PUB (the producer reads 0 as "off")
+    "transport.max_connections",  # the bridge refuses every connection
+    "transport.limiter_max_sessions",  # every batch gets a fresh limiter: the 4.6 limits never bite
+    "inference.buffer_window_ms",
+    "classifier.price_dwell_ms",  # ZeroDivisionError in the ambivalence rule
+])
+def test_a_size_window_or_rate_of_zero_is_refused(key):
+    with pytest.raises(ConfigError, match=f"{key}: .*at least 1"):
+        EITPConfig().with_overrides({key: 0})
+    # 1 is fine (with the transport pairs below kept in order)
+    in_pair = key.endswith(("batch_size", "max_buffer"))
+    pairs = {"transport.batch_size": 1, "transport.priority_flush": 1} if in_pair else {}
+    section, _, name = key.partition(".")
+    assert EITPConfig().with_overrides({**pairs, key: 1}).model_dump()[section][name] == 1
+
+
+def test_a_limiter_registry_of_one_session_still_limits():
+    from workbench.bridge.limits import LimiterRegistry
+
+    config = EITPConfig().with_overrides({"transport.limiter_max_sessions": 1,
+                                          "transport.max_events_per_second": 3}).transport
+    registry = LimiterRegistry(config)
+    events = [{"type": "click", "timestamp": 1_740_700_800_000 + i} for i in range(3)]
+    assert registry.get("t", "s").check(1_740_700_800_100, events, 1.0) is None
+    assert registry.get("t", "s").check(1_740_700_800_100, events, 1.0) is not None
+
+
+def test_the_history_buffer_holds_the_ten_samples_gestures_read():
+    # section 3.2: gestures read the last 10 samples of the history buffer; the producer keeps historySize
+    with pytest.raises(ConfigError, match="signal.history_size: .*at least the 10 samples"):
+        EITPConfig().with_overrides({"signal.history_size": 9})
+    assert EITPConfig().with_overrides({"signal.history_size": 10}).signal.history_size == 10
+
+
+@pytest.mark.parametrize("overrides, says", [
+    ({"transport.batch_size": 600}, "batch_size .*max_buffer"),
+    ({"transport.max_buffer": 40}, "batch_size .*max_buffer"),
+    ({"transport.priority_flush": 60}, "priority_flush .*batch_size"),
+    ({"transport.reconnect_base_ms": 40_000}, "reconnect_base_ms .*reconnect_max_ms"),
+])
+def test_transport_pairs_that_contradict_each_other_are_refused(overrides, says):
+    with pytest.raises(ConfigError, match=f"transport: .*{says}"):
+        EITPConfig().with_overrides(overrides)
+
+
+def test_transport_pairs_at_their_limits_are_fine():
+    t = EITPConfig().with_overrides({"transport.batch_size": 500, "transport.priority_flush": 500,
+                                     "transport.reconnect_base_ms": 30_000}).transport
+    assert (t.batch_size, t.priority_flush, t.reconnect_base_ms) == (500, 500, 30_000)
+    assert EITPConfig().with_overrides({"transport.priority_flush": 0}).transport.priority_flush == 0
+
+
+def test_config_output_round_trips_any_string(tmp_path):
+    odd = "C:\\lists\\it's \"dc\".txt"
+    c = EITPConfig().with_overrides({"bot.datacenter_ranges_file": odd})
+    preset = tmp_path / "p.toml"
+    preset.write_text(c.to_toml())
+    assert EITPConfig.load(preset).bot.datacenter_ranges_file == odd

@@ -9,12 +9,13 @@ browser and the engine always agree on the thresholds of a run.
 
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
@@ -43,6 +44,17 @@ class _Section(BaseModel):
             if value < 0:
                 raise ValueError(f"cannot be negative (got {value})")
         return value
+
+
+def _at_least_one(value: int) -> int:
+    # a size, a window or a rate whose 0 is no "off" switch: it stops, floods or crashes the run
+    if value < 1:
+        raise ValueError(f"must be at least 1 (got {value})")
+    return value
+
+
+#: section 3.2: gestures are read on "the last 10 mouse samples from the history buffer"
+GESTURE_WINDOW = 10
 
 
 class SignalConfig(_Section):
@@ -79,6 +91,14 @@ class SignalConfig(_Section):
     def _a_burst(cls, value: int) -> int:
         if value < 2:
             raise ValueError(f"a rage click is a burst of at least 2 clicks (got {value})")
+        return value
+
+    @field_validator("history_size")
+    @classmethod
+    def _holds_a_gesture_window(cls, value: int) -> int:
+        if value < GESTURE_WINDOW:
+            raise ValueError(f"must hold at least the {GESTURE_WINDOW} samples gesture detection reads "
+                             f"(section 3.2; got {value})")
         return value
 
     @field_validator("sampling_hz")
@@ -122,6 +142,23 @@ class TransportConfig(_Section):
     limiter_max_sessions: int = 100_000  # sessions whose limiter state is kept (least recently used dropped)
     trusted_proxies: list[str] = []  # CIDRs whose X-Forwarded-For is believed, e.g. ["127.0.0.1/32"]
 
+    _positive = field_validator("batch_size", "flush_interval_ms", "max_buffer", "keepalive_ms", "max_message_bytes",
+                                "max_events_per_second", "max_events_per_type_per_second", "max_pubs_per_second",
+                                "max_connections", "limiter_max_sessions")(_at_least_one)
+
+    @model_validator(mode="after")
+    def _pairs(self) -> TransportConfig:
+        if self.batch_size > self.max_buffer:
+            raise ValueError(f"batch_size ({self.batch_size}) cannot exceed max_buffer ({self.max_buffer}): "
+                             "the buffer would drop events before a batch fills (section 4.3)")
+        if self.priority_flush > self.batch_size:
+            raise ValueError(f"priority_flush ({self.priority_flush}) cannot exceed batch_size ({self.batch_size}): "
+                             "a priority flush would never come early (section 4.3)")
+        if self.reconnect_base_ms > self.reconnect_max_ms:
+            raise ValueError(f"reconnect_base_ms ({self.reconnect_base_ms}) cannot exceed reconnect_max_ms "
+                             f"({self.reconnect_max_ms}) (section 4.4)")
+        return self
+
     @field_validator("trusted_proxies")
     @classmethod
     def _cidrs(cls, value: list[str]) -> list[str]:
@@ -151,6 +188,8 @@ class InferenceConfig(_Section):
     trajectory_history: int = 3  # classifications the trajectory compares (section 5.2: at least 3)
     trajectory_delta: float = 0.05  # intensity change that counts as intensifying / cooling
     emotion_history: int = 8  # classifications kept per session (trajectory and emotions.{t}.{s} profile)
+
+    _positive = field_validator("buffer_window_ms")(_at_least_one)
 
     @field_validator("trajectory_history")
     @classmethod
@@ -289,7 +328,10 @@ class ClassifierConfig(_Section):
     idle_events: int = 12
     idle_after_ms: int = 20_000
     decreasing_events_ratio: float = 0.25
-    long_inactivity_ms: int = 5000  # stillness with no activity at all becomes inactivity (Appendix C, 3.1)
+    # Stillness with no activity at all becomes inactivity: Appendix C's "Inactivity threshold" (3.1), which is
+    # ``signal.inactivity_ms``. Not a threshold of its own: EITPConfig copies it from there, and it is left out
+    # of dumps and presets. Older presets name it; they still load when it agrees with signal.inactivity_ms.
+    long_inactivity_ms: int = Field(default=5000, exclude=True)
     # unfocused event time a window needs before its event rate counts ("decreasing events", section 6):
     # shorter than the section 3.1 inactivity threshold it cannot tell a pause from a decline
     rate_min_window_ms: int = 5000
@@ -313,6 +355,8 @@ class ClassifierConfig(_Section):
     price_hovers: int = 4
     tab_switches: int = 2
 
+    _positive = field_validator("price_dwell_ms")(_at_least_one)  # the ambivalence rule divides by it
+
 
 class EITPConfig(_Section):
     """The whole configuration of a run. Immutable: use :meth:`with_overrides` to derive."""
@@ -323,6 +367,23 @@ class EITPConfig(_Section):
     intervention: InterventionConfig = InterventionConfig()
     bot: BotConfig = BotConfig()
     classifier: ClassifierConfig = ClassifierConfig()
+
+    @field_validator("classifier")
+    @classmethod
+    def _one_inactivity_threshold(cls, value: ClassifierConfig, info: ValidationInfo) -> ClassifierConfig:
+        signal = info.data.get("signal")
+        if not isinstance(signal, SignalConfig):
+            return value  # the signal section is invalid: that is the error to report
+        wanted = signal.inactivity_ms
+        if value.long_inactivity_ms == wanted:
+            return value
+        if "long_inactivity_ms" in value.model_fields_set:
+            raise ValueError(f"long_inactivity_ms ({value.long_inactivity_ms}) is Appendix C's inactivity threshold, "
+                             f"signal.inactivity_ms ({wanted}): set signal.inactivity_ms (the page and the engine "
+                             "read it) and drop classifier.long_inactivity_ms")
+        synced = value.model_copy(update={"long_inactivity_ms": wanted})
+        synced.model_fields_set.discard("long_inactivity_ms")  # still derived: a later signal override moves it
+        return synced
 
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> EITPConfig:
@@ -348,12 +409,12 @@ class EITPConfig(_Section):
 
     def with_overrides(self, overrides: dict[str, Any]) -> EITPConfig:
         """Return a copy with dotted keys replaced, e.g. ``{"signal.dwell_ms": 800}``."""
-        data = self.model_dump()
+        data = self.model_dump()  # without derived keys (classifier.long_inactivity_ms): they follow their source
         for dotted, value in overrides.items():
             section, _, key = dotted.partition(".")
             if section not in data or not key:
                 raise ConfigError(f"unknown config key {dotted!r} (sections: {', '.join(data)})")
-            if key not in data[section]:
+            if key not in type(getattr(self, section)).model_fields:
                 raise ConfigError(f"unknown config key {dotted!r}; {section} has: {', '.join(data[section])}")
             data[section][key] = value
         return self.from_mapping(data)
@@ -363,7 +424,7 @@ class EITPConfig(_Section):
         lines: list[str] = []
         for section, values in self.model_dump().items():
             lines.append(f"[{section}]")
-            lines.extend(f"{key} = {value!r}" for key, value in values.items())
+            lines.extend(f"{key} = {_toml_value(value)}" for key, value in values.items())
             lines.append("")
         return "\n".join(lines)
 
@@ -378,6 +439,14 @@ class EITPConfig(_Section):
             "signal": self.signal.model_dump(by_alias=True),
             "transport": self.transport.model_dump(by_alias=True),
         }
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value).replace("\x7f", "\\u007f")  # a TOML basic string (TOML escapes DEL, JSON not)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
 
 
 def parse_override(text: str) -> tuple[str, Any]:

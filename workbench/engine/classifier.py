@@ -220,7 +220,7 @@ def payment_anxiety(f: Features, c: Context, k: ClassifierConfig) -> Score:
 def disengagement(f: Features, c: Context, k: ClassifierConfig) -> Score:
     """"Declining interaction, imminent abandonment. Decreasing events, exit intent signals, long
     inactivity." Exit-intent approaches, a window far quieter than the session's recent ones, idle
-    stretches from the section 3.1 inactivity threshold (5 s) on, in full at twice that.
+    stretches from the section 3.1 inactivity threshold (``signal.inactivity_ms``, 5 s) on, in full at twice that.
 
     Quiet is judged on the time the window covers with no form field focused: event counts are
     rates per full section 7.2 window (the session's last window is usually shorter), and typing
