@@ -47,7 +47,8 @@ class Pipeline:
         self.stream = stream or EventStream()
         self.bus: Bus = bus or InProcessBus()
         self.tenant_id = tenant_id
-        llm = llm if llm is not None else LLMSettings.from_env()
+        # Appendix C's "EITP enrichment timeout" is the tier's one deadline for triage and deep together
+        llm = llm if llm is not None else LLMSettings.from_env(timeout_ms=self.config.inference.enrichment_timeout_ms)
         self.llm = LLMTier(llm) if llm.enabled else None
         self.intelligence = Intelligence(on_knowledge=self._knowledge) if intelligence else None
         enrich = (Enricher(intelligence=self.intelligence, llm=self.llm, inference=self.config.inference)

@@ -173,6 +173,16 @@ def test_enabled_from_env_with_configurable_models(monkeypatch):
     assert settings.enabled and settings.deep_model == "claude-opus-5-5" and settings.triage_model == "claude-haiku-5-5"
 
 
+def test_the_pipelines_tier_takes_its_deadline_from_appendix_c(monkeypatch):
+    from workbench.config import EITPConfig
+    from workbench.pipeline import Pipeline
+
+    monkeypatch.setenv("WORKBENCH_LLM_BASE_URL", "http://127.0.0.1:9")
+    config = EITPConfig().with_overrides({"inference.enrichment_timeout_ms": 700})
+    pipeline = Pipeline(config, consumer=False)
+    assert pipeline.llm is not None and pipeline.llm.settings.timeout_ms == 700
+
+
 async def test_knowledge_is_injected_into_the_prompt():
     api, tier = tier_for(lambda r: Reply(text=TRIAGE_OK))
     pattern = {"tenant": "t", "vertical": "rv_dealer", "emotion": "decision_paralysis", "confidence": 82,
