@@ -180,6 +180,20 @@
     config.signal = mergeSection(DEFAULTS.signal, userCfg.signal);
     config.transport = mergeSection(DEFAULTS.transport, userCfg.transport);
   })();
+  // A hand-written EITP_CONFIG is not checked as the server's config is (workbench/config.py): a size, a
+  // period or a rate that cannot work (below its floor, or not a number: a batch loop that never ends, a
+  // zero-delay timer, a sampler that never ticks) keeps its default, with a warning.
+  var FLOORS = { signal: { samplingHz: 1 },
+                 transport: { batchSize: 1, flushIntervalMs: 1, maxBuffer: 1, keepaliveMs: 1 } };
+  ['signal', 'transport'].forEach(function (section) {
+    for (var k in FLOORS[section]) {
+      var v = config[section][k];
+      if (typeof v !== 'number' || !isFinite(v) || v < FLOORS[section][k]) {
+        if (window.console) console.warn('EITP: ' + section + '.' + k + ' = ' + v + ' cannot work; using ' + DEFAULTS[section][k]);
+        config[section][k] = DEFAULTS[section][k];
+      }
+    }
+  });
   var S = config.signal;
   var T = config.transport;
 

@@ -160,3 +160,18 @@ async def check_scroll_debounce(site):
 async def test_signal_override_changes_behaviour(open_site, overrides, check):
     site = await open_site(config=make_config(signal=overrides), clock=True)
     await check(site)
+
+
+async def test_a_hand_written_size_or_period_that_cannot_work_keeps_its_default(open_site):
+    # EITPConfig refuses these; a page's own EITP_CONFIG is not checked by it. A batch size of 0 would
+    # never end a batch loop, a flush interval of 0 spins a timer, a sampling rate of 0 never ticks
+    transport = {"batchSize": 0, "flushIntervalMs": -5, "maxBuffer": "lots", "keepaliveMs": 0}
+    cfg = make_config(signal={"samplingHz": 0}, transport=transport)
+    site = await open_site(config=cfg)
+    got = await site.eitp("config")
+    assert {k: got["transport"][k] for k in transport} == {k: DEFAULT_CONFIG["transport"][k] for k in transport}
+    assert got["signal"]["samplingHz"] == DEFAULT_CONFIG["signal"]["samplingHz"]
+    await site.page.mouse.move(200, 200)
+    await site.page.mouse.move(400, 300, steps=5)
+    await site.flush()
+    assert site.bridge.events("mouse")  # the page still batches and sends
