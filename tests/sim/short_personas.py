@@ -66,3 +66,27 @@ class Chatterer(Persona):
         while actor.elapsed_ms < 30_000:
             await actor.idle(1000)
             await actor.wait(2000)
+
+
+class Reloader(Persona):
+    """Starts like a visitor, then its page loads a new document (a reload) and the visit goes on."""
+
+    name = "reloader"
+    description = "test persona: reloads its page mid-visit"
+
+    async def run(self, actor: Actor) -> None:
+        await actor.move_to("#price-main", dwell_ms=300)
+        await actor.page.reload()  # type: ignore[attr-defined]
+        await actor.move_to("#btn-availability")
+        await actor.dwell(500)
+
+
+class LastStepReloader(Persona):
+    """Like :class:`Reloader`, but the reload is its last step: no clock run follows it."""
+
+    name = "last_step_reloader"
+    description = "test persona: reloads its page as the visit ends"
+
+    async def run(self, actor: Actor) -> None:
+        await actor.move_to("#price-main", dwell_ms=300)
+        await actor.page.reload()  # type: ignore[attr-defined]

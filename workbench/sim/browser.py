@@ -16,7 +16,7 @@ import re
 import shutil
 import signal
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from playwright.async_api import Browser, Playwright
@@ -85,6 +85,7 @@ async def connect(playwright: Playwright, endpoint: str, *, timeout_ms: float = 
 #: wall time the browser gets to close or to let go of its connection, before it is left (and killed, if ours)
 CLOSE_TIMEOUT_S = 10.0
 HUNG_CLOSE_TIMEOUT_S = 1.0  # the same, for a browser that already let a call go unanswered
+GONE = "the browser is gone (it crashed, was closed or its connection dropped)"
 
 
 @dataclass
@@ -95,6 +96,13 @@ class BrowserHandle:
     cdp: CdpClient | None = None
     local: DevToolsChromium | None = None
     hung: str | None = None  # why the browser is taken to have stopped answering (see stopped_answering)
+    #: set when Playwright's connection to the browser is lost (``disconnected``)
+    gone: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.browser.on("disconnected", lambda _: self.gone.set())
+        if not self.browser.is_connected():
+            self.gone.set()
 
     def stopped_answering(self, why: str) -> None:
         """The browser let a call go unanswered past its limit: it is not asked for anything more."""
@@ -105,7 +113,7 @@ class BrowserHandle:
         if self.hung is not None:
             return self.hung
         if not self.browser.is_connected():
-            return "the browser is gone (it crashed, was closed or its connection dropped)"
+            return GONE
         return None
 
     async def close(self) -> None:

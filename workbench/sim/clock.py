@@ -47,6 +47,11 @@ producer sampled with what the persona meant.
   Actions with no intrinsic duration (a scripted click, a key press) advance the clock by
   what they cost on the wall clock (``ROBOT_COSTS``, measured on headless Chromium 156),
   so a bot's timing in virtual time is the timing it would have in real time.
+  A virtual clock follows one document. Playwright replays the clock on a new document (a
+  navigation, a reload) only as far as its own API calls took it, not the controller's runs:
+  the new page's clock starts over at the install time, behind the visit's page time.
+  Each run therefore reads, in the same round trip, whether the page is still the document
+  :meth:`VirtualClock.ready` marked, and a run on another one raises :class:`NewDocument`.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ import numpy as np
 from playwright.async_api import Page
 
 from synthetic.motion import Trajectory
+from workbench.errors import WorkbenchError
 
 Send = Callable[[float, float], Awaitable[None]]
 PlanSink = Callable[[np.ndarray, np.ndarray, np.ndarray], None]
@@ -71,6 +77,18 @@ SAMPLE_MS = 50  # the producer's 20 Hz sampler (EITP v1.1 section 3.1)
 #: wall-clock cost of un-timed input on headless Chromium 156 (2-core machine): an awaited
 #: mouse move waits for one frame; a down+up pair, a key and a wheel event do not.
 ROBOT_COSTS = {"move": 1000.0 / 60.0, "click": 4.0, "page_click": 40.0, "key": 15.0, "wheel": 8.0}
+
+
+#: true while the page is the document :meth:`VirtualClock.ready` marked
+_SAME_DOCUMENT = "window.__wbDocument === true"
+
+
+class NewDocument(WorkbenchError):
+    """The page loaded a new document under a virtual clock, which started over with it."""
+
+    def __init__(self) -> None:
+        super().__init__("the page loaded a new document (a navigation or a reload) under a virtual clock, "
+                         "which started over with it: this visit can only run in real time")
 
 
 class PageClock(Protocol):
@@ -232,7 +250,7 @@ class VirtualClock:
         self.t = self.grid0 = (origin + 1) * 1000
 
     async def ready(self, page: Page) -> None:
-        self.t = int(await page.evaluate("Date.now()"))
+        self.t = int(await page.evaluate("(window.__wbDocument = true, Date.now())"))
         # `hooked`: runs go to the in-page controller; with buffered input, moves also run it
         self.hooked = self.in_page and bool(await page.evaluate(_CONTROLLER if self.unbuffered else _HOOK))
         # The clock has been paused since before the page loaded, so the producer registered its
@@ -250,18 +268,30 @@ class VirtualClock:
             await self.settle(self.reported)
         if self.pacer is not None:
             await self.pacer.wait()
-        then = f".then(() => ({self.report}))" if self.report else ""
+        after = f"[{_SAME_DOCUMENT}, {self.report or 'null'}]"  # read in the run's own round trip
         if self.hooked and self.evaluate is not None:
-            value = await self.evaluate(f"globalThis.__pwClock.controller.runFor({ms}){then}")
+            read = await self.evaluate(f"globalThis.__pwClock.controller.runFor({ms}).then(() => {after})")
         elif self.hooked:
-            value = await self.page.evaluate(f"(ms) => globalThis.__pwClock.controller.runFor(ms){then}", ms)
+            read = await self.page.evaluate(f"(ms) => globalThis.__pwClock.controller.runFor(ms).then(() => {after})",
+                                            ms)
         else:
             await self.page.clock.run_for(ms)
-            value = await self.page.evaluate(self.report) if self.report else None
+            read = await self.page.evaluate(after)
+        same, value = read if isinstance(read, list) and len(read) == 2 else (False, None)
+        if not same:
+            raise NewDocument()
         if self.report:
             self.reported = value
         self.t += ms
         self.runs += 1
+
+    async def verify(self) -> None:
+        """Raise :class:`NewDocument` unless the page is still the document of :meth:`ready` (a last
+        step that loaded a new one has no run after it to tell)."""
+        assert self.page is not None
+        same = await (self.evaluate(_SAME_DOCUMENT) if self.evaluate else self.page.evaluate(_SAME_DOCUMENT))
+        if same is not True:
+            raise NewDocument()
 
     async def advance(self, ms: float) -> None:
         self._debt += max(0.0, ms)

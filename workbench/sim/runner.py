@@ -90,7 +90,8 @@ SETUP_TIMEOUT_S = 60.0  # a new context and page, loaded until the producer is c
 WRAPUP_TIMEOUT_S = 60.0  # the visit's last telemetry handed over, and the screenshot
 CLOSE_TIMEOUT_S = 10.0  # each tear-down step: a DevTools session detached, a context closed
 TRACE_SAVE_TIMEOUT_S = 60.0  # a Playwright trace written to its zip
-CRASH_NEWS_S = 0.5  # wall time a failed session waits for word that its page crashed, to name the cause
+CRASH_NEWS_S = 0.5  # wall time a failed session waits for word that its page or browser died, to name the cause
+BROWSER_GONE = browsers.GONE  # the reason of every session whose browser died under it
 INTERRUPTED = "interrupted"  # the score of a session a stopped run left unfinished
 #: the simulated proxy in front of every browser context is on loopback
 LOOPBACK_PROXIES = ("127.0.0.1/32", "::1/128")
@@ -434,6 +435,8 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
             pass  # it answered Seer by leaving: the visit is over
         outcome.simulated_ms = actor.elapsed_ms
         async with _within(WRAPUP_TIMEOUT_S, "hand over the visit's last telemetry"):
+            if isinstance(clock, VirtualClock):
+                await clock.verify()  # its last step may have loaded a new document, with no run after it
             sent = await _flush(page, pointer)
             if not await pipeline.wait_for_batches(sid, sent, timeout=10.0):
                 raise WorkbenchError(f"bridge saw {pipeline.batches_seen(sid)} of {sent} batches the page sent")
@@ -448,13 +451,13 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
             expected = expected_outcome(answer.reaction.outcome, sent_at, answer.acted_at, actor.clock.now())
             stream.emit(OutcomeExpected(sid, sent_at, expected))
     except Exception as exc:  # one bad session never stops the run
-        # A renderer's death shows first as whatever call it cut short (a navigation aborted, an evaluation
-        # lost); Playwright's word that the page crashed follows within milliseconds. Name the cause.
-        if navigated and not crashed.is_set():
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(CRASH_NEWS_S):
-                    await crashed.wait()
-        outcome.status, outcome.error = "failed", "the page crashed" if crashed.is_set() else _describe(exc)
+        # A renderer's or the browser's death shows first as whatever call it cut short (a navigation aborted,
+        # an evaluation lost, a socket closed); Playwright's word of it follows within milliseconds. Name the cause.
+        if navigated and not (crashed.is_set() or handle.gone.is_set()):
+            await _first_of(crashed, handle.gone, timeout=CRASH_NEWS_S)
+        outcome.status = "failed"
+        outcome.error = "the page crashed" if crashed.is_set() else BROWSER_GONE if handle.gone.is_set() \
+            else _describe(exc)
         if actor is not None:
             outcome.simulated_ms = actor.elapsed_ms
     finally:
@@ -488,6 +491,16 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
 #: read after each clock run: how many batches the page has sent, and how many interventions it has received
 _REPORT = "window.EITP ? ((s) => [s.batchesSent, s.interventions])(window.EITP.stats()) : null"
 _RECEIVED = "window.EITP ? window.EITP.stats().interventions : null"
+
+
+async def _first_of(*events: asyncio.Event, timeout: float) -> None:
+    """Return once any of ``events`` is set, or after ``timeout`` s."""
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()
 
 
 @contextlib.asynccontextmanager
