@@ -302,7 +302,7 @@ async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventS
     tally = _Tally()
     stream.add(tally)
     # a virtual-time run's minutes pass in seconds: its LLM budgets count on the page clocks alone
-    llm = LLMSettings.from_env(wall_budgets=not spec.virtual_time)
+    llm = LLMSettings.from_env(wall_budgets=not spec.virtual_time, timeout_ms=config.inference.enrichment_timeout_ms)
     pipeline = Pipeline(embedded_config(config, virtual_time=spec.virtual_time), stream=stream, bus=bus, llm=llm)
     base_url = await pipeline.start()
     run_id = new_run_id(spec.kind)
