@@ -70,6 +70,7 @@ async def test_a_browser_killed_mid_run_fails_every_session_saying_so_and_leaves
     # SIGKILL: no close, no goodbye. Each session's reason was whatever call the death cut short
     # ("ConnectionClosedError: no close frame received or sent", "TargetClosedError: Page.evaluate: ...",
     # "the DevTools connection closed"); it is the browser's death, and says so.
+    others = set(_chromium_pids())  # browsers other tests of this process keep open (a session-scoped one)
     chromium = DevToolsChromium() if where == "remote" else None
     endpoint = await chromium.__aenter__() if chromium is not None else None
 
@@ -77,8 +78,9 @@ async def test_a_browser_killed_mid_run_fails_every_session_saying_so_and_leaves
         if chromium is not None and chromium.process is not None:  # the remote end drops, all of it
             os.killpg(chromium.process.pid, signal.SIGKILL)
             return
-        browser = [pid for pid, cmd in _chromium_pids().items()  # the browser process, not a wrapper or a child
-                   if not any(a.startswith(b"--type=") for a in cmd) and not cmd[0].endswith(b"sh")]
+        browser = [pid for pid, cmd in _chromium_pids().items()  # the run's browser, not a wrapper or a child
+                   if pid not in others and not any(a.startswith(b"--type=") for a in cmd)
+                   and not cmd[0].endswith(b"sh")]
         assert browser, _chromium_pids()
         os.kill(min(browser), signal.SIGKILL)
 
@@ -96,6 +98,6 @@ async def test_a_browser_killed_mid_run_fails_every_session_saying_so_and_leaves
     assert [(s.status, s.error) for s in result.sessions] == [("failed", runner.BROWSER_GONE)] * 3
     assert result.score is not None and result.score.verdict == "error"
     deadline = time.monotonic() + 10
-    while _chromium_pids() and time.monotonic() < deadline:
+    while set(_chromium_pids()) - others and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
-    assert _chromium_pids() == {}
+    assert set(_chromium_pids()) - others == set()
