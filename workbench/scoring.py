@@ -33,7 +33,7 @@ final verdict of ``bot`` (``uncertain`` and ``human`` are not). A human flagged 
 positive, a bot left ``uncertain`` a false negative.
 
 Emotions: a prediction is any packet saying E, not only the dominant one. A persona's emotions are
-"any of" (the paralysed buyer lists seven; saying one of them meets the expectation), so per emotion
+"any of" (the paralysed buyer lists six; saying one of them meets the expectation), so per emotion
 E, over the carried-out sessions of human personas that list at least one emotion (bot personas and
 personas with no emotion truth are left out, as their emotion check is skipped):
 

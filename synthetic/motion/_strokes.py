@@ -12,6 +12,14 @@ from .profile import MotorProfile
 from .trajectory import FloatArray, Point, Trajectory
 
 
+def _finite(**values: float | tuple[float, ...] | None) -> None:
+    """Refuse NaN and infinite inputs by name: they would loop forever or fill a path with NaN."""
+    for name, value in values.items():
+        parts = () if value is None else value if isinstance(value, tuple) else (value,)
+        if not all(math.isfinite(float(v)) for v in parts):
+            raise ValueError(f"{name} must be finite, got {value!r}")
+
+
 def _min_jerk(tau: FloatArray) -> FloatArray:
     s = np.clip(tau, 0.0, 1.0)
     return s**3 * (10.0 - 15.0 * s + 6.0 * s * s)

@@ -6,14 +6,18 @@ import math
 
 import numpy as np
 
-from ._strokes import _lognormal_one, _render, _Stroke
+from ._strokes import _finite, _lognormal_one, _render, _Stroke
 from .profile import CALM, MotorProfile
 from .trajectory import Point, Trajectory
 
+#: the smallest target width the model times and aims at, px: Fitts' law is measured on targets
+#: of a pixel or more (indices of difficulty of ~1-10 bits); a 1e-3 px target would mean 19 bits
+MIN_WIDTH_PX = 1.0
+
 
 def fitts_mt(distance: float, width: float, profile: MotorProfile = CALM) -> float:
-    """Noise-free Fitts movement time (ms), Shannon form."""
-    return profile.fitts_a_ms + profile.fitts_b_ms * math.log2(distance / max(width, 1e-6) + 1.0)
+    """Noise-free Fitts movement time (ms), Shannon form; widths under a pixel count as one."""
+    return profile.fitts_a_ms + profile.fitts_b_ms * math.log2(distance / max(width, MIN_WIDTH_PX) + 1.0)
 
 
 def reaction_time(rng: np.random.Generator, profile: MotorProfile = CALM) -> float:
@@ -34,7 +38,8 @@ def _plan_aimed(
     sx, sy = start
     tx, ty = target
     dist = math.hypot(tx - sx, ty - sy)
-    width = max(float(width), 1e-3)
+    _finite(start=start, target=target, width=width)
+    width = max(float(width), MIN_WIDTH_PX)
     radius = 0.45 * width  # landing points stay strictly inside the target
     ang = rng.uniform(0, 2 * math.pi)
     rad = radius * min(1.0, abs(rng.normal(0, 0.45)))

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._strokes import _band_noise, _grid, _lognormal_one, _min_jerk, _render, _Stroke, _tremor
+from ._strokes import _band_noise, _finite, _grid, _lognormal_one, _min_jerk, _render, _Stroke, _tremor
 from .aimed import aimed_movement
 from .idle import dwell
 from .profile import AGITATED, CALM, HESITANT, MotorProfile
@@ -26,6 +26,7 @@ def oscillate(
 
     ``width`` is the size of both targets; each dwell lasts uniform(``dwell_ms``) ms.
     """
+    _finite(a=a, b=b, width=width, dwell_ms=dwell_ms)
     parts: list[Trajectory] = [Trajectory([0.0], [a[0]], [a[1]])]
     cur = a
     for i in range(n):
@@ -44,6 +45,9 @@ def erratic(
     Short overlapping minimum-jerk strokes with sharp turns (100-180 degrees), so the
     heading changes octant at almost every 20 Hz sample.  Starts at ``center`` and ends at rest.
     """
+    _finite(center=center, radius=radius, duration_ms=duration_ms)
+    if radius < 0:
+        raise ValueError(f"radius must be >= 0, got {radius!r}")
     strokes: list[_Stroke] = []
     cur = center
     heading = rng.uniform(0, 2 * math.pi)
@@ -86,6 +90,11 @@ def circle(
     angle; with ``start`` it begins there and spirals onto the circle during the first
     quarter turn.  ``period_ms`` (time per turn) defaults to the profile's, with +-15 % noise.
     """
+    _finite(center=center, radius=radius, turns=turns, start=start, period_ms=period_ms)
+    if turns < 0:  # the gesture's length is max(turns, 0.05) periods: -1 would be a whole turn in 35 ms
+        raise ValueError(f"turns must be >= 0, got {turns!r}")
+    if period_ms is not None and period_ms < 0:
+        raise ValueError(f"period_ms must be positive (or 0 / None for the profile's), got {period_ms!r}")
     period = period_ms or profile.circle_period_ms * _lognormal_one(rng, 0.15)
     total = max(turns, 0.05) * period
     t = _grid(total, profile)

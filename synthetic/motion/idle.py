@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._strokes import _drift, _grid, _render, _tremor
+from ._strokes import _drift, _finite, _grid, _render, _tremor
 from .aimed import _plan_aimed
 from .profile import CALM, MotorProfile
 from .trajectory import Point, Trajectory, chain
@@ -17,10 +17,16 @@ def dwell(pos: Point, duration_ms: float, rng: np.random.Generator, profile: Mot
 
     Speed stays well under the EITP dwell threshold (20 px/s at 20 Hz).
     """
+    _finite(pos=pos, duration_ms=duration_ms)
     t = _grid(duration_ms, profile)
     dx, dy = _drift(t, profile.drift_px_s, rng, profile)
     tx, ty = _tremor(t, np.full(t.size, profile.rest_tremor_px), rng, profile)
     return Trajectory(t, pos[0] + dx + tx, pos[1] + dy + ty)
+
+
+def _still(pos: Point) -> Trajectory:
+    """No time to spend: the cursor where it is, as one sample."""
+    return Trajectory([0.0], [pos[0]], [pos[1]])
 
 
 def _nudge(start: Point, length: float, rng: np.random.Generator, profile: MotorProfile, slow: float) -> Trajectory:
@@ -32,6 +38,9 @@ def _nudge(start: Point, length: float, rng: np.random.Generator, profile: Motor
 
 def idle_drift(pos: Point, duration_ms: float, rng: np.random.Generator, profile: MotorProfile = CALM) -> Trajectory:
     """Cursor left alone with the hand loosely on the mouse: slow creep and rare 2-12 px nudges."""
+    _finite(pos=pos, duration_ms=duration_ms)
+    if duration_ms <= 0:
+        return _still(pos)
     parts: list[Trajectory] = []
     elapsed, cur = 0.0, pos
     rate = max(profile.idle_nudge_per_s, 1e-6)
@@ -68,6 +77,9 @@ def reading(
     Long dwells broken by occasional lazy short moves (mostly down / along the text) that
     stay inside the region; a start outside the region first drifts lazily into it.
     """
+    _finite(start=start, region=region, duration_ms=duration_ms)
+    if duration_ms <= 0:
+        return _still(start)
     x0, x1 = sorted((region[0], region[2]))
     y0, y1 = sorted((region[1], region[3]))
     parts: list[Trajectory] = []

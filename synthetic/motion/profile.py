@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import math
+from dataclasses import dataclass, fields, replace
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,43 @@ class MotorProfile:
     circle_period_ms: float = 700.0
     #: internal generation rate, Hz
     sample_hz: float = 120.0
+
+    def __post_init__(self) -> None:
+        """Refuse knobs the model cannot honour (a clear error here, not a miss or a crash later)."""
+        problems = []
+        if not all(math.isfinite(float(v)) for v in _numbers(self)):
+            problems.append("every knob must be finite")
+        if self.sample_hz <= 0:
+            problems.append("sample_hz must be positive")
+        elif not 0 <= self.tremor_band_hz[0] < self.tremor_band_hz[1] <= self.sample_hz / 2:
+            problems.append("tremor_band_hz must be an increasing band below sample_hz / 2")
+        if self.max_corrections < 1:  # the last correction is what lands inside the target
+            problems.append("max_corrections must be at least 1")
+        if self.fitts_a_ms < 0 or self.fitts_b_ms <= 0:
+            problems.append("fitts_a_ms must be >= 0 and fitts_b_ms > 0")
+        if min(self.mt_sigma, self.gain_sd, self.lateral_sd, self.correction_gain_sd, self.bow_sd,
+               self.reaction_sigma, self.tremor_px, self.rest_tremor_px, self.drift_px_s, self.idle_drift_px_s,
+               self.idle_nudge_per_s, self.reading_move_per_s, self.min_submovement_ms) < 0:
+            problems.append("spreads, amplitudes, rates and durations must be >= 0")
+        if min(self.reading_speed, self.reaction_ms, self.circle_period_ms, self.long_move_px) <= 0:
+            problems.append("reading_speed, reaction_ms, circle_period_ms and long_move_px must be positive")
+        for name in ("overshoot_prob", "hesitation_prob"):
+            if not 0 <= getattr(self, name) <= 1:
+                problems.append(f"{name} must be a probability")
+        for name in ("correction_onset", "hesitation_ms", "erratic_stroke_ms"):
+            lo, hi = getattr(self, name)
+            if not 0 <= lo <= hi:
+                problems.append(f"{name} must be a range (lo, hi) with 0 <= lo <= hi")
+        if problems:
+            raise ValueError("invalid MotorProfile: " + "; ".join(problems))
+
+
+def _numbers(profile: MotorProfile) -> list[float]:
+    out: list[float] = []
+    for f in fields(profile):
+        value = getattr(profile, f.name)
+        out += list(value) if isinstance(value, tuple) else [value]
+    return out
 
 
 CALM = MotorProfile()

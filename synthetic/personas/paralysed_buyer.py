@@ -12,8 +12,9 @@ class ParalysedBuyer(Persona):
     description = "Oscillates between tier cards, dwells on prices, checks financing, revisits pricing."
     site = "rv"
     profile = HESITANT
-    expected_emotions = frozenset({"decision_paralysis", "hesitation", "deliberation", "analysis_paralysis",
-                                   "ambivalence", "payment_anxiety", "price_sensitivity"})
+    # not "deliberation": section 6 defines it as weighing options while *not* stuck
+    expected_emotions = frozenset({"decision_paralysis", "hesitation", "analysis_paralysis", "ambivalence",
+                                   "payment_anxiety", "price_sensitivity"})
     expected_signals = frozenset({"pricing_comparison", "tier_card_hover", "price_hover"})
     expects_intervention = True
 

@@ -200,3 +200,13 @@ def test_ghost_cursor_paths_are_one_sided_fitts_counted_and_overshoot_far_target
     # a far move first goes to a point 120 px off the landing point, then corrects
     assert any(abs(math.dist(p, far[-1]) - 120) < 1e-6 for p in far[:-1])
     assert not any(abs(math.dist(p, near[-1]) - 120) < 1e-6 for p in near[:-1])
+
+
+def test_expected_emotions_do_not_contradict_each_other_by_section_6():
+    """Section 6 defines deliberation as "active weighing of options — not stuck": a persona built to
+    be stuck (decision or analysis paralysis) cannot also pass by being read as deliberating, or the
+    buyer who needs guidance scores the same as the one who needs space."""
+    stuck = {"decision_paralysis", "analysis_paralysis"}
+    for p in HUMANS:
+        if p.expected_emotions & stuck:
+            assert "deliberation" not in p.expected_emotions, p.name
