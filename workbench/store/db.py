@@ -39,6 +39,10 @@ from workbench.store import models  # noqa: F401  (registers the tables)
 DEFAULT_DB = "workbench.db"
 #: how long a connection waits for another process's write lock before giving up (SQLite's busy timeout)
 BUSY_TIMEOUT_S = 5.0
+#: the size (bytes) the write-ahead log is cut back to once a checkpoint has emptied it. SQLite otherwise keeps
+#: the file at its largest: a reader holding one snapshot while ``workbench serve`` writes lets it grow to
+#: gigabytes, which a long-lived process would never give back
+WAL_SIZE_LIMIT = 64 << 20
 
 
 class StoreUnavailable(WorkbenchError):
@@ -203,6 +207,7 @@ def _open(path: Path, *, read_only: bool = False) -> Engine:
         cur = conn.cursor()
         _use_wal(cur)
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA journal_size_limit={int(WAL_SIZE_LIMIT)}")
         cur.close()
 
     @event.listens_for(engine, "handle_error")

@@ -5,6 +5,11 @@ Each event is one transaction. An event the store cannot take for now (another p
 locked past the busy timeout, a full disk, an I/O error: :class:`~workbench.store.db.StoreUnavailable`)
 is kept in memory, with every event after it, and written in order at the next event once the store
 takes writes again; it is said once on the log, as one line, not as a traceback per event.
+
+An event the store must not take as it is (:class:`EventRefused`) is dropped and counted in
+:attr:`Recorder.refused`: one before any run started, one of another run than the one started, and
+every event of a run whose id is already stored (two runs started in the same second may draw one id;
+their events must not end, score or configure the other run).
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import orjson
 from sqlalchemy import insert, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from workbench.errors import WorkbenchError
 from workbench.events import (
     BatchReceived,
     BotVerdictEmitted,
@@ -56,6 +63,15 @@ from workbench.store.models import (
 
 log = logging.getLogger(__name__)
 
+#: the fields a client address travels in (the bridge's ``CLIENT_IP_FIELDS``, refused in packets by the schema);
+#: section 10.3: none is stored, even if a batch still carries one
+IP_FIELDS = ("ip", "clientIp", "ipAddress", "remoteAddress")
+
+
+class EventRefused(WorkbenchError):
+    """A run event the store does not take: it came before its run started, names another run than the one
+    started, or belongs to a run whose id another run already has in the store."""
+
 
 def _dumps(obj: Any) -> str:
     return orjson.dumps(obj).decode()
@@ -71,6 +87,9 @@ class Recorder:
         self._known: set[str] = set()  # sessions whose row is stored
         self._adding: set[str] = set()  # sessions whose row the event being written adds
         self._waiting: deque[RunEvent] = deque()
+        self._taken: str | None = None  # the run id this recorder was refused because it is already stored
+        #: events dropped because the store must not take them (:class:`EventRefused`) or could not write them
+        self.refused = 0
         #: why the events in :attr:`unwritten` wait (None when every event is stored)
         self.failure: StoreUnavailable | None = None
 
@@ -93,6 +112,10 @@ class Recorder:
                 with Session(self.engine) as db:
                     self._write(db, event)
                     db.commit()
+            except EventRefused:
+                self.refused += 1
+                self._waiting.popleft()
+                raise
             except StoreUnavailable as exc:
                 self.run_id = run_id  # nothing of the event was stored: as if it had not been seen
                 if isinstance(exc, StoreDamaged):
@@ -104,12 +127,15 @@ class Recorder:
                 return False
             except Exception:
                 self.run_id = run_id
+                self.refused += 1
                 self._waiting.popleft()  # an event that cannot be written never holds up the ones after it
                 raise
             except BaseException:  # ctrl-c, SIGTERM, a cancelled task mid-write: the event was not stored, and waits
                 self.run_id = run_id
                 raise
             self._waiting.popleft()
+            if isinstance(event, RunStarted):
+                self._known = set()  # a session id of the run before (the same seed gives the same ids) is new here
             self._known |= self._adding
             if self.failure is not None:
                 log.error("the store takes writes again: the events that waited are stored")
@@ -122,17 +148,39 @@ class Recorder:
                 db.execute(update(SessionRecord).where(col(SessionRecord.run_id) == self.run_id,
                                                        col(SessionRecord.session_id) == session_id).values(**fields))
             return
-        if self.run_id is None:
-            raise ValueError(f"session {session_id} seen before its run started")
+        assert self.run_id is not None  # _check refused the event otherwise
         self._adding.add(session_id)
         db.add(SessionRecord(run_id=self.run_id, session_id=session_id, **fields))
 
+    def _check(self, event: RunEvent) -> None:
+        """Refuse an event that has no run to go to, or that names another run than the one started."""
+        own = getattr(event, "run_id", None)
+        if self.run_id is not None and own in (None, self.run_id):
+            return
+        what = type(event).__name__ + (f" of run {own}" if own else "")
+        if (session := _session_of(event)) is not None:
+            what += f" of session {session}"
+        if self._taken is not None and self.run_id is None:
+            raise EventRefused(f"{what} is not stored: run {self._taken} is already stored by another run that drew "
+                               "the same id, and its rows are not to be mixed with this run's")
+        if self.run_id is None:
+            raise EventRefused(f"{what} came before its run started (no RunStarted): not stored")
+        raise EventRefused(f"{what} is not stored: the run being recorded is {self.run_id}")
+
     def _write(self, db: Session, event: RunEvent) -> None:
+        if not isinstance(event, RunStarted):
+            self._check(event)
         match event:
             case RunStarted():
-                self.run_id = event.run_id
                 db.add(Run(id=event.run_id, kind=event.kind, site=event.site, seed=event.seed,
                            config_toml=event.config_toml))
+                try:
+                    db.flush()
+                except IntegrityError:
+                    self.run_id, self._taken = None, event.run_id
+                    raise EventRefused(f"run {event.run_id} is already stored (another run drew the same id): "
+                                       "this run's events are not stored, so they cannot change that run") from None
+                self.run_id, self._taken = event.run_id, None
             case SessionStarted():
                 self._ensure_session(db, event.session_id, tenant_id=event.tenant_id, persona=event.persona,
                                      site=event.site, user_agent=event.user_agent)
@@ -143,7 +191,9 @@ class Recorder:
                 self._ensure_session(db, event.session_id, tenant_id=event.tenant_id)
                 db.execute(insert(BatchRecord).values(run_id=self.run_id, session_id=event.session_id,
                                                       timestamp=float(batch.get("timestamp", 0)),
-                                                      event_count=len(events), payload=_dumps(batch)))
+                                                      event_count=len(events),
+                                                      payload=_dumps({k: v for k, v in batch.items()
+                                                                      if k not in IP_FIELDS})))
                 row = db.get(SessionRecord, self._row_id(db, event.session_id))
                 if row is not None:
                     row.event_count += len(events)
@@ -232,3 +282,13 @@ class Recorder:
         db.flush()
         return db.exec(select(SessionRecord.id).where(SessionRecord.run_id == self.run_id,
                                                       SessionRecord.session_id == session_id)).first()
+
+
+def _session_of(event: RunEvent) -> str | None:
+    """The session an event is about, to name in an error."""
+    if isinstance(event, PacketEmitted):
+        return str(event.packet.get("sessionId"))
+    if isinstance(event, BotVerdictEmitted):
+        return str(event.detection.get("session_id"))
+    session = getattr(event, "session_id", None)
+    return None if session is None else str(session)
