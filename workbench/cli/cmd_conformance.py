@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from workbench import conformance as suite
-from workbench.cli.common import ExitCode, add_config_args, check_outputs, load_config
+from workbench.cli.common import ExitCode, add_config_args, check_outputs, load_config, table_console
 from workbench.errors import UsageError
 from workbench.report.files import write_report
 
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     check_outputs(json=None if str(args.json) == "-" else args.json, junit=args.junit)
     config = load_config(args)
     quiet = str(args.json) == "-"
-    console = Console(highlight=False, stderr=quiet, width=None if sys.stdout.isatty() else 160)
+    console = table_console(stderr=quiet)
     try:
         target, results = asyncio.run(_run(args, config, console))
     except Unreachable as exc:  # not even a WebSocket that speaks: nothing a case said would mean anything

@@ -9,6 +9,15 @@ from workbench.cli.common import ExitCode, print_table
 NAME = "personas"
 ORDER = 40
 HELP = "list the synthetic personas and their ground truth"
+DESCRIPTION = f"""{HELP}: the site each one visits, whether it is a bot, whether Seer
+should intervene, and the emotions `workbench run` expects of it.
+
+examples:
+  workbench personas
+  workbench run --persona paralysed,frustrated    run two of them (or all, humans, bots)
+
+exit codes: 0 ok
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

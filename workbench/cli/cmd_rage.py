@@ -12,7 +12,15 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
-from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_config, positive
+from workbench.cli.common import (
+    STORE_EXIT_CODES,
+    ExitCode,
+    add_config_args,
+    add_db_arg,
+    load_config,
+    positive,
+    table_console,
+)
 from workbench.cli.printer import escape
 from workbench.errors import ConfigError
 from workbench.rageclicks import EVENT_TYPES, Definition, definitions, judge_run
@@ -40,6 +48,10 @@ examples:
   workbench rage --set signal.rage_window_ms=1000
   workbench rage RUN --json                      for scripts
   workbench rage --corpus sapimouse --set signal.rage_clicks=4   real people, a stricter EITP rule
+
+""" + STORE_EXIT_CODES + """
+  2  also: a bad --config or --set, --limit without --corpus, an unknown --corpus group;
+     --corpus without the shared recordings installed
 """
 
 
@@ -78,7 +90,7 @@ def corpus(args: argparse.Namespace) -> int:
         print(json.dumps({"corpus": groups, "rules": {d.key: d.rule for d in defs}, "groups": list(rows.values())},
                          indent=2))
         return ExitCode.OK
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    console = table_console()
     table = Table(title="recordings in which each rule finds a rage click (nobody in them was asked to be angry; "
                         "n/a: the rule compares elements, which recordings lack)", title_justify="left")
     for column in ("group", "recordings", "clicks", *(d.name for d in defs)):
@@ -114,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"run_id": report["run"]["id"], **judged}, indent=2))
     else:
-        console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+        console = table_console()
         print_rage(console, report["run"]["id"], judged, defs)
     return ExitCode.OK
 
@@ -126,7 +138,10 @@ def _mark(n: int | None) -> str:
 def print_rage(console: Console, run_id: str, judged: dict[str, Any], defs: list[Definition]) -> None:
     table = Table(title=f"rage clicks in run {run_id} (bursts per session; · none)", title_justify="left")
     for column in ("session", "persona", "expects", "clicks", "sent", *(d.name for d in defs)):
-        table.add_column(column, justify="left" if column in ("session", "persona", "expects") else "right")
+        key = {"session": "session_id", "persona": "persona"}.get(column)  # what names a row is never cut short
+        table.add_column(column, justify="left" if column in ("session", "persona", "expects") else "right",
+                         no_wrap=key is not None, min_width=max((len(str(s[key])) for s in judged["sessions"]),
+                                                                default=0) if key else None)
     for s in judged["sessions"]:
         table.add_row(s["session_id"], s["persona"], s["expects"], str(s["clicks"]), _mark(s["sent"]),
                       *(_mark(s["bursts"][d.key]) for d in defs))

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
-from workbench.cli.common import STORE_EXIT_CODES, ExitCode, add_db_arg, check_outputs
+from workbench.cli.common import STORE_EXIT_CODES, ExitCode, add_db_arg, check_outputs, table_console
 from workbench.cli.printer import escape
 from workbench.report.text import as_text
 from workbench.store.db import open_db
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(to_json({**report, "knowledge": knowledge}), indent=2, default=str))
     else:
-        console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+        console = table_console()
         config = report.get("config") or {}
         console.print(f"[bold]run {escape(report['run']['id'])}[/] · {escape(report['run']['kind'])} · "
                       f"{escape(config.get('clock', 'real'))} time · seed {report['run']['seed']} · "

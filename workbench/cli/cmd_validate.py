@@ -21,8 +21,16 @@ from workbench.protocol import schema as schemas
 NAME = "validate"
 ORDER = 51
 HELP = "check JSON files against the packet or batch schema"
-DESCRIPTION = ("Validate EITP JSON documents. A document with \"type\": \"telemetry_batch\" is checked as a batch "
-               "(section 4.3), anything else as a packet (section 5). Exit 0 when all are valid, 1 otherwise.")
+DESCRIPTION = """Validate EITP JSON documents. A document with "type": "telemetry_batch" is checked as a batch
+(section 4.3), anything else as a packet (section 5), unless --kind says which. Every FILE is
+checked; each gets one line on stdout, and an invalid one its problems below it.
+
+examples:
+  workbench validate packet.json
+  workbench validate --kind batch recorded/*.json
+
+exit codes: 0 every FILE is valid · 1 a FILE is invalid, not JSON or cannot be read · 2 no FILE given
+"""
 
 
 class _NotADocument(Exception):
@@ -30,7 +38,7 @@ class _NotADocument(Exception):
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="a JSON document: a packet or a batch")
     p.add_argument("--kind", choices=["packet", "batch"], help="force the schema instead of guessing")
 
 

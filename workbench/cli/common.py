@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.config import EITPConfig, parse_override
 from workbench.errors import UsageError
 from workbench.store.db import BUSY_TIMEOUT_S
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class ExitCode(IntEnum):
@@ -92,9 +96,19 @@ def add_db_arg(p: argparse.ArgumentParser) -> None:
 
 def load_config(args: argparse.Namespace, base: EITPConfig | None = None) -> EITPConfig:
     """The preset from ``--config`` (or ``base``, or the spec defaults) with every ``--set`` applied."""
-    config = EITPConfig.load(args.config) if getattr(args, "config", None) else base or EITPConfig()
+    config = _preset(args.config) if getattr(args, "config", None) else base or EITPConfig()
     overrides = dict(parse_override(o) for o in getattr(args, "set", None) or [])
     return config.with_overrides(overrides) if overrides else config
+
+
+def _preset(path: str) -> EITPConfig:
+    """``--config PATH`` loaded; a path that is no readable UTF-8 file is a usage error naming it, not a bug of ours."""
+    try:
+        return EITPConfig.load(path)
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--config {path}: not UTF-8 text (byte {exc.start}); a preset is a TOML file") from None
+    except OSError as exc:
+        raise UsageError(f"--config {path}: cannot read: {exc.strerror or exc}") from None
 
 
 def print_json(data: Any) -> None:
@@ -105,10 +119,23 @@ def print_json(data: Any) -> None:
 WHOLE = ("id", "run_id", "session_id")
 
 
-def print_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
-    import sys
+#: the narrowest a table is laid out (the classic terminal's): below it rich squeezes columns to nothing, blank
+#: headers and ids cut to "…"; a narrower terminal folds the lines of this layout instead
+MIN_WIDTH = 80
 
+
+def table_console(*, stderr: bool = False, plain_width: int = 160) -> Console:
+    """A console for a command's tables: the terminal's width (at least :data:`MIN_WIDTH`), or ``plain_width``
+    when the output is a file or a pipe; rich's highlighting of numbers and words in plain text is off."""
     from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    out = Console(highlight=False, stderr=stderr, width=None if stream.isatty() else plain_width)
+    out.width = max(out.width, MIN_WIDTH)
+    return out
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> None:
     from rich.table import Table
 
     from workbench.report.text import as_text
@@ -119,4 +146,4 @@ def print_table(rows: list[dict[str, Any]], columns: list[str], title: str) -> N
                                                                   default=0) if col in WHOLE else None)
     for row in rows:
         table.add_row(*(as_text(row.get(c)) for c in columns))  # stored text, never rich markup
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
+    table_console(plain_width=200).print(table)

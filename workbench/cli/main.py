@@ -18,6 +18,8 @@ import threading
 import traceback
 from types import ModuleType
 
+from rich.console import Console
+
 import workbench.cli as cli_package
 from workbench.cli.common import ExitCode, print_json  # noqa: F401  (re-exported for callers)
 from workbench.errors import BrowserError, BusError, ConfigError, UsageError, WorkbenchError
@@ -72,9 +74,19 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+def _reader_gone(console: Console) -> None:
+    """A rich console whose reader went away (`workbench runs | head`) raises BrokenPipeError for
+    :func:`_run` to turn into exit 141, instead of rich's own ``SystemExit(1)``, which CI reads as
+    "expectations missed"."""
+    console.quiet = True  # nothing more is written to a pipe that is gone
+    raise BrokenPipeError
+
+
 def main(argv: list[str] | None = None) -> int:
     parser, commands = build_parser()
     args = parser.parse_args(argv)
+    # every command's consoles, in one place (rich's own docs suggest overriding this method)
+    Console.on_broken_pipe = _reader_gone  # type: ignore[method-assign,assignment]
     # a `kill` (SIGTERM, as CI does at a timeout) or a closed terminal (SIGHUP) ends a command as ctrl-c
     # does: browsers are closed and the run is stored as interrupted, none left running (each Chromium
     # has a session of its own, so the signal never reaches it)
