@@ -313,6 +313,10 @@ def run(args: argparse.Namespace) -> int:
         say(f"workbench run: {recorder.unwritten} event(s) of {which} could not be stored in {db_path}, so "
             f"neither its scores nor a report are given: {recorder.failure}")
         return ExitCode.INFRASTRUCTURE
+    if recorder.refused:  # its id was a stored run's (two runs in one second): that run's report is not ours
+        say(f"workbench run: {recorder.refused} event(s) of the run were refused by {db_path} (its id is a "
+            "stored run's), so neither its scores nor a report are given; run it again")
+        return ExitCode.INFRASTRUCTURE
     if result is None:
         say(f"workbench run: {interrupted}; the browser is closed and the run is stored in {db_path}, its "
             "unfinished sessions as failed (`workbench runs`)")
