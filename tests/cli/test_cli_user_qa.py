@@ -58,7 +58,12 @@ def on_a_terminal(columns: int, *args: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", b"".join(chunks).decode())  # NO_COLOR keeps bold and dim
 
 
-@pytest.mark.parametrize("command", [["personas"], ["runs"], ["sessions"], ["rage", "run_a"]])
+@pytest.mark.parametrize("command", [
+    pytest.param(["personas"], marks=pytest.mark.slow),  # ~3 s each on a pseudo-terminal: sessions in the default run
+    pytest.param(["runs"], marks=pytest.mark.slow),
+    ["sessions"],
+    pytest.param(["rage", "run_a"], marks=pytest.mark.slow),
+])
 def test_a_narrow_terminal_gets_the_classic_layout_folded_not_columns_squeezed_away(command, tmp_db):
     # at 40 columns rich squeezed the sessions table to its ids alone, headers blank, and cut rage's session ids
     stored_runs(tmp_db, "run_a")

@@ -92,6 +92,7 @@ async def test_serve_ends_with_exit_4_after_its_reconnect_window(server: FixedPo
     assert took < 8, f"serve took {took:.1f} s to end"
 
 
+@pytest.mark.slow  # a serve process waits out its window: ~6 s (make test-all)
 async def test_serve_on_embedded_nats_ends_after_the_window_when_its_server_dies(tmp_path: Path) -> None:
     serve = await Serve.start(tmp_path / "wb.db", "--nats", "embedded", "--nats-reconnect-s", "1")
     (child,) = serve.children()  # the embedded nats-server

@@ -65,6 +65,7 @@ def _kill_at_first_batch(kill: Callable[[], None]) -> tuple[EventStream, list[st
     return EventStream(on), killed
 
 
+@pytest.mark.slow  # kills a browser per case: ~6 s each (make test-all)
 @pytest.mark.parametrize("where", ["local", "remote"])
 async def test_a_browser_killed_mid_run_fails_every_session_saying_so_and_leaves_nothing(where):
     # SIGKILL: no close, no goodbye. Each session's reason was whatever call the death cut short
