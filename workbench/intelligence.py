@@ -148,10 +148,9 @@ class Intelligence:
         is not an occurrence, so the sample size does not change. False when the session was never
         seen (nothing to attribute it to).
         """
-        latest = self.latest.get(tenant, {}).get(session)
-        if latest is None:
+        g = self._outcome_group(tenant, session, emotion, section)
+        if g is None:
             return False
-        g = self.groups[(tenant, latest.vertical, emotion, section, latest.geo)]
         g.outcomes += 1
         g.successes += int(success)
         return True
@@ -160,12 +159,16 @@ class Intelligence:
                        success: bool) -> bool:
         """An outcome :meth:`add_outcome` counted was revised (an answer came after the intervention was settled
         as "left" or "no_response"): the same one outcome, now a success or not. False when the session is gone."""
-        latest = self.latest.get(tenant, {}).get(session)
-        if latest is None:
+        g = self._outcome_group(tenant, session, emotion, section)
+        if g is None:
             return False
-        g = self.groups[(tenant, latest.vertical, emotion, section, latest.geo)]
         g.successes += int(success) - int(was_success)
         return True
+
+    def _outcome_group(self, tenant: str, session: str, emotion: str, section: str) -> _GroupState | None:
+        """The group an outcome of the session belongs to: its latest state's vertical and geography."""
+        latest = self.latest.get(tenant, {}).get(session)
+        return None if latest is None else self.groups[(tenant, latest.vertical, emotion, section, latest.geo)]
 
     # --- the 60 s cycle -------------------------------------------------------------------
     def cycle(self, now: float, *, tenant: str | None = None) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from rich.console import Console
@@ -41,16 +42,6 @@ def escape(text: object) -> str:
     return escape_markup(printable(text))
 
 
-class _Lines:
-    """A console's ``print`` with emoji codes off: a page's ``:warning:`` is shown as written."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-
-    def print(self, line: str) -> None:
-        self.console.print(line, emoji=False)
-
-
 class Printer:
     def __init__(self, console: Console | None = None, *, verbose: bool = False) -> None:
         self.console = console or Console(highlight=False)
@@ -58,34 +49,34 @@ class Printer:
         self.personas: dict[str, str] = {}
 
     def __call__(self, event: RunEvent) -> None:
-        c = _Lines(self.console)
+        say = partial(self.console.print, emoji=False)  # a page's ":warning:" is shown as written
         match event:
             case RunStarted():
-                c.print(f"[bold]run {event.run_id}[/] · site /{event.site}/ · seed {event.seed} · {event.base_url}")
+                say(f"[bold]run {event.run_id}[/] · site /{event.site}/ · seed {event.seed} · {event.base_url}")
             case SessionStarted():
                 self.personas[event.session_id] = event.persona or "visitor"
-                c.print(f"[dim]▶ session {event.session_id} ({event.persona or 'visitor'}) started[/]")
+                say(f"[dim]▶ session {event.session_id} ({event.persona or 'visitor'}) started[/]")
             case PacketEmitted():
-                c.print(self.packet_line(event.packet))
+                say(self.packet_line(event.packet))
             case BotVerdictEmitted():
                 d = event.detection
                 colour = "red" if d["classification"] == "bot" else "dim"
                 signals = ", ".join(d["signals"]) or "no signal"
-                c.print(f"[{colour}]  bot verdict {d['session_id']}: {d['classification']} "
+                say(f"[{colour}]  bot verdict {d['session_id']}: {d['classification']} "
                         f"({d['confidence']:.2f}) · {escape(signals)}[/]")
             case InterventionSent():
                 who = self.personas.get(event.session_id, event.session_id[-9:])
-                c.print(f"[bold magenta]  Seer → {escape(who)}[/]: “{escape(event.message)}” [dim]({event.strategy}, "
+                say(f"[bold magenta]  Seer → {escape(who)}[/]: “{escape(event.message)}” [dim]({event.strategy}, "
                         f"answering {event.emotion} in {escape(event.section)}, {event.source})[/]")
             case InterventionOutcome():
                 who = self.personas.get(event.session_id, event.session_id[-9:])
-                c.print(f"[magenta]  outcome for {escape(who)}: {event.outcome}[/] [dim]({event.strategy})[/]")
+                say(f"[magenta]  outcome for {escape(who)}: {event.outcome}[/] [dim]({event.strategy})[/]")
             case OutcomeExpected():
                 who = self.personas.get(event.session_id, event.session_id[-9:])
-                c.print(f"[dim magenta]  expected outcome for {escape(who)}: {event.outcome}[/]")
+                say(f"[dim magenta]  expected outcome for {escape(who)}: {event.outcome}[/]")
             case SessionEnded():
                 note = f" · [red]{escape(event.error)}[/]" if event.error else ""
-                c.print(f"[dim]■ session {event.session_id} {event.status}[/]{note}")
+                say(f"[dim]■ session {event.session_id} {event.status}[/]{note}")
             case RunEnded():
                 pass
             case _:
