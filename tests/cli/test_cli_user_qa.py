@@ -63,10 +63,11 @@ def on_a_terminal(columns: int, *args: str) -> str:
     pytest.param(["runs"], marks=pytest.mark.slow),
     ["sessions"],
     pytest.param(["rage", "run_a"], marks=pytest.mark.slow),
+    pytest.param(["compare", "run_a", "run_b"], marks=pytest.mark.slow),
 ])
 def test_a_narrow_terminal_gets_the_classic_layout_folded_not_columns_squeezed_away(command, tmp_db):
     # at 40 columns rich squeezed the sessions table to its ids alone, headers blank, and cut rage's session ids
-    stored_runs(tmp_db, "run_a")
+    stored_runs(tmp_db, "run_a", "run_b")
     db = [] if command == ["personas"] else ["--db", str(tmp_db)]
     narrow, classic = (on_a_terminal(columns, *command, *db) for columns in (40, 80))
     assert narrow == classic

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
-from workbench.cli.common import ExitCode, add_db_arg
+from workbench.cli.common import ExitCode, add_db_arg, table_console
 from workbench.cli.printer import escape
 from workbench.compare import CHANGED, FIXED, REGRESSION, SAME, Comparison, compare_reports
 from workbench.errors import UsageError
@@ -63,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(comparison.as_dict(), indent=2, default=str))
     else:
-        _print(comparison, Console(highlight=False, width=None if sys.stdout.isatty() else 160))
+        _print(comparison, table_console())
     return ExitCode.FAILED if comparison.failed else ExitCode.OK
 
 

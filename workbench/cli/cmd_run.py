@@ -22,7 +22,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from rich.console import Console
 from sqlmodel import Session
 
-from workbench.cli.common import ExitCode, add_config_args, add_db_arg, check_outputs, load_config, positive, seed
+from workbench.cli.common import (
+    ExitCode,
+    add_config_args,
+    add_db_arg,
+    check_outputs,
+    load_config,
+    positive,
+    seed,
+    table_console,
+)
 from workbench.cli.printer import escape
 from workbench.errors import BrowserError, UsageError
 from workbench.events import (
@@ -278,7 +287,7 @@ def run(args: argparse.Namespace) -> int:
     check_outputs(json=args.json, junit=args.junit, html=args.html, trace_dir=args.trace_dir)
     db_path = args.db or default_path()
     engine = open_db(db_path)
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    console = table_console()
     sessions = [p for p in personas for _ in range(args.count)]
     settings: dict[str, Any] = {"argv": sys.argv[1:], "persona": args.persona, "count": args.count,
                                 "site": args.site, "session_timeout_s": args.session_timeout,

@@ -22,6 +22,7 @@ from workbench.cli.common import (
     check_outputs,
     load_config,
     positive,
+    table_console,
 )
 from workbench.cli.printer import escape
 from workbench.config import EITPConfig
@@ -178,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"run {telemetry.run_id} stored no telemetry: nothing to replay (it stopped before its "
                          "first visit, or recorded none); name a run that has (see `workbench runs`)")
     if args.rerun:
-        console = Console(highlight=False, width=None if sys.stdout.isatty() else 180, stderr=args.json)
+        console = table_console(stderr=args.json, plain_width=180)
         with Session(open_db(args.db, create=False)) as db:
             results = rerun(db, telemetry.run_id, base, grid, console)
         unfaithful: list[lab.StoredSession] = []
@@ -196,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
                           "replay_differs_from_live": [s.session_id for s in unfaithful],
                           "settings": [r.as_dict() for r in results]}, indent=2, default=str))
         return ExitCode.OK
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 180)
+    console = table_console(plain_width=180)
     _print(console, telemetry, results, unfaithful, source)
     if written:
         console.print(f"HTML report: {written}")
