@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.natsserver import FixedPortServer
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
@@ -50,3 +54,16 @@ def closed_port() -> int:
 @pytest.fixture
 def tmp_db(tmp_path: Path) -> Path:
     return tmp_path / "wb.db"
+
+
+@pytest.fixture
+async def fixed_nats(tmp_path: Path) -> AsyncIterator[FixedPortServer]:
+    """A real nats-server, started, on a port it keeps across a kill and a start (tests/natsserver.py)."""
+    from tests.natsserver import FixedPortServer
+
+    srv = FixedPortServer(tmp_path)
+    await srv.start()
+    try:
+        yield srv
+    finally:
+        await srv.kill()

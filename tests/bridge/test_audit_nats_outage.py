@@ -3,64 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import closed_port
+from tests.natsserver import FixedPortServer
 from workbench.errors import BusError, WorkbenchError
-from workbench.natsbus import NatsBus, find_nats_server
-
-
-class FixedPortServer:
-    """A nats-server on one loopback port that a test can kill, freeze and start again on the same port
-    (:class:`~workbench.natsbus.EmbeddedNatsServer` picks a new port at each start)."""
-
-    def __init__(self, tmp: Path, extra: str = "") -> None:
-        self.port, self.tmp, self.extra = closed_port(), tmp, extra
-        self.proc: asyncio.subprocess.Process | None = None
-
-    @property
-    def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        conf = self.tmp / "nats.conf"
-        conf.write_text(f"listen: 127.0.0.1:{self.port}\n{self.extra}\n")
-        self.proc = await asyncio.create_subprocess_exec(
-            str(find_nats_server()), "-c", str(conf), stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-        deadline = time.monotonic() + 5
-        while not _listening(self.port):
-            assert time.monotonic() < deadline and self.proc.returncode is None, "nats-server did not start"
-            await asyncio.sleep(0.01)
-
-    def kill_now(self) -> None:
-        """SIGKILL, and give the kernel time to close its sockets, without letting the event loop run."""
-        assert self.proc is not None
-        self.proc.kill()
-        time.sleep(0.1)
-
-    async def kill(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.proc.pid, signal.SIGCONT)  # a frozen one must be able to die
-            self.proc.kill()
-            await self.proc.wait()
-
-
-def _listening(port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-        return True
-    return False
+from workbench.natsbus import NatsBus
 
 
 async def _eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -70,18 +26,8 @@ async def _eventually(condition: Callable[[], bool], timeout: float = 10.0) -> N
         await asyncio.sleep(0.01)
 
 
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[FixedPortServer]:
-    srv = FixedPortServer(tmp_path)
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.kill()
-
-
-async def test_messages_lost_in_an_outage_are_reported_not_silently_dropped(server: FixedPortServer) -> None:
-    bus = await NatsBus.connect(server.url)
+async def test_messages_lost_in_an_outage_are_reported_not_silently_dropped(fixed_nats: FixedPortServer) -> None:
+    bus = await NatsBus.connect(fixed_nats.url)
     got: list[bytes] = []
 
     async def record(subject: str, payload: bytes) -> None:
@@ -91,15 +37,15 @@ async def test_messages_lost_in_an_outage_are_reported_not_silently_dropped(serv
         await bus.subscribe("a.>", record)
         await bus.publish("a.x", b"before")
         await bus.drain()
-        server.kill_now()  # blocks the loop: the client cannot notice before it publishes
+        fixed_nats.kill_now()  # blocks the loop: the client cannot notice before it publishes
         for i in range(5):  # into a socket whose peer is dead
             await bus.publish("a.x", str(i).encode())
-        await server.kill()
-        await server.start()
+        await fixed_nats.kill()
+        await fixed_nats.start()
         try:
             await asyncio.wait_for(bus.drain(), 15)
         except BusError as exc:  # the bus cannot know which were lost, only that some may have been
-            assert server.url in str(exc) and "lost" in str(exc)
+            assert fixed_nats.url in str(exc) and "lost" in str(exc)
         else:
             assert got == [b"before", b"0", b"1", b"2", b"3", b"4"], "drain() returned with messages missing"
         got.clear()
@@ -110,20 +56,20 @@ async def test_messages_lost_in_an_outage_are_reported_not_silently_dropped(serv
         await bus.close()
 
 
-async def test_a_drain_caught_by_a_restart_sends_its_sentinel_again(server: FixedPortServer) -> None:
+async def test_a_drain_caught_by_a_restart_sends_its_sentinel_again(fixed_nats: FixedPortServer) -> None:
     # the sentinel written into the dying connection is gone: waiting for it would end in a timeout
-    bus = await NatsBus.connect(server.url)
+    bus = await NatsBus.connect(fixed_nats.url)
     bus.barrier_timeout = 5
     try:
         await bus.subscribe("a.>", _ignore)
         await bus.publish("a.x", b"handled")
         await bus.drain()
-        server.kill_now()
+        fixed_nats.kill_now()
 
         async def restart() -> None:
-            await server.kill()
+            await fixed_nats.kill()
             await asyncio.sleep(0.3)
-            await server.start()
+            await fixed_nats.start()
 
         restarted = asyncio.ensure_future(restart())
         started = time.monotonic()
@@ -134,43 +80,43 @@ async def test_a_drain_caught_by_a_restart_sends_its_sentinel_again(server: Fixe
         await bus.close()
 
 
-async def test_a_server_gone_for_good_fails_drain_and_publish_naming_the_url(server: FixedPortServer) -> None:
-    bus = await NatsBus.connect(server.url, reconnect_window=0.5)
+async def test_a_server_gone_for_good_fails_drain_and_publish_naming_the_url(fixed_nats: FixedPortServer) -> None:
+    bus = await NatsBus.connect(fixed_nats.url, reconnect_window=0.5)
     try:
         await bus.subscribe("a.>", _ignore)
-        await server.kill()
+        await fixed_nats.kill()
         await _eventually(lambda: bus.nc.is_closed)  # the bus gave up reconnecting
         for attempt in (bus.drain, lambda: bus.settle("s1"), lambda: bus.publish("a.x", b"late")):
-            with pytest.raises(BusError, match=server.url.replace(".", r"\.")):
+            with pytest.raises(BusError, match=fixed_nats.url.replace(".", r"\.")):
                 await asyncio.wait_for(attempt(), 5)
-        assert bus.lost.is_set() and bus.failure is not None and server.url in str(bus.failure)  # for a long run
+        assert bus.lost.is_set() and bus.failure is not None and fixed_nats.url in str(bus.failure)  # for a long run
     finally:
         await asyncio.wait_for(bus.close(), 5)  # closing a dead bus is quiet
     await bus.close()
 
 
-async def test_a_closed_bus_drains_quietly_and_is_not_lost(server: FixedPortServer) -> None:
-    bus = await NatsBus.connect(server.url)
+async def test_a_closed_bus_drains_quietly_and_is_not_lost(fixed_nats: FixedPortServer) -> None:
+    bus = await NatsBus.connect(fixed_nats.url)
     await bus.close()
     await bus.close()
     await bus.drain()
     assert not bus.lost.is_set() and bus.failure is None
 
 
-async def test_close_with_a_frozen_server_is_bounded(server: FixedPortServer) -> None:
-    bus = await NatsBus.connect(server.url)
+async def test_close_with_a_frozen_server_is_bounded(fixed_nats: FixedPortServer) -> None:
+    bus = await NatsBus.connect(fixed_nats.url)
     bus.barrier_timeout = 0.5
     for i in range(6):  # a pipeline has about this many subscriptions
         await bus.subscribe(f"s{i}.>", _ignore)
-    assert server.proc is not None
-    os.kill(server.proc.pid, signal.SIGSTOP)  # up, but answers nothing
+    assert fixed_nats.proc is not None
+    os.kill(fixed_nats.proc.pid, signal.SIGSTOP)  # up, but answers nothing
     started = time.monotonic()
     await asyncio.wait_for(bus.close(), 30)
     assert time.monotonic() - started < 2.5, "close() waited for each subscription in turn"
 
 
-async def test_close_handles_what_was_published_before(server: FixedPortServer) -> None:
-    bus = await NatsBus.connect(server.url)
+async def test_close_handles_what_was_published_before(fixed_nats: FixedPortServer) -> None:
+    bus = await NatsBus.connect(fixed_nats.url)
     got: list[bytes] = []
 
     async def slow(subject: str, payload: bytes) -> None:
@@ -218,7 +164,7 @@ async def _ignore(subject: str, payload: bytes) -> None:
     pass
 
 
-async def test_the_bridge_says_service_unavailable_when_its_bus_is_gone(server: FixedPortServer,
+async def test_the_bridge_says_service_unavailable_when_its_bus_is_gone(fixed_nats: FixedPortServer,
                                                                        caplog: pytest.LogCaptureFixture) -> None:
     # A batch the bus cannot take (its NATS server gone for good) raised out of the WebSocket handler: the
     # client learns why, and the POST fallback answers 503, which tells a client to try again later
@@ -231,12 +177,12 @@ async def test_the_bridge_says_service_unavailable_when_its_bus_is_gone(server: 
     from workbench.bridge.server import BridgeServer
     from workbench.config import EITPConfig
 
-    bus = await NatsBus.connect(server.url, reconnect_window=0.5)
+    bus = await NatsBus.connect(fixed_nats.url, reconnect_window=0.5)
     bridge = BridgeServer(bus, EITPConfig(), tenant_id=TENANT)
     base = await bridge.start()
     try:
         client = await Client.open(base.replace("http://", "ws://") + "/bridge", "sq_bus_gone")
-        await server.kill()
+        await fixed_nats.kill()
         await _eventually(bus.lost.is_set, timeout=30)
         doc = batch(mouse_path(1000, 5), session="sq_bus_gone", tenant=TENANT)
         await client.send(codec.encode_pub("telemetry.raw", orjson.dumps(doc)))

@@ -8,25 +8,14 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 
 import nats
 import pytest
 
-from tests.bridge.test_audit_nats_outage import FixedPortServer
+from tests.natsserver import FixedPortServer
 from workbench.errors import BusError
 from workbench.natsbus import NatsBus
-
-
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[FixedPortServer]:
-    srv = FixedPortServer(tmp_path)
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.kill()
 
 
 class Recorder:
@@ -51,15 +40,15 @@ def _lost_count(exc: BusError) -> int:
 
 
 @pytest.mark.slow  # the server stays away 7 s: longer than the bus's old ~5.5 s reconnect window
-async def test_a_broker_restart_of_several_seconds_is_survived_by_default(server: FixedPortServer) -> None:
-    bus = await NatsBus.connect(server.url)
+async def test_a_broker_restart_of_several_seconds_is_survived_by_default(fixed_nats: FixedPortServer) -> None:
+    bus = await NatsBus.connect(fixed_nats.url)
     got = Recorder()
     try:
         await bus.subscribe("a.>", got)
-        await server.kill()
+        await fixed_nats.kill()
         await asyncio.sleep(7)
         assert not bus.lost.is_set(), f"gave up during a 7 s restart: {bus.failure}"
-        await server.start()
+        await fixed_nats.start()
         await bus.publish("a.x", b"after")
         await asyncio.wait_for(bus.drain(), 15)
         assert got.got == [b"after"] and not bus.lost.is_set()
@@ -67,15 +56,16 @@ async def test_a_broker_restart_of_several_seconds_is_survived_by_default(server
         await bus.close()
 
 
-async def test_a_server_gone_for_good_is_lost_after_the_window_which_the_reason_names(server: FixedPortServer) -> None:
-    bus = await NatsBus.connect(server.url, reconnect_window=1.5)
+async def test_a_server_gone_for_good_is_lost_after_the_window_which_the_reason_names(
+        fixed_nats: FixedPortServer) -> None:
+    bus = await NatsBus.connect(fixed_nats.url, reconnect_window=1.5)
     try:
         await bus.subscribe("a.>", Recorder())
-        await server.kill()
+        await fixed_nats.kill()
         started = time.monotonic()
         await asyncio.wait_for(bus.lost.wait(), 10)
         assert 1.3 < time.monotonic() - started < 4
-        assert bus.failure is not None and server.url in str(bus.failure) and "1.5 s" in str(bus.failure)
+        assert bus.failure is not None and fixed_nats.url in str(bus.failure) and "1.5 s" in str(bus.failure)
         with pytest.raises(BusError, match="1.5 s"):
             await bus.publish("a.x", b"late")
         assert bus.nc.is_closed  # nats-py stops trying too
@@ -84,10 +74,10 @@ async def test_a_server_gone_for_good_is_lost_after_the_window_which_the_reason_
 
 
 async def test_the_lost_count_of_a_long_run_covers_the_last_moments_not_the_whole_run(
-        server: FixedPortServer, monkeypatch: pytest.MonkeyPatch) -> None:
+        fixed_nats: FixedPortServer, monkeypatch: pytest.MonkeyPatch) -> None:
     # serve never drains: the count was everything published since the start ("up to 2005" for 5 at risk)
     monkeypatch.setattr(NatsBus, "CONFIRM_INTERVAL", 0.05, raising=False)
-    bus = await NatsBus.connect(server.url)
+    bus = await NatsBus.connect(fixed_nats.url)
     got = Recorder()
     try:
         await bus.subscribe("a.>", got)
@@ -95,11 +85,11 @@ async def test_the_lost_count_of_a_long_run_covers_the_last_moments_not_the_whol
             await bus.publish("a.x", str(i).encode())
         await _eventually(lambda: len(got.got) == 2000)
         await asyncio.sleep(0.5)  # long after they were handled
-        server.kill_now()
+        fixed_nats.kill_now()
         for _ in range(5):  # into a socket whose peer is dead
             await bus.publish("a.x", b"late")
-        await server.kill()
-        await server.start()
+        await fixed_nats.kill()
+        await fixed_nats.start()
         with pytest.raises(BusError) as caught:
             await asyncio.wait_for(bus.drain(), 15)
         assert 1 <= _lost_count(caught.value) <= 5, str(caught.value)
@@ -109,9 +99,10 @@ async def test_the_lost_count_of_a_long_run_covers_the_last_moments_not_the_whol
         await bus.close()
 
 
-async def test_losses_of_two_drops_add_up_once_each(server: FixedPortServer, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_losses_of_two_drops_add_up_once_each(
+        fixed_nats: FixedPortServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(NatsBus, "CONFIRM_INTERVAL", 0.05, raising=False)
-    bus = await NatsBus.connect(server.url)
+    bus = await NatsBus.connect(fixed_nats.url)
     got = Recorder()
     try:
         await bus.subscribe("a.>", got)
@@ -119,11 +110,11 @@ async def test_losses_of_two_drops_add_up_once_each(server: FixedPortServer, mon
             await bus.publish("a.x", b"mark")
             await _eventually(lambda: got.got[-1:] == [b"mark"])
             await asyncio.sleep(0.3)  # confirmed, as in a run that never drains
-            server.kill_now()
+            fixed_nats.kill_now()
             for _ in range(burst):
                 await bus.publish("a.x", b"late")
-            await server.kill()
-            await server.start()
+            await fixed_nats.kill()
+            await fixed_nats.start()
             await _eventually(lambda: bus.nc.is_connected)
         with pytest.raises(BusError) as caught:
             await asyncio.wait_for(bus.drain(), 15)
@@ -132,35 +123,35 @@ async def test_losses_of_two_drops_add_up_once_each(server: FixedPortServer, mon
         await bus.close()
 
 
-async def test_publishes_while_the_server_is_away_wait_and_arrive_once(server: FixedPortServer) -> None:
+async def test_publishes_while_the_server_is_away_wait_and_arrive_once(fixed_nats: FixedPortServer) -> None:
     # nats-py buffers them and replays only its buffer after the reconnect: nothing twice (Seer would answer twice)
-    bus = await NatsBus.connect(server.url)
+    bus = await NatsBus.connect(fixed_nats.url)
     got = Recorder()
     try:
         await bus.subscribe("a.>", got)
         for i in range(50):
             await bus.publish("a.x", f"before {i}".encode())
         await bus.drain()
-        await server.kill()
+        await fixed_nats.kill()
         await _eventually(lambda: not bus.nc.is_connected)
         for i in range(20):
             await bus.publish("a.x", f"during {i}".encode())
         await asyncio.sleep(1.2)  # a few reconnect attempts
-        await server.start()
+        await fixed_nats.start()
         await asyncio.wait_for(bus.drain(), 15)  # nothing was at risk: nothing to report
         assert got.got == [f"before {i}".encode() for i in range(50)] + [f"during {i}".encode() for i in range(20)]
     finally:
         await bus.close()
 
 
-async def test_a_publish_the_reconnect_buffer_cannot_take_says_why(server: FixedPortServer,
+async def test_a_publish_the_reconnect_buffer_cannot_take_says_why(fixed_nats: FixedPortServer,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(NatsBus, "RECONNECT_BUFFER", 64 * 1024, raising=False)
-    bus = await NatsBus.connect(server.url)
+    bus = await NatsBus.connect(fixed_nats.url)
     got = Recorder()
     try:
         await bus.subscribe("a.>", got)
-        await server.kill()
+        await fixed_nats.kill()
         await _eventually(lambda: not bus.nc.is_connected)
         taken = 0
         with pytest.raises(BusError) as caught:
@@ -169,23 +160,24 @@ async def test_a_publish_the_reconnect_buffer_cannot_take_says_why(server: Fixed
                 taken += 1
         assert 3 <= taken <= 7, "the buffer is bounded by RECONNECT_BUFFER"
         said = str(caught.value)
-        assert server.url in said and "reconnect buffer" in said and "full" in said, said
-        await server.start()
+        assert fixed_nats.url in said and "reconnect buffer" in said and "full" in said, said
+        await fixed_nats.start()
         await asyncio.wait_for(bus.drain(), 15)
         assert len(got.got) == taken  # what the buffer took arrives
     finally:
         await bus.close()
 
 
-async def test_drain_while_the_server_is_away_returns_at_once_when_all_is_confirmed(server: FixedPortServer) -> None:
+async def test_drain_while_the_server_is_away_returns_at_once_when_all_is_confirmed(
+        fixed_nats: FixedPortServer) -> None:
     # a SIGTERM during an outage drains the bus: it waited barrier_timeout for a server that is not there
-    bus = await NatsBus.connect(server.url)
+    bus = await NatsBus.connect(fixed_nats.url)
     got = Recorder()
     try:
         await bus.subscribe("a.>", got)
         await bus.publish("a.x", b"handled")
         await bus.drain()
-        await server.kill()
+        await fixed_nats.kill()
         await _eventually(lambda: not bus.nc.is_connected)
         started = time.monotonic()
         await asyncio.wait_for(bus.drain(), 15)
@@ -197,12 +189,13 @@ async def test_drain_while_the_server_is_away_returns_at_once_when_all_is_confir
         assert time.monotonic() - started < 2
 
 
-async def test_drain_while_the_server_is_away_says_so_when_publishes_are_unconfirmed(server: FixedPortServer) -> None:
-    bus = await NatsBus.connect(server.url)
+async def test_drain_while_the_server_is_away_says_so_when_publishes_are_unconfirmed(
+        fixed_nats: FixedPortServer) -> None:
+    bus = await NatsBus.connect(fixed_nats.url)
     bus.barrier_timeout = 0.5
     try:
         await bus.subscribe("a.>", Recorder())
-        await server.kill()
+        await fixed_nats.kill()
         await _eventually(lambda: not bus.nc.is_connected)
         await bus.publish("a.x", b"buffered")
         with pytest.raises(BusError, match=r"down for [\d.]+ s \(still reconnecting\)"):
@@ -211,11 +204,11 @@ async def test_drain_while_the_server_is_away_says_so_when_publishes_are_unconfi
         await bus.close()
 
 
-async def test_drain_covers_what_another_connection_got_the_server_to_take_first(server: FixedPortServer) -> None:
+async def test_drain_covers_what_another_connection_got_the_server_to_take_first(fixed_nats: FixedPortServer) -> None:
     # the docstring's promise for foreign publishes: a publisher that got its PONG before we drain is covered
-    bus = await NatsBus.connect(server.url)
+    bus = await NatsBus.connect(fixed_nats.url)
     got = Recorder()
-    other = await nats.connect(server.url, allow_reconnect=False)
+    other = await nats.connect(fixed_nats.url, allow_reconnect=False)
     try:
         await bus.subscribe("a.>", got)
         for i in range(300):
@@ -228,7 +221,7 @@ async def test_drain_covers_what_another_connection_got_the_server_to_take_first
         await bus.close()
 
 
-async def test_a_subscriber_that_keeps_dropping_is_logged_again_later(server: FixedPortServer,
+async def test_a_subscriber_that_keeps_dropping_is_logged_again_later(fixed_nats: FixedPortServer,
                                                                      monkeypatch: pytest.MonkeyPatch,
                                                                      caplog: pytest.LogCaptureFixture) -> None:
     # serve never drains, so the first drop of a run was the only one ever logged
@@ -238,7 +231,7 @@ async def test_a_subscriber_that_keeps_dropping_is_logged_again_later(server: Fi
     async def slow(subject: str, payload: bytes) -> None:
         await asyncio.sleep(0.002)
 
-    bus = await NatsBus.connect(server.url)
+    bus = await NatsBus.connect(fixed_nats.url)
     try:
         await bus.subscribe("big", slow)
         with caplog.at_level(logging.WARNING, logger="workbench.natsbus"):

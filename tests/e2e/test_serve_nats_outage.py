@@ -10,23 +10,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.bridge.test_audit_nats_outage import FixedPortServer
 from tests.conftest import batch, mouse_path
-
-
-@pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[FixedPortServer]:
-    srv = FixedPortServer(tmp_path)
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.kill()
+from tests.natsserver import FixedPortServer
 
 
 class Serve:
@@ -83,12 +72,13 @@ def _stored_events(db: Path, session: str) -> int:
     return next((int(s["events"]) for s in json.loads(out) if s["session_id"] == session), 0)
 
 
-async def test_serve_ends_with_exit_4_after_its_reconnect_window(server: FixedPortServer, tmp_path: Path) -> None:
-    serve = await Serve.start(tmp_path / "wb.db", "--nats", server.url, "--nats-reconnect-s", "1.5")
-    await server.kill()
+async def test_serve_ends_with_exit_4_after_its_reconnect_window(fixed_nats: FixedPortServer, tmp_path: Path) -> None:
+    serve = await Serve.start(tmp_path / "wb.db", "--nats", fixed_nats.url, "--nats-reconnect-s", "1.5")
+    await fixed_nats.kill()
     code, said, took = await serve.end(20)
     assert code == 4, said
-    assert f"lost the NATS server at {server.url}: no reconnect within 1.5 s" in said and "Traceback" not in said, said
+    assert "Traceback" not in said, said
+    assert f"lost the NATS server at {fixed_nats.url}: no reconnect within 1.5 s" in said, said
     assert took < 8, f"serve took {took:.1f} s to end"
 
 
@@ -103,13 +93,13 @@ async def test_serve_on_embedded_nats_ends_after_the_window_when_its_server_dies
 
 
 @pytest.mark.slow  # the server stays away 7 s: longer than the bus's old ~5.5 s reconnect window
-async def test_serve_survives_a_broker_restart_and_keeps_storing(server: FixedPortServer, tmp_path: Path) -> None:
+async def test_serve_survives_a_broker_restart_and_keeps_storing(fixed_nats: FixedPortServer, tmp_path: Path) -> None:
     db = tmp_path / "wb.db"
-    serve = await Serve.start(db, "--nats", server.url)
-    await server.kill()
+    serve = await Serve.start(db, "--nats", fixed_nats.url)
+    await fixed_nats.kill()
     await asyncio.sleep(7)
     assert serve.proc.returncode is None, "serve gave up during a 7 s broker restart"
-    await server.start()
+    await fixed_nats.start()
     doc = batch(mouse_path(1000, 6), session="sq_1_after", tenant="org_workbench")
     deadline = time.monotonic() + 10
     while True:  # until the bus has reconnected (it tries every 0.5 s), the bridge may answer 503
@@ -128,9 +118,9 @@ async def test_serve_survives_a_broker_restart_and_keeps_storing(server: FixedPo
     assert code == 0, said
 
 
-async def test_sigterm_during_an_outage_stops_serve_promptly(server: FixedPortServer, tmp_path: Path) -> None:
-    serve = await Serve.start(tmp_path / "wb.db", "--nats", server.url)
-    await server.kill()
+async def test_sigterm_during_an_outage_stops_serve_promptly(fixed_nats: FixedPortServer, tmp_path: Path) -> None:
+    serve = await Serve.start(tmp_path / "wb.db", "--nats", fixed_nats.url)
+    await fixed_nats.kill()
     await asyncio.sleep(0.5)  # the bus is reconnecting
     serve.proc.send_signal(signal.SIGTERM)
     code, said, took = await serve.end(30)
