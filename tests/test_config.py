@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from workbench.config import EITPConfig, parse_override
@@ -50,6 +52,16 @@ def test_bad_toml_is_a_config_error(tmp_path):
         EITPConfig.load(bad)
     with pytest.raises(ConfigError, match="not found"):
         EITPConfig.load(tmp_path / "missing.toml")
+
+
+def test_a_preset_that_is_no_readable_text_file_is_a_config_error_naming_it(tmp_path):
+    # the TUI's presets load here too: a folder or a binary file raised IsADirectoryError / UnicodeDecodeError
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"[signal]\nrage_clicks = 4 # \xfb\xfc\n")
+    with pytest.raises(ConfigError, match=f"^{re.escape(str(binary))}: not UTF-8 text"):
+        EITPConfig.load(binary)
+    with pytest.raises(ConfigError, match=f"^{re.escape(str(tmp_path))}: cannot read: Is a directory"):
+        EITPConfig.load(tmp_path)
 
 
 def test_parse_override_reads_toml_values():

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.config import EITPConfig, parse_override
-from workbench.errors import UsageError
+from workbench.errors import ConfigError, UsageError
 from workbench.store.db import BUSY_TIMEOUT_S
 
 if TYPE_CHECKING:
@@ -105,10 +105,9 @@ def _preset(path: str) -> EITPConfig:
     """``--config PATH`` loaded; a path that is no readable UTF-8 file is a usage error naming it, not a bug of ours."""
     try:
         return EITPConfig.load(path)
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"--config {path}: not UTF-8 text (byte {exc.start}); a preset is a TOML file") from None
-    except OSError as exc:
-        raise UsageError(f"--config {path}: cannot read: {exc.strerror or exc}") from None
+    except ConfigError as exc:  # it names the file when reading failed; name it for a value that is refused too
+        said = str(exc)
+        raise UsageError(f"--config {said}" if said.startswith(f"{path}: ") else f"--config {path}: {said}") from None
 
 
 def print_json(data: Any) -> None:
