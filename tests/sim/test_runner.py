@@ -127,3 +127,12 @@ def test_trace_modes_are_checked_when_the_run_is_set_up():
     with pytest.raises(ValueError, match="on-failure"):
         RunSpec([Glance], trace="sometimes")
     assert RunSpec([Glance], trace="on").trace == "on"
+
+
+def test_runs_started_in_one_second_get_different_ids():
+    # the store refuses a run id it has (exit 4): CI jobs started together drew one of 65,536 suffixes, and a
+    # thousand ids in one second collided almost surely; with 32 random bits they collide about once in 8,600 tries
+    from workbench.sim.runner import new_run_id
+
+    ids = [new_run_id("run") for _ in range(1000)]
+    assert len(set(ids)) == len(ids)

@@ -117,7 +117,9 @@ def embedded_config(config: EITPConfig, *, virtual_time: bool = False) -> EITPCo
 
 
 def new_run_id(kind: str) -> str:
-    return f"{kind}_{time.strftime('%Y%m%d_%H%M%S')}_{secrets.token_hex(2)}"
+    """``run_20261123_142000_9f3a0c1e``: the second it started and 32 random bits, so runs started together differ
+    (the store refuses an id it has)."""
+    return f"{kind}_{time.strftime('%Y%m%d_%H%M%S')}_{secrets.token_hex(4)}"
 
 
 def new_session_id(rng: np.random.Generator) -> str:
