@@ -3,6 +3,7 @@ reason, and the documented exit code (2 usage, 4 infrastructure), never a traceb
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -207,3 +208,16 @@ def test_stored_text_with_terminal_escape_codes_reaches_the_terminal_without_the
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out
     assert "buyer\ufffd]0;owned\ufffd" in out and "pricing\ufffd[2J" in out
+
+
+def test_sessions_limit_lists_the_newest_oldest_first_and_says_how_many_there_are(tmp_db, capsys):
+    stored_runs(tmp_db, "run_a", "run_b", "run_c")
+    assert main(["sessions", "--db", str(tmp_db), "--limit", "2", "--json"]) == ExitCode.OK
+    out, err = capsys.readouterr()
+    assert [s["session_id"] for s in json.loads(out)] == ["sq_run_b", "sq_run_c"]
+    assert err == "the newest 2 of 3 sessions (--limit 3 lists them all)\n"
+    assert main(["sessions", "--db", str(tmp_db), "--run", "run_a", "--limit", "2", "--json"]) == ExitCode.OK
+    out, err = capsys.readouterr()
+    assert [s["session_id"] for s in json.loads(out)] == ["sq_run_a"] and err == ""
+    assert main(["sessions", "--db", str(tmp_db), "--json"]) == ExitCode.OK  # no --limit: every one, oldest first
+    assert [s["session_id"] for s in json.loads(capsys.readouterr().out)] == ["sq_run_a", "sq_run_b", "sq_run_c"]

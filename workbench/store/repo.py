@@ -111,14 +111,24 @@ def count_runs(*, db: Session) -> int:
     return int(db.exec(select(func.count()).select_from(Run)).one())
 
 
-def list_sessions(*, db: Session, run_id: str | None = None) -> list[dict[str, Any]]:
-    query = select(SessionRecord).order_by(SessionRecord.id)  # type: ignore[arg-type]
+def list_sessions(*, db: Session, run_id: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """Stored sessions oldest first: all of them, or the newest ``limit``."""
+    query = select(SessionRecord).order_by(SessionRecord.id.desc())  # type: ignore[union-attr]
     if run_id:
         query = query.where(SessionRecord.run_id == run_id)
+    if limit is not None:
+        query = query.limit(limit)
     return [{"run_id": s.run_id, "session_id": s.session_id, "persona": s.persona, "site": s.site,
              "status": s.status, "events": s.event_count, "batches": s.batch_count, "packets": s.packet_count,
              "last_emotion": s.last_emotion, "bot": s.bot_classification, "error": s.error}
-            for s in db.exec(query).all()]
+            for s in reversed(db.exec(query).all())]
+
+
+def count_sessions(*, db: Session, run_id: str | None = None) -> int:
+    query = select(func.count()).select_from(SessionRecord)
+    if run_id:
+        query = query.where(SessionRecord.run_id == run_id)
+    return int(db.exec(query).one())
 
 
 def packets(*, db: Session, run_id: str, session_id: str | None = None) -> list[dict[str, Any]]:
