@@ -221,3 +221,12 @@ def test_sessions_limit_lists_the_newest_oldest_first_and_says_how_many_there_ar
     assert [s["session_id"] for s in json.loads(out)] == ["sq_run_a"] and err == ""
     assert main(["sessions", "--db", str(tmp_db), "--json"]) == ExitCode.OK  # no --limit: every one, oldest first
     assert [s["session_id"] for s in json.loads(capsys.readouterr().out)] == ["sq_run_a", "sq_run_b", "sq_run_c"]
+
+
+def test_a_report_the_disk_cannot_take_on_show_is_an_infrastructure_error(tmp_db, capsys):
+    # /dev/full passes the check before reading (it can be opened for writing), then fails with ENOSPC: that is
+    # the machine's trouble (exit 4), as in `workbench run`, not a wrong argument (exit 2)
+    stored_runs(tmp_db, "run_a")
+    assert main(["show", "run_a", "--db", str(tmp_db), "--junit", "/dev/full"]) == ExitCode.INFRASTRUCTURE
+    err = capsys.readouterr().err
+    assert "cannot write the JUnit report to /dev/full: No space left on device" in one_line(err)

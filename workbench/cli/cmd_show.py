@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from workbench.cli.common import STORE_EXIT_CODES, ExitCode, add_db_arg, check_outputs, table_console
 from workbench.cli.printer import escape
+from workbench.errors import UsageError
 from workbench.report.text import as_text
 from workbench.store.db import open_db
 
@@ -24,7 +25,8 @@ HELP = "print a stored run's scores (the latest run by default) and optionally w
 DESCRIPTION = f"""{HELP}.
 
 The report paths are checked before the store is read: one that cannot be written is a usage
-error (exit 2) and nothing is printed.
+error (exit 2) and nothing is printed. A report the disk cannot take once it is written (a full
+disk) is exit 4.
 
 examples:
   workbench show                              the latest run in ./workbench.db
@@ -74,10 +76,14 @@ def run(args: argparse.Namespace) -> int:
         _print_interventions([i for s in report["sessions"] for i in s["interventions"]], console)
         print_attribution(report, console)
         _print_knowledge(knowledge, console)
-    if args.junit:
-        print(f"JUnit report: {write_junit(report, args.junit)}", file=sys.stderr)
-    if args.html:
-        print(f"HTML report: {write_html(report, args.html, shots)}", file=sys.stderr)
+    try:  # the paths were checked before reading: a failure now is the machine's (a full disk), as in `run`
+        if args.junit:
+            print(f"JUnit report: {write_junit(report, args.junit)}", file=sys.stderr)
+        if args.html:
+            print(f"HTML report: {write_html(report, args.html, shots)}", file=sys.stderr)
+    except UsageError as exc:
+        print(f"workbench show: {exc}", file=sys.stderr)
+        return ExitCode.INFRASTRUCTURE
     return ExitCode.OK
 
 
