@@ -287,7 +287,7 @@ def run(args: argparse.Namespace) -> int:
     check_outputs(json=args.json, junit=args.junit, html=args.html, trace_dir=args.trace_dir)
     db_path = args.db or default_path()
     engine = open_db(db_path)
-    console = table_console()
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)  # the live bar: the terminal's width
     sessions = [p for p in personas for _ in range(args.count)]
     settings: dict[str, Any] = {"argv": sys.argv[1:], "persona": args.persona, "count": args.count,
                                 "site": args.site, "session_timeout_s": args.session_timeout,
@@ -335,8 +335,9 @@ def run(args: argparse.Namespace) -> int:
         report = repo.run_report(db=db, run_id=result.run_id, rage=bool(args.json or args.html))
         shots = repo.screenshots(db=db, run_id=result.run_id) if args.html else {}
     assert report is not None
-    print_scores(report, console)
-    print_attribution(report, console)
+    tables = table_console()  # at least 80 columns: a narrow terminal folds the tables rather than squeezing them
+    print_scores(report, tables)
+    print_attribution(report, tables)
     try:  # the paths were checked before the run: a failure now is the machine's (a full disk)
         for kind, path, write in (("JSON", args.json, write_json), ("JUnit", args.junit, write_junit)):
             if path:
