@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -92,3 +93,32 @@ async def test_command_palette_has_every_screen_and_action(make_app):
         await pilot.pause(0.3)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ThresholdsScreen))
+
+
+@pytest.mark.parametrize("command", [["tui"], ["demo", "--tui"]])
+def test_without_a_terminal_the_tui_refuses_at_once(command, tmp_path):
+    """A script or CI step that runs the UI by mistake gets exit 2 and the reason, not screens drawn into a log
+    while the app waits for keys forever (what it did before)."""
+    done = subprocess.run([sys.executable, "-m", "workbench.cli.main", *command, "--db", str(tmp_path / "t.db")],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, (done.returncode, done.stderr[-500:])
+    assert "needs a terminal, and stdin and stdout are not one" in done.stderr
+    assert "workbench run" in done.stderr and "Traceback" not in done.stderr
+    assert done.stdout == "" and not (tmp_path / "t.db").exists()  # nothing drawn, no store made
+
+
+def test_one_end_redirected_is_named(tmp_path):
+    import io
+    import pty
+
+    from workbench.errors import UsageError
+    from workbench.tui import require_terminal
+
+    leader, follower = pty.openpty()
+    with open(follower, "w", closefd=True) as tty:
+        require_terminal(tty, tty)  # a terminal on both ends is fine
+        with pytest.raises(UsageError, match="needs a terminal, and stdout is not one"):
+            require_terminal(tty, io.StringIO())
+        with pytest.raises(UsageError, match="needs a terminal, and stdin is not one"):
+            require_terminal(io.StringIO(), tty)
+    os.close(leader)

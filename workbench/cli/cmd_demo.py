@@ -29,7 +29,8 @@ DESCRIPTION = ("Drive the paralysed-buyer persona on the RV dealer site in headl
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=seed, default=7, help="motion seed; the same seed moves the same way (default 7)")
-    p.add_argument("--tui", action="store_true", help="watch the demo in the terminal UI instead of printed lines")
+    p.add_argument("--tui", action="store_true",
+                   help="watch the demo in the terminal UI instead of printed lines (needs a terminal)")
     add_db_arg(p)
     add_config_args(p)
 

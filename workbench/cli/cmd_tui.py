@@ -20,7 +20,8 @@ examples:
   workbench tui --db lab.db --config preset.toml
   workbench demo --tui                        the paralysed-buyer demo, watched in the UI
 
-exit codes: 0 quit · 2 a bad --config, --set, --presets or --db · 130 interrupted (ctrl-c, SIGTERM)
+exit codes: 0 quit · 2 a bad --config, --set, --presets or --db, or no terminal (stdin or stdout redirected)
+            130 interrupted (ctrl-c, SIGTERM)
 """
 
 
