@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -260,6 +261,44 @@ def test_terminal_prints_stored_text_as_it_is(text):
     out = printed(r)
     for shown in (f"p{text}", f"b{text}", f"t{text}", f"run_{text}", f"e{text}", f"o{text}"):
         assert shown in out, shown
+
+
+def scored(n: int, persona: str, dominant: str, failed: str) -> dict[str, Any]:
+    checks = [{"name": c, "status": "fail" if c == failed else "pass", "expected": "x", "actual": "y"}
+              for c in ("emotion", "forbidden_emotions", "bot_verdict", "signals", "intervention")]
+    emotions = [{"t_ms": 500, "emotion": dominant, "confidence": 0.9, "intensity": 0.5, "trajectory": "rising",
+                 "section": "hero", "patterns": []}]
+    return session(n, persona=persona, session_id=f"sq_x_abc12cd3{n}", checks=checks, emotions=emotions)
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_a_terminal_of_80_or_100_columns_sees_every_session_whole(width):
+    """The twelve-column table needs about 140 columns; squeezed into 80 or 100 every persona, session id and
+    emotion was cut to a few letters. Narrower than it needs, the table stacks them and gathers the checks."""
+    r = report([scored(1, "comparison_shopper", "exploratory_engagement", "signals"),
+                scored(2, "overwhelmed_visitor", "decision_paralysis", "")])
+    wide = ("exploratory_engagement", "decision_paralysis", "analysis_paralysis", "comparison_shopping",
+            "price_sensitivity", "purchase_intent", "disengagement")
+    r["summary"]["confusion"] = {"comparison_shopper": {e: 1 for e in wide}}
+    out = io.StringIO()
+    print_scores(r, Console(file=out, width=width, color_system=None, highlight=False))
+    text = out.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= width
+    for whole in ("comparison_shopper", "overwhelmed_visitor", "exploratory_engagement", "decision_paralysis",
+                  "abc12cd31", "abc12cd32", "human", "ended"):
+        assert whole in text, whole
+    assert "✔ ✔ ✔ ✘ ✔" in text and "✔ ✔ ✔ ✔ ✔" in text  # in the legend's order: the signals check failed
+    assert "checks, in order: emotion · forbidden · bot ok · signals · interv." in text
+    assert "…" not in text
+    assert re.search(r"│ comparison_shopper +│ +1 │", text)  # the matrix folds its headers, not the row's name
+
+
+def test_a_wide_terminal_keeps_a_column_per_check():
+    text = printed(report([scored(1, "comparison_shopper", "exploratory_engagement", "signals")]))
+    header = next(line for line in text.splitlines() if "persona" in line and "session" in line)
+    assert [h.strip() for h in header.strip("┃ ").split("┃")][4:10] == [
+        "bot", "emotion", "forbidden", "bot ok", "signals", "interv."]
+    assert "checks, in order" not in text
 
 
 # --- writing and empty runs -----------------------------------------------------------------------------------------

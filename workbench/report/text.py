@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -14,6 +15,7 @@ from workbench.scoring import dominant
 MARK = {"pass": "[green]✔[/]", "fail": "[red]✘[/]", "skip": "[dim]–[/]", "error": "[magenta]![/]"}
 VERDICT = {"pass": "[bold green]PASS[/]", "fail": "[bold red]FAIL[/]", "error": "[bold magenta]ERROR[/]"}
 CHECKS = ("emotion", "forbidden_emotions", "bot_verdict", "signals", "intervention")
+CHECK_LABELS = ("emotion", "forbidden", "bot ok", "signals", "interv.")
 
 
 def as_text(value: Any) -> Text:
@@ -28,19 +30,42 @@ def _dominant(session: dict[str, Any]) -> str:
     return dominant(e["emotion"] for e in session.get("emotions") or [])
 
 
+def _sessions_table(report: dict[str, Any], *, compact: bool) -> Table:
+    """One row per session. ``compact`` stacks persona over session id and dominant over bot verdict and
+    gathers the five checks in one column, so that a terminal of 80 columns shows every name whole."""
+    title = Text(f"sessions of {report['run']['id']}", style="table.title")
+    if compact:
+        table = Table(title=title, title_justify="left", caption_justify="left",
+                      caption="checks, in order: " + " · ".join(CHECK_LABELS)
+                      + " (✔ held, ✘ failed, – not checked, ! error)")
+        for col in ("visit", "detected", "checks", "sim s", "p95 px"):
+            table.add_column(col, justify="right" if col in ("sim s", "p95 px") else "left",
+                             no_wrap=col in ("visit", "detected"))
+    else:
+        table = Table(title=title, title_justify="left")
+        for col in ("persona", "session", "status", "dominant", "bot", *CHECK_LABELS, "sim s", "p95 px"):
+            table.add_column(col, justify="right" if col in ("sim s", "p95 px") else "left")
+    for s in report["sessions"]:
+        by_name = {c["name"]: MARK.get(c["status"], "?") for c in s.get("checks") or []}
+        marks = [by_name.get(c, " ") for c in CHECKS]
+        fid = s.get("fidelity") or {}
+        numbers = (f"{(s.get('simulated_ms') or 0) / 1000:.1f}", f"{fid.get('p95_px', 0):.2f}")
+        persona, sid, status = as_text(s["persona"]), as_text(s["session_id"][-9:]), as_text(s["status"])
+        found, bot = as_text(_dominant(s)), as_text(s["bot"])
+        if compact:
+            table.add_row(Text.assemble(persona, "\n", sid, " ", status), Text.assemble(found, "\n", bot),
+                          " ".join(marks), *numbers)
+        else:
+            table.add_row(persona, sid, status, found, bot, *marks, *numbers)
+    return table
+
+
 def print_scores(report: dict[str, Any], console: Console | None = None, *, details: bool = True) -> None:
     console = console or Console(highlight=False)
     run, summary = report["run"], report.get("summary") or {}
-    sessions = Table(title=Text(f"sessions of {run['id']}", style="table.title"), title_justify="left")
-    for col in ("persona", "session", "status", "dominant", "bot", "emotion", "forbidden", "bot ok", "signals",
-                "interv.", "sim s", "p95 px"):
-        sessions.add_column(col, justify="right" if col in ("sim s", "p95 px") else "left")
-    for s in report["sessions"]:
-        marks = {c["name"]: MARK.get(c["status"], "?") for c in s.get("checks") or []}
-        fid = s.get("fidelity") or {}
-        sessions.add_row(as_text(s["persona"]), as_text(s["session_id"][-9:]), as_text(s["status"]),
-                         as_text(_dominant(s)), as_text(s["bot"]), *(marks.get(c, "") for c in CHECKS),
-                         f"{(s.get('simulated_ms') or 0) / 1000:.1f}", f"{fid.get('p95_px', 0):.2f}")
+    sessions = _sessions_table(report, compact=False)
+    if Measurement.get(console, console.options.update_width(10_000), sessions).maximum > console.width:
+        sessions = _sessions_table(report, compact=True)  # rather than cutting every name to three letters
     console.print(sessions)
     if details:
         for s in report["sessions"]:
@@ -54,9 +79,9 @@ def print_scores(report: dict[str, Any], console: Console | None = None, *, deta
     if confusion:
         cols = sorted({c for row in confusion.values() for c in row})
         table = Table(title="confusion matrix (persona × dominant detected)", title_justify="left")
-        table.add_column("persona")
+        table.add_column("persona", no_wrap=True)  # the row's name whole; a narrow terminal folds the headers
         for c in cols:
-            table.add_column(as_text(c), justify="right")
+            table.add_column(as_text(c), justify="right", overflow="fold")
         for persona, row in confusion.items():
             table.add_row(as_text(persona), *(as_text(row.get(c, "")) for c in cols))
         console.print(table)
