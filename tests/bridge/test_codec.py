@@ -260,7 +260,7 @@ def test_control_line_overflow_without_crlf_is_reported_early_and_discarded() ->
         (b"PUB a \xd9\xa3", "Invalid size"),  # Arabic-Indic digit three
         (b"PUB a 1234567890123456789", "Invalid size"),
         (b"PUB \xff 1", "Invalid UTF-8"),
-        (b"HPUB a 5 4", "Header size larger than total size"),
+        (b"HPUB a 5 3", "Header size larger than total size"),  # 3, not 4: "PONG" would be its payload
         (b"HPUB a 5", "Invalid HPUB arguments"),
         (b"HMSG a 1 5", "Invalid HMSG arguments"),
         (b"MSG a 1", "Invalid MSG arguments"),
@@ -272,6 +272,39 @@ def test_control_line_overflow_without_crlf_is_reported_early_and_discarded() ->
 )
 def test_malformed_control_lines_are_reported_and_parsing_continues(wire: bytes, message: str) -> None:
     assert parse(wire + b"\r\nPONG\r\n", max_control_line=8192) == typed([ParseError(message, wire), Pong()])
+
+
+BATCH = b'{"type":"telemetry_batch","events":[{"type":"mouse","x":1}]}'
+
+
+@pytest.mark.parametrize("bad", [b"PUB telemetry.raw extra words %d", b"PUB bad subject here %d",
+                                 b"HPUB telemetry.raw 70 %d", b"PUB telemetry.raw reply two %d"])
+def test_a_refused_pub_costs_one_error_not_a_second_for_its_payload(bad: bytes) -> None:
+    # The payload of a PUB line refused for its arguments was read as a control line: a JSON batch came back as
+    # a second -ERR, 'Unknown Protocol Operation'. A line exactly as long as the size it declared is its payload.
+    line = bad % len(BATCH)
+    wire = line + CRLF + BATCH + CRLF + encode_pub("telemetry.raw", b'{"n":2}')
+    expected = typed([ParseError(parse(line + CRLF)[0][1], line), Pub("telemetry.raw", None, b'{"n":2}')])
+    assert parse(wire) == expected
+    assert typed(parse_chunks(wire[i:i + 5] for i in range(0, len(wire), 5))) == expected  # split anywhere
+
+
+def test_after_a_refused_pub_a_line_of_another_length_is_still_read() -> None:
+    line = b"PUB a b c 7"
+    assert parse(line + b"\r\nPING\r\n") == typed([ParseError("Invalid PUB arguments", line), Ping()])
+    assert parse(line + b"\r\n\r\nPING\r\n") == typed([ParseError("Invalid PUB arguments", line), Ping()])
+    # a payload of exactly the declared length but a bare LF is not a frame's end: read as a line
+    assert parse(b"PUB a b c 4\r\nPING\nPONG\r\n") == typed(
+        [ParseError("Invalid PUB arguments", b"PUB a b c 4"), Ping(), Pong()])
+    # more than the payload limit: nothing is taken for its payload
+    assert parse(b"PUB a b c 4\r\nPING\r\n", max_payload=3) == typed(
+        [ParseError("Invalid PUB arguments", b"PUB a b c 4"), Ping()])
+
+
+def test_a_refused_pub_may_declare_a_payload_longer_than_a_control_line() -> None:
+    body = b"x" * 300
+    wire = b"PUB a b c 300\r\n" + body + CRLF + b"PING\r\n"
+    assert parse(wire, max_control_line=64) == typed([ParseError("Invalid PUB arguments", b"PUB a b c 300"), Ping()])
 
 
 def test_missing_crlf_after_payload_resyncs_at_the_next_line() -> None:

@@ -163,6 +163,15 @@ def test_a_cr_inside_a_subject_is_escaped_in_the_error_and_a_bare_lf_ends_the_li
                            b"-ERR 'Unknown Protocol Operation'\r\n"]  # "metry.raw 2"
 
 
+def test_a_pub_refused_for_its_arguments_is_one_error_and_the_next_batch_is_kept():
+    conn = connected()
+    body = orjson.dumps(batch(mouse_path(1000, 2)))
+    result = conn.receive(f"PUB telemetry.raw two extra {len(body)}\r\n".encode() + body + b"\r\n"
+                          + pub(batch(mouse_path(2000, 2))))
+    assert result.send == [b"-ERR 'Invalid PUB arguments'\r\n"]  # not a second one for the batch as a command
+    assert [v.kind for v in result.violations] == ["parse"] and len(result.publish) == 1
+
+
 def test_control_lines_ending_in_a_bare_lf_work_as_nats_server_allows():
     conn = BridgeConnection(peer_ip="x")
     connect = codec.encode_connect({"tenant_id": "org_test", "session_id": "sq_1_test", "verbose": False})

@@ -190,6 +190,19 @@ def _options(rest: bytes, op: str) -> dict[str, Any]:
     return value
 
 
+_PAYLOAD_OPERATIONS = frozenset((b"PUB", b"HPUB", b"MSG", b"HMSG"))
+
+
+def _declared_size(rest: bytes, max_payload: int) -> int | None:
+    """The payload size a malformed PUB/HPUB/MSG/HMSG line still declares in its last argument, if any."""
+    args = _ARG_SEPARATOR.split(rest.strip(b" \t"))
+    last = args[-1] if args and args[-1] else b""
+    if not (last.isdigit() and len(last) <= _MAX_SIZE_DIGITS):
+        return None
+    size = int(last)
+    return size if size <= max_payload else None
+
+
 def _command(op: bytes, rest: bytes) -> Command | _Pending:
     """Build the command, or the pending payload, for one control line; may raise _Malformed."""
     if op in (b"INFO", b"CONNECT"):
@@ -241,6 +254,9 @@ class NatsParser:
         self._pending: tuple[_Pending, bytes] | None = None  # awaiting payload + CRLF
         self._skip = 0  # bytes of an oversize payload (and its CRLF) still to drop
         self._discarding = False  # dropping the rest of a bad line, up to its CRLF
+        # The size a refused PUB/HPUB line declared: the next line is taken as its payload, and dropped with it,
+        # only when it is exactly that long and ends with CRLF, so a bad frame costs one -ERR, not two.
+        self._refused_size: int | None = None
 
     def receive_data(self, data: bytes | str) -> None:
         """Feed bytes (or text from a WebSocket text frame, sent as UTF-8) from the peer."""
@@ -256,8 +272,10 @@ class NatsParser:
         return events
 
     def _parse(self) -> None:
-        buf, pos, limit = self._buffer, 0, self.max_control_line
+        buf, pos = self._buffer, 0
         while pos < len(buf):
+            limit = self.max_control_line if self._refused_size is None else max(self.max_control_line,
+                                                                                 self._refused_size)
             if self._skip:
                 dropped = min(self._skip, len(buf) - pos)
                 pos, self._skip = pos + dropped, self._skip - dropped
@@ -295,8 +313,12 @@ class NatsParser:
                 end = eol - 1 if eol > pos and buf[eol - 1] == 0x0D else eol
                 if end == pos and not self._discarding:  # a run of blank lines: skipped in one regex step
                     pos = _BLANK_LINES.match(buf, pos).end()  # type: ignore[union-attr]
+                    self._refused_size = None  # the refused PUB's empty payload, if it declared 0
                     continue
                 line, pos = bytes(buf[pos:end]), eol + 1
+                refused, self._refused_size = self._refused_size, None
+                if refused == len(line) and end < eol:
+                    continue  # the refused PUB's payload: already answered by its -ERR
                 if self._discarding:
                     self._discarding = False
                 elif len(line) > limit:
@@ -317,6 +339,8 @@ class NatsParser:
             result = _command(op, rest)
         except _Malformed as exc:
             self._events.append(ParseError(str(exc), line))
+            if op in _PAYLOAD_OPERATIONS:
+                self._refused_size = _declared_size(rest, self.max_payload)
             return
         if not isinstance(result, _Pending):
             self._events.append(result)
