@@ -22,6 +22,7 @@ from tests.e2e.wbcli import descendants, still_alive, workbench
 from tests.sim.short_personas import BrowserCloser, Crasher, Glance
 from workbench.cli.common import ExitCode
 from workbench.cli.main import main
+from workbench.config import EITPConfig
 from workbench.events import BatchReceived, EventStream, RunEvent
 from workbench.sim import runner
 from workbench.sim.browser import DevToolsChromium
@@ -95,6 +96,19 @@ async def test_sessions_after_the_browser_died_fail_at_once_saying_so():
         # a page that never opened never connected: no waiting for its connection to close (5 s each)
         assert s.wall_ms < 2000, s.wall_ms
     assert result.score is not None and result.score.verdict == "error"
+
+
+@pytest.mark.browser
+async def test_a_page_that_never_connected_does_not_wait_for_its_close(monkeypatch):
+    # The bridge takes one connection: the second page loads, but its producer is refused (HTTP 503) and never
+    # opens. Nothing will report its close, yet the runner waited 5 s more for one after failing it.
+    monkeypatch.setattr(runner, "CONNECT_TIMEOUT_S", 2.0)
+    config = EITPConfig().with_overrides({"transport.max_connections": 1})
+    result = await run(RunSpec([Glance, Glance], seed=5, virtual_time=True, concurrency=2), config=config)
+    refused = [s for s in result.sessions if s.status == "failed"]
+    assert len(refused) == 1 and "EITP.stats().open" in (refused[0].error or ""), [
+        (s.status, s.error) for s in result.sessions]
+    assert refused[0].wall_ms < 2000 + 2500, refused[0].wall_ms  # the connect wait and the page's set-up
 
 
 @pytest.mark.browser

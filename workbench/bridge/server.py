@@ -128,6 +128,7 @@ class BridgeServer:
         self.peak_pending = 0  # the most bytes ever queued for one connection
         self.delivered: Counter[tuple[str, str]] = Counter()  # (tenant, session) -> MSG frames queued for it
         self._peers: set[_Peer] = set()
+        self._closing: Counter[str] = Counter()  # sessions whose connection ended, with the close not yet published
         # (tenant, session) of HTTP POST batches -> (the last batch's time, monotonic when it came)
         self._posted: dict[tuple[str, str], tuple[float, float]] = {}
         self._sweeper: asyncio.Task[None] | None = None
@@ -352,18 +353,31 @@ class BridgeServer:
         finally:
             peer.closing = True
             self._route(peer)
+            session = conn.session_id
+            if session is not None:
+                self._closing[session] += 1
             self._peers.discard(peer)
             self.connections -= 1
             self.peak_pending = max(self.peak_pending, peer.outbox.peak)
-            await peer.outbox.close(reason)
-            if conn.session_id is not None:
-                if conn.tenant_id is not None:
-                    self._posted.pop((conn.tenant_id, conn.session_id), None)  # this close ends it
-                # Map the connection's end onto the page's clock: the last batch time plus the
-                # time the socket stayed open after it (the bridge is the only place that knows).
-                at = None if last_ts is None else last_ts + (time.monotonic() - last_wall) * 1000
-                await self._publish_close(conn.tenant_id, conn.session_id, at)
+            try:
+                await peer.outbox.close(reason)
+                if session is not None:
+                    if conn.tenant_id is not None:
+                        self._posted.pop((conn.tenant_id, session), None)  # this close ends it
+                    # Map the connection's end onto the page's clock: the last batch time plus the
+                    # time the socket stayed open after it (the bridge is the only place that knows).
+                    at = None if last_ts is None else last_ts + (time.monotonic() - last_wall) * 1000
+                    await self._publish_close(conn.tenant_id, session, at)
+            finally:
+                if session is not None:
+                    self._closing -= Counter({session: 1})  # drops the key at zero
         return ws
+
+    def close_to_come(self, session_id: str) -> bool:
+        """Whether a WebSocket close of ``session_id`` may still be published: one of its connections is open or
+        closing, or a connection has not said which session it is yet (it may be this one)."""
+        return self._closing[session_id] > 0 or any(
+            peer.conn.session_id in (session_id, None) for peer in self._peers)
 
     async def _post_batch(self, request: web.Request) -> web.Response:
         """Section 4.4 fallback: the WebSocket's checks and limits, keyed by the batch's session."""

@@ -86,6 +86,7 @@ SCREENSHOT_MAX_CSS_PX = 8000
 # Wall-time bounds on what a browser must answer, so a browser that stops answering (a hung remote
 # endpoint, a frozen process) fails its sessions instead of holding the run forever. Playwright's
 # own calls (evaluate, close, new_context) wait without a limit.
+CONNECT_TIMEOUT_S = 10.0  # a loaded page's producer, until its WebSocket is open
 SETUP_TIMEOUT_S = 60.0  # a new context and page, loaded until the producer is connected (normally < 1 s)
 WRAPUP_TIMEOUT_S = 60.0  # the visit's last telemetry handed over, and the screenshot
 CLOSE_TIMEOUT_S = 10.0  # each tear-down step: a DevTools session detached, a context closed
@@ -426,7 +427,7 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
             await clock.prepare(page)
             navigated = True  # from here the page may connect to the bridge, which then reports its close
             await page.goto(f"{pipeline.base_url}/{site}/?eitp_session={sid}", wait_until="load")
-            await _until(page, pointer, "window.EITP && window.EITP.stats().open === true", 10.0)
+            await _until(page, pointer, "window.EITP && window.EITP.stats().open === true", CONNECT_TIMEOUT_S)
             actor = PlaywrightActor(page, rng, persona_cls.profile, clock=clock, pointer=pointer, chat=chat)
             await actor.start()
         try:
@@ -475,7 +476,7 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
                     outcome.trace = str(path)  # a dead browser leaves no trace to save
             # a dead browser already took the context with it
             await _bounded(handle, context.close, CLOSE_TIMEOUT_S, "closing a page")
-    if navigated:  # a page that never loaded never connected: no close will come
+    if navigated and pipeline.server.close_to_come(sid):  # a page that never connected sends no close
         await pipeline.wait_closed(sid, timeout=5.0)
     await pipeline.bus.drain()
     outcome.wall_ms = (time.perf_counter() - wall0) * 1000.0
