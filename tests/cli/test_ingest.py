@@ -128,3 +128,22 @@ def test_a_batch_nested_deeper_than_can_be_written_is_reported_and_the_rest_goes
     assert done.returncode == 1
     assert f"{lines}:2: nested too deeply to write out" in done.stderr.decode()
     assert done.stdout == ingest(str(FIXTURE)).stdout  # every other line gave what it gives alone
+
+
+def test_a_batch_past_the_year_9999_is_no_batch_whichever_way_it_comes(tmp_path):
+    # The bridge refused such times, but a batch replayed or put on the bus skipped it: the engine took events
+    # stamped 1e17 ms (the year 3,170,843) and wrote packets with them, which no datetime can show.
+    good = fixture_lines()
+    far = orjson.loads(good[0])
+    shift = 1e17 - far["timestamp"]
+    far["timestamp"] += shift
+    for event in far["events"]:
+        event["timestamp"] += shift
+    path = tmp_path / "far.jsonl"
+    path.write_bytes(orjson.dumps(far) + b"\n" + b"".join(good[1:]))
+    done = ingest(str(path))
+    assert done.returncode == 1
+    err = done.stderr.decode()
+    assert f"{path}:1: not a telemetry batch: events.0.timestamp" in err
+    assert "is greater than the maximum of 253402300799999" in err and "1 bad line(s) skipped" in err
+    assert all(r.get("packet", r.get("detection", {})).get("timestamp", 0) < 1e15 for r in records(done.stdout))

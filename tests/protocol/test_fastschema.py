@@ -77,13 +77,16 @@ def test_arbitrary_json_agrees(doc):
 
 def test_numbers_bools_and_integers_follow_json_schema():
     rng = random.Random(1)
-    for value in (True, False, 0, -1, 0.0, 1.5, 10**20, None, "1"):
+    for value in (True, False, 0, -1, 0.0, 1.5, 10**20, None, "1", 253_402_300_799_999, 253_402_300_800_000,
+                  253_402_300_799_999.5, 1e308):  # the end of year 9999 and past it
         doc = copy.deepcopy(BASE)
         doc["timestamp"] = value
         doc["events"][rng.randrange(2)]["timestamp"] = value
         assert agrees(doc), value
     integer = compile_schema({"type": "integer", "minimum": 1})
     assert integer(1) and integer(2.0) and not integer(1.5) and not integer(True) and not integer(0)
+    capped = compile_schema({"type": "number", "maximum": 3})
+    assert capped(3) and capped(-1e9) and not capped(3.0001) and not capped(True)
 
 
 @pytest.mark.parametrize("schema", [{"pattern": "x"}, {"type": "mystery"}, {"items": [{}]}, {"const": {"a": 1}}])

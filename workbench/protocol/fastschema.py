@@ -7,7 +7,7 @@ answer only "valid or not" in tens of microseconds. When the answer is "not vali
 ask jsonschema for the readable reasons, so the messages are unchanged.
 
 Only the keywords the batch schema uses are supported: ``type``, ``const``, ``required``,
-``properties``, ``items``, ``minLength``, ``maxLength``, ``minimum``, ``maxItems``, plus
+``properties``, ``items``, ``minLength``, ``maxLength``, ``minimum``, ``maximum``, ``maxItems``, plus
 annotations. :func:`compile_schema` raises :class:`UnsupportedSchema` on any other keyword,
 and :func:`batch_checker` then falls back to jsonschema itself, so a schema edit can make the
 checks slower but never wrong. ``tests/protocol/test_fastschema.py`` checks the two agree.
@@ -101,8 +101,9 @@ class _Writer:
                 self.fail_unless(f"not isinstance({v}, str) or len({v}) {op} {value}", pad)
             elif key == "maxItems" and isinstance(value, int):
                 self.fail_unless(f"not isinstance({v}, list) or len({v}) <= {value}", pad)
-            elif key == "minimum" and isinstance(value, int | float) and not isinstance(value, bool):
-                self.fail_unless(f"not {_TYPES['number'].format(v=v)} or {v} >= {self.const(value)}", pad)
+            elif key in ("minimum", "maximum") and isinstance(value, int | float) and not isinstance(value, bool):
+                op = ">=" if key == "minimum" else "<="
+                self.fail_unless(f"not {_TYPES['number'].format(v=v)} or {v} {op} {self.const(value)}", pad)
             else:
                 raise UnsupportedSchema(f"keyword {key!r} is not supported by the fast checker")
 
