@@ -305,6 +305,13 @@ def test_a_refused_pub_may_declare_a_payload_longer_than_a_control_line() -> Non
     body = b"x" * 300
     wire = b"PUB a b c 300\r\n" + body + CRLF + b"PING\r\n"
     assert parse(wire, max_control_line=64) == typed([ParseError("Invalid PUB arguments", b"PUB a b c 300"), Ping()])
+    # the allowance is for that payload only: a long line of another length is still refused, quoted to the limit
+    other = b"PUB a b c 300\r\n" + b"y" * 100 + CRLF + b"PING\r\n"
+    assert parse(other, max_control_line=64) == typed([ParseError("Invalid PUB arguments", b"PUB a b c 300"),
+                                                       ParseError("Maximum Control Line Exceeded", b"y" * 64), Ping()])
+    unended = b"PUB a b c 300\r\n" + b"z" * 400
+    assert parse(unended, max_control_line=64) == typed([ParseError("Invalid PUB arguments", b"PUB a b c 300"),
+                                                         ParseError("Maximum Control Line Exceeded", b"z" * 64)])
 
 
 def test_missing_crlf_after_payload_resyncs_at_the_next_line() -> None:

@@ -274,8 +274,6 @@ class NatsParser:
     def _parse(self) -> None:
         buf, pos = self._buffer, 0
         while pos < len(buf):
-            limit = self.max_control_line if self._refused_size is None else max(self.max_control_line,
-                                                                                 self._refused_size)
             if self._skip:
                 dropped = min(self._skip, len(buf) - pos)
                 pos, self._skip = pos + dropped, self._skip - dropped
@@ -303,8 +301,10 @@ class NatsParser:
                 if eol < 0:
                     # Keep a trailing CR: its LF may arrive in the next chunk.
                     unfinished = len(buf) - pos - (buf[-1] == 0x0D)
+                    limit = max(self.max_control_line, self._refused_size or 0)  # a refused PUB's payload
                     if not self._discarding and unfinished > limit:
-                        overflow = ParseError("Maximum Control Line Exceeded", bytes(buf[pos : pos + limit]))
+                        quoted = bytes(buf[pos : pos + self.max_control_line])
+                        overflow = ParseError("Maximum Control Line Exceeded", quoted)
                         self._events.append(overflow)
                         self._discarding = True
                     if self._discarding:
@@ -321,8 +321,8 @@ class NatsParser:
                     continue  # the refused PUB's payload: already answered by its -ERR
                 if self._discarding:
                     self._discarding = False
-                elif len(line) > limit:
-                    self._events.append(ParseError("Maximum Control Line Exceeded", line[:limit]))
+                elif len(line) > self.max_control_line:  # the refused PUB's allowance is only for its payload
+                    self._events.append(ParseError("Maximum Control Line Exceeded", line[:self.max_control_line]))
                 else:
                     self._control_line(line)
         del buf[:pos]

@@ -370,7 +370,9 @@ class BridgeServer:
                     await self._publish_close(conn.tenant_id, session, at)
             finally:
                 if session is not None:
-                    self._closing -= Counter({session: 1})  # drops the key at zero
+                    self._closing[session] -= 1
+                    if not self._closing[session]:
+                        del self._closing[session]
         return ws
 
     def close_to_come(self, session_id: str) -> bool:
