@@ -169,7 +169,8 @@ async def test_a_stop_right_after_the_start_leaves_no_process_behind(make_app):
             deadline = time.monotonic() + 10
             while set(descendants(os.getpid())) - older and time.monotonic() < deadline:
                 await pilot.pause(0.2)
-            assert not set(descendants(os.getpid())) - older, f"left after a stop {delay} s after the start"
+            left = {pid: name for pid, name in descendants(os.getpid()).items() if pid not in older}
+            assert not left, f"left after a stop {delay} s after the start (state {app.run_state}): {left}"
 
 
 async def test_an_app_that_ends_mid_run_stops_the_run_and_its_browser(make_app, tmp_path: Path):
