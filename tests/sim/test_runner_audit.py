@@ -294,3 +294,28 @@ def test_a_closed_terminal_mid_run_exits_as_interrupted(tmp_path):
         time.sleep(0.2)
     assert still_alive(browser) == []
     assert _session_rows(db) == [("calm_researcher", "failed", "interrupted (SIGHUP)")]
+
+
+@pytest.mark.parametrize("second_after_s", [0.0, 0.02])
+async def test_a_second_cancel_while_playwright_starts_leaves_no_driver(second_after_s):
+    # A second cancel (the CLI and the TUI send one, but a library caller may send two: a timeout and a stop)
+    # cut the first one's clean-up short: the Node driver, spawned or half-spawned, outlived the run
+    older = set(descendants(os.getpid()))
+
+    async def use() -> None:
+        async with runner._playwright():
+            await asyncio.sleep(30)
+
+    task = asyncio.ensure_future(use())
+    await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.sleep(second_after_s)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    deadline = time.monotonic() + 10
+    while (left := {p: n for p, n in descendants(os.getpid()).items() if p not in older}) and \
+            time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert not left, left
+

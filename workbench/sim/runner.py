@@ -38,7 +38,7 @@ import contextlib
 import secrets
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -282,17 +282,35 @@ async def _playwright() -> AsyncIterator[Playwright]:
     driver, stops it and goes on."""
     manager = async_playwright()
     starting = asyncio.ensure_future(manager.__aenter__())
-    try:
-        pw = await asyncio.shield(starting)
-    except asyncio.CancelledError:
+
+    async def stop() -> None:
         with contextlib.suppress(Exception):
             await starting
             await manager.__aexit__(None, None, None)
+
+    try:
+        pw = await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        await _to_the_end(stop())
         raise
     try:
         yield pw
     finally:
-        await manager.__aexit__(None, None, None)
+        await _to_the_end(stop())
+
+
+async def _to_the_end(cleanup: Coroutine[Any, Any, None]) -> None:
+    """Run ``cleanup`` to its end even when the caller is cancelled again meanwhile (a stop that came twice),
+    which would otherwise cut it short and leave the driver running; the cancel is raised afterwards."""
+    task = asyncio.ensure_future(cleanup)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
 
 
 async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventStream | None = None,
