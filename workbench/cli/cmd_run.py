@@ -287,7 +287,7 @@ def run(args: argparse.Namespace) -> int:
     check_outputs(json=args.json, junit=args.junit, html=args.html, trace_dir=args.trace_dir)
     db_path = args.db or default_path()
     engine = open_db(db_path)
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)  # the live bar: the terminal's width
+    console = table_console(min_width=0)  # the live bar: the terminal's own width
     sessions = [p for p in personas for _ in range(args.count)]
     settings: dict[str, Any] = {"argv": sys.argv[1:], "persona": args.persona, "count": args.count,
                                 "site": args.site, "session_timeout_s": args.session_timeout,

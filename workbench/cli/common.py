@@ -123,14 +123,15 @@ WHOLE = ("id", "run_id", "session_id")
 MIN_WIDTH = 80
 
 
-def table_console(*, stderr: bool = False, plain_width: int = 160) -> Console:
-    """A console for a command's tables: the terminal's width (at least :data:`MIN_WIDTH`), or ``plain_width``
-    when the output is a file or a pipe; rich's highlighting of numbers and words in plain text is off."""
+def table_console(*, stderr: bool = False, plain_width: int = 160, min_width: int = MIN_WIDTH) -> Console:
+    """A console for a command's tables: the terminal's width (at least ``min_width``), or ``plain_width``
+    when the output is a file or a pipe; rich's highlighting of numbers and words in plain text is off.
+    ``min_width=0`` keeps a narrow terminal's own width, as a live progress bar needs (wider, it wraps)."""
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
     out = Console(highlight=False, stderr=stderr, width=None if stream.isatty() else plain_width)
-    out.width = max(out.width, MIN_WIDTH)
+    out.width = max(out.width, min_width)
     return out
 
 
