@@ -266,6 +266,12 @@ class NatsBus:
     RECONNECT_BUFFER = DEFAULT_PENDING_SIZE
     #: seconds between reconnect attempts (nats-py's reconnect_time_wait)
     RECONNECT_WAIT = 0.5
+    #: seconds between our PINGs, and how many may go unanswered before nats-py calls the connection stale
+    #: and reconnects. A server that is up but answers nothing (frozen, or a dead host whose connection the
+    #: kernel keeps) is noticed after about PING_INTERVAL x (MAX_OUTSTANDING_PINGS + 1) s: 40 s, where
+    #: nats-py's defaults (120 s, 2) take six minutes, while publishes vanish into the socket.
+    PING_INTERVAL = 10  # nats-py types it int; it sleeps on it, so a test may set a fraction
+    MAX_OUTSTANDING_PINGS = 3
     #: seconds between confirmation sentinels while some publishes are unconfirmed (see the class docstring)
     CONFIRM_INTERVAL = 1.0
     #: a subscriber that keeps dropping is logged again at most this often, with the count since
@@ -307,7 +313,8 @@ class NatsBus:
             await nc.connect(url, name=name, error_cb=bus._on_error, closed_cb=bus._on_closed,
                              disconnected_cb=bus._on_disconnected, reconnected_cb=bus._on_reconnected,
                              connect_timeout=connect_timeout, allow_reconnect=False,  # type: ignore[arg-type]
-                             max_reconnect_attempts=1, reconnect_time_wait=0, pending_size=cls.RECONNECT_BUFFER)
+                             max_reconnect_attempts=1, reconnect_time_wait=0, pending_size=cls.RECONNECT_BUFFER,
+                             ping_interval=cls.PING_INTERVAL, max_outstanding_pings=cls.MAX_OUTSTANDING_PINGS)
         except (nats.errors.Error, OSError, TimeoutError, ValueError) as exc:
             bus._closing = True
             with contextlib.suppress(Exception):  # after a failed TLS handshake nats-py's close() never returns

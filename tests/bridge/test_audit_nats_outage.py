@@ -198,3 +198,31 @@ async def test_the_bridge_says_service_unavailable_when_its_bus_is_gone(fixed_na
     finally:
         await bridge.stop()
         await bus.close()
+
+
+async def test_a_frozen_server_is_noticed_by_our_pings_and_reconnected(fixed_nats: FixedPortServer,
+                                                                       monkeypatch: pytest.MonkeyPatch,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    # nats-py's own defaults (a PING every 120 s, 2 unanswered) would take six minutes; the bus sets its own,
+    # scaled down here so that the test does not wait 40 s
+    monkeypatch.setattr(NatsBus, "PING_INTERVAL", 0.2)
+    monkeypatch.setattr(NatsBus, "MAX_OUTSTANDING_PINGS", 2)
+    bus = await NatsBus.connect(fixed_nats.url, reconnect_window=30)
+    got: list[bytes] = []
+
+    async def keep(subject: str, payload: bytes) -> None:
+        got.append(payload)
+
+    await bus.subscribe("s.>", keep)
+    assert fixed_nats.proc is not None
+    os.kill(fixed_nats.proc.pid, signal.SIGSTOP)  # up, its socket open, but it answers nothing
+    try:
+        await _eventually(lambda: "lost the connection" in caplog.text, timeout=10)
+        assert not bus.lost.is_set(), "a frozen server is a drop to reconnect from, not the end"
+    finally:
+        os.kill(fixed_nats.proc.pid, signal.SIGCONT)
+    await _eventually(lambda: "reconnected to the NATS server" in caplog.text, timeout=10)
+    await bus.publish("s.after", b"after")
+    await bus.drain()
+    assert got == [b"after"]
+    await bus.close()
