@@ -345,3 +345,47 @@ def test_a_late_click_from_before_the_latest_page_arrived_is_not_instant_navigat
     second_page = [ev("connection", 10_000, userAgent="x")]
     late = [click(9000)]  # the previous page's unload flush, arriving after the next page connected
     assert "instant_navigation" not in verdict([first_page, second_page, late]).signals
+
+
+# --- 8.2 order-dependent rules read each event with its own page (README "Late batches") ------------
+
+def test_a_late_unload_flush_with_hovers_is_not_a_hover_burst():
+    # page 1 ends with four hovers 300 ms apart; page 2's first batch (one hover) lands before that flush
+    first_page = [ev("connection", 0, userAgent="x"), sample(3000, 400, 300)]
+    flush = [hover(9000 + 300 * i) for i in range(4)]
+    second_page = [ev("connection", 10_500, userAgent="x"), hover(10_600)]
+    assert verdict([first_page, flush, second_page]).classification == "human"  # in order
+    late = verdict([first_page, second_page, flush])
+    assert "hover_burst" not in late.signals, late.reasoning
+
+
+def test_a_late_click_is_measured_from_its_own_page_cursor():
+    # each page's cursor rests where it clicks a link; the click and the tick after it go out in the unload
+    # flush, which lands after the next page's first batch. Read against the next page's cursor (500 px
+    # away), each such click, with the tick after it on the click point, looked like a teleport-click.
+    def page(t0, x):
+        return [ev("connection", t0, userAgent="x"), *[sample(t0 + 100 + 50 * i, x, 300) for i in range(20)]]
+
+    def flush(t, x):
+        return [click(t, x), sample(t + 50, x, 300)]
+
+    p1, f1, p2, f2, p3 = page(0, 400), flush(1500, 400), page(2000, 900), flush(3500, 900), page(4000, 400)
+    assert "instant_navigation" not in verdict([p1, f1, p2, f2, p3]).signals  # in order
+    late = verdict([p1, p2, f1, p3, f2])
+    assert "instant_navigation" not in late.signals, late.reasoning
+
+
+def test_a_page_that_takes_over_keeps_the_engagement_before_it():
+    # focus on page 1, the Enter-key submit after page 2 connected (same visit, in event order): not a ghost
+    first = [ev("connection", 0, userAgent="x"), ev("form_focus", 2000, fieldType="email")]
+    second = [ev("connection", 5000, userAgent="x"), ev("form_submit", 6000, formId="f")]
+    assert "ghost_form_submit" not in verdict([first, second]).signals
+    assert "ghost_form_submit" in verdict([[ev("connection", 0, userAgent="x"),
+                                           ev("form_submit", 6000, formId="f")]]).signals
+
+
+def test_many_reloads_and_a_flush_older_than_every_page_kept():
+    pages = [[ev("connection", 1000 * i, userAgent="x"), sample(1000 * i + 100, 400, 300)] for i in range(1, 20)]
+    ancient = [ev("connection", 500, userAgent="x"), hover(600), click(700)]  # older than all the pages kept
+    result = verdict([*pages, ancient])
+    assert result.classification == "human", result.reasoning

@@ -61,6 +61,9 @@ Section 8.2 (recommended)
   50 ms: impossible for the producer, typical of injected or forged events.
 * Ghost form submissions: a ``form_submit`` with no ``form_focus`` and no ``click`` since the
   session began (or since the previous submit): nobody focused a field or pressed a button.
+* These order-dependent readings (hover bursts, teleport-clicks, contact bounce, linear scroll
+  runs, ghost submissions) are kept per page load (:class:`_Page`): a page's last batch may land
+  after the next page's first, and is read beside its own page's events, not the newer page's.
 
 * AI-assisted classification "for ambiguous cases": :func:`near_misses` names the rules that came
   close without firing, :func:`review_evidence` summarises what the rules read for a model, without
@@ -72,6 +75,7 @@ verdict with the section 8.3 log fields.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import Counter, deque
@@ -113,6 +117,30 @@ def _cv(values: Sequence[float] | np.ndarray) -> float:
     return float(arr.std() / mean) if mean > 0 else math.inf
 
 
+#: page loads whose order-dependent state is kept apart; a late batch older than all of them joins the oldest
+MAX_PAGES = 8
+
+
+@dataclass
+class _Page:
+    """The order-dependent section 8.2 state of one page load, from its ``connection`` event on.
+
+    A page's batches arrive in order on its own socket, but its last one (the unload flush) may land
+    after the next page's first (README "Late batches"). Read against the newer page's state, that
+    beacon's hovers looked like one burst, its click like a jump from the other page's cursor, its
+    submit like a ghost. Each event is therefore read with the page it belongs to in event time.
+    """
+
+    arrived: float  # its connection event; -inf for events before any
+    last_sample: tuple[float, float, float] | None = None
+    last_click: tuple[float, float, float] | None = None
+    chain_start: float = 0.0  # first click of the current press and its bounces
+    pending_clicks: list[tuple[float, float, float]] = field(default_factory=list)
+    scrolls: deque[tuple[float, float, str]] = field(default_factory=deque)
+    hovers: deque[float] = field(default_factory=deque)
+    engaged_since_submit: bool = False
+
+
 @dataclass
 class BotEvidence:
     """What a session has shown so far, accumulated batch by batch (events in time order)."""
@@ -130,7 +158,6 @@ class BotEvidence:
     max_clicks_in_batch: int = 0
     max_scrolls_in_batch: int = 0
     # section 8.2 state
-    connection_ts: float | None = None  # when the current page arrived
     instant_actions: int = 0
     teleport_clicks: int = 0
     linear_scroll_runs: int = 0
@@ -139,13 +166,7 @@ class BotEvidence:
     # for the section 8.2 AI review: how often each event type came, the most regular scroll run seen
     type_counts: Counter[str] = field(default_factory=Counter)
     scroll_run_cv: float = math.inf
-    _last_sample: tuple[float, float, float] | None = None
-    _last_click: tuple[float, float, float] | None = None
-    _chain_start: float = 0.0  # first click of the current press and its bounces
-    _pending_clicks: list[tuple[float, float, float]] = field(default_factory=list)
-    _scrolls: deque[tuple[float, float, str]] = field(default_factory=deque)
-    _hovers: deque[float] = field(default_factory=deque)
-    _engaged_since_submit: bool = False
+    _pages: list[_Page] = field(default_factory=lambda: [_Page(-math.inf)])  # by arrival; see _Page
 
     def add_batch(self, events: Sequence[Mapping[str, Any]], user_agent: str | None = None,
                   ip: str | None = None) -> None:
@@ -166,13 +187,29 @@ class BotEvidence:
             clicks += kind == "click"
             scrolls += kind == "scroll"
             data = e.get("data") or {}
-            if is_discrete_action(kind) and not self._is_companion(kind, ts, data):
+            page = self._page_of(kind, ts)
+            if is_discrete_action(kind) and not self._is_companion(page, kind, ts, data):
                 self.action_ts.append(ts)
-            self._observe(kind, ts, data)
+            self._observe(page, kind, ts, data)
         self.max_clicks_in_batch = max(self.max_clicks_in_batch, clicks)
         self.max_scrolls_in_batch = max(self.max_scrolls_in_batch, scrolls)
 
-    def _is_companion(self, kind: str, ts: float, data: Mapping[str, Any]) -> bool:
+    def _page_of(self, kind: str, ts: float) -> _Page:
+        """The page load an event belongs to: the newest that arrived at or before it. A ``connection``
+        event starts one, which takes over the session's engagement so far (see ghost submissions)."""
+        pages = self._pages
+        i = bisect.bisect_right(pages, ts, key=lambda p: p.arrived)  # pages[:i] arrived at or before ts
+        if kind == "connection" and not (i and pages[i - 1].arrived == ts):
+            if i == 0 and len(pages) >= MAX_PAGES:
+                return pages[0]  # older than every page kept
+            pages.insert(i, _Page(ts, engaged_since_submit=i > 0 and pages[i - 1].engaged_since_submit))
+            if len(pages) > MAX_PAGES:
+                del pages[0]
+                i -= 1
+            return pages[i]
+        return pages[max(i - 1, 0)]
+
+    def _is_companion(self, page: _Page, kind: str, ts: float, data: Mapping[str, Any]) -> bool:
         """Actions that are not a new hand action but part of the previous click:
 
         * contact bounce: a click on the same pixel within ``min_interval_ms`` of the previous one
@@ -186,79 +223,77 @@ class BotEvidence:
           hold, which no hand makes, and counts.)
         """
         k = self.config
-        last = self._last_click
+        last = page.last_click
         recent = last is not None and 0 <= ts - last[0] < k.min_interval_ms
         if kind != "click":
             return recent
         x, y = num(data.get("x")), num(data.get("y"))
-        self._last_click = (ts, x, y)
+        page.last_click = (ts, x, y)
         if not (recent and last is not None and math.hypot(x - last[1], y - last[2]) <= k.bounce_px):
-            self._chain_start = ts  # a new press
+            page.chain_start = ts  # a new press
             return False
-        return ts - self._chain_start < k.bounce_chain_ms
+        return ts - page.chain_start < k.bounce_chain_ms
 
-    # --- section 8.2 pattern analysis, one event at a time ---------------------------------
-    def _observe(self, kind: str, ts: float, data: Mapping[str, Any]) -> None:
+    # --- section 8.2 pattern analysis, one event at a time, on the state of its page -------
+    def _observe(self, page: _Page, kind: str, ts: float, data: Mapping[str, Any]) -> None:
         k = self.config
-        if kind == "connection":
-            self.connection_ts = ts  # each page the session loads arrives anew
-        arrived = self.connection_ts
-        if is_discrete_action(kind) and arrived is not None and 0 <= ts - arrived < k.instant_navigation_ms:
+        if is_discrete_action(kind) and 0 <= ts - page.arrived < k.instant_navigation_ms:
             self.instant_actions += 1
         if kind == "mouse":
-            self._on_sample(ts, num(data.get("x")), num(data.get("y")))
+            self._on_sample(page, ts, num(data.get("x")), num(data.get("y")))
         elif kind == "click":
-            self._on_click(ts, num(data.get("x")), num(data.get("y")))
+            self._on_click(page, ts, num(data.get("x")), num(data.get("y")))
         elif kind == "scroll":
-            self._on_scroll(ts, num(data.get("velocity")), str(data.get("direction", "")))
+            self._on_scroll(page, ts, num(data.get("velocity")), str(data.get("direction", "")))
         elif kind.endswith("_hover"):
-            self._on_hover(ts)
+            self._on_hover(page, ts)
         if kind in ("form_focus", "click"):
-            self._engaged_since_submit = True
+            page.engaged_since_submit = True
         elif kind == "form_submit":
-            if not self._engaged_since_submit:
+            if not page.engaged_since_submit:
                 self.ghost_submits += 1
-            self._engaged_since_submit = False
+            page.engaged_since_submit = False
 
-    def _on_sample(self, ts: float, x: float, y: float) -> None:
+    def _on_sample(self, page: _Page, ts: float, x: float, y: float) -> None:
         k = self.config
-        for cts, cx, cy in self._pending_clicks:
+        for cts, cx, cy in page.pending_clicks:
             if ts - cts <= k.instant_next_sample_ms and math.hypot(x - cx, y - cy) <= k.instant_arrival_px:
                 self.teleport_clicks += 1
-        self._pending_clicks.clear()
-        self._last_sample = (ts, x, y)
+        page.pending_clicks.clear()
+        page.last_sample = (ts, x, y)
 
-    def _on_click(self, ts: float, x: float, y: float) -> None:
-        if (x, y) == (0.0, 0.0) or self._last_sample is None:
+    def _on_click(self, page: _Page, ts: float, x: float, y: float) -> None:
+        if (x, y) == (0.0, 0.0) or page.last_sample is None:
             return  # keyboard activation, or no cursor seen yet: nothing to compare with
-        _, px, py = self._last_sample
+        _, px, py = page.last_sample
         if math.hypot(x - px, y - py) >= self.config.instant_jump_px:
-            self._pending_clicks.append((ts, x, y))
+            page.pending_clicks.append((ts, x, y))
 
-    def _on_scroll(self, ts: float, velocity: float, direction: str) -> None:
+    def _on_scroll(self, page: _Page, ts: float, velocity: float, direction: str) -> None:
         k = self.config
-        if self._scrolls and self._scrolls[-1][2] != direction:
-            self._scrolls.clear()
-        self._scrolls.append((ts, abs(velocity), direction))
-        while len(self._scrolls) > k.linear_scroll_events:
-            self._scrolls.popleft()
-        if len(self._scrolls) == k.linear_scroll_events >= 3:
-            times = [s[0] for s in self._scrolls]
-            intervals = np.diff(times)
-            run_cv = max(_cv(intervals), _cv([s[1] for s in self._scrolls]))
+        run = page.scrolls
+        if run and run[-1][2] != direction:
+            run.clear()
+        run.append((ts, abs(velocity), direction))
+        while len(run) > k.linear_scroll_events:
+            run.popleft()
+        if len(run) == k.linear_scroll_events >= 3:
+            intervals = np.diff([s[0] for s in run])
+            run_cv = max(_cv(intervals), _cv([s[1] for s in run]))
             self.scroll_run_cv = min(self.scroll_run_cv, run_cv)
             if run_cv < k.linear_scroll_max_cv:
                 self.linear_scroll_runs += 1
-                self._scrolls.clear()
+                run.clear()
 
-    def _on_hover(self, ts: float) -> None:
+    def _on_hover(self, page: _Page, ts: float) -> None:
         k = self.config
-        self._hovers.append(ts)
-        while self._hovers and ts - self._hovers[0] >= k.hover_burst_ms:
-            self._hovers.popleft()
-        if len(self._hovers) >= k.hover_burst_count and len(set(self._hovers)) >= k.hover_burst_min_timestamps:
+        hovers = page.hovers
+        hovers.append(ts)
+        while hovers and ts - hovers[0] >= k.hover_burst_ms:
+            hovers.popleft()
+        if len(hovers) >= k.hover_burst_count and len(set(hovers)) >= k.hover_burst_min_timestamps:
             self.hover_bursts += 1
-            self._hovers.clear()
+            hovers.clear()
 
 
 @dataclass(frozen=True)
