@@ -140,6 +140,29 @@ def test_behavioral_dimension_is_per_window():
     assert ps[1]["behavioral"] == {"scrollDepth": 70, "clickCount": 2}
 
 
+@pytest.mark.parametrize("top", ["page", "hero"])
+def test_the_producers_default_section_counts_its_first_visit_as_any_other(top):
+    # "page" is what the producer sends when no <section id> holds the middle of the viewport
+    v = Visit(section=top).move(700, 420, 500).drift(9500, speed=40)
+    v.goto("pricing").move(500, 420, 500).drift(9500, speed=40)
+    v.goto(top).move(700, 420, 500).drift(9500, speed=40)
+    ps, _ = run(v.batches())
+    assert [(p["spatial"]["currentSection"], p["spatial"]["visitCount"]) for p in ps][-1] == (top, 2)
+
+
+def test_a_packet_carries_the_page_content_of_its_own_window_not_of_the_batch_that_closed_it():
+    v = Visit(section="pricing").move(700, 420, 500).drift(7400, speed=40)  # window 1: pricing
+    v.idle(6000)
+    v.goto("reviews").move(500, 420, 500).drift(30_000, speed=40)  # reviews, from a later batch on
+    batches = v.batches()
+    for b in batches:  # what the producer extracted at each flush (section 3.10)
+        b["pageContent"] = {"pageTitle": "RV", "visibleContent": f"{b['events'][-1]['currentSection']} text"}
+    ps, _ = run(batches)
+    assert ps[0]["spatial"]["currentSection"] == "pricing"
+    assert ps[0]["pageContent"]["visibleContent"] == "pricing text"
+    assert ps[-1]["pageContent"]["visibleContent"] == "reviews text"
+
+
 def test_scroll_depth_counts_the_depth_a_window_started_at():
     v = Visit(section="pricing").scroll([80], speed=900).drift(9500, speed=40)
     v.scroll([30], speed=900).drift(500, speed=40)  # second window: scrolled up from 80 to 30

@@ -159,7 +159,7 @@ class SessionState:
     window_start: float | None = None
     window: list[Mapping[str, Any]] = field(default_factory=list)
     section_visits: Counter[str] = field(default_factory=Counter)
-    current_section: str = "page"
+    current_section: str | None = None  # none yet: the first section seen is an entry, "page" included
     scroll_depth: float = 0.0  # where the viewport is now (the last scroll event's depth)
     max_depth: float = 0.0  # deepest scroll of the session
     history: deque[tuple[float, str, float]] = field(default_factory=deque)
@@ -244,8 +244,7 @@ class Engine:
                 sid, tenant, name_token(batch.get("vertical"), ""), history=deque(maxlen=keep),
                 bot=botfilter.BotEvidence(self.config.bot),
                 recent_rates=deque(maxlen=self.config.classifier.activity_baseline_windows))
-        if batch.get("pageContent"):
-            state.page_content = batch["pageContent"]
+        content = batch.get("pageContent")  # the content of the events after any window they close
         state.bot.add_batch(events, batch.get("userAgent"), batch.get("ip"))
         out += self._check_bot(state, float(batch.get("timestamp", state.last_ts)))
         window_ms = self.config.inference.buffer_window_ms
@@ -254,10 +253,14 @@ class Engine:
             state.first_ts = ts if state.first_ts is None else min(state.first_ts, ts)
             if state.window_start is not None and ts >= state.window_start + window_ms:
                 out += self._close_window(state, covered=window_ms)
+            if content:
+                state.page_content, content = content, None
             if state.window_start is None:
                 state.window_start = ts
             state.window.append(event)
             state.last_ts = max(state.last_ts, ts)
+        if content:
+            state.page_content = content
         return out
 
     def _check_clock(self, batch: Batch, events: Sequence[Mapping[str, Any]], state: SessionState | None) -> None:
@@ -467,8 +470,8 @@ class Engine:
             "timestamp": ts,
             "emotion": {"primary": result.emotion.value, "confidence": result.confidence,
                         "intensity": result.intensity, "trajectory": trajectory},
-            "spatial": {"currentSection": state.current_section,
-                        "visitCount": max(1, state.section_visits[state.current_section]),
+            "spatial": {"currentSection": state.current_section or "page",
+                        "visitCount": max(1, state.section_visits[state.current_section or "page"]),
                         "trigger": _trigger(events)},
             "temporal": {"sessionDuration": session_ms,
                          "timeSinceLastEmotion": ts - previous[0] if previous else session_ms},
