@@ -302,6 +302,8 @@ def test_a_chatter_burst_shorter_than_the_bounce_chain_is_one_press():
     "HTTPie/3.2.2",
     "GuzzleHttp/7",
     "undici",
+    "Python/3.11 websockets/16.0",  # the websockets library's default, on the bridge's WebSocket
+    "Mozilla/5.0 (linux) AppleWebKit/537.36 (KHTML, like Gecko) jsdom/24.0.0",
     "Mediapartners-Google",
     "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/120.0.6099.71 Mobile Safari/537.36 (compatible; Google-InspectionTool/1.0;)",

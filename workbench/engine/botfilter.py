@@ -100,7 +100,7 @@ BOT_USER_AGENT = re.compile(
     r"headlesschrome|phantomjs|selenium|webdriver|puppeteer|playwright|cypress|scrapy|"
     r"python-requests|python-urllib|aiohttp|httpx|curl/|wget/|go-http-client|java/|okhttp|node-fetch|"
     r"\bundici\b|axios/|postmanruntime|httpie|guzzlehttp|libwww-perl|lighthouse|"
-    r"pingdom|uptimerobot|zgrab|masscan|nmap",
+    r"pingdom|uptimerobot|zgrab|masscan|nmap|\bwebsockets/|jsdom/",
     re.IGNORECASE,
 )
 
