@@ -10,13 +10,16 @@ template.
 Before that, the composer itself only passes on a finished chat message (:func:`message_problem`):
 a reply whose ``stop_reason`` is not ``end_turn`` (a refusal, a reply cut at ``max_tokens``), one
 longer than :data:`MAX_MESSAGE_CHARS` characters or :data:`MAX_SENTENCES` sentences (the prompt asks
-for one or two short sentences), or one that looks like JSON, markup or a machine identifier (an
-echo of the packet, a ``decision_paralysis`` label, a run of brackets) returns None too. Every
+for one or two short sentences), one that looks like JSON, markup or a machine identifier (an
+echo of the packet, a ``decision_paralysis`` label, a run of brackets), or one holding a character the
+shopper would not see (any format character, Unicode category Cf: a soft hyphen, a zero-width space or
+joiner, a word joiner, a bidi control, a BOM; or another default-ignorable one such as the combining
+grapheme joiner U+034F), which could hide a word from the guard, returns None too. Every
 fallback is counted as ``compose_fallback:<reason>`` in :attr:`LLMComposer.counters` (the run's LLM
 stats) and logged (a spent budget is only counted: a flood would log it for every packet). The
 reason is the exception's class name for a failed call (``TimeoutError``, ``MalformedReply``...)
 and a word for a refused message (``refusal``, ``max_tokens``, ``unfinished``, ``too_long``,
-``too_many_sentences``, ``json``, ``markup``, ``empty``, ``preamble``) or a spent budget (``budget``).
+``too_many_sentences``, ``json``, ``markup``, ``invisible``, ``empty``, ``preamble``) or a spent budget (``budget``).
 A refusal is caught by its ``stop_reason`` or by its words ("I'm sorry, but I can't help with that",
 "As an AI..."), since a model may refuse in plain text and still end its turn; a preamble is a reply
 that introduces the message ("Here's a friendly opener: ...") instead of being it.
@@ -39,7 +42,7 @@ from typing import Any
 import anthropic
 from anthropic.types import TextBlockParam
 
-from workbench.consumer.guard import as_read
+from workbench.consumer.guard import as_read, is_invisible
 from workbench.llm.tier import (
     CALL_FAILURES,
     CallBudget,
@@ -74,10 +77,13 @@ MAX_SENTENCES = 3
 _SENTENCE_END = re.compile(r"[.!?…]+(?=\s|$)")
 # what a salesperson's chat line never holds: brackets and braces (JSON, "[[[["), angle brackets
 # (HTML), backticks, markdown emphasis, headings, list or table lines, a snake_case or colon-joined
-# identifier (an emotion label, a pattern name), control or invisible format characters
+# identifier (an emotion label, a pattern name), control characters (invisible ones: :func:`message_problem`)
 _MARKUP = re.compile(r"[{}\[\]<>`|\\]|\*\*|__|^\s*(?:#|[-*+•]\s|\d+[.)]\s)|\b[A-Za-z0-9]+_[A-Za-z0-9_]+\b"
-                     r"|\b[a-z]+:[a-z_]+\b|[\x00-\x09\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]",
+                     r"|\b[a-z]+:[a-z_]+\b|[\x00-\x09\x0b-\x1f\x7f-\x9f]",
                      re.MULTILINE)
+# the text and emoji presentation selectors ("\u2764\ufe0f"): invisible, but they only style the symbol
+# before them, and the guard reads a message without them
+_EMOJI_STYLE = "\ufe0e\ufe0f"
 # a refusal the model writes as its text (its stop_reason still end_turn), and a reply that introduces
 # the message instead of being it ("Here's a friendly opener: ..."); read as a person reads them
 _REFUSAL = re.compile(r"\bas an ai\b|\blanguage model\b|\bi(?:'m| am) (?:sorry|unable|not able)\b|\bi apologi[sz]e\b"
@@ -102,6 +108,8 @@ def message_problem(text: str) -> str | None:
             return "json"
         except (ValueError, RecursionError):
             pass  # not JSON, but still brackets: markup
+    if any(is_invisible(c) and c not in _EMOJI_STYLE for c in text):
+        return "invisible"  # every format character (Cf) and U+034F...: "no\u00adticed" reads as "noticed"
     if _MARKUP.search(text):
         return "markup"
     read = as_read(text)

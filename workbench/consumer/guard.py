@@ -13,9 +13,12 @@ that names the emotion taxonomy's own labels ("decision_paralysis") or carries p
 address (10.3), an email, a phone, card or SSN number, whether a model wrote it or a template took
 it from the page.
 
-A message is read as a person reads it: typographic apostrophes as ASCII ones, any run of
-whitespace as one space, markdown emphasis and underscores as nothing and spaces
-("I\u2019ve *noticed*" is "I've noticed").
+A message is read as a person reads it: invisible characters (every format character, category Cf,
+such as the soft hyphen U+00AD, the zero-width space and joiners, the word joiner U+2060 and the BOM,
+and the other default-ignorable ones: the combining grapheme joiner U+034F, variation selectors, Hangul
+fillers) as nothing, typographic apostrophes as ASCII ones, any run of whitespace as one space, markdown
+emphasis and underscores as nothing and spaces ("I\u2019ve *noticed*" is "I've noticed",
+"I no\u00adticed you ho\u2060vering" is "I noticed you hovering").
 """
 
 from __future__ import annotations
@@ -38,24 +41,73 @@ _WATCH_VERBS = (r"(?:notic(?:e|ed|ing)|saw|seen|observ(?:e|ed|ing)|detect(?:ed|i
 _AUX = r"(?:'ve|'d| have| had| can| could| just| also)*"
 _YOU_BEEN = r"\byou(?:'ve| have)(?: now| already)? been"
 _LAST = r"(?:the (?:last|past) )?"
+# What a page's proximity engine watches (section 3.5, appendix B: buy, checkout, subscribe, demo and
+# sign-up buttons, tier cards, pricing and feature links, calls to action), as a message names it.
+_ELEMENT = (r"(?:buttons?|btns?|links?|ctas?|calls? to action|tier cards?|plan cards?|pricing cards?|price tags?"
+            r"|checkout|cart|icons?|banners?|widgets?|menus?|form fields?)")
+_THE = r"(?:the|a|an|our|that|this|your)"
+_ON_THE_ELEMENT = rf"{_THE} (?:[\w$,.'&-]+ ){{0,3}}?{_ELEMENT}\b"  # "the Reserve button", "the 'Buy Now' link"
+# "you were near", "you got close to", "you've been right by" ... (not "you can", "you'll", "show you around")
+_YOU_CAME = (r"\byou(?:'re| are| were|'ve been| have been| had been| got| came| moved| went| stayed| drifted"
+             r"| kept| keep| hung| edged| inched| wandered)?(?: (?:right|so|very|really|pretty|quite|just|still|all))*")
+# what a visitor's pressing is said with: "you pressed", "you've hit", "you kept pushing"
+_YOU_DID = r"\byou(?:'ve| have| had| just| already| kept| keep| were| then| repeatedly|'re| are)*"
+# "exit" the way a road or a lease uses it: "exit at 283", "exit I-90", "exit ramp", "exit 12", "exit the
+# interstate", "exit your current lease"
+_NOT_A_ROAD = (r"(?!\s+(?:at|onto|off|via|ramps?|lanes?|i-?\d|\d|(?:the|your|a|an|our|my) (?:[\w-]+ ){0,2}?"
+               r"(?:highway|freeway|interstate|motorway|turnpike|expressway|parkway|ramp|road|lot|showroom|dealership"
+               r"|parking|garage|lease|loan|contract|deal|vehicle|rv|camper|trailer|truck|car)s?\b))")
 
 # Each pattern names a way of revealing telemetry to the user. Word boundaries keep
 # "scrolling banner" out of trouble only where the word itself is the tell. The project's own
 # templates (workbench.consumer.templates) must all pass: a test renders every one.
 SURVEILLANCE_PATTERNS: dict[str, str] = {
-    "mouse": r"\bmouse\b|\bmice\b",
+    "mouse": r"\bmouse\b|\bmice\b|\bmous(?:ed|es|ing)\b|\bmouseovers?\b",
     "cursor": r"\bcursors?\b|\bpointer\b",
     "scrolling": r"\bscroll(?:s|ed|ing)?\b",
-    "clicks": r"\bclick(?:s|ed|ing)?\b|\btap(?:s|ped|ping)\b",
+    "clicks": (r"\bclick(?:s|ed|ing)?\b|\btap(?:s|ped|ping)\b"
+               # what the visitor pressed ("you pressed the Reserve button", "you kept hitting Buy five times"),
+               # not an invitation or an idiom ("press the chat button any time", "pressed for time?",
+               # "if you hit the road this summer", "if you hit the Reserve button, we hold it")
+               rf"|{_YOU_DID} (?:pressed|pressing|pushed|pushing|hitting|mashed|mashing|jabbed|jabbing|smashed"
+               rf"|smashing|punched|punching|toggled|toggling)(?: on)? {_ON_THE_ELEMENT}"
+               rf"|{_YOU_DID} (?:press(?:ed|ing)?|push(?:ed|ing)?|hit(?:ting)?|mash(?:ed|ing)?|jabb(?:ed|ing)"
+               r"|smash(?:ed|ing)|punch(?:ed|ing)|toggl(?:ed|ing))\b(?! the (?:road|trails?|lake|beach)\b)"
+               rf"[^.!?]{{0,60}}?\b(?:{_COUNT} times|twice|again and again|over and over)\b"
+               r"|\b(?:repeated(?:ly)?|rapid|rage|double|triple) (?:press(?:ed|es|ing)?|push(?:ed|es|ing)?"
+               r"|hit(?:s|ting)?|tap(?:s|ped|ping)?)\b|\bbutton[- ]mash(?:ing|ed)?\b"),
     "dwell": r"\bdwell(?:s|ed|ing)?\b|\blinger(?:s|ed|ing)?\b",
     "hovering": r"\bhover(?:s|ed|ing)?\b",
+    # section 9.2: "must not reference ... proximity events": how near the visitor came to a button or a
+    # call to action ("your proximity to the Buy Now button", "you were near the Reserve button");
+    # not a place ("close to your budget", "our lot's proximity to I-90") nor a feature ("proximity sensors")
+    "proximity": (rf"\byour proximity\b|\bproximity (?:to|of) {_ON_THE_ELEMENT}"
+                  r"|\bproximity (?:events?|zones?|radius|data|signals?|tracking|engine|alerts?)\b"
+                  r"|\bproximity (?:enter|leave)\b"  # an event name, read: "price proximity enter"
+                  rf"|{_YOU_CAME} (?:near|nearer|close to|closer to|next to|right by|up to) {_ON_THE_ELEMENT}"
+                  r"|\byou(?:'re| are| were|'ve| have| had| kept| keep)? (?:approach(?:ed|ing)|near(?:ed|ing)"
+                  r"|circl(?:ed|ing)(?: around)?|(?:edg|inch)(?:ed|ing) (?:toward|towards|up to|closer to))"
+                  rf" {_ON_THE_ELEMENT}"
+                  rf"|\b(?:so|this|that|very|really) close to (?:clicking|pressing|hitting|tapping|{_ON_THE_ELEMENT})"),
     "exit intent": (r"\bexit[- ]intent\b|\babout to (?:leave|go|close)\b|\b(?:trying|going) to leave\b"
                     r"|\bleaving (?:so soon|already|us|now)\b|\bon your way out\b|\bheading (?:out|off)\b"
                     r"|\b(?:don'?t|do not) (?:go|leave)\b|\bbefore you (?:go|leave|head (?:off|out)|take off)\b"
                     r"(?!\s+(?:ahead|for|with|through|over|to)\b)"
                     r"|\bare you (?:leaving|going (?:already|so soon|away|now)|heading (?:off|out))\b"
                     r"|\bbefore you close\b|\bready to leave\b"
-                    r"|\bclos(?:e|ing) (?:this|the|your) (?:page|tab|window)\b"),
+                    r"|\bclos(?:e|ing) (?:this|the|your) (?:page|tab|window)\b"
+                    # section 9.2 says "exit intent", and a model says "exit": "before you exit", "about to
+                    # exit?", "exiting so soon?", not "take exit 12", "the exit ramp", "exit your lease early"
+                    rf"|\b(?:before|as|when|if|once) you(?:'re| are)? exit(?:ing)?\b{_NOT_A_ROAD}"
+                    rf"|\b(?:about|trying|going|ready|fixing) to exit\b{_NOT_A_ROAD}"
+                    rf"|\b(?:don'?t|do not|no need to) exit\b{_NOT_A_ROAD}"
+                    rf"|\bare you (?:exiting|bailing|bouncing)\b{_NOT_A_ROAD}"
+                    r"|\bexiting (?:so soon|already|now|us|early|out)\b"
+                    r"|\bexit(?:s|ed|ing)? (?:this|the|your|our) (?:page|site|website|tab|window|browser|listing)\b"
+                    r"|\b(?:heading|headed|making|on your way) (?:for|to|towards?) the (?:exit|door)s?\b"
+                    r"(?!\s+(?:ramp|lane|\d))|\bout the door already\b"
+                    r"|\b(?:about|trying|going) to (?:bail|bounce|navigate away)\b"
+                    r"|\bbefore you (?:bail|bounce|navigate away)\b"),
     "noticed": (rf"\bi{_AUX} (?:noticed|noticing|see|saw|observed|detected|spotted|tracked|watched)\b"
                 r"|(?:^|[.!?:;\-] )(?:noticed|saw|spotted|seeing|noticing) (?:that )?you\b"),
     "watched you": (rf"\b(?:i|we){_AUX} (?:{_WATCH_VERBS}(?: that)? (?:you|your)\b"
@@ -111,21 +163,37 @@ _COMPILED = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in SURVE
 _LABELS = re.compile("|".join(rf"\b{e.value}\b" for e in Emotion if "_" in e.value), re.IGNORECASE)
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'", "\uff07": "'"})
 _EMPHASIS = re.compile(r"[*_`~]+")
+# Default-ignorable code points that are not format characters (Cf is tested by category): the combining
+# grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian free variation selectors, variation
+# selectors. A reader sees none of them, so none may split a word the guard looks for.
+_IGNORABLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0"
+                        "\U000e0000-\U000e0fff]")
+
+
+def is_invisible(char: str) -> bool:
+    """Whether ``char`` is drawn as nothing: a format character (category Cf: U+00AD soft hyphen,
+    U+200B-U+200F, U+2060 word joiner, U+FEFF...) or another default-ignorable one (U+034F...)."""
+    return unicodedata.category(char) == "Cf" or _IGNORABLE.match(char) is not None
+
+
+def visible(message: str) -> str:
+    """The message without the characters a reader does not see (:func:`is_invisible`)."""
+    return "".join(c for c in message if not is_invisible(c))
 
 
 def as_read(message: str) -> str:
     """The message as a person reads it (see the module docstring)."""
-    text = unicodedata.normalize("NFKC", message).translate(_APOSTROPHES)
+    text = visible(unicodedata.normalize("NFKC", visible(message))).translate(_APOSTROPHES)
     return " ".join(_EMPHASIS.sub(" ", text).split())
 
 
 def violations(message: str) -> list[str]:
     """The rule names the message breaks; empty when it reads as understanding, not observation."""
-    read = as_read(message)
+    read, shown = as_read(message), visible(message)
     found = [name for name, pattern in _COMPILED.items() if pattern.search(read)]
-    if _LABELS.search(message) and "emotion labels" not in found:
+    if _LABELS.search(shown) and "emotion labels" not in found:
         found.append("emotion labels")
-    return found + [f"personal data: {kind}" for kind in personal_data(message)]
+    return found + [f"personal data: {kind}" for kind in personal_data(shown)]
 
 
 def is_acceptable(message: str) -> bool:
