@@ -144,3 +144,11 @@ def test_high_jerk_is_high_for_20hz_samples():
     assert "high_jerk" not in calm.patterns and "high_jerk" in wild.patterns
     assert wild.score > calm.score
     assert frustration(Features(jerk_p90=5_000_000, n_mouse=200), Context(), CFG.classifier).score < 0.35
+
+
+def test_a_window_with_no_evidence_is_uncertainty_even_with_min_confidence_zero():
+    # the threshold lab sweeps min_confidence down to 0; a window no rule scores must not divide by zero
+    config = EITPConfig().with_overrides({"classifier.min_confidence": 0.0})
+    result = classify(extract([], seen_sections=(), config=config), Context(), config.classifier)
+    assert result.emotion.value == "uncertainty"
+    assert max(result.scores.values()) == 0

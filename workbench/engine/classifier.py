@@ -360,9 +360,9 @@ def classify(f: Features, ctx: Context, config: ClassifierConfig) -> Classificat
     best, second = scores[0], scores[1]
     patterns = tuple(dict.fromkeys(p for s in scores if s.score >= config.min_confidence for p in s.patterns))
     table = {s.emotion.value: round(s.score, 3) for s in scores}
-    if best.score < config.min_confidence:
-        # Too little evidence for anything specific: say so, with confidence that shrinks as
-        # the strongest rival grows.
+    if best.score < config.min_confidence or best.score <= 0:
+        # Too little evidence for anything specific (none at all, even with min_confidence 0): say so,
+        # with confidence that shrinks as the strongest rival grows.
         return Classification(Emotion.UNCERTAINTY, round(0.6 - 0.5 * best.score, 2), round(0.2 + 0.3 * best.score, 2),
                               patterns, table)
     margin = (best.score - second.score) / best.score
