@@ -63,11 +63,13 @@
  *    enterRadiusPx + spatialHysteresisPx, or on the first tick >= timeHysteresisMs after the last
  *    tick within enterRadiusPx.  Elements are indexed in a gridCellPx grid (each registered in every
  *    cell its leave radius touches), rebuilt after scrolls, resizes and DOM mutations.
- *  - PII: the spec regexes, applied in the order email, credit card, SSN, phone, zip (cards and
- *    SSNs before phones and zips so that no fragment of them survives); before them, the forms
- *    they miss: "509 555-0199", "(509)-555-0199", "509/555-0199" and "+44 20 7946 0958" phones,
- *    "123 45 6789", "123.45.6789" and "123456789" SSNs, 4-6-5 (Amex) cards, emails in any script,
- *    and IPv4 and IPv6 addresses (10.3; not a URL's host, which is a server's).  Each pattern
+ *  - PII: the email patterns (any script, printed a part an element, 3.9's) run before any digit
+ *    pattern, so the digits of an address ("jane.doe+20240115@gmail.com") cannot be redacted alone
+ *    and leave the rest of it; then the forms 3.9 misses: "509 555-0199", "(509)-555-0199",
+ *    "509/555-0199" and "+44 20 7946 0958" phones, "123 45 6789", "123.45.6789" and "123456789"
+ *    SSNs, 4-6-5 (Amex) cards, and IPv4 and IPv6 addresses (10.3; not a URL's host, which is a
+ *    server's); then the spec's credit card, SSN, phone, zip (cards and SSNs before phones and zips
+ *    so that no fragment of them survives).  Each pattern
  *    first checks the string holds a digit, an @ or a colon, as it needs.  Keys of custom events
  *    are sanitized like values.  Numbers are not text: an integer of 9 to 19 digits (an SSN, a
  *    phone or a card) is redacted, unless it is epoch time (10, 13 or 16 digits led by a 1); a
@@ -97,8 +99,15 @@
  *    highlighter).  An element made editable by CSS alone (-webkit-user-modify), which is not
  *    isContentEditable, counts as an editor from the first input event it raises (typing, a paste, a
  *    drop, in a web component too).  Script, style and template text is never read.  Text a page
- *    echoes elsewhere (a "Hello, Jane Doe" preview) is masked where the current value of a text field
- *    the user typed into (3+ characters with a letter) appears in captured text, as whole words.
+ *    echoes elsewhere (a "Hello, Jane Doe" preview) is masked where a value (3+ characters with a
+ *    letter) a text field the user typed into holds, or held until the page cleared it or the user
+ *    replaced it or left the field, appears in captured text, as whole words: the last 8 values a
+ *    field held, 64 in all, until the page unloads.  A password field (type=password now or once,
+ *    or autocomplete=*-password) is never an echo: the page's words it masked would tell it.
+ *    A selection that holds masked or typed text is read in the live tree, leaving out what the
+ *    browser does not select (computed user-select: none, as the chat log is) or render.
+ *    Length limits cut between code points, never inside a surrogate pair (half an emoji is not
+ *    UTF-8, and the bridge refuses the batch holding it).
  *  - Field abandonment is not decided in the page: per 3.8 it is inferred downstream from form_blur
  *    (hasValue false and duration > fieldAbandonmentMs); the producer reports both exactly.
  *  - viewport_boundary fires once per boundary (top, bottom) per page view.
@@ -115,16 +124,25 @@
  *  - {kind}_proximity is emitted (max once per second per element) only on samples where the
  *    cursor actually moved, so a resting cursor produces no stream of events.
  *  - After CONNECT the producer also sends PING; the connection counts as established at the
- *    first +OK or PONG (a real nats-server with verbose:false answers only PONG).
+ *    first +OK or PONG (a real nats-server with verbose:false answers only PONG).  The keepalive
+ *    tick closes the socket only for a PING unanswered for a whole keepaliveMs (less timer slack:
+ *    min(250 ms, a tenth)); a younger one, such as the health PING of a tab's return, is waited for.
  *  - Reconnect jitter is an integer number of ms, floor(Math.random() * 1001), i.e. 0..1000.
- *  - Nothing that fits the buffer is lost: a batch that cannot be handed to the socket, and an HTTP
- *    POST that fails with a network error, 429 or 5xx, go back to the front of the buffer.  POSTs
- *    are sent one at a time so batches arrive in order; keepalive fetches (64 KiB browser budget)
- *    and sendBeacon are used only while the page is going away.
+ *  - Nothing that fits the buffer is lost while the bridge would still take it: a batch that cannot
+ *    be handed to the socket, and an HTTP POST that fails with a network error, 429 or 5xx, go back
+ *    to the front of the buffer.  POSTs are sent one at a time so batches arrive in order; keepalive
+ *    fetches (64 KiB browser budget) and sendBeacon are used only while the page is going away.
+ *    An event older than transport.maxClockSkewMs when it is about to leave (buffered through an
+ *    outage that long) is dropped and counted in stats().staleDrops (and drops): the bridge would
+ *    refuse its whole batch as a Timestamp Violation, the fresh events in it too.
  *  - Send pacing: at most transport.maxEventsPerSecond events, and maxPubsPerSecond PUBs when the
  *    server announces that limit, leave in any rolling second (the bridge's section 4.6 limits);
- *    the rest stay queued.  maxEventsPerTypePerSecond is left to the bridge (the producer's own
- *    rates are far below it: mouse 20/s, proximity <= 1/s per element).
+ *    the rest stay queued.  A batch split for size counts each of its frames against the PUB limit.
+ *    maxEventsPerTypePerSecond is left to the bridge (the producer's own rates are far below it:
+ *    mouse 20/s, proximity <= 1/s per element).
+ *  - Page content rides in every batch and is kept to half of transport.maxMessageBytes (tables go
+ *    first, then structured data, visible paragraphs, headings).  A batch still too large is sent
+ *    whole with only the page's title and h1 before it is split in halves.
  */
 (function () {
   'use strict';
@@ -264,6 +282,12 @@
   // strings, and keeps the email patterns, which backtrack, off long runs of text with no @.
   var DIGIT = /\d/, AT = /@/, COLON = /:/;
   var PII_PATTERNS = [
+    // Emails first of all: a digit pattern run before them would redact only the digits of one
+    // ("jane.doe+20240115@gmail.com" -> "jane.doe[REDACTED]@gmail.com") and leave the rest, which no
+    // email pattern matches any more.  The widest first: a script's letters are part of the address.
+    [/[^\s@<>()[\]{},;:"'\\/?#&=]+@[^\s@<>()[\]{},;:"'\\/?#&=]+\.\p{L}{2,}/gu, AT], // email, any script
+    [/[A-Za-z0-9._%+-]+(?: @ ?| ?@ )[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, AT],  // email printed a part an element: "jane.doe @ example.com"
+    [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Z|a-z]{2,}/g, AT],  // email (3.9)
     // Beyond 3.9's list (below), first, before its zip pattern cuts them up: the same kinds in the
     // forms it misses, and IP addresses, which 10.3 keeps out of packets ("Signed in from ...").
     [/(?<![A-Za-z0-9.])(?<!\/\/)(?:\d{1,3}\.){3}\d{1,3}\b(?!\.\d)/g, DIGIT],  // IPv4, not a URL's host (a server's)
@@ -273,14 +297,11 @@
     [/(?<![\w.])\d{3}[-.\s]\d{2}[-.\s]\d{4}(?!\w)|(?<![\w.$])\d{9}(?![\w.])/g, DIGIT], // SSN 123.45.6789, 123456789
     [/\+\d{1,3}(?:[\s.-]\(?\d{1,4}\)?|\(\d{1,4}\)){2,5}(?![\d%])|\+\d{8,15}\b/g, DIGIT], // phone +44 20 7946 0958
     [/(?<![\w.+$])\(?\d{3}\)?[-.\s\/]{0,2}\d{3}[-.\s]?\d{4}(?!\w)/g, DIGIT],  // phone 509 555-0199, (509)-555-0199
-    [/[^\s@<>()[\]{},;:"'\\/?#&=]+@[^\s@<>()[\]{},;:"'\\/?#&=]+\.\p{L}{2,}/gu, AT], // email, any script
-    [/[A-Za-z0-9._%+-]+(?: @ ?| ?@ )[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, AT],  // email printed a part an element: "jane.doe @ example.com"
     // a street address: a house number, one to four capitalised words, a street type ("42 Elm Street",
     // "1600 Pennsylvania Ave NW"); not dealer copy that counts something first ("4 Wheel Drive", "30 Minute
     // Test Drive", "3 Year Road Hazard", "5 Star Way") or goes on past the street type ("Road Test")
     [/\b\d{1,6}[A-Z]?(?! (?:Wheel|Minute|Hour|Day|Week|Month|Year|Mile|Star|Owner|Down|Door|Seat|Person|Passenger|Speed|Point|Step|Cylinder|Valve|Bunk|Slide|Foot|Inch|Gallon|Liter|Ton|Axle|Season|Time)s?\b)(?: [A-Z][a-z]+){1,4} (?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Court|Ct|Place|Pl|Terrace|Circle|Way|Parkway|Pkwy)\b(?! (?:Hazard|Test|Trip|Away|Assist|Mode|Package|Train|Kit)\b)\.?(?: [NS][EW]?\b| [EW]\b)?/g, DIGIT],
     // 3.9
-    [/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Z|a-z]{2,}/g, AT], // email
     [/(\d{4}[\s-]?){3}\d{4}/g, DIGIT],                          // credit card
     [/\d{3}-\d{2}-\d{4}/g, DIGIT],                              // SSN
     [/\(\d{3}\)\s?\d{3}[-.\s]?\d{4}/g, DIGIT],                  // phone "(509) 555-0199" (extension)
@@ -343,7 +364,14 @@
   // Page text as it may leave: whitespace collapsed, what the page echoes from a field masked.
   function pageText(s) { return maskEcho(collapse(s)); }
   // Collapse whitespace, sanitize the whole string, THEN truncate (no PII fragment survives a cut).
-  function clip(s, n) { return sanitizeString(pageText(s)).slice(0, n); }
+  // The cut falls between code points: half an emoji (a lone UTF-16 surrogate) is not valid UTF-8,
+  // and a bridge that refuses it as bad JSON loses the whole batch.
+  function clip(s, n) { return clipCodePoints(sanitizeString(pageText(s)), n); }
+  function clipCodePoints(s, n) {
+    if (typeof s !== 'string' || s.length <= n) return s;
+    var c = s.charCodeAt(n - 1);
+    return s.slice(0, c >= 0xD800 && c <= 0xDBFF ? n - 1 : n);
+  }
   // A URL as it may leave the page (10.1, 10.2): without its query string and fragment, where a GET
   // form puts its field values (and percent-encoding hides them from the PII patterns), and without
   // a user:password@; the rest is percent-decoded until nothing is left to decode (%2540 is %40 is
@@ -506,21 +534,64 @@
   // What the user edits, learnt from the input events it raises (no computed-style reads): an element
   // made editable by CSS alone (-webkit-user-modify: read-write) has no contenteditable attribute and
   // isContentEditable is false, yet holds typed (or dropped) text: it is read as an editor is.  The
-  // text fields typed into are kept too, for their echoes (maskEcho).
-  var typedHosts = [], echoFields = [], echoRe = null, echoDirty = false;
+  // text fields typed into are kept too, for their echoes (maskEcho): each as {el, typed: the value
+  // the user's latest input left in it}, and the values they held before in echoHeld.
+  var typedHosts = [], echoFields = [], echoHeld = [], echoRe = null, echoDirty = false;
+  var ECHO_PER_FIELD = 8, ECHO_TOTAL = 64;  // values kept per field, and in all (the oldest go first)
+  var secretFields = typeof WeakSet === 'function' ? new WeakSet() : null;
   function onInput(e) {
     var t = e.composedPath ? e.composedPath()[0] : e.target; // a web component's own element
     if (t && t.nodeType === 3) t = t.parentElement;
     if (!t || t.nodeType !== 1) return;
     if (isFormField(t)) {
-      if (echoFields.indexOf(t) === -1 && (t.tagName === 'TEXTAREA' || (t.tagName === 'INPUT' && TEXT_ENTRY.test(fieldType(t)) &&
-        fieldType(t) !== 'number'))) echoFields.push(t);
+      if (echoable(t)) {
+        var f = echoField(t), v = String(t.value == null ? '' : t.value);
+        // The value it held is kept unless this input only goes on with it (typing on, one character
+        // deleted): a page that echoes a value and clears the field (form.reset() after a submit, a
+        // chat box emptied on send) must not get it back unmasked when the field is typed into again.
+        if (f.typed && v.indexOf(f.typed) !== 0 && !(f.typed.indexOf(v) === 0 && f.typed.length - v.length === 1)) echoKeep(f);
+        f.typed = v;
+      }
       echoDirty = true;
     } else if (!t.shadowRoot && !inTypedHost(t)) { // a web component's host is not its editor
       typedHosts = typedHosts.filter(function (h) { return h.isConnected && !t.contains(h); });
       typedHosts.push(t);
     }
   }
+  // A password is never an echo: the words of the page's own copy it would mask would tell what it is.
+  // A field that was one once stays one (a "show password" button makes it type=text).
+  function secretField(el) {
+    if (secretFields && secretFields.has(el)) return true;
+    if (fieldType(el) !== 'password' && !/password/i.test(el.getAttribute('autocomplete') || '')) return false;
+    if (secretFields) secretFields.add(el);
+    return true;
+  }
+  function echoable(el) {
+    if (el.tagName !== 'TEXTAREA' && !(el.tagName === 'INPUT' && TEXT_ENTRY.test(fieldType(el)) && fieldType(el) !== 'number')) return false;
+    return !secretField(el);
+  }
+  function echoField(el) {
+    for (var i = 0; i < echoFields.length; i++) if (echoFields[i].el === el) return echoFields[i];
+    var f = { el: el, typed: '' };
+    echoFields.push(f);
+    if (echoFields.length > ECHO_TOTAL) echoKeep(echoFields.shift()); // its value stays among the held ones
+    return f;
+  }
+  // The value the user left in field f joins the values it has held (until the page unloads): the
+  // last ECHO_PER_FIELD of each field, ECHO_TOTAL in all.
+  function echoKeep(f) {
+    var v = f.typed, i, mine = 0;
+    if (!echoWorthy(v)) return;
+    for (i = echoHeld.length - 1; i >= 0; i--) if (echoHeld[i].f === f && echoHeld[i].v === v) echoHeld.splice(i, 1);
+    echoHeld.push({ f: f, v: v });
+    for (i = echoHeld.length - 1; i >= 0; i--) if (echoHeld[i].f === f && ++mine > ECHO_PER_FIELD) echoHeld.splice(i, 1);
+    if (echoHeld.length > ECHO_TOTAL) echoHeld.splice(0, echoHeld.length - ECHO_TOTAL);
+    echoDirty = true;
+  }
+  // Only values of 3 or more characters with a letter: a number typed into a calculator ("5000",
+  // "6.9") would mask prices and rates in the page's own copy, and contact numbers are caught by the
+  // PII patterns anyway.
+  function echoWorthy(v) { v = collapse(v); return v.length >= 3 && /\p{L}/u.test(v); }
   function inTypedHost(el) {
     for (var i = 0; i < typedHosts.length; i++) if (typedHosts[i].contains(el)) return true;
     return false;
@@ -530,18 +601,24 @@
     return false;
   }
   // 10.2: text a page echoes from a field ("Hello, Jane Doe" under a name field, a summary of the
-  // form) is a form value too: wherever the current value of a field the user typed into appears,
-  // whole words, any case, it leaves as MASKED.  Only values of 3 or more characters with a letter:
-  // a number typed into a calculator ("5000", "6.9") would mask prices and rates in the page's own
-  // copy, and contact numbers are caught by the PII patterns anyway.
+  // form, the visitor's own lines in a chat log) is a form value too: wherever a value a text field
+  // holds or has held by the user's input appears, whole words, any case, it leaves as MASKED.
   function maskEcho(s) {
     if (echoDirty) {
       echoDirty = false;
-      var alts = [];
+      var alts = [], seen = {};
+      var add = function (v) {
+        v = collapse(v);
+        if (!echoWorthy(v) || seen['=' + v]) return;
+        seen['=' + v] = true;
+        alts.push(v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '\\s+'));
+      };
       for (var i = 0; i < echoFields.length; i++) {
-        var v = collapse(echoFields[i].value);
-        if (v.length >= 3 && /\p{L}/u.test(v)) alts.push(v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '\\s+'));
+        if (secretField(echoFields[i].el)) continue;
+        add(echoFields[i].typed);
+        add(echoFields[i].el.value);
       }
+      for (i = 0; i < echoHeld.length; i++) if (!secretField(echoHeld[i].f.el)) add(echoHeld[i].v);
       alts.sort(function (a, b) { return b.length - a.length; });
       echoRe = alts.length ? new RegExp('(?<![\\p{L}\\p{N}])(?:' + alts.join('|') + ')(?![\\p{L}\\p{N}])', 'giu') : null;
     }
@@ -555,7 +632,8 @@
     events: {}, totalEvents: 0, batchesSent: 0, eventsSent: 0, bytesSent: 0, drops: 0,
     oversizeDrops: 0, errors: 0, lastError: null, interventions: 0, reconnects: 0,
     reconnectAttempt: 0, connection: 'idle', transport: 'ws', httpBatches: 0, httpErrors: 0,
-    beacons: 0, pingsSent: 0, pongsReceived: 0, lastFlushReason: null, stopped: false, discarded: 0
+    beacons: 0, pingsSent: 0, pongsReceived: 0, lastFlushReason: null, stopped: false, discarded: 0,
+    staleDrops: 0
   };
 
   // ------------------------------------------------------------------------------------------
@@ -771,12 +849,30 @@
       meta: { description: metaContent('description'), keywords: metaContent('keywords') }
     });
   }
+  // The page content rides in every batch: at most half of transport.maxMessageBytes of it, so that a
+  // batch's events keep the other half.  Over that, the parts go last first: tables, structured data,
+  // visible paragraphs, headings; the title and h1 stay.
+  function capContent(c) {
+    var cap = T.maxMessageBytes / 2;
+    function over() { return utf8Len(JSON.stringify(c)) > cap; }
+    if (!over()) return c;
+    var lists = [c.tables, c.structuredData], k;
+    for (k = 0; k < lists.length; k++) while (lists[k] && lists[k].length && over()) lists[k].pop();
+    if (typeof c.visibleContent === 'string') {
+      var lines = c.visibleContent.split('\n');
+      while (lines.length && over()) { lines.pop(); c.visibleContent = lines.join('\n'); }
+    }
+    while (c.headings && c.headings.length && over()) c.headings.pop();
+    if (over() && c.meta) c.meta = { description: '', keywords: '' };
+    if (over()) { c.pageTitle = clipCodePoints(c.pageTitle, 200); c.h1 = clipCodePoints(c.h1, 200); }
+    return c;
+  }
   var contentCache = { section: null, at: -Infinity, value: null };
   function pageContent(force) {
     var sec = currentSection();
     var t = now();
     if (force || !contentCache.value || contentCache.section !== sec || t - contentCache.at >= S.contentCacheMs) {
-      try { contentCache.value = extractPageContent(); } catch (e) { contentCache.value = contentCache.value || {}; }
+      try { contentCache.value = capContent(extractPageContent()); } catch (e) { contentCache.value = contentCache.value || {}; }
       contentCache.section = sec;
       contentCache.at = t;
     }
@@ -1171,6 +1267,7 @@
     var start = focusStarts ? focusStarts.get(el) : null;
     var duration = start ? now() - start : 0;
     if (focusStarts) focusStarts.delete(el);
+    for (var i = 0; i < echoFields.length; i++) if (echoFields[i].el === el) echoKeep(echoFields[i]); // the value left in it
     track('form_blur', {
       type: fieldType(el), name: clip(el.getAttribute('name') || '', 100), id: clip(el.id || '', 100),
       duration: ri(duration), hasValue: fieldHasValue(el)
@@ -1189,7 +1286,7 @@
   // ------------------------------------------------------------------------------------------
   // 3.9 Selection tracker
   // ------------------------------------------------------------------------------------------
-  var selection = { last: '', mouseDown: false, pending: false };
+  var selection = { last: '', mouseDown: false, pending: false, timer: null };
 
   function checkSelection() {
     selection.pending = false;
@@ -1208,9 +1305,6 @@
   }
   // The selection's text with every masked element in it (see elementText) replaced by MASKED, and
   // every field in it left out.
-  // in a copy (detached: no isContentEditable), what leaves as MASKED, and what leaves nothing
-  var COPY_MASKED_SEL = MASK_SEL + ', [contenteditable]:not([contenteditable="false"]), ' + TYPED_ROLES;
-  var COPY_GONE_SEL = COPY_MASKED_SEL + ', textarea, select, ' + UNREAD_SEL;
   function selectedText(sel) {
     var raw = String(sel.toString());
     if (!raw || !sel.rangeCount) return raw;
@@ -1240,7 +1334,7 @@
       return MASKED; // across nested components: not read
     }
     var ta = maskedIn(first, a), tb = maskedIn(second, b);
-    return ta === null && tb === null ? raw : orRaw(ta, first.toString()) + orRaw(tb, second.toString());
+    return ta === null && tb === null ? raw : orRaw(ta, rangeText(first)) + orRaw(tb, rangeText(second));
   }
   function orRaw(masked, raw) { return masked === null ? raw : masked; }
   function indexIn(node) { return Array.prototype.indexOf.call(node.parentNode.childNodes, node); }
@@ -1271,16 +1365,50 @@
     var hidden = root.querySelectorAll(MASK_SEL + ', ' + TYPED_SEL), hit = false;
     for (var i = 0; i < hidden.length && !hit; i++) hit = range.intersectsNode(hidden[i]);
     if (!hit) return null;
-    var frag = range.cloneContents(); // a partly selected element comes along as one too
-    Array.prototype.forEach.call(frag.querySelectorAll(COPY_GONE_SEL), function (m) {
-      m.parentNode.replaceChild(document.createTextNode(m.matches(COPY_MASKED_SEL) ? MASKED : ''), m);
-    });
-    return frag.textContent || '';
+    return rangeText(range);
+  }
+  // The text `range` selects, read in the live tree as the browser selects it (a copy of the range,
+  // cloneContents, has no styles): what cannot be selected (computed user-select: none, as a chat
+  // log is) or is not rendered (display: none, visibility: hidden) is left out, as
+  // selection.toString() leaves it out; masked and typed text leaves as MASKED and fields, script and
+  // style text leave nothing.  Run only for a selection that holds masked or typed text.
+  function rangeText(range) {
+    var sc = range.startContainer, so = range.startOffset, ec = range.endContainer, eo = range.endOffset;
+    var out = '';
+    function textOf(node) {
+      var v = node.nodeValue || '';
+      return v.slice(node === sc ? so : 0, node === ec ? eo : v.length);
+    }
+    function look(el, selectable, shown) { // [selectable, shown] for el's own text, or null: el is not rendered
+      var cs = window.getComputedStyle(el);
+      if (cs.display === 'none') return null;
+      var us = cs.userSelect || cs.webkitUserSelect;
+      return [us === 'none' ? false : (us === 'auto' || !us ? selectable : true),
+        cs.visibility === 'hidden' || cs.visibility === 'collapse' ? false : (cs.visibility === 'visible' ? true : shown)];
+    }
+    function walk(node, selectable, shown) {
+      for (var c = node.firstChild; c; c = c.nextSibling) {
+        if (!range.intersectsNode(c)) continue;
+        if (c.nodeType === 3) { if (selectable && shown) out += textOf(c); continue; }
+        if (c.nodeType !== 1 || isFormField(c) || UNREAD[c.tagName]) continue;
+        var st = look(c, selectable, shown);
+        if (!st) continue;
+        if (c.isContentEditable || c.matches(TYPED_ROLES + ', ' + MASK_SEL) || typedHosts.indexOf(c) !== -1) out += MASKED;
+        else walk(c, st[0], st[1]);
+      }
+    }
+    // (Chromium hands user-select and visibility down: an element's computed style has its parents')
+    var top = range.commonAncestorContainer, el = top.nodeType === 1 ? top : top.parentElement;
+    var st = el ? look(el, true, true) : [true, true];
+    if (!st) return '';
+    if (top.nodeType === 3) return st[0] && st[1] ? textOf(top) : '';
+    walk(top, st[0], st[1]);
+    return out;
   }
   function scheduleSelectionCheck() {
     if (selection.pending) return;
     selection.pending = true;
-    setTimeout(timed('selection', checkSelection), 0);
+    selection.timer = setTimeout(timed('selection', checkSelection), 0);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1583,6 +1711,7 @@
     var reconnectTimer = null;
     var handshakeTimer = null;
     var awaitingPong = false;
+    var pingSentAt = 0;          // when the oldest PING still awaiting its PONG left
     var rx = new Uint8Array(0);  // receive buffer (bytes)
     var rxChain = Promise.resolve();
     var subject = 'seer.' + tenantId + '.intervention.request.' + sessionId;
@@ -1697,9 +1826,7 @@
           rawSend('CONNECT ' + JSON.stringify({
             tenant_id: tenantId, session_id: sessionId, verbose: false, pedantic: false, lang: 'eitp-js', version: '1.1'
           }) + '\r\n');
-          rawSend('PING\r\n');
-          awaitingPong = true;
-          stats.pingsSent++;
+          sendPing();
         }
       } else if (op === '+OK') {
         if (connectSent) onEstablished();
@@ -1735,18 +1862,30 @@
       try { document.dispatchEvent(new CustomEvent('eitp:intervention', { detail: detail })); } catch (e) { /* */ }
     }
 
+    // A PING awaiting its PONG keeps the time it left (a second PING does not reset it), so the
+    // keepalive tick times out only a PING a whole interval old, not the health PING a tab's return
+    // sent a moment before the tick (section 4.4).
+    function sendPing() {
+      if (!rawSend('PING\r\n')) return false;
+      if (!awaitingPong) { awaitingPong = true; pingSentAt = now(); }
+      stats.pingsSent++;
+      return true;
+    }
+
     function keepalive() {
       if (mode !== 'ws' || !ws || !ready) return;
-      if (awaitingPong) { // no PONG for a whole keepalive interval: the link is dead
-        stats.lastError = 'keepalive timeout';
+      if (awaitingPong) {
+        // Timers are not exact: a PING sent by the previous tick may be a few ms short of an interval.
+        if (now() - pingSentAt < T.keepaliveMs - Math.min(250, T.keepaliveMs / 10)) return; // its PONG may still come
+        stats.lastError = 'keepalive timeout'; // no PONG for a whole keepalive interval: the link is dead
         try { ws.close(); } catch (e) { /* */ }
         return;
       }
-      if (rawSend('PING\r\n')) { awaitingPong = true; stats.pingsSent++; }
+      sendPing();
     }
 
     function healthPing() {
-      if (mode === 'ws' && ws && ready && rawSend('PING\r\n')) { awaitingPong = true; stats.pingsSent++; }
+      if (mode === 'ws' && ws && ready) sendPing();
     }
 
     function canSendNow() { return mode === 'http' || (ws && ready && ws.readyState === 1); }
@@ -1829,15 +1968,19 @@
     var json = JSON.stringify(envelope(events, content));
     var bytes = utf8Len(json);
     if (bytes + frameOverhead(bytes) <= T.maxMessageBytes) { out.push({ json: json, bytes: bytes, count: events.length, events: events }); return; }
+    // Too large with the full page content: the whole chunk with a minimal page content first (were
+    // the content most of it, halving would end in a frame per event, past the bridge's PUB rate),
+    // then halves of it.
+    if (content && content.visibleContent !== undefined) {
+      encodeBatches(events, { pageTitle: content.pageTitle, h1: content.h1 }, out);
+      return;
+    }
     if (events.length > 1) {
       var mid = Math.ceil(events.length / 2);
       encodeBatches(events.slice(0, mid), content, out);
       encodeBatches(events.slice(mid), content, out);
       return;
     }
-    // One event too large with the full page content: retry with a minimal page content.
-    var slim = content ? { pageTitle: content.pageTitle, h1: content.h1 } : null;
-    if (content && content !== slim && content.visibleContent !== undefined) { encodeBatches(events, slim, out); return; }
     stats.drops++;
     stats.oversizeDrops++;
   }
@@ -1877,6 +2020,29 @@
     if (pubCap > 0) allow = Math.min(allow, (pubCap - usedPub) * T.batchSize);
     return Math.max(0, allow);
   }
+  function pubRoom() { // after rateAllowance (which drops the entries older than a second)
+    if (!(T.maxPubsPerSecond > 0)) return Infinity;
+    var used = 0;
+    for (var i = 0; i < sendLog.length; i++) used += sendLog[i].p;
+    return T.maxPubsPerSecond - used;
+  }
+  // An event more than transport.maxClockSkewMs older than its batch has the bridge refuse the whole
+  // batch (a Timestamp Violation), the fresh events in it too: what was buffered through an outage
+  // that long is dropped before sending (stats.staleDrops), with a little room for the time between
+  // this check and the envelope's timestamp.  The buffer is oldest first: one look, mostly.
+  function dropStale(t) {
+    var skew = T.maxClockSkewMs;
+    if (!(skew > 0) || !buffer.length) return;
+    var cutoff = t - (skew - Math.min(1000, skew / 10));
+    if (buffer[0].timestamp >= cutoff) return;
+    var kept = [];
+    priorityInBuffer = 0;
+    for (var i = 0; i < buffer.length; i++) {
+      if (buffer[i].timestamp >= cutoff) { kept.push(buffer[i]); if (buffer[i]._priority) priorityInBuffer++; }
+      else { stats.drops++; stats.staleDrops++; }
+    }
+    buffer = kept;
+  }
   function scheduleRateFlush(t) {
     if (rateTimer || !sendLog.length) return;
     rateTimer = setTimeout(timed('flush', function () { rateTimer = null; flush('rate'); }), Math.max(1, sendLog[0].t + 1000 - t));
@@ -1892,22 +2058,28 @@
       useBeacon = true;
     }
     var t = now();
+    dropStale(t);
+    if (!buffer.length) return 0;
     var allowance = unloading ? Infinity : rateAllowance(t);
     if (allowance <= 0) { scheduleRateFlush(t); return 0; }
+    var room = unloading ? Infinity : pubRoom(); // PUB frames that may still leave this second
     stats.lastFlushReason = reason;
     var taken = buffer.splice(0, Math.min(buffer.length, allowance));
     priorityInBuffer = 0;
     for (var b = 0; b < buffer.length; b++) if (buffer[b]._priority) priorityInBuffer++;
     var content;
     try { content = pageContent(false); } catch (e) { content = {}; }
-    var sent = 0, frames = 0, failed = [];
+    var sent = 0, frames = 0, failed = [], paced = false;
     for (var i = 0; i < taken.length; i += T.batchSize) {
       var chunk = taken.slice(i, i + T.batchSize).map(stripInternal);
       var batches = [];
       encodeBatches(chunk, content, batches);
       for (var j = 0; j < batches.length; j++) {
         var evs = batches[j].events;
-        if (!failed.length && transport.sendBatch(batches[j].json, batches[j].bytes, useBeacon, unloading,
+        // batches split for size can outnumber the PUB frames the bridge takes in a second: the
+        // rest wait for the next second rather than be refused
+        if (!failed.length && frames >= room) paced = true;
+        if (!failed.length && !paced && transport.sendBatch(batches[j].json, batches[j].bytes, useBeacon, unloading,
           (function (lost) { return function () { requeue(lost); }; })(evs))) {
           sent += batches[j].count;
           frames++;
@@ -1919,7 +2091,7 @@
     }
     if (failed.length) requeue(failed);
     if (sent && isFinite(allowance)) sendLog.push({ t: t, n: sent, p: frames });
-    if (buffer.length && !failed.length && isFinite(allowance) && taken.length === allowance) scheduleRateFlush(t);
+    if (paced || (buffer.length && !failed.length && isFinite(allowance) && taken.length === allowance)) scheduleRateFlush(t);
     return sent;
   }
 
@@ -1964,17 +2136,37 @@
       stats.discarded = buffer.length;
       buffer.length = 0;
       priorityInBuffer = 0;
-      clearInterval(mouse.timer);
+      teardown();
       transport.stop();
       return true;
     }
   };
+
+  // What start() attaches, so that stop() takes every bit of it down again: listeners, the
+  // MutationObserver, the sampler, flush and keepalive intervals and the pending timeouts.
+  var attached = [], intervals = [], observer = null;
+  function teardown() {
+    for (var i = 0; i < attached.length; i++) {
+      try { attached[i][0].removeEventListener(attached[i][1], attached[i][2], attached[i][3]); } catch (e) { /* */ }
+    }
+    attached = [];
+    document.removeEventListener('DOMContentLoaded', start);
+    if (observer) { observer.disconnect(); observer = null; }
+    intervals.forEach(function (id) { clearInterval(id); });
+    intervals = [];
+    clearTimeout(scroll.timer); clearTimeout(viewport.resizeTimer); clearTimeout(rateTimer); clearTimeout(selection.timer);
+  }
   window.EITP = api;
 
   function start() {
+    if (stopped) return; // stop() came before the DOM was ready
     var t0 = perf && config.instrument ? perf.now() : 0;
     var opts = { passive: true, capture: true };
-    function on(target, type, name, fn, o) { target.addEventListener(type, timed(name, fn), o); }
+    function on(target, type, name, fn, o) {
+      var wrapped = timed(name, fn);
+      target.addEventListener(type, wrapped, o);
+      attached.push([target, type, wrapped, typeof o === 'object' ? !!o.capture : !!o]);
+    }
     if (window.PointerEvent) on(window, 'pointermove', 'pointermove', onPointerMove, opts);
     else on(window, 'mousemove', 'pointermove', onPointerMove, opts);
     on(document, 'mouseout', 'mouseout', onMouseOut, true);
@@ -1994,8 +2186,8 @@
     on(window, 'beforeunload', 'flush', function () { flush('beforeunload'); });
     on(window, 'pagehide', 'flush', function () { flush('pagehide'); });
     if (typeof MutationObserver === 'function' && document.body) {
-      new MutationObserver(timed('mutation', function () { proximity.markDirty(); }))
-        .observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ['class', 'hidden', 'style'] });
+      observer = new MutationObserver(timed('mutation', function () { proximity.markDirty(); }));
+      observer.observe(document.body, { childList: true, subtree: true, attributes: true, attributeFilter: ['class', 'hidden', 'style'] });
     }
 
     scroll.lastY = scrollTopPx();
@@ -2009,8 +2201,9 @@
     });
 
     mouse.timer = setInterval(timed('sampler', sampleTick), 1000 / S.samplingHz);
-    setInterval(timed('flush', function () { flush('interval'); }), T.flushIntervalMs);
-    setInterval(timed('keepalive', transport.keepalive), T.keepaliveMs);
+    intervals.push(mouse.timer,
+      setInterval(timed('flush', function () { flush('interval'); }), T.flushIntervalMs),
+      setInterval(timed('keepalive', transport.keepalive), T.keepaliveMs));
     proximity.checkComparison();
     transport.connect();
     if (config.instrument && perf) {

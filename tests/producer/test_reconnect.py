@@ -94,7 +94,9 @@ async def test_backoff_delays_then_post_fallback_loses_nothing(open_site, static
 
 async def test_backoff_caps_at_max_delay_and_buffer_keeps_newest(open_site, static_server):
     sid = "sq_backoff_cap"
-    cfg = make_config(sessionId=sid, transport={"reconnectMaxAttempts": 7})
+    # 92 s of backoff: a bridge whose clock fence (maxClockSkewMs) covers it, else the producer drops
+    # the buffered events as too old for the bridge (test_transport_review.py)
+    cfg = make_config(sessionId=sid, transport={"reconnectMaxAttempts": 7, "maxClockSkewMs": 120_000})
     bridge = MockBridge()
     site = await open_site(config=cfg, clock=True, bridge=bridge, init_script=STUB_RANDOM)
     await site.flush()
