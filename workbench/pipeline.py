@@ -59,7 +59,8 @@ class Pipeline:
         # the composer is the deep model too (7.3): its calls and the tier's deep calls share one budget
         self.composer = LLMComposer(llm, budget=self.llm.deep_budget) if self.llm else None
         self.seer = SeerService(self.bus, self.config.intervention, seed=seed, composer=self.composer,
-                                on_intervention=self._sent, on_outcome=self._outcome) if consumer else None
+                                on_intervention=self._sent, on_outcome=self._outcome,
+                                max_clock_skew_ms=self.config.transport.max_clock_skew_ms) if consumer else None
         self.server = BridgeServer(self.bus, self.config, tenant_id=tenant_id)
         self.base_url = ""
         self._batches: dict[str, int] = {}

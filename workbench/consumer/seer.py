@@ -38,6 +38,10 @@ to 60 s out of order, and an older ``chat_close`` arriving late must not close a
 nor a ``chat_open`` stamped before the latest page load reopen a chat that went with its page.
 Only the visit's own telemetry makes a session whose connection ended live again; the engine's
 verdict or last packet released after a close updates it where it is kept, among the ended ones.
+That memory is bounded (``ENDED_REMEMBERED``) and holds only sessions Seer has state for: the close
+of a connection it never heard from is remembered apart, so no number of them pushes a visitor out
+between two pages; and when room must be made, a session whose cooldown, chat suppression or
+attribution window still runs at the newest event time seen is kept over one whose windows are over.
 
 A packet is checked before Seer acts on it (:func:`packet_problem`): one whose fields Seer reads
 are missing or of the wrong kind, or whose emotion is not one of the 22 canonical ones (section 6
@@ -48,9 +52,9 @@ any state changes.
 from __future__ import annotations
 
 import logging
-import math
 from collections import deque
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -61,13 +65,16 @@ from workbench.consumer.bandit import Context, ThompsonBandit
 from workbench.consumer.cooldown import Decision, SessionTiming, decide
 from workbench.errors import ValidationError
 from workbench.llm.gate import llm_gate
+from workbench.protocol.inbound import is_time as _time
+from workbench.protocol.inbound import shown as _shown
 from workbench.protocol.taxonomy import CANONICAL, POSITIVE
 from workbench.recent import Recent
 
 log = logging.getLogger(__name__)
 
 ATTRIBUTION_WINDOW_MS = 120_000
-ENDED_REMEMBERED = 10_000  # session ends kept to recognise late packets (oldest forgotten first)
+ENDED_REMEMBERED = 10_000  # ended sessions whose state is kept for the visit's next page, and late packets
+ENDED_EVICTION_SCAN = 1_000  # the oldest ended sessions looked at for one whose windows are over (_evictable)
 GUARD_REJECTIONS_KEPT = 1_000  # the latest composed messages the guard turned down, for inspection
 #: the outcome of an intervention decided after its page was gone: stored, not one of bandit.OUTCOMES
 UNDELIVERED = "undelivered"
@@ -76,28 +83,12 @@ UNDELIVERED = "undelivered"
 QUIET_EMOTIONS = frozenset({e.value for e in POSITIVE} | {"deliberation", "uncertainty"})
 
 
-def _time(value: object) -> bool:
-    """An event time or a duration in ms as section 5 has it: a finite number, not negative."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    try:
-        return math.isfinite(value) and value >= 0
-    except OverflowError:  # an int too large for a float is no time either
-        return False
-
-
 def _field(packet: dict[str, Any], *path: str) -> object:
     """The value at ``path`` in the packet; None when it or an object on the way is missing."""
     value: object = packet
     for key in path:
         value = value.get(key) if isinstance(value, dict) else None
     return value
-
-
-def _shown(value: object) -> str:
-    """A value for a log line, cut short (a refused packet may carry anything)."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def packet_problem(packet: object) -> str | None:
@@ -181,6 +172,14 @@ class _Session:
     left: Intervention | None = None
 
 
+class _Ended(Recent[str, tuple[float, _Session]]):
+    """Ended sessions: their latest known end and their state, least recent first."""
+
+    def oldest(self, n: int) -> list[tuple[str, tuple[float, _Session]]]:
+        """The ``n`` least recent entries, without copying the rest (``items`` copies them all)."""
+        return list(islice(self._items.items(), n))
+
+
 class Seer:
     def __init__(self, config: InterventionConfig | None = None, *, seed: int = 0,
                  bandit: ThompsonBandit | None = None, vertical_of: dict[str, str] | None = None) -> None:
@@ -194,19 +193,58 @@ class Seer:
         # A packet stamped no later is one the engine released when the page went away, so nothing
         # Seer says about it can be shown; later ones belong to a reconnect or the next page of the
         # same visit (the producer keeps its session id across page loads), and the state carries on.
-        self.ended: Recent[str, tuple[float, _Session | None]] = Recent(ENDED_REMEMBERED)
+        # Bounded: when full, a session whose section 9.3 and attribution windows are over goes first.
+        self.ended = _Ended(ENDED_REMEMBERED)
+        # The ends of connections of sessions Seer has no state for (one that never sent a batch, a reconnect
+        # attempt, a session Seer came up too late for), kept apart: however many there are, they never push a
+        # visitor's state out of ``ended``. A late packet of such a session still knows its page is gone.
+        self.ended_unseen: Recent[str, float] = Recent(ENDED_REMEMBERED)
+        #: the newest event time Seer has seen (telemetry or packets, any session): ``ended`` judges windows by it
+        self.newest = float("-inf")
         #: interventions :meth:`on_packet` settled on its own (one replaced before any answer:
         #: "no_response"; one for a page already gone: "undelivered"); see :meth:`take_settled`
         self.settled: list[Intervention] = []
 
     def _known(self, session_id: str) -> _Session | None:
         """The session of this id, connected or ended (kept for a reconnect or the next page)."""
-        return self.sessions.get(session_id) or self.ended.get(session_id, (0.0, None))[1]
+        entry = self.ended.get(session_id)
+        return self.sessions.get(session_id) or (None if entry is None else entry[1])
+
+    def latest_of(self, session_id: str) -> float:
+        """The latest event time Seer has seen of the session, in telemetry or packets (-inf: none)."""
+        s = self._known(session_id)
+        return float("-inf") if s is None else s.latest
 
     def _end_of(self, session_id: str) -> float:
         """The latest known end of the session's connections (-inf: none known)."""
         entry = self.ended.get(session_id)
-        return float("-inf") if entry is None else entry[0]
+        return self.ended_unseen.get(session_id, float("-inf")) if entry is None else entry[0]
+
+    def _keep_ended(self, session_id: str, end: float, s: _Session) -> None:
+        """Keep an ended session's state and its latest known end, as the most recent of the ended ones."""
+        if session_id not in self.ended and len(self.ended) >= self.ended.capacity:
+            self.ended.pop(self._evictable())
+        self.ended.put(session_id, (end, s))
+
+    def _evictable(self) -> str:
+        """The ended session to forget for room: the least recent of the oldest ``ENDED_EVICTION_SCAN`` whose
+        cooldown, chat suppression and attribution windows are all over at the newest event time seen (so
+        its visit coming back finds nothing lost that still mattered); should every one of them still run
+        one (a flood of sessions with an open chat), the least recent, so the memory stays bounded."""
+        oldest = self.ended.oldest(ENDED_EVICTION_SCAN)
+        for sid, (_, s) in oldest:
+            if not self._windows_running(s):
+                return sid
+        return oldest[0][0]
+
+    def _windows_running(self, s: _Session) -> bool:
+        """Does a section 9.3 window (cooldown, chat open or its suppression) or an attribution window of the
+        session still run at the newest event time seen?"""
+        now, t = self.newest, s.timing
+        return ((t.last_intervention_at is not None and now - t.last_intervention_at < self.config.cooldown_ms)
+                or t.chat_opened_at is not None
+                or (t.chat_closed_at is not None and now - t.chat_closed_at < self.config.window_suppression_ms)
+                or any(i is not None and now - i.timestamp <= ATTRIBUTION_WINDOW_MS for i in (s.pending, s.left)))
 
     def _session(self, session_id: str, *, live: bool) -> _Session:
         """The session's state, wherever it is kept; a new one (its start not yet known) if Seer has none.
@@ -218,12 +256,14 @@ class Seer:
         if s is not None:
             return s
         entry = self.ended.get(session_id)
-        s = None if entry is None else entry[1]
-        if s is None:
+        if entry is not None:
+            s = entry[1]
+        else:
             s = _Session(SessionTiming())
-            if entry is not None:  # its end was known, its state not: keep the two together
-                self.ended.put(session_id, (entry[0], s))
-        if live or entry is None:
+            end = self.ended_unseen.pop(session_id)
+            if end is not None:  # its end was known, its state not: keep the two together
+                self._keep_ended(session_id, end, s)
+        if live or (entry is None and session_id not in self.ended):
             self.sessions[session_id] = s
         return s
 
@@ -238,7 +278,13 @@ class Seer:
 
     def on_events(self, session_id: str, events: list[dict[str, Any]], vertical: str = "") -> list[Intervention]:
         """Chat-window state and outcome evidence from raw telemetry. Returns interventions whose
-        outcome was decided by these events."""
+        outcome was decided by these events. Events without a type or a time raise
+        :class:`~workbench.errors.ValidationError` before anything is applied (the service checks the
+        batch against the schema first, :func:`~workbench.protocol.inbound.read_batch`)."""
+        for e in events:
+            if not (isinstance(e, dict) and isinstance(e.get("type"), str) and _time(e.get("timestamp"))):
+                raise ValidationError(f"Seer refused the events of session {_shown(session_id)}: {_shown(e)} has "
+                                      "no type or no finite timestamp >= 0")
         if not events:
             return []
         s = self._session(session_id, live=True)
@@ -248,6 +294,7 @@ class Seer:
         for e in events:
             kind, ts = e["type"], float(e["timestamp"])
             s.latest = max(s.latest, ts)
+            self.newest = max(self.newest, ts)
             if s.pending and ts - s.pending.timestamp > ATTRIBUTION_WINDOW_MS:
                 # the window passed in event time; an answer inside it may still come in a late batch
                 s.left = self._settle(s, "no_response")
@@ -274,14 +321,20 @@ class Seer:
         """A connection of the session ended at event time ``at`` (None: the bridge could not place it).
 
         Called once per connection: a reconnect, or a reconnect attempt that drops before its first
-        batch, ends again with the same id. The session's state is kept either way."""
-        s = self.sessions.pop(session_id, None)
-        known_end, remembered = self.ended.get(session_id, (float("-inf"), None))
-        s = s or remembered
-        if s is not None:
-            s.closed_at = at
-        self.ended.put(session_id, (known_end if at is None else max(known_end, at), s))
-        if s is None or s.pending is None:
+        batch, ends again with the same id. The session's state is kept either way. An ``at`` that is no
+        time raises :class:`~workbench.errors.ValidationError` and changes nothing."""
+        if at is not None and not _time(at):
+            raise ValidationError(f"Seer refused the close of session {_shown(session_id)}: at {_shown(at)} "
+                                  "is not a finite number of ms >= 0")
+        s = self._known(session_id)
+        end = max(self._end_of(session_id), float("-inf") if at is None else float(at))
+        if s is None:  # no state to keep: only its end, apart from the visitors' state (see ended_unseen)
+            self.ended_unseen.put(session_id, end)
+            return []
+        s.closed_at = at
+        self._keep_ended(session_id, end, s)
+        self.sessions.pop(session_id, None)  # only now: its state is kept among the ended ones
+        if s.pending is None:
             return []
         left_early = at is not None and at - s.pending.timestamp <= ATTRIBUTION_WINDOW_MS
         s.pending.outcome = "left" if left_early else "no_response"
@@ -351,6 +404,7 @@ class Seer:
         sid, tenant = packet["sessionId"], packet["tenantId"]
         decision = self._decide(packet, s, now)
         s.latest = now
+        self.newest = max(self.newest, now)
         if not decision.allowed:
             return None
         emotion, section = packet["emotion"]["primary"], packet["spatial"]["currentSection"]

@@ -11,6 +11,13 @@ A batch, packet, bot verdict or close of another tenant that uses the same id is
 (:attr:`SeerService.rejected`), as the engine drops such batches: it must not answer, suppress or end
 the owner's visit. A packet Seer refuses as malformed (:func:`~workbench.consumer.seer.packet_problem`)
 is dropped the same way.
+
+Any publisher may put messages on the bus, so telemetry is checked whole before Seer uses any of it, by the
+check the engine's service makes (:mod:`workbench.protocol.inbound`): a batch the engine would refuse as not
+JSON, not the schema, ids that are no names, too deep or from another clock is refused here too, and so is one
+more than ``max_clock_skew_ms`` older than the newest event time Seer has of its session (as the engine and the
+bridge fence a session's clock); a close without a session id, or whose ``at`` is no epoch ms, ends nothing.
+Each is logged and counted in :attr:`SeerService.rejected` by reason, and no session's state changes.
 """
 
 from __future__ import annotations
@@ -24,8 +31,9 @@ import orjson
 
 from workbench import bus as subjects
 from workbench.bus import Bus, Lanes
-from workbench.config import InterventionConfig
+from workbench.config import InterventionConfig, TransportConfig
 from workbench.consumer.seer import Intervention, Seer, packet_problem
+from workbench.protocol.inbound import Refused, read_batch, read_close
 from workbench.protocol.taxonomy import name_token
 from workbench.recent import Recent
 
@@ -37,11 +45,24 @@ Composer = Callable[[dict[str, Any]], Awaitable[str | None]]
 Listener = Callable[[Intervention], None]
 
 
+def _verdict_problem(detection: object) -> str | None:
+    """Why Seer cannot act on this section 8.3 verdict, or None: it reads its session id and classification."""
+    if not isinstance(detection, dict):
+        return f"a JSON {type(detection).__name__}, not an object"
+    for key in ("session_id", "classification"):
+        if not isinstance(detection.get(key), str) or not detection[key]:
+            return f"{key} {detection.get(key)!r:.60} is not a non-empty string"
+    return None
+
+
 class SeerService:
     def __init__(self, bus: Bus, config: InterventionConfig | None = None, *, seed: int = 0,
                  composer: Composer | None = None, on_intervention: Listener | None = None,
-                 on_outcome: Listener | None = None) -> None:
+                 on_outcome: Listener | None = None,
+                 max_clock_skew_ms: float = TransportConfig().max_clock_skew_ms) -> None:
+        """``max_clock_skew_ms``: the bridge's and the engine's clock fence (``transport.max_clock_skew_ms``)."""
         self.bus = bus
+        self.max_clock_skew_ms = max_clock_skew_ms
         self.seer = Seer(config, seed=seed)
         self.composer = composer
         self.on_intervention = on_intervention
@@ -49,7 +70,9 @@ class SeerService:
         self.sent = 0
         self.ignored_closes = 0
         #: messages dropped, by reason: "tenant" (another tenant's batch, packet or verdict for a session id), "packet"
-        #: (a packet Seer refused as malformed); closes of another tenant are counted in ``ignored_closes``
+        #: (a packet Seer refused as malformed), "bot" (a malformed verdict), "close" (a malformed close), and for a
+        #: batch "json", "schema", "identity", "depth" or "clock" (:func:`~workbench.protocol.inbound.read_batch`);
+        #: closes of another tenant are counted in ``ignored_closes``
         self.rejected: Counter[str] = Counter()
         # the tenant each session id was first seen with (the bridge checked its telemetry): another tenant's
         # connection that uses the same id must not answer, suppress or end this one (section 10.4)
@@ -77,7 +100,12 @@ class SeerService:
         return True
 
     async def _on_packet(self, subject: str, payload: bytes) -> None:
-        packet = orjson.loads(payload)
+        try:
+            packet = orjson.loads(payload)
+        except orjson.JSONDecodeError as exc:
+            self.rejected["packet"] += 1
+            log.warning("Seer dropped a packet that is not JSON: %s", exc)
+            return
         if subjects.is_intervention(packet):
             return  # our own output on the shared subject
         problem = packet_problem(packet)
@@ -104,29 +132,53 @@ class SeerService:
         self._report(self.seer.take_settled())  # after the announcement: one may be this very intervention
 
     async def _on_bot(self, subject: str, payload: bytes) -> None:
-        detection = orjson.loads(payload)
+        detection: Any = None
+        try:
+            detection = orjson.loads(payload)
+            problem = _verdict_problem(detection)
+        except orjson.JSONDecodeError as exc:
+            problem = f"not JSON: {exc}"
+        if problem is not None:
+            self.rejected["bot"] += 1
+            log.warning("Seer dropped a bot verdict it cannot act on: %s", problem)
+            return
         tenant = subject.split(".")[1]  # bot.{t}.detection.{s}: the verdict's payload (section 8.3) names no tenant
-        if not self._owned(str(detection["session_id"]), tenant, "bot verdict"):
+        if not self._owned(detection["session_id"], tenant, "bot verdict"):
             return
         self.seer.on_bot(detection["session_id"], detection["classification"])
 
     async def _on_batch(self, subject: str, payload: bytes) -> None:
-        batch = orjson.loads(payload)
-        sid = str(batch["sessionId"])
-        if not self._owned(sid, str(batch["tenantId"]), "batch"):
+        batch = read_batch(payload, max_clock_skew_ms=self.max_clock_skew_ms)  # as the engine checks it
+        if isinstance(batch, Refused):
+            self.rejected[batch.reason] += 1
+            log.warning("Seer dropped %s", batch.message)
             return
-        settled = self.seer.on_events(sid, batch.get("events", []), name_token(batch.get("vertical"), ""))
+        sid = batch["sessionId"]
+        if not self._owned(sid, batch["tenantId"], "batch"):
+            return
+        events = batch["events"]
+        newest = self.seer.latest_of(sid)
+        if events and (oldest := min(float(e["timestamp"]) for e in events)) < newest - self.max_clock_skew_ms:
+            self.rejected["clock"] += 1  # the engine refuses it too (and the bridge): the session's clock went past it
+            log.warning("Seer dropped batch of session %s: Timestamp Violation: an event at %.0f is %.0f ms before "
+                        "the session's newest (max %s ms)", sid, oldest, newest - oldest, self.max_clock_skew_ms)
+            return
+        settled = self.seer.on_events(sid, events, name_token(batch.get("vertical"), ""))
         self._report(settled)
 
     async def _on_closed(self, subject: str, payload: bytes) -> None:
-        info = orjson.loads(payload)
-        owner = self._tenant_of.get(str(info["sessionId"]))
+        info = read_close(payload)
+        if isinstance(info, Refused):  # checked before Seer ends anything: a close it cannot place ends nothing
+            self.rejected[info.reason] += 1
+            log.warning("Seer ignored %s", info.message)
+            return
+        owner = self._tenant_of.get(info["sessionId"])
         if owner is not None and info.get("tenantId") is not None and info["tenantId"] != owner:
             self.ignored_closes += 1
             log.warning("Seer ignored the close of session %s: tenant %r is not the session's", info["sessionId"],
                         info["tenantId"])
             return
-        self._report(self.seer.on_session_end(str(info["sessionId"]), info.get("at")))
+        self._report(self.seer.on_session_end(info["sessionId"], info.get("at")))
 
     def _report(self, settled: list[Intervention]) -> None:
         if self.on_outcome:

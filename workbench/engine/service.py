@@ -17,6 +17,12 @@ serves one), or not the tenant its session began with, is rejected and counted i
 (section 4.6, :class:`~workbench.engine.core.ClockError`), counted as ``clock``. No payload ever
 carries the bridge-injected IP (section 10.3).
 
+Any publisher may put messages on the bus, so each batch and close is checked whole before the engine
+sees it (:mod:`workbench.protocol.inbound`, the same check Seer's service makes): a batch that is not JSON,
+fails the schema, names no subject-safe ids, is nested too deeply to write out, or has an event another
+clock's distance from its timestamp; a close without a session id, or whose ``at`` is no epoch ms. Each is
+logged and counted by reason, and nothing of the session changes.
+
 Section 8.2 AI-assisted classification: with a ``reviewer`` the engine asks for a review of the
 ambiguous sessions (:class:`~workbench.engine.core.ReviewOut`); the service awaits it, applies the
 answer and publishes what follows (the verdict, then any released packets) before it handles the
@@ -45,12 +51,10 @@ from workbench.config import EITPConfig
 from workbench.engine.classifier import EmotionClassifier
 from workbench.engine.core import BotOut, ClockError, Engine, Output, PacketOut, ReviewOut
 from workbench.errors import ValidationError
-from workbench.protocol.fastschema import batch_checker
-from workbench.protocol.schema import errors as schema_errors
-from workbench.protocol.taxonomy import IDENTITY, name_token
+from workbench.protocol.inbound import Refused, read_batch, read_close
+from workbench.protocol.taxonomy import name_token
 
 log = logging.getLogger(__name__)
-_valid_batch, _ = batch_checker()  # the readable reasons only for a batch that fails it
 
 
 class Review(Protocol):
@@ -82,7 +86,10 @@ class EngineService:
         self._context: dict[str, dict[str, Any]] = {}
         self.tenant_id = tenant_id
         self.engine = Engine(config, classifier=classifier, ai_review=reviewer is not None)
+        #: batches and closes refused, by reason: json, schema, identity, depth, clock
+        #: (:mod:`workbench.protocol.inbound`, and the engine's own clock fence), tenant (10.4), close (malformed)
         self.rejected: Counter[str] = Counter()
+        self.unwritable = 0  # packets dropped as not writable as JSON (read_batch keeps the too deep out)
 
     async def start(self) -> None:
         # one subscription for batches and closes: a close is handled after every batch published before
@@ -96,21 +103,10 @@ class EngineService:
             await self._on_closed(subject, payload)
 
     async def _on_batch(self, subject: str, payload: bytes) -> None:
-        try:
-            batch = orjson.loads(payload)
-        except orjson.JSONDecodeError as exc:
-            self.rejected["json"] += 1
-            log.warning("engine rejected a batch that is not JSON: %s", exc)
-            return
-        problems = [] if _valid_batch(batch) else schema_errors(batch, "batch", limit=3)
-        if problems:
-            self.rejected["schema"] += 1
-            log.warning("engine rejected an invalid batch: %s", "; ".join(problems))
-            return
-        if not (IDENTITY.fullmatch(batch["sessionId"]) and IDENTITY.fullmatch(batch["tenantId"])):
-            self.rejected["identity"] += 1  # the bridge refuses these; a batch put on the bus directly may not be
-            log.warning("engine rejected a batch whose session or tenant id is not a name (1-128 of A-Z a-z 0-9 _ -),"
-                        " which would become part of a subject: %.80r / %.80r", batch["sessionId"], batch["tenantId"])
+        batch = read_batch(payload, max_clock_skew_ms=self.engine.config.transport.max_clock_skew_ms)
+        if isinstance(batch, Refused):  # not JSON, not the schema, ids that are no names, too deep, another clock
+            self.rejected[batch.reason] += 1
+            log.warning("engine rejected %s", batch.message)
             return
         if self.tenant_id is not None and batch["tenantId"] != self.tenant_id:
             self.rejected["tenant"] += 1
@@ -131,8 +127,12 @@ class EngineService:
         await self._publish(outputs)
 
     async def _on_closed(self, subject: str, payload: bytes) -> None:
-        info = orjson.loads(payload)
-        sid = str(info["sessionId"])
+        info = read_close(payload)
+        if isinstance(info, Refused):  # checked before the engine ends (and forgets) anything of the session
+            self.rejected[info.reason] += 1
+            log.warning("engine ignored %s", info.message)
+            return
+        sid = info["sessionId"]
         state = self.engine.sessions.get(sid)
         if state is not None and info.get("tenantId") is not None and info["tenantId"] != state.tenant_id:
             self.rejected["tenant"] += 1  # a connection of another tenant that used this session id (10.4)
@@ -154,11 +154,19 @@ class EngineService:
                 t, s = p["tenantId"], p["sessionId"]
                 if self.enrich is not None:
                     p = await self.enrich(p, self._context.get(s, {}))
-                await self.bus.publish(subjects.intervention_request(t, s), orjson.dumps(p))
-                await self.bus.publish(subjects.emotions_detected(t, s), orjson.dumps(
-                    {"sessionId": s, "tenantId": t, "timestamp": p["timestamp"], "emotion": p["emotion"],
-                     "section": p["spatial"]["currentSection"], "patterns": p["patterns"]["detected"]}))
-                await self.bus.publish(subjects.emotions_profile(t, s), orjson.dumps(out.profile))
+                try:  # read_batch refuses what could not be written; should a packet still fail, only it is lost
+                    messages = [(subjects.intervention_request(t, s), orjson.dumps(p)),
+                                (subjects.emotions_detected(t, s), orjson.dumps(
+                                    {"sessionId": s, "tenantId": t, "timestamp": p["timestamp"],
+                                     "emotion": p["emotion"], "section": p["spatial"]["currentSection"],
+                                     "patterns": p["patterns"]["detected"]})),
+                                (subjects.emotions_profile(t, s), orjson.dumps(out.profile))]
+                except orjson.JSONEncodeError as exc:
+                    self.unwritable += 1
+                    log.error("engine dropped a packet of session %s it cannot write: %s", s, exc)
+                    continue
+                for subject, data in messages:
+                    await self.bus.publish(subject, data)
             elif isinstance(out, BotOut):
                 await self.bus.publish(subjects.bot_detection(out.tenant_id, out.session_id), orjson.dumps(out.log()))
             elif isinstance(out, ReviewOut):

@@ -1,0 +1,107 @@
+"""Telemetry as a service takes it off the bus (sections 4.2, 4.3, 4.6): checked whole, before any of it is used.
+
+The bridge checks what it publishes, but a bus is not the bridge's alone: with ``--nats URL`` any publisher can
+put a message on ``telemetry.raw`` or ``telemetry.closed``. So the engine and Seer both check each one here, the
+same way, and act on a message only once it has passed: a message that fails is :class:`Refused` whole, for the
+caller to log and count (``rejected[refused.reason]``), and costs nothing but itself.
+
+A batch (:func:`read_batch`) must be JSON, match the section 4.3 schema, have a session and tenant id that can
+be a subject token, be no deeper than orjson writes (it reads 1,024 levels but writes 254, so a page content nested
+deeper would make every packet of the session unpublishable; the bridge refuses such a batch too, in
+``encode_batch``), and have every event within ``max_clock_skew_ms`` of the batch's timestamp (section 4.6, as
+the bridge fences it). A close (:func:`read_close`) must name its session and give its time as a number of
+epoch ms, or none.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from workbench.protocol.fastschema import batch_checker
+from workbench.protocol.schema import errors as schema_errors
+from workbench.protocol.schema import schema
+from workbench.protocol.taxonomy import IDENTITY
+
+_valid_batch, _ = batch_checker()  # the readable reasons only for a batch that fails it
+#: the latest event time the batch schema allows (the end of year 9999): a close is no later
+MAX_EPOCH_MS: float = schema("batch")["properties"]["timestamp"]["maximum"]
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Why a message from the bus is not used: ``reason`` is the counter key, ``message`` the log line."""
+
+    reason: str  # json | schema | identity | depth | clock (a batch); close (a close)
+    message: str
+
+
+def shown(value: object) -> str:
+    """A value for a log line, cut short (a refused message may carry anything)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def read_batch(payload: bytes, *, max_clock_skew_ms: float) -> dict[str, Any] | Refused:
+    """The batch in ``payload``, or why it must not be used (see the module docstring)."""
+    try:
+        batch = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        return Refused("json", f"a batch that is not JSON: {exc}")
+    problems = [] if _valid_batch(batch) else schema_errors(batch, "batch", limit=3)
+    if problems:
+        return Refused("schema", f"an invalid batch: {'; '.join(problems)}")
+    sid, tenant = batch["sessionId"], batch["tenantId"]
+    if not (IDENTITY.fullmatch(sid) and IDENTITY.fullmatch(tenant)):  # the bridge refuses these
+        return Refused("identity", "a batch whose session or tenant id is not a name (1-128 of A-Z a-z 0-9 _ -), "
+                                   f"which would become part of a subject: {sid!r:.80} / {tenant!r:.80}")
+    try:  # what the bridge's encode_batch checks: every packet carries the page content at the same depth
+        orjson.dumps(batch)
+    except orjson.JSONEncodeError as exc:
+        return Refused("depth", f"batch of session {sid}: nested too deeply to write out ({exc}), so no packet "
+                                "of it could be published")
+    envelope = float(batch["timestamp"])
+    for event in batch["events"]:
+        ts = float(event["timestamp"])
+        if abs(ts - envelope) > max_clock_skew_ms:
+            return Refused("clock", f"batch of session {sid}: Timestamp Violation: an event at {ts:.0f} is "
+                                    f"{abs(ts - envelope):.0f} ms from the batch timestamp {envelope:.0f} "
+                                    f"(max {max_clock_skew_ms} ms)")
+    return batch  # type: ignore[no-any-return]
+
+
+def is_time(value: object, maximum: float = math.inf) -> bool:
+    """An event time or a duration in ms as section 5 has it: a finite number from 0 to ``maximum``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value) and 0 <= value <= maximum
+    except OverflowError:  # an int too large for a float is no time either
+        return False
+
+
+def read_close(payload: bytes) -> dict[str, Any] | Refused:
+    """The ``telemetry.closed`` message in ``payload`` (``{"tenantId", "sessionId", "at"}``), or why it must
+    not be used: ``sessionId`` a non-empty string, ``tenantId`` a string or null (a connection that never
+    named one), ``at`` epoch ms or null/absent (the bridge could not place the close)."""
+    try:
+        info = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        return Refused("close", f"a close that is not JSON: {exc}")
+    if not isinstance(info, dict):
+        return Refused("close", f"a close that is a JSON {type(info).__name__}, not an object")
+    sid = info.get("sessionId")
+    if not isinstance(sid, str) or not sid:
+        return Refused("close", f"a close whose sessionId {shown(sid)} is not a non-empty string")
+    tenant = info.get("tenantId")
+    if tenant is not None and not isinstance(tenant, str):
+        return Refused("close", f"the close of session {shown(sid)}: tenantId {shown(tenant)} is not a string "
+                                "or null")
+    at = info.get("at")
+    if at is not None and not is_time(at, MAX_EPOCH_MS):
+        return Refused("close", f"the close of session {shown(sid)}: at {shown(at)} is not a number of epoch ms "
+                                f"(0 to {MAX_EPOCH_MS:.0f}) or null")
+    return info
