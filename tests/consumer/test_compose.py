@@ -8,7 +8,7 @@ import orjson
 from tests.conftest import FIXTURES
 from workbench import bus as subjects
 from workbench.bus import InProcessBus
-from workbench.consumer.compose import ASK, SYSTEM, LLMComposer
+from workbench.consumer.compose import ASK, STRATEGY_BRIEFS, SYSTEM, LLMComposer
 from workbench.consumer.guard import violations
 from workbench.consumer.service import SeerService
 from workbench.enrichment import Enricher
@@ -45,8 +45,10 @@ async def test_sonnet_writes_the_message_with_context_in_priority_order():
     assert intervention.source == "llm" and intervention.message == "Want a side-by-side of the two packages?"
     (request,) = requests
     assert request["model"].startswith("claude-sonnet") and is_compose(request)
-    rules, context = (block["text"] for block in request["system"])  # section 9.1: the packet goes in the system
+    rules, approach, context = (block["text"] for block in request["system"])  # 9.1: the packet goes in the system
     assert rules == SYSTEM and request["messages"] == [{"role": "user", "content": ASK}]
+    # 7.5: the message is written in the strategy the bandit chose, the one its outcome is credited to
+    assert approach == f"Your approach for this message: {STRATEGY_BRIEFS[intervention.strategy]}."
     assert context.index("spatial:") < context.index("temporal:") < context.index("emotion:") \
         < context.index("behavioral:") < context.index("pageContent:") < context.index("globalIntelligence:")
     assert composer.counters["input_tokens"] > 0
@@ -119,3 +121,23 @@ async def test_the_composer_is_called_only_for_the_intervention_that_goes_out():
 def test_system_prompt_states_the_rules():
     for word in ("mouse", "scrolling", "hovering", "I noticed", "emotion"):
         assert word in SYSTEM
+
+
+async def test_each_strategy_the_bandit_picks_is_the_one_the_composer_was_asked_for():
+    asked = []
+
+    async def composer(packet, strategy):
+        asked.append(strategy)
+        return None  # a template, in the same strategy
+
+    bus = InProcessBus()
+    sent = []
+    service = SeerService(bus, composer=composer, on_intervention=sent.append, seed=3)
+    await service.start()
+    for n in range(20):  # twenty visitors, so that the bandit's draws pick several strategies
+        p = dict(copy.deepcopy(PACKET), sessionId=f"s{n}")
+        await bus.publish(subjects.intervention_request(p["tenantId"], p["sessionId"]), orjson.dumps(p))
+    await bus.drain()
+    await bus.close()
+    assert len(sent) == 20 and [i.strategy for i in sent] == asked
+    assert len(set(asked)) > 1

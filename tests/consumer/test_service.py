@@ -54,7 +54,7 @@ async def test_bot_sessions_get_nothing():
 async def test_a_failing_composer_falls_back_to_a_template():
     bus = InProcessBus()
 
-    async def broken(packet):
+    async def broken(packet, strategy):
         raise TimeoutError("llm hung")
 
     sent = []
@@ -94,7 +94,7 @@ async def test_a_composer_call_for_one_session_holds_up_no_other_session():
     gate = asyncio.Event()
     other = dict(copy.deepcopy(PACKET), sessionId="sq_1740700800000_other")
 
-    async def composer(packet):
+    async def composer(packet, strategy):
         if packet["sessionId"] == S:
             await gate.wait()
         return None  # the template then

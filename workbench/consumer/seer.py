@@ -170,6 +170,7 @@ class _Session:
     # settled "left" when a connection closed (the visit may yet go on), or "no_response" when telemetry
     # passed its window (the answer's batch may yet come): still open to revision by an answer inside the window
     left: Intervention | None = None
+    planned: tuple[float, str] | None = None  # (packet timestamp, strategy) chosen by Seer.plan for its composer
 
 
 class _Ended(Recent[str, tuple[float, _Session]]):
@@ -396,11 +397,32 @@ class Seer:
             return Decision(False, "the LLM tier judged no intervention needed (section 7.3)")
         return decide(now, s.timing, self.config, evidence_at=float(packet["timestamp"]))
 
-    def on_packet(self, packet: dict[str, Any], *, llm_message: str | None = None) -> Intervention | None:
-        """Intervene for this packet, or not (None). A bad packet raises
-        :class:`~workbench.errors.ValidationError` and changes nothing (:func:`packet_problem` checks
-        every field used here before anything is recorded)."""
+    def plan(self, packet: dict[str, Any]) -> str | None:
+        """The strategy :meth:`on_packet` will intervene with for this packet, chosen now so that a composer
+        can write the message in it (the bandit learns from what the shopper read, section 7.5); None when
+        it will not intervene. The service asks before it pays for a composed message; it then hands the
+        same packet to :meth:`on_packet`, which keeps this choice. Refuses a bad packet as on_packet does."""
         s, now = self._packet_session(packet)
+        if not self._decide(packet, s, now).allowed:
+            return None
+        strategy = self._choose(packet, s)
+        s.planned = (float(packet["timestamp"]), strategy)
+        return strategy
+
+    def _choose(self, packet: dict[str, Any], s: _Session) -> str:
+        """The bandit's strategy for an intervention on this packet, once it has learnt from the last one."""
+        if s.pending is not None:  # the previous one got no answer before this chance came: the bandit
+            self.settled.append(self._settle(s, "no_response"))  # learns it before it chooses again
+        vertical = s.vertical or self.vertical_of.get(packet["sessionId"], "")
+        return self.bandit.choose(Context(packet["tenantId"], vertical, packet["emotion"]["primary"],
+                                          packet["spatial"]["currentSection"]), self.rng)
+
+    def on_packet(self, packet: dict[str, Any], *, llm_message: str | None = None) -> Intervention | None:
+        """Intervene for this packet, or not (None), in the strategy :meth:`plan` chose for it if it did.
+        A bad packet raises :class:`~workbench.errors.ValidationError` and changes nothing
+        (:func:`packet_problem` checks every field used here before anything is recorded)."""
+        s, now = self._packet_session(packet)
+        planned, s.planned = s.planned, None
         sid, tenant = packet["sessionId"], packet["tenantId"]
         decision = self._decide(packet, s, now)
         s.latest = now
@@ -408,10 +430,11 @@ class Seer:
         if not decision.allowed:
             return None
         emotion, section = packet["emotion"]["primary"], packet["spatial"]["currentSection"]
-        if s.pending is not None:  # the previous one got no answer before this chance came: the bandit
-            self.settled.append(self._settle(s, "no_response"))  # learns it before it chooses again
+        if planned is not None and planned[0] == float(packet["timestamp"]):
+            strategy = planned[1]  # the composer wrote in it
+        else:
+            strategy = self._choose(packet, s)
         vertical = s.vertical or self.vertical_of.get(sid, "")
-        strategy = self.bandit.choose(Context(tenant, vertical, emotion, section), self.rng)
         message, source, rejected = self._message(packet, strategy, llm_message)
         if rejected:
             self.guard_rejections.append((llm_message or "", rejected))

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 TENANTS_REMEMBERED = 10_000  # session ids whose tenant is kept (oldest forgotten first)
 
-Composer = Callable[[dict[str, Any]], Awaitable[str | None]]
+Composer = Callable[[dict[str, Any], str], Awaitable[str | None]]  # (packet, strategy) -> message
 Listener = Callable[[Intervention], None]
 
 
@@ -118,9 +118,10 @@ class SeerService:
         message = None
         # Decide first: the composer is the deep model (section 7.3), paid for only when an
         # intervention will go out: not for quiet emotions, in a cooldown, or when triage said no.
-        if self.composer is not None and self.seer.decide(packet).allowed:
+        # It writes in the strategy the bandit chose, which is the one credited with the outcome.
+        if self.composer is not None and (strategy := self.seer.plan(packet)) is not None:
             try:
-                message = await self.composer(packet)
+                message = await self.composer(packet, strategy)
             except Exception:  # the composer is an edge (LLM): a failure means "use a template"
                 log.exception("composer failed; falling back to a template")
         intervention = self.seer.on_packet(packet, llm_message=message)
