@@ -107,3 +107,9 @@ async def test_a_composed_reply_with_an_invisible_character_falls_back_with_its_
     (intervention,) = sent
     assert intervention.source == "template" and composer.counters["compose_fallback:invisible"] == 1
     assert any("(invisible)" in r.getMessage() for r in caplog.records), caplog.text
+
+
+def test_c1_controls_from_page_text_hide_no_phrase():
+    # a template fills slots from the page's text, which may carry C1 controls; U+0085 is a line break
+    assert "noticed" in violations("I no\x90ticed you ho\x81vering")
+    assert "hovering" in violations("You were\x85hovering over the price")

@@ -165,9 +165,10 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u20
 _EMPHASIS = re.compile(r"[*_`~]+")
 # Default-ignorable code points that are not format characters (Cf is tested by category): the combining
 # grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian free variation selectors, variation
-# selectors. A reader sees none of them, so none may split a word the guard looks for.
+# selectors; and the C1 controls, which a page's text may carry into a template (U+0085, a line break,
+# reads as a space). A reader sees none of them, so none may split a word the guard looks for.
 _IGNORABLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0"
-                        "\U000e0000-\U000e0fff]")
+                        "\U000e0000-\U000e0fff\x80-\x84\x86-\x9f]")
 
 
 def is_invisible(char: str) -> bool:
