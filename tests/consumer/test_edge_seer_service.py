@@ -149,3 +149,12 @@ def test_the_pipeline_gives_seer_the_clock_fence_the_engine_and_bridge_use():
     config = EITPConfig().with_overrides({"transport.max_clock_skew_ms": 120_000})
     pipeline = Pipeline(config, intelligence=False)
     assert pipeline.seer is not None and pipeline.seer.max_clock_skew_ms == 120_000
+
+
+def test_a_packet_stamped_past_the_year_9999_is_refused_as_the_schema_refuses_it():
+    from workbench.consumer.seer import packet_problem
+    from workbench.protocol.schema import errors
+
+    far = packet(1e16)  # a junk packet must not carry Seer's clock for its session past any real event
+    assert errors(far, "packet") and "timestamp" in (packet_problem(far) or "")
+    assert packet_problem(packet(253402300799999)) is None

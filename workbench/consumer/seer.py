@@ -52,6 +52,7 @@ any state changes.
 from __future__ import annotations
 
 import logging
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from itertools import islice
@@ -65,6 +66,7 @@ from workbench.consumer.bandit import Context, ThompsonBandit
 from workbench.consumer.cooldown import Decision, SessionTiming, decide
 from workbench.errors import ValidationError
 from workbench.llm.gate import llm_gate
+from workbench.protocol.inbound import MAX_EPOCH_MS
 from workbench.protocol.inbound import is_time as _time
 from workbench.protocol.inbound import shown as _shown
 from workbench.protocol.taxonomy import CANONICAL, POSITIVE
@@ -99,9 +101,10 @@ def packet_problem(packet: object) -> str | None:
     for key in ("sessionId", "tenantId"):
         if not isinstance(packet.get(key), str) or not packet[key]:
             return f"{key} {_shown(packet.get(key))} is not a non-empty string"
-    for path in (("timestamp",), ("temporal", "sessionDuration")):
-        if not _time(_field(packet, *path)):
-            return f"{'.'.join(path)} {_shown(_field(packet, *path))} is not a finite number of ms >= 0"
+    for path, most in ((("timestamp",), MAX_EPOCH_MS), (("temporal", "sessionDuration"), math.inf)):
+        if not _time(_field(packet, *path), most):
+            return (f"{'.'.join(path)} {_shown(_field(packet, *path))} is not a finite number of ms from 0"
+                    + (" to the end of year 9999" if most < math.inf else ""))
     primary = _field(packet, "emotion", "primary")
     if not isinstance(primary, str) or primary not in CANONICAL:
         return f"emotion.primary {_shown(primary)} is not one of the 22 canonical emotions (section 6)"
