@@ -33,7 +33,7 @@ from workbench import bus as subjects
 from workbench.bus import Bus, Lanes
 from workbench.config import InterventionConfig, TransportConfig
 from workbench.consumer.seer import Intervention, Seer, packet_problem
-from workbench.protocol.inbound import Refused, read_batch, read_close
+from workbench.protocol.inbound import Refused, behind_the_session, read_batch, read_close
 from workbench.protocol.taxonomy import name_token
 from workbench.recent import Recent
 
@@ -158,11 +158,10 @@ class SeerService:
         if not self._owned(sid, batch["tenantId"], "batch"):
             return
         events = batch["events"]
-        newest = self.seer.latest_of(sid)
-        if events and (oldest := min(float(e["timestamp"]) for e in events)) < newest - self.max_clock_skew_ms:
+        if events and (problem := behind_the_session(sid, min(float(e["timestamp"]) for e in events),
+                                                     self.seer.latest_of(sid), self.max_clock_skew_ms)):
             self.rejected["clock"] += 1  # the engine refuses it too (and the bridge): the session's clock went past it
-            log.warning("Seer dropped batch of session %s: Timestamp Violation: an event at %.0f is %.0f ms before "
-                        "the session's newest (max %s ms)", sid, oldest, newest - oldest, self.max_clock_skew_ms)
+            log.warning("Seer dropped a batch behind its session's clock: %s", problem)
             return
         settled = self.seer.on_events(sid, events, name_token(batch.get("vertical"), ""))
         self._report(settled)

@@ -83,6 +83,7 @@ from workbench.engine import botfilter, ipreputation
 from workbench.engine.classifier import Classification, Context, EmotionClassifier, RulesClassifier
 from workbench.engine.features import INTENT_RANK, Features, FormField, extract
 from workbench.errors import ValidationError
+from workbench.protocol.inbound import behind_the_session, off_its_batch
 from workbench.protocol.taxonomy import NEGATIVE, POSITIVE, Emotion, name_token
 from workbench.recent import Recent
 
@@ -269,20 +270,12 @@ class Engine:
         or older by that much than the session's newest. A batch put on the bus directly skips the
         bridge, and one such event would set the session's start or its clock (section 5.4 durations
         of years, a bot wait over at once)."""
-        if not events:
-            return
         skew = self.config.transport.max_clock_skew_ms
-        sid = batch["sessionId"]
-        envelope = float(batch.get("timestamp", events[-1]["timestamp"]))
-        for ts in (float(e["timestamp"]) for e in events):
-            if not abs(ts - envelope) <= skew:  # also a NaN, wherever the sort put it
-                raise ClockError(f"Timestamp Violation: batch of session {sid} has an event at {ts:.0f}, "
-                                 f"{abs(ts - envelope):.0f} ms from the batch timestamp {envelope:.0f} "
-                                 f"(max {skew} ms)")
-        first = float(events[0]["timestamp"])
-        if state is not None and state.first_ts is not None and first < state.last_ts - skew:
-            raise ClockError(f"Timestamp Violation: batch of session {sid} has an event at {first:.0f}, "
-                             f"{state.last_ts - first:.0f} ms before the session's newest (max {skew} ms)")
+        if problem := off_its_batch(batch, skew):
+            raise ClockError(problem)
+        if events and state is not None and state.first_ts is not None and (
+                problem := behind_the_session(batch["sessionId"], float(events[0]["timestamp"]), state.last_ts, skew)):
+            raise ClockError(problem)
 
     def close_session(self, session_id: str, at: float | None = None) -> list[Output]:
         """The producer's connection ended: judge the session on all its evidence, flush the last

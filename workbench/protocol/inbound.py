@@ -16,6 +16,7 @@ epoch ms, or none.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,14 +64,32 @@ def read_batch(payload: bytes, *, max_clock_skew_ms: float) -> dict[str, Any] | 
     except orjson.JSONEncodeError as exc:
         return Refused("depth", f"batch of session {sid}: nested too deeply to write out ({exc}), so no packet "
                                 "of it could be published")
-    envelope = float(batch["timestamp"])
-    for event in batch["events"]:
-        ts = float(event["timestamp"])
-        if abs(ts - envelope) > max_clock_skew_ms:
-            return Refused("clock", f"batch of session {sid}: Timestamp Violation: an event at {ts:.0f} is "
-                                    f"{abs(ts - envelope):.0f} ms from the batch timestamp {envelope:.0f} "
-                                    f"(max {max_clock_skew_ms} ms)")
+    if problem := off_its_batch(batch, max_clock_skew_ms):
+        return Refused("clock", f"a batch off its own clock: {problem}")
     return batch  # type: ignore[no-any-return]
+
+
+def off_its_batch(batch: Mapping[str, Any], max_clock_skew_ms: float) -> str | None:
+    """The Timestamp Violation (section 4.6, as the bridge fences it) of an event more than ``max_clock_skew_ms``
+    from its batch's timestamp (or, without one, from the batch's last event), or None."""
+    events = batch.get("events") or ()
+    if not events:
+        return None
+    envelope = float(batch.get("timestamp", events[-1]["timestamp"]))
+    for ts in (float(e["timestamp"]) for e in events):
+        if not abs(ts - envelope) <= max_clock_skew_ms:  # also a NaN
+            return (f"Timestamp Violation: batch of session {batch['sessionId']} has an event at {ts:.0f}, "
+                    f"{abs(ts - envelope):.0f} ms from the batch timestamp {envelope:.0f} (max {max_clock_skew_ms} ms)")
+    return None
+
+
+def behind_the_session(session_id: str, oldest: float, newest: float, max_clock_skew_ms: float) -> str | None:
+    """The Timestamp Violation of a batch whose ``oldest`` event is more than ``max_clock_skew_ms`` before the
+    ``newest`` event time its session has shown (its clock went past it, section 4.6), or None."""
+    if not oldest < newest - max_clock_skew_ms:
+        return None
+    return (f"Timestamp Violation: batch of session {session_id} has an event at {oldest:.0f}, "
+            f"{newest - oldest:.0f} ms before the session's newest (max {max_clock_skew_ms} ms)")
 
 
 def is_time(value: object, maximum: float = math.inf) -> bool:
