@@ -2008,23 +2008,25 @@
   // section 4.6 limits.  The rest stay queued and a flush is scheduled for when room frees up.
   var sendLog = [];    // {t, n: events, p: PUB frames / POSTs}
   var rateTimer = null;
+  // What left in the rolling second before t (the send log trimmed to it): events (n) and PUB frames (p).
+  function sentInLastSecond(t) {
+    while (sendLog.length && t - sendLog[0].t >= 1000) sendLog.shift();
+    var used = { n: 0, p: 0 };
+    for (var i = 0; i < sendLog.length; i++) { used.n += sendLog[i].n; used.p += sendLog[i].p; }
+    return used;
+  }
   function rateAllowance(t) {
     var evCap = T.maxEventsPerSecond, pubCap = T.maxPubsPerSecond;
     var limited = evCap > 0 || pubCap > 0;
     if (!limited) return Infinity;
-    while (sendLog.length && t - sendLog[0].t >= 1000) sendLog.shift();
-    var usedEv = 0, usedPub = 0;
-    for (var i = 0; i < sendLog.length; i++) { usedEv += sendLog[i].n; usedPub += sendLog[i].p; }
+    var used = sentInLastSecond(t);
     var allow = Infinity;
-    if (evCap > 0) allow = Math.min(allow, evCap - usedEv);
-    if (pubCap > 0) allow = Math.min(allow, (pubCap - usedPub) * T.batchSize);
+    if (evCap > 0) allow = Math.min(allow, evCap - used.n);
+    if (pubCap > 0) allow = Math.min(allow, (pubCap - used.p) * T.batchSize);
     return Math.max(0, allow);
   }
-  function pubRoom() { // after rateAllowance (which drops the entries older than a second)
-    if (!(T.maxPubsPerSecond > 0)) return Infinity;
-    var used = 0;
-    for (var i = 0; i < sendLog.length; i++) used += sendLog[i].p;
-    return T.maxPubsPerSecond - used;
+  function pubRoom(t) { // PUB frames that may still leave in the rolling second before t
+    return T.maxPubsPerSecond > 0 ? T.maxPubsPerSecond - sentInLastSecond(t).p : Infinity;
   }
   // An event more than transport.maxClockSkewMs older than its batch has the bridge refuse the whole
   // batch (a Timestamp Violation), the fresh events in it too: what was buffered through an outage
@@ -2062,7 +2064,7 @@
     if (!buffer.length) return 0;
     var allowance = unloading ? Infinity : rateAllowance(t);
     if (allowance <= 0) { scheduleRateFlush(t); return 0; }
-    var room = unloading ? Infinity : pubRoom(); // PUB frames that may still leave this second
+    var room = unloading ? Infinity : pubRoom(t);
     stats.lastFlushReason = reason;
     var taken = buffer.splice(0, Math.min(buffer.length, allowance));
     priorityInBuffer = 0;
