@@ -388,9 +388,9 @@ class Seer:
         return s, max(s.latest, stamp)
 
     def decide(self, packet: dict[str, Any]) -> Decision:
-        """Would :meth:`on_packet` intervene for this packet now? Records nothing but the session
-        itself (the service asks before it pays for a composed message). Refuses a bad packet as
-        :meth:`on_packet` does."""
+        """Would :meth:`on_packet` intervene for this packet now, and why (or why not)? Records nothing
+        but the session itself and chooses no strategy (:meth:`plan` does, for a composer). Refuses a
+        bad packet as :meth:`on_packet` does."""
         return self._decide(packet, *self._packet_session(packet))
 
     def _decide(self, packet: dict[str, Any], s: _Session, now: float) -> Decision:
