@@ -191,6 +191,7 @@ def test_the_old_classifier_inactivity_key_still_loads_but_cannot_disagree(tmp_p
     "transport.max_pubs_per_second",  # the bridge refuses every PUB (the producer reads 0 as "off")
     "transport.max_connections",  # the bridge refuses every connection
     "transport.limiter_max_sessions",  # every batch gets a fresh limiter: the 4.6 limits never bite
+    "transport.handshake_timeout_ms",  # the bridge times out every client before its CONNECT
     "inference.buffer_window_ms",
     "classifier.price_dwell_ms",  # ZeroDivisionError in the ambivalence rule
 ])

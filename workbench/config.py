@@ -144,7 +144,7 @@ class TransportConfig(_Section):
 
     _positive = field_validator("batch_size", "flush_interval_ms", "max_buffer", "keepalive_ms", "max_message_bytes",
                                 "max_events_per_second", "max_events_per_type_per_second", "max_pubs_per_second",
-                                "max_connections", "limiter_max_sessions")(_at_least_one)
+                                "max_connections", "limiter_max_sessions", "handshake_timeout_ms")(_at_least_one)
 
     @model_validator(mode="after")
     def _pairs(self) -> TransportConfig:

@@ -275,6 +275,37 @@ async def test_a_client_that_never_connects_is_timed_out(make_live):
     assert closed.value.rcvd.code == 1008 and closed.value.rcvd.reason == "Authentication Timeout"
 
 
+async def test_websocket_pings_do_not_hold_off_the_handshake_timeout(make_live):
+    # aiohttp answers a WebSocket ping inside receive() and restarted its timeout each time: a client
+    # that only pinged the socket (the websockets library does by itself) held a connection slot forever
+    live = await make_live(handshake_timeout_ms=300)
+    ws = await websockets.connect(live.url, compression=None, ping_interval=0.05, ping_timeout=5)
+    assert (await ws.recv()).startswith(b"INFO ")
+    assert await asyncio.wait_for(ws.recv(), 3) == b"-ERR 'Authentication Timeout'\r\n"
+    await eventually(lambda: live.server.connections == 0, what="the connection is closed")
+    assert live.server.violations["handshake"] == 1 and not live.server.close_to_come("sq_other")
+
+
+async def test_nats_pings_before_connect_do_not_hold_off_the_handshake_timeout(make_live):
+    live = await make_live(handshake_timeout_ms=300)
+    ws = await websockets.connect(live.url, compression=None)
+    assert (await ws.recv()).startswith(b"INFO ")
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        async with asyncio.timeout(3):
+            while True:  # a PING every 20 ms, each answered, for 10 times the handshake timeout
+                await ws.send(codec.PING)
+                assert await ws.recv() == codec.PONG
+                await asyncio.sleep(0.02)
+    assert closed.value.rcvd.reason == "Authentication Timeout" and live.server.violations["handshake"] == 1
+
+
+async def test_websocket_pings_after_connect_are_not_protocol_keepalives(make_live):
+    live = await make_live(idle_timeout_ms=300)
+    quiet = await Client.open(live.url, "sq_ws_pings", ping_interval=0.05, ping_timeout=5)
+    assert await quiet.read(1) == [codec.Err("Stale Connection")]
+    assert live.server.violations["idle"] == 1
+
+
 async def test_a_client_that_goes_quiet_after_connect_is_closed_as_stale_and_one_that_pings_is_not(make_live):
     live = await make_live(idle_timeout_ms=400)
     quiet = await Client.open(live.url, "sq_quiet")

@@ -314,11 +314,15 @@ class BridgeServer:
         try:
             while not peer.outbox.slow:
                 if conn.session_id is None:
-                    timeout: float | None = max(0.0, handshake_deadline - loop.time())
+                    deadline: float | None = handshake_deadline
                 else:
-                    timeout = transport.idle_timeout_ms / 1000 if transport.idle_timeout_ms > 0 else None
+                    deadline = loop.time() + transport.idle_timeout_ms / 1000 if transport.idle_timeout_ms > 0 else None
                 try:
-                    msg = await ws.receive(timeout=timeout)
+                    # Our own deadline, not receive(timeout=): aiohttp restarts that on every WebSocket
+                    # ping it answers, so a client pinging the socket would never time out, and it reads
+                    # a timeout of 0 (a deadline already past) as none at all.
+                    async with asyncio.timeout_at(deadline):
+                        msg = await ws.receive()
                 except TimeoutError:  # nats-server's words for a client that never connected, or went quiet
                     quiet = conn.session_id is not None
                     kind, reason = ("idle", "Stale Connection") if quiet else ("handshake", "Authentication Timeout")
