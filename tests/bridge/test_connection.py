@@ -400,6 +400,17 @@ def test_a_client_ip_hidden_by_json_escapes_or_written_in_a_key_is_removed_too()
     assert "198.51.100" not in wire and "2001:db8" not in wire
 
 
+@pytest.mark.parametrize("before", ["\n", "\r", "\t", "\b", "\f"])
+def test_a_client_ip_at_the_start_of_a_line_is_removed_too(before):
+    # the producer joins a page's paragraphs with newlines, so an address often starts a line; in the
+    # raw JSON it follows an escape's letter ("\\n203..."), which a word boundary check took for a word
+    text = f"Signed in from{before}203.0.113.7 (Denver)"
+    checked, violation = check_batch(orjson.dumps(batch(mouse_path(1000, 3), pageContent={"visibleContent": text})),
+                                     tenant=None, session=None, peer_ip="192.0.2.10", user_agent="UA/1")
+    assert violation is None and checked is not None
+    assert checked["pageContent"] == {"visibleContent": f"Signed in from{before}[REDACTED] (Denver)"}
+
+
 def test_a_client_ip_in_the_envelopes_own_fields_is_removed_too():
     # Sections 4.5 and 10.3: the envelope's other fields reach the engine as well (the vertical
     # names the session's group in the knowledge store), and the schema lets a client add its own

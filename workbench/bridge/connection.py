@@ -59,9 +59,11 @@ from workbench.protocol.taxonomy import IDENTITY
 SERVER_ID = "eitp-bridge"
 PUBLISH_WHITELIST = frozenset({"telemetry.raw"})
 CLIENT_IP_FIELDS = ("ip", "clientIp", "ipAddress", "remoteAddress")
-# a batch worth walking: an address's text, a key that names one (JSON.stringify writes "ip":), or
-# a \\u escape, which can write any character (an address's dots too) without it
-_IP_HINT = re.compile(rb"(?<![A-Za-z0-9.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d|::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:"
+# a batch worth walking: an address's text (also right after an escaped newline or tab, whose letter
+# the lookbehind would otherwise take for part of a word), a key that names one (JSON.stringify
+# writes "ip":), or a \\u escape, which can write any character (an address's dots too) without it
+_IP_HINT = re.compile(rb"(?:(?<![A-Za-z0-9.])|(?<=\\[nrtbf]))\d{1,3}\.\d{1,3}\.\d{1,3}\.\d"
+                      rb"|::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:"
                       rb'|"(?:ip|clientIp|ipAddress|remoteAddress)"|\\u')
 AUTHORIZATION_VIOLATION = "Authorization Violation"
 SKIP_FACTOR = 4
