@@ -34,6 +34,7 @@ from workbench.events import (
 from workbench.intelligence import Intelligence
 from workbench.llm.botreview import BotReviewer
 from workbench.llm.tier import LLMSettings, LLMTier
+from workbench.recent import Recent
 
 
 class Pipeline:
@@ -63,9 +64,12 @@ class Pipeline:
                                 max_clock_skew_ms=self.config.transport.max_clock_skew_ms) if consumer else None
         self.server = BridgeServer(self.bus, self.config, tenant_id=tenant_id)
         self.base_url = ""
-        self._batches: dict[str, int] = {}
+        # what a run's visits wait on, per session; a long `workbench serve` sees every visitor, so
+        # the sessions touched least recently are forgotten, as the bridge's limiters are
+        kept = self.config.transport.limiter_max_sessions
+        self._batches: Recent[str, int] = Recent(kept)
         self._batch_seen = asyncio.Event()
-        self._closed: dict[str, asyncio.Event] = {}
+        self._closed: Recent[str, asyncio.Event] = Recent(kept)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         await self.engine.start()
@@ -108,7 +112,7 @@ class Pipeline:
 
     def interventions_delivered(self, session_id: str) -> int:
         """How many interventions the bridge has queued for the session's page (``MSG`` frames)."""
-        return self.server.delivered[(self.tenant_id, session_id)]
+        return self.server.delivered.get((self.tenant_id, session_id), 0)
 
     def llm_counters(self) -> dict[str, int]:
         """LLM calls, tokens and fallbacks of this run (empty when the tier is off)."""
@@ -138,7 +142,7 @@ class Pipeline:
         self.stream.emit(KnowledgeValidated(at, patterns))
 
     def _closed_event(self, session_id: str) -> asyncio.Event:
-        return self._closed.setdefault(session_id, asyncio.Event())
+        return self._closed.get(session_id) or self._closed.put(session_id, asyncio.Event())
 
     async def wait_closed(self, session_id: str, timeout: float) -> bool:
         """Wait until the bridge reported the session's connection closed."""
@@ -159,7 +163,7 @@ class Pipeline:
         batch: dict[str, Any] = orjson.loads(payload)
         batch.pop("ip", None)  # section 10.3: the IP stops at the engine's bot and geo logic
         sid = str(batch.get("sessionId"))
-        self._batches[sid] = self._batches.get(sid, 0) + 1
+        self._batches.put(sid, self._batches.get(sid, 0) + 1)
         self._batch_seen.set()
         self.stream.emit(BatchReceived(sid, str(batch.get("tenantId")), batch))
 

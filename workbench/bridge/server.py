@@ -60,6 +60,7 @@ from workbench.bridge.outbox import Outbox
 from workbench.bus import SESSION_CLOSED, Bus, Subscription
 from workbench.config import EITPConfig
 from workbench.errors import BusError, SitePageError
+from workbench.recent import Recent
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,8 @@ class BridgeServer:
         self.proxies = parse_networks(config.transport.trusted_proxies)
         self.routes: dict[tuple[str, str], set[_Peer]] = {}
         self.peak_pending = 0  # the most bytes ever queued for one connection
-        self.delivered: Counter[tuple[str, str]] = Counter()  # (tenant, session) -> MSG frames queued for it
+        # (tenant, session) -> MSG frames queued for it, for the sessions that got one most recently
+        self.delivered: Recent[tuple[str, str], int] = Recent(config.transport.limiter_max_sessions)
         self._peers: set[_Peer] = set()
         self._closing: Counter[str] = Counter()  # sessions whose connection ended, with the close not yet published
         # (tenant, session) of HTTP POST batches -> (the last batch's time, monotonic when it came)
@@ -275,10 +277,11 @@ class BridgeServer:
         peers = self.routes.get((tokens[1], tokens[4])) if len(tokens) == 5 else None
         if not peers or not is_intervention(payload):
             return  # EITP packets (telemetry details) never reach the browser (sections 2.5, 9.2)
+        key = (tokens[1], tokens[4])
         for peer in list(peers):
             for frame in peer.conn.deliver(subject, payload):
                 if peer.outbox.send(frame):
-                    self.delivered[(tokens[1], tokens[4])] += 1
+                    self.delivered.put(key, self.delivered.get(key, 0) + 1)
             self._route(peer)
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
