@@ -317,6 +317,17 @@ def test_subscriptions_per_connection_are_capped():
     assert sorted(conn.subscriptions) == ["0", "1"]
 
 
+def test_a_subscription_id_no_msg_could_carry_is_refused():
+    # the parser splits a line on spaces and tabs only, so a sid may hold another whitespace character;
+    # accepted, every MSG to it failed to encode, and the session's other connections got no intervention
+    conn = connected()
+    result = conn.receive(b"SUB " + OWN.encode() + b" x\x0by\r\n" + codec.encode_sub(OWN, "2"))
+    assert result.send == [codec.encode_err("Invalid Subscription ID 'x\\x0by'")]
+    assert [v.kind for v in result.violations] == ["parse"] and result.close is None
+    payload = b'{"type":"intervention","message":"Hi"}'
+    assert conn.deliver(OWN, payload) == [codec.encode_msg(OWN, "2", payload)]
+
+
 @pytest.mark.parametrize("payload, expected", [
     (b'{"type":"intervention","message":"Choosing can feel tough"}', True),
     (orjson.dumps({"sessionId": "s", "tenantId": "t", "emotion": {"primary": "frustration"}}), False),  # packet

@@ -357,8 +357,14 @@ def _subject(subject: str | None, *, wildcards: bool = False) -> str | None:
     return subject
 
 
+def is_token(value: str) -> bool:
+    """Whether ``value`` can stand as one argument of a control line (a sid, a subject token): not empty,
+    no whitespace. The parser splits on spaces and tabs only, so it can read a token this refuses."""
+    return bool(value) and not any(char.isspace() for char in value)
+
+
 def _token(value: str | None, what: str) -> str | None:
-    if value is not None and (not value or any(char.isspace() for char in value)):
+    if value is not None and not is_token(value):
         raise ProtocolError(f"invalid NATS {what}: {value!r}")
     return value
 

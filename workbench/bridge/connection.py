@@ -334,6 +334,9 @@ class BridgeConnection:
             using = f' using queue "{queue}"' if queue is not None else ""
             self._refuse(result, "permissions", f'Permissions Violation for Subscription to "{subject}"{using}')
             return
+        if not codec.is_token(sid):  # it could never head a MSG: every intervention to the session would fail on it
+            self._refuse(result, "parse", f"Invalid Subscription ID {sid!r}")
+            return
         if sid not in self.subscriptions and len(self.subscriptions) >= self.config.max_subscriptions:
             self._refuse(result, "subscriptions", "Maximum Subscriptions Exceeded")
             return
