@@ -67,6 +67,35 @@ def test_timestamps_a_second_apart_do_not_dodge_the_limit_on_the_wall_clock():
     assert check(lim, events(50, T0 + 21_000), now=100.2) is None  # 100 more refilled by then
 
 
+def test_timestamps_a_second_apart_do_not_dodge_the_per_type_limit_on_the_wall_clock():
+    # 100 clicks a batch, each batch stamped a second after the last, 5 batches a wall second: every
+    # event second holds 100 clicks, and the total's 500 a second would let all of them through
+    lim = limiter()
+    sent = [check(lim, events(100, T0 + i * 1000, kind="click"), now=100.0 + i * 0.2) for i in range(20)]
+    accepted = sum(100 for refusal in sent if refusal is None)
+    assert accepted <= 600 + 100 * 4  # the bucket's burst (100 + a producer's buffer), then 100 a second
+    refused = [r for r in sent if r is not None]
+    assert refused[0].kind == "rate_type" and "'click' events" in refused[0].message
+    assert "wall-clock budget (100 per second, 600 at once)" in refused[0].message
+    # other types have buckets of their own, and the total's budget was not taken by refused batches
+    assert check(lim, events(100, T0 + 20_000, kind="mouse"), now=104.0) is None
+
+
+def test_an_honest_producer_is_never_held_by_the_per_type_wall_budget():
+    # a 20 Hz mouse stream and its reconnect catch-up: a whole buffer of moves at once, then 20 a second
+    lim = limiter()
+    assert check(lim, events(500, T0, kind="mouse", spread_ms=50), now=10.0) is None
+    for i in range(60):
+        assert check(lim, events(20, T0 + 25_000 + i * 1000, kind="mouse", spread_ms=50), now=11.0 + i) is None
+
+
+def test_per_type_wall_budgets_are_forgotten_when_full_again():
+    lim = limiter()
+    for i in range(40):  # forty types, one batch each, a second apart on both clocks
+        assert check(lim, events(10, T0 + i * 1000, kind=f"custom{i}"), now=10.0 + i) is None
+    assert len(lim._wall_types) <= 17
+
+
 def test_a_batch_refused_for_another_limit_takes_nothing_from_the_wall_budget():
     lim = limiter()
     assert check(lim, events(101, kind="mouse"), now=50.0).kind == "rate_type"

@@ -32,7 +32,9 @@ Time base (a design decision; the README states it too):
   plus the producer's whole buffer (``max_buffer``, 500). A producer paces its own flushes to 500
   a second, but arrivals bunch on the network, and a reconnect's catch-up or an unload flush sends
   the buffer at once; the bucket takes those, and holds a forged-clock flood to 500 a second
-  after its first 1,000 events. A virtual-time run compresses
+  after its first 1,000 events. Each event type has a bucket of its own as well, refilling at
+  ``max_events_per_type_per_second`` (100) and holding that plus ``max_buffer``, so a forged clock
+  cannot send one type at the total's 500 a second either. A virtual-time run compresses
   minutes of a real producer's events into seconds, so the runner's own embedded bridge turns
   this one off for virtual-time runs (:func:`workbench.sim.runner.embedded_config`); ``workbench
   serve`` keeps it.
@@ -90,8 +92,9 @@ class WallEventGuard:
     :meth:`check` only judges; :meth:`add` counts a batch once every other limit accepted it, so
     a batch refused for another reason takes nothing from the budget."""
 
-    def __init__(self, rate: int, burst: int) -> None:
+    def __init__(self, rate: int, burst: int, what: str = "events") -> None:
         self.rate, self.burst = rate, max(burst, rate)
+        self.what = what  # what it counts, for the refusal: "events" or one type's "'click' events"
         self._tokens = float(self.burst)
         self._at: float | None = None
 
@@ -105,9 +108,15 @@ class WallEventGuard:
             return None
         self._refill(now)
         if count > self._tokens + 1e-6:  # the refill is a float: 0.2 s at 500/s is 99.99999999999964
-            return Refusal("rate_events", f"Rate Limit Exceeded: {count} events with {int(self._tokens)} left of "
-                                          f"the wall-clock budget ({self.rate} per second, {self.burst} at once)")
+            kind = "rate_events" if self.what == "events" else "rate_type"
+            return Refusal(kind, f"Rate Limit Exceeded: {count} {self.what} with {int(self._tokens)} left of "
+                                 f"the wall-clock budget ({self.rate} per second, {self.burst} at once)")
         return None
+
+    def full(self, now: float) -> bool:
+        """Whether the bucket is back to its burst: as good as a new one, so it can be forgotten."""
+        self._refill(now)
+        return self._tokens >= self.burst
 
     def add(self, now: float, count: int) -> None:
         if self.rate and count:
@@ -133,6 +142,9 @@ class SessionLimiter:
         # both doors of the session; a second's worth plus a producer's whole buffer at once
         self.wall_events = WallEventGuard(config.max_events_per_wall_second,
                                           config.max_events_per_wall_second + config.max_buffer)
+        self.buffer = config.max_buffer
+        self.type_rate = self.per_type if config.max_events_per_wall_second else 0  # off with the total's
+        self._wall_types: dict[str, WallEventGuard] = {}  # event type -> its wall-clock bucket, while not full
         self.newest: float | None = None  # newest accepted timestamp (envelope or event), ms
         self._seconds: dict[int, _Second] = {}
         self._quota_seconds: list[int] = []  # sorted keys of _quota_counts
@@ -148,6 +160,7 @@ class SessionLimiter:
         if refusal := self.wall_events.check(now, len(events)):
             return refusal
         seconds: dict[int, dict[str, int]] = {}  # event second -> type -> count, for this batch
+        types: dict[str, int] = {}  # type -> count, for this batch
         for event, ts in zip(events, stamps, strict=True):
             second = math.floor(ts / 1000)
             bucket = seconds.get(second)
@@ -155,6 +168,11 @@ class SessionLimiter:
                 bucket = seconds[second] = {}
             kind = str(event["type"])
             bucket[kind] = bucket.get(kind, 0) + 1
+            types[kind] = types.get(kind, 0) + 1
+        if self.type_rate:
+            for kind, count in types.items():
+                if refusal := self._wall_type(kind).check(now, count):
+                    return refusal
         for second, add in seconds.items():
             have = self._seconds.get(second)
             total = sum(add.values()) + (have.total if have else 0)
@@ -170,7 +188,19 @@ class SessionLimiter:
             return refusal
         self._commit(float(envelope_ts), stamps, seconds)
         self.wall_events.add(now, len(events))
+        if self.type_rate:
+            for kind, count in types.items():
+                self._wall_type(kind).add(now, count)
+            if len(self._wall_types) > 16:  # types are the client's own strings: keep only the buckets in use
+                self._wall_types = {k: g for k, g in self._wall_types.items() if not g.full(now)}
         return None
+
+    def _wall_type(self, kind: str) -> WallEventGuard:
+        guard = self._wall_types.get(kind)
+        if guard is None:
+            guard = self._wall_types[kind] = WallEventGuard(self.type_rate, self.type_rate + self.buffer,
+                                                            f"{kind[:64]!r} events")
+        return guard
 
     def _check_clock(self, envelope: float, stamps: list[float]) -> Refusal | None:
         if not 0 <= envelope <= MAX_EPOCH_MS:  # else it would fence every later batch of the session out
