@@ -305,8 +305,18 @@ def test_deliver_sends_msg_to_each_own_subscription_and_unsub_stops_it():
     assert conn.deliver("seer.org_test.intervention.request.sq_2", payload) == []
     conn.receive(codec.encode_unsub("1"))
     assert conn.deliver(OWN, payload) == [codec.encode_msg(OWN, "7", payload)]
-    conn.receive(codec.encode_unsub("7", 2))  # auto-unsubscribe after two more messages
+    conn.receive(codec.encode_unsub("7", 4))  # auto-unsubscribe at four since the SUB: two more
     assert len(conn.deliver(OWN, payload)) == 1 and len(conn.deliver(OWN, payload)) == 1
+    assert conn.deliver(OWN, payload) == [] and conn.subscriptions == {}
+
+
+def test_an_unsub_max_counts_the_messages_since_the_sub_as_nats_server_does():
+    conn = connected()
+    conn.receive(codec.encode_sub(OWN, "1") + codec.encode_sub(OWN, "2"))
+    payload = b'{"type":"intervention","message":"Hi"}'
+    assert len(conn.deliver(OWN, payload)) == 2 and len(conn.deliver(OWN, payload)) == 2
+    conn.receive(codec.encode_unsub("1", 3) + codec.encode_unsub("2", 2))  # "2" has had its two: gone now
+    assert conn.deliver(OWN, payload) == [codec.encode_msg(OWN, "1", payload)]  # the third of "1"
     assert conn.deliver(OWN, payload) == [] and conn.subscriptions == {}
 
 

@@ -100,6 +100,7 @@ class Result:
 class _Subscription:
     subject: str
     remaining: int | None = None  # messages left before an UNSUB <sid> <max> takes effect
+    delivered: int = 0  # since the SUB: nats-server counts an UNSUB's max from there
 
 
 def encode_err(message: str) -> bytes:
@@ -266,6 +267,7 @@ class BridgeConnection:
             if sub.subject != subject:
                 continue
             frames.append(codec.encode_msg(subject, sid, payload))
+            sub.delivered += 1
             if sub.remaining is not None:
                 sub.remaining -= 1
                 if sub.remaining <= 0:
@@ -304,10 +306,12 @@ class BridgeConnection:
                 self._subscribe(subject, queue, sid, result)
             case codec.Unsub(sid=sid, max_msgs=max_msgs):
                 sub = self.subscriptions.get(sid)
-                if sub is not None and (max_msgs is None or max_msgs <= 0):
+                if sub is None:
+                    pass
+                elif max_msgs is None or max_msgs <= sub.delivered:  # now, or it has had them all already
                     del self.subscriptions[sid]
-                elif sub is not None:
-                    sub.remaining = max_msgs
+                else:
+                    sub.remaining = max_msgs - sub.delivered
             case _:
                 self._refuse(result, "parse", f"Unexpected Operation {type(item).__name__} from a client")
 
