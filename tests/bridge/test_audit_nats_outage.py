@@ -188,12 +188,16 @@ async def test_the_bridge_says_service_unavailable_when_its_bus_is_gone(fixed_na
         await client.send(codec.encode_pub("telemetry.raw", orjson.dumps(doc)))
         (err,) = await client.read(1)
         assert err == codec.Err("Service Unavailable")
+        # two PUBs in one WebSocket message: each is tried, and each is answered
+        two = [batch(mouse_path(t, 5), session="sq_bus_gone", tenant=TENANT) for t in (2000, 3000)]
+        await client.send(b"".join(codec.encode_pub("telemetry.raw", orjson.dumps(d)) for d in two))
+        assert await client.read(2) == [codec.Err("Service Unavailable")] * 2
         async with aiohttp.ClientSession() as http:
             posted = dict(doc, sessionId="sq_bus_gone_post")
             async with http.post(f"{base}/bridge/batch", data=orjson.dumps(posted)) as answer:
                 assert answer.status == 503 and "Retry-After" in answer.headers
         await client.close()  # its close cannot reach the engine either: counted, not a traceback
-        await _eventually(lambda: bridge.unavailable >= 3)
+        await _eventually(lambda: bridge.unavailable >= 5)
         assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
     finally:
         await bridge.stop()

@@ -233,19 +233,21 @@ class BridgeServer:
         if self.on_violation:
             self.on_violation(v)
 
-    async def _publish(self, items: list[Publish], received: float) -> bool:
-        """Hand accepted batches to the bus; False when it cannot take them (a NATS server gone for good, a
-        payload over its limit): that is the service's failure, not the client's, said once in a while on the
-        log (:attr:`unavailable` counts them) and to the client as ``Service Unavailable``."""
+    async def _publish(self, items: list[Publish], received: float) -> int:
+        """Hand accepted batches to the bus, each tried on its own; how many it could not take (a NATS server
+        gone for good, a payload over its limit): that is the service's failure, not the client's, said once in
+        a while on the log (:attr:`unavailable` counts them) and to the client as ``Service Unavailable``."""
+        refused = 0
         for item in items:
             try:
                 await self.bus.publish(item.subject, item.payload)
             except BusError as exc:
                 self._refused_by_bus(exc)
-                return False
+                refused += 1
+                continue
             self.latency.record(time.perf_counter() - received)
             self.accepted += 1
-        return True
+        return refused
 
     async def _publish_close(self, tenant: str | None, session: str, at: float | None) -> None:
         """Tell the engine and Seer a connection ended; a bus that cannot take it is counted as for a batch."""
@@ -351,8 +353,8 @@ class BridgeServer:
                     peer.outbox.send(out)
                 if result.publish:
                     last_ts, last_wall = float(result.publish[-1].batch["timestamp"]), time.monotonic()
-                    if not await self._publish(result.publish, received):
-                        peer.outbox.send(encode_err(SERVICE_UNAVAILABLE))  # the client may try again later
+                    for _ in range(await self._publish(result.publish, received)):
+                        peer.outbox.send(encode_err(SERVICE_UNAVAILABLE))  # one per PUB; it may try again later
                 self._route(peer)
                 if result.close is not None:
                     reason = result.close
@@ -422,7 +424,7 @@ class BridgeServer:
         if violation is not None:
             self._violation(violation, ip)
             return _error(400 if violation.kind == "clock" else 429, violation.message)
-        if not await self._publish([Publish("telemetry.raw", batch, forwarded)], received):
+        if await self._publish([Publish("telemetry.raw", batch, forwarded)], received):
             return web.json_response({"ok": False, "error": SERVICE_UNAVAILABLE}, status=503,
                                      headers={"Retry-After": "5"})
         self._posted[(batch["tenantId"], batch["sessionId"])] = (float(batch["timestamp"]), time.monotonic())
