@@ -107,6 +107,32 @@ def test_no_threshold_takes_true_or_false_for_a_number(key):
             EITPConfig().with_overrides(dict([parse_override(f"{key}={word}")]))
 
 
+@pytest.mark.parametrize("key", NUMERIC)
+def test_no_threshold_takes_a_quoted_number(key, tmp_path):
+    # pydantic read a preset's `dwell_ms = "800"` (a TOML string) as 800, and "0.5" as 0.5, without a word
+    section, _, name = key.partition(".")
+    preset = tmp_path / "quoted.toml"
+    preset.write_text(f'[{section}]\n{name} = "1"\n')
+    with pytest.raises(ConfigError, match=f"{key}: .*must be a number, not the string '1'"):
+        EITPConfig.load(preset)
+
+
+@pytest.mark.parametrize("key", [k for k in NUMERIC if isinstance(EITPConfig().model_dump()[k.split(".")[0]][
+    k.split(".")[1]], int)])
+def test_no_integer_past_tomls_range_is_taken(key):
+    # 10**19 passed and then broke the engine (OverflowError in a deque's maxlen, "cannot fit 'int'")
+    with pytest.raises(ConfigError, match=f"{key}: .*must be at most {2**63 - 1}"):
+        EITPConfig().with_overrides({key: 10**19})
+
+
+def test_the_clock_fence_holds_at_least_a_flush_interval():
+    # a fence under the producer's flush interval refuses honest batches: at 0, every batch but the first event's
+    with pytest.raises(ConfigError, match="max_clock_skew_ms \\(2999\\) cannot be under flush_interval_ms \\(3000\\)"):
+        EITPConfig().with_overrides({"transport.max_clock_skew_ms": 2999})
+    pair = {"transport.max_clock_skew_ms": 1000, "transport.flush_interval_ms": 1000}
+    assert EITPConfig().with_overrides(pair).transport.max_clock_skew_ms == 1000
+
+
 @pytest.mark.parametrize("value", ["nan", "inf"])
 def test_a_float_threshold_must_be_finite(value):
     key, parsed = parse_override(f"signal.circularity={value}")
@@ -192,6 +218,8 @@ def test_the_old_classifier_inactivity_key_still_loads_but_cannot_disagree(tmp_p
     "transport.max_connections",  # the bridge refuses every connection
     "transport.limiter_max_sessions",  # every batch gets a fresh limiter: the 4.6 limits never bite
     "transport.handshake_timeout_ms",  # the bridge times out every client before its CONNECT
+    "transport.send_queue_bytes",  # the bridge closes every connection as a slow consumer
+    "inference.session_timeout_ms",  # every batch starts a session of its own: no human is ever cleared
     "inference.buffer_window_ms",
     "classifier.price_dwell_ms",  # ZeroDivisionError in the ambivalence rule
 ])

@@ -27,11 +27,16 @@ class _Section(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_bool_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
-        # pydantic reads true as 1 where a number is due: `--set classifier.min_confidence=true` set 1.0
+    def _a_number_is_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic reads true as 1 and "800" as 800 where a number is due: `--set classifier.min_confidence=true`
+        # set 1.0, and a preset's `dwell_ms = "800"` (a string in TOML) passed unremarked
         field = cls.model_fields.get(info.field_name or "")
-        if isinstance(value, bool) and field is not None and field.annotation is not bool:
+        if field is None or field.annotation not in (int, float):
+            return value
+        if isinstance(value, bool):
             raise ValueError(f"must be a number, not {str(value).lower()}")
+        if isinstance(value, str):
+            raise ValueError(f"must be a number, not the string {value!r} (in TOML, write it without quotes)")
         return value
 
     @field_validator("*")
@@ -43,7 +48,12 @@ class _Section(BaseModel):
                 raise ValueError(f"must be a finite number (got {value})")
             if value < 0:
                 raise ValueError(f"cannot be negative (got {value})")
+            if isinstance(value, int) and value > _TOML_MAX_INT:  # and past what the code's C integers hold
+                raise ValueError(f"must be at most {_TOML_MAX_INT}, TOML's largest integer (got {value})")
         return value
+
+
+_TOML_MAX_INT = 2**63 - 1
 
 
 def _at_least_one(value: int) -> int:
@@ -144,7 +154,8 @@ class TransportConfig(_Section):
 
     _positive = field_validator("batch_size", "flush_interval_ms", "max_buffer", "keepalive_ms", "max_message_bytes",
                                 "max_events_per_second", "max_events_per_type_per_second", "max_pubs_per_second",
-                                "max_connections", "limiter_max_sessions", "handshake_timeout_ms")(_at_least_one)
+                                "max_connections", "limiter_max_sessions", "handshake_timeout_ms",
+                                "send_queue_bytes")(_at_least_one)
 
     @model_validator(mode="after")
     def _pairs(self) -> TransportConfig:
@@ -157,6 +168,10 @@ class TransportConfig(_Section):
         if self.reconnect_base_ms > self.reconnect_max_ms:
             raise ValueError(f"reconnect_base_ms ({self.reconnect_base_ms}) cannot exceed reconnect_max_ms "
                              f"({self.reconnect_max_ms}) (section 4.4)")
+        if self.max_clock_skew_ms < self.flush_interval_ms:
+            raise ValueError(f"max_clock_skew_ms ({self.max_clock_skew_ms}) cannot be under flush_interval_ms "
+                             f"({self.flush_interval_ms}): a batch holds events up to a flush interval older than "
+                             "its timestamp, and the fence would refuse them (section 4.6)")
         return self
 
     @field_validator("trusted_proxies")
@@ -189,7 +204,7 @@ class InferenceConfig(_Section):
     trajectory_delta: float = 0.05  # intensity change that counts as intensifying / cooling
     emotion_history: int = 8  # classifications kept per session (trajectory and emotions.{t}.{s} profile)
 
-    _positive = field_validator("buffer_window_ms")(_at_least_one)
+    _positive = field_validator("buffer_window_ms", "session_timeout_ms")(_at_least_one)
 
     @field_validator("trajectory_history")
     @classmethod
