@@ -7,6 +7,8 @@ the runner and the TUI only talk to this object.
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections import Counter
 from typing import Any
 
 import orjson
@@ -34,7 +36,10 @@ from workbench.events import (
 from workbench.intelligence import Intelligence
 from workbench.llm.botreview import BotReviewer
 from workbench.llm.tier import LLMSettings, LLMTier
+from workbench.protocol.inbound import Refused, read_batch, read_close, read_detection, read_packet
 from workbench.recent import Recent
+
+log = logging.getLogger(__name__)
 
 
 class Pipeline:
@@ -70,6 +75,8 @@ class Pipeline:
         self._batches: Recent[str, int] = Recent(kept)
         self._batch_seen = asyncio.Event()
         self._closed: Recent[str, asyncio.Event] = Recent(kept)
+        # messages on the bus this run's reports were not given: with --nats anyone may publish there
+        self.refused: Counter[str] = Counter()
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         await self.engine.start()
@@ -153,25 +160,42 @@ class Pipeline:
             return False
         return True
 
+    def _refuse(self, refused: Refused) -> None:
+        self.refused[refused.reason] += 1
+        log.warning("pipeline: not reported: %s", refused.message)
+
     async def _on_closed(self, subject: str, payload: bytes) -> None:
-        info = orjson.loads(payload)
+        info = read_close(payload)
+        if isinstance(info, Refused):
+            return self._refuse(info)
         at = info.get("at")
-        self.stream.emit(ConnectionClosed(str(info["sessionId"]), float(at) if at is not None else None))
-        self._closed_event(str(info["sessionId"])).set()
+        self.stream.emit(ConnectionClosed(info["sessionId"], float(at) if at is not None else None))
+        self._closed_event(info["sessionId"]).set()
 
     async def _on_batch(self, subject: str, payload: bytes) -> None:
-        batch: dict[str, Any] = orjson.loads(payload)
+        batch = read_batch(payload, max_clock_skew_ms=self.config.transport.max_clock_skew_ms)  # as the engine
+        if isinstance(batch, Refused):
+            return self._refuse(batch)
         batch.pop("ip", None)  # section 10.3: the IP stops at the engine's bot and geo logic
-        sid = str(batch.get("sessionId"))
+        sid = batch["sessionId"]
         self._batches.put(sid, self._batches.get(sid, 0) + 1)
         self._batch_seen.set()
-        self.stream.emit(BatchReceived(sid, str(batch.get("tenantId")), batch))
+        self.stream.emit(BatchReceived(sid, batch["tenantId"], batch))
 
     async def _on_packet(self, subject: str, payload: bytes) -> None:
-        message = orjson.loads(payload)
+        try:
+            message = orjson.loads(payload)
+        except orjson.JSONDecodeError as exc:
+            return self._refuse(Refused("packet", f"a packet that is not JSON: {exc}"))
         if subjects.is_intervention(message):
             return  # Seer's answer shares the subject (section 4.2); it is reported as InterventionSent
-        self.stream.emit(PacketEmitted(message))
+        packet = read_packet(message)
+        if isinstance(packet, Refused):
+            return self._refuse(packet)
+        self.stream.emit(PacketEmitted(packet))
 
     async def _on_bot(self, subject: str, payload: bytes) -> None:
-        self.stream.emit(BotVerdictEmitted(orjson.loads(payload)))
+        detection = read_detection(payload)
+        if isinstance(detection, Refused):
+            return self._refuse(detection)
+        self.stream.emit(BotVerdictEmitted(detection))

@@ -11,6 +11,10 @@ deeper would make every packet of the session unpublishable; the bridge refuses 
 ``encode_batch``), and have every event within ``max_clock_skew_ms`` of the batch's timestamp (section 4.6, as
 the bridge fences it). A close (:func:`read_close`) must name its session and give its time as a number of
 epoch ms, or none.
+
+What the engine publishes is on the same bus, so the pipeline, which reports it to the run's printer, store and
+TUI, checks it as well: a packet (:func:`read_packet`) against the section 5 schema, a bot verdict
+(:func:`read_detection`) for the section 8.3 log fields.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ MAX_EPOCH_MS: float = schema("batch")["properties"]["timestamp"]["maximum"]
 class Refused:
     """Why a message from the bus is not used: ``reason`` is the counter key, ``message`` the log line."""
 
-    reason: str  # json | schema | identity | depth | clock (a batch); close (a close)
+    reason: str  # json | schema | identity | depth | clock (a batch); close (a close); packet; detection
     message: str
 
 
@@ -124,3 +128,42 @@ def read_close(payload: bytes) -> dict[str, Any] | Refused:
         return Refused("close", f"the close of session {shown(sid)}: at {shown(at)} is not a number of epoch ms "
                                 f"(0 to {MAX_EPOCH_MS:.0f}) or null")
     return info
+
+
+def read_packet(message: object) -> dict[str, Any] | Refused:
+    """An EITP packet parsed from the bus, or why not: it must match the packet schema (sections 5, 6, 10.3)."""
+    if problems := schema_errors(message, "packet", limit=3):
+        sid = message.get("sessionId") if isinstance(message, dict) else None
+        return Refused("packet", f"an invalid packet of session {shown(sid)}: {'; '.join(problems)}")
+    return message  # type: ignore[return-value]
+
+
+DETECTION_FIELDS: dict[str, type | tuple[type, ...]] = {  # section 8.3, with the tenant and time we add
+    "session_id": str, "tenant_id": str, "timestamp": (int, float), "classification": str,
+    "confidence": (int, float), "reasoning": str, "signals": list, "event_count": int,
+}
+CLASSIFICATIONS = frozenset({"human", "bot", "uncertain"})
+
+
+def read_detection(payload: bytes) -> dict[str, Any] | Refused:
+    """A section 8.3 bot verdict from ``bot.{t}.detection.{s}``, or why it must not be used."""
+    try:
+        d = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        return Refused("detection", f"a bot verdict that is not JSON: {exc}")
+    if not isinstance(d, dict):
+        return Refused("detection", f"a bot verdict that is a JSON {type(d).__name__}, not an object")
+    for key, kind in DETECTION_FIELDS.items():
+        if not isinstance(d.get(key), kind) or isinstance(d.get(key), bool):
+            return Refused("detection", f"a bot verdict of session {shown(d.get('session_id'))}: {key} "
+                                        f"{shown(d.get(key))} is missing or of the wrong type (section 8.3)")
+    if not IDENTITY.fullmatch(d["session_id"]) or d["classification"] not in CLASSIFICATIONS:
+        return Refused("detection", f"a bot verdict whose session {shown(d['session_id'])} is not a name or whose "
+                                    f"classification {shown(d['classification'])} is not human, bot or uncertain")
+    if not (is_time(d["timestamp"], MAX_EPOCH_MS) and 0 <= d["confidence"] <= 1 and d["event_count"] >= 0
+            and all(isinstance(s, str) for s in d["signals"])):
+        return Refused("detection", f"a bot verdict of session {d['session_id']}: its timestamp, confidence (0-1), "
+                                    "event count or signals (strings) are out of range")
+    if d.get("review") is not None and not isinstance(d["review"], dict):
+        return Refused("detection", f"a bot verdict of session {d['session_id']}: review is not an object")
+    return d
