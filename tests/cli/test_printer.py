@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 
 from workbench.cli.printer import Printer
-from workbench.events import InterventionSent, PacketEmitted
+from workbench.events import BotVerdictEmitted, InterventionSent, PacketEmitted
 
 ESCAPES = "\x1b[2J\x1b[H\x1b]0;owned\x07[bold]FAKE[/]\x9b31m"  # clear, home, retitle, rich markup, CSI
 
@@ -40,3 +40,15 @@ def test_emoji_codes_from_a_page_are_shown_as_written():
     text = out.getvalue()
     assert ":warning: pricing" in text and "Hi :thumbs_up:" in text, text
     assert "⚠" not in text and "👍" not in text
+
+
+def test_a_packets_intent_and_a_bot_verdicts_words_are_shown_not_obeyed():
+    # with `serve --nats` anyone may publish a packet or a verdict; the intent's words are free strings
+    out = io.StringIO()
+    printer = Printer(Console(file=out, color_system=None, width=300))
+    forged = packet("pricing") | {"intent": {"level": ESCAPES, "action": "[/]"}}
+    printer(PacketEmitted(forged))
+    printer(BotVerdictEmitted({"session_id": "[/]", "classification": ESCAPES, "confidence": 0.9, "signals": []}))
+    text = out.getvalue()
+    assert not any(ch in text for ch in "\x1b\x07\x9b"), repr(text)
+    assert "/[/]" in text and "bot verdict [/]:" in text and text.count("[bold]FAKE[/]") == 2

@@ -62,7 +62,7 @@ class Printer:
                 d = event.detection
                 colour = "red" if d["classification"] == "bot" else "dim"
                 signals = ", ".join(d["signals"]) or "no signal"
-                say(f"[{colour}]  bot verdict {d['session_id']}: {d['classification']} "
+                say(f"[{colour}]  bot verdict {escape(d['session_id'])}: {escape(d['classification'])} "
                         f"({d['confidence']:.2f}) · {escape(signals)}[/]")
             case InterventionSent():
                 who = self.personas.get(event.session_id, event.session_id[-9:])
@@ -90,5 +90,6 @@ class Printer:
         return (f"[{p['temporal']['sessionDuration'] / 1000:6.1f}s] {escape(who):<16} "
                 f"{escape(s['currentSection']):>14} ×{s['visitCount']:<2} "
                 f"[bold {colour}]{e['primary']:<22}[/] conf {e['confidence']:.2f} int {e['intensity']:.2f} "
-                f"{ARROWS[e['trajectory']]} {e['trajectory']:<12} intent {p['intent']['level']}/{p['intent']['action']}"
+                f"{ARROWS[e['trajectory']]} {e['trajectory']:<12} intent {escape(p['intent']['level'])}/"
+                f"{escape(p['intent']['action'])}"
                 + (f" [dim]· {escape(patterns)}[/]" if patterns else ""))
