@@ -78,6 +78,10 @@ def _said(what: str, value: Any) -> Any:
     return "not scored" if what == "verdict" and value is None else value
 
 
+def _quoted(value: Any) -> Any:
+    return repr(value) if isinstance(value, str) else value
+
+
 @dataclass
 class Comparison:
     base_id: str
@@ -117,7 +121,9 @@ class Comparison:
         return {k: found[k] for k in KINDS}
 
     def threshold_changes(self) -> str:
-        return ", ".join(f"{k} {b} → {a}" for k, (b, a) in self.thresholds.items())
+        """``key baseline → candidate, ...``; a string quoted, so an empty one (the default path) shows. Plain
+        text: a path may hold ``[`` and ``]``, which a caller must not print as rich markup."""
+        return ", ".join(f"{k} {_quoted(b)} → {_quoted(a)}" for k, (b, a) in self.thresholds.items())
 
     def lines(self, most: int = 6) -> list[str]:
         """The comparison in a few plain lines: counts, the first ``most`` differing sessions, unpaired ones."""

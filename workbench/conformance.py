@@ -48,6 +48,7 @@ WALL_FLOOD_BATCHES = 32  # 1,600 events: over a second's worth plus a producer's
 FLOOD_TYPES = ("mouse", "click", "scroll", "mouse_pause", "viewport_resize", "tab_switch", "form_focus",
                "text_selection")
 FOREIGN_IP = "203.0.113.66"  # TEST-NET-3: an address a client claims for itself
+OTHER_TENANT = "org_conformance_other"  # a tenant a batch claims that the bridge does not serve (section 10.4)
 CLOSED = "(the bridge closed the connection)"
 CONTROL_REFUSED = "(a valid batch was refused too)"
 
@@ -121,6 +122,11 @@ class Probe:
     post_url: str | None = None  # the section 4.4 HTTP POST fallback; None: derived from url (see post_fallback)
     timeout_s: float = 5.0
     settle_s: float = 0.3  # how long the tap is given to see a batch (or to not see it)
+
+    @property
+    def other_tenant(self) -> str:
+        """A tenant that is not the one the bridge serves, whatever ``--tenant`` names."""
+        return OTHER_TENANT if self.tenant != OTHER_TENANT else f"{OTHER_TENANT}_2"
 
     def session(self) -> str:
         """A fresh session id, so what the tap sees is this case's alone."""
@@ -411,7 +417,7 @@ async def _rate_limit_type(probe: Probe) -> Outcome:
 
 async def _tenant(probe: Probe) -> Outcome:
     return await _refused(probe, lambda c: codec.encode_pub("telemetry.raw",
-                                                           telemetry(c.session, "org_conformance_other")),
+                                                           telemetry(c.session, probe.other_tenant)),
                           "-ERR for a batch of another tenant")
 
 
@@ -468,7 +474,7 @@ def post_fallback(url: str) -> str:
 async def _post(probe: Probe) -> Outcome:
     url = probe.post_url or post_fallback(probe.url)
     sid = probe.session()
-    sent = {"another tenant's batch": telemetry(sid, "org_conformance_other"),
+    sent = {"another tenant's batch": telemetry(sid, probe.other_tenant),
             f"{MAX_MESSAGE_BYTES + 1:,} bytes": oversize(sid, probe.tenant),
             "a valid batch": telemetry(sid, probe.tenant, ip=FOREIGN_IP)}
     status: dict[str, int | str] = {}

@@ -15,6 +15,7 @@ from workbench.cli.common import ExitCode, add_db_arg, table_console
 from workbench.cli.printer import escape
 from workbench.compare import CHANGED, FIXED, REGRESSION, SAME, Comparison, compare_reports
 from workbench.errors import UsageError
+from workbench.report.text import as_text
 from workbench.store.db import default_path, open_db
 
 NAME = "compare"
@@ -97,18 +98,19 @@ def _print(c: Comparison, console: Console) -> None:
     for pair in c.pairs:
         if pair.kind == SAME:
             continue
-        table.add_row(pair.persona, str(pair.nth + 1), f"[{COLOURS[pair.kind]}]{pair.kind}[/]",
+        table.add_row(as_text(pair.persona), str(pair.nth + 1), f"[{COLOURS[pair.kind]}]{pair.kind}[/]",
                       escape(pair.describe()))
     if table.row_count:
         console.print(table)
     scores = Table(title="scores", title_justify="left")
-    for column in ("figure", c.base_id, c.run_id):
-        scores.add_column(column)
+    for column in ("figure", c.base_id, c.run_id):  # run ids are stored text: a header is read as markup
+        scores.add_column(as_text(column))
     for name, (before, after) in c.scores.items():
         scores.add_row(name, "-" if before is None else str(before), "-" if after is None else str(after))
     console.print(scores)
     if c.thresholds:
-        console.print(f"thresholds that differ: {c.threshold_changes()}")
+        # a string threshold (a path) is as the user wrote it: "[/old]" in it raised, "[dc]" vanished
+        console.print("thresholds that differ:", as_text(c.threshold_changes()))
     for line in c.unpaired:
         console.print(f"[dim]unpaired: {escape(line)}[/]")
     for line in c.missing:

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from workbench import conformance as suite
 from workbench.cli.common import ExitCode, add_config_args, check_outputs, load_config, table_console
+from workbench.cli.printer import escape, printable
 from workbench.errors import UsageError
 from workbench.report.files import write_report
+from workbench.report.text import as_text
 
 NAME = "conformance"
 ORDER = 55
@@ -65,7 +66,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                                               "(default: start the workbench's own)")
     target.add_argument("--stock-nats", action="store_true",
                         help="start the bundled nats-server and check its own WebSocket listener")
-    p.add_argument("--tenant", default=None, help="the tenant the bridge serves (default: the workbench's)")
+    p.add_argument("--tenant", default=None, help="the tenant the bridge serves; without URL the workbench's own "
+                                                  "bridge is started for it (default: the workbench's, org_workbench)")
     p.add_argument("--nats", metavar="URL", help="the NATS server behind the bridge: a tap on telemetry.raw "
                                                  "lets 4.5/1 see the forwarded IP and refusals be checked for leaks")
     p.add_argument("--post-url", metavar="URL", help="the bridge's HTTP POST fallback (section 4.4) for case 4.4/1 "
@@ -94,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         target, results = asyncio.run(_run(args, config, console))
     except Unreachable as exc:  # not even a WebSocket that speaks: nothing a case said would mean anything
-        print(f"workbench conformance: cannot reach the bridge at {exc.target}: {exc.reason}", file=sys.stderr)
+        # the reason can quote the server (a close reason, its first words): no terminal controls from it
+        print(f"workbench conformance: cannot reach the bridge at {printable(exc.target)}: {printable(exc.reason)}",
+              file=sys.stderr)
         return ExitCode.INFRASTRUCTURE
     counts = suite.summary(results)
     document: dict[str, Any] = {"target": target, "strict": args.strict, "summary": counts,
@@ -103,10 +107,10 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(document, indent=2, allow_nan=False))
     elif args.json:
         text = json.dumps(document, indent=2, allow_nan=False) + "\n"
-        console.print(f"JSON: {write_report(args.json, text, 'JSON results')}")
+        console.print("JSON:", as_text(write_report(args.json, text, "JSON results")))  # the user's path, as typed
     if args.junit:
         written = write_report(args.junit, suite.to_junit(results, target=target, strict=args.strict), "JUnit report")
-        console.print(f"JUnit: {written}")
+        console.print("JUnit:", as_text(written))
     bad = suite.failed(results, strict=args.strict)
     console.print(f"[bold]{len(results)} cases[/] against {escape(target)}: "
                   + " · ".join(f"[{COLOURS[v]}]{n} {v}[/]" for v, n in counts.items())
@@ -127,8 +131,10 @@ async def _run(args: argparse.Namespace, config: Any, console: Console) -> tuple
     def progress(r: suite.CaseResult) -> None:
         colour = COLOURS[r.verdict]
         happened = r.actual if r.verdict in (suite.PASS, suite.INFO) else f"expected {r.expected}; got {r.actual}"
-        table.add_row(r.id, r.level, f"[{colour}]{r.verdict}[/]", escape(r.requirement), escape(happened))
+        # what happened quotes the bridge's own -ERR text: neither markup nor terminal controls
+        table.add_row(r.id, r.level, f"[{colour}]{r.verdict}[/]", escape(r.requirement), as_text(happened))
 
+    tenant = args.tenant or DEFAULT_TENANT
     async with AsyncExitStack() as stack:
         tap, nats_url = suite.Tap(), args.nats
         if args.stock_nats:
@@ -138,7 +144,7 @@ async def _run(args: argparse.Namespace, config: Any, console: Console) -> tuple
             url = args.url
         else:
             bus = InProcessBus()
-            bridge = BridgeServer(bus, config)
+            bridge = BridgeServer(bus, config, tenant_id=tenant)  # serving the tenant the cases speak for
             await bus.subscribe("telemetry.raw", tap)
             url = (await bridge.start()).replace("http://", "ws://") + "/bridge"
             stack.push_async_callback(bus.close)
@@ -148,7 +154,7 @@ async def _run(args: argparse.Namespace, config: Any, console: Console) -> tuple
             stack.push_async_callback(nats.close)
             await nats.subscribe("telemetry.raw", tap)
         observed = args.stock_nats or not args.url or bool(nats_url)
-        probe = suite.Probe(url, args.tenant or DEFAULT_TENANT, tap if observed else None, post_url=args.post_url)
+        probe = suite.Probe(url, tenant, tap if observed else None, post_url=args.post_url)
         with console.status("running the conformance cases ..."):
             try:
                 await suite.reach(probe)

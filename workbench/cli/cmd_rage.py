@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlmodel import Session
 
 from workbench.cli.common import (
@@ -24,6 +25,7 @@ from workbench.cli.common import (
 from workbench.cli.printer import escape
 from workbench.errors import ConfigError
 from workbench.rageclicks import EVENT_TYPES, Definition, definitions, judge_run
+from workbench.report.text import as_text
 from workbench.store.db import open_db
 
 NAME = "rage"
@@ -136,15 +138,17 @@ def _mark(n: int | None) -> str:
 
 
 def print_rage(console: Console, run_id: str, judged: dict[str, Any], defs: list[Definition]) -> None:
-    table = Table(title=f"rage clicks in run {run_id} (bursts per session; · none)", title_justify="left")
+    title = Text.assemble("rage clicks in run ", as_text(run_id), " (bursts per session; · none)", style="table.title")
+    table = Table(title=title, title_justify="left")
     for column in ("session", "persona", "expects", "clicks", "sent", *(d.name for d in defs)):
         key = {"session": "session_id", "persona": "persona"}.get(column)  # what names a row is never cut short
         table.add_column(column, justify="left" if column in ("session", "persona", "expects") else "right",
                          no_wrap=key is not None, min_width=max((len(str(s[key])) for s in judged["sessions"]),
                                                                 default=0) if key else None)
     for s in judged["sessions"]:
-        table.add_row(s["session_id"], s["persona"], s["expects"], str(s["clicks"]), _mark(s["sent"]),
-                      *(_mark(s["bursts"][d.key]) for d in defs))
+        # stored text: a `workbench serve` visitor's page chose its session id ("[/x]" raised, "[dc]" vanished)
+        table.add_row(as_text(s["session_id"]), as_text(s["persona"]), as_text(s["expects"]), str(s["clicks"]),
+                      _mark(s["sent"]), *(_mark(s["bursts"][d.key]) for d in defs))
     console.print(table)
     totals = Table(title="per definition: sessions built to rage-click that it caught, and false alarms on the rest",
                    title_justify="left")

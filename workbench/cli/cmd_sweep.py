@@ -27,6 +27,7 @@ from workbench.cli.common import (
 from workbench.cli.printer import escape
 from workbench.config import EITPConfig
 from workbench.errors import ConfigError, UsageError
+from workbench.report.text import as_text
 from workbench.store.db import open_db
 
 NAME = "sweep"
@@ -200,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
     console = table_console(plain_width=180)
     _print(console, telemetry, results, unfaithful, source)
     if written:
-        console.print(f"HTML report: {written}")
+        console.print("HTML report:", as_text(written))  # the user's path: "[/old]" in it raised, "[dc]" vanished
     return ExitCode.OK
 
 
@@ -248,7 +249,7 @@ def _label(overrides: dict[str, Any], source: str) -> str:
 def _print(console: Console, telemetry: lab.Telemetry, results: list[lab.Result], unfaithful: list[lab.StoredSession],
            source: str) -> None:
     scored = sum(1 for s in telemetry.sessions if s.ground_truth is not None)
-    what = telemetry.run_id if source == "corpus" else f"run {telemetry.run_id}"
+    what = escape(telemetry.run_id if source == "corpus" else f"run {telemetry.run_id}")
     n = len(telemetry.sessions)
     how = "rerun per setting" if source == "rerun" else f"{len(telemetry.batches)} batches replayed per setting"
     console.print(f"[bold]threshold lab[/] · {what} · {n} session{'s' * (n != 1)} "
@@ -286,7 +287,7 @@ def _print(console: Console, telemetry: lab.Telemetry, results: list[lab.Result]
             ok = got["passed"] == got["sessions"]
             text = ("✔" if ok else "✘") if got["sessions"] == 1 else f"{got['passed']}/{got['sessions']}"
             cells.append(f"[green]{text}[/]" if ok else f"[red]{text}[/]")
-        table.add_row(p, *cells)
+        table.add_row(as_text(p), *cells)
     table.add_section()
     table.add_row("[b]passed[/]", *(f"{d['passed']}/{d['sessions']}" for d in rows))
     table.add_row("bot recall", *(scoring.ratio_text(d["bot"].get("recall")) for d in rows))
