@@ -443,7 +443,7 @@ class EITPConfig(_Section):
         lines: list[str] = []
         for section, values in self.model_dump().items():
             lines.append(f"[{section}]")
-            lines.extend(f"{key} = {_toml_value(value)}" for key, value in values.items())
+            lines.extend(f"{key} = {toml_value(value)}" for key, value in values.items())
             lines.append("")
         return "\n".join(lines)
 
@@ -460,11 +460,11 @@ class EITPConfig(_Section):
         }
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value).replace("\x7f", "\\u007f")  # a TOML basic string (TOML escapes DEL, JSON not)
     if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     return repr(value)
 
 

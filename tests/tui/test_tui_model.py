@@ -125,7 +125,7 @@ def test_config_form_splits_errors_per_field_and_saves_presets(tmp_path: Path):
     assert config is None
     assert "at least 60000 ms" in problems["intervention.cooldown_ms"] and "section 9.3" in problems[
         "intervention.cooldown_ms"]
-    assert "integer" in problems["signal.dwell_ms"]
+    assert "must be a number, not the string 'soon'" in problems["signal.dwell_ms"]
     values["intervention.cooldown_ms"], values["signal.dwell_ms"] = "90000", "800"
     config, problems = configform.validate(values)
     assert problems == {} and config is not None and config.intervention.cooldown_ms == 90_000

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.config import EITPConfig
+from workbench.config import EITPConfig, toml_value
 from workbench.errors import ConfigError
 
 SECTIONS = ("signal", "transport", "inference", "intervention", "bot", "classifier")
@@ -46,14 +46,13 @@ def fields_of(config: EITPConfig) -> list[Field]:
 
 
 def literal(value: Any) -> str:
-    """A value as the TOML literal :func:`parse_value` reads back."""
+    """A value as the TOML literal :func:`parse_value` reads back: a string escaped as a preset writes it, so
+    a backslash or a quote in a path survives the form's round trip."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
     if isinstance(value, list):
         return "[" + ", ".join(literal(v) for v in value) + "]"
-    return repr(value)
+    return toml_value(value)
 
 
 def parse_value(text: str) -> Any:

@@ -32,7 +32,9 @@ def rows(figures: list[dict[str, Any]]) -> list[tuple[Text, list[Text]]]:
     values are :class:`Text`: emotion names and bot verdicts are stored text, read as markup in a ``str`` cell.
     """
     out: list[tuple[Text, list[Text]]] = []
-    names = [k for k in figures[0] if k != "run"] if figures else []
+    # every run's figures, in the order first met: a scored run's (passed, checks, recall) are absent from an
+    # unscored run's, whichever of the two comes first
+    names = list(dict.fromkeys(k for f in figures for k in f if k != "run"))
     for name in names:
         values = [f.get(name) for f in figures]
         if any(isinstance(v, dict) for v in values):

@@ -22,7 +22,7 @@ from workbench.tui.untrusted import line, text
 from workbench.tui.widgets.minimap import Minimap
 from workbench.tui.widgets.panels import BotPanel, InterventionLog, PacketView, RatePanel
 from workbench.tui.widgets.sessions import SessionsTable
-from workbench.tui.widgets.timeline import EmotionTimeline
+from workbench.tui.widgets.timeline import EmotionTimeline, window_text
 
 if TYPE_CHECKING:
     from workbench.tui.app import WorkbenchApp
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 PANELS = (("packet", "Packet"), ("timeline", "Timeline"), ("rate", "Rate"), ("minimap", "Minimap"),
           ("bot", "Bot"), ("chat", "Interventions"))
 ERROR_CELLS = 240  # a run's error on the status line at most (Playwright's can fill a screen; the toast has it all)
-TITLES = {"packet": "latest packet", "timeline": "emotion timeline (10 s windows)", "minimap": "cursor minimap",
+TITLES = {"packet": "latest packet", "timeline": "emotion timeline", "minimap": "cursor minimap",
           "rate": "event rate", "bot": "bot filter", "chat": "interventions"}
 
 
@@ -130,7 +130,10 @@ class LiveScreen(Screen[None]):
                 text(f"latest packet · {line(chosen.persona, 32)} {chosen.session_id[-9:]}") if chosen
                 else TITLES["packet"])
         if dirty is None or "timeline" in dirty:
-            self.query_one(EmotionTimeline).show(snap.sessions, self.selected)
+            # the run's own window (inference.buffer_window_ms), not the default's 10 s
+            window = snap.run.window_ms
+            self.query_one(EmotionTimeline).show(snap.sessions, self.selected, window)
+            self.query_one("#p-timeline").border_title = f"{TITLES['timeline']} ({window_text(window)} windows)"
         if dirty is None or "trail" in dirty:
             self.query_one(Minimap).show(chosen)
         if dirty is None or "rate" in dirty:

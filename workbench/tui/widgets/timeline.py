@@ -1,4 +1,6 @@
-"""Emotion timelines: one strip per session, one coloured cell per 10 s window (section 6 categories)."""
+"""Emotion timelines: one strip per session, one coloured cell per buffer window (section 6 categories).
+
+The window is the run's ``inference.buffer_window_ms`` (10 s by default, section 7)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,14 @@ from workbench.tui.untrusted import line
 
 CELL = "█"
 EMPTY = "·"
+DEFAULT_WINDOW_MS = 10_000.0
+
+
+def window_text(window_ms: float) -> str:
+    """A buffer window as people say it: ``10 s``, ``2.5 s``, ``500 ms``."""
+    window_ms = round(window_ms, 3)
+    value, unit = (window_ms / 1000, "s") if window_ms >= 1000 else (window_ms, "ms")
+    return f"{f'{value:.3f}'.rstrip('0').rstrip('.')} {unit}"
 
 
 def legend(width: int = 80) -> Text:
@@ -51,9 +61,10 @@ class EmotionTimeline(Widget):
         super().__init__(id=id)
         self.sessions: list[SessionView] = []
         self.selected: str | None = None
+        self.window_ms = DEFAULT_WINDOW_MS
 
-    def show(self, sessions: list[SessionView], selected: str | None) -> None:
-        self.sessions, self.selected = sessions, selected
+    def show(self, sessions: list[SessionView], selected: str | None, window_ms: float = DEFAULT_WINDOW_MS) -> None:
+        self.sessions, self.selected, self.window_ms = sessions, selected, window_ms
         self.refresh(layout=True)
 
     def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[no-untyped-def]
@@ -65,7 +76,8 @@ class EmotionTimeline(Widget):
         label_w = min(24, max((cell_len(line(s.persona)) for s in self.sessions), default=8) + 5)
         out = Text(no_wrap=True, overflow="crop")
         if not self.sessions:
-            out.append("No packets yet: each 10 s window of a session becomes one cell here.\n", "dim")
+            out.append(f"No packets yet: each {window_text(self.window_ms)} window of a session becomes one cell "
+                       "here.\n", "dim")
         for n, s in enumerate(self.sessions, 1):
             mark = "▶" if s.session_id == self.selected else " "
             label = Text(f"{mark}{n:>2} {line(s.persona)}", "bold" if mark == "▶" else "")
