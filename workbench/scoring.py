@@ -12,8 +12,11 @@ check the persona declares nothing for is ``skip``, never ``pass``:
   flowed, so it is a miss for a bot persona and no failure for a human one;
 * ``signals``: the producer emitted every event type the persona is built to cause, which
   tells "the persona did not do its part" apart from "the engine did not conclude";
-* ``intervention``: Seer intervened (or, for a persona that expects none, did not); skipped ("n/a")
-  when no consumer ran, so none could be observed (a replay in the threshold lab).
+* ``intervention``: Seer intervened while the page could still receive it (or, for a persona that
+  expects none, did not); skipped ("n/a") when no consumer ran, so none could be observed (a replay in
+  the threshold lab). An intervention Seer decided after the page was gone (``undelivered``: the engine
+  releases a short visit's packets only at its close, section 8.2's bot wait) reached nobody, so it
+  counts for neither expectation; the check's text says how many there were.
 
 A session that could not be carried out (browser crash, script error, a stopped run) gets ``error``
 on every expectation. Session verdict: ``error`` if a check errored, else ``fail`` if one failed,
@@ -110,7 +113,8 @@ class Observation:
     bot: str = "uncertain"
     bot_signals: tuple[str, ...] = ()
     signals: frozenset[str] = frozenset()  # producer event types seen
-    interventions: int | None = None  # None: nothing could have intervened
+    interventions: int | None = None  # ones the page could receive; None: nothing could have intervened
+    undelivered: int = 0  # more, decided after the page was gone (Seer's "undelivered"): nobody saw them
 
 
 @dataclass(frozen=True)
@@ -202,7 +206,8 @@ def score_session(truth: GroundTruth, obs: Observation) -> SessionScore:
         checks.append(Check("intervention", SKIP, wanted, NO_CONSUMER))
     else:
         ok = (obs.interventions > 0) == truth.intervention
-        checks.append(Check("intervention", PASS if ok else FAIL, wanted, f"{obs.interventions} intervention(s)"))
+        late = f"; {obs.undelivered} more decided after the page closed (undelivered)" if obs.undelivered else ""
+        checks.append(Check("intervention", PASS if ok else FAIL, wanted, f"{obs.interventions} intervention(s){late}"))
     return SessionScore(obs.session_id, obs.persona, obs.status, tuple(checks), dict(Counter(obs.emotions)),
                         obs.dominant, obs.bot, detected)
 

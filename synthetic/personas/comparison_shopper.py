@@ -10,7 +10,7 @@ class ComparisonShopper(Persona):
     name = "comparison_shopper"
     aliases = ("comparison", "comparing")
     description = ("Compares the tier cards, switches to another tab for 38-55 s (a long tab return) and back, "
-                   "compares again, then a shorter second look elsewhere.")
+                   "compares again, then a shorter second look elsewhere and a last look at the Adventure package.")
     site = "rv"
     profile = CALM
     expected_emotions = frozenset({"comparison_shopping"})
@@ -29,4 +29,6 @@ class ComparisonShopper(Persona):
         await actor.move_to("#tier-base .price", dwell_ms=1200)
         await actor.leave_tab(float(actor.rng.uniform(6_000, 12_000)))
         await actor.move_to("#tier-adventure h3", dwell_ms=1500)
-        await actor.dwell(2000)
+        # a last look at the package it keeps coming back to: Seer answers the long absence only once the
+        # visitor is back (the window holding the return closes with the next events), so it must be there
+        await actor.dwell(float(actor.rng.uniform(5000, 7000)))

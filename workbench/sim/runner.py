@@ -52,12 +52,14 @@ from workbench import scoring
 from workbench.bridge.server import SITES
 from workbench.bus import Bus
 from workbench.config import EITPConfig
+from workbench.consumer import seer
 from workbench.enrichment import REGIONS, address_in
 from workbench.errors import BrowserError, WorkbenchError
 from workbench.events import (
     BatchReceived,
     BotVerdictEmitted,
     EventStream,
+    InterventionOutcome,
     InterventionSent,
     OutcomeExpected,
     PacketEmitted,
@@ -149,8 +151,9 @@ class SessionOutcome:
     moves: int = 0  # cursor moves the runner sent (the hot path: bench_runner's input floor)
     notches: int = 0  # wheel events the runner sent (bench_runner's scroll floor)
     fidelity: fidelity.Fidelity = fidelity.NO_SAMPLES
-    interventions: int | None = None  # None: no consumer ran, so none could be observed
-    intervention_messages: list[str] = field(default_factory=list)
+    interventions: int | None = None  # ones the page could receive; None: no consumer ran, so none could be observed
+    undelivered: int = 0  # more, decided after the page was gone (Seer's "undelivered"): nobody saw them
+    intervention_messages: list[str] = field(default_factory=list)  # of the ones the page could receive
     trace: str | None = None  # the Playwright trace kept for this session (RunSpec.trace)
 
     def observation(self) -> scoring.Observation:
@@ -158,7 +161,7 @@ class SessionOutcome:
                                    error=self.error, emotions=tuple(self.emotions.elements()),
                                    dominant=scoring.dominant(self.emotions), bot=self.bot,
                                    bot_signals=self.bot_signals, signals=frozenset(self.event_types),
-                                   interventions=self.interventions)
+                                   interventions=self.interventions, undelivered=self.undelivered)
 
 
 @dataclass
@@ -221,6 +224,18 @@ class _Tally:
                 outcome = self.by_session[sid]
                 outcome.interventions = (outcome.interventions or 0) + 1
                 outcome.intervention_messages.append(message)
+            case InterventionOutcome(session_id=sid, timestamp=at, outcome=seer.UNDELIVERED) if sid in self.by_session:
+                # settled as it was made (the same handler, right after its InterventionSent): Seer decided it
+                # after the page was gone, so nobody saw it, and it is no intervention the visit got
+                pending = self.unanswered.get(sid, [])
+                sent = next((i for i, e in enumerate(pending) if e.timestamp == at), None)
+                if sent is not None:
+                    outcome = self.by_session[sid]
+                    outcome.interventions = max(0, (outcome.interventions or 0) - 1)
+                    outcome.undelivered += 1
+                    with contextlib.suppress(ValueError):
+                        outcome.intervention_messages.remove(pending[sent].message)
+                    del pending[sent]
             case BotVerdictEmitted(detection=d) if d["session_id"] in self.by_session:
                 outcome = self.by_session[d["session_id"]]
                 outcome.bot = d["classification"]
@@ -324,7 +339,9 @@ async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventS
     stream.add(tally)
     # a virtual-time run's minutes pass in seconds: its LLM budgets count on the page clocks alone
     llm = LLMSettings.from_env(wall_budgets=not spec.virtual_time, timeout_ms=config.inference.enrichment_timeout_ms)
-    pipeline = Pipeline(embedded_config(config, virtual_time=spec.virtual_time), stream=stream, bus=bus, llm=llm)
+    # Seer draws from the run's seed, each session apart (workbench.consumer.seer): the same seed says the same
+    pipeline = Pipeline(embedded_config(config, virtual_time=spec.virtual_time), stream=stream, bus=bus, llm=llm,
+                        seed=spec.seed)
     base_url = await pipeline.start()
     run_id = new_run_id(spec.kind)
     sites = sorted({spec.site_of(p) for p in spec.personas}) or ["rv"]
@@ -356,7 +373,7 @@ async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventS
             for outcome in tally.by_session.values():
                 if outcome.status == "running":
                     outcome.status, outcome.error = "failed", _describe(exc)
-                    stream.emit(SessionEnded(outcome.session_id, outcome.status, outcome.error))
+                    stream.emit(SessionEnded(outcome.session_id, outcome.status, outcome.error, scoring.ERROR))
         await pipeline.bus.drain()
         status = "ended" if tally.by_session and all(s.status == "ended" for s in tally.by_session.values()) \
             else "failed"
@@ -506,7 +523,9 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
         sid, persona_cls.name, spec.seed, slot.index, kind, {**persona_cls.ground_truth(), "geography": geography},
         round(outcome.simulated_ms, 1), round(outcome.wall_ms, 1), outcome.fidelity.as_dict(),
         _trail(outcome, actor), screenshot, SCREENSHOT_SCALE))
-    stream.emit(SessionEnded(sid, outcome.status, outcome.error))
+    # scored now as well as with the run (_score), so a live view shows each session's verdict as it ends
+    verdict = scoring.score_session(scoring.GroundTruth.of(persona_cls), outcome.observation()).verdict
+    stream.emit(SessionEnded(sid, outcome.status, outcome.error, verdict))
 
 
 #: read after each clock run: how many batches the page has sent, and how many interventions it has received
