@@ -43,6 +43,13 @@ of a connection it never heard from is remembered apart, so no number of them pu
 between two pages; and when room must be made, a session whose cooldown, chat suppression or
 attribution window still runs at the newest event time seen is kept over one whose windows are over.
 
+Seer's random draws (the bandit's Thompson samples, a template's wording) are each session's own: every
+intervention draws from a stream derived from Seer's seed, the visit's id and the intervention's number in
+the session (:func:`_stream`), never from one generator all sessions share, so what a session is told does
+not depend on how its packets interleaved with other sessions' (the wall-time order of concurrent pages).
+The stream is derived afresh each time, so it adds no state: a session forgotten for room and met again
+draws as a new one.
+
 A packet is checked before Seer acts on it (:func:`packet_problem`): one whose fields Seer reads
 are missing or of the wrong kind, or whose emotion is not one of the 22 canonical ones (section 6
 prohibits "unknown"), is refused whole with a :class:`~workbench.errors.ValidationError`, before
@@ -51,8 +58,10 @@ any state changes.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from itertools import islice
@@ -80,6 +89,10 @@ ENDED_EVICTION_SCAN = 1_000  # the oldest ended sessions looked at for one whose
 GUARD_REJECTIONS_KEPT = 1_000  # the latest composed messages the guard turned down, for inspection
 #: the outcome of an intervention decided after its page was gone: stored, not one of bandit.OUTCOMES
 UNDELIVERED = "undelivered"
+#: a producer's session id (section 11.1's ``sq_1740700800000_k8f2m9x1q``): the visit's start in ms, its random part
+PRODUCER_ID = re.compile(r"sq_\d+_(.+)", re.DOTALL)
+# what each stream of a session's intervention is for (the last word of its spawn key)
+CHOOSE, WORDING = 0, 1
 # Section 1.1: "a paralyzed buyer (who needs guidance) from a confident one (who needs space)".
 # Positive states, active weighing and plain uncertainty get space; distress gets help.
 QUIET_EMOTIONS = frozenset({e.value for e in POSITIVE} | {"deliberation", "uncertainty"})
@@ -117,6 +130,19 @@ def packet_problem(packet: object) -> str | None:
     if detected is not None and not (isinstance(detected, list) and all(isinstance(d, str) for d in detected)):
         return "patterns.detected is not a list of strings"
     return None
+
+
+def _stream(seed: int, session_id: str, nth: int, purpose: int) -> np.random.Generator:
+    """The random stream of the session's ``nth`` intervention, for ``purpose`` (:data:`CHOOSE`, :data:`WORDING`).
+
+    Derived from the seed and the visit, so it is the same in every process (a digest, not Python's salted
+    ``hash``) and in whatever order sessions come. A producer's id names the visit by its random part: its
+    start in ms differs each time a seeded run is repeated, the visit it names does not. Any other id counts
+    whole."""
+    visit = PRODUCER_ID.fullmatch(session_id)
+    digest = hashlib.blake2b((visit.group(1) if visit else session_id).encode(), digest_size=16).digest()
+    words = tuple(int.from_bytes(digest[i:i + 4], "little") for i in range(0, len(digest), 4))
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(*words, nth, purpose)))
 
 
 def _in_window(intervention: Intervention, ts: float) -> bool:
@@ -189,6 +215,9 @@ class Seer:
                  bandit: ThompsonBandit | None = None, vertical_of: dict[str, str] | None = None) -> None:
         self.config = config or InterventionConfig()
         self.bandit = bandit or ThompsonBandit()
+        self.seed = seed  # each session's draws derive from it (:func:`_stream`)
+        # draws of no session's intervention: only a direct call of _template (on_packet always passes the stream
+        # of the session's intervention)
         self.rng = np.random.default_rng(seed)
         self.sessions: dict[str, _Session] = {}
         self.guard_rejections: deque[tuple[str, list[str]]] = deque(maxlen=GUARD_REJECTIONS_KEPT)
@@ -417,8 +446,9 @@ class Seer:
         if s.pending is not None:  # the previous one got no answer before this chance came: the bandit
             self.settled.append(self._settle(s, "no_response"))  # learns it before it chooses again
         vertical = s.vertical or self.vertical_of.get(packet["sessionId"], "")
+        rng = _stream(self.seed, packet["sessionId"], len(s.history), CHOOSE)
         return self.bandit.choose(Context(packet["tenantId"], vertical, packet["emotion"]["primary"],
-                                          packet["spatial"]["currentSection"]), self.rng)
+                                          packet["spatial"]["currentSection"]), rng)
 
     def on_packet(self, packet: dict[str, Any], *, llm_message: str | None = None) -> Intervention | None:
         """Intervene for this packet, or not (None), in the strategy :meth:`plan` chose for it if it did.
@@ -438,7 +468,7 @@ class Seer:
         else:
             strategy = self._choose(packet, s)
         vertical = s.vertical or self.vertical_of.get(sid, "")
-        message, source, rejected = self._message(packet, strategy, llm_message)
+        message, source, rejected = self._message(packet, strategy, llm_message, len(s.history))
         if rejected:
             self.guard_rejections.append((llm_message or "", rejected))
             log.warning("guard rejected a composed message (%s); using a template", rejected)
@@ -455,23 +485,30 @@ class Seer:
             s.left = None
         return intervention
 
-    def _message(self, packet: dict[str, Any], strategy: str,
-                 llm_message: str | None) -> tuple[str, str, list[str]]:
-        """The message, its source, and the guard's objections to the composed one (section 9.2)."""
+    def _message(self, packet: dict[str, Any], strategy: str, llm_message: str | None,
+                 nth: int) -> tuple[str, str, list[str]]:
+        """The message of the session's ``nth`` intervention, its source, and the guard's objections to the
+        composed one (section 9.2)."""
         if llm_message is None:
-            return self._template(packet, strategy), "template", []
+            return self._template(packet, strategy, self._wording(packet, nth)), "template", []
         rejected = guard.violations(llm_message)
         if rejected:
-            return self._template(packet, strategy), "template_after_guard", rejected
+            return self._template(packet, strategy, self._wording(packet, nth)), "template_after_guard", rejected
         return llm_message, "llm", []
 
-    def _template(self, packet: dict[str, Any], strategy: str) -> str:
+    def _wording(self, packet: dict[str, Any], nth: int) -> np.random.Generator:
+        """The stream a template of the session's ``nth`` intervention is picked with."""
+        return _stream(self.seed, packet["sessionId"], nth, WORDING)
+
+    def _template(self, packet: dict[str, Any], strategy: str, rng: np.random.Generator | None = None) -> str:
         """A template's message. Its product name and price come from the page; should the page's text
         carry personal data (10.1, 10.3: an address or an email a producer and the bridge let through)
         or anything else the section 9.2 guard refuses ("we noticed you hovering" in a product name),
-        the message names neither. (The templates themselves all pass the guard: a test renders them.)"""
-        message = templates.render(packet, strategy, self.rng)
+        the message names neither. (The templates themselves all pass the guard: a test renders them.)
+        ``rng``: the stream of the intervention's wording (:meth:`_wording`); without one, Seer's own."""
+        rng = rng if rng is not None else self.rng
+        message = templates.render(packet, strategy, rng)
         if rejected := guard.violations(message):  # personal data included
             log.warning("a template filled from the page broke section 9.2 (%s); it names no product", rejected)
-            message = templates.render({**packet, "pageContent": None}, strategy, self.rng)
+            message = templates.render({**packet, "pageContent": None}, strategy, rng)
         return message
