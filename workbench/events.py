@@ -57,6 +57,9 @@ class SessionEnded:
     session_id: str
     status: str  # ended | failed
     error: str | None = None
+    #: the session against its persona's ground truth (``workbench.scoring``: pass, fail or error) as the runner
+    #: scored it when it ended; None when nobody did (a stopped run's unfinished sessions, a visit of no persona)
+    verdict: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ Exit codes (:class:`~workbench.cli.common.ExitCode`): 0 every expectation held; 
 expectation failed; 2 bad arguments (an unknown persona ...); 3 no usable Chromium; 4 the run
 could not be carried out (a session crashed, the remote browser was unreachable, or a page no
 longer has what the persona's script clicks), which wins over 1; an unexpected internal error is 4 too.
+A reader of the output that goes away (``| head -1``) changes none of them: the run goes on quietly, writes
+its reports and exits with its own code (other commands exit 141 then).
 """
 
 from __future__ import annotations
@@ -83,6 +85,8 @@ exit codes: 0 all expectations held · 1 an expectation failed · 2 usage · 3 n
               expectation that failed
             130 interrupted (ctrl-c, SIGTERM, SIGHUP): the browser is closed and the run stored, the
               sessions that finished with their scores, the unfinished ones as failed
+            a reader of the output that goes away (`| head -1`) changes none of these: the run still
+              writes its reports and exits with its own code, not 141
 """
 VERDICT_EXIT = {"pass": ExitCode.OK, "fail": ExitCode.FAILED, "error": ExitCode.INFRASTRUCTURE}
 # Named here so that building the parser imports neither numpy nor the LLM client; run() checks
@@ -133,14 +137,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 class LiveCounts:
-    """Sink for the progress bar: sessions done / failed, packets, bots; a line per finished session."""
+    """Sink for the progress bar: sessions done, failed and errors, packets, bots; a line per finished session.
+
+    "failed" and "errors" are what the run's final line counts (:mod:`workbench.scoring`): a session that missed
+    an expectation, and one that could not be carried out. The runner scores each session as it ends
+    (``SessionEnded.verdict``); one it did not score (a stopped run's) counts as an error."""
 
     def __init__(self, console: Console, total: int, *, bar: bool = True) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.console = console
         self.total = total
-        self.done = self.failed = self.packets = 0
+        self.done = self.failed = self.errors = self.packets = 0
         self.personas: dict[str, str] = {}
         self.emotions: dict[str, dict[str, int]] = {}
         self.bot: dict[str, str] = {}
@@ -151,8 +159,8 @@ class LiveCounts:
 
     def _describe(self) -> str:
         bots = sum(1 for v in self.bot.values() if v == "bot")
-        return (f"failed [red]{self.failed}[/] · running {len(self.personas) - self.done} · packets {self.packets}"
-                f" · bots {bots}")
+        return (f"failed [red]{self.failed}[/] · errors [red]{self.errors}[/] · "
+                f"running {len(self.personas) - self.done} · packets {self.packets} · bots {bots}")
 
     def __call__(self, event: RunEvent) -> None:
         match event:
@@ -166,11 +174,14 @@ class LiveCounts:
                 self.bot[d["session_id"]] = d["classification"]
             case SessionEnded():
                 self.done += 1
-                self.failed += event.status != "ended"
+                verdict = event.verdict if event.status == "ended" and event.verdict else "error"
+                self.failed += verdict == "fail"
+                self.errors += verdict == "error"
                 seen = self.emotions.get(event.session_id, {})
                 top = ", ".join(f"{e}×{n}" for e, n in sorted(seen.items(), key=lambda kv: -kv[1])[:3]) or "no packets"
-                mark = "[green]■[/]" if event.status == "ended" else "[red]■[/]"
-                note = f" · [red]{event.error}[/]" if event.error else ""
+                mark = "[green]■[/]" if verdict == "pass" else "[red]■[/]"
+                note = f" · [red]{escape(event.error)}[/]" if event.error else \
+                    " · [red]missed an expectation[/]" if verdict == "fail" else ""
                 self.progress.console.print(
                     f"{mark} {self.personas.get(event.session_id, '?'):<20} {event.session_id[-9:]} "
                     f"bot {self.bot.get(event.session_id, 'uncertain'):<9} {top}{note}", highlight=False)
@@ -227,6 +238,22 @@ def run_stoppable(coro: Coroutine[Any, Any, T], stream: EventStream) -> tuple[T 
         if unfinished.never_started:
             reason += f"; {unfinished.never_started} of {unfinished.planned} sessions never started"
         return None, reason
+
+
+def quiet_when_reader_goes(console: Console) -> Console:
+    """``console``, which prints nothing more once the reader of stdout has gone (`workbench run ... | head -1`)
+    and sends what is left there to /dev/null (Python's advice for SIGPIPE), instead of raising: the run goes on
+    to store itself, write its reports and exit with its own code, not 141."""
+
+    def gone() -> None:
+        console.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+    console.on_broken_pipe = gone  # type: ignore[method-assign]
+    return console
 
 
 def silence() -> None:
@@ -287,7 +314,7 @@ def run(args: argparse.Namespace) -> int:
     check_outputs(json=args.json, junit=args.junit, html=args.html, trace_dir=args.trace_dir)
     db_path = args.db or default_path()
     engine = open_db(db_path)
-    console = table_console(min_width=0)  # the live bar: the terminal's own width
+    console = quiet_when_reader_goes(table_console(min_width=0))  # the live bar: the terminal's own width
     sessions = [p for p in personas for _ in range(args.count)]
     settings: dict[str, Any] = {"argv": sys.argv[1:], "persona": args.persona, "count": args.count,
                                 "site": args.site, "session_timeout_s": args.session_timeout,
@@ -335,17 +362,25 @@ def run(args: argparse.Namespace) -> int:
         report = repo.run_report(db=db, run_id=result.run_id, rage=bool(args.json or args.html))
         shots = repo.screenshots(db=db, run_id=result.run_id) if args.html else {}
     assert report is not None
-    tables = table_console()  # at least 80 columns: a narrow terminal folds the tables rather than squeezing them
-    print_scores(report, tables)
-    print_attribution(report, tables)
+    # the reports before any table: a reader of the output that went away (`| head -1`) must not cost them
+    written: list[str] = []
+    failure: UsageError | None = None
     try:  # the paths were checked before the run: a failure now is the machine's (a full disk)
         for kind, path, write in (("JSON", args.json, write_json), ("JUnit", args.junit, write_junit)):
             if path:
-                console.print(f"{kind} report: {write(report, path)}", markup=False)
+                written.append(f"{kind} report: {write(report, path)}")
         if args.html:
-            console.print(f"HTML report: {write_html(report, args.html, shots)}", markup=False)
+            written.append(f"HTML report: {write_html(report, args.html, shots)}")
     except UsageError as exc:
-        say(f"workbench run: {exc}; the run is stored in {db_path} (`workbench show {result.run_id}` "
+        failure = exc
+    # at least 80 columns: a narrow terminal folds the tables rather than squeezing them
+    tables = quiet_when_reader_goes(table_console())
+    print_scores(report, tables)
+    print_attribution(report, tables)
+    for line in written:
+        console.print(line, markup=False)
+    if failure is not None:
+        say(f"workbench run: {failure}; the run is stored in {db_path} (`workbench show {result.run_id}` "
             "writes its reports again)")
         return ExitCode.INFRASTRUCTURE
     traces = [s for s in result.sessions if s.trace]

@@ -26,7 +26,8 @@ DESCRIPTION = f"""{HELP}.
 
 The report paths are checked before the store is read: one that cannot be written is a usage
 error (exit 2) and nothing is printed. A report the disk cannot take once it is written (a full
-disk) is exit 4.
+disk) is exit 4. The reports are written before anything is printed, so a reader of the output
+that goes away (`| head -1`, exit 141) does not cost them.
 
 examples:
   workbench show                              the latest run in ./workbench.db
@@ -62,6 +63,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"workbench show: no run {args.run_id!r} in the database" if args.run_id
               else "workbench show: the database holds no runs", file=sys.stderr)
         return ExitCode.USAGE  # a run id that is not there is a usage error, not a missed expectation
+    # the reports before the output: a reader that goes away (`| head -1`, exit 141) must not cost them
+    written: list[str] = []
+    failure: UsageError | None = None
+    try:  # the paths were checked before reading: a failure now is the machine's (a full disk), as in `run`
+        if args.junit:
+            written.append(f"JUnit report: {write_junit(report, args.junit)}")
+        if args.html:
+            written.append(f"HTML report: {write_html(report, args.html, shots)}")
+    except UsageError as exc:
+        failure = exc
     if args.json:
         print(json.dumps(to_json({**report, "knowledge": knowledge}), indent=2, default=str))
     else:
@@ -76,13 +87,10 @@ def run(args: argparse.Namespace) -> int:
         _print_interventions([i for s in report["sessions"] for i in s["interventions"]], console)
         print_attribution(report, console)
         _print_knowledge(knowledge, console)
-    try:  # the paths were checked before reading: a failure now is the machine's (a full disk), as in `run`
-        if args.junit:
-            print(f"JUnit report: {write_junit(report, args.junit)}", file=sys.stderr)
-        if args.html:
-            print(f"HTML report: {write_html(report, args.html, shots)}", file=sys.stderr)
-    except UsageError as exc:
-        print(f"workbench show: {exc}", file=sys.stderr)
+    for line in written:
+        print(line, file=sys.stderr)
+    if failure is not None:
+        print(f"workbench show: {failure}", file=sys.stderr)
         return ExitCode.INFRASTRUCTURE
     return ExitCode.OK
 
