@@ -118,7 +118,7 @@ async def test_a_slow_bridge_changes_nothing_in_page_time(tmp_path, monkeypatch)
 
     async def slow(self, *args):  # type: ignore[no-untyped-def]
         await asyncio.sleep(0.05)
-        await publish(self, *args)
+        return await publish(self, *args)
 
     monkeypatch.setattr(BridgeServer, "_publish", slow)
     _, rows, batches = await _run(ShortStay, ALWAYS_CHAT, tmp_path / "slow.db")
