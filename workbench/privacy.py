@@ -1,10 +1,11 @@
 """Personal data in text the workbench itself writes or forwards (EITP v1.1 section 10).
 
-The producer redacts PII in the page (3.9, its own patterns in JavaScript). Two edges of the
+The producer redacts PII in the page (3.9, its own patterns in JavaScript). Three edges of the
 Python side do not trust that it did: the bridge removes a client's address from page content and
-events (10.3), and Seer's guard refuses a message that carries an address or a person's contact
-details, whatever wrote it (a template filled from page content, or a model). Pure: patterns and
-functions over strings.
+events (10.3); Seer's guard refuses a message that carries an address or a person's contact
+details, whatever wrote it (a template filled from page content, or a model); and every prompt sent
+to the Messages API carries the packet's text :func:`redacted` (10.1; :func:`workbench.llm.tier.packet_context`).
+Pure: patterns and functions over strings.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ _HEX = r"[0-9A-Fa-f]{1,4}"
 IP_TEXT = (re.compile(r"(?<![A-Za-z0-9.])(?<!//)(?:\d{1,3}\.){3}\d{1,3}\b(?!\.\d)"),
            re.compile(rf"\b{_HEX}(?::{_HEX}){{0,6}}::(?:{_HEX}(?::{_HEX}){{0,6}}\b)?|::{_HEX}(?::{_HEX}){{0,6}}\b"),
            re.compile(rf"\b{_HEX}(?::{_HEX}){{7}}\b"))
+# a character of an email address's local part or domain
+_EMAIL_CHAR = r"[^\s@<>()\[\]{},;:\"'\\/?#&=]"
 #: a person's contact or identity numbers, as the producer's patterns find them (3.9 and its own)
 PERSONAL_TEXT = {
-    "email address": re.compile(r"[^\s@<>()\[\]{},;:\"'\\/?#&=]+@[^\s@<>()\[\]{},;:\"'\\/?#&=]+\.[^\W\d_]{2,}"),
+    "email address": re.compile(rf"{_EMAIL_CHAR}+@{_EMAIL_CHAR}+\.[^\W\d_]{{2,}}"),
     "card number": re.compile(r"\b(?:\d{4}[\s-]?){3}\d{4}\b|\b3[47]\d{2}[\s-]?\d{6}[\s-]?\d{5}\b"),
     "SSN": re.compile(r"(?<![\w.])\d{3}[-.\s]\d{2}[-.\s]\d{4}(?!\w)|(?<![\w.$])\d{9}(?![\w.])"),
     "phone number": re.compile(r"\+\d{1,3}(?:[\s.-]\(?\d{1,4}\)?|\(\d{1,4}\)){2,5}(?![\d%])|\+\d{8,15}\b"
@@ -30,6 +33,22 @@ PERSONAL_TEXT = {
 def without_ips(text: str) -> str:
     """``text`` with every IP address in it replaced by ``[REDACTED]``."""
     for pattern in IP_TEXT:
+        text = pattern.sub("[REDACTED]", text)
+    return text
+
+
+# the email pattern's matches, found in linear time: searched as it is, it tries every character of a long
+# word as the start of an address (quadratic: ~9 s for a 50 kB word); a match can only start where a run of
+# its characters starts, since a longer local part before it would match as well, and be found first
+_REDACTING = [re.compile(rf"(?<!{_EMAIL_CHAR})" + pattern.pattern) if kind == "email address" else pattern
+              for kind, pattern in PERSONAL_TEXT.items()]
+
+
+def redacted(text: str) -> str:
+    """``text`` with every IP address and every match of :data:`PERSONAL_TEXT` replaced by ``[REDACTED]``,
+    in time linear in its length: what a prompt carries of the page (section 10.1, whatever the producer did)."""
+    text = without_ips(text)
+    for pattern in _REDACTING:
         text = pattern.sub("[REDACTED]", text)
     return text
 

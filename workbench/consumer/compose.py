@@ -2,7 +2,9 @@
 
 The system prompt carries the anti-creepiness rules and, as section 9.1 asks, the packet: a
 second system block lists its dimensions in the 9.1 priority order (spatial, temporal,
-emotional, behavioural + intent, page content, global). The user turn only asks for the
+emotional, behavioural + intent, page content, global), as :func:`~workbench.llm.tier.packet_context`
+shows it to the tier's prompts too: each string redacted of personal data (section 10.1, whatever the
+producer did), and the patterns other sessions taught in plain names only. The user turn only asks for the
 message. Whatever comes back still passes :mod:`workbench.consumer.guard` in
 :class:`~workbench.consumer.seer.Seer`; a failure or a timeout returns None and Seer uses a
 template.

@@ -25,6 +25,17 @@ most the spec's page content fields in the prompt, each within the section 3.10 
 :data:`PAGE_CONTENT_CHARS`; any other dimension is cut at :data:`DIMENSION_CHARS` and the injected
 knowledge (section 7.4) at :data:`KNOWLEDGE_CHARS`. A client cannot make every call of its
 session carry a 50 kB batch's worth of text.
+
+Privacy (sections 10.1, 10.3): every string of the packet a prompt carries (page content above all) is
+:func:`~workbench.privacy.redacted` on the way in, so an email address, a phone, card or social security
+number or an IP address the producer failed to redact never reaches the Messages API. The triage, deep
+and composer prompts (:mod:`workbench.consumer.compose`) all take the packet from :func:`packet_context`.
+What other sessions taught (the section 7.4 patterns, global intelligence's transferable patterns) is
+shown as numbers, booleans and plain short names only (:func:`shared_pattern`): a section id or vertical
+one client made up is no text pasted into another visitor's prompt.
+
+A deep call that fails (times out, is refused, answers off the taxonomy) keeps the triage answer it
+followed, counted as ``fallback:deep_<reason>``.
 """
 
 from __future__ import annotations
@@ -35,6 +46,7 @@ import logging
 import os
 import re
 import time
+from bisect import bisect_left, bisect_right, insort
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,6 +56,7 @@ import anthropic
 from anthropic.types import TextBlockParam
 
 from workbench.errors import WorkbenchError
+from workbench.privacy import redacted
 from workbench.protocol.taxonomy import CANONICAL
 
 log = logging.getLogger(__name__)
@@ -124,25 +137,49 @@ class LLMVerdict:
 
 
 class CallBudget:
-    """At most ``limit`` calls in any 60 s of event time and, with a ``wall`` clock (seconds), in any
-    60 s of it as well (:attr:`LLMSettings.wall_budgets`)."""
+    """At most ``limit`` calls a minute of event time and, with a ``wall`` clock (seconds), in any 60 s of
+    it as well (:attr:`LLMSettings.wall_budgets`).
+
+    Event time has no one clock: each call is stamped with its packet's time, and every page keeps its own
+    clock (in a virtual-time run each page's starts when it loads, then runs many times faster than the
+    wall; a real client stamps its own events). So "a minute" is a minute of the *caller's* clock: a call
+    stamped ``t`` is refused when ``limit`` calls already taken are stamped within 60 s of ``t``, either
+    side, whichever session took them. Sessions whose clocks run within a minute of each other share one
+    budget; sessions whose clocks are further apart each find their own minute, so ``k`` such clocks can
+    make up to ``k * limit`` calls while one wall minute passes (the wall window is what bounds that
+    in a real-time run; a virtual-time run, whose minutes pass in seconds, has none), and no more.
+
+    No caller's call removes another's from the record: a clock far ahead or behind cannot empty the
+    minute of any other. The record is bounded by the order calls were taken instead: it holds the last
+    ``limit * CLOCKS`` of them. A call is forgotten only after that many more were taken, so up to
+    :data:`CLOCKS` clocks taking calls at the same time each keep to their limit; past that many, a clock
+    may find its own oldest calls forgotten, each only after :data:`CLOCKS` budgets' worth of others."""
+
+    #: how many clocks' full budgets the record of event-time calls holds (see the class docstring)
+    CLOCKS = 64
 
     def __init__(self, limit: int, wall: Callable[[], float] | None = None) -> None:
         self.limit = limit
         self.wall = wall
-        self.calls: list[float] = []  # event time, ms
+        self.calls: deque[float] = deque()  # event time, ms, in the order taken
+        self._by_time: list[float] = []  # the same times, sorted: a minute's count is two bisections
         self.wall_calls: deque[float] = deque()  # wall time, s
 
+    def in_minute(self, now_ms: float) -> int:
+        """How many of the recorded calls are stamped within 60 s of ``now_ms``, either side."""
+        return bisect_left(self._by_time, now_ms + 60_000) - bisect_right(self._by_time, now_ms - 60_000)
+
     def take(self, now_ms: float) -> bool:
-        # a minute either side: clocks differ between sessions, and one stamped far ahead must not
-        # hold a place in every later minute
-        self.calls = [t for t in self.calls if abs(now_ms - t) < 60_000]
+        """Record a call stamped ``now_ms`` (event time, ms) and say True, or say False when over budget."""
         wall_now = self.wall() if self.wall is not None else None
         while wall_now is not None and self.wall_calls and wall_now - self.wall_calls[0] >= 60.0:
             self.wall_calls.popleft()
-        if len(self.calls) >= self.limit or len(self.wall_calls) >= self.limit:
+        if self.in_minute(now_ms) >= self.limit or len(self.wall_calls) >= self.limit:
             return False
         self.calls.append(now_ms)
+        insort(self._by_time, now_ms)
+        if len(self.calls) > self.limit * self.CLOCKS:
+            del self._by_time[bisect_left(self._by_time, self.calls.popleft())]
         if wall_now is not None:
             self.wall_calls.append(wall_now)
         return True
@@ -273,13 +310,13 @@ CALL_FAILURES = (TimeoutError, anthropic.APIError, ValueError, RecursionError)
 _LOGGED = frozenset({"api_error", "malformed", "refusal", "max_tokens", "unfinished"})
 
 
-def failure_reason(exc: BaseException, what: str) -> str:
+def failure_reason(exc: BaseException, what: str, *, instead: str = "the rules decide") -> str:
     """The fallback reason a caller counts for one of :data:`CALL_FAILURES`; those that are no
     plain outage (a response the SDK refused, a malformed or unfinished answer) are logged, naming
-    ``what`` failed."""
+    ``what`` failed and what stands ``instead``."""
     reason = _reason(exc)
     if reason in _LOGGED:
-        log.warning("%s failed, the rules decide: %s: %s", what, type(exc).__name__, str(exc)[:200])
+        log.warning("%s failed, %s: %s: %s", what, instead, type(exc).__name__, str(exc)[:200])
     return reason
 
 
@@ -306,19 +343,31 @@ DIMENSION_CHARS = 1500
 #: the most characters of injected knowledge (section 7.4): whole patterns, in the order given, while they fit
 KNOWLEDGE_CHARS = 3000
 _CUT = "…"
+#: how far past the characters a prompt shows of a string it is read for personal data, so that what the
+#: cut would split (an email address is at most 254 characters) is redacted whole
+_PII_REACH = 256
 
 
 def _text(value: Any, chars: int) -> str | None:
-    """A string field as the prompt shows it: at most ``chars`` characters (None when not a string)."""
+    """A string field as the prompt shows it: redacted, then at most ``chars`` characters (None when not a string)."""
     if not isinstance(value, str):
         return None
-    return value if len(value) <= chars else value[:chars - 1] + _CUT
+    text = redacted(value[:chars + _PII_REACH])
+    return text if len(text) <= chars else text[:chars - 1] + _CUT
+
+
+def _key(key: Any, chars: int = 40) -> str:
+    """An object key as the prompt shows it: redacted, cut at ``chars``."""
+    return redacted(str(key)[:chars + _PII_REACH])[:chars]
 
 
 def _clipped(value: Any, *, chars: int, items: int, depth: int) -> Any:
-    """Any JSON value with its strings, lists and objects cut short and its nesting cut at ``depth``."""
-    if value is None or isinstance(value, bool | int | float):
+    """Any JSON value with its strings, lists and objects cut short and its nesting cut at ``depth``, and
+    redacted (a number that reads as a phone or social security number too)."""
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, int | float):
+        return value if redacted(str(value)) == str(value) else "[REDACTED]"
     if isinstance(value, str):
         return _text(value, chars)
     if depth <= 0:
@@ -326,7 +375,7 @@ def _clipped(value: Any, *, chars: int, items: int, depth: int) -> Any:
     if isinstance(value, list):
         return [_clipped(v, chars=chars, items=items, depth=depth - 1) for v in value[:items]]
     if isinstance(value, dict):
-        return {str(k)[:40]: _clipped(v, chars=chars, items=items, depth=depth - 1)
+        return {_key(k): _clipped(v, chars=chars, items=items, depth=depth - 1)
                 for k, v in list(value.items())[:items]}
     return _text(str(value), chars)
 
@@ -398,26 +447,83 @@ def _fitting(out: dict[str, Any], name: str, value: Any) -> Any:
     return None
 
 
+def _redacted(value: Any, depth: int = 8) -> Any:
+    """A JSON value with each string (and key) redacted, read as far as :data:`DIMENSION_CHARS` shows it."""
+    if isinstance(value, str):
+        return redacted(value[:DIMENSION_CHARS + _PII_REACH])
+    if depth <= 0 and isinstance(value, list | dict):
+        return _CUT
+    if isinstance(value, list):
+        return [_redacted(v, depth - 1) for v in value]
+    if isinstance(value, dict):
+        return {_key(k, DIMENSION_CHARS): _redacted(v, depth - 1) for k, v in value.items()}
+    return value
+
+
 def _dimension(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True)
+    text = json.dumps(_redacted(value), sort_keys=True)
     return text if len(text) <= DIMENSION_CHARS else text[:DIMENSION_CHARS - 1] + _CUT
 
 
+def _global(value: Any) -> Any:
+    """Global intelligence (section 5.9) with its transferable patterns, learnt from other sessions, as
+    :func:`shared_pattern` shows them."""
+    if not isinstance(value, dict) or not isinstance(value.get("transferablePatterns"), list):
+        return value
+    return {**value, "transferablePatterns": [shared_pattern(p) for p in value["transferablePatterns"]
+                                              if isinstance(p, dict)]}
+
+
 def packet_context(packet: dict[str, Any]) -> str:
-    """The packet's dimensions in the section 9.1 priority order (spatial first, global last).
+    """The packet's dimensions in the section 9.1 priority order (spatial first, global last): every prompt's
+    view of the packet (triage, deep, composer).
 
     Bounded: page content as :func:`prompt_page_content` shows it, any other dimension cut at
-    :data:`DIMENSION_CHARS`."""
+    :data:`DIMENSION_CHARS`. Redacted: each string :func:`~workbench.privacy.redacted` (section 10.1)."""
     order = ("spatial", "temporal", "emotion", "behavioral", "patterns", "intent", "pageContent", "globalIntelligence")
     return "\n".join(f"{dim}: " + (json.dumps(prompt_page_content(packet.get(dim)), sort_keys=True)
-                                   if dim == "pageContent" else _dimension(packet.get(dim))) for dim in order)
+                                   if dim == "pageContent" else
+                                   _dimension(_global(packet.get(dim)) if dim == "globalIntelligence"
+                                              else packet.get(dim))) for dim in order)
+
+
+#: a name a pattern learnt from other sessions may show: letters, digits, - and _, at most 32 of them
+_PLAIN = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+def plain_name(value: object) -> str | None:
+    """``value`` when it is a plain short identifier holding no personal data (``pricing``, ``floor-plan``,
+    ``rv_dealer``), else None. Section ids and verticals are any 1-64 of ``[\\w.:-]`` a client sends
+    (:func:`~workbench.protocol.taxonomy.name_token`): room for a sentence (``SYSTEM:ignore-the-rules...``)
+    or a phone number, which would reach every visitor whose prompt shows the pattern."""
+    if isinstance(value, str) and _PLAIN.fullmatch(value) and redacted(value) == value:
+        return value
+    return None
+
+
+def shared_pattern(pattern: dict[str, Any]) -> dict[str, Any]:
+    """A pattern learnt from other sessions (section 7.4 knowledge, 5.9 transferable patterns) as a prompt shows
+    it: its numbers, booleans and :func:`plain_name` names (a list keeps its plain names); any other field, a
+    section id a client wrote as a sentence say, is left out, so the pattern still tells its emotion, numbers
+    and geography."""
+    shown: dict[str, Any] = {}
+    for key, value in pattern.items():
+        if plain_name(key) is None:
+            continue
+        if value is None or isinstance(value, bool | int | float):
+            shown[key] = value
+        elif isinstance(value, list):
+            shown[key] = [v for v in value if plain_name(v) is not None]
+        elif plain_name(value) is not None:
+            shown[key] = value
+    return shown
 
 
 def knowledge_context(knowledge: Sequence[dict[str, Any]]) -> str:
-    """The section 7.4 proven patterns as the prompt shows them: whole patterns, in the order given, while
-    they fit :data:`KNOWLEDGE_CHARS` ("" when none does)."""
+    """The section 7.4 proven patterns as the prompt shows them (:func:`shared_pattern`): whole patterns, in the
+    order given, while they fit :data:`KNOWLEDGE_CHARS` ("" when none does)."""
     shown: list[dict[str, Any]] = []
-    for pattern in knowledge:
+    for pattern in map(shared_pattern, knowledge):
         if len(json.dumps([*shown, pattern], sort_keys=True)) > KNOWLEDGE_CHARS:
             break
         shown.append(pattern)
@@ -446,7 +552,9 @@ class LLMTier:
     async def enrich(self, packet: dict[str, Any], *,
                      knowledge: Sequence[dict[str, Any]] = ()) -> tuple[LLMVerdict | None, str]:
         """Triage (and maybe deep) for one packet, within one ``timeout_ms`` deadline for both (section 7.3).
-        Returns (verdict, "") or (None, fallback reason); never raises for what a call may meet."""
+        Returns (verdict, "") or (None, fallback reason); never raises for what a call may meet. Once triage
+        answered, the verdict is never None: a deep call skipped or failed leaves triage's, the reason counted
+        as ``fallback:deep_<reason>``."""
         s = self.settings
         now = float(packet["timestamp"])
         if not self.triage_budget.take(now):
@@ -456,18 +564,24 @@ class LLMTier:
         try:
             user = packet_context(packet) + knowledge_context(knowledge)
             verdict = await self._call("triage", TRIAGE_SYSTEM, user, deadline - loop.time())
-            if verdict.needs_deep:
-                left = deadline - loop.time()
-                if left * 1000 < s.deep_min_ms:  # too little of the budget left: the triage answer stands
-                    self.counters["fallback:deep_deadline"] += 1
-                    return verdict, ""
-                if not self.deep_budget.take(now):
-                    self.counters["fallback:deep_budget"] += 1
-                    return verdict, ""
-                verdict = await self._call("deep", DEEP_SYSTEM, user + f"\ntriage said: {verdict.emotion}", left)
         except CALL_FAILURES as exc:
             return self._fallback(failure_reason(exc, "LLM call"))
-        return verdict, ""
+        if not verdict.needs_deep:
+            return verdict, ""
+        # from here on the triage answer stands whatever becomes of the deep call: it was paid for
+        left = deadline - loop.time()
+        if left * 1000 < s.deep_min_ms:  # too little of the budget left
+            self.counters["fallback:deep_deadline"] += 1
+            return verdict, ""
+        if not self.deep_budget.take(now):
+            self.counters["fallback:deep_budget"] += 1
+            return verdict, ""
+        try:
+            return await self._call("deep", DEEP_SYSTEM, user + f"\ntriage said: {verdict.emotion}", left), ""
+        except CALL_FAILURES as exc:
+            reason = failure_reason(exc, "LLM deep call", instead="the triage answer stands")
+            self.counters[f"fallback:deep_{reason}"] += 1
+            return verdict, ""
 
     def _fallback(self, reason: str) -> tuple[None, str]:
         self.counters[f"fallback:{reason}"] += 1
