@@ -243,10 +243,12 @@ async def test_a_malformed_200_reply_falls_back_with_a_logged_reason(name, caplo
 
 
 async def test_a_malformed_deep_reply_falls_back_too():
+    # to the triage answer it followed (paid for), counted as a deep fallback
     asks_deep = TRIAGE_OK.replace('"needsSonnet": false', '"needsSonnet": true')
     api, tier = tier_for(lambda r: MALFORMED_200["html page"] if "sonnet" in r["model"] else Reply(text=asks_deep))
     try:
         verdict, why = await tier.enrich(copy.deepcopy(PACKET))
     finally:
         api.stop()
-    assert verdict is None and why == "malformed" and tier.counters["deep_calls"] == 1
+    assert verdict is not None and verdict.tier == "triage" and why == "" and tier.counters["deep_calls"] == 1
+    assert tier.counters["fallback:deep_malformed"] == 1 and tier.counters["fallback:malformed"] == 0
