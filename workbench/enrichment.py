@@ -5,7 +5,9 @@ The rules' packet is the floor: the LLM may replace the emotion only with a stri
 canonical answer; any failure leaves the rules' emotion and records why in
 ``patterns.detected`` (``llm_fallback:<reason>``). With the tier on, the section 5.2 trajectory
 is recomputed over the emotions the session's packets published, so it follows the tier's
-answers rather than the rules' ones they replaced; enrichment itself never raises, so one bad
+answers rather than the rules' ones they replaced, over one visit only: a session id back after
+the section 1.3 timeout is a new session, whose trajectory starts afresh as the engine's does
+(:meth:`Enricher.history_of`); enrichment itself never raises, so one bad
 reply cannot cost the engine the rest of a batch's outputs. A verdict also records the section
 7.3 gate (triage's ``needsSonnet``, the deep tier's ``intervene``) as ``llm_gate:intervene`` or
 ``llm_gate:hold`` (:mod:`workbench.llm.gate`), which the consumer honours before it composes.
@@ -18,7 +20,9 @@ from __future__ import annotations
 import copy
 import ipaddress
 import logging
+import math
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from workbench.config import InferenceConfig
@@ -81,6 +85,26 @@ def geo_of(ip: str | None) -> str:
 SESSIONS_REMEMBERED = 10_000
 
 
+@dataclass
+class Visit:
+    """What one visit (a session, section 1.3) of a session id published, for its trajectory (section 5.2)."""
+
+    #: the newest packet's timestamp
+    last: float
+    #: (timestamp, emotion, intensity) of its last packets (``trajectory_history`` of them), oldest first
+    history: deque[tuple[float, str, float]]
+
+
+def visit_start(packet: dict[str, Any]) -> float | None:
+    """When the packet's session began (its first event), from its ``temporal.sessionDuration``; None when the
+    packet does not say."""
+    temporal = packet.get("temporal")
+    duration = temporal.get("sessionDuration") if isinstance(temporal, dict) else None
+    if isinstance(duration, bool) or not isinstance(duration, int | float) or not math.isfinite(duration):
+        return None
+    return float(packet["timestamp"]) - float(duration)
+
+
 class Enricher:
     def __init__(self, *, intelligence: Intelligence | None = None, llm: LLMTier | None = None,
                  inference: InferenceConfig | None = None) -> None:
@@ -89,11 +113,35 @@ class Enricher:
         self.inference = inference or InferenceConfig()
         # what each session's packets said, as published (after the LLM tier): the section 5.2
         # trajectory must follow the emotions the consumer sees, not the rules' ones it replaced
-        self.published: Recent[str, deque[tuple[float, str, float]]] = Recent(SESSIONS_REMEMBERED)
+        self.published: Recent[str, Visit] = Recent(SESSIONS_REMEMBERED)
+
+    def history_of(self, packet: dict[str, Any]) -> deque[tuple[float, str, float]]:
+        """The emotions published by the packet's visit so far: those of its session id, unless the packet
+        belongs to a new session of that id (section 1.3: the engine starts one when an event comes more
+        than ``session_timeout_ms`` after the last), and then none.
+
+        A new session's first event comes more than the timeout after the last event of the one before,
+        so after every packet of it (each is stamped at one of its events), while a continuing session
+        began before any of its packets (a late batch can only move its start earlier): the packet is a
+        new visit exactly when the start it tells (:func:`visit_start`) is later than the newest packet
+        seen. The time between packets would not tell it exactly: a continuing session's packets may be up
+        to a window further apart than the timeout (each is stamped at its window's newest event). It serves
+        only for a packet that does not tell its start: more than the timeout plus a window
+        (``buffer_window_ms``) after the newest is a new visit then."""
+        ts, start = float(packet["timestamp"]), visit_start(packet)
+        visit = self.published.get(packet["sessionId"])
+        if visit is not None:
+            gap = self.inference.session_timeout_ms + self.inference.buffer_window_ms
+            if start > visit.last if start is not None else ts - visit.last > gap:
+                visit = None
+        if visit is None:
+            visit = Visit(ts, deque(maxlen=self.inference.trajectory_history))
+        visit.last = max(visit.last, ts)
+        return self.published.put(packet["sessionId"], visit).history
 
     def _retrace(self, packet: dict[str, Any]) -> None:
-        sid, emotion = packet["sessionId"], packet["emotion"]
-        history = self.published.put(sid, self.published.get(sid) or deque(maxlen=self.inference.trajectory_history))
+        emotion = packet["emotion"]
+        history = self.history_of(packet)
         emotion["trajectory"] = trajectory(history, emotion["primary"], float(emotion["intensity"]), self.inference)
         history.append((float(packet["timestamp"]), emotion["primary"], float(emotion["intensity"])))
 
