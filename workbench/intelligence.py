@@ -1,42 +1,59 @@
 """Aggregate intelligence across sessions: the feedback loop (section 7.6) and global intelligence (5.9).
 
-Pure and in event time. Feed every classified emotion with :meth:`Intelligence.add` and
-each intervention outcome with :meth:`Intelligence.add_outcome`; every 60 s of event time a
-cycle runs, per tenant (section 10.4: each tenant's loop runs on its own events and clock).
+Pure and in event time. Feed every classified emotion with :meth:`Intelligence.add`, each
+intervention outcome with :meth:`Intelligence.add_outcome`, and a settled outcome that changed
+with :meth:`Intelligence.revise_outcome` (charged to the group it was counted in); every 60 s
+of event time a cycle runs, per tenant (section 10.4: each tenant's loop runs on its own
+events and clock).
 Event times come from visitors' browsers, whose clocks disagree, so one call runs at most one
 catch-up cycle, stamped when it was due, and the next is due one cycle after it: a visitor whose
 clock is a day ahead costs one early cycle, not 1440 at once followed by a day without any.
 (The price: after a long quiet spell the tenant's cycles catch up one per event.) A cycle:
 
 * groups by (tenant, vertical, emotion, section, geography), each with a Wilson lower
-  bound on its success rate, a 24 h vs 7-day spike ratio, a z-score of this cycle's count
-  against the group's previous cycles, and a trend against the previous cycle;
+  bound on its success rate, a 24 h vs 7-day spike ratio (the 7 days, or the days the group has
+  existed when fewer; none before it has a full day before the last 24 h), a z-score of this
+  cycle's count against the group's previous cycles (a day of them, kept as running sums: a
+  cycle costs O(1) per group), and a trend against the previous cycle. A tenant keeps at most
+  :data:`MAX_GROUPS_PER_TENANT` groups, the least recently active dropped first;
 * validated patterns (n >= 10) go to the tenant's knowledge store that the LLM prompt draws on,
   and to ``on_knowledge(cycle_time, patterns)`` when given (the pipeline records them in SQLite);
   a tenant's packets carry only what its own sessions taught (section 5.9: "for a tenant"),
   including patterns validated in two or more of its verticals (``transferablePatterns``);
 * per tenant, the Emotional Volatility Index (EVI): over the last 5 minutes, the mean
   distress of each active session's latest state (negative 1.0, cognitive 0.7, mixed 0.4,
-  positive 0) times its intensity; its trend, percentile against the tenant's EVI history,
-  anomaly (|z| > 2) with severity, a 30-minute prediction by least squares over the recent
-  EVI series, and contagion: geographies whose EVI started rising right after another's did.
+  positive 0) times its intensity, and no state more than :data:`EVI_AHEAD_MS` after now (a
+  visitor whose clock runs ahead must not weigh on every packet until the present reaches it);
+  its trend, percentile against the tenant's EVI history, anomaly (|z| > 2) with severity, a
+  30-minute prediction by least squares over the recent EVI series, and contagion: geographies
+  whose EVI started rising right after another's did.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
-from collections import defaultdict, deque
-from collections.abc import Callable
+import math
+import weakref
+from bisect import bisect_left, bisect_right, insort
+from collections import ChainMap, OrderedDict, defaultdict, deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
-from workbench.consumer.stats import is_anomaly, spike_ratio, trend, wilson_lower_bound, z_score
+from workbench.consumer.stats import ANOMALY_Z, CountWindow, is_spike, trend, wilson_lower_bound, z_score
 from workbench.protocol.taxonomy import CANONICAL, category
+from workbench.recent import Recent
 
 CYCLE_MS = 60_000
 EVI_WINDOW_MS = 300_000
+#: how far after a packet's time another session's latest state still counts in its EVI. The packet's time is
+#: one visitor's clock; the others' run a little ahead of it (clocks differ, and the bridge accepts a batch up to
+#: ``transport.max_clock_skew_ms`` behind its session's newest, so packets reach this in no strict time order).
+#: The window's own 5 minutes, either side, covers that with room; a state later than that is a clock running
+#: ahead, which would otherwise weigh on every packet of the tenant until the present caught up with it
+EVI_AHEAD_MS = EVI_WINDOW_MS
 DAY_MS = 86_400_000
 MIN_SAMPLE = 10
 #: how long (event time) a session's latest state is kept after it: the EVI needs 5 minutes, an
@@ -46,6 +63,21 @@ SESSION_RETENTION_MS = 3_600_000
 #: cycles of history kept per group (z-score baseline) and per tenant (EVI percentile, z): one day at
 #: 60 s, so the per-cycle and per-packet cost stays flat however long the process runs
 HISTORY_CYCLES = 1440
+#: a group is keyed on the page's section name, which the client chooses: without a bound, one visitor
+#: inventing names would cost every cycle of the tenant (and memory) for 7 days. Past this many groups, the
+#: tenant's least recently active one is dropped (with its outcomes). 5,000 holds 22 emotions x 6 regions x
+#: 37 sections of one vertical, and a cycle over all of them costs tens of ms (a candidate for the config:
+#: ``intelligence.max_groups_per_tenant``)
+MAX_GROUPS_PER_TENANT = 5_000
+#: a spike compares the last 24 h with the days before: a group needs one full day before them to have one
+SPIKE_MIN_AGE_MS = 2 * DAY_MS
+#: sessions whose counted outcomes are remembered (least recent forgotten), so that a revision (section 7.6:
+#: an answer after the intervention was settled) moves the count in the group the outcome was counted in,
+#: whatever the session's vertical or geography is by then; a revision comes within Seer's attribution window
+#: or at the close, so the sessions of the last hour or so are the ones that matter. And outcomes (distinct
+#: groups) remembered per session.
+OUTCOME_SESSIONS = 100_000
+OUTCOMES_PER_SESSION = 64
 DISTRESS = {"negative": 1.0, "cognitive": 0.7, "mixed": 0.4, "positive": 0.0}
 _DISTRESS_OF = {emotion: DISTRESS[category(emotion)] for emotion in CANONICAL}
 
@@ -73,13 +105,25 @@ Group = tuple[str, str, str, str, str]  # tenant, vertical, emotion, section, ge
 KnowledgeListener = Callable[[float, list[dict[str, Any]]], None]
 
 
-@dataclass
+@dataclass(eq=False)
 class _GroupState:
     times: list[float] = field(default_factory=list)  # last 7 days of event times, sorted (events arrive out of order)
     successes: int = 0
     outcomes: int = 0
-    cycle_counts: deque[int] = field(default_factory=lambda: deque(maxlen=HISTORY_CYCLES))
+    cycle_counts: CountWindow = field(default_factory=lambda: CountWindow(HISTORY_CYCLES))
     current: int = 0
+    born: float = math.inf  # its earliest event time: how many days its 7-day count covers
+
+
+@dataclass(eq=False)
+class _Counted:
+    """A session's outcomes counted in one group (for one emotion and section): what a revision may move.
+    The group is held weakly: once dropped (for room, or after 7 idle days) it is gone, not kept alive here."""
+
+    key: Group
+    group: weakref.ref[_GroupState]
+    successes: int = 0
+    failures: int = 0
 
 
 def confidence(successes: int, outcomes: int) -> float:
@@ -93,6 +137,15 @@ def expire(times: list[float], now: float) -> None:
     del times[:bisect_left(times, now - 7 * DAY_MS)]
 
 
+def _spike(g: _GroupState, recent: int, now: float) -> bool:
+    """Section 7.6's spike: the last 24 h against the daily average of the days the 7-day count covers
+    (7, or the group's age when younger), once the group has a full day before the last 24 h."""
+    age = now - g.born
+    if age < SPIKE_MIN_AGE_MS or len(g.times) <= recent:
+        return False
+    return is_spike(recent, len(g.times), days=min(7.0, age / DAY_MS))
+
+
 def last_day(times: list[float], now: float) -> int:
     """How many of the sorted event times fall in the 24 h before ``now`` (or after it: a skewed clock)."""
     return len(times) - bisect_left(times, now - DAY_MS)
@@ -100,11 +153,19 @@ def last_day(times: list[float], now: float) -> int:
 
 class Intelligence:
     def __init__(self, *, cycle_ms: int = CYCLE_MS, min_sample: int = MIN_SAMPLE,
-                 on_knowledge: KnowledgeListener | None = None) -> None:
+                 on_knowledge: KnowledgeListener | None = None, evi_ahead_ms: float = EVI_AHEAD_MS) -> None:
+        """``evi_ahead_ms``: how far after a packet's time another session's latest state still counts in
+        its EVI (:data:`EVI_AHEAD_MS`)."""
         self.cycle_ms = cycle_ms
         self.min_sample = min_sample
         self.on_knowledge = on_knowledge
-        self.groups: dict[Group, _GroupState] = defaultdict(_GroupState)
+        self.evi_ahead_ms = evi_ahead_ms
+        # tenant -> its groups, in the order they were made (the order of its patterns), and the same keys
+        # least recently active first (the one dropped past MAX_GROUPS_PER_TENANT)
+        self._groups: dict[str, dict[Group, _GroupState]] = {}
+        self._active: dict[str, OrderedDict[Group, None]] = {}
+        # (tenant, session) -> the outcomes counted for it, by group: what revise_outcome may move
+        self._counted: Recent[tuple[str, str], list[_Counted]] = Recent(OUTCOME_SESSIONS)
         # tenant -> session -> its latest state in event time; per tenant so one tenant's traffic costs another nothing
         self.latest: dict[str, dict[str, EmotionalEvent]] = defaultdict(dict)
         # tenant -> (time, session) of each session's latest state, sorted: the EVI reads its last 5 minutes only
@@ -113,6 +174,25 @@ class Intelligence:
         self.geo_evi: dict[tuple[str, str], deque[float]] = defaultdict(lambda: deque(maxlen=3))  # contagion reads 3
         self.knowledge_of: dict[str, list[dict[str, Any]]] = {}  # tenant -> its validated patterns
         self.next_cycle: dict[str, float] = {}  # tenant -> when its next cycle is due
+
+    @property
+    def groups(self) -> Mapping[Group, _GroupState]:
+        """Every tenant's groups, read only (a tenant's cycle reads its own)."""
+        return ChainMap(*self._groups.values())
+
+    def _group(self, key: Group) -> _GroupState:
+        """The group, made if new, as the tenant's most recently active (its least recent dropped past the cap)."""
+        groups = self._groups.setdefault(key[0], {})
+        active = self._active.setdefault(key[0], OrderedDict())
+        g = groups.get(key)
+        if g is not None:
+            active.move_to_end(key)
+            return g
+        g = groups[key] = _GroupState()
+        active[key] = None
+        while len(active) > MAX_GROUPS_PER_TENANT:
+            del groups[active.popitem(last=False)[0]]
+        return g
 
     @property
     def knowledge(self) -> list[dict[str, Any]]:
@@ -127,8 +207,9 @@ class Intelligence:
         elif event.timestamp >= due:  # one catch-up cycle at most, and the next one after it (see above)
             self.cycle(due, tenant=event.tenant)
             self.next_cycle[event.tenant] = due + self.cycle_ms
-        g = self.groups[(event.tenant, event.vertical, event.emotion, event.section, event.geo)]
+        g = self._group((event.tenant, event.vertical, event.emotion, event.section, event.geo))
         insort(g.times, event.timestamp)
+        g.born = min(g.born, event.timestamp)
         g.current += 1
         if event.success is not None:
             g.outcomes += 1
@@ -146,75 +227,102 @@ class Intelligence:
 
         The session's vertical and geography are those of its latest emotional event; the outcome
         is not an occurrence, so the sample size does not change. False when the session was never
-        seen (nothing to attribute it to).
+        seen (nothing to attribute it to). The group it went to is remembered for :meth:`revise_outcome`.
         """
-        g = self._outcome_group(tenant, session, emotion, section)
-        if g is None:
+        latest = self.latest.get(tenant, {}).get(session)
+        if latest is None:
             return False
+        key = (tenant, latest.vertical, emotion, section, latest.geo)
+        g = self._group(key)
         g.outcomes += 1
         g.successes += int(success)
+        counted = self._counted.get((tenant, session)) or []
+        entry = next((c for c in counted if c.group() is g), None)
+        if entry is None:
+            entry = _Counted(key, weakref.ref(g))
+            counted.append(entry)
+            del counted[:-OUTCOMES_PER_SESSION]
+        if success:
+            entry.successes += 1
+        else:
+            entry.failures += 1
+        self._counted.put((tenant, session), counted)
         return True
 
     def revise_outcome(self, tenant: str, session: str, emotion: str, section: str, was_success: bool,
                        success: bool) -> bool:
         """An outcome :meth:`add_outcome` counted was revised (an answer came after the intervention was settled
-        as "left" or "no_response"): the same one outcome, now a success or not. False when the session is gone."""
-        g = self._outcome_group(tenant, session, emotion, section)
-        if g is None:
-            return False
-        g.successes += int(success) - int(was_success)
-        return True
-
-    def _outcome_group(self, tenant: str, session: str, emotion: str, section: str) -> _GroupState | None:
-        """The group an outcome of the session belongs to: its latest state's vertical and geography."""
-        latest = self.latest.get(tenant, {}).get(session)
-        return None if latest is None else self.groups[(tenant, latest.vertical, emotion, section, latest.geo)]
+        as "left" or "no_response"): the same one outcome, now a success or not, in the group it was counted in
+        (the session's vertical or geography may have changed since). False, and nothing moves, when that
+        outcome is not known (never counted, or forgotten: its session, or its group, dropped for room or
+        after 7 idle days): a guess could put a group's successes above its outcomes."""
+        counted = self._counted.get((tenant, session)) or []
+        groups = self._groups.get(tenant, {})
+        for entry in reversed(counted):  # the latest such outcome: the one a revision most likely answers
+            g = entry.group()
+            if g is None or entry.key[2:4] != (emotion, section) or groups.get(entry.key) is not g:
+                continue
+            if was_success == success:
+                return True
+            if (entry.successes if was_success else entry.failures) == 0:
+                continue
+            moved = int(success) - int(was_success)
+            entry.successes += moved
+            entry.failures -= moved
+            g.successes += moved
+            return True
+        return False
 
     # --- the 60 s cycle -------------------------------------------------------------------
     def cycle(self, now: float, *, tenant: str | None = None) -> list[dict[str, Any]]:
         """Score the tenant's groups (every tenant's when None), refresh its knowledge store and EVI
         series; return the patterns."""
-        tenants = ({key[0] for key in self.groups} | set(self.latest)) if tenant is None else {tenant}
-        patterns = []
-        idle: list[Group] = []
-        for key, g in self.groups.items():
-            if key[0] not in tenants:
-                continue
+        tenants = sorted(set(self._groups) | set(self.latest)) if tenant is None else [tenant]
+        patterns: list[dict[str, Any]] = []
+        for t in tenants:
+            mine = self._score(t, now)
+            self.knowledge_of[t] = [p for p in mine if p["sample_size"] >= self.min_sample]
+            patterns += mine
+        validated = [p for p in patterns if p["sample_size"] >= self.min_sample]
+        if validated and self.on_knowledge is not None:
+            self.on_knowledge(now, [dict(p) for p in validated])
+        for t in tenants:
+            if t in self.latest:
+                self.evi_history[t].append((now, self.evi(t, now)))
+                for geo in sorted({e.geo for e in self.latest[t].values()}):
+                    self.geo_evi[(t, geo)].append(self.evi(t, now, geo=geo))
+        self._forget(set(tenants), now)
+        return patterns
+
+    def _score(self, tenant: str, now: float) -> list[dict[str, Any]]:
+        """The tenant's patterns this cycle, in the order its groups were made; a group with no event in
+        7 days is forgotten (sample size 0, never knowledge; its outcomes go with it)."""
+        groups, patterns, idle = self._groups.get(tenant, {}), [], []
+        for key, g in groups.items():
             expire(g.times, now)
-            if not g.times and not g.current:  # nothing in 7 days: forget the group (see _forget)
+            if not g.times and not g.current:
                 idle.append(key)
                 continue
-            recent = last_day(g.times, now)
-            previous = g.cycle_counts[-1] if g.cycle_counts else 0
-            pattern: dict[str, Any] = {
+            recent, history = last_day(g.times, now), g.cycle_counts
+            z = history.z_score(g.current)
+            patterns.append({
                 "tenant": key[0], "vertical": key[1], "emotion": key[2], "section": key[3], "geo": key[4],
                 "sample_size": len(g.times),
                 "confidence": confidence(g.successes, g.outcomes),
-                "spike": spike_ratio(recent, len(g.times)) > 1.5 if len(g.times) > recent else False,
-                "anomaly": is_anomaly(g.current, g.cycle_counts),
-                "z": round(z_score(g.current, g.cycle_counts), 2),
-                "trend": trend(g.current, previous),
-            }
-            g.cycle_counts.append(g.current)
+                "spike": _spike(g, recent, now),
+                "anomaly": abs(z) > ANOMALY_Z,
+                "z": round(z, 2),
+                "trend": trend(g.current, history.last),
+            })
+            history.append(g.current)
             g.current = 0
-            patterns.append(pattern)
-        validated = [p for p in patterns if p["sample_size"] >= self.min_sample]
-        for t in sorted(tenants):
-            self.knowledge_of[t] = [p for p in validated if p["tenant"] == t]
-        if validated and self.on_knowledge is not None:
-            self.on_knowledge(now, [dict(p) for p in validated])
-        for t in sorted(tenants & set(self.latest)):
-            self.evi_history[t].append((now, self.evi(t, now)))
-            for geo in sorted({e.geo for e in self.latest[t].values()}):
-                self.geo_evi[(t, geo)].append(self.evi(t, now, geo=geo))
-        self._forget(idle, tenants, now)
+        for key in idle:
+            del groups[key]
+            del self._active[tenant][key]
         return patterns
 
-    def _forget(self, idle: list[Group], tenants: set[str], now: float) -> None:
-        """Bound a long-running process's memory: groups with no event in 7 days (sample size 0, never
-        knowledge; their outcomes go with them) and sessions quiet for :data:`SESSION_RETENTION_MS`."""
-        for key in idle:
-            del self.groups[key]
+    def _forget(self, tenants: set[str], now: float) -> None:
+        """Bound a long-running process's memory: sessions quiet for :data:`SESSION_RETENTION_MS`."""
         for t in tenants & set(self.latest):
             sessions, by_time = self.latest[t], self.by_time[t]
             gone = bisect_left(by_time, (now - SESSION_RETENTION_MS,))  # the states older than that come first
@@ -224,8 +332,11 @@ class Intelligence:
 
     # --- section 5.9 ----------------------------------------------------------------------
     def evi(self, tenant: str, now: float, *, geo: str | None = None) -> float:
+        """The mean distress x intensity of the sessions' latest states from 5 minutes before ``now`` to
+        :attr:`evi_ahead_ms` after it (later is a clock running ahead, not the present); a packet's cost: that span."""
         sessions, by_time = self.latest.get(tenant, {}), self.by_time.get(tenant, [])
-        recent = by_time[bisect_left(by_time, (now - EVI_WINDOW_MS,)):]  # a packet's cost: its last 5 minutes
+        start = bisect_left(by_time, (now - EVI_WINDOW_MS,))
+        recent = by_time[start:bisect_right(by_time, now + self.evi_ahead_ms, lo=start, key=itemgetter(0))]
         states = [e for e in (sessions[sid] for _, sid in recent) if geo is None or e.geo == geo]
         if not states:
             return 0.0
