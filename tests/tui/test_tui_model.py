@@ -63,6 +63,16 @@ def test_the_expected_outcome_joins_its_intervention_and_strays_are_ignored():
     assert entry.response == "chat_engaged" and entry.detail["expected"] == "chat_engaged"
 
 
+def test_an_intervention_decided_after_the_page_closed_is_listed_but_not_counted():
+    sent = [events_mod.InterventionSent("sq_a", t, "frustration", "pricing", "empathy", "Hi", "template")
+            for t in (30_000.0, 95_000.0)]
+    model = fed([events_mod.SessionStarted("sq_a", "org_workbench", "frustrated_buyer", "rv"), *sent,
+                 events_mod.InterventionOutcome("sq_a", 95_000.0, "empathy", "undelivered")])
+    snap = model.snapshot()
+    assert [e.response for e in snap.interventions] == ["", "undelivered"]
+    assert [s.interventions for s in snap.sessions if s.session_id == "sq_a"] == [1]
+
+
 def test_new_run_clears_the_board_and_marks_everything_dirty():
     model = fed(live_feed())
     model.take_dirty()

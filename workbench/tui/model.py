@@ -18,6 +18,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.consumer.seer import UNDELIVERED
 from workbench.events import (
     BatchReceived,
     BotVerdictEmitted,
@@ -306,8 +307,11 @@ class LiveModel:
         else:
             self.interventions.append(InterventionEntry(type(event).__name__, sid, s.persona if s else "",
                                                         said, response, detail))
-        if s is not None:
-            s._intervention_keys.add(key)
+        if s is not None:  # one decided after the page was gone reached nobody: not counted (workbench.scoring)
+            if response == UNDELIVERED:
+                s._intervention_keys.discard(key)
+            else:
+                s._intervention_keys.add(key)
             s.interventions = len(s._intervention_keys)
         self._dirty |= {"sessions", "interventions"}
 
