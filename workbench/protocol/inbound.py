@@ -110,12 +110,9 @@ def read_close(payload: bytes) -> dict[str, Any] | Refused:
     """The ``telemetry.closed`` message in ``payload`` (``{"tenantId", "sessionId", "at"}``), or why it must
     not be used: ``sessionId`` a non-empty string, ``tenantId`` a string or null (a connection that never
     named one), ``at`` epoch ms or null/absent (the bridge could not place the close)."""
-    try:
-        info = orjson.loads(payload)
-    except orjson.JSONDecodeError as exc:
-        return Refused("close", f"a close that is not JSON: {exc}")
-    if not isinstance(info, dict):
-        return Refused("close", f"a close that is a JSON {type(info).__name__}, not an object")
+    info = _json_object(payload, "close", "a close")
+    if isinstance(info, Refused):
+        return info
     sid = info.get("sessionId")
     if not isinstance(sid, str) or not sid:
         return Refused("close", f"a close whose sessionId {shown(sid)} is not a non-empty string")
@@ -147,12 +144,9 @@ CLASSIFICATIONS = frozenset({"human", "bot", "uncertain"})
 
 def read_detection(payload: bytes) -> dict[str, Any] | Refused:
     """A section 8.3 bot verdict from ``bot.{t}.detection.{s}``, or why it must not be used."""
-    try:
-        d = orjson.loads(payload)
-    except orjson.JSONDecodeError as exc:
-        return Refused("detection", f"a bot verdict that is not JSON: {exc}")
-    if not isinstance(d, dict):
-        return Refused("detection", f"a bot verdict that is a JSON {type(d).__name__}, not an object")
+    d = _json_object(payload, "detection", "a bot verdict")
+    if isinstance(d, Refused):
+        return d
     for key, kind in DETECTION_FIELDS.items():
         if not isinstance(d.get(key), kind) or isinstance(d.get(key), bool):
             return Refused("detection", f"a bot verdict of session {shown(d.get('session_id'))}: {key} "
@@ -167,3 +161,14 @@ def read_detection(payload: bytes) -> dict[str, Any] | Refused:
     if d.get("review") is not None and not isinstance(d["review"], dict):
         return Refused("detection", f"a bot verdict of session {d['session_id']}: review is not an object")
     return d
+
+
+def _json_object(payload: bytes, reason: str, what: str) -> dict[str, Any] | Refused:
+    """The JSON object in ``payload``, or why not (``what``: "a close", for the message)."""
+    try:
+        value = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        return Refused(reason, f"{what} that is not JSON: {exc}")
+    if not isinstance(value, dict):
+        return Refused(reason, f"{what} that is a JSON {type(value).__name__}, not an object")
+    return value
