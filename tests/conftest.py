@@ -29,6 +29,13 @@ def batch(events: list[dict[str, Any]], *, session: str = "sq_1_test", tenant: s
             "timestamp": ts if ts is not None else (events[-1]["timestamp"] if events else 0), **extra}
 
 
+def verdict(session: str, classification: str, *, tenant: str = "org_test") -> dict[str, Any]:
+    """A section 8.3 bot verdict as the engine publishes it (``BotOut.log``)."""
+    return {"session_id": session, "tenant_id": tenant, "timestamp": 1_740_700_830_000,
+            "classification": classification, "confidence": 0.9, "reasoning": "a test's verdict",
+            "signals": ["teleport_clicks"] if classification == "bot" else [], "event_count": 40}
+
+
 def nested(levels: int) -> dict[str, Any]:
     """A value ``levels`` dicts deep: orjson reads 1,024 levels but writes only 254 (json writes it)."""
     value: Any = "x"

@@ -8,7 +8,7 @@ import json
 import orjson
 import pytest
 
-from tests.conftest import FIXTURES, batch, ev
+from tests.conftest import FIXTURES, batch, ev, verdict
 from workbench import bus as subjects
 from workbench.bus import InProcessBus
 from workbench.consumer.service import SeerService
@@ -132,6 +132,10 @@ async def test_a_close_seer_cannot_place_ends_nothing_and_loses_no_state(close):
     (subjects.bot_detection(T, S), orjson.dumps({"classification": "bot"}), "bot"),
     (subjects.bot_detection(T, S), orjson.dumps({"session_id": S, "classification": None}), "bot"),
     (subjects.bot_detection(T, S), orjson.dumps(["bot"]), "bot"),
+    # what the pipeline would not report (no reasoning, a classification of its own): Seer does not act on it
+    (subjects.bot_detection(T, S), orjson.dumps({k: v for k, v in verdict(S, "bot").items() if k != "reasoning"}),
+     "bot"),
+    (subjects.bot_detection(T, S), orjson.dumps(verdict(S, "bot") | {"classification": "robot"}), "bot"),
     (subjects.intervention_request(T, S), b"\xff", "packet"),
 ])
 async def test_a_verdict_or_packet_that_is_not_one_is_counted_not_raised(subject, payload, reason):

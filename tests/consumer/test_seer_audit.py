@@ -8,7 +8,7 @@ import numpy as np
 import orjson
 import pytest
 
-from tests.conftest import FIXTURES, batch, ev
+from tests.conftest import FIXTURES, batch, ev, verdict
 from workbench import bus as subjects
 from workbench.bus import InProcessBus
 from workbench.config import InterventionConfig
@@ -82,7 +82,7 @@ async def test_another_tenants_batch_with_the_same_session_id_is_dropped_and_cou
     for kind, at in (("chat_message", 25_000), ("chat_open", 26_000)):
         await bus.publish(subjects.TELEMETRY_RAW, orjson.dumps(batch([ev(kind, at)], session="sq_1", tenant="org_b")))
     await bus.publish(subjects.bot_detection("org_b", "sq_1"),
-                      orjson.dumps({"session_id": "sq_1", "classification": "bot"}))
+                      orjson.dumps(verdict("sq_1", "bot", tenant="org_b")))
     await bus.drain()
     assert outcomes == [] and service.rejected["tenant"] == 3  # not answered by the stranger's chat
     await bus.publish(subjects.intervention_request(T, "sq_1"), orjson.dumps(packet(300_000)))

@@ -6,7 +6,7 @@ import json
 
 import orjson
 
-from tests.conftest import FIXTURES, batch, ev
+from tests.conftest import FIXTURES, batch, ev, verdict
 from workbench import bus as subjects
 from workbench.bus import InProcessBus
 from workbench.consumer.service import SeerService
@@ -43,7 +43,7 @@ async def test_bot_sessions_get_nothing():
     bus = InProcessBus()
     service = SeerService(bus)
     await service.start()
-    await bus.publish(subjects.bot_detection(T, S), orjson.dumps({"session_id": S, "classification": "bot"}))
+    await bus.publish(subjects.bot_detection(T, S), orjson.dumps(verdict(S, "bot", tenant=T)))
     await bus.drain()
     await bus.publish(subjects.intervention_request(T, S), orjson.dumps(copy.deepcopy(PACKET)))
     await bus.drain()

@@ -16,7 +16,9 @@ Any publisher may put messages on the bus, so telemetry is checked whole before 
 check the engine's service makes (:mod:`workbench.protocol.inbound`): a batch the engine would refuse as not
 JSON, not the schema, ids that are no names, too deep or from another clock is refused here too, and so is one
 more than ``max_clock_skew_ms`` older than the newest event time Seer has of its session (as the engine and the
-bridge fence a session's clock); a close without a session id, or whose ``at`` is no epoch ms, ends nothing.
+bridge fence a session's clock); a close without a session id, or whose ``at`` is no epoch ms, ends nothing;
+a bot verdict without the section 8.3 fields the pipeline reports (:func:`~workbench.protocol.inbound.read_detection`)
+marks no session.
 Each is logged and counted in :attr:`SeerService.rejected` by reason, and no session's state changes.
 """
 
@@ -33,7 +35,7 @@ from workbench import bus as subjects
 from workbench.bus import Bus, Lanes
 from workbench.config import InterventionConfig, TransportConfig
 from workbench.consumer.seer import Intervention, Seer, packet_problem
-from workbench.protocol.inbound import Refused, behind_the_session, read_batch, read_close
+from workbench.protocol.inbound import Refused, behind_the_session, read_batch, read_close, read_detection
 from workbench.protocol.taxonomy import name_token
 from workbench.recent import Recent
 
@@ -43,16 +45,6 @@ TENANTS_REMEMBERED = 10_000  # session ids whose tenant is kept (oldest forgotte
 
 Composer = Callable[[dict[str, Any], str], Awaitable[str | None]]  # (packet, strategy) -> message
 Listener = Callable[[Intervention], None]
-
-
-def _verdict_problem(detection: object) -> str | None:
-    """Why Seer cannot act on this section 8.3 verdict, or None: it reads its session id and classification."""
-    if not isinstance(detection, dict):
-        return f"a JSON {type(detection).__name__}, not an object"
-    for key in ("session_id", "classification"):
-        if not isinstance(detection.get(key), str) or not detection[key]:
-            return f"{key} {detection.get(key)!r:.60} is not a non-empty string"
-    return None
 
 
 class SeerService:
@@ -133,15 +125,10 @@ class SeerService:
         self._report(self.seer.take_settled())  # after the announcement: one may be this very intervention
 
     async def _on_bot(self, subject: str, payload: bytes) -> None:
-        detection: Any = None
-        try:
-            detection = orjson.loads(payload)
-            problem = _verdict_problem(detection)
-        except orjson.JSONDecodeError as exc:
-            problem = f"not JSON: {exc}"
-        if problem is not None:
+        detection = read_detection(payload)  # as the pipeline checks it: one message, one verdict
+        if isinstance(detection, Refused):
             self.rejected["bot"] += 1
-            log.warning("Seer dropped a bot verdict it cannot act on: %s", problem)
+            log.warning("Seer dropped %s", detection.message)
             return
         tenant = subject.split(".")[1]  # bot.{t}.detection.{s}: the verdict's payload (section 8.3) names no tenant
         if not self._owned(detection["session_id"], tenant, "bot verdict"):
