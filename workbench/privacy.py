@@ -56,4 +56,4 @@ def redacted(text: str) -> str:
 def personal_data(text: str) -> list[str]:
     """What kinds of personal data ``text`` holds: "IP address", "email address", ... (empty: none)."""
     found = ["IP address"] if any(p.search(text) for p in IP_TEXT) else []
-    return found + [kind for kind, pattern in PERSONAL_TEXT.items() if pattern.search(text)]
+    return found + [kind for kind, pattern in zip(PERSONAL_TEXT, _REDACTING, strict=True) if pattern.search(text)]

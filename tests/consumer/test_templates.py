@@ -41,6 +41,20 @@ def test_render_without_page_content():
     assert "vehicle" in render(packet, "offer_help", np.random.default_rng(0))
 
 
+@pytest.mark.parametrize("where", ["h1", "structuredData"])
+def test_a_page_text_too_long_for_a_name_is_not_named(where):
+    # a whole page's text in the h1 (or an item's name) made a 30,000-character "product" in Seer's message
+    packet = copy.deepcopy(PACKET)
+    long = "Arctic Wolf " * 2_500
+    if where == "h1":
+        packet["pageContent"] = {"h1": long}
+    else:
+        packet["pageContent"]["structuredData"][0]["name"] = long
+        packet["pageContent"]["h1"] = ""
+    message = render(packet, "offer_help", np.random.default_rng(0))
+    assert "vehicle" in message and len(message) <= 300, len(message)
+
+
 @pytest.mark.parametrize(("price", "shown"), [
     ("$59,995", "$59,995"), ("59,995", "$59,995"), (59995, "$59,995"), ("59995.00", "$59,995"),
     ("45,995 CAD", "$45,995 CAD"), ("CAD 45,995", "$45,995 CAD"), ("€59.995", "€59,995"), ("59.995 EUR", "€59,995"),

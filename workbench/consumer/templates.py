@@ -120,6 +120,7 @@ _PRICE = re.compile(r"\$\d{1,3}(?:,\d{3})+|\$\d+")
 _AMOUNT = re.compile(r"(?P<whole>\d{1,3}(?:(?P<sep>[,. ])\d{3})(?:(?P=sep)\d{3})*|\d+)(?:[.,]\d{1,2})?")
 _SYMBOLS = {"$": "USD", "US$": "USD", "C$": "CAD", "CA$": "CAD", "€": "EUR", "£": "GBP"}
 _SHOWN = {"USD": "${amount}", "CAD": "${amount} CAD", "EUR": "€{amount}", "GBP": "£{amount}"}
+MAX_NAME_CHARS = 100  # a product name a salesperson would say; Seer's own messages stay within 300 characters
 MAX_PRICE_CHARS = 40  # "US$ 1,234,567,890.00" and then some: anything longer is not a price anyone reads out
 _PRICE_TEXT = re.compile(r"^(?P<pre>[A-Z]{3}|US\$|CA?\$|[$€£])?\s*(?P<amount>[\d., ]+?)\s*(?P<post>[A-Z]{3}|[$€£])?$")
 
@@ -136,11 +137,13 @@ def _items(page: object) -> list[Any]:
 
 
 def _product(page: object) -> str:
+    """The product a message may name: a structured-data item's name, else the h1 without a leading model year, of
+    at most :data:`MAX_NAME_CHARS` (a page's whole text is no name), else "vehicle"."""
     for item in _items(page):
-        if isinstance(item, dict) and _text(item.get("name")):
+        if isinstance(item, dict) and 0 < len(_text(item.get("name"))) <= MAX_NAME_CHARS:
             return _text(item["name"])
-    h1 = _text(page.get("h1")) if isinstance(page, dict) else ""
-    return re.sub(r"^\d{4}\s+", "", h1).strip() or "vehicle"
+    h1 = re.sub(r"^\d{4}\s+", "", _text(page.get("h1")) if isinstance(page, dict) else "").strip()
+    return h1 if 0 < len(h1) <= MAX_NAME_CHARS else "vehicle"
 
 
 def format_price(value: object, currency: object = None) -> str | None:
