@@ -275,3 +275,13 @@ def test_config_output_round_trips_any_string(tmp_path):
     preset = tmp_path / "p.toml"
     preset.write_text(c.to_toml())
     assert EITPConfig.load(preset).bot.datacenter_ranges_file == odd
+
+
+@pytest.mark.parametrize("value", [True, False, 0, 2.5, "a \"quoted\"\\path\n", ["10.0.0.0/8", "x\x7f"]])
+def test_a_toml_value_reads_back_as_itself(value):
+    # a bool written as Python's True is no TOML; the TUI's form writes every value with it
+    import tomllib
+
+    from workbench.config import toml_value
+
+    assert tomllib.loads(f"v = {toml_value(value)}")["v"] == value

@@ -461,6 +461,9 @@ class EITPConfig(_Section):
 
 
 def toml_value(value: Any) -> str:
+    """``value`` as a TOML literal (a string, a bool, a number or a list of them)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str):
         return json.dumps(value).replace("\x7f", "\\u007f")  # a TOML basic string (TOML escapes DEL, JSON not)
     if isinstance(value, list):

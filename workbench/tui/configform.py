@@ -46,12 +46,8 @@ def fields_of(config: EITPConfig) -> list[Field]:
 
 
 def literal(value: Any) -> str:
-    """A value as the TOML literal :func:`parse_value` reads back: a string escaped as a preset writes it, so
-    a backslash or a quote in a path survives the form's round trip."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(literal(v) for v in value) + "]"
+    """A value as the TOML literal :func:`parse_value` reads back, as a preset writes it (so a backslash or a
+    quote in a path survives the form's round trip)."""
     return toml_value(value)
 
 
