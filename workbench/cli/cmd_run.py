@@ -19,7 +19,7 @@ import sys
 import threading
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from rich.console import Console
 from sqlmodel import Session
@@ -247,20 +247,17 @@ def quiet_when_reader_goes(console: Console) -> Console:
 
     def gone() -> None:
         console.quiet = True
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        silence(sys.stdout)
 
     console.on_broken_pipe = gone  # type: ignore[method-assign]
     return console
 
 
-def silence() -> None:
-    """Send what is left to write to /dev/null: the terminal hung up (SIGHUP), and a write to it fails
-    (EIO), as it would again when Python flushes its output at exit."""
+def silence(*streams: TextIO) -> None:
+    """Send what is left to write to ``streams`` (stdout and stderr by default) to /dev/null: the terminal hung
+    up (SIGHUP), or the reader went, and a write fails, as it would again when Python flushes its output at exit."""
     devnull = os.open(os.devnull, os.O_WRONLY)
-    for stream in (sys.stdout, sys.stderr):
+    for stream in streams or (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             os.dup2(devnull, stream.fileno())
     os.close(devnull)
