@@ -4,7 +4,7 @@ The producer redacts PII in the page (3.9, its own patterns in JavaScript). Thre
 Python side do not trust that it did: the bridge removes a client's address from page content and
 events (10.3); Seer's guard refuses a message that carries an address or a person's contact
 details, whatever wrote it (a template filled from page content, or a model); and every prompt sent
-to the Messages API carries the packet's text :func:`redacted` (10.1; :func:`workbench.llm.tier.packet_context`).
+to the Messages API carries the packet's text :func:`redacted` (10.1; :func:`workbench.llm.prompt.packet_context`).
 Pure: patterns and functions over strings.
 """
 

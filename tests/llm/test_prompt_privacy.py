@@ -8,8 +8,9 @@ import time
 
 from tests.conftest import FIXTURES
 from workbench.consumer.compose import LLMComposer
+from workbench.llm.prompt import packet_context
 from workbench.llm.standin import Reply, StandinMessagesAPI
-from workbench.llm.tier import LLMSettings, LLMTier, packet_context
+from workbench.llm.tier import LLMSettings, LLMTier
 from workbench.privacy import PERSONAL_TEXT, personal_data, redacted, without_ips
 
 PACKET = json.loads((FIXTURES / "spec" / "11.2-packet.json").read_text())

@@ -9,8 +9,9 @@ from tests.conftest import FIXTURES
 from workbench.consumer.compose import system_blocks
 from workbench.enrichment import Enricher
 from workbench.intelligence import EmotionalEvent, Intelligence
+from workbench.llm.prompt import knowledge_context
 from workbench.llm.standin import Reply, StandinMessagesAPI
-from workbench.llm.tier import LLMSettings, LLMTier, knowledge_context
+from workbench.llm.tier import LLMSettings, LLMTier
 from workbench.protocol.taxonomy import name_token
 
 PACKET = json.loads((FIXTURES / "spec" / "11.2-packet.json").read_text())
@@ -70,7 +71,7 @@ def test_a_crafted_section_or_vertical_never_reaches_the_composers_prompt_throug
 
 
 def test_only_numbers_booleans_and_plain_short_names_are_shown():
-    from workbench.llm.tier import shared_pattern
+    from workbench.llm.prompt import shared_pattern
 
     pattern = {"tenant": "t", "vertical": "rv_dealer", "emotion": "decision_paralysis", "section": "floor_plan-2",
                "geo": "us-west", "confidence": 82.5, "sample_size": 14, "spike": False, "z": None}

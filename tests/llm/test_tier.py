@@ -7,8 +7,9 @@ import time
 import pytest
 
 from tests.conftest import FIXTURES
+from workbench.llm.prompt import packet_context
 from workbench.llm.standin import Reply, StandinMessagesAPI
-from workbench.llm.tier import CallBudget, LLMSettings, LLMTier, packet_context, parse_verdict, select_knowledge
+from workbench.llm.tier import CallBudget, LLMSettings, LLMTier, parse_verdict, select_knowledge
 
 PACKET = json.loads((FIXTURES / "spec" / "11.2-packet.json").read_text())
 TRIAGE_OK = json.dumps({"emotion": "decision_paralysis", "confidence": 0.8, "intensity": 0.6,

@@ -2,7 +2,7 @@
 
 The system prompt carries the anti-creepiness rules and, as section 9.1 asks, the packet: a
 second system block lists its dimensions in the 9.1 priority order (spatial, temporal,
-emotional, behavioural + intent, page content, global), as :func:`~workbench.llm.tier.packet_context`
+emotional, behavioural + intent, page content, global), as :func:`~workbench.llm.prompt.packet_context`
 shows it to the tier's prompts too: each string redacted of personal data (section 10.1, whatever the
 producer did), and the patterns other sessions taught in plain names only. The user turn only asks for the
 message. Whatever comes back still passes :mod:`workbench.consumer.guard` in
@@ -45,6 +45,7 @@ import anthropic
 from anthropic.types import TextBlockParam
 
 from workbench.consumer.guard import as_read, is_invisible
+from workbench.llm.prompt import packet_context
 from workbench.llm.tier import (
     CALL_FAILURES,
     CallBudget,
@@ -52,7 +53,6 @@ from workbench.llm.tier import (
     UnfinishedReply,
     ask,
     new_client,
-    packet_context,
 )
 
 log = logging.getLogger(__name__)
