@@ -54,10 +54,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.config import TransportConfig
+from workbench.protocol.inbound import MAX_EPOCH_MS
 from workbench.recent import Recent
 
 QUOTA_WINDOW_S = 3600
-MAX_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ from workbench.llm.tier import (
     new_client,
     unit,
 )
+from workbench.protocol.taxonomy import BOT_CLASSIFICATIONS as CLASSIFICATIONS
 
-CLASSIFICATIONS = ("human", "bot", "uncertain")
 REVIEW_SYSTEM = (
     "You review website sessions for an EITP v1.1 inference engine's bot filter (section 8). The deterministic "
     "rules did not flag this session, but some came close (near_misses). You get a summary of what the rules "

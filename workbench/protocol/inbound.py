@@ -22,14 +22,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 
 from workbench.protocol.fastschema import batch_checker
 from workbench.protocol.schema import errors as schema_errors
 from workbench.protocol.schema import schema
-from workbench.protocol.taxonomy import IDENTITY
+from workbench.protocol.taxonomy import BOT_CLASSIFICATIONS, IDENTITY
 
 _valid_batch, _ = batch_checker()  # the readable reasons only for a batch that fails it
 #: the latest event time the batch schema allows (the end of year 9999): a close is no later
@@ -96,7 +96,7 @@ def behind_the_session(session_id: str, oldest: float, newest: float, max_clock_
             f"{newest - oldest:.0f} ms before the session's newest (max {max_clock_skew_ms} ms)")
 
 
-def is_time(value: object, maximum: float = math.inf) -> bool:
+def is_time(value: object, maximum: float = math.inf) -> TypeGuard[int | float]:
     """An event time or a duration in ms as section 5 has it: a finite number from 0 to ``maximum``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
@@ -139,7 +139,6 @@ DETECTION_FIELDS: dict[str, type | tuple[type, ...]] = {  # section 8.3, with th
     "session_id": str, "tenant_id": str, "timestamp": (int, float), "classification": str,
     "confidence": (int, float), "reasoning": str, "signals": list, "event_count": int,
 }
-CLASSIFICATIONS = frozenset({"human", "bot", "uncertain"})
 
 
 def read_detection(payload: bytes) -> dict[str, Any] | Refused:
@@ -151,7 +150,7 @@ def read_detection(payload: bytes) -> dict[str, Any] | Refused:
         if not isinstance(d.get(key), kind) or isinstance(d.get(key), bool):
             return Refused("detection", f"a bot verdict of session {shown(d.get('session_id'))}: {key} "
                                         f"{shown(d.get(key))} is missing or of the wrong type (section 8.3)")
-    if not IDENTITY.fullmatch(d["session_id"]) or d["classification"] not in CLASSIFICATIONS:
+    if not IDENTITY.fullmatch(d["session_id"]) or d["classification"] not in BOT_CLASSIFICATIONS:
         return Refused("detection", f"a bot verdict whose session {shown(d['session_id'])} is not a name or whose "
                                     f"classification {shown(d['classification'])} is not human, bot or uncertain")
     if not (is_time(d["timestamp"], MAX_EPOCH_MS) and 0 <= d["confidence"] <= 1 and d["event_count"] >= 0

@@ -91,6 +91,9 @@ def category(emotion: str) -> str:
     return "mixed"
 
 
+#: section 8.3's bot classifications (the engine's verdicts, the AI review's answers)
+BOT_CLASSIFICATIONS = ("human", "bot", "uncertain")
+
 # How the CLI printer and the TUI show a category and a trajectory (one definition for both).
 CATEGORY_COLOURS = {"cognitive": "cyan", "negative": "red", "positive": "green", "mixed": "yellow"}
 TRAJECTORY_ARROWS = {"intensifying": "↑", "stable": "→", "cooling": "↓"}
