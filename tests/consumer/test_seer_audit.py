@@ -293,9 +293,10 @@ def test_a_template_names_no_product_whose_name_from_the_page_carries_personal_d
         seer = Seer(seed=3)
         p = packet(20_000)
         p["pageContent"] = {"structuredData": [{"type": "Vehicle", "name": name, "price": "59995"}], "h1": name}
-        messages = {seer._template(p, strategy) for strategy in ("empathy", "offer_help", "social_proof")}
+        messages = {seer._template(p, strategy, 0) for strategy in ("empathy", "offer_help", "social_proof")}
         assert all(name not in m and "@" not in m and "198.51" not in m for m in messages), messages
     seer = Seer(seed=3)
     p = packet(20_000)
     p["pageContent"] = {"structuredData": [{"type": "Vehicle", "name": "Arctic Wolf 3650SUITE"}]}
-    assert any("Arctic Wolf" in seer._template(p, s) for s in ("empathy", "offer_help", "social_proof") * 3)
+    assert any("Arctic Wolf" in seer._template(p, s, nth)
+               for nth, s in enumerate(("empathy", "offer_help", "social_proof") * 3))

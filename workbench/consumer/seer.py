@@ -216,9 +216,6 @@ class Seer:
         self.config = config or InterventionConfig()
         self.bandit = bandit or ThompsonBandit()
         self.seed = seed  # each session's draws derive from it (:func:`_stream`)
-        # draws of no session's intervention: only a direct call of _template (on_packet always passes the stream
-        # of the session's intervention)
-        self.rng = np.random.default_rng(seed)
         self.sessions: dict[str, _Session] = {}
         self.guard_rejections: deque[tuple[str, list[str]]] = deque(maxlen=GUARD_REJECTIONS_KEPT)
         self.vertical_of = vertical_of or {}
@@ -490,23 +487,19 @@ class Seer:
         """The message of the session's ``nth`` intervention, its source, and the guard's objections to the
         composed one (section 9.2)."""
         if llm_message is None:
-            return self._template(packet, strategy, self._wording(packet, nth)), "template", []
+            return self._template(packet, strategy, nth), "template", []
         rejected = guard.violations(llm_message)
         if rejected:
-            return self._template(packet, strategy, self._wording(packet, nth)), "template_after_guard", rejected
+            return self._template(packet, strategy, nth), "template_after_guard", rejected
         return llm_message, "llm", []
 
-    def _wording(self, packet: dict[str, Any], nth: int) -> np.random.Generator:
-        """The stream a template of the session's ``nth`` intervention is picked with."""
-        return _stream(self.seed, packet["sessionId"], nth, WORDING)
-
-    def _template(self, packet: dict[str, Any], strategy: str, rng: np.random.Generator | None = None) -> str:
-        """A template's message. Its product name and price come from the page; should the page's text
-        carry personal data (10.1, 10.3: an address or an email a producer and the bridge let through)
-        or anything else the section 9.2 guard refuses ("we noticed you hovering" in a product name),
-        the message names neither. (The templates themselves all pass the guard: a test renders them.)
-        ``rng``: the stream of the intervention's wording (:meth:`_wording`); without one, Seer's own."""
-        rng = rng if rng is not None else self.rng
+    def _template(self, packet: dict[str, Any], strategy: str, nth: int) -> str:
+        """The template message of the session's ``nth`` intervention, worded from its own stream. Its product
+        name and price come from the page; should the page's text carry personal data (10.1, 10.3: an address
+        or an email a producer and the bridge let through) or anything else the section 9.2 guard refuses ("we
+        noticed you hovering" in a product name), the message names neither. (The templates themselves all
+        pass the guard: a test renders them.)"""
+        rng = _stream(self.seed, packet["sessionId"], nth, WORDING)
         message = templates.render(packet, strategy, rng)
         if rejected := guard.violations(message):  # personal data included
             log.warning("a template filled from the page broke section 9.2 (%s); it names no product", rejected)
