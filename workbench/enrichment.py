@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 import ipaddress
 import logging
-import math
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +29,7 @@ from workbench.engine.core import trajectory
 from workbench.intelligence import EmotionalEvent, Intelligence
 from workbench.llm.gate import marker
 from workbench.llm.tier import LLMTier, LLMVerdict, select_knowledge
+from workbench.protocol.inbound import is_time
 from workbench.recent import Recent
 
 log = logging.getLogger(__name__)
@@ -100,9 +100,7 @@ def visit_start(packet: dict[str, Any]) -> float | None:
     packet does not say."""
     temporal = packet.get("temporal")
     duration = temporal.get("sessionDuration") if isinstance(temporal, dict) else None
-    if isinstance(duration, bool) or not isinstance(duration, int | float) or not math.isfinite(duration):
-        return None
-    return float(packet["timestamp"]) - float(duration)
+    return float(packet["timestamp"]) - float(duration) if is_time(duration) else None
 
 
 class Enricher:
