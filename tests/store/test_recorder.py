@@ -111,6 +111,10 @@ def test_a_database_from_before_a_column_existed_gains_it_and_keeps_its_rows(tmp
 
     path = tmp_path / "old.db"
     old = sqlite3.connect(path)
+    # every version's store has had this run table: it is what makes the file a store (db.STORE_SIGNATURE)
+    old.execute("CREATE TABLE run (id VARCHAR NOT NULL, kind VARCHAR NOT NULL, site VARCHAR NOT NULL, seed INTEGER, "
+                "status VARCHAR NOT NULL, started_at DATETIME NOT NULL, ended_at DATETIME, "
+                "config_toml VARCHAR NOT NULL, summary_json VARCHAR NOT NULL, PRIMARY KEY (id))")
     old.execute("CREATE TABLE intervention (id INTEGER PRIMARY KEY, run_id VARCHAR NOT NULL, "
                 "session_id VARCHAR NOT NULL, timestamp FLOAT NOT NULL, emotion VARCHAR NOT NULL, "
                 "section VARCHAR NOT NULL, strategy VARCHAR NOT NULL, message VARCHAR NOT NULL, "

@@ -3,7 +3,9 @@
 A file written by an older workbench gains the columns added since (``ALTER TABLE ... ADD
 COLUMN``: nullable ones empty, the others with their default), so ``workbench show`` still reads
 old runs. A column this version needs and cannot fill in (renamed or dropped by another version)
-is refused with its name, before any query. The schema is checked without writing and changed
+is refused with its name, before any query; so is, for the commands that write, a column another
+version added that an insert from this one cannot fill. A file is taken for a store by its ``run``
+table (:data:`STORE_SIGNATURE`), not by one table name. The schema is checked without writing and changed
 only under SQLite's write lock (``BEGIN IMMEDIATE``), so processes that open a new file at once
 do not race to create its tables.
 
@@ -37,6 +39,9 @@ from workbench.errors import StoreError, WorkbenchError
 from workbench.store import models  # noqa: F401  (registers the tables)
 
 DEFAULT_DB = "workbench.db"
+#: the columns of the ``run`` table every version of the store has had: a file whose ``run`` table has them
+#: all is a workbench store (of this version or another); any other database is another application's
+STORE_SIGNATURE = frozenset({"id", "kind", "status", "started_at", "summary_json"})
 #: how long a connection waits for another process's write lock before giving up (SQLite's busy timeout)
 BUSY_TIMEOUT_S = 5.0
 #: the size (bytes) the write-ahead log is cut back to once a checkpoint has emptied it. SQLite otherwise keeps
@@ -86,7 +91,7 @@ def open_db(path: str | Path | None = None, *, create: bool = True) -> Engine:
         if create:
             _refuse_a_read_only_place(path)
         _refuse_a_foreign_database(path, create=create)
-        return _open(path, read_only=not create and _read_only_here(path))
+        return _open(path, read_only=not create and _read_only_here(path), writes=create)
     except WorkbenchError:
         raise
     except (OSError, SQLAlchemyError, sqlite3.Error) as exc:
@@ -174,7 +179,8 @@ def _refuse_a_foreign_database(path: Path, *, create: bool) -> None:
         return
     with contextlib.closing(sqlite3.connect(_read_only_uri(path), uri=True, timeout=BUSY_TIMEOUT_S)) as conn:
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if names & set(SQLModel.metadata.tables):
+        run = {row[1] for row in conn.execute("PRAGMA table_info(run)")} if "run" in names else set()
+    if STORE_SIGNATURE <= run:  # a table named like one of ours (``session``, ``batch``) is not enough
         return
     if names:
         shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
@@ -190,14 +196,16 @@ def _text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
-def _open(path: Path, *, read_only: bool = False) -> Engine:
+def _open(path: Path, *, read_only: bool = False, writes: bool = True) -> Engine:
+    # Both open the file through a creator: the URL only names it in errors, since SQLAlchemy would read a
+    # ``?`` in the path as the start of a query string and open another file.
     if read_only:
-        engine = create_engine(f"sqlite:///{path}", creator=lambda: sqlite3.connect(  # the URL names the file in errors
+        engine = create_engine(f"sqlite:///{path}", creator=lambda: sqlite3.connect(
             _read_only_uri(path), uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False))
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(f"sqlite:///{path}",
-                               connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S})
+        engine = create_engine(f"sqlite:///{path}", creator=lambda: sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_S, check_same_thread=False))
 
     @event.listens_for(engine, "connect")
     def _pragmas(conn, _record):  # type: ignore[no-untyped-def]
@@ -217,7 +225,7 @@ def _open(path: Path, *, read_only: bool = False) -> Engine:
             raise failure from context.original_exception
 
     try:
-        _ensure_schema(engine, path, read_only=read_only)
+        _ensure_schema(engine, path, read_only=read_only, writes=writes)
     except BaseException:
         engine.dispose()
         raise
@@ -234,11 +242,11 @@ def _use_wal(cur: sqlite3.Cursor) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
 
 
-def _ensure_schema(engine: Engine, path: Path, *, read_only: bool) -> None:
+def _ensure_schema(engine: Engine, path: Path, *, read_only: bool, writes: bool) -> None:
     """Create what is missing, under the write lock, checking again once it is held (another process may
     have created it meanwhile); a store that is up to date is only read."""
     with engine.connect() as conn:
-        tables, columns = _gaps(conn, path)
+        tables, columns = _gaps(conn, path, writes=writes)
     if not tables and not columns:
         return
     if read_only:
@@ -248,7 +256,7 @@ def _ensure_schema(engine: Engine, path: Path, *, read_only: bool) -> None:
                          "and give --db the copy")
     with engine.connect() as conn:
         conn.exec_driver_sql("BEGIN IMMEDIATE")  # waits up to the busy timeout for another writer
-        tables, columns = _gaps(conn, path)
+        tables, columns = _gaps(conn, path, writes=writes)
         if tables:
             SQLModel.metadata.create_all(conn)
         for _table, _column, statement in columns:
@@ -258,10 +266,11 @@ def _ensure_schema(engine: Engine, path: Path, *, read_only: bool) -> None:
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
 
 
-def _gaps(conn: Connection, path: Path) -> tuple[list[str], list[tuple[str, str, str]]]:
+def _gaps(conn: Connection, path: Path, *, writes: bool) -> tuple[list[str], list[tuple[str, str, str]]]:
     """The store's missing tables, and its tables' missing columns as (table, column, ``ALTER TABLE``
     statement adding it): nullable ones empty, the others with their default. A column with neither
-    cannot be filled in: :class:`StoreError` names it."""
+    cannot be filled in: :class:`StoreError` names it. So does, for a command that ``writes``, a column
+    another version added that has neither (every insert from this version would fail on it)."""
     have = inspect(conn)
     present_tables = set(have.get_table_names())
     tables = [t for t in SQLModel.metadata.tables if t not in present_tables]
@@ -269,7 +278,8 @@ def _gaps(conn: Connection, path: Path) -> tuple[list[str], list[tuple[str, str,
     for table in SQLModel.metadata.sorted_tables:
         if table.name not in present_tables:
             continue
-        present = {c["name"] for c in have.get_columns(table.name)}
+        found = have.get_columns(table.name)
+        present = {c["name"] for c in found}
         for column in table.columns:
             if column.name in present:
                 continue
@@ -286,4 +296,9 @@ def _gaps(conn: Connection, path: Path) -> tuple[list[str], list[tuple[str, str,
                                  f"has no column {column.name}, which this version needs and cannot fill in "
                                  f"(it has {', '.join(sorted(present))}); read it with the version that wrote "
                                  "it, and store new runs in another --db")
+        for extra in found if writes else ():  # a newer version's column, which no insert from this one fills
+            if extra["name"] not in table.columns and not extra["nullable"] and extra["default"] is None:
+                raise StoreError(f"{path} was written by another version of the workbench: its table {table.name} "
+                                 f"has a column {extra['name']} this version does not know and cannot fill in; "
+                                 "read it with the version that wrote it, and store new runs in another --db")
     return tables, columns

@@ -176,7 +176,9 @@ class Recorder:
                            config_toml=event.config_toml))
                 try:
                     db.flush()
-                except IntegrityError:
+                except IntegrityError as exc:
+                    if "UNIQUE constraint failed: run.id" not in str(exc.orig):  # not ours to explain
+                        raise
                     self.run_id, self._taken = None, event.run_id
                     raise EventRefused(f"run {event.run_id} is already stored (another run drew the same id): "
                                        "this run's events are not stored, so they cannot change that run") from None
