@@ -5,9 +5,9 @@ COLUMN``: nullable ones empty, the others with their default), so ``workbench sh
 old runs. A column this version needs and cannot fill in (renamed or dropped by another version)
 is refused with its name, before any query; so is, for the commands that write, a column another
 version added that an insert from this one cannot fill. A file is taken for a store by its ``run``
-table (:data:`STORE_SIGNATURE`), not by one table name. The schema is checked without writing and changed
-only under SQLite's write lock (``BEGIN IMMEDIATE``), so processes that open a new file at once
-do not race to create its tables.
+table and its other tables' ``run_id``, not by one table name. The schema is checked without
+writing and changed only under SQLite's write lock (``BEGIN IMMEDIATE``), so processes that open
+a new file at once do not race to create its tables.
 
 What goes wrong with the file later is said in one line naming it, never as a traceback:
 
@@ -39,9 +39,6 @@ from workbench.errors import StoreError, WorkbenchError
 from workbench.store import models  # noqa: F401  (registers the tables)
 
 DEFAULT_DB = "workbench.db"
-#: the columns of the ``run`` table every version of the store has had: a file whose ``run`` table has them
-#: all is a workbench store (of this version or another); any other database is another application's
-STORE_SIGNATURE = frozenset({"id", "kind", "status", "started_at", "summary_json"})
 #: how long a connection waits for another process's write lock before giving up (SQLite's busy timeout)
 BUSY_TIMEOUT_S = 5.0
 #: the size (bytes) the write-ahead log is cut back to once a checkpoint has emptied it. SQLite otherwise keeps
@@ -179,8 +176,11 @@ def _refuse_a_foreign_database(path: Path, *, create: bool) -> None:
         return
     with contextlib.closing(sqlite3.connect(_read_only_uri(path), uri=True, timeout=BUSY_TIMEOUT_S)) as conn:
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        run = {row[1] for row in conn.execute("PRAGMA table_info(run)")} if "run" in names else set()
-    if STORE_SIGNATURE <= run:  # a table named like one of ours (``session``, ``batch``) is not enough
+        ours = names & set(SQLModel.metadata.tables)
+        columns = {t: {row[1] for row in conn.execute(f'PRAGMA table_info("{t}")')} for t in ours}
+    # What every version of the store has had: a run table with an id, and a run_id in each of its other
+    # tables. A table named like one of ours (``session``, ``batch``) is not enough.
+    if "id" in columns.get("run", ()) and all("run_id" in columns[t] for t in ours - {"run"}):
         return
     if names:
         shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
