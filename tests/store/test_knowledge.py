@@ -155,3 +155,27 @@ async def test_intervention_outcomes_reach_the_knowledge_store_through_the_pipel
     assert sorted(outcomes) == ["chat_engaged", "chat_engaged", "chat_engaged", "left", "undelivered"]
     assert p["emotion"] == "decision_paralysis" and p["sample_size"] == 10
     assert p["confidence"] == pytest.approx(100 * wilson_lower_bound(3, 4), abs=0.05)
+
+
+def test_the_run_report_carries_the_knowledge_so_run_and_show_write_the_same_json(tmp_db, tmp_path, capsys):
+    """`run --json F` writes repo.run_report as it is; `show --json` prints the same report."""
+    from workbench.report import write_json
+
+    rec = Recorder(open_db(tmp_db))
+    rec(RunStarted("run_k", "test", "rv", None, "", ""))
+    rec(KnowledgeValidated(T0 + 60_000, [pattern()]))
+    with Session(open_db(tmp_db, create=False)) as db:
+        report = repo.run_report(db=db, run_id="run_k", rage=False)
+        assert report is not None and report["knowledge"] == repo.knowledge(db=db, run_id="run_k")
+    written = json.loads(write_json(report, tmp_path / "run.json").read_text())
+    assert main(["show", "run_k", "--db", str(tmp_db), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert set(written) == set(shown) and [k["emotion"] for k in written["knowledge"]] == ["decision_paralysis"]
+
+
+def test_show_with_an_empty_run_id_is_no_run_not_the_latest(tmp_db, capsys):
+    """`workbench show "$RUN_ID"` with the variable unset must not report another run and pass."""
+    rec = Recorder(open_db(tmp_db))
+    rec(RunStarted("run_k", "test", "rv", None, "", ""))
+    assert main(["show", "", "--db", str(tmp_db)]) == 2
+    assert "no run '' in the database" in capsys.readouterr().err

@@ -177,6 +177,12 @@ def test_a_full_disk_keeps_the_events_in_order_until_there_is_room(tmp_db, caplo
     ("session_trace", "ground_truth", "{bad", "session_trace row 1 (run run_1, session %s), column ground_truth is "
                                               "not JSON"),
     ("run", "started_at", "yesterday", "a row of table run has a started_at or ended_at that is not a time"),
+    # SQLite keeps text in a number column: said as damage, not a ValueError or a markup error from rich
+    ("run", "seed", "[/]", "run row 'run_1', column seed holds '[/]', not a number"),
+    ("session_trace", "simulated_ms", "x", "session_trace row 1 (run run_1, session %s), column simulated_ms holds "
+                                           "'x', not a number"),
+    ("session_trace", "wall_ms", "x", "session_trace row 1 (run run_1, session %s), column wall_ms holds 'x', not "
+                                      "a number"),
 ])
 def test_junk_in_a_stored_column_is_named_with_its_row(table, column, junk, says, tmp_db):
     stored_run(tmp_db)

@@ -54,13 +54,13 @@ def run(args: argparse.Namespace) -> int:
 
     check_outputs(junit=args.junit, html=args.html)  # a report path that cannot be written: refused before reading
     with Session(open_db(args.db, create=False)) as db:
-        run_id: str | None = args.run_id or repo.latest_run_id(db=db)
+        # an empty id ("$RUN_ID" unset) is a run id that is not there, never "the latest"
+        run_id: str | None = args.run_id if args.run_id is not None else repo.latest_run_id(db=db)
         # the rage-click tables read every stored batch: only the JSON and HTML reports show them
         report = repo.run_report(db=db, run_id=run_id, rage=bool(args.json or args.html)) if run_id else None
         shots = repo.screenshots(db=db, run_id=run_id) if run_id and report and args.html else {}
-        knowledge = repo.knowledge(db=db, run_id=run_id) if run_id and report else []
     if report is None:
-        print(f"workbench show: no run {args.run_id!r} in the database" if args.run_id
+        print(f"workbench show: no run {args.run_id!r} in the database" if args.run_id is not None
               else "workbench show: the database holds no runs", file=sys.stderr)
         return ExitCode.USAGE  # a run id that is not there is a usage error, not a missed expectation
     # the reports before the output: a reader that goes away (`| head -1`, exit 141) must not cost them
@@ -74,19 +74,19 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         failure = exc
     if args.json:
-        print(json.dumps(to_json({**report, "knowledge": knowledge}), indent=2, default=str))
+        print(json.dumps(to_json(report), indent=2, default=str))
     else:
         console = table_console()
         config = report.get("config") or {}
         console.print(f"[bold]run {escape(report['run']['id'])}[/] · {escape(report['run']['kind'])} · "
-                      f"{escape(config.get('clock', 'real'))} time · seed {report['run']['seed']} · "
+                      f"{escape(config.get('clock', 'real'))} time · seed {escape(str(report['run']['seed']))} · "
                       f"{escape(report['run']['status'])}")
         if report.get("verdict") is None:
             console.print("[dim]this run was not scored (only `workbench run` scores its sessions)[/]")
         print_scores(report, console)
         _print_interventions([i for s in report["sessions"] for i in s["interventions"]], console)
         print_attribution(report, console)
-        _print_knowledge(knowledge, console)
+        _print_knowledge(report["knowledge"], console)
     for line in written:
         print(line, file=sys.stderr)
     if failure is not None:

@@ -54,6 +54,15 @@ def _json(db: Session, stored: str | bytes | None, where: str, kind: type | tupl
     return value
 
 
+def _number(db: Session, stored: Any, where: str) -> float | int | None:
+    """A stored number column's value (None stays None); :class:`StoreDamaged` when it holds anything else:
+    SQLite keeps whatever text another program wrote into a number column."""
+    if stored is None or (isinstance(stored, int | float) and not isinstance(stored, bool)):
+        return stored
+    raise StoreDamaged(f"{_store(db)}: {where} holds {stored!r:.40}, not a number: the row was not written by "
+                       "the workbench")
+
+
 _KINDS: dict[type, str] = {dict: "a JSON object", list: "a JSON array", str: "a JSON string", int: "a number",
                            float: "a number", bool: "true or false", type(None): "null"}
 
@@ -197,6 +206,11 @@ def latest_run_id(*, db: Session, kind: str | None = None, with_telemetry: bool 
 def screenshots(*, db: Session, run_id: str) -> dict[str, tuple[bytes, float]]:
     """session id -> (PNG, image px per CSS px)."""
     rows = db.exec(select(ScreenshotRecord).where(ScreenshotRecord.run_id == run_id)).all()
+    for r in rows:
+        if not isinstance(r.png, bytes):
+            raise StoreDamaged(f"{_store(db)}: screenshot row {r.id} (session {r.session_id}) holds "
+                               f"{type(r.png).__name__}, not an image: the row was not written by the workbench")
+        _number(db, r.scale, f"screenshot row {r.id}, column scale")
     return {r.session_id: (r.png, r.scale) for r in rows}
 
 
@@ -245,7 +259,8 @@ def run_report(*, db: Session, run_id: str, rage: bool = True) -> dict[str, Any]
             "seed": trace.seed if trace else None, "seed_index": trace.seed_index if trace else None,
             "clock": trace.clock if trace else None,
             "ground_truth": _json(db, trace.ground_truth, f"{row}, column ground_truth") if trace else None,
-            "simulated_ms": trace.simulated_ms if trace else None, "wall_ms": trace.wall_ms if trace else None,
+            "simulated_ms": _number(db, trace.simulated_ms, f"{row}, column simulated_ms") if trace else None,
+            "wall_ms": _number(db, trace.wall_ms, f"{row}, column wall_ms") if trace else None,
             "fidelity": _json(db, trace.fidelity, f"{row}, column fidelity") if trace else None,
             "trail": _json(db, trace.trail, f"{row}, column trail") if trace else None,
             "checks": own,
@@ -267,7 +282,8 @@ def run_report(*, db: Session, run_id: str, rage: bool = True) -> dict[str, Any]
             (truths[s["persona"]].get("emotions", ()), {e["emotion"] for e in s["emotions"]}) for s in sessions
             if s["status"] == "ended" and s["persona"] in truths and not truths[s["persona"]].get("bot"))
     return {
-        "run": {"id": run.id, "kind": run.kind, "site": run.site, "seed": run.seed, "status": run.status,
+        "run": {"id": run.id, "kind": run.kind, "site": run.site,
+                "seed": _number(db, run.seed, f"run row {run.id!r}, column seed"), "status": run.status,
                 "started_at": run.started_at.isoformat(timespec="seconds"),
                 "ended_at": run.ended_at.isoformat(timespec="seconds") if run.ended_at else None,
                 "wall_s": round(wall_s, 2) if wall_s is not None else None, "simulated_s": round(simulated, 2)},
@@ -284,6 +300,7 @@ def run_report(*, db: Session, run_id: str, rage: bool = True) -> dict[str, Any]
         "rage": rageclicks.judge_run(sessions, events_by_session(db=db, run_id=run_id, types=rageclicks.EVENT_TYPES),
                                      rageclicks.definitions(run_config(db=db, run_id=run_id))) if rage else None,
         "sessions": sessions,
+        "knowledge": knowledge(db=db, run_id=run_id),  # section 7.6's validated patterns of the run
     }
 
 
