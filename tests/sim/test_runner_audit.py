@@ -319,3 +319,18 @@ async def test_a_second_cancel_while_playwright_starts_leaves_no_driver(second_a
         await asyncio.sleep(0.1)
     assert not left, left
 
+
+def test_a_browser_endpoints_secrets_are_neither_stored_nor_printed(tmp_path, capsys):
+    """A hosted browser's address carries its key (``?token=``, ``user:password@``): the run stores and
+    prints the address without it."""
+    db = tmp_path / "wb.db"
+    code = main(["run", "--persona", "calm", "--no-progress", "--db", str(db),
+                 "--browser-endpoint", "ws://me:pa55word@127.0.0.1:9/chromium?token=s3cret"])
+    assert code == ExitCode.INFRASTRUCTURE  # nothing listens on port 9
+    err = capsys.readouterr().err
+    assert "could not connect to the browser at ws://127.0.0.1:9/chromium?token=[REDACTED]" in err, err
+    with sqlite3.connect(db) as conn:
+        stored = " ".join(str(v) for row in conn.execute("SELECT * FROM run_config") for v in row)
+    conn.close()
+    assert "127.0.0.1:9/chromium" in stored
+    assert "s3cret" not in stored + err and "pa55word" not in stored + err

@@ -286,6 +286,7 @@ def run(args: argparse.Namespace) -> int:
     from synthetic.response import SCENARIOS
     from workbench.report import write_html, write_json, write_junit
     from workbench.report.text import print_attribution, print_scores
+    from workbench.sim.browser import shown_endpoint
     from workbench.sim.runner import RunSpec
     from workbench.sim.runner import run as run_personas
     from workbench.store import repo
@@ -313,7 +314,10 @@ def run(args: argparse.Namespace) -> int:
     engine = open_db(db_path)
     console = quiet_when_reader_goes(table_console(min_width=0))  # the live bar: the terminal's own width
     sessions = [p for p in personas for _ in range(args.count)]
-    settings: dict[str, Any] = {"argv": sys.argv[1:], "persona": args.persona, "count": args.count,
+    argv = sys.argv[1:]
+    if args.browser_endpoint:  # stored and reported: without the endpoint's secrets
+        argv = [a.replace(args.browser_endpoint, shown_endpoint(args.browser_endpoint)) for a in argv]
+    settings: dict[str, Any] = {"argv": argv, "persona": args.persona, "count": args.count,
                                 "site": args.site, "session_timeout_s": args.session_timeout,
                                 "responses": args.responses, "geography": args.geography}
     spec = RunSpec(sessions, seed=args.seed, kind="run", site=args.site, virtual_time=args.virtual_time,

@@ -348,7 +348,9 @@ async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventS
     stream.emit(RunStarted(run_id, spec.kind, ",".join(sites), spec.seed, config.to_toml(), base_url))
     concurrency = max(1, spec.concurrency or len(spec.personas) or 1)
     stream.emit(RunConfigured(run_id, "virtual" if spec.virtual_time else "real", concurrency,
-                              [p.name for p in spec.personas], spec.browser_endpoint, dict(spec.settings)))
+                              [p.name for p in spec.personas],
+                              browsers.shown_endpoint(spec.browser_endpoint) if spec.browser_endpoint else None,
+                              dict(spec.settings)))
     if spec.trace != "off":
         tally.trace_dir = spec.trace_dir or Path("traces") / run_id
         tally.trace_dir.mkdir(parents=True, exist_ok=True)
