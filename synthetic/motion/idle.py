@@ -37,7 +37,12 @@ def _nudge(start: Point, length: float, rng: np.random.Generator, profile: Motor
 
 
 def idle_drift(pos: Point, duration_ms: float, rng: np.random.Generator, profile: MotorProfile = CALM) -> Trajectory:
-    """Cursor left alone with the hand loosely on the mouse: slow creep and rare 2-12 px nudges."""
+    """Cursor left alone with the hand loosely on the mouse: slow creep and rare 2-12 px nudges.
+
+    Lasts exactly ``duration_ms`` and ends creeping, never mid-nudge: a nudge that could not
+    finish in the time left is not made (the hand creeps on instead), so the next movement
+    starts from (near) rest, as a person's would.
+    """
     _finite(pos=pos, duration_ms=duration_ms)
     if duration_ms <= 0:
         return _still(pos)
@@ -46,16 +51,18 @@ def idle_drift(pos: Point, duration_ms: float, rng: np.random.Generator, profile
     rate = max(profile.idle_nudge_per_s, 1e-6)
     while elapsed < duration_ms:
         gap = float(rng.exponential(1000.0 / rate))
-        seg = _drift_segment(cur, min(gap, duration_ms - elapsed) or 1.0, rng, profile)
+        seg = _drift_segment(cur, min(gap, duration_ms - elapsed), rng, profile)
         parts.append(seg)
         elapsed += seg.duration_ms()
         cur = seg.end()
         if elapsed < duration_ms:
             nudge = _nudge(cur, rng.uniform(2.0, 12.0), rng, profile, slow=0.5)
+            if elapsed + nudge.duration_ms() > duration_ms:
+                continue  # no time to finish it: creep through what is left
             parts.append(nudge)
             elapsed += nudge.duration_ms()
             cur = nudge.end()
-    return chain(parts).until(duration_ms)
+    return chain(parts).until(duration_ms)  # trims only the last creep (its grid is at least 1 ms)
 
 
 def _drift_segment(pos: Point, duration_ms: float, rng: np.random.Generator, profile: MotorProfile) -> Trajectory:
@@ -76,6 +83,11 @@ def reading(
 
     Long dwells broken by occasional lazy short moves (mostly down / along the text) that
     stay inside the region; a start outside the region first drifts lazily into it.
+
+    Lasts exactly ``duration_ms`` and ends at rest, never mid-move: a lazy move that could not
+    finish in the time left is not made (the reader dwells instead). The one exception is the
+    move into the region from a start outside it, which always finishes: then the trajectory
+    lasts ``max(duration_ms, that move's duration)``.
     """
     _finite(start=start, region=region, duration_ms=duration_ms)
     if duration_ms <= 0:
@@ -92,14 +104,16 @@ def reading(
         )
         return _render(cur, strokes, end + 40.0, rng, profile)
 
+    total = duration_ms
     if not (x0 <= cur[0] <= x1 and y0 <= cur[1] <= y1):
         mv = lazy((float(np.clip(cur[0], x0, x1)), float(np.clip(cur[1], y0, y1))))
         parts.append(mv)
         elapsed, cur = mv.duration_ms(), mv.end()
+        total = max(duration_ms, elapsed)
     rate = max(profile.reading_move_per_s, 1e-6)
     while elapsed < duration_ms:
         pause = max(400.0, float(rng.exponential(1000.0 / rate)))
-        d = dwell(cur, min(pause, duration_ms - elapsed) or 1.0, rng, profile)
+        d = dwell(cur, min(pause, duration_ms - elapsed), rng, profile)
         parts.append(d)
         elapsed += d.duration_ms()
         cur = d.end()
@@ -112,7 +126,9 @@ def reading(
             float(np.clip(cur[1] + step * math.sin(ang), y0, y1)),
         )
         mv = lazy(to)
+        if elapsed + mv.duration_ms() > duration_ms:
+            continue  # no time to finish it: dwell through what is left
         parts.append(mv)
         elapsed += mv.duration_ms()
         cur = mv.end()
-    return chain(parts).until(duration_ms)
+    return chain(parts).until(total)  # trims only the last dwell (its grid is at least 1 ms)

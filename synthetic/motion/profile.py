@@ -85,8 +85,8 @@ class MotorProfile:
             problems.append("fitts_a_ms must be >= 0 and fitts_b_ms > 0")
         if min(self.mt_sigma, self.gain_sd, self.lateral_sd, self.correction_gain_sd, self.bow_sd,
                self.reaction_sigma, self.tremor_px, self.rest_tremor_px, self.drift_px_s, self.idle_drift_px_s,
-               self.idle_nudge_per_s, self.reading_move_per_s, self.min_submovement_ms) < 0:
-            problems.append("spreads, amplitudes, rates and durations must be >= 0")
+               self.idle_nudge_per_s, self.reading_move_per_s) < 0:
+            problems.append("spreads, amplitudes and rates must be >= 0")
         if min(self.reading_speed, self.reaction_ms, self.circle_period_ms, self.long_move_px) <= 0:
             problems.append("reading_speed, reaction_ms, circle_period_ms and long_move_px must be positive")
         for name in ("overshoot_prob", "hesitation_prob"):
@@ -96,6 +96,13 @@ class MotorProfile:
             lo, hi = getattr(self, name)
             if not 0 <= lo <= hi:
                 problems.append(f"{name} must be a range (lo, hi) with 0 <= lo <= hi")
+        # The shortest strokes must span a sample interval: a 0 ms stroke divides by zero (a NaN path;
+        # with fitts_a_ms = 0 a move that is already there is timed 0 ms, so min_submovement_ms is
+        # what keeps it positive) and erratic() would never advance; one shorter than a sample is a jump.
+        sample_ms = 1000.0 / self.sample_hz if self.sample_hz > 0 else math.nan  # (a bad sample_hz: see above)
+        if sample_ms > 0 and not min(self.min_submovement_ms, self.erratic_stroke_ms[0]) >= sample_ms:
+            problems.append(f"min_submovement_ms and erratic_stroke_ms[0] must be at least one sample interval "
+                            f"(1000 / sample_hz = {sample_ms:.3g} ms)")
         if problems:
             raise ValueError("invalid MotorProfile: " + "; ".join(problems))
 

@@ -41,7 +41,8 @@ class Actor(Protocol):
 
     @property
     def elapsed_ms(self) -> float:
-        """Page-clock time since the visit started (virtual or real)."""
+        """Page-clock time since the visit started (virtual or real), less any time the run was
+        paused (:class:`workbench.sim.pause.StepDriver`)."""
 
     # --- human --------------------------------------------------------------------------
     async def move_to(self, selector: str, *, dwell_ms: float = 0.0, jitter: float = 0.3) -> None:

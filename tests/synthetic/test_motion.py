@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -237,6 +238,42 @@ def test_reading_parks_the_cursor_inside_the_region() -> None:
         assert K.pauses_per_minute(tr.t, tr.x, tr.y) >= 4
     outside = reading((20, 20), region, 10000, rng(3))
     assert region[0] - 1 <= outside.end()[0] <= region[2] + 1
+
+
+def end_speed(tr: Trajectory, ms: float = 25.0) -> float:
+    """Speed (px/s) from the last sample at least ``ms`` before the end to the end."""
+    i = max(int(np.searchsorted(tr.t, tr.t[-1] - ms, side="right")) - 1, 0)
+    return math.dist((tr.x[i], tr.y[i]), tr.end()) / ((tr.t[-1] - tr.t[i]) / 1000.0)
+
+
+@pytest.mark.parametrize(
+    ("make", "ms"),
+    [
+        (lambda g, p, ms: reading((300, 300), (200, 200, 900, 600), ms, g, p), 6000.0),
+        (lambda g, p, ms: reading((300, 300), (200, 200, 900, 600), ms, g, p), 1200.0),
+        (lambda g, p, ms: idle_drift((300, 300), ms, g, p), 3000.0),
+    ],
+    ids=["reading", "short-reading", "idle"],
+)
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+def test_reading_and_idling_end_at_rest_not_mid_move(
+    make: Callable[[np.random.Generator, MotorProfile, float], Trajectory], ms: float, profile: MotorProfile
+) -> None:
+    """A lazy move or nudge cut off at the deadline left the cursor moving at up to 2,000 px/s,
+    and the next primitive (which starts at rest) stopped it dead: ~58,000 px/s^2."""
+    for seed in range(120):
+        tr = make(rng(seed), profile, ms)
+        assert tr.duration_ms() == pytest.approx(ms)
+        assert end_speed(tr) < 40.0, seed
+
+
+def test_reading_lasts_its_duration_unless_the_move_into_the_region_takes_longer() -> None:
+    region = (500.0, 500.0, 700.0, 600.0)
+    for seed in range(40):
+        inside = reading((600, 550), region, 1500, rng(seed))
+        assert inside.duration_ms() == pytest.approx(1500)
+        far = reading((20, 20), region, 300, rng(seed))  # the move in takes longer than 300 ms: it finishes
+        assert far.duration_ms() > 300 and end_speed(far) < 40.0
 
 
 # ---------------------------------------------------------------- gestures

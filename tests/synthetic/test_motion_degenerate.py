@@ -162,3 +162,24 @@ def test_impossible_profiles_are_refused(knobs: dict[str, object]) -> None:
 
 def test_the_named_profiles_are_valid() -> None:
     assert MotorProfile() == CALM
+
+
+@pytest.mark.parametrize(
+    "knobs",
+    [{"fitts_a_ms": 0.0, "min_submovement_ms": 0.0}, {"min_submovement_ms": 1e-6},
+     {"erratic_stroke_ms": (0.0, 0.0)}, {"erratic_stroke_ms": (1e-9, 100.0)}],
+    ids=["zero-submovement", "tiny-submovement", "zero-zigzag", "tiny-zigzag"],
+)
+def test_strokes_shorter_than_a_sample_are_refused(knobs: dict[str, object]) -> None:
+    """A 0 ms stroke divided by zero (an aimed move already on its target, with fitts_a_ms = 0,
+    gave a NaN path) or never advanced erratic()'s clock (an endless loop)."""
+    with pytest.raises(ValueError, match="sample interval"):
+        replace(CALM, **knobs)  # type: ignore[arg-type]
+
+
+def test_the_shortest_strokes_allowed_give_finite_paths_in_finite_time() -> None:
+    sample_ms = 1000.0 / CALM.sample_hz
+    quick = replace(CALM, fitts_a_ms=0.0, min_submovement_ms=sample_ms, erratic_stroke_ms=(sample_ms, sample_ms))
+    assert finite(aimed_movement((100, 100), (100, 100), 30, rng(), quick))
+    tr = within(10.0, lambda: erratic((300, 300), 100, 1000, rng(), quick))
+    assert isinstance(tr, Trajectory) and finite(tr) and tr.duration_ms() == pytest.approx(1000)

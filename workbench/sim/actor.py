@@ -43,6 +43,7 @@ from workbench.sim.cdp import CdpPointer, PlaywrightPointer, Pointer
 from workbench.sim.clock import PageClock, RealClock, VirtualClock
 
 Point = tuple[float, float]
+Box = tuple[float, float, float, float]  # x, y, width, height in viewport CSS px
 
 # One element's viewport box, or null when it is missing or not rendered.
 _BOX = """(sel) => {
@@ -162,6 +163,9 @@ class PlaywrightActor:
         self.scroll_log: list[tuple[float, float]] = [(0.0, 0.0)]
         self.notches = 0  # wheel events sent (each costs the page a frame: bench_runner's scroll floor)
         self.tab_switch_mode = ""  # "browser" or "emulated", once a tab switch happened
+        #: clicks whose mouse-down landed outside the element aimed at (its box before the move);
+        #: the viewport can clamp the aim off an element that is partly out of view
+        self.missed_clicks = 0
 
     # --- plumbing -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -204,7 +208,7 @@ class PlaywrightActor:
             return await self.pointer.evaluate(f"({function})({json.dumps(arg)})")
         return await self.page.evaluate(function, arg)
 
-    async def _box(self, selector: str) -> tuple[float, float, float, float]:
+    async def _box(self, selector: str) -> Box:
         box = await self._js(_BOX, selector)
         if box is None:
             raise BrowserError(f"element {selector!r} is not on the page or not visible")
@@ -220,11 +224,27 @@ class PlaywrightActor:
             return traj
         return Trajectory(traj.t, np.clip(traj.x, 2.0, w - 2.0), np.clip(traj.y, 2.0, h - 2.0))
 
-    async def _point_in(self, selector: str, jitter: float) -> tuple[Point, float]:
-        x, y, w, h = await self._box(selector)
+    async def _point_in(self, selector: str, jitter: float) -> tuple[Point, float, Box]:
+        """An aim point within ``jitter`` (0-1) of the element's centre, the target width to aim
+        with, and the element's box.
+
+        The aimed movement lands within 0.45 of the width of its aim point, so the width shrinks
+        as the jitter grows: jitter/2 + 0.45 * (1 - jitter) <= 1/2 of the element's size on each
+        axis, and the cursor comes to rest on the element (unless the viewport clamps the aim).
+        """
+        box = x, y, w, h = await self._box(selector)
+        jitter = min(max(jitter, 0.0), 1.0)
         cx = x + w / 2 + self.rng.uniform(-jitter, jitter) * w / 2
         cy = y + h / 2 + self.rng.uniform(-jitter, jitter) * h / 2
-        return self._clamp((cx, cy)), max(4.0, min(w, h))
+        return self._clamp((cx, cy)), max(4.0, min(w, h) * (1.0 - jitter)), box
+
+    def _on(self, box: Box) -> bool:
+        """Is the cursor on ``box``? Counts a miss in :attr:`missed_clicks` when not."""
+        x, y, w, h = box
+        hit = x <= self.pos[0] <= x + w and y <= self.pos[1] <= y + h
+        if not hit:
+            self.missed_clicks += 1
+        return hit
 
     async def _press(self, hold_ms: float) -> None:
         await self.pointer.down()
@@ -253,10 +273,15 @@ class PlaywrightActor:
 
     # --- human ----------------------------------------------------------------------------
     async def move_to(self, selector: str, *, dwell_ms: float = 0.0, jitter: float = 0.3) -> None:
-        target, width = await self._point_in(selector, jitter)
-        await self._play(motion.aimed_movement(self.pos, target, width, self.rng, self.profile))
+        await self._move_onto(selector, jitter)
         if dwell_ms:
             await self.dwell(dwell_ms)
+
+    async def _move_onto(self, selector: str, jitter: float) -> Box:
+        """Aimed movement onto the element; returns its box as measured before the move."""
+        target, width, box = await self._point_in(selector, jitter)
+        await self._play(motion.aimed_movement(self.pos, target, width, self.rng, self.profile))
+        return box
 
     async def move_to_point(self, x: float, y: float, *, width: float = 40.0, clamp: bool = True) -> None:
         target = self._clamp((x, y)) if clamp else (x, y)
@@ -276,13 +301,13 @@ class PlaywrightActor:
         await self._play(motion.reading(self.pos, (x0, y0, x1, y1), ms, self.rng, self.profile))
 
     async def oscillate(self, a: str, b: str, n: int, *, dwell_ms: tuple[float, float] = (600, 1600)) -> None:
-        pa, width_a = await self._point_in(a, 0.3)
-        pb, width_b = await self._point_in(b, 0.3)
+        pa, width_a, _ = await self._point_in(a, 0.3)
+        pb, width_b, _ = await self._point_in(b, 0.3)
         await self._play(motion.aimed_movement(self.pos, pa, width_a, self.rng, self.profile))
         await self._play(motion.oscillate(pa, pb, min(width_a, width_b), n, self.rng, self.profile, dwell_ms=dwell_ms))
 
     async def circle(self, selector: str, *, radius: float, turns: float, period_ms: float | None = None) -> None:
-        (cx, cy), _ = await self._point_in(selector, 0.2)
+        (cx, cy), _, _ = await self._point_in(selector, 0.2)
         cx, cy = self._clamp((cx, cy), margin=radius + 8)
         start = (cx + radius, cy)
         await self._play(motion.aimed_movement(self.pos, start, max(8.0, radius / 2), self.rng, self.profile))
@@ -333,11 +358,11 @@ class PlaywrightActor:
 
     async def click(self, selector: str | None = None, *, jitter: float = 0.4) -> None:
         if selector is not None:
-            await self.move_to(selector, jitter=jitter)
+            self._on(await self._move_onto(selector, jitter))
         await self._press(float(self.rng.uniform(60, 130)))
 
     async def click_burst(self, selector: str, n: int, *, gap_ms: tuple[float, float] = (80.0, 160.0)) -> None:
-        await self.move_to(selector, jitter=0.3)
+        self._on(await self._move_onto(selector, 0.3))
         for i in range(n):
             await self._press(float(self.rng.uniform(35, 75)))
             if i < n - 1:
@@ -386,10 +411,13 @@ class PlaywrightActor:
 
     async def _act_out(self, reaction: Reaction) -> float | None:
         """Do in the page what the reaction says; the page and its telemetry show the outcome.
-        Returns when the reply was sent or the lead submitted (page clock)."""
+        Returns when the reply was sent or the lead submitted (page clock); None when it was not,
+        including when a click that carries the answer (into a field, on the send or submit button)
+        landed outside its element: the page then saw no reply or no lead."""
         if reaction.outcome == "no_response":
             return None
         acted_at = None
+        missed = self.missed_clicks
         await self.dwell(reaction.read_ms)  # reading the message
         if reaction.outcome == "chat_engaged":
             await self.type_text("#seer-chat-input", reaction.reply)
@@ -401,6 +429,7 @@ class PlaywrightActor:
                 await self.click("#seer-chat-close", jitter=0.2)
             y0, _ = await self.scroll_state()
             await self.scroll_to("#lead-form")
+            missed = self.missed_clicks  # closing the widget carries no answer
             await self.type_text("#lead-name", reaction.name)
             await self.type_text("#lead-email", reaction.email)
             await self.click("#lead-submit", jitter=0.2)
@@ -410,7 +439,7 @@ class PlaywrightActor:
         elif reaction.outcome == "left":
             await self.exit_top()
             raise PersonaLeft(reaction.outcome)
-        return acted_at
+        return acted_at if self.missed_clicks == missed else None
 
     async def _scroll_back(self, y: float) -> None:
         await self._wheel_until("body", lambda geo: min(max(y, 0.0), geo["max"]) - geo["y"])

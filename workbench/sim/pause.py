@@ -4,7 +4,8 @@ The runner wraps each persona's actor in :class:`StepDriver`. Before every step 
 takes it waits on the gate, so a pause never cuts a movement in half; after it, the actor
 answers what the chat showed meanwhile. The gate is thread-safe because the TUI drives the
 runner on another thread's loop. Event time simply shows a gap, as if
-the shopper looked away. Time spent paused does not count against the session's time limit.
+the shopper looked away. Time spent paused counts neither against the session's time limit
+nor against the persona's own session length (:attr:`StepDriver.elapsed_ms`).
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class StepDriver:
     actor makes on itself inside a step pass neither.
 
     ``limit``: the session's ``asyncio.timeout``; it is pushed back by each pause's length.
+    ``elapsed_ms`` is the actor's, less the time that passed on its clock while paused (all of
+    a pause on the wall clock, none on a virtual clock, which stands still meanwhile), so a
+    task-driven persona's ``session_ms`` is the visit's length without its pauses.
     """
 
     def __init__(self, actor: Any, gate: PauseGate | None = None, limit: asyncio.Timeout | None = None,
@@ -63,6 +67,13 @@ class StepDriver:
         self._gate = gate
         self._limit = limit
         self._after = after
+        self.paused_ms = 0.0
+        """Time that passed on the actor's clock while its persona waited at the gate."""
+
+    @property
+    def elapsed_ms(self) -> float:
+        """The actor's ``elapsed_ms`` without the time spent paused."""
+        return float(self._actor.elapsed_ms) - self.paused_ms
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._actor, name)
@@ -70,14 +81,29 @@ class StepDriver:
             return attr
 
         async def step(*args: Any, **kwargs: Any) -> Any:
-            if self._gate is not None:
-                await self._gate.wait(self._extend)
+            await self._wait()
             result = await attr(*args, **kwargs)
             if self._after is not None:
                 await self._after()
             return result
 
         return step
+
+    async def _wait(self) -> None:
+        """Wait at the gate; time the pause on the actor's own clock (if it has one)."""
+        if self._gate is None:
+            return
+        before = getattr(self._actor, "elapsed_ms", None)  # a test double may have no clock
+        waited = False
+
+        def tick(seconds: float) -> None:
+            nonlocal waited
+            waited = True
+            self._extend(seconds)
+
+        await self._gate.wait(tick)
+        if waited and before is not None:
+            self.paused_ms += max(0.0, float(self._actor.elapsed_ms) - float(before))
 
     def _extend(self, seconds: float) -> None:
         """Push the session's limit back while paused, so the limit cannot strike mid-pause."""
