@@ -272,3 +272,57 @@ def test_the_stored_reader_finds_each_sessions_last_batch_on_its_check_pass(tmp_
     counted = _ReadOnce(telemetry.batches)
     lab.replay(dataclasses.replace(telemetry, batches=counted), EITPConfig())
     assert counted.passes == 1  # the replay itself; the ends came from the reader
+
+
+# --- thresholds a replay never reads: refused with the reason, not reported as "changed 0" ----------
+def test_a_replay_refuses_what_only_the_llm_tier_reads():
+    with pytest.raises(ConfigError, match="only the LLM tier reads it.*add --rerun"):
+        lab.settings(["inference.enrichment_timeout_ms=100,5000"])
+    assert lab.settings(["inference.enrichment_timeout_ms=100"], rerun=True) == [
+        {"inference.enrichment_timeout_ms": 100}]  # a rerun runs the pipeline, and its tier if on
+    _, other = lab.differences(EITPConfig(), EITPConfig().with_overrides({"inference.enrichment_timeout_ms": 100}))
+    assert other == ["inference.enrichment_timeout_ms"]
+
+
+REVIEW_MARGINS = ("bot.ai_review_cv", "bot.ai_review_rate_share", "bot.ai_review_scroll_cv",
+                  "bot.ai_review_min_confidence")
+
+
+def test_the_ai_reviews_margins_are_the_review_only_keys():
+    assert set(REVIEW_MARGINS) == lab.REVIEW_ONLY == {k for k in lab.REVIEW_ONLY if k.startswith("bot.ai_review_")}
+    assert {f"bot.{k}" for k in EITPConfig().bot.model_dump() if k.startswith("ai_review_")} == lab.REVIEW_ONLY
+
+
+@pytest.mark.parametrize("key", REVIEW_MARGINS)
+def test_the_ai_reviews_margins_replay_only_over_a_run_that_stored_reviews(tmp_db, key):
+    from tests.engine.test_ai_review import NEAR_REGULAR, clicker
+
+    grid = lab.settings([f"{key}=0.5"])
+    with pytest.raises(ConfigError, match=f"{key} cannot be replayed over run run_x: .*stored no AI review"):
+        lab.check_applies(grid, probe_telemetry(11_500))
+    reviewed = stored_live_run(tmp_db, clicker(NEAR_REGULAR).batches(), ["bot"])
+    lab.check_applies(grid, reviewed)  # the replay asks for reviews there, and applies the stored answers
+    lab.check_applies(lab.settings(["bot.min_timing_cv=0.1"]), probe_telemetry(11_500))
+
+
+def test_an_ai_review_margin_changes_the_replay_of_a_run_that_stored_reviews(tmp_db):
+    # what makes it worth varying there: at a stricter CV margin the session is no longer ambiguous,
+    # no review is asked for, and the stored "bot" answer no longer applies
+    from tests.engine.test_ai_review import NEAR_REGULAR, SID, clicker
+
+    reviewed = stored_live_run(tmp_db, clicker(NEAR_REGULAR).batches(), ["bot"])
+    results = lab.sweep(reviewed, EITPConfig(), lab.settings(["bot.ai_review_cv=0.2,0.01"]))
+    assert [r.observed[SID].bot for r in results] == ["bot", "bot", "human"]
+
+
+def test_sweep_refuses_an_ai_review_margin_over_a_run_without_reviews(tmp_db, capsys):
+    from tests.test_audit_lab_sweep import record, walker
+    from workbench.cli.common import ExitCode
+    from workbench.cli.main import main
+
+    record(tmp_db, "run_w", [walker()])
+    assert main(["sweep", "--db", str(tmp_db), "--vary", "bot.ai_review_cv=0.2,5.0"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "over run run_w" in err and "stored no AI review" in err and "internal error" not in err
+    assert main(["sweep", "--db", str(tmp_db), "--vary", "inference.enrichment_timeout_ms=100,5000"]) == ExitCode.USAGE
+    assert "only the LLM tier" in capsys.readouterr().err

@@ -7,7 +7,15 @@ into the project; see its README.md):
   ``sapimouse/raw/userN/session_*.csv`` (``client timestamp,button,state,x,y``).
 * DELBOT-Mouse (Grandmont 2022): humans and bot libraries drawing a circle in a browser,
   ``delbot/<group>/<file>`` (``resolution:W,H`` then ``t_ms,event,x,y``; some files are
-  normalised to 0..1). The GAN group is left out: its timestamps never went through a browser.
+  normalised to 0..1; dotfiles such as ``.DS_Store`` are not recordings). The GAN group is left
+  out: its timestamps never went through a browser.
+
+Files are UTF-8 (a byte-order mark is allowed). A file that does not follow its format (a byte
+that is not UTF-8, a row with a missing field or a value that is not a number, a resolution line
+without both sizes) is a :class:`CorpusFileError` (a :class:`~workbench.errors.ConfigError`)
+naming the file and the line, not a recording quietly left out. A well-formed file with fewer
+than 2 pointer positions has nothing to replay: :func:`recordings` leaves it out and lists it in
+``skipped``, for the caller to report.
 
 :func:`producer_batches` turns one recording into what ``sites/producer/eitp-producer.js``
 would have published for it: a ``connection`` event, a 20 Hz sampler that holds the latest
@@ -23,6 +31,7 @@ the :class:`~workbench.engine.core.Engine` and counts bot verdicts per group.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -49,6 +58,15 @@ HUMAN_GROUPS = ("sapimouse", "circles_human_pc1", "circles_human_pc2", "circles_
 BOT_GROUPS = ("circles_bot_pynput", "circles_bot_pyhm", "circles_bot_naturalmousemotion")
 PRIORITY_TYPES = frozenset({"click", "rage_click", "form_submit", "text_selection_with_price",
                             "viewport_approach", "mouse_pause"})
+#: the page's thresholds :func:`producer_batches` applies to a recording (the sampler, pauses, gestures and
+#: rage clicks of :func:`producer_events`, and the batching), so a corpus sweep can vary them by producing the
+#: batches again. Not ``signal.history_size``: the producer's gestures read only its last 10 samples.
+PAGE_KEYS = frozenset({
+    *(f"signal.{k}" for k in ("sampling_hz", "micro_movement_px_s", "dwell_ms", "inactivity_ms", "circularity",
+                              "circle_min_radius_px", "zigzag_changes", "zigzag_min_move_px", "zigzag_debounce_ms",
+                              "rage_clicks", "rage_window_ms")),
+    *(f"transport.{k}" for k in ("batch_size", "flush_interval_ms", "priority_flush")),
+})
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,7 +102,15 @@ def resolve_groups(spec: str) -> list[str]:
         if word not in named and word not in known:
             raise ConfigError(f"--corpus: {word!r} is not a group; known: humans, bots, all, {', '.join(known)}")
         groups += named.get(word, (word,))
+    if not groups:
+        raise ConfigError(f"--corpus {spec!r} names no group; give humans, bots, all or group names, "
+                          f"comma-separated: {', '.join(known)}")
     return list(dict.fromkeys(groups))
+
+
+def label(group: str) -> str:
+    """``"bot"`` for a bot library's group, else ``"human"``."""
+    return "bot" if "_bot_" in group else "human"
 
 
 def require() -> Path:
@@ -92,6 +118,56 @@ def require() -> Path:
     if not available(CORPORA_DIR):
         raise ConfigError(f"--corpus needs the shared corpora at {CORPORA_DIR}, which is not there")
     return CORPORA_DIR
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A well-formed recording file left out: too little in it to replay."""
+
+    group: str
+    name: str
+    why: str
+
+
+def skipped_note(skipped: Iterable[Skipped], shown: int = 3) -> str:
+    """One line saying which files were left out and why ("" when none were)."""
+    files = list(skipped)
+    if not files:
+        return ""
+    names = ", ".join(f.name for f in files[:shown]) + (f" and {len(files) - shown} more" if len(files) > shown
+                                                        else "")
+    reasons = "; ".join(dict.fromkeys(f.why for f in files))
+    return f"left out {len(files)} recording file{'s' * (len(files) != 1)} ({reasons}): {names}"
+
+
+class CorpusFileError(ConfigError, ValueError):
+    """A recording file does not follow its format: a usage error (exit 2) naming the file and the line.
+    Also a ``ValueError``, which is what the loaders raised for a file that was not theirs before."""
+
+
+def _bad(path: Path, line: int | None, what: str) -> CorpusFileError:
+    where = f"{path}, line {line}" if line is not None else str(path)
+    return CorpusFileError(f"corpus file {where}: {what}")
+
+
+def _text(path: Path) -> str:
+    """The file as text: UTF-8, with or without a byte-order mark."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _bad(path, None, f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise _bad(path, line, f"byte 0x{raw[exc.start]:02x} is not UTF-8 text (saved in another encoding?)") from None
+
+
+def _number(path: Path, line: int, field: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise _bad(path, line, f"{field} {text!r} is not a number") from None
 
 
 def _recording(name: str, group: str, rows: list[tuple[float, str, float, float]], touch: bool = False,
@@ -123,32 +199,55 @@ def _recording(name: str, group: str, rows: list[tuple[float, str, float, float]
         xs.append(x)
         ys.append(y)
     c = np.asarray(clicks, dtype=np.float64).reshape(-1, 3)
-    return Recording(name, group, "bot" if "_bot_" in group else "human", np.asarray(ts), np.asarray(xs),
+    return Recording(name, group, label(group), np.asarray(ts), np.asarray(xs),
                      np.asarray(ys), c[:, 0], c[:, 1], c[:, 2], touch)
 
 
+SAPIMOUSE_FIELDS = ("client timestamp", "button", "state", "x", "y")
+DELBOT_FIELDS = ("t_ms", "event", "x", "y")
+
+
 def load_sapimouse(path: Path) -> Recording:
+    """One SapiMouse raw file; a :class:`ConfigError` naming the line when it does not follow the format."""
     rows: list[tuple[float, str, float, float]] = []
-    with path.open(newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if not header or header[0].strip() != "client timestamp":
-            raise ValueError(f"{path}: not a SapiMouse raw file")
-        for row in reader:
-            if len(row) < 5:
-                continue
-            state = "release" if (row[1], row[2]) == ("Left", "Released") else "move"
-            rows.append((float(row[0]), state, float(row[3]), float(row[4])))
+    reader = csv.reader(io.StringIO(_text(path), newline=""))
+    header = next(reader, None)
+    if not header or header[0].strip() != SAPIMOUSE_FIELDS[0]:
+        raise _bad(path, 1, f"not a SapiMouse raw file (its header must be {','.join(SAPIMOUSE_FIELDS)})")
+    for row in reader:
+        line = reader.line_num
+        if not row:
+            continue  # a blank line
+        if len(row) != len(SAPIMOUSE_FIELDS):
+            raise _bad(path, line, f"{len(row)} field{'s' * (len(row) != 1)}, expected {len(SAPIMOUSE_FIELDS)} "
+                                   f"({','.join(SAPIMOUSE_FIELDS)})")
+        t, x, y = (_number(path, line, SAPIMOUSE_FIELDS[i], row[i]) for i in (0, 3, 4))
+        state = "release" if (row[1], row[2]) == ("Left", "Released") else "move"
+        rows.append((t, state, x, y))
     return _recording(f"{path.parent.name}/{path.name}", "sapimouse", rows)
 
 
 def load_delbot(path: Path) -> Recording:
-    lines = path.read_text().splitlines()
-    if not lines or not lines[0].startswith("resolution:"):
-        raise ValueError(f"{path}: missing resolution line")
-    w, h = (float(v) for v in lines[0].split(":", 1)[1].split(","))
-    parsed = [ln.split(",") for ln in lines[1:] if ln.strip()]
-    raw = [(float(p[0]), p[1], float(p[2]), float(p[3])) for p in parsed if len(p) >= 4]
+    """One DELBOT file; a :class:`ConfigError` naming the line when it does not follow the format."""
+    lines = [ln.removesuffix("\r") for ln in _text(path).split("\n")]
+    if not lines[0].startswith("resolution:"):
+        raise _bad(path, 1, "not a DELBOT file (its first line must be resolution:W,H)")
+    size = lines[0].split(":", 1)[1].split(",")
+    if len(size) != 2:
+        raise _bad(path, 1, f"{lines[0]!r} must give both sizes, as resolution:W,H")
+    w, h = (_number(path, 1, name, v) for name, v in zip(("width", "height"), size, strict=True))
+    if not (math.isfinite(w) and math.isfinite(h) and w > 0 and h > 0):
+        raise _bad(path, 1, f"{lines[0]!r}: the sizes must be positive numbers")
+    raw: list[tuple[float, str, float, float]] = []
+    for line, text in enumerate(lines[1:], start=2):
+        if not text.strip():
+            continue
+        p = text.split(",")
+        if len(p) != len(DELBOT_FIELDS):
+            raise _bad(path, line, f"{len(p)} field{'s' * (len(p) != 1)}, expected {len(DELBOT_FIELDS)} "
+                                   f"({','.join(DELBOT_FIELDS)})")
+        t, x, y = (_number(path, line, DELBOT_FIELDS[i], p[i]) for i in (0, 2, 3))
+        raw.append((t, p[1], x, y))
     coords = [abs(v) for _, _, x, y in raw for v in (x, y) if math.isfinite(v)]
     scale = (w, h) if coords and max(coords) <= 1.5 else (1.0, 1.0)
     rows: list[tuple[float, str, float, float]] = []
@@ -167,17 +266,31 @@ def load_delbot(path: Path) -> Recording:
     return _recording(f"{group}/{path.name}", group, rows, touch=group.endswith("_tel"), load_t=load)
 
 
-def recordings(group: str, *, root: Path = CORPORA_DIR, limit: int | None = None, seed: int = 0) -> list[Recording]:
-    """All recordings of ``group`` (``sapimouse`` or a DELBOT folder), or a seeded sample of ``limit``."""
+def recordings(group: str, *, root: Path = CORPORA_DIR, limit: int | None = None, seed: int = 0,
+               skipped: list[Skipped] | None = None) -> list[Recording]:
+    """All recordings of ``group`` (``sapimouse`` or a DELBOT folder), or a seeded sample of ``limit``.
+
+    A file with fewer than 2 pointer positions has nothing to replay: it is left out, and appended to
+    ``skipped`` (when given) so that the caller can say so. A malformed file is a :class:`ConfigError`."""
+    folder = root / "sapimouse" / "raw" if group == "sapimouse" else root / "delbot" / group
+    if not folder.is_dir():
+        raise ConfigError(f"corpus group {group!r} has no folder at {folder}")
     if group == "sapimouse":
-        files = sorted((root / "sapimouse" / "raw").glob("user*/session_*.csv"))
+        files = sorted(folder.glob("user*/session_*.csv"))
     else:
-        files = sorted(p for p in (root / "delbot" / group).glob("*") if p.is_file())
+        files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     if limit is not None and limit < len(files):
         pick = np.random.default_rng(seed).choice(len(files), size=limit, replace=False)
         files = [files[i] for i in sorted(pick)]
     load = load_sapimouse if group == "sapimouse" else load_delbot
-    return [r for r in (load(f) for f in files) if r.t.size >= 2]
+    kept: list[Recording] = []
+    for path in files:
+        rec = load(path)
+        if rec.t.size >= 2:
+            kept.append(rec)
+        elif skipped is not None:
+            skipped.append(Skipped(group, rec.name, "fewer than 2 pointer positions: nothing to replay"))
+    return kept
 
 
 # --- the producer, replayed --------------------------------------------------------------------
@@ -435,6 +548,7 @@ def evaluate(recs: Iterable[Recording], config: EITPConfig | None = None) -> dic
 
 
 def iter_groups(groups: Iterable[str], *, limit: int | None = None, seed: int = 0,
-                root: Path = CORPORA_DIR) -> Iterator[Recording]:
+                root: Path = CORPORA_DIR, skipped: list[Skipped] | None = None) -> Iterator[Recording]:
+    """:func:`recordings` of each group in turn; ``skipped`` collects the files left out."""
     for group in groups:
-        yield from recordings(group, root=root, limit=limit, seed=seed)
+        yield from recordings(group, root=root, limit=limit, seed=seed, skipped=skipped)

@@ -18,7 +18,15 @@ verdict, as a failed call would live.
 
 What a replay cannot change: thresholds the page applies (``signal.*``, ``transport.*``) shaped
 the telemetry itself (change them with ``workbench run --set``; ``workbench rage`` replays the rage
-click rule), and Seer (``intervention.*``) is not replayed, so intervention checks read n/a.
+click rule), and Seer (``intervention.*``) is not replayed, so intervention checks read n/a. Of the
+engine's sections, a replay never reads what only the LLM tier does (:data:`LLM_ONLY`), and the
+AI review's margins (:data:`REVIEW_ONLY`) act only on a run that stored AI reviews
+(:func:`check_applies`): :func:`settings` refuses them, saying why, rather than report "changed 0".
+
+Recorded corpora (:mod:`workbench.corpora`) are the exception for the page: their telemetry is
+made from raw pointer recordings by a replay of the producer, so the page thresholds that replay
+applies (:data:`workbench.corpora.PAGE_KEYS`) can vary too, the batches produced again per setting
+(:func:`sweep`'s ``regenerate``). A corpus stores no AI review, so :data:`REVIEW_ONLY` cannot vary there.
 Pure: stored telemetry in, observations and scores out; :mod:`workbench.cli.cmd_sweep` does the I/O.
 """
 
@@ -32,11 +40,18 @@ from typing import Any, Protocol
 
 from workbench import scoring
 from workbench.config import EITPConfig, parse_override
+from workbench.corpora import PAGE_KEYS
 from workbench.engine.core import BotOut, Engine, Output, PacketOut, ReviewOut
 from workbench.errors import ConfigError
 
 #: config sections the engine applies to telemetry it is given, and so a replay can vary
 REPLAYABLE = ("classifier", "bot", "inference")
+#: keys of those sections that only the LLM tier reads (``workbench/pipeline.py``): a replay runs the engine alone
+LLM_ONLY = frozenset({"inference.enrichment_timeout_ms"})
+#: the section 8.2 AI review's margins: they act only in an engine that asks for reviews, which a replay
+#: does only for a run that stored the answers (:func:`replay`)
+REVIEW_ONLY = frozenset({"bot.ai_review_cv", "bot.ai_review_rate_share", "bot.ai_review_scroll_cv",
+                         "bot.ai_review_min_confidence"})
 MAX_SETTINGS = 64
 
 
@@ -143,15 +158,16 @@ def score(telemetry: Telemetry, observed: dict[str, scoring.Observation]) -> sco
                              if s.ground_truth is not None)
 
 
-def settings(varies: Sequence[str], *, rerun: bool = False) -> list[dict[str, Any]]:
+def settings(varies: Sequence[str], *, rerun: bool = False, corpus: bool = False) -> list[dict[str, Any]]:
     """``["classifier.high_jerk_px_s3=5e5,1e6", "bot.min_timing_cv=0.05,0.1"]`` -> every combination,
-    as override dicts. Values are read as TOML, like ``--set``; only :data:`REPLAYABLE` sections,
-    unless the personas are run again (``rerun``), when every threshold applies.
+    as override dicts. Values are read as TOML, like ``--set``; only :data:`REPLAYABLE` sections, less
+    :data:`LLM_ONLY`, unless the personas are run again (``rerun``), when every threshold applies. A
+    ``corpus`` sweep also takes :data:`~workbench.corpora.PAGE_KEYS` and never :data:`REVIEW_ONLY`.
 
     Every value is checked here, before anything is read or replayed: a typo in the last setting must
     not surface after minutes of replays (or, with ``rerun``, of browser runs). The grid's size is
     counted before it is built, so a runaway grid is refused at once rather than built in memory."""
-    axes = [_axis(vary, rerun=rerun) for vary in varies]
+    axes = [_axis(vary, rerun=rerun, corpus=corpus) for vary in varies]
     keys = [axis[0][0] for axis in axes]
     if twice := next((k for k in keys if keys.count(k) > 1), None):
         raise ConfigError(f"--vary gives {twice} twice: list all its values in one --vary ({twice}=v1,v2,...)")
@@ -161,19 +177,14 @@ def settings(varies: Sequence[str], *, rerun: bool = False) -> list[dict[str, An
     return [dict(combo) for combo in itertools.product(*axes)] if axes else []
 
 
-def _axis(vary: str, *, rerun: bool) -> list[tuple[str, Any]]:
+def _axis(vary: str, *, rerun: bool, corpus: bool) -> list[tuple[str, Any]]:
     """One ``--vary``'s (key, value) pairs, each value checked against the thresholds' own rules."""
     key, sep, values = vary.partition("=")
     key = key.strip()
     if not sep or not values.strip():
         raise ConfigError(f"--vary {vary!r} must look like section.key=value1,value2,...")
-    section = key.partition(".")[0]
-    if section not in REPLAYABLE and not rerun:
-        raise ConfigError(
-            f"{key} cannot be replayed: the replay varies the engine's own thresholds "
-            f"({', '.join(s + '.*' for s in REPLAYABLE)}). signal.* and transport.* are applied in the page, "
-            "so they shaped the stored telemetry: add --rerun to run the personas again per setting (or "
-            "see `workbench rage` for rage clicks); intervention.* belongs to Seer, which a replay does not run")
+    if not rerun:
+        _replayable(key, corpus=corpus)
     texts = [v.strip() for v in values.split(",")]
     if not any(texts):
         raise ConfigError(f"--vary {vary!r} gives no value: give {key}=value1,value2,...")
@@ -186,6 +197,49 @@ def _axis(vary: str, *, rerun: bool) -> list[tuple[str, Any]]:
             raise ConfigError(f"--vary {key} gives {first} twice: each value is replayed once")
         read.append((text, value))
     return [(key, value) for _, value in read]
+
+
+def _replayable(key: str, *, corpus: bool) -> None:
+    """Refuse ``key`` when a replay (of a run, or of the recorded ``corpus``) would never apply it."""
+    section = key.partition(".")[0]
+    if corpus and key in PAGE_KEYS:
+        return
+    if section not in REPLAYABLE:
+        if corpus:
+            raise ConfigError(
+                f"{key} cannot vary in a corpus sweep: it replays the engine's own thresholds "
+                f"({', '.join(s + '.*' for s in REPLAYABLE)}) and the page thresholds the producer's replay of a "
+                f"recording applies ({', '.join(sorted(PAGE_KEYS))}). The recordings hold only pointer moves and "
+                "clicks, so the page's other thresholds have nothing to act on; intervention.* belongs to Seer, "
+                "which a replay does not run")
+        raise ConfigError(
+            f"{key} cannot be replayed: the replay varies the engine's own thresholds "
+            f"({', '.join(s + '.*' for s in REPLAYABLE)}). signal.* and transport.* are applied in the page, "
+            "so they shaped the stored telemetry: add --rerun to run the personas again per setting (or "
+            "see `workbench rage` for rage clicks); intervention.* belongs to Seer, which a replay does not run")
+    if key in LLM_ONLY:
+        raise ConfigError(
+            f"{key} cannot be replayed: only the LLM tier reads it (workbench/pipeline.py), and a replay runs the "
+            "engine alone, so every value would replay the same" + (
+                "" if corpus else "; add --rerun, with the Claude tier on, to run the personas again per setting"))
+    if corpus and key in REVIEW_ONLY:
+        raise ConfigError(
+            f"{key} cannot vary in a corpus sweep: it is a margin of the section 8.2 AI review, which a replay asks "
+            "for only to apply a run's stored answers, and recordings have none, so every value would replay the "
+            "same; vary it over a run made with the Claude tier on, or with --rerun")
+
+
+def check_applies(grid: Sequence[Mapping[str, Any]], telemetry: Telemetry) -> None:
+    """Refuse a :data:`REVIEW_ONLY` setting for a run that stored no AI review: its replay never asks for one
+    (:func:`replay`), so every value would replay the same. Called once the run is read."""
+    if any(s.reviews for s in telemetry.sessions):
+        return
+    if key := next((k for overrides in grid for k in overrides if k in REVIEW_ONLY), None):
+        raise ConfigError(
+            f"{key} cannot be replayed over run {telemetry.run_id}: it is a margin of the section 8.2 AI review, "
+            "and the run stored no AI review (the Claude tier was off, or nothing was ambiguous), so its replay "
+            "asks for none and every value would replay the same; vary it over a run that has them, or add "
+            "--rerun with the Claude tier on")
 
 
 def _checked(key: str, text: str) -> Any:
@@ -201,14 +255,14 @@ def _checked(key: str, text: str) -> Any:
 
 def differences(base: EITPConfig, candidate: EITPConfig) -> tuple[dict[str, Any], list[str]]:
     """What ``candidate`` changes of ``base``: the replayable overrides, and the keys it changes that a
-    replay cannot apply (the page's and Seer's)."""
+    replay cannot apply (the page's, Seer's and the LLM tier's)."""
     before, after = base.model_dump(), candidate.model_dump()
     replayable: dict[str, Any] = {}
     other: list[str] = []
     for section, values in after.items():
         for key, value in values.items():
             if before[section][key] != value:
-                if section in REPLAYABLE:
+                if section in REPLAYABLE and f"{section}.{key}" not in LLM_ONLY:
                     replayable[f"{section}.{key}"] = value
                 else:
                     other.append(f"{section}.{key}")
@@ -245,20 +299,43 @@ def compare(overrides: dict[str, Any], run_score: scoring.RunScore, observed: di
     return Result(dict(overrides), run_score, differs, observed)
 
 
+def regenerates(overrides: Iterable[str]) -> bool:
+    """Does this setting change a page threshold, so that a corpus's batches must be produced again?"""
+    return any(key.partition(".")[0] not in REPLAYABLE for key in overrides)
+
+
+def _page(config: EITPConfig) -> dict[str, Any]:
+    return {section: values for section, values in config.model_dump().items() if section not in REPLAYABLE}
+
+
 def sweep(telemetry: Telemetry, base: EITPConfig, grid: Sequence[dict[str, Any]],
-          progress: Callable[[int, int], None] | None = None) -> list[Result]:
+          progress: Callable[[int, int], None] | None = None, *,
+          regenerate: Callable[[EITPConfig], Telemetry] | None = None) -> list[Result]:
     """The run's own thresholds first, then each setting of ``grid`` applied on top of ``base``;
     ``progress(done, total)`` after each replay. Every setting is applied to ``base`` before the first
-    replay, so one the base's thresholds make invalid is refused before any work, not after."""
+    replay, so one the base's thresholds make invalid is refused before any work, not after.
+
+    ``regenerate(config)``: for a recorded corpus, its telemetry as the producer would have sent it under
+    ``config``; a setting whose page thresholds differ from ``base``'s replays that instead of ``telemetry``.
+    Its sessions must keep their ids, so that ``differs`` compares the same recordings."""
     configs = [base.with_overrides(overrides) for overrides in grid]
+    if regenerate is None and (page := next((k for o in grid for k in o if regenerates([k])), None)):
+        raise ConfigError(f"{page} is applied in the page: only a corpus sweep, which can produce its telemetry "
+                          "again per setting, can vary it")
     ends = last_batches(telemetry)
     own = replay(telemetry, base, ends)
     results = [Result({}, score(telemetry, own), (), own)]
     if progress:
         progress(1, len(grid) + 1)
+    base_page = _page(base)
     for overrides, config in zip(grid, configs, strict=True):
-        observed = replay(telemetry, config, ends)
-        results.append(compare(overrides, score(telemetry, observed), observed, own))
+        if regenerate is not None and _page(config) != base_page:  # else the base's batches serve
+            produced = regenerate(config)
+            observed = replay(produced, config)
+            results.append(compare(overrides, score(produced, observed), observed, own))
+        else:
+            observed = replay(telemetry, config, ends)
+            results.append(compare(overrides, score(telemetry, observed), observed, own))
         if progress:
             progress(len(results), len(grid) + 1)
     return results

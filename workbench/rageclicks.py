@@ -164,21 +164,40 @@ def definitions(config: EITPConfig | None = None) -> list[Definition]:
 EVENT_TYPES = frozenset({"click", "scroll", "text_selection", "rage_click"})
 
 
+def _number(value: Any) -> float | None:
+    """``value`` as a finite number, or None: a page may send anything in an event's data."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
 def from_events(events: Iterable[dict[str, Any]]) -> tuple[list[Click], list[float]]:
     """A session's EITP events (section 3) -> its clicks, and the times of its ``scroll`` and
-    ``text_selection`` events (the visitor's own activity), in time order."""
+    ``text_selection`` events (the visitor's own activity), in time order.
+
+    The batch schema only asks that an event's ``data`` be an object, and ``workbench serve`` stores
+    what any page sends: a click whose time or position is not a finite number (``"412px"``, ``null``,
+    missing) cannot be placed and is left out; a ``target`` that is not an object counts as unknown."""
     clicks: list[Click] = []
     activity: list[float] = []
     for e in events:
-        data = e.get("data") or {}
+        data = e.get("data")
+        data = data if isinstance(data, dict) else {}
+        t = _number(e.get("timestamp"))
+        if t is None:
+            continue
         if e.get("type") == "click":
-            target = data.get("target") or {}
+            x, y = _number(data.get("x")), _number(data.get("y"))
+            if x is None or y is None:
+                continue
+            target = data.get("target")
+            target = target if isinstance(target, dict) else {}
             text = str(target.get("text", ""))
             element = (str(target.get("tag", "")), str(target.get("id", "")), str(target.get("class", "")), text)
-            clicks.append(Click(float(e["timestamp"]), float(data.get("x", 0)), float(data.get("y", 0)),
-                                element, text.strip()))
+            clicks.append(Click(t, x, y, element, text.strip()))
         elif e.get("type") in ("scroll", "text_selection"):
-            activity.append(float(e["timestamp"]))
+            activity.append(t)
     clicks.sort(key=lambda c: c.t)
     return clicks, sorted(activity)
 
@@ -204,8 +223,9 @@ def judge(events: Sequence[dict[str, Any]], defs: Sequence[Definition]) -> Verdi
 
 
 def judge_clicks(clicks: Sequence[Click], defs: Sequence[Definition]) -> dict[str, int | None]:
-    """Clicks without elements (a recorded corpus): definitions that compare elements do not apply."""
-    known = all(c.element is not None for c in clicks)
+    """Clicks without elements (a recorded corpus): definitions that compare elements do not apply.
+    Without any click nothing says whether elements would have been known: those read None too."""
+    known = bool(clicks) and all(c.element is not None for c in clicks)
     return {d.key: None if d.needs_target and not known else len(d.detect(clicks, ())) for d in defs}
 
 

@@ -51,9 +51,13 @@ examples:
   workbench rage RUN --json                      for scripts
   workbench rage --corpus sapimouse --set signal.rage_clicks=4   real people, a stricter EITP rule
 
+With --corpus, a recording file too short to replay (fewer than 2 pointer positions) is left out
+and counted: on stderr, and as "skipped" per group in --json.
+
 """ + STORE_EXIT_CODES + """
-  2  also: a bad --config or --set, --limit without --corpus, an unknown --corpus group;
-     --corpus without the shared recordings installed
+  2  also: a bad --config or --set, --limit without --corpus, a --corpus naming no group or an
+     unknown one; --corpus without the shared recordings installed, or with a malformed
+     recording file (named with its line)
 """
 
 
@@ -79,15 +83,22 @@ def corpus(args: argparse.Namespace) -> int:
     groups = corpora.resolve_groups(args.corpus)
     root = corpora.require()
     defs = definitions(load_config(args))
-    rows: dict[str, dict[str, Any]] = {}
-    for rec in corpora.iter_groups(groups, limit=args.limit, root=root):
-        row = rows.setdefault(rec.group, {"group": rec.group, "label": rec.label, "recordings": 0, "clicks": 0,
-                                          "flagged": dict.fromkeys((d.key for d in defs), 0)})
+    rows: dict[str, dict[str, Any]] = {  # every group asked for, in order: one with nothing to judge shows 0
+        g: {"group": g, "label": corpora.label(g), "recordings": 0, "clicks": 0, "skipped": 0,
+            "flagged": dict.fromkeys((d.key for d in defs), 0)} for g in groups}
+    skipped: list[corpora.Skipped] = []
+    for rec in corpora.iter_groups(groups, limit=args.limit, root=root, skipped=skipped):
+        row = rows[rec.group]
         clicks = bare_clicks(rec.click_t, rec.click_x, rec.click_y)
         row["recordings"] += 1
         row["clicks"] += len(clicks)
         for key, bursts in judge_clicks(clicks, defs).items():
-            row["flagged"][key] = None if bursts is None else row["flagged"][key] + bool(bursts)
+            so_far = row["flagged"][key]  # None: the rule did not apply to a recording of the group, so n/a
+            row["flagged"][key] = None if bursts is None or so_far is None else so_far + bool(bursts)
+    for skip in skipped:
+        rows[skip.group]["skipped"] += 1
+    if note := corpora.skipped_note(skipped):
+        print(f"workbench rage: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps({"corpus": groups, "rules": {d.key: d.rule for d in defs}, "groups": list(rows.values())},
                          indent=2))
@@ -99,9 +110,9 @@ def corpus(args: argparse.Namespace) -> int:
         table.add_column(column, justify="left" if column == "group" else "right")
     for row in rows.values():
         n = row["recordings"]
+        flagged = row["flagged"]
         table.add_row(row["group"], str(n), str(row["clicks"]), *(
-            "n/a" if row["flagged"][d.key] is None else f"{row['flagged'][d.key]} ({row['flagged'][d.key] / n:.0%})"
-            for d in defs))
+            "n/a" if flagged[d.key] is None or not n else f"{flagged[d.key]} ({flagged[d.key] / n:.0%})" for d in defs))
     console.print(table)
     return ExitCode.OK
 
@@ -109,7 +120,7 @@ def corpus(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from workbench.store import repo
 
-    if args.corpus:
+    if args.corpus is not None:  # `--corpus ""` names no group: refused, not read as "no --corpus"
         return corpus(args)
     if args.limit is not None:
         raise ConfigError("--limit N goes with --corpus")

@@ -4,8 +4,11 @@ telemetry is replayed through the engine under other thresholds and scored again
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
+import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
-from workbench import lab, scoring
+from workbench import corpora, lab, scoring
 from workbench.cli.common import (
     STORE_EXIT_CODES,
     ExitCode,
@@ -47,12 +50,21 @@ signal.* and transport.* are applied in the page, so they shaped the stored tele
 them, add --rerun: each setting then runs the stored run's personas again in the browser, with
 its seed and clock (a minute of virtual time takes a few seconds), and is compared with a rerun
 at the base thresholds (S0). Rage clicks alone are replayable: `workbench rage --set`. Seer is
-not replayed, so replay intervention checks read n/a.
+not replayed, so replay intervention checks read n/a. A replay runs the engine alone, so
+inference.enrichment_timeout_ms (read by the LLM tier only) needs --rerun, and the AI review's
+margins (bot.ai_review_*) need a run that stored AI reviews (or --rerun with the Claude tier on).
 
 --corpus replays real recorded people and bot libraries instead of a run (../shared/corpora:
 SapiMouse and DELBOT, as the producer would have sent them; workbench/corpora.py), so a bot
 threshold can be judged by how many real humans it would flag: each group's row counts the
-recordings judged as their label says (humans: not a bot; bots: caught).
+recordings judged as their label says (humans: not a bot; bots: caught). Its telemetry is made
+from the raw recordings, so the page thresholds that replay applies vary too, with no browser:
+the batches are produced again for each setting that changes one of these:
+{textwrap.fill(', '.join(sorted(corpora.PAGE_KEYS)), 96, initial_indent='  ', subsequent_indent='  ')}
+The recordings hold only pointer moves and clicks, so the page's other thresholds, and the AI
+review's margins (no AI review is stored for them), cannot vary there. A recording file too
+short to replay is left out and counted on stderr (and in --json); a malformed one stops the
+sweep (exit 2) naming the file and the line.
 
 examples:
   workbench run --persona all --db lab.db
@@ -60,12 +72,13 @@ examples:
   workbench sweep --db lab.db --vary classifier.high_jerk_px_s3=250000,1000000,4000000
   workbench sweep RUN --vary classifier.min_confidence=0.2,0.5 --json
   workbench sweep --corpus humans --limit 40 --vary bot.min_timing_cv=0.1,0.5,1.0 --vary bot.min_cv_intervals=3,8
+  workbench sweep --corpus humans --limit 40 --vary signal.sampling_hz=10,20,40
   workbench sweep --rerun --vary signal.rage_window_ms=300,500,800
 
 {STORE_EXIT_CODES}
   a setting that misses expectations is a result, not a failure: the sweep exits 0 when it ran;
-  2 also for a --vary that cannot be applied (named before anything is replayed) and a RUN that
-  stored no telemetry to replay
+  2 also for a --vary that cannot be applied (named before anything is replayed), a RUN that
+  stored no telemetry to replay, a --corpus naming no group, and a malformed recording file
 """
 
 
@@ -75,7 +88,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_db_arg(p)
     add_config_args(p)
     p.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2,...",
-                   help="values to replay one engine threshold at (repeatable: a grid)")
+                   help="values to replay one engine threshold at (repeatable: a grid); with --corpus also the "
+                        "page thresholds its replay of the recordings applies")
     p.add_argument("--corpus", metavar="GROUPS",
                    help="replay recorded corpora instead of a run: humans, bots, all, or group names "
                         "(sapimouse, circles_human_pc1, circles_bot_pynput, ...), comma-separated")
@@ -83,19 +97,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="with --corpus: a seeded sample of N recordings per group")
     p.add_argument("--rerun", action="store_true",
                    help="run the stored run's personas again in the browser for each setting (its seed and clock) "
-                        "instead of replaying its telemetry: slower, but page-side thresholds (signal.*) may vary")
+                        "instead of replaying its telemetry: slower, but page-side thresholds (signal.*) may vary "
+                        "(not with --corpus, which produces the recordings' telemetry again per setting instead)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--html", metavar="FILE", type=Path,
                    help="also write a self-contained HTML page: the tables, and a chart when one threshold varies")
 
 
-def load_corpus(groups: list[str], limit: int | None, config: EITPConfig) -> lab.Telemetry:
-    """Recordings as the producer would have sent them, each a session whose ground truth is its label."""
-    from workbench import corpora
+def load_corpus(groups: list[str], limit: int | None, config: EITPConfig,
+                skipped: list[corpora.Skipped] | None = None) -> lab.Telemetry:
+    """Recordings as the producer would have sent them, each a session whose ground truth is its label;
+    ``skipped`` collects the files too short to replay."""
+    recs = list(corpora.iter_groups(groups, limit=limit, root=corpora.require(), skipped=skipped))
+    return corpus_telemetry(groups, recs, config)
 
+
+def corpus_telemetry(groups: list[str], recs: list[corpora.Recording], config: EITPConfig) -> lab.Telemetry:
+    """``recs`` as the producer would have sent them under ``config`` (its page thresholds applied)."""
     batches: list[dict[str, Any]] = []
     sessions: list[lab.StoredSession] = []
-    for rec in corpora.iter_groups(groups, limit=limit, root=corpora.require()):
+    for rec in recs:
         own = corpora.producer_batches(rec, config)
         if not own:
             continue
@@ -152,19 +173,32 @@ def rerun(db: Session, run_id: str, base: EITPConfig, grid: list[dict[str, Any]]
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench import corpora
     from workbench.store import repo
 
-    grid = lab.settings(args.vary, rerun=args.rerun)  # a bad --vary is a usage error before anything is read
+    on_corpus = args.corpus is not None  # `--corpus ""` names no group: refused, not read as "no --corpus"
+    if on_corpus and args.run_id:
+        raise ConfigError("--corpus replays recordings: give it without a RUN")
+    if on_corpus and args.rerun:
+        raise ConfigError("--corpus replays recordings, with no browser: give it without --rerun (a corpus sweep "
+                          "varies the page thresholds its replay of the recordings applies itself: "
+                          f"{', '.join(sorted(corpora.PAGE_KEYS))})")
+    # a bad --vary is a usage error before anything is read
+    grid = lab.settings(args.vary, rerun=args.rerun, corpus=on_corpus)
     check_outputs(html=args.html)
-    if args.corpus and (args.run_id or args.rerun):
-        raise ConfigError("--corpus replays recordings: give it without a RUN and without --rerun")
-    if args.limit is not None and not args.corpus:
+    if args.limit is not None and not on_corpus:
         raise ConfigError("--limit N goes with --corpus")
-    if args.corpus:
+    regenerate = None
+    skipped: list[corpora.Skipped] = []
+    if on_corpus:
         groups = corpora.resolve_groups(args.corpus)
         base = load_config(args)
-        telemetry: lab.Telemetry | None = load_corpus(groups, args.limit, base)
+        recs = list(corpora.iter_groups(groups, limit=args.limit, root=corpora.require(), skipped=skipped))
+        if note := corpora.skipped_note(skipped):
+            print(f"workbench sweep: {note}", file=sys.stderr)
+        telemetry: lab.Telemetry | None = corpus_telemetry(groups, recs, base)
+
+        def regenerate(config: EITPConfig) -> lab.Telemetry:
+            return corpus_telemetry(groups, recs, config)
     else:
         with Session(open_db(args.db, create=False)) as db:
             # a replay needs telemetry: the newest run may have stopped before its first visit
@@ -176,9 +210,11 @@ def run(args: argparse.Namespace) -> int:
     if telemetry is None:
         print(f"workbench sweep: {_nothing_to_sweep(args.run_id, stored_runs)}", file=sys.stderr)
         return ExitCode.USAGE  # a run id that is not there is a usage error, not a missed expectation
-    if not args.corpus and not args.rerun and not len(telemetry.batches):
+    if not on_corpus and not args.rerun and not len(telemetry.batches):
         raise UsageError(f"run {telemetry.run_id} stored no telemetry: nothing to replay (it stopped before its "
                          "first visit, or recorded none); name a run that has (see `workbench runs`)")
+    if not args.rerun:
+        lab.check_applies(grid, telemetry)  # the AI review's margins: only over a run that stored reviews
     if args.rerun:
         console = table_console(stderr=args.json, plain_width=180)
         with Session(open_db(args.db, create=False)) as db:
@@ -186,17 +222,18 @@ def run(args: argparse.Namespace) -> int:
         unfaithful: list[lab.StoredSession] = []
         live = False
     else:
-        live = not args.corpus and not (args.config or args.set)  # is there a live run to compare with?
-        results = _replay_all(telemetry, base, grid)
+        live = not on_corpus and not (args.config or args.set)  # is there a live run to compare with?
+        results = _replay_all(telemetry, base, grid, regenerate)
         unfaithful = lab.faithful(telemetry, results[0].observed) if live else []  # S0: the base replayed
-    source = "corpus" if args.corpus else "rerun" if args.rerun else "live" if live else "modified"
+    source = "corpus" if on_corpus else "rerun" if args.rerun else "live" if live else "modified"
     written = _write_html(args.html, telemetry, results, unfaithful, source) if args.html else None
     if written and args.json:
         print(f"HTML report: {written}", file=sys.stderr)
     if args.json:
+        extra = {"skipped_recordings": [dataclasses.asdict(s) for s in skipped]} if on_corpus else {}
         print(json.dumps({"run_id": telemetry.run_id, "compared_with_live": live,
                           "replay_differs_from_live": [s.session_id for s in unfaithful],
-                          "settings": [r.as_dict() for r in results]}, indent=2, default=str))
+                          "settings": [r.as_dict() for r in results], **extra}, indent=2, default=str))
         return ExitCode.OK
     console = table_console(plain_width=180)
     _print(console, telemetry, results, unfaithful, source)
@@ -214,7 +251,8 @@ def _nothing_to_sweep(run_id: str | None, stored_runs: int) -> str:
     return "the database holds no runs"
 
 
-def _replay_all(telemetry: lab.Telemetry, base: EITPConfig, grid: list[dict[str, Any]]) -> list[lab.Result]:
+def _replay_all(telemetry: lab.Telemetry, base: EITPConfig, grid: list[dict[str, Any]],
+                regenerate: Callable[[EITPConfig], lab.Telemetry] | None = None) -> list[lab.Result]:
     """:func:`workbench.lab.sweep` with a progress bar on stderr (a corpus sweep can take minutes)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -222,7 +260,8 @@ def _replay_all(telemetry: lab.Telemetry, base: EITPConfig, grid: list[dict[str,
     with Progress(*columns, console=Console(stderr=True), transient=True,
                   disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("sweep", total=len(grid) + 1)
-        return lab.sweep(telemetry, base, grid, lambda done, total: bar.update(task, completed=done))
+        return lab.sweep(telemetry, base, grid, lambda done, total: bar.update(task, completed=done),
+                         regenerate=regenerate)
 
 
 def _write_html(path: Path, telemetry: lab.Telemetry, results: list[lab.Result],
@@ -231,13 +270,18 @@ def _write_html(path: Path, telemetry: lab.Telemetry, results: list[lab.Result],
 
     n = len(telemetry.sessions)
     notes = [f"{n} session{'s' * (n != 1)}", {"live": "replayed through the engine", "modified": "replayed through "
-             "the engine from --config/--set", "corpus": "recordings replayed as the producer would have sent them",
+             "the engine from --config/--set", "corpus": "recordings replayed as the producer would have sent them"
+             + (" (produced again per setting where a page threshold varies)" if _regenerated(results) else ""),
              "rerun": "personas run again in the browser per setting"}[source]]
     if source == "live":
         notes.append(f"replay check: {n - len(unfaithful)} of {n} sessions replay as they ran live")
     personas = list(dict.fromkeys(s.persona for s in telemetry.sessions if s.ground_truth is not None))
     return write_sweep_html(path, f"Threshold lab · {telemetry.run_id}", notes, [r.as_dict() for r in results],
                             [_label(r.overrides, source) for r in results], personas)
+
+
+def _regenerated(results: list[lab.Result]) -> bool:
+    return any(lab.regenerates(r.overrides) for r in results)
 
 
 def _label(overrides: dict[str, Any], source: str) -> str:
@@ -252,6 +296,9 @@ def _print(console: Console, telemetry: lab.Telemetry, results: list[lab.Result]
     what = escape(telemetry.run_id if source == "corpus" else f"run {telemetry.run_id}")
     n = len(telemetry.sessions)
     how = "rerun per setting" if source == "rerun" else f"{len(telemetry.batches)} batches replayed per setting"
+    if source == "corpus" and _regenerated(results):
+        how = (f"{len(telemetry.batches)} batches at the base thresholds, produced again from the recordings for "
+               "each setting of a page threshold")
     console.print(f"[bold]threshold lab[/] · {what} · {n} session{'s' * (n != 1)} "
                   f"({scored} with ground truth) · {how}")
     if source == "rerun":
