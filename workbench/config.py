@@ -96,6 +96,9 @@ class SignalConfig(_Section):
     inactivity_ms: int = 5000
     content_cache_ms: int = 5000
 
+    # the proximity grid's cell: at 0 px the producer's index loop never ends and the page hangs (section 3.5)
+    _positive = field_validator("grid_cell_px")(_at_least_one)
+
     @field_validator("rage_clicks")
     @classmethod
     def _a_burst(cls, value: int) -> int:

@@ -18,7 +18,9 @@
  * producer account the main-thread time of its own callbacks (stats().cpu; bench/bench_producer.py).
  *
  * Time: every timestamp and every delta is Date.now() based and every timer is a
- * setTimeout/setInterval, so a fake clock (e.g. Playwright's page.clock) drives everything.
+ * setTimeout/setInterval, so a fake clock (e.g. Playwright's page.clock) drives everything.  Event
+ * and batch timestamps are Date.now() itself; deltas (and the sample times of history()) use a clock
+ * that is Date.now() until the system clock steps back, and never runs backwards after that (see now()).
  *
  * Documented choices (where the spec leaves room):
  *  - mouse_pause is emitted ONCE per pause, when the pause ENDS (cursor speed back above
@@ -66,8 +68,9 @@
  *  - PII: the email patterns (any script, printed a part an element, 3.9's) run before any digit
  *    pattern, so the digits of an address ("jane.doe+20240115@gmail.com") cannot be redacted alone
  *    and leave the rest of it; then the forms 3.9 misses: "509 555-0199", "(509)-555-0199",
- *    "509/555-0199" and "+44 20 7946 0958" phones, "123 45 6789", "123.45.6789" and "123456789"
- *    SSNs, 4-6-5 (Amex) cards, and IPv4 and IPv6 addresses (10.3; not a URL's host, which is a
+ *    "509/555-0199", "+44 20 7946 0958", "+44 (0)20 7946 0958", "+49 30 12345678" and national
+ *    "020 7946 0958" phones, "123 45 6789", "123.45.6789" and "123456789" SSNs, 4-6-5 (Amex) and
+ *    dotted "4111.1111.1111.1111" cards, and IPv4 and IPv6 addresses (10.3; not a URL's host, which is a
  *    server's); then the spec's credit card, SSN, phone, zip (cards and SSNs before phones and zips
  *    so that no fragment of them survives).  Each pattern
  *    first checks the string holds a digit, an @ or a colon, as it needs.  Keys of custom events
@@ -102,7 +105,9 @@
  *    echoes elsewhere (a "Hello, Jane Doe" preview) is masked where a value (3+ characters with a
  *    letter) a text field the user typed into holds, or held until the page cleared it or the user
  *    replaced it or left the field, appears in captured text, as whole words: the last 8 values a
- *    field held, 64 in all, until the page unloads.  A password field (type=password now or once,
+ *    field held, 64 in all, until the page unloads; and so are the values in the page's query string,
+ *    where a GET form carried them from the page they were typed on ("Results for Jane Doe"; not
+ *    eitp_*, utm_* or password parameters).  A password field (type=password now or once,
  *    or autocomplete=*-password) is never an echo: the page's words it masked would tell it.
  *    A selection that holds masked or typed text is read in the live tree, leaving out what the
  *    browser does not select (computed user-select: none, as the chat log is) or render.
@@ -111,12 +116,20 @@
  *  - Field abandonment is not decided in the page: per 3.8 it is inferred downstream from form_blur
  *    (hasValue false and duration > fieldAbandonmentMs); the producer reports both exactly.
  *  - viewport_boundary fires once per boundary (top, bottom) per page view.
+ *  - tab_switch: a page loaded hidden (a background tab) starts its visit when first shown; that is
+ *    no "return" and no long_tab_return, however long it waited.
+ *  - track(type, data): a type longer than 64 characters (the batch schema's limit) is refused; data
+ *    that is not a plain object (an array, a Date, a Map, a number) leaves as {value: ...}.  A session
+ *    or tenant id from ?eitp_session= / ?eitp_tenant= (or config, or storage) that is not 1-128 of
+ *    A-Z a-z 0-9 _ - is not used.  Proximity state is kept per element: ids may repeat or be "__proto__".
  *  - mouse_exit: mouseout with a null relatedTarget; angle in degrees 0..360 measured from the
  *    viewport centre, 0 = right, 90 = up (counter-clockwise); velocity from the raw pointer trail.
  *  - viewport_approach is judged on each sampler tick and again where the cursor leaves the page: a
  *    fast exit crosses the 100 px band between two 50 ms ticks (at 2000 px/s and more, always).
  *    Its velocity there comes from the raw pointer trail, and it precedes the mouse_exit.
- *  - stop() also cancels HTTP POSTs queued behind one in flight; their events count as discarded.
+ *  - HTTP POSTs (the fallback) go one at a time: while one is in flight the next batches wait in the
+ *    buffer, where maxBuffer drops the oldest, stale events are dropped and stop() discards them; one
+ *    unanswered for transport.keepaliveMs is aborted and its events go back to the buffer.
  *  - iframe_exit: Chromium does not send the parent a null-relatedTarget mouseout when the cursor
  *    enters an iframe, so it is detected from the mouseover whose target is the IFRAME element.
  *  - pricing_comparison: a tier card counts as visible when >= 50% of its area is in the viewport;
@@ -126,15 +139,18 @@
  *  - After CONNECT the producer also sends PING; the connection counts as established at the
  *    first +OK or PONG (a real nats-server with verbose:false answers only PONG).  The keepalive
  *    tick closes the socket only for a PING unanswered for a whole keepaliveMs (less timer slack:
- *    min(250 ms, a tenth)); a younger one, such as the health PING of a tab's return, is waited for.
+ *    min(250 ms, a tenth)) at two ticks in a row (a PING a tick sent is closed on two ticks later): a
+ *    fake clock run past two ticks at once leaves its PONG no time to arrive between them; a younger
+ *    one, such as the health PING of a tab's return, is waited for.
  *  - Reconnect jitter is an integer number of ms, floor(Math.random() * 1001), i.e. 0..1000.
  *  - Nothing that fits the buffer is lost while the bridge would still take it: a batch that cannot
- *    be handed to the socket, and an HTTP POST that fails with a network error, 429 or 5xx, go back
- *    to the front of the buffer.  POSTs are sent one at a time so batches arrive in order; keepalive
- *    fetches (64 KiB browser budget) and sendBeacon are used only while the page is going away.
- *    An event older than transport.maxClockSkewMs when it is about to leave (buffered through an
- *    outage that long) is dropped and counted in stats().staleDrops (and drops): the bridge would
- *    refuse its whole batch as a Timestamp Violation, the fresh events in it too.
+ *    be handed to the socket, and an HTTP POST that fails with a network error, a timeout, 429 or
+ *    5xx, go back to the front of the buffer.  POSTs are sent one at a time so batches arrive in
+ *    order; keepalive fetches (64 KiB browser budget) and sendBeacon are used only while the page is
+ *    going away.  An event older than transport.maxClockSkewMs when it is about to leave (buffered
+ *    through an outage that long), or newer by as much (stamped before the system clock stepped
+ *    back), is dropped and counted in stats().staleDrops (and drops): the bridge would refuse its
+ *    whole batch as a Timestamp Violation, the fresh events in it too.
  *  - Send pacing: at most transport.maxEventsPerSecond events, and maxPubsPerSecond PUBs when the
  *    server announces that limit, leave in any rolling second (the bridge's section 4.6 limits);
  *    the rest stay queued.  A batch split for size counts each of its frames against the PUB limit.
@@ -200,8 +216,9 @@
   })();
   // A hand-written EITP_CONFIG is not checked as the server's config is (workbench/config.py): a size, a
   // period or a rate that cannot work (below its floor, or not a number: a batch loop that never ends, a
-  // zero-delay timer, a sampler that never ticks) keeps its default, with a warning.
-  var FLOORS = { signal: { samplingHz: 1 },
+  // zero-delay timer, a sampler that never ticks, a proximity grid of 0 px cells whose index loop never
+  // ends) keeps its default, with a warning.
+  var FLOORS = { signal: { samplingHz: 1, gridCellPx: 1 },
                  transport: { batchSize: 1, flushIntervalMs: 1, maxBuffer: 1, keepaliveMs: 1 } };
   ['signal', 'transport'].forEach(function (section) {
     for (var k in FLOORS[section]) {
@@ -215,7 +232,20 @@
   var S = config.signal;
   var T = config.transport;
 
-  function now() { return Date.now(); }
+  // The clock of every delta, debounce, rate window and timeout: Date.now() until the system clock
+  // steps back (an NTP correction, a user setting the time, a VM resumed), and from then on Date.now()
+  // plus every step back seen, so it never runs backwards.  Anchored to the wall clock, a sampler, a
+  // rage-click window, a send pacer or a keepalive set before an hour's step back would wait an hour
+  // for the clock to catch up.  Event and batch timestamps are wallNow(): the page's Date clock, the
+  // one the spec and the bridge's clock fence use.
+  var clockBack = 0, lastNow = -Infinity;
+  function now() {
+    var t = Date.now() + clockBack;
+    if (t < lastNow) { clockBack += lastNow - t; t = lastNow; }
+    lastNow = t;
+    return t;
+  }
+  function wallNow() { return Date.now(); }
 
   // Optional self-instrumentation (config.instrument): the wall time spent inside every producer
   // callback (listeners, timers, observers), measured at the outermost call with performance.now().
@@ -255,21 +285,34 @@
     try { return new URLSearchParams(window.location.search).get(name); } catch (e) { return null; }
   }
 
+  // A session or tenant id becomes part of a NATS subject: the bridge takes only a name (the batch
+  // schema's 1-128 of A-Z a-z 0-9 _ -) and refuses every batch of any other.  One from the URL, the
+  // page's config or the tab's storage that is not a name is passed over, with a warning.
+  var ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
+  function validId(v, what) {
+    if (v === null || v === undefined || v === '') return null;
+    v = String(v);
+    if (ID_RE.test(v)) return v;
+    if (window.console) console.warn('EITP: ' + what + ' ' + JSON.stringify(v.slice(0, 140)) + ' is not an id (1-128 of A-Z a-z 0-9 _ -); not used');
+    return null;
+  }
+
   function resolveSessionId() {
-    var id = queryParam('eitp_session');
+    var id = validId(queryParam('eitp_session'), '?eitp_session') || validId(config.sessionId, 'config.sessionId');
     if (id) return id;
-    if (config.sessionId) return String(config.sessionId);
     try {
-      id = window.sessionStorage.getItem(STORAGE_KEY);
+      id = validId(window.sessionStorage.getItem(STORAGE_KEY), 'the stored session id');
       if (id) return id;
     } catch (e) { /* storage may be blocked */ }
-    id = 'sq_' + now() + '_' + randomBase36(9);
+    id = 'sq_' + wallNow() + '_' + randomBase36(9);
     try { window.sessionStorage.setItem(STORAGE_KEY, id); } catch (e) { /* ignore */ }
     return id;
   }
 
   var sessionId = resolveSessionId();
-  var tenantId = queryParam('eitp_tenant') || String(config.tenantId);
+  // (one that is not falls back to the page's configured tenant, checked by the bridge as it is: no other
+  // tenant's name is ever made up for it, which would send this page's telemetry across tenants, 10.4)
+  var tenantId = validId(queryParam('eitp_tenant'), '?eitp_tenant') || String(config.tenantId);
   config.sessionId = sessionId;
   config.tenantId = tenantId;
   var sessionStart = now();
@@ -294,8 +337,13 @@
     [/\b[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}::(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}\b)?|::[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6}\b/g, COLON], // IPv6 with ::
     [/\b[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){7}\b/g, COLON],                 // IPv6 in full: 8 groups
     [/\b3[47]\d{2}[\s-]?\d{6}[\s-]?\d{5}\b/g, DIGIT],                         // card, 4-6-5 (Amex)
+    [/(?<![\w.])\d{4}\.\d{4}\.\d{4}\.\d{4}(?!\w|\.\d)/g, DIGIT],                   // card 4111.1111.1111.1111
     [/(?<![\w.])\d{3}[-.\s]\d{2}[-.\s]\d{4}(?!\w)|(?<![\w.$])\d{9}(?![\w.])/g, DIGIT], // SSN 123.45.6789, 123456789
-    [/\+\d{1,3}(?:[\s.-]\(?\d{1,4}\)?|\(\d{1,4}\)){2,5}(?![\d%])|\+\d{8,15}\b/g, DIGIT], // phone +44 20 7946 0958
+    // phone +44 20 7946 0958, +44 (0)20 7946 0958 (the trunk 0), +49 30 12345678 (a long last group)
+    [/\+\d{1,3}(?:\s?\(0\)\s?\d{1,4}(?:[\s.-]\d{1,8}){1,4}|(?:[\s.-]\(?\d{1,4}\)?|\(\d{1,4}\)){1,4}[\s.-]\d{1,8})(?![\d%])|\+\d{8,15}\b/g, DIGIT],
+    // phone in a national form led by its trunk 0: 020 7946 0958, (020) 7946 0958, 030 12345678; not
+    // a group of a number written with spaces ("1 000 000", "1 050 000 000")
+    [/(?<![\w.+$,\/]|\d[\s.,])(?:\(0[1-9]\d{1,3}\)\s?|0[1-9]\d{1,3}[\s.-])(?:\d{3,4}[\s.-]\d{3,4}|\d{6,8})(?![\w%]|[.,]\d)/g, DIGIT],
     [/(?<![\w.+$])\(?\d{3}\)?[-.\s\/]{0,2}\d{3}[-.\s]?\d{4}(?!\w)/g, DIGIT],  // phone 509 555-0199, (509)-555-0199
     // a street address: a house number, one to four capitalised words, a street type ("42 Elm Street",
     // "1600 Pennsylvania Ave NW"); not dealer copy that counts something first ("4 Wheel Drive", "30 Minute
@@ -348,14 +396,18 @@
       return (typeof v === 'function' || typeof v === 'undefined') ? null : v;
     }
     if (Array.isArray(v)) return v.map(function (x) { return sanitizeDeep(x, depth + 1); });
-    if (v instanceof Date) return v.getTime();
+    if (v instanceof Date) return sanitizeNumber(v.getTime()); // an invalid Date: 0, as NaN is
+    if (v instanceof Map || v instanceof Set) return sanitizeDeep(Array.from(v), depth); // [[key, value], ...] / [value, ...]
     var proto = Object.getPrototypeOf(v);
     if (proto !== Object.prototype && proto !== null) return sanitizeString(String(v)); // DOM nodes etc.
     var out = {};
     for (var k in v) {
       if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
       if (typeof v[k] === 'undefined' || typeof v[k] === 'function') continue;
-      out[sanitizeString(k)] = sanitizeDeep(v[k], depth + 1); // a key is text too (10.1)
+      var key = sanitizeString(k), val = sanitizeDeep(v[k], depth + 1); // a key is text too (10.1)
+      // an own "__proto__" key (JSON.parse makes one) is data: assigned, it would set out's prototype
+      if (key === '__proto__') Object.defineProperty(out, key, { value: val, enumerable: true, writable: true, configurable: true });
+      else out[key] = val;
     }
     return out;
   }
@@ -536,7 +588,7 @@
   // isContentEditable is false, yet holds typed (or dropped) text: it is read as an editor is.  The
   // text fields typed into are kept too, for their echoes (maskEcho): each as {el, typed: the value
   // the user's latest input left in it}, and the values they held before in echoHeld.
-  var typedHosts = [], echoFields = [], echoHeld = [], echoRe = null, echoDirty = false;
+  var typedHosts = [], echoFields = [], echoHeld = [], echoCarried = [], echoRe = null, echoDirty = false;
   var ECHO_PER_FIELD = 8, ECHO_TOTAL = 64;  // values kept per field, and in all (the oldest go first)
   var secretFields = typeof WeakSet === 'function' ? new WeakSet() : null;
   function onInput(e) {
@@ -592,6 +644,21 @@
   // "6.9") would mask prices and rates in the page's own copy, and contact numbers are caught by the
   // PII patterns anyway.
   function echoWorthy(v) { v = collapse(v); return v.length >= 3 && /\p{L}/u.test(v); }
+  // A GET form (a site search, "check availability for <name>") carries what was typed into it to the
+  // next page in the query string, which no URL the producer sends keeps (clipUrl), but which that page
+  // echoes in its own text ("Results for Jane Doe" in the title and h1): each value in this page's
+  // query string is masked as a typed value is (ECHO_TOTAL of them), but the producer's own
+  // eitp_session / eitp_tenant and utm_* campaign tags, which no visitor typed, and a password (as
+  // for fields: the page words it masked would give it away).
+  function carryQueryEchoes() {
+    var params;
+    try { params = new URLSearchParams(window.location.search); } catch (e) { return; }
+    params.forEach(function (v, k) {
+      if (/^(eitp|utm)_/i.test(k) || /pass|pwd/i.test(k) || !echoWorthy(v) || echoCarried.length >= ECHO_TOTAL) return;
+      if (echoCarried.indexOf(v) === -1) echoCarried.push(v);
+    });
+    echoDirty = true;
+  }
   function inTypedHost(el) {
     for (var i = 0; i < typedHosts.length; i++) if (typedHosts[i].contains(el)) return true;
     return false;
@@ -619,6 +686,7 @@
         add(echoFields[i].el.value);
       }
       for (i = 0; i < echoHeld.length; i++) if (!secretField(echoHeld[i].f.el)) add(echoHeld[i].v);
+      for (i = 0; i < echoCarried.length; i++) add(echoCarried[i]);
       alts.sort(function (a, b) { return b.length - a.length; });
       echoRe = alts.length ? new RegExp('(?<![\\p{L}\\p{N}])(?:' + alts.join('|') + ')(?![\\p{L}\\p{N}])', 'giu') : null;
     }
@@ -629,7 +697,7 @@
   // Stats
   // ------------------------------------------------------------------------------------------
   var stats = {
-    events: {}, totalEvents: 0, batchesSent: 0, eventsSent: 0, bytesSent: 0, drops: 0,
+    events: Object.create(null), totalEvents: 0, batchesSent: 0, eventsSent: 0, bytesSent: 0, drops: 0,
     oversizeDrops: 0, errors: 0, lastError: null, interventions: 0, reconnects: 0,
     reconnectAttempt: 0, connection: 'idle', transport: 'ws', httpBatches: 0, httpErrors: 0,
     beacons: 0, pingsSent: 0, pongsReceived: 0, lastFlushReason: null, stopped: false, discarded: 0,
@@ -675,13 +743,28 @@
       type.indexOf('_proximity') !== -1 || /_hover$/.test(type) || type === 'pricing_comparison';
   }
 
+  // The batch schema (4.3) takes an event whose type is 1 to 64 characters and whose data is an
+  // object, and the bridge refuses a whole batch for one event that is not: track() refuses such a
+  // type (with a warning) and sends any data that is not a plain object (an array, a Date, a Map, a
+  // class instance, a number) as {value: ...}.
+  var TYPE_MAX = 64;
+  function plainObject(v) {
+    if (!v || typeof v !== 'object') return false;
+    var proto = Object.getPrototypeOf(v);
+    return proto === Object.prototype || proto === null;
+  }
+
   function track(type, data) {
     if (stopped || typeof type !== 'string' || !type) return null;
     type = sanitizeString(type);
+    if (type.length > TYPE_MAX && Array.from(type).length > TYPE_MAX) { // the schema counts code points
+      if (window.console) console.warn('EITP: event type "' + type.slice(0, 80) + '..." is longer than ' + TYPE_MAX + ' characters; not sent');
+      return null;
+    }
     var ev = {
       type: type,
-      data: sanitizeDeep(data && typeof data === 'object' ? data : (data === undefined ? {} : { value: data })),
-      timestamp: now(),
+      data: plainObject(data) ? sanitizeDeep(data) : (data === undefined ? {} : { value: sanitizeDeep(data, 1) }),
+      timestamp: wallNow(),
       currentSection: sanitizeString(currentSection())
     };
     ev._priority = isPriority(type);
@@ -718,9 +801,15 @@
     if (typeof v === 'object' && typeof v.name === 'string') return v.name;
     return null;
   }
+  // A JSON-LD price as a number.  schema.org asks for digits and a '.' decimal, but dealer feeds write
+  // "59,995" or "$59,995.00": everything but the digits and the point goes (parseFloat alone stops at
+  // the first comma: 59).
+  function ldPriceNumber(price) {
+    return typeof price === 'number' ? price : parseFloat(String(price).replace(/[^0-9.]/g, ''));
+  }
   function formatPrice(price, currency) {
     if (price == null || price === '') return null;
-    var n = typeof price === 'number' ? price : parseFloat(String(price).replace(/[^0-9.]/g, ''));
+    var n = ldPriceNumber(price);
     if (!isFinite(n)) return String(price);
     var sym = (!currency || currency === 'USD') ? '$' : '';
     // en-US grouping by hand: a page's first toLocaleString loads ICU's locale data (~0.1 s of CPU)
@@ -740,7 +829,8 @@
     if (off) {
       var p = isSet(off.price) ? off.price : (off.lowPrice || null);
       out.price = formatPrice(p, off.priceCurrency);
-      out.priceValue = isSet(p) ? (parseFloat(p) || null) : null;
+      var pv = isSet(p) ? ldPriceNumber(p) : null;
+      out.priceValue = isFinite(pv) && pv ? pv : null;
       out.priceCurrency = off.priceCurrency || null;
       if (off.availability) out.availability = String(off.availability).replace(/^https?:\/\/schema\.org\//, '');
     }
@@ -944,11 +1034,12 @@
     var c = mouse.cursor;
     var prev = mouse.state;
     var s;
-    if (!prev) {
+    var dt = prev ? (t - prev.t) / 1000 : 0;
+    // No time since the last sample (a clock held still): the kinematics start over here, as on the
+    // first sample, rather than the sampler stopping until the clock moves on.
+    if (!(dt > 0)) {
       s = { x: c.x, y: c.y, t: t, vx: 0, vy: 0, ax: 0, ay: 0, jx: 0, jy: 0, speed: 0, jerk: 0 };
     } else {
-      var dt = (t - prev.t) / 1000;
-      if (dt <= 0) return;
       var vx = (c.x - prev.x) / dt, vy = (c.y - prev.y) / dt;
       var ax = (vx - prev.vx) / dt, ay = (vy - prev.vy) / dt;
       var jx = (ax - prev.ax) / dt, jy = (ay - prev.ay) / dt;
@@ -1216,7 +1307,11 @@
   // ------------------------------------------------------------------------------------------
   // 3.7 Tab tracker
   // ------------------------------------------------------------------------------------------
-  var tab = { visibleSince: sessionStart, hiddenAt: document.visibilityState === 'hidden' ? sessionStart : null, switches: 0 };
+  // A page loaded hidden (opened in a background tab, prerendered) has not been seen yet: its first
+  // hidden -> visible change starts the visit; it is no return from elsewhere (no tab_switch, and no
+  // long_tab_return, the comparison-shopping signal, however long it waited).
+  var loadedHidden = document.visibilityState === 'hidden';
+  var tab = { visibleSince: sessionStart, hiddenAt: loadedHidden ? sessionStart : null, switches: 0, seen: !loadedHidden };
 
   function onVisibility() {
     var t = now();
@@ -1232,6 +1327,7 @@
       var away = t - tab.hiddenAt;
       tab.hiddenAt = null;
       tab.visibleSince = t;
+      if (!tab.seen) { tab.seen = true; transport.healthPing(); return; } // first view: the visit starts
       tab.switches++;
       track('tab_switch', { action: 'return', awayDuration: ri(away), totalSwitches: tab.switches });
       if (away > S.longAbsenceMs) track('long_tab_return', { awayDuration: ri(away), sessionTime: ri(t - sessionStart) });
@@ -1441,7 +1537,10 @@
   var proximity = (function () {
     var entries = [];         // {el, kind, intent, id, rect(doc coords)}
     var grid = {};            // "cx,cy" -> [entry]
-    var active = {};          // elementId -> state
+    // element -> state.  Keyed by the element, not by its id: an id is the page's text, it may be
+    // "__proto__" or "constructor" (a plain object's key would find or write Object.prototype), and
+    // two elements may share one (templated cards), which would enter and leave each other on every tick.
+    var active = new Map();
     var dirty = true;
     var lastBuild = -Infinity;
     var lastPos = null;       // last cursor doc position used for _proximity throttling
@@ -1563,15 +1662,15 @@
       return d;
     }
 
-    function leave(id, t) {
-      var st = active[id];
+    function leave(el, t) {
+      var st = active.get(el);
       if (!st) return;
-      delete active[id];
-      track(st.entry.kind + '_proximity_leave', { element_type: st.entry.kind, elementId: id, dwellMs: ri(t - st.enteredAt) });
+      active.delete(el);
+      track(st.entry.kind + '_proximity_leave', { element_type: st.entry.kind, elementId: st.entry.id, dwellMs: ri(t - st.enteredAt) });
     }
 
     function leaveAll(t) {
-      Object.keys(active).forEach(function (id) { leave(id, t); });
+      Array.from(active.keys()).forEach(function (el) { leave(el, t); });
     }
 
     function update(t, moved) {
@@ -1582,17 +1681,18 @@
       lastPos = { x: px, y: py };
       var key = Math.floor(px / S.gridCellPx) + ',' + Math.floor(py / S.gridCellPx);
       var cands = grid[key] || [];
-      var near = {};
+      var near = new Set();
       var leaveRadius = S.enterRadiusPx + S.spatialHysteresisPx;
       for (var i = 0; i < cands.length; i++) {
         var e = cands[i];
         var d = distanceTo(e.rect, px, py);
         var over = d === 0;
-        var st = active[e.id];
-        near[e.id] = true;
+        var st = active.get(e.el);
+        near.add(e.el);
         if (!st) {
           if (d > S.enterRadiusPx) continue;
-          st = active[e.id] = { entry: e, enteredAt: t, lastWithin: t, over: over, lastProx: -Infinity };
+          st = { entry: e, enteredAt: t, lastWithin: t, over: over, lastProx: -Infinity };
+          active.set(e.el, st);
           var data = describe(e);
           data.distance = ri(d);
           data.over = over;
@@ -1605,9 +1705,9 @@
           continue;
         }
         st.entry = e; // rect may have been rebuilt
-        if (d > leaveRadius) { leave(e.id, t); continue; }
+        if (d > leaveRadius) { leave(e.el, t); continue; }
         if (d <= S.enterRadiusPx) st.lastWithin = t;
-        else if (t - st.lastWithin >= S.timeHysteresisMs) { leave(e.id, t); continue; }
+        else if (t - st.lastWithin >= S.timeHysteresisMs) { leave(e.el, t); continue; }
         if (over && !st.over) emitHover(e);
         st.over = over;
         if (!over && posMoved && d <= S.enterRadiusPx && t - st.lastProx >= 1000) {
@@ -1616,7 +1716,7 @@
         }
       }
       // Active elements not in this cell's candidate list are farther than the leave radius.
-      Object.keys(active).forEach(function (id) { if (!near[id]) leave(id, t); });
+      Array.from(active.keys()).forEach(function (el) { if (!near.has(el)) leave(el, t); });
     }
 
     function emitHover(e) {
@@ -1712,10 +1812,12 @@
     var handshakeTimer = null;
     var awaitingPong = false;
     var pingSentAt = 0;          // when the oldest PING still awaiting its PONG left
+    var unansweredTicks = 0;     // keepalive ticks in a row that found a PING awaiting its PONG
     var rx = new Uint8Array(0);  // receive buffer (bytes)
     var rxChain = Promise.resolve();
     var subject = 'seer.' + tenantId + '.intervention.request.' + sessionId;
-    var httpChain = Promise.resolve();
+    var httpBusy = false;        // an HTTP POST is in flight: one at a time, the rest wait in the buffer
+    var httpWanted = false;      // a flush came while it was: one runs when it ends
 
     function setState(s) { stats.connection = s; }
 
@@ -1728,7 +1830,7 @@
     function connect() {
       if (mode !== 'ws') return;
       clearTimeout(reconnectTimer); reconnectTimer = null;
-      ready = false; connectSent = false; awaitingPong = false;
+      ready = false; connectSent = false; awaitingPong = false; unansweredTicks = 0;
       rx = new Uint8Array(0);
       setState('connecting');
       var sock;
@@ -1834,6 +1936,7 @@
         rawSend('PONG\r\n');
       } else if (op === 'PONG') {
         awaitingPong = false;
+        unansweredTicks = 0;
         stats.pongsReceived++;
         if (connectSent) onEstablished();
       } else if (op === '-ERR') {
@@ -1872,15 +1975,22 @@
       return true;
     }
 
+    // The link is dead when a PING has had no PONG for a whole keepalive interval at two ticks in a
+    // row (as nats clients allow 2 outstanding PINGs).  One tick is not enough: a fake clock (a
+    // virtual-time run) that runs past two ticks at once gives the PONG, a real network round trip, no
+    // time to arrive between them, and a healthy socket would be closed.
     function keepalive() {
       if (mode !== 'ws' || !ws || !ready) return;
       if (awaitingPong) {
+        unansweredTicks++;
         // Timers are not exact: a PING sent by the previous tick may be a few ms short of an interval.
         if (now() - pingSentAt < T.keepaliveMs - Math.min(250, T.keepaliveMs / 10)) return; // its PONG may still come
-        stats.lastError = 'keepalive timeout'; // no PONG for a whole keepalive interval: the link is dead
+        if (unansweredTicks < 2) return;
+        stats.lastError = 'keepalive timeout'; // no PONG for a whole keepalive interval, two ticks running: the link is dead
         try { ws.close(); } catch (e) { /* */ }
         return;
       }
+      unansweredTicks = 0;
       sendPing();
     }
 
@@ -1888,10 +1998,12 @@
       if (mode === 'ws' && ws && ready) sendPing();
     }
 
-    function canSendNow() { return mode === 'http' || (ws && ready && ws.readyState === 1); }
+    function canSendNow() { return (mode === 'http' && !httpBusy) || (ws && ready && ws.readyState === 1); }
+    function deferFlush() { if (mode === 'http' && httpBusy) httpWanted = true; }
 
     // Returns false when the batch could not be handed over (the caller re-queues it).  An HTTP POST
-    // that later fails with a network error, 429 or 5xx calls onLost so its events are re-queued too.
+    // that later fails with a network error, a timeout, 429 or 5xx calls onLost so its events are
+    // re-queued too.
     function sendBatch(json, bytes, useBeacon, unloading, onLost) {
       if (mode === 'ws' && !useBeacon) {
         if (!rawSend('PUB telemetry.raw ' + bytes + '\r\n' + json + '\r\n')) return false;
@@ -1902,21 +2014,36 @@
         stats.beacons++;
       } else {
         if (typeof fetch !== 'function') return false;
-        var post = function () {
-          if (mode === 'stopped') { onLost(); return; } // queued behind a POST when stop() came: never sent
-          // keepalive requests share a 64 KiB in-flight budget: only used for the last batches of a page
-          return fetch(config.postUrl, {
-            method: 'POST', keepalive: !!unloading && bytes < 60000,
-            headers: { 'content-type': 'application/json' }, body: json
-          }).then(function (r) {
-            if (r.ok) return;
-            stats.httpErrors++;
-            if (r.status === 429 || r.status >= 500) onLost();
-          }, function () { stats.httpErrors++; onLost(); });
-        };
-        // One POST at a time, so batches reach the bridge in order; a page that is going away
-        // cannot wait for the chain.
-        if (unloading) post(); else httpChain = httpChain.then(post);
+        // One POST at a time, so batches reach the bridge in order, and what waits for it waits in the
+        // buffer, where maxBuffer, the stale drops and stop() hold (a queue of POSTs behind a hung one
+        // held any number of events, counted as sent).  A page that is going away cannot wait.
+        if (!unloading) {
+          if (httpBusy) { httpWanted = true; return false; }
+          httpBusy = true;
+        }
+        // A POST unanswered for a keepalive interval is dead, as a PING would be: aborted, its events
+        // go back to the buffer.
+        var ctl = !unloading && typeof AbortController === 'function' ? new AbortController() : null;
+        var timer = ctl ? setTimeout(function () { stats.lastError = 'http timeout'; ctl.abort(); }, T.keepaliveMs) : null;
+        var done = timed('transport', function (answered) {
+          clearTimeout(timer);
+          if (unloading) return;
+          httpBusy = false;
+          // the next batch follows at once, but after a failure only for a flush that came meanwhile
+          var again = answered || httpWanted;
+          httpWanted = false;
+          if (again && mode === 'http') flush('http');
+        });
+        // keepalive requests share a 64 KiB in-flight budget: only used for the last batches of a page
+        fetch(config.postUrl, {
+          method: 'POST', keepalive: !!unloading && bytes < 60000,
+          headers: { 'content-type': 'application/json' }, body: json, signal: ctl ? ctl.signal : undefined
+        }).then(function (r) {
+          var retry = !r.ok && (r.status === 429 || r.status >= 500);
+          if (!r.ok) stats.httpErrors++;
+          if (retry) onLost();
+          done(!retry);
+        }, function () { stats.httpErrors++; onLost(); done(false); });
         stats.httpBatches++;
       }
       stats.batchesSent++;
@@ -1934,7 +2061,8 @@
     }
 
     return {
-      connect: connect, keepalive: keepalive, healthPing: healthPing, canSendNow: canSendNow, sendBatch: sendBatch,
+      connect: connect, keepalive: keepalive, healthPing: healthPing, canSendNow: canSendNow, deferFlush: deferFlush,
+      sendBatch: sendBatch,
       stop: stop,
       mode: function () { return mode; },
       isOpen: function () { return !!(ws && ready && ws.readyState === 1); }
@@ -1952,7 +2080,7 @@
       tenantId: tenantId,
       vertical: config.vertical,
       pageContent: content,
-      timestamp: now()
+      timestamp: wallNow()
     };
   }
 
@@ -2028,19 +2156,21 @@
   function pubRoom(t) { // PUB frames that may still leave in the rolling second before t
     return T.maxPubsPerSecond > 0 ? T.maxPubsPerSecond - sentInLastSecond(t).p : Infinity;
   }
-  // An event more than transport.maxClockSkewMs older than its batch has the bridge refuse the whole
-  // batch (a Timestamp Violation), the fresh events in it too: what was buffered through an outage
-  // that long is dropped before sending (stats.staleDrops), with a little room for the time between
-  // this check and the envelope's timestamp.  The buffer is oldest first: one look, mostly.
+  // An event more than transport.maxClockSkewMs from its batch's timestamp has the bridge refuse the
+  // whole batch (a Timestamp Violation), the fresh events in it too: what was buffered through an
+  // outage that long, or stamped before the system clock stepped back that far, is dropped before
+  // sending (stats.staleDrops), with a little room for the time between this check and the envelope's
+  // timestamp.  The buffer is oldest first until the clock steps back: one look, mostly.
   function dropStale(t) {
     var skew = T.maxClockSkewMs;
     if (!(skew > 0) || !buffer.length) return;
-    var cutoff = t - (skew - Math.min(1000, skew / 10));
-    if (buffer[0].timestamp >= cutoff) return;
+    var margin = skew - Math.min(1000, skew / 10), cutoff = t - margin, ahead = t + margin;
+    if (buffer[0].timestamp >= cutoff && clockBack === 0) return;
     var kept = [];
     priorityInBuffer = 0;
     for (var i = 0; i < buffer.length; i++) {
-      if (buffer[i].timestamp >= cutoff) { kept.push(buffer[i]); if (buffer[i]._priority) priorityInBuffer++; }
+      var ts = buffer[i].timestamp;
+      if (ts >= cutoff && ts <= ahead) { kept.push(buffer[i]); if (buffer[i]._priority) priorityInBuffer++; }
       else { stats.drops++; stats.staleDrops++; }
     }
     buffer = kept;
@@ -2056,17 +2186,19 @@
     var unloading = reason === 'beforeunload' || reason === 'pagehide' || reason === 'hidden';
     var useBeacon = false;
     if (!transport.canSendNow()) {
-      if (!unloading || typeof navigator.sendBeacon !== 'function') return 0; // keep queued while disconnected
+      if (!unloading || typeof navigator.sendBeacon !== 'function') { transport.deferFlush(); return 0; } // keep queued while disconnected
       useBeacon = true;
     }
     var t = now();
-    dropStale(t);
+    dropStale(wallNow());
     if (!buffer.length) return 0;
     var allowance = unloading ? Infinity : rateAllowance(t);
     if (allowance <= 0) { scheduleRateFlush(t); return 0; }
     var room = unloading ? Infinity : pubRoom(t);
     stats.lastFlushReason = reason;
-    var taken = buffer.splice(0, Math.min(buffer.length, allowance));
+    var take = Math.min(buffer.length, allowance);
+    if (transport.mode() === 'http' && !unloading) take = Math.min(take, T.batchSize); // one POST at a time
+    var taken = buffer.splice(0, take);
     priorityInBuffer = 0;
     for (var b = 0; b < buffer.length; b++) if (buffer[b]._priority) priorityInBuffer++;
     var content;
@@ -2082,7 +2214,7 @@
         // rest wait for the next second rather than be refused
         if (!failed.length && frames >= room) paced = true;
         if (!failed.length && !paced && transport.sendBatch(batches[j].json, batches[j].bytes, useBeacon, unloading,
-          (function (lost) { return function () { requeue(lost); }; })(evs))) {
+          (function (lost) { return function () { stats.eventsSent -= lost.length; requeue(lost); }; })(evs))) {
           sent += batches[j].count;
           frames++;
           stats.eventsSent += batches[j].count;
@@ -2101,7 +2233,7 @@
   // Wiring
   // ------------------------------------------------------------------------------------------
   function statsSnapshot() {
-    var ev = {};
+    var ev = Object.create(null); // a type is the page's text: "__proto__" is a count too
     for (var k in stats.events) ev[k] = stats.events[k];
     var out = {};
     for (k in stats) out[k] = stats[k];
@@ -2163,6 +2295,7 @@
   function start() {
     if (stopped) return; // stop() came before the DOM was ready
     var t0 = perf && config.instrument ? perf.now() : 0;
+    carryQueryEchoes();
     var opts = { passive: true, capture: true };
     function on(target, type, name, fn, o) {
       var wrapped = timed(name, fn);

@@ -241,7 +241,9 @@ async def test_keepalive_timeout_reconnects(open_site):
     cfg = make_config(transport={"keepaliveMs": 1000, "reconnectBaseMs": 100})
     site = await open_site(config=cfg, clock=True, bridge=bridge)
     bridge.reply_pong = False
-    await site.tick(2100)  # PING at 1 s unanswered -> closed at 2 s
+    # PING at 1 s, unanswered at the 2 s and 3 s ticks -> closed at 3 s (a single unanswered tick is
+    # not enough: test_keepalive_virtual_time.py)
+    await site.tick(3100)
     await asyncio.sleep(0.1)
     await site.tick(1200)  # reconnect delay (<= 100 + 1000 jitter)
     await wait_until(lambda: bridge.connections == 2, message="reconnect after keepalive timeout")
