@@ -20,7 +20,9 @@ class RageThenLinger(Persona):
     linger_until_ms: ClassVar[float] = 170_000.0
 
     async def run(self, actor: Actor) -> None:
-        await actor.read("#hero h1", 1500)
+        # Long enough a read that the frustration packet comes well past section 9.3's 10 s minimum
+        # session, whatever the seed's motion: at 1.5 s one came at 9.95 s and Seer rightly kept quiet.
+        await actor.read("#hero h1", 4000)
         await actor.click("#btn-availability")
         await actor.dwell(1300)
         await actor.click_burst("#btn-availability", 4, gap_ms=(90, 150))
