@@ -30,6 +30,18 @@ def test_another_applications_session_table_is_refused_and_left_untouched(tmp_pa
     assert not Path(f"{path}-wal").exists()
 
 
+def test_another_applications_run_table_is_not_taken_for_ours(tmp_path: Path) -> None:
+    """``run`` with an ``id`` is a common table (a CI system's jobs): with no other table of ours, not a store."""
+    path = tmp_path / "ci.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE run (id INTEGER PRIMARY KEY, job TEXT, started TEXT)")
+        conn.execute("CREATE TABLE job (id INTEGER PRIMARY KEY, name TEXT)")
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match=r"another application's SQLite database \(tables job, run\)"):
+        open_db(path)
+    assert path.read_bytes() == before
+
+
 def _with_extra_column(path: Path) -> None:
     """The store as a newer version might leave it: its run table has a NOT NULL column without default."""
     open_db(path).dispose()

@@ -178,9 +178,10 @@ def _refuse_a_foreign_database(path: Path, *, create: bool) -> None:
         names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         ours = names & set(SQLModel.metadata.tables)
         columns = {t: {row[1] for row in conn.execute(f'PRAGMA table_info("{t}")')} for t in ours}
-    # What every version of the store has had: a run table with an id, and a run_id in each of its other
-    # tables. A table named like one of ours (``session``, ``batch``) is not enough.
-    if "id" in columns.get("run", ()) and all("run_id" in columns[t] for t in ours - {"run"}):
+    # What every version of the store has had: a run table with an id, and other tables of ours, each with a
+    # run_id. A table named like one of ours (``session``, or ``run`` as a CI system's jobs) is not enough.
+    others = ours - {"run"}
+    if "id" in columns.get("run", ()) and others and all("run_id" in columns[t] for t in others):
         return
     if names:
         shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
