@@ -341,9 +341,10 @@
     [/(?<![\w.])\d{3}[-.\s]\d{2}[-.\s]\d{4}(?!\w)|(?<![\w.$])\d{9}(?![\w.])/g, DIGIT], // SSN 123.45.6789, 123456789
     // phone +44 20 7946 0958, +44 (0)20 7946 0958 (the trunk 0), +49 30 12345678 (a long last group)
     [/\+\d{1,3}(?:\s?\(0\)\s?\d{1,4}(?:[\s.-]\d{1,8}){1,4}|(?:[\s.-]\(?\d{1,4}\)?|\(\d{1,4}\)){1,4}[\s.-]\d{1,8})(?![\d%])|\+\d{8,15}\b/g, DIGIT],
-    // phone in a national form led by its trunk 0: 020 7946 0958, (020) 7946 0958, 030 12345678; not
-    // a group of a number written with spaces ("1 000 000", "1 050 000 000")
-    [/(?<![\w.+$,\/]|\d[\s.,])(?:\(0[1-9]\d{1,3}\)\s?|0[1-9]\d{1,3}[\s.-])(?:\d{3,4}[\s.-]\d{3,4}|\d{6,8})(?![\w%]|[.,]\d)/g, DIGIT],
+    // phone in a national form led by its trunk 0, 10 or 11 digits: 020 7946 0958, (020) 7946 0958,
+    // 0161 496 0000, 030 12345678; not a group of a number written with spaces ("1 000 000"), nor part,
+    // serial or hours numbers of other shapes ("0123-4567-890", "0987 654 321", "0800 1000 1800")
+    [/(?<![\w.+$,\/]|\d[\s.,])(?:(?:\(0[1-9]\d\)\s?|0[1-9]\d[\s.-])(?:\d{4}[\s.-]\d{4}|\d{7,8})|(?:\(0[1-9]\d{2}\)\s?|0[1-9]\d{2}[\s.-])(?:\d{3}[\s.-]\d{4}|\d{6,7}))(?![\w%]|[.,]\d)/g, DIGIT],
     [/(?<![\w.+$])\(?\d{3}\)?[-.\s\/]{0,2}\d{3}[-.\s]?\d{4}(?!\w)/g, DIGIT],  // phone 509 555-0199, (509)-555-0199
     // a street address: a house number, one to four capitalised words, a street type ("42 Elm Street",
     // "1600 Pennsylvania Ave NW"); not dealer copy that counts something first ("4 Wheel Drive", "30 Minute
@@ -650,11 +651,21 @@
   // query string is masked as a typed value is (ECHO_TOTAL of them), but the producer's own
   // eitp_session / eitp_tenant and utm_* campaign tags, which no visitor typed, and a password (as
   // for fields: the page words it masked would give it away).
+  // The query keys whose values are the visitor's own words (a site search, a name or an email a GET
+  // form sent on), by the words of the key ("q", "search_term", "firstName", "contact-email").  A
+  // filter's values are the site's words ("make=Toyota&model=Tacoma&sort=price"): masking those
+  // would hide the page's own content wherever it names them.
+  var FREE_TEXT_KEY_WORDS = /^(?:q|s|k|kw|query|search|keywords?|terms?|text|name|firstname|lastname|fname|lname|fullname|username|e?mail|phone|tel|telephone|mobile|cell|address|street|city|zip|zipcode|postal|postcode|message|comments?|notes?)$/;
+  function freeTextKey(k) {
+    var words = String(k).replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/);
+    for (var i = 0; i < words.length; i++) if (FREE_TEXT_KEY_WORDS.test(words[i])) return true;
+    return false;
+  }
   function carryQueryEchoes() {
     var params;
     try { params = new URLSearchParams(window.location.search); } catch (e) { return; }
     params.forEach(function (v, k) {
-      if (/^(eitp|utm)_/i.test(k) || /pass|pwd/i.test(k) || !echoWorthy(v) || echoCarried.length >= ECHO_TOTAL) return;
+      if (!freeTextKey(k) || !echoWorthy(v) || echoCarried.length >= ECHO_TOTAL) return;
       if (echoCarried.indexOf(v) === -1) echoCarried.push(v);
     });
     echoDirty = true;

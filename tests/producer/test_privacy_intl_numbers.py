@@ -21,6 +21,9 @@ INTL_FORMS = [
      "Price 1 000 000 or 1 050 000 000 EUR, 0% APR for 060 months, 0 Down, 007 edition"),
     ("Version 2024.0101 build 0001.0002, model 0950, 2024-05-01 10:30:00, $45 995, +0.25% APR",
      "Version 2024.0101 build 0001.0002, model 0950, 2024-05-01 10:30:00, $45 995, +0.25% APR"),
+    # part, serial and opening-hours numbers led by a 0 are no phone: a national one has 10 or 11 digits
+    ("Part 0123-4567-890, serial 0987 654 321, hours 0800 1000 1800",
+     "Part 0123-4567-890, serial 0987 654 321, hours 0800 1000 1800"),
 ]
 
 CONTACT_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Contact</title></head><body>
