@@ -105,9 +105,10 @@
  *    echoes elsewhere (a "Hello, Jane Doe" preview) is masked where a value (3+ characters with a
  *    letter) a text field the user typed into holds, or held until the page cleared it or the user
  *    replaced it or left the field, appears in captured text, as whole words: the last 8 values a
- *    field held, 64 in all, until the page unloads; and so are the values in the page's query string,
- *    where a GET form carried them from the page they were typed on ("Results for Jane Doe"; not
- *    eitp_*, utm_* or password parameters).  A password field (type=password now or once,
+ *    field held, 64 in all, until the page unloads; and so are the values of the page's free-text
+ *    query keys (q, search_term, firstName, email, ...), where a GET form carried them from the page
+ *    they were typed on ("Results for Jane Doe"; not a filter's make=Toyota, which is the site's own
+ *    word, nor eitp_* or utm_* tags).  A password field (type=password now or once,
  *    or autocomplete=*-password) is never an echo: the page's words it masked would tell it.
  *    A selection that holds masked or typed text is read in the live tree, leaving out what the
  *    browser does not select (computed user-select: none, as the chat log is) or render.
@@ -647,14 +648,13 @@
   function echoWorthy(v) { v = collapse(v); return v.length >= 3 && /\p{L}/u.test(v); }
   // A GET form (a site search, "check availability for <name>") carries what was typed into it to the
   // next page in the query string, which no URL the producer sends keeps (clipUrl), but which that page
-  // echoes in its own text ("Results for Jane Doe" in the title and h1): each value in this page's
-  // query string is masked as a typed value is (ECHO_TOTAL of them), but the producer's own
-  // eitp_session / eitp_tenant and utm_* campaign tags, which no visitor typed, and a password (as
-  // for fields: the page words it masked would give it away).
-  // The query keys whose values are the visitor's own words (a site search, a name or an email a GET
-  // form sent on), by the words of the key ("q", "search_term", "firstName", "contact-email").  A
-  // filter's values are the site's words ("make=Toyota&model=Tacoma&sort=price"): masking those
-  // would hide the page's own content wherever it names them.
+  // echoes in its own text ("Results for Jane Doe" in the title and h1): the value of each free-text
+  // query key is masked as a typed value is (ECHO_TOTAL of them).  Those are the keys whose values are
+  // the visitor's own words (a site search, a name or an email a GET form sent on), told by the words
+  // of the key ("q", "search_term", "firstName", "contact-email").  A filter's values are the site's
+  // words ("make=Toyota&model=Tacoma&sort=price"), as are utm_* tags and the producer's own eitp_*:
+  // masking those would hide the page's own content wherever it names them.  A password parameter is
+  // never used (as for fields: the page words it masked would give it away).
   var FREE_TEXT_KEY_WORDS = /^(?:q|s|k|kw|query|search|keywords?|terms?|text|name|firstname|lastname|fname|lname|fullname|username|e?mail|phone|tel|telephone|mobile|cell|address|street|city|zip|zipcode|postal|postcode|message|comments?|notes?)$/;
   function freeTextKey(k) {
     var words = String(k).replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/);
@@ -665,7 +665,7 @@
     var params;
     try { params = new URLSearchParams(window.location.search); } catch (e) { return; }
     params.forEach(function (v, k) {
-      if (!freeTextKey(k) || !echoWorthy(v) || echoCarried.length >= ECHO_TOTAL) return;
+      if (!freeTextKey(k) || /pass|pwd/i.test(k) || !echoWorthy(v) || echoCarried.length >= ECHO_TOTAL) return;
       if (echoCarried.indexOf(v) === -1) echoCarried.push(v);
     });
     echoDirty = true;

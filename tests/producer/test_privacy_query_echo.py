@@ -18,6 +18,7 @@ RESULTS_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Search
   <p id="echo"></p>
   <p id="campaign">Hi newsletter readers: Spring Sale all week.</p>
   <p id="filters">Used Toyota Tacoma, sorted by price.</p>
+  <p id="sesame">Open Sesame tours every Saturday.</p>
 </section>
 <script>
   const q = new URLSearchParams(location.search).get('q') || '';
@@ -37,13 +38,14 @@ async def test_values_a_get_form_carried_to_the_page_leave_masked_where_it_echoe
     connections = bridge.connections
     await page.goto(site.server.base_url
                     + "/rv/results.html?q=Zebediah+Quux&utm_source=newsletter&utm_campaign=Spring+Sale&page=2"
-                    + "&make=Toyota&model=Tacoma&sort=price")
+                    + "&make=Toyota&model=Tacoma&sort=price&name_password=Sesame")
     await page.wait_for_function("() => window.EITP && window.EITP.stats().open === true")
     assert bridge.connections == connections + 1
     del bridge.pubs[:]  # the first view's batches: only the second one's are looked at
     await page.click("#echo")
     await page.click("#campaign")
     await page.click("#filters")
+    await page.click("#sesame")
     await site.flush()
     content = site.bridge.payloads()[-1]["pageContent"]
     assert content["pageTitle"] == "Search: [MASKED] | Dealer"
@@ -54,5 +56,7 @@ async def test_values_a_get_form_carried_to_the_page_leave_masked_where_it_echoe
     assert clicks["campaign"] == "Hi newsletter readers: Spring Sale all week."
     # a filter's values are the site's words too: the page's content still names them
     assert clicks["filters"] == "Used Toyota Tacoma, sorted by price."
+    # a password parameter never masks: the page words it masked would give the password away
+    assert clicks["sesame"] == "Open Sesame tours every Saturday."
     wire = "".join(p.text for p in site.bridge.pubs).lower()
     assert "zebediah" not in wire and "quux" not in wire
