@@ -35,7 +35,7 @@ from workbench.cli.common import (
     table_console,
 )
 from workbench.cli.printer import escape
-from workbench.errors import BrowserError, UsageError
+from workbench.errors import BrowserError
 from workbench.events import (
     BotVerdictEmitted,
     EventStream,
@@ -284,7 +284,7 @@ def traces_line(mode: str, traces: list[Any], verdict: str | None) -> str:
 def run(args: argparse.Namespace) -> int:
     from synthetic.personas import UnknownPersona, resolve_many
     from synthetic.response import SCENARIOS
-    from workbench.report import write_html, write_json, write_junit
+    from workbench.report import write_reports
     from workbench.report.text import print_attribution, print_scores
     from workbench.sim.browser import shown_endpoint
     from workbench.sim.runner import RunSpec
@@ -364,16 +364,7 @@ def run(args: argparse.Namespace) -> int:
         shots = repo.screenshots(db=db, run_id=result.run_id) if args.html else {}
     assert report is not None
     # the reports before any table: a reader of the output that went away (`| head -1`) must not cost them
-    written: list[str] = []
-    failure: UsageError | None = None
-    try:  # the paths were checked before the run: a failure now is the machine's (a full disk)
-        for kind, path, write in (("JSON", args.json, write_json), ("JUnit", args.junit, write_junit)):
-            if path:
-                written.append(f"{kind} report: {write(report, path)}")
-        if args.html:
-            written.append(f"HTML report: {write_html(report, args.html, shots)}")
-    except UsageError as exc:
-        failure = exc
+    written, failure = write_reports(report, shots, json=args.json, junit=args.junit, html=args.html)
     # at least 80 columns: a narrow terminal folds the tables rather than squeezing them
     tables = quiet_when_reader_goes(table_console())
     print_scores(report, tables)

@@ -15,7 +15,6 @@ from sqlmodel import Session
 
 from workbench.cli.common import STORE_EXIT_CODES, ExitCode, add_db_arg, check_outputs, table_console
 from workbench.cli.printer import escape
-from workbench.errors import UsageError
 from workbench.report.text import as_text
 from workbench.store.db import open_db
 
@@ -48,7 +47,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.report import to_json, write_html, write_junit
+    from workbench.report import to_json, write_reports
     from workbench.report.text import print_attribution, print_scores
     from workbench.store import repo
 
@@ -64,15 +63,7 @@ def run(args: argparse.Namespace) -> int:
               else "workbench show: the database holds no runs", file=sys.stderr)
         return ExitCode.USAGE  # a run id that is not there is a usage error, not a missed expectation
     # the reports before the output: a reader that goes away (`| head -1`, exit 141) must not cost them
-    written: list[str] = []
-    failure: UsageError | None = None
-    try:  # the paths were checked before reading: a failure now is the machine's (a full disk), as in `run`
-        if args.junit:
-            written.append(f"JUnit report: {write_junit(report, args.junit)}")
-        if args.html:
-            written.append(f"HTML report: {write_html(report, args.html, shots)}")
-    except UsageError as exc:
-        failure = exc
+    written, failure = write_reports(report, shots, junit=args.junit, html=args.html)
     if args.json:
         print(json.dumps(to_json(report), indent=2, default=str))
     else:
