@@ -167,12 +167,21 @@ def _rage(rage: dict[str, Any] | None) -> str:
 
 # --- per-session figures ------------------------------------------------------------------------
 
-def _png_size(png: bytes) -> tuple[int, int] | None:
-    """A PNG's width and height in image px, from its IHDR chunk; None for anything else."""
-    if len(png) < 24 or png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+def _screenshot_image(shot: tuple[bytes, float] | None) -> str | None:
+    """The stored screenshot as an SVG ``<image>`` in the page's own CSS px (the trail's units), which
+    is not the viewport's width: a full-page screenshot leaves out the scrollbar. Its size is read from
+    the PNG's IHDR chunk and the stored scale (image px per CSS px); None when either is unusable."""
+    if shot is None:
+        return None
+    png, per_css_px = shot
+    scale = finite(per_css_px)
+    if len(png) < 24 or png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR" or not scale or scale <= 0:
         return None
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
-    return (width, height) if width and height else None
+    if not width or not height:
+        return None
+    return (f'<image href="data:image/png;base64,{base64.b64encode(png).decode()}" x="0" y="0" '
+            f'width="{width / scale:.1f}" height="{height / scale:.1f}" preserveAspectRatio="none" opacity="0.55"/>')
 
 
 def _trail_svg(session: dict[str, Any], shot: tuple[bytes, float] | None) -> str:
@@ -189,16 +198,9 @@ def _trail_svg(session: dict[str, Any], shot: tuple[bytes, float] | None) -> str
     scale = TRAIL_WIDTH / width
     parts = [f'<svg class="trail" width="{TRAIL_WIDTH}" height="{height * scale:.0f}" '
              f'viewBox="0 {top:.0f} {width:.0f} {height:.0f}" xmlns="http://www.w3.org/2000/svg">']
-    size = _png_size(shot[0]) if shot is not None else None
-    drawn = shot is not None and size is not None and (finite(shot[1]) or 0.0) > 0
-    if shot is not None and size is not None and drawn:
-        png, per_css_px = shot
-        data = base64.b64encode(png).decode()
-        # drawn at the page's own size in CSS px (the trail's units), which is not the viewport's
-        # width: a full-page screenshot leaves out the scrollbar
-        parts.append(f'<image href="data:image/png;base64,{data}" x="0" y="0" '
-                     f'width="{size[0] / per_css_px:.1f}" height="{size[1] / per_css_px:.1f}" '
-                     'preserveAspectRatio="none" opacity="0.55"/>')
+    image = _screenshot_image(shot)
+    if image is not None:
+        parts.append(image)
     if points:
         # Colour runs from blue (start) to red (end). Where the page scrolled under a resting
         # cursor, the cursor did not move on screen: a dashed grey connector, not trail.
@@ -238,7 +240,7 @@ def _trail_svg(session: dict[str, Any], shot: tuple[bytes, float] | None) -> str
     legend = ("<div class='muted'>trail: blue (start, ○) → red (end, ■); dashed: the page scrolled under "
               "the cursor; clicks ◎ amber; "
               f"{len(points)} samples, {len(clicks)} clicks"
-              + ("" if drawn else "; no screenshot stored" if shot is None else "; the stored screenshot is not "
+              + ("" if image else "; no screenshot stored" if shot is None else "; the stored screenshot is not "
                  "a PNG with a size and scale, so it is not drawn") + "</div>")
     return "".join(parts) + legend
 
