@@ -17,29 +17,27 @@ from workbench.store.db import open_db
 from workbench.store.recorder import EventRefused, Recorder
 
 
-def test_another_applications_session_table_is_refused_and_left_untouched(tmp_path: Path) -> None:
-    path = tmp_path / "webapp.db"
+@pytest.mark.parametrize("tables, named", [
+    # a web application's sessions: one table named like one of ours
+    (["CREATE TABLE session (id INTEGER PRIMARY KEY, user TEXT, token TEXT)",
+      "INSERT INTO session VALUES (1, 'alice', 'abc')"], "session"),
+    # a CI system's jobs: ``run`` with an ``id`` is a common table, and no other table of ours is there
+    (["CREATE TABLE run (id INTEGER PRIMARY KEY, job TEXT, started TEXT)",
+      "CREATE TABLE job (id INTEGER PRIMARY KEY, name TEXT)"], "job, run"),
+])
+def test_another_applications_database_is_refused_and_left_untouched(tables: list[str], named: str,
+                                                                      tmp_path: Path) -> None:
+    path = tmp_path / "theirs.db"
     with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE session (id INTEGER PRIMARY KEY, user TEXT, token TEXT)")
-        conn.execute("INSERT INTO session VALUES (1, 'alice', 'abc')")
+        for statement in tables:
+            conn.execute(statement)
+    conn.close()
     before = path.read_bytes()
     for create in (False, True):
-        with pytest.raises(StoreError, match="another application's SQLite database"):
+        with pytest.raises(StoreError, match=rf"another application's SQLite database \(tables {named}\)"):
             open_db(path, create=create)
     assert path.read_bytes() == before  # not switched to WAL, no tables added
     assert not Path(f"{path}-wal").exists()
-
-
-def test_another_applications_run_table_is_not_taken_for_ours(tmp_path: Path) -> None:
-    """``run`` with an ``id`` is a common table (a CI system's jobs): with no other table of ours, not a store."""
-    path = tmp_path / "ci.sqlite"
-    with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE run (id INTEGER PRIMARY KEY, job TEXT, started TEXT)")
-        conn.execute("CREATE TABLE job (id INTEGER PRIMARY KEY, name TEXT)")
-    before = path.read_bytes()
-    with pytest.raises(StoreError, match=r"another application's SQLite database \(tables job, run\)"):
-        open_db(path)
-    assert path.read_bytes() == before
 
 
 def _with_extra_column(path: Path) -> None:
