@@ -20,13 +20,21 @@ IP_TEXT = (re.compile(r"(?<![A-Za-z0-9.])(?<!//)(?:\d{1,3}\.){3}\d{1,3}\b(?!\.\d
            re.compile(rf"\b{_HEX}(?::{_HEX}){{7}}\b"))
 # a character of an email address's local part or domain
 _EMAIL_CHAR = r"[^\s@<>()\[\]{},;:\"'\\/?#&=]"
-#: a person's contact or identity numbers, as the producer's patterns find them (3.9 and its own)
+#: a person's contact or identity numbers, as the producer's patterns find them (3.9 and its own; keep the
+#: two in step: ``sites/producer/eitp-producer.js``, ``PII_PATTERNS``)
 PERSONAL_TEXT = {
     "email address": re.compile(rf"{_EMAIL_CHAR}+@{_EMAIL_CHAR}+\.[^\W\d_]{{2,}}"),
-    "card number": re.compile(r"\b(?:\d{4}[\s-]?){3}\d{4}\b|\b3[47]\d{2}[\s-]?\d{6}[\s-]?\d{5}\b"),
+    "card number": re.compile(r"\b(?:\d{4}[\s-]?){3}\d{4}\b|\b3[47]\d{2}[\s-]?\d{6}[\s-]?\d{5}\b"
+                              r"|(?<![\w.])\d{4}\.\d{4}\.\d{4}\.\d{4}(?!\w|\.\d)"),  # 4111.1111.1111.1111
     "SSN": re.compile(r"(?<![\w.])\d{3}[-.\s]\d{2}[-.\s]\d{4}(?!\w)|(?<![\w.$])\d{9}(?![\w.])"),
     "phone number": re.compile(r"\+\d{1,3}(?:[\s.-]\(?\d{1,4}\)?|\(\d{1,4}\)){2,5}(?![\d%])|\+\d{8,15}\b"
-                               r"|(?<![\w.+$])\(?\d{3}\)?[-.\s/]{0,2}\d{3}[-.\s]?\d{4}(?!\w)"),
+                               r"|(?<![\w.+$])\(?\d{3}\)?[-.\s/]{0,2}\d{3}[-.\s]?\d{4}(?!\w)"
+                               # +44 (0)20 7946 0958 (the trunk 0), +49 30 12345678 (a long last group)
+                               r"|\+\d{1,3}(?:\s?\(0\)\s?\d{1,4}(?:[\s.-]\d{1,8}){1,4}"
+                               r"|(?:[\s.-]\(?\d{1,4}\)?|\(\d{1,4}\)){1,4}[\s.-]\d{1,8})(?![\d%])"
+                               # national, led by its trunk 0, 10 or 11 digits: 020 7946 0958, 0161 496 0000
+                               r"|(?<![\w.+$,/])(?<!\d[\s.,])(?:(?:\(0[1-9]\d\)\s?|0[1-9]\d[\s.-])(?:\d{4}[\s.-]\d{4}|\d{7,8})"
+                               r"|(?:\(0[1-9]\d{2}\)\s?|0[1-9]\d{2}[\s.-])(?:\d{3}[\s.-]\d{4}|\d{6,7}))(?![\w%]|[.,]\d)"),
 }
 
 

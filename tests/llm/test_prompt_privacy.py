@@ -102,3 +102,12 @@ def test_redaction_finds_what_the_guards_patterns_find():
             expected = pattern.sub("[REDACTED]", expected)
         assert redacted(text) == expected, text
         assert personal_data(redacted(text)) == [], text  # nothing the guard would still call personal
+
+
+def test_the_python_side_redacts_the_producers_international_phones_and_dotted_cards_and_keeps_the_rest():
+    """The same cases the producer is held to (tests/producer/test_privacy_intl_numbers.py): what a prompt
+    carries, and what Seer's guard refuses, follows the producer's patterns, on PII and on what is not."""
+    from tests.producer.test_privacy_intl_numbers import INTL_FORMS
+
+    assert [redacted(text) for text, _ in INTL_FORMS] == [expected for _, expected in INTL_FORMS]
+    assert [bool(personal_data(text)) for text, _ in INTL_FORMS] == [text != expected for text, expected in INTL_FORMS]
