@@ -40,6 +40,7 @@ from workbench.bus import (
     session_key,
 )
 from workbench.errors import BusError, ProtocolError, UsageError
+from workbench.privacy import shown_url
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +280,9 @@ class NatsBus:
 
     def __init__(self, nc: Client, *, url: str = "", barrier_timeout: float = 10.0,
                  reconnect_window: float = DEFAULT_RECONNECT_WINDOW) -> None:
-        self.nc, self.url, self.barrier_timeout, self.published = nc, url, barrier_timeout, 0
+        # the server's address as every message and log line names it: without a password or token in it
+        self.url = shown_url(url)
+        self.nc, self.barrier_timeout, self.published = nc, barrier_timeout, 0
         self.reconnect_window = reconnect_window
         self.failure: BusError | None = None  # why the connection is gone for good, when we did not close it
         self.lost = asyncio.Event()  # set along with failure
@@ -321,7 +324,7 @@ class NatsBus:
                 await asyncio.wait_for(nc.close(), connect_timeout)
             cause = bus._last_error or exc  # nats-py's own ends as "no servers available"
             reason = f"no answer within {connect_timeout:g} s" if isinstance(cause, TimeoutError) else _describe(cause)
-            raise BusError(f"cannot connect to NATS server at {url}: {reason}") from exc
+            raise BusError(f"cannot connect to NATS server at {bus.url}: {reason}") from exc
         # nats-py reads these again at each disconnect: from now on, survive a server restart. Its attempts
         # are unlimited (-1): an attempt costs from a refused connect (~0 s) to connect_timeout (a silent
         # host), so a count says nothing about time; the window is ours (_give_up_after).
@@ -654,5 +657,5 @@ async def open_bus(spec: str | None, *,
             raise
     parts = urlsplit(spec)
     if parts.scheme not in ("nats", "tls", "ws", "wss") or not parts.hostname:
-        raise UsageError(f"bad bus spec {spec!r}: use 'memory', 'embedded' or a URL like nats://host:4222")
+        raise UsageError(f"bad bus spec {shown_url(spec)!r}: use 'memory', 'embedded' or a URL like nats://host:4222")
     return await NatsBus.connect(spec, reconnect_window=reconnect_window), None

@@ -11,6 +11,7 @@ Pure: patterns and functions over strings.
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _HEX = r"[0-9A-Fa-f]{1,4}"
 #: the producer's address patterns, applied in turn: IPv4 (not a URL's host: a server's), IPv6 with
@@ -65,3 +66,12 @@ def personal_data(text: str) -> list[str]:
     """What kinds of personal data ``text`` holds: "IP address", "email address", ... (empty: none)."""
     found = ["IP address"] if any(p.search(text) for p in IP_TEXT) else []
     return found + [kind for kind, pattern in zip(PERSONAL_TEXT, _REDACTING, strict=True) if pattern.search(text)]
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be stored, reported, logged and printed: without the user and password before its
+    host or the values of its query (a hosted browser's ``?token=``, a NATS server's ``nats://user:pass@``),
+    which are secrets."""
+    parts = urlsplit(url)
+    query = urlencode([(key, "[REDACTED]") for key, _ in parse_qsl(parts.query, keep_blank_values=True)], safe="[]")
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, query, ""))

@@ -240,6 +240,16 @@ async def test_open_bus_unreachable_server_fails_fast() -> None:
     assert time.monotonic() - started < 3
 
 
+async def test_a_nats_urls_password_is_never_said() -> None:
+    """``nats://user:password@host`` and a ``?token=`` are secrets: errors (and logs) name the server without them."""
+    with pytest.raises(WorkbenchError) as raised:
+        await open_bus("nats://me:pa55word@127.0.0.1:1/?token=s3cret")
+    assert "cannot connect to NATS server at nats://127.0.0.1:1/?token=[REDACTED]" in str(raised.value)
+    with pytest.raises(WorkbenchError, match="bad bus spec") as raised:
+        await open_bus("redis://me:pa55word@localhost:6379")
+    assert "pa55word" not in str(raised.value) and "s3cret" not in str(raised.value)
+
+
 @pytest.mark.parametrize("spec", ["bogus", "redis://localhost:6379", "nats://", ""])
 async def test_open_bus_bad_spec(spec: str) -> None:
     with pytest.raises(WorkbenchError, match="bad bus spec"):

@@ -284,9 +284,9 @@ def traces_line(mode: str, traces: list[Any], verdict: str | None) -> str:
 def run(args: argparse.Namespace) -> int:
     from synthetic.personas import UnknownPersona, resolve_many
     from synthetic.response import SCENARIOS
+    from workbench.privacy import shown_url
     from workbench.report import write_reports
     from workbench.report.text import print_attribution, print_scores
-    from workbench.sim.browser import shown_endpoint
     from workbench.sim.runner import RunSpec
     from workbench.sim.runner import run as run_personas
     from workbench.store import repo
@@ -316,7 +316,7 @@ def run(args: argparse.Namespace) -> int:
     sessions = [p for p in personas for _ in range(args.count)]
     argv = sys.argv[1:]
     if args.browser_endpoint:  # stored and reported: without the endpoint's secrets
-        argv = [a.replace(args.browser_endpoint, shown_endpoint(args.browser_endpoint)) for a in argv]
+        argv = [a.replace(args.browser_endpoint, shown_url(args.browser_endpoint)) for a in argv]
     settings: dict[str, Any] = {"argv": argv, "persona": args.persona, "count": args.count,
                                 "site": args.site, "session_timeout_s": args.session_timeout,
                                 "responses": args.responses, "geography": args.geography}

@@ -13,6 +13,7 @@ from workbench.cli.common import ExitCode, add_config_args, add_db_arg, load_con
 from workbench.cli.printer import Printer, escape
 from workbench.errors import UsageError
 from workbench.events import EventStream, RunStarted
+from workbench.privacy import shown_url
 from workbench.store.db import default_path, open_db
 from workbench.store.recorder import Recorder
 
@@ -97,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             for sig in (signal.SIGINT, signal.SIGTERM):  # stop cleanly, so a NATS child never outlives us
                 asyncio.get_running_loop().add_signal_handler(sig, stop.set)
             # Print the address only once a SIGTERM would be handled: scripts act on this line.
-            via = f"NATS {nats_server.url if nats_server else args.nats}" if args.nats else "in-process bus"
+            via = f"NATS {nats_server.url if nats_server else shown_url(args.nats)}" if args.nats else "in-process bus"
             bridge = f"ws://{base.removeprefix('http://')}/bridge"
             console.print(f"serving {base}/rv/ · bridge {bridge} · {escape(via)} · db {escape(db_path)}")
             console.print("open the site in a browser; Ctrl-C to stop")

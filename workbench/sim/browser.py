@@ -18,11 +18,11 @@ import signal
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from playwright.async_api import Browser, Playwright
 
 from workbench.errors import BrowserError
+from workbench.privacy import shown_url
 from workbench.sim.cdp import CdpClient
 
 SYSTEM_CANDIDATES = ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome")
@@ -73,14 +73,6 @@ def is_cdp_endpoint(endpoint: str) -> bool:
     return endpoint.startswith(("http://", "https://")) or "/devtools/" in endpoint
 
 
-def shown_endpoint(endpoint: str) -> str:
-    """``endpoint`` as it may be stored, reported and printed: without the user and password before its host
-    or the values of its query (a hosted browser's ``?token=``), which are secrets."""
-    parts = urlsplit(endpoint)
-    query = urlencode([(key, "[REDACTED]") for key, _ in parse_qsl(parts.query, keep_blank_values=True)], safe="[]")
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, query, ""))
-
-
 async def connect(playwright: Playwright, endpoint: str, *, timeout_ms: float = 15_000) -> Browser:
     """A browser running elsewhere (see the module docstring)."""
     try:
@@ -88,7 +80,7 @@ async def connect(playwright: Playwright, endpoint: str, *, timeout_ms: float = 
             return await playwright.chromium.connect_over_cdp(endpoint, timeout=timeout_ms)
         return await playwright.chromium.connect(endpoint, timeout=timeout_ms)
     except Exception as exc:
-        shown = shown_endpoint(endpoint)
+        shown = shown_url(endpoint)
         raise BrowserError(f"could not connect to the browser at {shown}: "
                            f"{_first_line(exc).replace(endpoint, shown)}") from exc
 

@@ -74,6 +74,7 @@ from workbench.events import (
 )
 from workbench.llm.tier import LLMSettings
 from workbench.pipeline import Pipeline
+from workbench.privacy import shown_url
 from workbench.sim import TRACE_MODES, fidelity
 from workbench.sim import browser as browsers
 from workbench.sim.actor import ChatWatch, PersonaLeft, PlaywrightActor
@@ -349,7 +350,7 @@ async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventS
     concurrency = max(1, spec.concurrency or len(spec.personas) or 1)
     stream.emit(RunConfigured(run_id, "virtual" if spec.virtual_time else "real", concurrency,
                               [p.name for p in spec.personas],
-                              browsers.shown_endpoint(spec.browser_endpoint) if spec.browser_endpoint else None,
+                              shown_url(spec.browser_endpoint) if spec.browser_endpoint else None,
                               dict(spec.settings)))
     if spec.trace != "off":
         tally.trace_dir = spec.trace_dir or Path("traces") / run_id
