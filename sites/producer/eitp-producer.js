@@ -813,15 +813,20 @@
     return null;
   }
   // A JSON-LD price as a number.  schema.org asks for digits and a '.' decimal, but dealer feeds write
-  // "59,995" or "$59,995.00": everything but the digits and the point goes (parseFloat alone stops at
-  // the first comma: 59).
+  // "59,995" or "$59,995.00" (parseFloat alone stops at the first comma: 59) and ranges, "29,995 -
+  // 34,995": the first number, without its commas; a range gives its low end, as an AggregateOffer's
+  // lowPrice would (its digits run together read billions).
+  var PRICE_NUMBER = /\d[\d,]*(?:\.\d+)?/g;
   function ldPriceNumber(price) {
-    return typeof price === 'number' ? price : parseFloat(String(price).replace(/[^0-9.]/g, ''));
+    if (typeof price === 'number') return price;
+    var m = String(price).match(PRICE_NUMBER);
+    return m ? parseFloat(m[0].replace(/,/g, '')) : NaN;
   }
   function formatPrice(price, currency) {
     if (price == null || price === '') return null;
     var n = ldPriceNumber(price);
-    if (!isFinite(n)) return String(price);
+    // a range, or no number, is shown as the page wrote it
+    if (!isFinite(n) || (String(price).match(PRICE_NUMBER) || []).length > 1) return clip(String(price), 60);
     var sym = (!currency || currency === 'USD') ? '$' : '';
     // en-US grouping by hand: a page's first toLocaleString loads ICU's locale data (~0.1 s of CPU)
     var parts = (n % 1 ? n.toFixed(2) : String(Math.round(n))).split('.');

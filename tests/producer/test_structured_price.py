@@ -1,6 +1,7 @@
 """Page content (spec 3.10): a JSON-LD offer price written with a thousands separator ("59,995", as dealer
 feeds write it) or a currency sign gives the same priceValue as the price text beside it shows, not
-parseFloat's prefix (59)."""
+parseFloat's prefix (59). A range gives its low end as priceValue and is shown as the page wrote it, not as
+its digits run together (2,999,534,995)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.browser]
 
 OFFERS = [("59,995", "$59,995", 59995), ("$61,250.00", "$61,250", 61250), (45995, "$45,995", 45995),
-          ("1299.99", "$1,299.99", 1299.99)]
+          ("1299.99", "$1,299.99", 1299.99), ("29,995 - 34,995", "29,995 - 34,995", 29995),
+          ("$18,500.50 to $21,000", "$18,500.50 to $21,000", 18500.5)]
 
 
 def ld_page() -> str:
