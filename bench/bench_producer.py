@@ -174,7 +174,6 @@ async def bytes_run(browser: Browser, server: StaticServer, active: bool, minute
 
 
 async def main() -> None:
-    exe = chromium_path()
     static = StaticServer()
     threading.Thread(target=static.serve_forever, daemon=True).start()
     bus = InProcessBus()
@@ -187,6 +186,7 @@ async def main() -> None:
     bridge_server = BridgeServer(bus, EITPConfig())
     base = await bridge_server.start()
     async with async_playwright() as pw:
+        exe = chromium_path(pw)
         kwargs: dict[str, Any] = {"headless": True, "args": CHROMIUM_ARGS}
         if exe:
             kwargs["executable_path"] = exe

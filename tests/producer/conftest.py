@@ -48,8 +48,8 @@ def static_server():
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def eitp_browser():
-    exe = chromium_path()
     async with async_playwright() as pw:
+        exe = chromium_path(pw)
         kwargs: dict[str, Any] = {"headless": True, "args": CHROMIUM_ARGS}
         if exe:
             kwargs["executable_path"] = exe

@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import os
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.config import EITPConfig
+from workbench.sim.browser import find_chromium
 from workbench.sitepages import render
 
 SITES = Path(__file__).resolve().parents[2] / "sites"
@@ -31,11 +30,6 @@ DEFAULT_CONFIG: dict[str, Any] = EITPConfig().producer_config(tenant_id="org_wor
 # site folder -> vertical, as workbench/bridge/server.py chooses it from the Referer
 SITE_VERTICALS = {"rv": "rv_dealer", "auto": "auto_dealer", "powersports": "powersports_dealer"}
 
-CHROMIUM_CANDIDATES = [
-    os.environ.get("EITP_CHROMIUM", ""),
-    "/usr/bin/chromium-headless-shell",
-    "/usr/bin/chromium",
-]
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--no-first-run", "--disable-sync",
@@ -304,11 +298,10 @@ async def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, message
 # Browser
 # ---------------------------------------------------------------------------------------------
 
-def chromium_path() -> str | None:
-    for candidate in CHROMIUM_CANDIDATES:
-        if candidate and Path(candidate).exists():
-            return candidate
-    return shutil.which("chromium-headless-shell") or shutil.which("chromium")
+def chromium_path(playwright: Any) -> str | None:
+    """The browser a run launches (``WORKBENCH_CHROMIUM``, Playwright's own, then the system's), as
+    set-up found it: None means Playwright's own."""
+    return find_chromium(playwright)
 
 
 @dataclass

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import signal
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -250,3 +251,29 @@ class DevToolsChromium:
         if self.profile:
             shutil.rmtree(self.profile, ignore_errors=True)
 
+
+
+async def _starts() -> str:
+    """Start the browser a run would start and close it: its executable, or BrowserError."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        handle = await open_browser(playwright)
+        await handle.close()
+        return find_chromium(playwright) or playwright.chromium.executable_path
+
+
+def main() -> int:
+    """``python -m workbench.sim.browser``: set-up's check that a run's browser is there and starts.
+    Exit 0 (printing its path), 10 when there is none, 11 when it is there and does not start (any other
+    code: the check itself failed, e.g. an import)."""
+    try:
+        print(asyncio.run(_starts()))
+        return 0
+    except BrowserError as exc:
+        print(exc, file=sys.stderr)
+        return 10 if str(exc) == HOW_TO_FIX else 11
+
+
+if __name__ == "__main__":
+    sys.exit(main())
