@@ -25,5 +25,6 @@ lint: setup
 	$(BIN)/ruff check workbench synthetic tests bench
 	$(BIN)/mypy workbench synthetic
 
+# The venv and caches only: workbench.db holds the stored runs (and CI's baselines), which are data.
 clean:
-	rm -rf $(VENV) .pytest_cache workbench.db workbench.db-*
+	rm -rf $(VENV) .pytest_cache bench/results
