@@ -192,12 +192,21 @@ async def test_the_bridge_says_service_unavailable_when_its_bus_is_gone(fixed_na
         two = [batch(mouse_path(t, 5), session="sq_bus_gone", tenant=TENANT) for t in (2000, 3000)]
         await client.send(b"".join(codec.encode_pub("telemetry.raw", orjson.dumps(d)) for d in two))
         assert await client.read(2) == [codec.Err("Service Unavailable")] * 2
+        # a verbose client is answered once per PUB, in order: never +OK and then -ERR for the same PUB
+        verbose = await Client.open(base.replace("http://", "ws://") + "/bridge", None)
+        sid = "sq_bus_gone_v"
+        pubs = b"".join(codec.encode_pub("telemetry.raw", orjson.dumps({**d, "sessionId": sid})) for d in two)
+        await verbose.send(codec.encode_connect({"tenant_id": TENANT, "session_id": sid, "verbose": True})
+                           + pubs + codec.PING)
+        assert await verbose.read(4) == [codec.Ok(), codec.Err("Service Unavailable"),
+                                         codec.Err("Service Unavailable"), codec.Pong()]
+        await verbose.close()
         async with aiohttp.ClientSession() as http:
             posted = dict(doc, sessionId="sq_bus_gone_post")
             async with http.post(f"{base}/bridge/batch", data=orjson.dumps(posted)) as answer:
                 assert answer.status == 503 and "Retry-After" in answer.headers
         await client.close()  # its close cannot reach the engine either: counted, not a traceback
-        await _eventually(lambda: bridge.unavailable >= 5)
+        await _eventually(lambda: bridge.unavailable >= 7)
         assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
     finally:
         await bridge.stop()

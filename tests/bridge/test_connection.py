@@ -4,7 +4,7 @@ import orjson
 import pytest
 
 from tests.conftest import batch, ev, mouse_path
-from workbench.bridge import codec
+from workbench.bridge import codec, connection
 from workbench.bridge.connection import (
     BridgeConnection,
     check_batch,
@@ -90,7 +90,10 @@ def test_verbose_acknowledges_connect_pub_and_sub_and_defaults_on_like_nats_serv
     conn = BridgeConnection(peer_ip="x")
     assert conn.receive(codec.encode_connect({"tenant_id": "org_test", "session_id": "sq_1_test"})).send == [codec.OK]
     result = conn.receive(pub(batch(mouse_path(1000, 2))) + codec.encode_sub(OWN, "1"))
-    assert result.send == [codec.OK, codec.OK] and len(result.publish) == 1
+    # the PUB's +OK is held until the bus has taken the batch (Result.answered), in its place before the SUB's
+    assert result.send == [codec.OK] and len(result.publish) == 1
+    assert result.answered() == [codec.OK, codec.OK]
+    assert result.answered(refused={0}) == [connection.encode_err("Service Unavailable"), codec.OK]
 
 
 @pytest.mark.parametrize("verbose, acknowledged", [

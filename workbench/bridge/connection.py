@@ -66,6 +66,7 @@ _IP_HINT = re.compile(rb"(?:(?<![A-Za-z0-9.])|(?<=\\[nrtbf]))\d{1,3}\.\d{1,3}\.\
                       rb"|::|:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:"
                       rb'|"(?:ip|clientIp|ipAddress|remoteAddress)"|\\u')
 AUTHORIZATION_VIOLATION = "Authorization Violation"
+SERVICE_UNAVAILABLE = "Service Unavailable"  # a PUB the bus behind the bridge could not take
 SKIP_FACTOR = 4
 ELLIPSIS = "..."  # ends an -ERR message cut to fit a control line
 _valid_batch, _ = batch_checker()
@@ -77,6 +78,8 @@ class Publish:
     subject: str
     batch: dict[str, Any]
     payload: bytes  # the batch as published (see encode_batch)
+    at: int = 0  # where in Result.send the PUB's answer goes, once the bus has taken it or not
+    ack: bool = False  # verbose: +OK when the bus took it
 
 
 @dataclass(frozen=True)
@@ -90,10 +93,24 @@ class Violation:
 
 @dataclass
 class Result:
-    send: list[bytes] = field(default_factory=list)
+    send: list[bytes] = field(default_factory=list)  # without the PUBs' answers: see answered
     publish: list[Publish] = field(default_factory=list)
     violations: list[Violation] = field(default_factory=list)
     close: str | None = None  # set when the connection must end: the reason
+
+    def answered(self, refused: set[int] | frozenset[int] = frozenset()) -> list[bytes]:
+        """What goes back, in the order of the commands: each accepted PUB answered in its place, once
+        the bus has had it: ``+OK`` (verbose) when it took it, ``-ERR 'Service Unavailable'`` when it
+        refused it (``refused``: indexes into :attr:`publish`). A verbose client never gets ``+OK`` and
+        then ``-ERR`` for one PUB."""
+        out = list(self.send)
+        for i in range(len(self.publish) - 1, -1, -1):  # from the last, so each earlier place still holds
+            item = self.publish[i]
+            if i in refused:
+                out.insert(item.at, encode_err(SERVICE_UNAVAILABLE))  # it may try again later
+            elif item.ack:
+                out.insert(item.at, codec.OK)
+        return out
 
 
 @dataclass
@@ -368,9 +385,7 @@ class BridgeConnection:
             return
         assert batch is not None and forwarded is not None
         self.accepted += 1
-        result.publish.append(Publish(subject, batch, forwarded))
-        if self.verbose:
-            result.send.append(codec.OK)
+        result.publish.append(Publish(subject, batch, forwarded, at=len(result.send), ack=self.verbose))
 
     def _refuse_limit(self, result: Result, refusal: Refusal) -> None:
         self._refuse(result, refusal.kind, refusal.message)

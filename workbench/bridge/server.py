@@ -44,6 +44,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from workbench import sitepages
 from workbench.bridge.clientip import client_ip, for_log, parse_networks
 from workbench.bridge.connection import (
+    SERVICE_UNAVAILABLE,
     SKIP_FACTOR,
     BridgeConnection,
     Publish,
@@ -82,7 +83,6 @@ def _rendered(page: Path, stamp: tuple[int, ...]) -> str:
     return sitepages.render(page)
 
 
-SERVICE_UNAVAILABLE = "Service Unavailable"
 
 
 class _Socket(web.WebSocketResponse):
@@ -233,21 +233,21 @@ class BridgeServer:
         if self.on_violation:
             self.on_violation(v)
 
-    async def _publish(self, items: list[Publish], received: float) -> int:
-        """Hand accepted batches to the bus, each tried on its own; how many it could not take (a NATS server
+    async def _publish(self, items: list[Publish], received: float) -> frozenset[int]:
+        """Hand accepted batches to the bus, each tried on its own; which it could not take (a NATS server
         gone for good, a payload over its limit): that is the service's failure, not the client's, said once in
         a while on the log (:attr:`unavailable` counts them) and to the client as ``Service Unavailable``."""
-        refused = 0
-        for item in items:
+        refused: set[int] = set()
+        for i, item in enumerate(items):
             try:
                 await self.bus.publish(item.subject, item.payload)
             except BusError as exc:
                 self._refused_by_bus(exc)
-                refused += 1
+                refused.add(i)
                 continue
             self.latency.record(time.perf_counter() - received)
             self.accepted += 1
-        return refused
+        return frozenset(refused)
 
     async def _publish_close(self, tenant: str | None, session: str, at: float | None) -> None:
         """Tell the engine and Seer a connection ended; a bus that cannot take it is counted as for a batch."""
@@ -349,12 +349,11 @@ class BridgeServer:
                     break
                 for v in result.violations:
                     self._violation(v, ip)
-                for out in result.send:
-                    peer.outbox.send(out)
+                refused = await self._publish(result.publish, received) if result.publish else frozenset()
                 if result.publish:
                     last_ts, last_wall = float(result.publish[-1].batch["timestamp"]), time.monotonic()
-                    for _ in range(await self._publish(result.publish, received)):
-                        peer.outbox.send(encode_err(SERVICE_UNAVAILABLE))  # one per PUB; it may try again later
+                for out in result.answered(refused):  # each PUB's +OK or -ERR in its place, once the bus had it
+                    peer.outbox.send(out)
                 self._route(peer)
                 if result.close is not None:
                     reason = result.close
