@@ -15,11 +15,20 @@ REFUSALS = [
     "As an AI language model, I cannot write sales messages.",
     "I can't assist with writing that message.",
     "I apologize, but I'm unable to help with this.",
+    # refusals that neither apologise nor say "can't"
+    "I must decline to write this message.",
+    "I'd rather not write a message like that.",
+    "I don't feel comfortable writing this message.",
+    "Sorry, I won't be able to help with this request.",
 ]
 PREAMBLES = [
     "Here's a friendly opener: Want a side-by-side of the two floor plans?",
     "Here is the message: Want a side-by-side of the two floor plans?",
     "Message: Want a side-by-side of the two floor plans?",
+    # after a word of assent, or naming the reply some other way
+    "Sure! Here's a friendly opener: Want a side-by-side of the two floor plans?",
+    "Here's my suggestion: Want a side-by-side of the two floor plans?",
+    "Absolutely. Here's one: Want a side-by-side of the two floor plans?",
 ]
 
 
@@ -42,6 +51,12 @@ async def test_a_reply_that_introduces_its_message_falls_back_to_a_template(text
     "Happy to help: the Arctic Wolf comes in two floor plans. Want both?",
     "I can help you compare the two floor plans. Want a side-by-side?",
     "Here's the short version of the Arctic Wolf: what it is, what it costs, and what's included. Want it?",
+    "Here's the short version: the Arctic Wolf sleeps six and tows with a half-ton. Want the specs?",
+    "Here's an idea: a test drive of the Arctic Wolf this weekend?",
+    "Here's one thing most buyers ask about: towing. Want the numbers?",
+    "Great news: there are current offers on the Arctic Wolf. Want me to check?",
+    "Sure thing, the Arctic Wolf sleeps six. Want the floor plan?",
+    "I'd rather you see the Arctic Wolf in person: want a walkthrough this weekend?",
 ])
 def test_plain_messages_are_not_taken_for_refusals(text):
     assert message_problem(text) is None

@@ -108,6 +108,31 @@ CREEPY = [
     "You kept hitting the Buy Now button. Is it stuck?",
     "You pushed the Submit button twice.",
     "Repeated presses on the Reserve button? Let me help.",
+    # section 9.2 "or equivalent surveillance language": what the visitor did or is doing, told to them
+    "You're comparing the Arctic Wolf and the Cougar. Want a side-by-side?",
+    "You opened the financing calculator earlier. Want me to run the numbers?",
+    "You visited the pricing page, so here is a quick summary.",
+    "You checked the price of the Arctic Wolf. Want a breakdown?",
+    "You viewed the 3650SUITE floor plan. Want the full specs?",
+    "You read the reviews section. Any questions?",
+    "You watched the walkthrough video halfway. Want the rest?",
+    "You went through all three packages. Want a summary?",
+    "You're reading about financing.",
+    "Hi! You\u2019re comparing two great trims.",
+    # dwell and time on the site, without a count
+    "Taking your time with the floor plans? Want a summary?",
+    "Lots of time on the financing section today. Want a quote?",
+    "Your time on our site tells me you're serious. Want a quote?",
+    "Spending a lot of time on pricing? Let me simplify it.",
+    "Four minutes into your visit?",
+    "Welcome to the pricing page for the fourth time!",
+    # exit intent as a one-word question
+    "Leaving? Here's 5% off the Arctic Wolf.",
+    "Going already? Here's 5% off.",
+    "Wait! One more thing before you leave us.",
+    # scrolling and moving the mouse, in other words
+    "Made it all the way to the bottom of the page? Want a summary?",
+    "Moving between the two floor plans? Want a side-by-side?",
 ]
 ACCEPTABLE = [
     "Are you going camping this summer? The 3650SUITE sleeps six.",
@@ -171,6 +196,23 @@ ACCEPTABLE = [
     "Want me to double check availability on the Arctic Wolf?",
     "It has a rapid charging port and a triple axle option.",
     "Go ahead and close the chat when you're done; we'll email the quote.",
+    # near misses of what the visitor did, time on the site, leaving and moving between: a condition, a question,
+    # a relative clause, an idiom, an invitation, a place on the page
+    "When you're comparing trims, I can line up the specs.",
+    "Whether you're comparing trims or ready to buy, just ask.",
+    "Once you've viewed the floor plan, I can price it out.",
+    "Have you visited our Spokane lot? The Arctic Wolf is on it.",
+    "Everything you read here is backed by our warranty.",
+    "You read that right: the Arctic Wolf is $59,995.",
+    "You've got to see the 3650SUITE in person.",
+    "Take your time with the floor plans; I'm here if anything comes up.",
+    "Save a lot of time on the paperwork: I can prefill the credit form.",
+    "Voted best RV dealer in Spokane for the fifth time.",
+    "The trade-in form is at the bottom of the page.",
+    "How's it going? Want a quote on the Arctic Wolf?",
+    "The 2024 models are going fast this spring.",
+    "Moving between campsites is easy with the Arctic Wolf's auto-leveling.",
+    "A few minutes into your first trip, you'll love the auto-leveling.",
 ]
 
 

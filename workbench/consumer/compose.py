@@ -96,12 +96,26 @@ _MARKUP = re.compile(r"[{}\[\]<>`|\\]|\*\*|__|^\s*(?:#|[-*+•]\s|\d+[.)]\s)|\b[
 # before them, and the guard reads a message without them
 _EMOJI_STYLE = "\ufe0e\ufe0f"
 # a refusal the model writes as its text (its stop_reason still end_turn), and a reply that introduces
-# the message instead of being it ("Here's a friendly opener: ..."); read as a person reads them
+# the message instead of being it ("Here's a friendly opener: ..."); read as a person reads them. A refusal
+# is said many ways ("I must decline", "I won't be able to help", "I don't feel comfortable writing this"),
+# none of them a salesperson's first line to a shopper.
+_WRITING = r"(?:help|assist|write|writing|provide|comply|create|creating|do|compose|composing|produce|generate)"
 _REFUSAL = re.compile(r"\bas an ai\b|\blanguage model\b|\bi(?:'m| am) (?:sorry|unable|not able)\b|\bi apologi[sz]e\b"
-                      r"|\bi (?:can't|cannot|can not|won't|will not) (?:help|assist|write|provide|comply|create|do)\b",
+                      rf"|\bi (?:can't|cannot|can not|won't|will not)(?: be able to)? {_WRITING}\b"
+                      r"|\bi(?: must| have to| need to| will|'ll|'d| would| respectfully| politely)*"
+                      r" (?:decline|refuse)\b"
+                      rf"|\bi(?:'d| would) (?:rather|prefer) not(?: to)? {_WRITING}\b"
+                      rf"|\bi(?: don't| do not|'m not| am not)(?: feel)? comfortable {_WRITING}\b",
                       re.IGNORECASE)
-_PREAMBLE = re.compile(r"^(?:here(?:'s| is) (?:a|an|the|my|your) (?:[\w-]+ ){0,3}"
-                       r"(?:message|opener|reply|response|greeting|draft)\s*:|(?:message|reply|response|opener|draft)\s*:)",
+# a preamble may open with a word of assent ("Sure! Here's a friendly opener: ...", "Absolutely. Here's one: ...");
+# the message itself may say "here's" ("Here's the short version of the Arctic Wolf: ..."), so only what names
+# the reply as a reply counts
+_ASSENT = (r"(?:(?:sure|absolutely|of course|certainly|okay|ok|great|got it|no problem|alright|all right|gladly"
+           r"|happy to help|happy to|here you go)[\s!.,:\u2013\u2014-]*)*")
+_PREAMBLE = re.compile(rf"^{_ASSENT}(?:here(?:'s| is| are)(?: (?:a|an|the|my|your|one|some|this))?(?: [\w-]+){{0,3}}?"
+                       r" (?:message|messages|opener|reply|response|greeting|draft|suggestion|one|attempt|example|intro"
+                       r"|introduction|icebreaker)\s*:"
+                       r"|(?:message|reply|response|opener|draft|suggestion)\s*:)",
                        re.IGNORECASE)
 
 

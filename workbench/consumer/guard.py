@@ -7,7 +7,11 @@ on the page ("you've been here for three minutes", "three minutes on the pricing
 counts ("your third visit"), returns and absences ("good to see you again", "while you were away"),
 friction or hesitation it could only know by watching ("still weighing it up?", "isn't cooperating"),
 an inference only watching could support ("I can tell you're torn", "based on your browsing", "our
-analytics show you...", "since you're comparing") or any other sign of being watched is rejected
+analytics show you...", "since you're comparing"), what the visitor did or is doing told to them ("you
+opened the financing calculator", "you're comparing the Arctic Wolf and the Cougar"; a condition, "if
+you're comparing trims", is no report), time on the site without a count ("your time on our site",
+"taking your time with the floor plans?"), leaving asked in a word ("Leaving?", "Going already?") or
+any other sign of being watched is rejected
 with the phrases that tripped it; the caller falls back to a template and logs it. So is a message
 that names the emotion taxonomy's own labels ("decision_paralysis") or carries personal data: an IP
 address (10.3), an email, a phone, card or SSN number, whether a model wrote it or a template took
@@ -57,6 +61,27 @@ _YOU_DID = r"\byou(?:'ve| have| had| just| already| kept| keep| were| then| repe
 _NOT_A_ROAD = (r"(?!\s+(?:at|onto|off|via|ramps?|lanes?|i-?\d|\d|(?:the|your|a|an|our|my) (?:[\w-]+ ){0,2}?"
                r"(?:highway|freeway|interstate|motorway|turnpike|expressway|parkway|ramp|road|lot|showroom|dealership"
                r"|parking|garage|lease|loan|contract|deal|vehicle|rv|camper|trailer|truck|car)s?\b))")
+# Where a clause opens with "you": the message's start, after a stop, a comma, a dash or a joining word ("...,
+# you opened", "and you visited", "since you checked"). Not after "if", "when", "once", "whether" ("If you're
+# comparing trims, ...", "Once you've viewed the floor plan, ...": a condition, not a report), nor in a question
+# ("Have you visited our lot?") or a relative clause ("everything you read here").
+_CLAUSE_YOU = r"(?:(?:^|[.!?;:,\u2013\u2014]|\s-)\s*|\b(?:and|so|but|then|since|because|now that) )you"
+_ADVERBS = (r"(?: (?:just|already|recently|earlier|also|then|first|now|still|currently|clearly|obviously|probably"
+            r"|really))*")
+# what a page's telemetry records a visitor doing, said of them as done ("you opened the financing calculator")
+_DONE = (r"(?:opened|visited|checked|viewed|watched|browsed|compared|explored|studied|reviewed|examined|toured|skimmed"
+         r"|downloaded|played|searched|scrolled|clicked|tapped|hovered|switched|flipped|selected|configured"
+         r"|customi[sz]ed|started|saw|seen|read(?! (?:that|it|this) (?:right|correctly))|went (?:through|over|to|back)"
+         r"|looked (?:at|over|through|into)|landed on|pulled up|brought up|came across|made it (?:to|through|down|all)"
+         r"|reached(?! out)|priced out)")
+# ... and as being done now ("you're comparing the Arctic Wolf and the Cougar", "you're reading about financing")
+_DOING = (r"(?:comparing|checking|reading|reviewing|studying|examining|eyeing|considering|researching|exploring"
+          r"|weighing|viewing|browsing|watching|scrolling|clicking|hovering|lingering|debating|toggling|switching|flipping"
+          r"|going (?:through|over|back)|focusing on|zeroing in)")
+# the parts of a listing a visitor's time is spent on ("your time on our site", "lots of time on the financing
+# section")
+_PAGE_PART = (r"(?:pages?|site|website|sections?|listings?|tabs?|calculator|specs|spec sheet|forms?|floor ?plans?"
+              r"|pricing|prices|financing|gallery|photos|videos?|reviews|comparison|checkout|cart|walkthrough)")
 
 # Each pattern names a way of revealing telemetry to the user. Word boundaries keep
 # "scrolling banner" out of trouble only where the word itself is the tell. The project's own
@@ -64,7 +89,11 @@ _NOT_A_ROAD = (r"(?!\s+(?:at|onto|off|via|ramps?|lanes?|i-?\d|\d|(?:the|your|a|a
 SURVEILLANCE_PATTERNS: dict[str, str] = {
     "mouse": r"\bmouse\b|\bmice\b|\bmous(?:ed|es|ing)\b|\bmouseovers?\b",
     "cursor": r"\bcursors?\b|\bpointer\b",
-    "scrolling": r"\bscroll(?:s|ed|ing)?\b",
+    "scrolling": (r"\bscroll(?:s|ed|ing)?\b"
+                  # how far down the page the visitor got ("made it all the way to the bottom of the page?"), not
+                  # where something is ("the form is at the bottom of the page")
+                  r"|\b(?:made it|all the way|reached|reaching|got|gotten)\b[^.!?]{0,20}?\b(?:bottom|end) of "
+                  r"(?:the|this|our) (?:page|listing|site|specs|list|reviews|gallery)\b"),
     "clicks": (r"\bclick(?:s|ed|ing)?\b|\btap(?:s|ped|ping)\b"
                # what the visitor pressed ("you pressed the Reserve button", "you kept hitting Buy five times"),
                # not an invitation or an idiom ("press the chat button any time", "pressed for time?",
@@ -107,7 +136,12 @@ SURVEILLANCE_PATTERNS: dict[str, str] = {
                     r"|\b(?:heading|headed|making|on your way) (?:for|to|towards?) the (?:exit|door)s?\b"
                     r"(?!\s+(?:ramp|lane|\d))|\bout the door already\b"
                     r"|\b(?:about|trying|going) to (?:bail|bounce|navigate away)\b"
-                    r"|\bbefore you (?:bail|bounce|navigate away)\b"),
+                    r"|\bbefore you (?:bail|bounce|navigate away)\b"
+                    # asked of the visitor as a question of its own ("Leaving? Here's 5% off", "Wait - going?"),
+                    # or with "already" ("Going already?"); not "How's it going?", "going fast"
+                    r"|(?:^|[.!?;:,\u2013\u2014]|\s-)\s*(?:leaving|going|exiting|off|heading (?:out|off)|taking off"
+                    r"|bailing|bouncing)(?: (?:already|so soon|now|on us))*\s*\?"
+                    r"|\b(?:going|heading (?:out|off)|taking off|off|bailing|bouncing) (?:already|so soon)\b"),
     "noticed": (rf"\bi{_AUX} (?:noticed|noticing|see|saw|observed|detected|spotted|tracked|watched)\b"
                 r"|(?:^|[.!?:;\-] )(?:noticed|saw|spotted|seeing|noticing) (?:that )?you\b"),
     "watched you": (rf"\b(?:i|we){_AUX} (?:{_WATCH_VERBS}(?: that)? (?:you|your)\b"
@@ -121,7 +155,17 @@ SURVEILLANCE_PATTERNS: dict[str, str] = {
                      rf"|\b{_COUNT}\s*{_UNIT} (?:on|in|at|with) (?:this|the|our|that) (?:[\w-]+ ){{0,2}}"
                      r"(?:page|site|section|listing|tab|calculator|specs|form)\b"
                      r"|\bspent (?:a (?:while|bit|long time)|some time|ages) (?:here|on (?:this|the|our) "
-                     r"(?:\w+ )?(?:page|site|section|listing|tab))\b"),
+                     r"(?:\w+ )?(?:page|site|section|listing|tab))\b"
+                     # time spent on a part of the page, said without a count ("your time on our site tells me",
+                     # "lots of time on the financing section", "taking your time with the floor plans?"); not the
+                     # time a visitor may take or save ("take your time with the floor plans", "save a lot of time
+                     # on the form")
+                     r"|(?<!\btake )(?<!\bsave )(?<!\bsaves )(?<!\bsaving )\b(?:your|lots of|a lot of|so much|plenty of"
+                     r"|a long|quite some|quite a bit of|a good bit of) time(?: spent)? (?:on|in|with|at|over) "
+                     rf"(?:(?:this|the|our|that|these|those|your) )?(?:[\w$,.'&-]+ ){{0,2}}?{_PAGE_PART}\b"
+                     r"|\btaking (?:your|a lot of|lots of|so much|some) time\s*\?"
+                     # how far into the visit ("four minutes into your visit?")
+                     rf"|\b{_COUNT}\s*{_UNIT} into (?:your|the|this) (?:visit|session|browsing|search|research)\b"),
     "been here a while": (rf"{_YOU_BEEN} (?:here|on (?:this|the|our) (?:page|site|section))\b"
                           rf"|{_YOU_BEEN}\b[^.!?]{{0,60}}?\b(?:for|over) {_LAST}"
                           rf"(?:about |almost |nearly |over |more than )?"
@@ -130,7 +174,12 @@ SURVEILLANCE_PATTERNS: dict[str, str] = {
                      r"|(?:re)?visit(?:ed|ing)?|viewed|opened|checked(?: out)?|looked at)\b[^.!?]{0,60}?"
                      rf"\b(?:{_COUNT} times|twice)\b"
                      rf"|\b(?:your|the) {_ORDINAL} (?:visit|time (?:here|back|on|looking|today|this))\b"
-                     r"|\b(?:\d+|two|three|four|five|several|multiple|many) visits\b|\bwelcome back\b"),
+                     r"|\b(?:\d+|two|three|four|five|several|multiple|many) visits\b|\bwelcome back\b"
+                     # "welcome to the pricing page for the fourth time!"; not "voted best dealer for the fifth time"
+                     r"|\b(?:pages?|sections?|site|listing|calculator|tab|here|back|again|visit(?:ing)?|looking|checking"
+                     rf"|viewing|reading)\b[^.!?]{{0,40}}?\bfor the {_ORDINAL} time\b"
+                     rf"|\bfor the {_ORDINAL} time (?:today|this (?:week|month|morning|afternoon|evening|hour"
+                     r"|session))\b"),
     "returns": (r"\bwhile you were (?:away|gone|out)\b|\b(?:good|nice|great) to (?:see|have) you (?:again|back)\b"
                 r"|\byou(?:'re| are) back\b|\byou(?:'ve| have)? (?:came|come) back\b|\byou returned\b"
                 r"|\bback (?:on|at|to|in) (?:the|this|our) [^.!?]{0,30}?\bagain\b"),
@@ -150,11 +199,21 @@ SURVEILLANCE_PATTERNS: dict[str, str] = {
                      r"|interested)\b"),
     "what you did": (r"\byou(?:'ve| have| had| just)? (?:paused|stopped|hesitated|lingered|copied|selected|highlighted"
                      r"|filled|typed|abandoned|zoomed|read through|moved between)\b"
-                     r"|\byou keep (?:going|coming|returning|looking|checking|clicking|scrolling)\b"),
+                     r"|\byou keep (?:going|coming|returning|looking|checking|clicking|scrolling)\b"
+                     # section 9.2 "or equivalent surveillance language": a statement of what the visitor did or is
+                     # doing on the site ("You opened the financing calculator earlier", "You're comparing the Arctic
+                     # Wolf and the Cougar"), not a condition ("If you're comparing trims, ...")
+                     rf"|{_CLAUSE_YOU}(?:'ve| have| had)?{_ADVERBS} {_DONE}\b"
+                     rf"|{_CLAUSE_YOU}(?:'re| are){_ADVERBS} {_DOING}\b"),
     "friction": (r"\b(?:isn'?t|is not|wasn'?t|was not|not) (?:cooperating|responding)\b"
                  r"|\bhaving (?:some )?(?:trouble|difficulty|difficulties|a hard time|problems|issues)\b"),
     "tracking": r"\btrack(?:s|ed|ing)?\b|\bmonitor(?:s|ed|ing)?\b|\btelemetry\b|\bbehaviou?r(?:al)?\b",
-    "back and forth": r"\bback and forth\b|\bgoing between\b|\bswitching (?:tabs|between)\b",
+    "back and forth": (r"\bback and forth\b|\bgoing between\b|\bswitching (?:tabs|between)\b"
+                       # "moving between the two floor plans?"; not "moving between campsites is easy"
+                       r"|\b(?:moving|flipping|jumping|bouncing|toggling|alternating|hopping) between "
+                       r"(?:(?:the|these|those|our|two|both|a few|several) )*(?:[\w-]+ ){0,2}?"
+                       r"(?:options|models|trims|packages|floor ?plans"
+                       r"|pages|tabs|listings|prices|units|layouts|choices|tiers|plans|versions|them|sections)\b"),
     "tabs": r"\b(?:other|another|new) tabs?\b|\bswitched tabs\b",
     "emotion labels": (r"\b(?:frustrat(?:ed|ion)|confus(?:ed|ion)|paralys(?:is|ed)|hesita(?:nt|tion)"
                        r"|overwhelm(?:ed)?|anxious|anxiety)\b"),
