@@ -66,7 +66,8 @@ class Pipeline:
         self.composer = LLMComposer(llm, budget=self.llm.deep_budget) if self.llm else None
         self.seer = SeerService(self.bus, self.config.intervention, seed=seed, composer=self.composer,
                                 on_intervention=self._sent, on_outcome=self._outcome,
-                                max_clock_skew_ms=self.config.transport.max_clock_skew_ms) if consumer else None
+                                max_clock_skew_ms=self.config.transport.max_clock_skew_ms,
+                                session_timeout_ms=self.config.inference.session_timeout_ms) if consumer else None
         self.server = BridgeServer(self.bus, self.config, tenant_id=tenant_id)
         self.base_url = ""
         # what a run's visits wait on, per session; a long `workbench serve` sees every visitor, so

@@ -155,6 +155,15 @@ def test_the_pipeline_gives_seer_the_clock_fence_the_engine_and_bridge_use():
     assert pipeline.seer is not None and pipeline.seer.max_clock_skew_ms == 120_000
 
 
+def test_the_pipeline_gives_seer_the_session_timeout_the_engine_uses():
+    from workbench.config import EITPConfig
+    from workbench.pipeline import Pipeline
+
+    config = EITPConfig().with_overrides({"inference.session_timeout_ms": 600_000})
+    pipeline = Pipeline(config, intelligence=False)
+    assert pipeline.seer is not None and pipeline.seer.seer.session_timeout_ms == 600_000
+
+
 def test_a_packet_stamped_past_the_year_9999_is_refused_as_the_schema_refuses_it():
     from workbench.consumer.seer import packet_problem
     from workbench.protocol.schema import errors

@@ -17,8 +17,11 @@ but ignores the message does not wait for the session's end; should an answer st
 arrive after all (the bridge accepts a batch up to a minute older than its session's newest), it is revised
 as a "left" is.
 A packet can arrive after its page is gone (the engine holds windows until its bot verdict and
-flushes the last one on close): Seer still decides, but an intervention it makes then is settled
-at once as "undelivered", recorded and never learned from (nobody saw it).
+flushes the last one on close): Seer still decides, but an intervention it makes then, unless the
+visit's next page (the same session id) is connected by then, is settled at once as "undelivered",
+recorded and never learned from (nobody saw it); no composer is asked to write it (:meth:`Seer.plan`).
+When the next page is connected, the intervention reaches it (the session's subject) and waits for
+an answer like any other.
 
 Event time per session is the latest one Seer has seen of it, in telemetry or in a packet: the
 engine holds windows until its bot verdict and releases them late, so a packet's own stamp can
@@ -30,8 +33,11 @@ late the engine releases it (:func:`~workbench.consumer.cooldown.decide`).
 A session is one visit: the producer keeps its id across page loads and reconnects, and the
 bridge reports every connection's end (``SESSION_CLOSED``, possibly with an unknown time).
 None of that resets the section 9.3 state (grace, cooldown, chat window, bot flag): it lives as
-long as Seer remembers the session. The chat window goes away with its *page*, which Seer sees
-as the next page's ``connection`` event, not with a socket close (a dropped WebSocket
+long as Seer remembers the session. Only a new session under the same id (section 1.3: after
+``session_timeout_ms`` of inactivity, in event time, as the engine judges it; or a packet whose
+session began after everything Seer saw of the id) starts a new grace period. The chat window
+goes away with its *page*, which Seer sees as the next page's ``connection`` event, not with a
+socket close (a dropped WebSocket
 reconnects, or falls back to HTTP POST, on the same page with the chat still open). The chat
 window's state is its latest event's by event time, not by arrival: the bridge accepts batches up
 to 60 s out of order, and an older ``chat_close`` arriving late must not close a chat reopened since,
@@ -69,7 +75,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.config import InterventionConfig
+from workbench.config import InferenceConfig, InterventionConfig
 from workbench.consumer import guard, templates
 from workbench.consumer.bandit import Context, ThompsonBandit
 from workbench.consumer.cooldown import Decision, SessionTiming, decide
@@ -158,10 +164,18 @@ def _chat_event_is_newer(timing: SessionTiming, ts: float) -> bool:
     return last is None or ts >= last
 
 
-def _fix_start(timing: SessionTiming, at: float) -> None:
-    """The session's start is the first event time Seer learns of it (a verdict carries none)."""
-    if timing.started_at is None:
-        timing.started_at = at
+def _fix_start(timing: SessionTiming, latest: float, start: float, gap_ms: float) -> None:
+    """The session's start: the first event time Seer learns of it (a verdict carries none), and again the
+    start of a new session under the same id (section 1.3: a session expires after its timeout of inactivity,
+    and the producer keeps the id), so a new session gets its own section 9.3 grace period.
+
+    ``start`` is a new session's when it comes more than ``gap_ms`` after ``latest``, the latest event time
+    Seer has of the id: telemetry that resumes after the timeout (as the engine judges it,
+    :meth:`~workbench.engine.core.Engine.ingest`), or a packet whose session began (its stamp less its section
+    5.4 ``sessionDuration``) after all Seer saw of the old one (gap 0: the engine says so itself). The start
+    itself counts as seen (a session Seer knows only from :meth:`Seer.decide` has no latest time yet)."""
+    if timing.started_at is None or start - max(latest, timing.started_at) > gap_ms:
+        timing.started_at = start
 
 
 @dataclass
@@ -212,8 +226,12 @@ class _Ended(Recent[str, tuple[float, _Session]]):
 
 class Seer:
     def __init__(self, config: InterventionConfig | None = None, *, seed: int = 0,
-                 bandit: ThompsonBandit | None = None, vertical_of: dict[str, str] | None = None) -> None:
+                 bandit: ThompsonBandit | None = None, vertical_of: dict[str, str] | None = None,
+                 session_timeout_ms: float = InferenceConfig().session_timeout_ms) -> None:
+        """``session_timeout_ms``: the engine's ``inference.session_timeout_ms`` (section 1.3), after which
+        telemetry under the same id is a new session, with a new grace period."""
         self.config = config or InterventionConfig()
+        self.session_timeout_ms = session_timeout_ms
         self.bandit = bandit or ThompsonBandit()
         self.seed = seed  # each session's draws derive from it (:func:`_stream`)
         self.sessions: dict[str, _Session] = {}
@@ -318,7 +336,7 @@ class Seer:
         if not events:
             return []
         s = self._session(session_id, live=True)
-        _fix_start(s.timing, float(events[0]["timestamp"]))
+        _fix_start(s.timing, s.latest, min(float(e["timestamp"]) for e in events), self.session_timeout_ms)
         s.vertical = s.vertical or vertical
         decided = []
         for e in events:
@@ -410,7 +428,7 @@ class Seer:
             raise ValidationError(f"Seer refused a packet of session {_shown(sid)}: {problem}")
         stamp = float(packet["timestamp"])
         s = self._session(packet["sessionId"], live=False)
-        _fix_start(s.timing, stamp - float(packet["temporal"]["sessionDuration"]))
+        _fix_start(s.timing, s.latest, stamp - float(packet["temporal"]["sessionDuration"]), 0)
         return s, max(s.latest, stamp)
 
     def decide(self, packet: dict[str, Any]) -> Decision:
@@ -429,11 +447,15 @@ class Seer:
     def plan(self, packet: dict[str, Any]) -> str | None:
         """The strategy :meth:`on_packet` will intervene with for this packet, chosen now so that a composer
         can write the message in it (the bandit learns from what the shopper read, section 7.5); None when
-        it will not intervene. The service asks before it pays for a composed message; it then hands the
-        same packet to :meth:`on_packet`, which keeps this choice. Refuses a bad packet as on_packet does."""
+        it will not intervene, or when nobody would read it (its page gone and no page of the visit live: on_packet
+        then settles it "undelivered", with a template). The service asks before it pays for a composed message;
+        it then hands the same packet to :meth:`on_packet`, which keeps this choice. Refuses a bad packet as
+        on_packet does."""
         s, now = self._packet_session(packet)
         if not self._decide(packet, s, now).allowed:
             return None
+        if self._undeliverable(packet):  # nobody will read it: on_packet records it with a template, and
+            return None  # the composer (the deep model, its budget shared) is not paid for it
         strategy = self._choose(packet, s)
         s.planned = (float(packet["timestamp"]), strategy)
         return strategy
@@ -474,13 +496,21 @@ class Seer:
         s.timing.last_intervention_at = now
         s.pending = intervention
         s.history.append(intervention)
-        # released after the page went away: judged on the packet's own stamp (which page it is about);
-        # nobody saw it, so a "left" still open to revision (the visit may come back and answer) stays open
-        if float(packet["timestamp"]) <= self._end_of(sid):
+        # released after the page went away and before the visit came back: nobody saw it, so a "left" still
+        # open to revision (the visit may come back and answer) stays open
+        if self._undeliverable(packet):
             self.settled.append(self._settle(s, UNDELIVERED))
         else:
             s.left = None
         return intervention
+
+    def _undeliverable(self, packet: dict[str, Any]) -> bool:
+        """Will nobody see an intervention on this packet? Its page is gone (the packet is stamped no later
+        than the session's latest known end: which page it is about) and no page of the visit is live. When
+        the visit's next page (the same id, section 1.3) is connected, the intervention is published on the
+        session's subject, which that page subscribes to: it is delivered, and its answer is credited to it."""
+        sid = packet["sessionId"]
+        return float(packet["timestamp"]) <= self._end_of(sid) and sid not in self.sessions
 
     def _message(self, packet: dict[str, Any], strategy: str, llm_message: str | None,
                  nth: int) -> tuple[str, str, list[str]]:

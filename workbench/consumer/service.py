@@ -4,7 +4,8 @@ Interventions are published as ``{"type": "intervention", ...}`` on the session'
 ``seer.{t}.intervention.request.{s}`` subject, which the bridge forwards to that page's
 subscription (and only messages of that type: packets on the same subject never reach
 the browser). An optional composer (:class:`~workbench.consumer.compose.LLMComposer`) writes the
-message, asked only once Seer has decided to intervene; the guard and the templates stand behind it.
+message, asked only once Seer has decided to intervene and someone will read it (not for a packet whose
+page is gone with no page of the visit live); the guard and the templates stand behind it.
 
 Section 10.4: a session id belongs to the tenant Seer first saw it with (its first batch or packet).
 A batch, packet, bot verdict or close of another tenant that uses the same id is dropped, logged and counted
@@ -33,7 +34,7 @@ import orjson
 
 from workbench import bus as subjects
 from workbench.bus import Bus, Lanes
-from workbench.config import InterventionConfig, TransportConfig
+from workbench.config import InferenceConfig, InterventionConfig, TransportConfig
 from workbench.consumer.seer import Intervention, Seer, packet_problem
 from workbench.protocol.inbound import Refused, behind_the_session, read_batch, read_close, read_detection
 from workbench.protocol.taxonomy import name_token
@@ -51,11 +52,14 @@ class SeerService:
     def __init__(self, bus: Bus, config: InterventionConfig | None = None, *, seed: int = 0,
                  composer: Composer | None = None, on_intervention: Listener | None = None,
                  on_outcome: Listener | None = None,
-                 max_clock_skew_ms: float = TransportConfig().max_clock_skew_ms) -> None:
-        """``max_clock_skew_ms``: the bridge's and the engine's clock fence (``transport.max_clock_skew_ms``)."""
+                 max_clock_skew_ms: float = TransportConfig().max_clock_skew_ms,
+                 session_timeout_ms: float = InferenceConfig().session_timeout_ms) -> None:
+        """``max_clock_skew_ms``: the bridge's and the engine's clock fence (``transport.max_clock_skew_ms``);
+        ``session_timeout_ms``: the engine's ``inference.session_timeout_ms`` (section 1.3), after which the
+        same id is a new session with its own grace period."""
         self.bus = bus
         self.max_clock_skew_ms = max_clock_skew_ms
-        self.seer = Seer(config, seed=seed)
+        self.seer = Seer(config, seed=seed, session_timeout_ms=session_timeout_ms)
         self.composer = composer
         self.on_intervention = on_intervention
         self.on_outcome = on_outcome
