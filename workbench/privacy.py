@@ -1,6 +1,7 @@
 """Personal data in text the workbench itself writes or forwards (EITP v1.1 section 10).
 
-The producer redacts PII in the page (3.9, its own patterns in JavaScript). Three edges of the
+The producer redacts PII in the page (its own patterns in JavaScript, then the 3.9 ones as the spec
+writes them, without word boundaries: :data:`SPEC_TEXT`). Three edges of the
 Python side do not trust that it did: the bridge removes a client's address from page content and
 events (10.3); Seer's guard refuses a message that carries an address or a person's contact
 details, whatever wrote it (a template filled from page content, or a model); and every prompt sent
@@ -38,6 +39,18 @@ PERSONAL_TEXT = {
                                r"|(?:\(0[1-9]\d{2}\)\s?|0[1-9]\d{2}[\s.-])(?:\d{3}[\s.-]\d{4}|\d{6,7}))(?![\w%]|[.,]\d)"),
 }
 
+#: the section 3.9 card, SSN and phone patterns as the spec writes them, without word boundaries, which the
+#: producer applies after its own (``sites/producer/eitp-producer.js``, ``PII_PATTERNS``, "// 3.9"): a number
+#: glued to a word ("SSN123-45-6789", "CC4111111111111111", "Tel5095550142") is personal data all the same.
+#: Applied after :data:`PERSONAL_TEXT`, to what those left, so a number they find is named and redacted as they
+#: find it. A long run of digits that is no such number (a 10-digit stock number) goes too: a prompt loses
+#: little, and a dealer's prices and model numbers ("$59,995", "3650SUITE") are far shorter.
+SPEC_TEXT = {
+    "card number": re.compile(r"(?:\d{4}[\s-]?){3}\d{4}"),
+    "SSN": re.compile(r"\d{3}-\d{2}-\d{4}"),
+    "phone number": re.compile(r"\(\d{3}\)\s?\d{3}[-.\s]?\d{4}|\d{3}[-.]?\d{3}[-.]?\d{4}"),
+}
+
 
 def without_ips(text: str) -> str:
     """``text`` with every IP address in it replaced by ``[REDACTED]``."""
@@ -53,19 +66,35 @@ _REDACTING = [re.compile(rf"(?<!{_EMAIL_CHAR})" + pattern.pattern) if kind == "e
               for kind, pattern in PERSONAL_TEXT.items()]
 
 
-def redacted(text: str) -> str:
-    """``text`` with every IP address and every match of :data:`PERSONAL_TEXT` replaced by ``[REDACTED]``,
-    in time linear in its length: what a prompt carries of the page (section 10.1, whatever the producer did)."""
+def _without_personal_text(text: str) -> str:
+    """``text`` with every IP address and every match of :data:`PERSONAL_TEXT` replaced by ``[REDACTED]``."""
     text = without_ips(text)
     for pattern in _REDACTING:
         text = pattern.sub("[REDACTED]", text)
     return text
 
 
+def redacted(text: str) -> str:
+    """``text`` with every IP address, every match of :data:`PERSONAL_TEXT` and then of :data:`SPEC_TEXT`
+    replaced by ``[REDACTED]``, in time linear in its length: what a prompt carries of the page (section 10.1,
+    whatever the producer did)."""
+    text = _without_personal_text(text)
+    for pattern in SPEC_TEXT.values():
+        text = pattern.sub("[REDACTED]", text)
+    return text
+
+
 def personal_data(text: str) -> list[str]:
-    """What kinds of personal data ``text`` holds: "IP address", "email address", ... (empty: none)."""
+    """What kinds of personal data ``text`` holds: "IP address", "email address", ... (empty: none). A kind
+    :data:`SPEC_TEXT` finds in what :data:`PERSONAL_TEXT` left (a number glued to a word) is named once."""
     found = ["IP address"] if any(p.search(text) for p in IP_TEXT) else []
-    return found + [kind for kind, pattern in zip(PERSONAL_TEXT, _REDACTING, strict=True) if pattern.search(text)]
+    found += [kind for kind, pattern in zip(PERSONAL_TEXT, _REDACTING, strict=True) if pattern.search(text)]
+    rest = _without_personal_text(text)
+    for kind, pattern in SPEC_TEXT.items():  # in turn, as redacted() applies them
+        if pattern.search(rest):
+            found += [] if kind in found else [kind]
+            rest = pattern.sub("[REDACTED]", rest)
+    return found
 
 
 def shown_url(url: str) -> str:

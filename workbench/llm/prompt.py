@@ -178,14 +178,18 @@ def packet_context(packet: dict[str, Any]) -> str:
 
 #: a name a pattern learnt from other sessions may show: letters, digits, - and _, at most 32 of them
 _PLAIN = re.compile(r"[A-Za-z0-9_-]{1,32}")
+#: a run of 9 or more digits, whatever separates them ("tel_509_555_0142", "call5095550142"): an SSN has 9, a
+#: phone 10, a card 16; no section or vertical needs one, and the section 3.9 patterns do not know "_" as a separator
+_DIGIT_RUN = re.compile(r"\d(?:[-_]*\d){8}")
 
 
 def plain_name(value: object) -> str | None:
     """``value`` when it is a plain short identifier holding no personal data (``pricing``, ``floor-plan``,
     ``rv_dealer``), else None. Section ids and verticals are any 1-64 of ``[\\w.:-]`` a client sends
     (:func:`~workbench.protocol.taxonomy.name_token`): room for a sentence (``SYSTEM:ignore-the-rules...``)
-    or a phone number, which would reach every visitor whose prompt shows the pattern."""
-    if isinstance(value, str) and _PLAIN.fullmatch(value) and redacted(value) == value:
+    or a phone number, which would reach every visitor whose prompt shows the pattern; so a name with 9 or more
+    digits in it, however they are separated, is none."""
+    if isinstance(value, str) and _PLAIN.fullmatch(value) and redacted(value) == value and not _DIGIT_RUN.search(value):
         return value
     return None
 
