@@ -222,6 +222,8 @@ def test_the_old_classifier_inactivity_key_still_loads_but_cannot_disagree(tmp_p
     "inference.session_timeout_ms",  # every batch starts a session of its own: no human is ever cleared
     "inference.buffer_window_ms",
     "classifier.price_dwell_ms",  # ZeroDivisionError in the ambivalence rule
+    "bot.min_fast_intervals",  # 0 sub-15 ms intervals is ">= 0": every session a bot, one with no action too
+    "bot.instant_min_clicks",  # 0 teleport-clicks likewise
 ])
 def test_a_size_window_or_rate_of_zero_is_refused(key):
     with pytest.raises(ConfigError, match=f"{key}: .*at least 1"):

@@ -279,6 +279,9 @@ class BotConfig(_Section):
     # costs a lost customer, a missed bot one session's LLM calls.
     ai_review_min_confidence: float = 0.8
 
+    # counts a rule needs before it fires: 0 would fire on every session, even one with no hand action
+    _positive = field_validator("min_fast_intervals", "instant_min_clicks")(_at_least_one)
+
     @field_validator("ai_review_rate_share", "ai_review_min_confidence")
     @classmethod
     def _a_share(cls, value: float) -> float:

@@ -8,13 +8,18 @@ events and clock).
 Event times come from visitors' browsers, whose clocks disagree, so one call runs at most one
 catch-up cycle, stamped when it was due, and the next is due one cycle after it: a visitor whose
 clock is a day ahead costs one early cycle, not 1440 at once followed by a day without any.
-(The price: after a long quiet spell the tenant's cycles catch up one per event.) A cycle:
+(The price: after a long quiet spell the tenant's cycles catch up one per event.) Until a tenant's
+first cycle, its earliest clock sets the first one: a first packet from a clock a day ahead does not
+put the tenant's cycles off until the present reaches it. A cycle:
 
 * groups by (tenant, vertical, emotion, section, geography), each with a Wilson lower
-  bound on its success rate, a 24 h vs 7-day spike ratio (the 7 days, or the days the group has
-  existed when fewer; none before it has a full day before the last 24 h), a z-score of this
-  cycle's count against the group's previous cycles (a day of them, kept as running sums: a
-  cycle costs O(1) per group), and a trend against the previous cycle. A tenant keeps at most
+  bound on its success rate, its sample (its events of the last 7 days, up to ``evi_ahead_ms`` after
+  the cycle: later ones are a clock running ahead, left out until the present nears them, so a visitor
+  whose clock reads the year 9999 cannot plant a validated pattern that never expires under names it
+  chose; a group with no event in its sample is forgotten), a 24 h vs 7-day spike ratio (the 7 days,
+  or the days the group has existed when fewer; none before it has a full day before the last 24 h),
+  a z-score of this cycle's count against the group's previous cycles (a day of them, kept as running
+  sums: a cycle costs O(1) per group), and a trend against the previous cycle. A tenant keeps at most
   :data:`MAX_GROUPS_PER_TENANT` groups, the least recently active dropped first;
 * validated patterns (n >= 10) go to the tenant's knowledge store that the LLM prompt draws on,
   and to ``on_knowledge(cycle_time, patterns)`` when given (the pipeline records them in SQLite);
@@ -133,22 +138,26 @@ def confidence(successes: int, outcomes: int) -> float:
 
 
 def expire(times: list[float], now: float) -> None:
-    """Drop the event times more than 7 days before ``now`` from the sorted list, in place."""
+    """Drop the event times more than 7 days before ``now`` from the sorted list, in place, and those more than
+    7 days after it: a clock that far ahead (the schema takes the year 9999) would be in no sample for a week,
+    and kept it would never leave an active group."""
+    del times[bisect_right(times, now + 7 * DAY_MS):]
     del times[:bisect_left(times, now - 7 * DAY_MS)]
 
 
-def _spike(g: _GroupState, recent: int, now: float) -> bool:
-    """Section 7.6's spike: the last 24 h against the daily average of the days the 7-day count covers
-    (7, or the group's age when younger), once the group has a full day before the last 24 h."""
+def _spike(g: _GroupState, recent: int, sample: int, now: float) -> bool:
+    """Section 7.6's spike: the last 24 h against the daily average of the days the 7-day count (``sample``)
+    covers (7, or the group's age when younger), once the group has a full day before the last 24 h."""
     age = now - g.born
-    if age < SPIKE_MIN_AGE_MS or len(g.times) <= recent:
+    if age < SPIKE_MIN_AGE_MS or sample <= recent:
         return False
-    return is_spike(recent, len(g.times), days=min(7.0, age / DAY_MS))
+    return is_spike(recent, sample, days=min(7.0, age / DAY_MS))
 
 
-def last_day(times: list[float], now: float) -> int:
-    """How many of the sorted event times fall in the 24 h before ``now`` (or after it: a skewed clock)."""
-    return len(times) - bisect_left(times, now - DAY_MS)
+def last_day(times: list[float], now: float, until: float = math.inf) -> int:
+    """How many of the sorted event times fall in the 24 h before ``now``, or after it up to ``until`` (a clock
+    a little ahead)."""
+    return bisect_right(times, until) - bisect_left(times, now - DAY_MS)
 
 
 class Intelligence:
@@ -174,6 +183,7 @@ class Intelligence:
         self.geo_evi: dict[tuple[str, str], deque[float]] = defaultdict(lambda: deque(maxlen=3))  # contagion reads 3
         self.knowledge_of: dict[str, list[dict[str, Any]]] = {}  # tenant -> its validated patterns
         self.next_cycle: dict[str, float] = {}  # tenant -> when its next cycle is due
+        self._cycled: set[str] = set()  # tenants that had a cycle
 
     @property
     def groups(self) -> Mapping[Group, _GroupState]:
@@ -202,7 +212,8 @@ class Intelligence:
     # --- input ----------------------------------------------------------------------------
     def add(self, event: EmotionalEvent) -> None:
         due = self.next_cycle.get(event.tenant)
-        if due is None:
+        if due is None or (event.tenant not in self._cycled and event.timestamp + self.cycle_ms < due):
+            # the first cycle is one after the earliest event: not after a first packet from a clock running ahead
             self.next_cycle[event.tenant] = event.timestamp + self.cycle_ms
         elif event.timestamp >= due:  # one catch-up cycle at most, and the next one after it (see above)
             self.cycle(due, tenant=event.tenant)
@@ -280,6 +291,7 @@ class Intelligence:
         tenants = sorted(set(self._groups) | set(self.latest)) if tenant is None else [tenant]
         patterns: list[dict[str, Any]] = []
         for t in tenants:
+            self._cycled.add(t)
             mine = self._score(t, now)
             self.knowledge_of[t] = [p for p in mine if p["sample_size"] >= self.min_sample]
             patterns += mine
@@ -295,21 +307,24 @@ class Intelligence:
         return patterns
 
     def _score(self, tenant: str, now: float) -> list[dict[str, Any]]:
-        """The tenant's patterns this cycle, in the order its groups were made; a group with no event in
-        7 days is forgotten (sample size 0, never knowledge; its outcomes go with it)."""
+        """The tenant's patterns this cycle, in the order its groups were made; a group with no event in its
+        sample (7 days back, :attr:`evi_ahead_ms` ahead) is forgotten (sample size 0, never knowledge; its
+        outcomes, and any events from a clock further ahead, go with it)."""
         groups, patterns, idle = self._groups.get(tenant, {}), [], []
+        until = now + self.evi_ahead_ms  # later is a clock running ahead: out of the sample until the present nears it
         for key, g in groups.items():
             expire(g.times, now)
-            if not g.times and not g.current:
+            sample = bisect_right(g.times, until)
+            if not sample and not g.current:
                 idle.append(key)
                 continue
-            recent, history = last_day(g.times, now), g.cycle_counts
+            recent, history = last_day(g.times, now, until), g.cycle_counts
             z = history.z_score(g.current)
             patterns.append({
                 "tenant": key[0], "vertical": key[1], "emotion": key[2], "section": key[3], "geo": key[4],
-                "sample_size": len(g.times),
+                "sample_size": sample,
                 "confidence": confidence(g.successes, g.outcomes),
-                "spike": _spike(g, recent, now),
+                "spike": _spike(g, recent, sample, now),
                 "anomaly": abs(z) > ANOMALY_Z,
                 "z": round(z, 2),
                 "trend": trend(g.current, history.last),

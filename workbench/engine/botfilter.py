@@ -70,7 +70,9 @@ Section 8.2 (recommended)
   IP, user agent or page content (the engine asks, :mod:`workbench.llm.botreview` calls the model).
 
 Pure: :class:`BotEvidence` accumulates per session, event by event; :func:`assess` returns a
-verdict with the section 8.3 log fields.
+verdict with the section 8.3 log fields. Bounded: event type names outside the catalog count as one
+``"other"``, and past :data:`ACTIONS_KEPT` hand actions the oldest intervals are kept as running
+statistics, so a session's evidence costs the same per batch however long it runs.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ import re
 from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -119,6 +121,52 @@ def _cv(values: Sequence[float] | np.ndarray) -> float:
 
 #: page loads whose order-dependent state is kept apart; a late batch older than all of them joins the oldest
 MAX_PAGES = 8
+#: hand actions whose times are kept for the interval rules (8.1 "< 15 ms", timing CV). Past this, the oldest half's
+#: intervals are folded into running statistics (:class:`_Folded`): a session that clicks for hours (or a bot that
+#: goes on after its verdict would have) then costs the same memory and time per batch as one that just began. No
+#: person reaches it: the real human corpora's busiest session has a few hundred hand actions.
+ACTIONS_KEPT = 4096
+
+
+@dataclass
+class _Folded:
+    """Running statistics of the intervals between the oldest hand actions, folded out of
+    :attr:`BotEvidence.action_ts`: how many, how many under ``min_interval_ms``, their mean and sum of squared
+    deviations (combined with the kept ones' as Chan et al. do, so the CV stays the two-pass one) and minimum."""
+
+    actions: int = 0  # folded actions (their intervals are these), and late ones older than every kept one
+    intervals: int = 0
+    fast: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+    min: float = math.inf
+    anchor: float = -math.inf  # the newest folded action, still kept as the first of action_ts
+
+    def fold(self, intervals: np.ndarray, min_interval_ms: float) -> None:
+        n = intervals.size
+        if not n:
+            return
+        mean = float(intervals.mean())
+        m2 = float(((intervals - mean) ** 2).sum())
+        total = self.intervals + n
+        delta = mean - self.mean
+        self.m2 += m2 + delta * delta * self.intervals * n / total
+        self.mean += delta * n / total
+        self.intervals = total
+        self.fast += int(np.count_nonzero(intervals < min_interval_ms))
+        self.min = min(self.min, float(intervals.min()))
+
+
+class _Timing(NamedTuple):
+    """What the interval and regularity rules read of the hand actions (:func:`_action_timing`)."""
+
+    actions: int
+    intervals: int
+    fast: int  # intervals under min_interval_ms
+    cv: float  # infinite when the intervals have no mean
+    min: float | None
+    median: float | None  # of the kept actions' intervals once some were folded
+    mean: float | None
 
 
 @dataclass
@@ -153,7 +201,10 @@ class BotEvidence:
     first_ts: float | None = None
     last_ts: float | None = None
     closed_at: float | None = None
+    # the event types seen, the catalog's by name and any other as "other" (see _type_counts): a client may
+    # send any number of made-up names, and the rules only ask whether one was outside CONNECTION_ONLY_TYPES
     types: set[str] = field(default_factory=set)
+    # the hand actions' times, the newest ACTIONS_KEPT or so; older ones' intervals are in _folded
     action_ts: list[float] = field(default_factory=list)
     max_clicks_in_batch: int = 0
     max_scrolls_in_batch: int = 0
@@ -167,6 +218,7 @@ class BotEvidence:
     type_counts: Counter[str] = field(default_factory=Counter)
     scroll_run_cv: float = math.inf
     _pages: list[_Page] = field(default_factory=lambda: [_Page(-math.inf)])  # by arrival; see _Page
+    _folded: _Folded = field(default_factory=_Folded)
 
     def add_batch(self, events: Sequence[Mapping[str, Any]], user_agent: str | None = None,
                   ip: str | None = None) -> None:
@@ -180,8 +232,9 @@ class BotEvidence:
         clicks = scrolls = 0
         for e in events:
             kind, ts = str(e["type"]), float(e["timestamp"])
-            self.types.add(kind)
-            self.type_counts[kind] += 1
+            name = kind if kind in CATALOG_EVENT_TYPES else "other"  # bounded: see _type_counts
+            self.types.add(name)
+            self.type_counts[name] += 1
             self.first_ts = ts if self.first_ts is None else min(self.first_ts, ts)
             self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
             clicks += kind == "click"
@@ -189,10 +242,30 @@ class BotEvidence:
             data = e.get("data") or {}
             page = self._page_of(kind, ts)
             if is_discrete_action(kind) and not self._is_companion(page, kind, ts, data):
-                self.action_ts.append(ts)
+                self._action(ts)
             self._observe(page, kind, ts, data)
         self.max_clicks_in_batch = max(self.max_clicks_in_batch, clicks)
         self.max_scrolls_in_batch = max(self.max_scrolls_in_batch, scrolls)
+        if len(self.action_ts) > ACTIONS_KEPT:
+            self._fold()
+
+    def _action(self, ts: float) -> None:
+        if ts < self._folded.anchor:
+            # a late action older than every kept one (only past ACTIONS_KEPT, and then within the bridge's
+            # clock fence of the newest, so a session acting faster than any person): counted, its intervals not
+            self._folded.actions += 1
+        else:
+            self.action_ts.append(ts)
+
+    def _fold(self) -> None:
+        """Keep the newest half of the hand actions; the older half's intervals go to running statistics. The
+        newest folded one stays, first, so the interval from it to the next is still read exactly."""
+        kept = np.sort(np.asarray(self.action_ts, dtype=float))
+        cut = kept.size // 2
+        self._folded.fold(np.diff(kept[:cut + 1]), self.config.min_interval_ms)
+        self._folded.actions += cut
+        self._folded.anchor = float(kept[cut])
+        self.action_ts = kept[cut:].tolist()
 
     def _page_of(self, kind: str, ts: float) -> _Page:
         """The page load an event belongs to: the newest that arrived at or before it. A ``connection``
@@ -335,11 +408,11 @@ def assess(ev: BotEvidence, config: BotConfig, *, wait_batches: int, wait_ms: fl
         fire("click_rate", f"{ev.max_clicks_in_batch} clicks in one batch")
     if ev.max_scrolls_in_batch > config.max_scrolls_per_batch:
         fire("scroll_rate", f"{ev.max_scrolls_in_batch} scroll events in one batch")
-    intervals, fast, cv = _action_timing(ev, config)
-    if fast >= config.min_fast_intervals:
-        fire("sub_15ms_intervals", f"{fast} intervals between actions under {config.min_interval_ms:g} ms")
-    if intervals.size >= config.min_cv_intervals and cv < config.min_timing_cv:
-        fire("timing_regularity", f"action timing CV {cv:.3f} < {config.min_timing_cv}")
+    timing = _action_timing(ev, config)
+    if timing.fast >= config.min_fast_intervals:
+        fire("sub_15ms_intervals", f"{timing.fast} intervals between actions under {config.min_interval_ms:g} ms")
+    if timing.intervals >= config.min_cv_intervals and timing.cv < config.min_timing_cv:
+        fire("timing_regularity", f"action timing CV {timing.cv:.3f} < {config.min_timing_cv}")
     # --- 8.2 ---
     if ev.ip_provider:
         fire("datacenter_ip", f"connecting address is in a {ev.ip_provider} datacenter range")
@@ -384,10 +457,10 @@ def near_misses(ev: BotEvidence, config: BotConfig) -> tuple[str, ...]:
     ``ai_review_scroll_cv``.
     """
     found: list[str] = []
-    intervals, fast, cv = _action_timing(ev, config)
-    if intervals.size >= config.min_cv_intervals and config.min_timing_cv <= cv < config.ai_review_cv:
+    timing = _action_timing(ev, config)
+    if timing.intervals >= config.min_cv_intervals and config.min_timing_cv <= timing.cv < config.ai_review_cv:
         found.append("timing_regularity")
-    if 0 < fast < config.min_fast_intervals:
+    if 0 < timing.fast < config.min_fast_intervals:
         found.append("sub_15ms_intervals")
     if 0 < ev.teleport_clicks < config.instant_min_clicks and not ev.instant_actions:
         found.append("instant_navigation")
@@ -401,17 +474,33 @@ def near_misses(ev: BotEvidence, config: BotConfig) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _action_timing(ev: BotEvidence, config: BotConfig) -> tuple[np.ndarray, int, float]:
-    """The intervals between hand actions, how many are under ``min_interval_ms``, and their CV
-    (infinite when they have no mean): what the interval and regularity rules read."""
+def _action_timing(ev: BotEvidence, config: BotConfig) -> _Timing:
+    """The intervals between hand actions: how many, how many are under ``min_interval_ms``, and their CV
+    (infinite when they have no mean): what the interval and regularity rules read. Those of the kept actions
+    (:attr:`BotEvidence.action_ts`, read in time order) and those folded out of it (:class:`_Folded`) together."""
     intervals = np.diff(np.sort(np.asarray(ev.action_ts, dtype=float)))
-    mean = float(intervals.mean()) if intervals.size else 0.0
-    return (intervals, int(np.count_nonzero(intervals < config.min_interval_ms)),
-            float(intervals.std() / mean) if mean > 0 else math.inf)
+    fast = int(np.count_nonzero(intervals < config.min_interval_ms))
+    some = bool(intervals.size)
+    median = float(np.median(intervals)) if some else None
+    folded = ev._folded
+    if not folded.intervals:  # all kept: read as they are
+        mean = float(intervals.mean()) if some else 0.0
+        cv = float(intervals.std() / mean) if mean > 0 else math.inf
+        return _Timing(len(ev.action_ts) + folded.actions, intervals.size, fast, cv,
+                       float(intervals.min()) if some else None, median, mean if some else None)
+    total = _Folded(**{k: getattr(folded, k) for k in ("intervals", "fast", "mean", "m2", "min")})
+    total.fold(intervals, config.min_interval_ms)
+    cv = math.sqrt(max(total.m2, 0.0) / total.intervals) / total.mean if total.mean > 0 else math.inf
+    return _Timing(len(ev.action_ts) + folded.actions, total.intervals, total.fast, cv, total.min,
+                   median if some else None, total.mean)
 
 
 def _finite(value: float) -> float | None:
     return round(value, 3) if math.isfinite(value) else None
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 # The event types the review may name: the Appendix A catalog, its templated proximity events over the
@@ -442,8 +531,7 @@ def review_evidence(ev: BotEvidence, config: BotConfig, misses: Sequence[str]) -
     """A compact summary of ``ev`` for the section 8.2 AI review: counts, timing statistics, the near
     misses and the limits they were near. No IP (not even its provider: no rule fired on it), no user
     agent string, no page text, no positions: only what the bot rules themselves read."""
-    intervals, fast, cv = _action_timing(ev, config)
-    some = bool(intervals.size)
+    timing = _action_timing(ev, config)
     span = ((max(x for x in (ev.last_ts, ev.closed_at) if x is not None) - ev.first_ts)
             if ev.first_ts is not None else 0.0)
     return {
@@ -454,11 +542,10 @@ def review_evidence(ev: BotEvidence, config: BotConfig, misses: Sequence[str]) -
         "connection_closed": ev.closed_at is not None,
         "user_agent_present": bool(ev.user_agent),
         "event_types": _type_counts(ev.type_counts),
-        "actions": {"count": len(ev.action_ts), "intervals": int(intervals.size),
-                    "under_15ms": fast, "timing_cv": _finite(cv),
-                    "min_interval_ms": round(float(intervals.min()), 1) if some else None,
-                    "median_interval_ms": round(float(np.median(intervals)), 1) if some else None,
-                    "mean_interval_ms": round(float(intervals.mean()), 1) if some else None},
+        "actions": {"count": timing.actions, "intervals": timing.intervals,
+                    "under_15ms": timing.fast, "timing_cv": _finite(timing.cv),
+                    "min_interval_ms": _round(timing.min), "median_interval_ms": _round(timing.median),
+                    "mean_interval_ms": _round(timing.mean)},
         "max_clicks_in_batch": ev.max_clicks_in_batch,
         "max_scrolls_in_batch": ev.max_scrolls_in_batch,
         "teleport_clicks": ev.teleport_clicks,

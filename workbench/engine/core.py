@@ -18,12 +18,19 @@ event comes more than ``session_timeout_ms`` after the session's last one ends t
 and starts a new one. One session's timestamps never expire
 another (in virtual time each browser context has its own clock, and they drift apart).
 :meth:`Engine.expire` is an explicit sweep for sessions that went silent, against a time the
-caller names on their clock; :meth:`Engine.close_all` ends the input. A session that timed out
+caller names on their clock; :meth:`Engine.time_out` closes one the caller found silent by another
+clock (the service's event-time watermark, :mod:`workbench.engine.watermark`), as a close would and
+kept for its own clock to judge its next batch; :meth:`Engine.close_all` ends the input. A session that timed out
 closed, in its own event time, ``session_timeout_ms`` after its last event; the bot filter judges
 it closed then (a connection-only probe is one, section 8.1). Two exceptions: at the end of input
 the close time is unknown; and a session whose own next batch shows interaction had someone at the
 page all along (a tab left open before the first move: 55 of the 349 human sessions the corpora
 test replays look so), so its quiet start is judged on its events alone, not as a probe.
+
+Delivery is at least once: the producer re-sends a POST whose answer was lost, which the bridge may have
+published already. An event equal to one of the session's latest (type, timestamp, section, data) is that
+one again and is dropped before the bot filter and the windows read it (:mod:`workbench.engine.repeats`);
+a batch of nothing else changes nothing, not even the bot wait's batch count.
 
 Batches may arrive out of order: the bridge accepts one up to a minute older than the newest (a
 page's unload flush can land after the next page's first batch). The session then begins at its
@@ -39,7 +46,8 @@ order (classified then, so the packets are the same as without the hold); "bot" 
 a bot never reaches classification, an LLM tier or a consumer. When the connection closes the
 filter has all the evidence it will get: the held windows are released unless the session is a
 bot. A human's first packet therefore comes after the wait, ~30 s of event time, when section
-9.3 allows a consumer to act after 10 s at the earliest.
+9.3 allows a consumer to act after 10 s at the earliest. A bot's verdict is final: its later batches
+add no evidence (nothing would read it), so a bot that goes on sending costs no more per batch.
 
 AI-assisted classification (section 8.2, ``Engine(ai_review=True)``; off by default, and then nothing
 here changes): when the rules would clear a session but some came close to firing
@@ -65,6 +73,10 @@ Readings of section 5 worth knowing:
 * ``emotion.trajectory`` compares the new classification with the last
   ``trajectory_history - 1`` ones (section 5.2: at least 3 classifications in all).
 * ``globalIntelligence`` is ``None``: no cross-session aggregate is kept (section 5.9).
+* ``spatial.trigger`` takes a ``{kind}_hover`` only for the section 3.5 element kinds: any other name
+  is the client's string, kept out of packets as section names are (:func:`name_token`).
+* The section 4.2 profile (:attr:`PacketOut.profile`) tells the rules' emotions; after enrichment,
+  :meth:`Engine.published` gives the one of the packet as published (the LLM tier's emotions).
 
 The bridge-injected ``ip`` is read only by the bot filter (section 10.3) and is never copied
 into a packet, a profile or a detection log.
@@ -79,7 +91,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.config import EITPConfig, InferenceConfig
-from workbench.engine import botfilter, ipreputation
+from workbench.engine import botfilter, ipreputation, repeats
 from workbench.engine.classifier import Classification, Context, EmotionClassifier, RulesClassifier
 from workbench.engine.features import INTENT_RANK, Features, FormField, extract
 from workbench.errors import ValidationError
@@ -100,6 +112,8 @@ class PacketOut:
 
     packet: dict[str, Any]
     profile: dict[str, Any] = field(default_factory=dict)
+    #: the visit it came from, for :meth:`Engine.published` (the id may start a new visit, or be parked, meanwhile)
+    session: SessionState | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -151,6 +165,16 @@ class HeldWindow:
 
 
 @dataclass
+class Shown:
+    """The emotions a visit's packets said as published, in that order: after enrichment, where the LLM tier may
+    have replaced the rules' (section 7.3). What its section 4.2 profile tells (:meth:`Engine.published`)."""
+
+    classifications: int
+    counts: Counter[str]
+    history: deque[tuple[float, str, float]]
+
+
+@dataclass
 class SessionState:
     session_id: str
     tenant_id: str
@@ -176,6 +200,10 @@ class SessionState:
     review_ts: float = 0.0  # when the review was asked for: the time of its verdict
     review_visit: float | None = None  # the visit it was asked for: its first event's time then
     held: list[HeldWindow] = field(default_factory=list)  # windows closed before the bot verdict
+    # fingerprints of its latest events (:mod:`workbench.engine.repeats`): a batch delivered twice is read once
+    recent_events: bytes = b""
+    # what its packets published after enrichment, for its section 4.2 profile (:meth:`Engine.published`)
+    shown: Shown | None = None
     # carried from window to window (features.extract): focused form fields, the last active event,
     # and the event rates (per full window) of the last few windows, the "decreasing events" baseline
     open_fields: tuple[FormField, ...] = ()
@@ -220,6 +248,13 @@ class Engine:
                                   f"session belongs to {state.tenant_id!r}")
         events = sorted(batch.get("events", ()), key=lambda e: float(e["timestamp"]))
         self._check_clock(batch, events, state)
+        # exact repeats (a batch delivered twice, :mod:`repeats`) go before the bot filter and the windows see them
+        prints = repeats.fingerprints(events)
+        new = repeats.fresh(state.recent_events if state is not None else b"", prints)
+        if not new.all():
+            if events and not new.any():
+                return []  # all of it was taken before: nothing new, not even a batch for the bot wait
+            events, prints = [e for e, n in zip(events, new, strict=True) if n], prints[new]
         out: list[Output] = []
         if sid not in self.sessions and state is not None:  # the visit is back: a reconnect or its next page
             self.closed.pop(sid)
@@ -245,8 +280,11 @@ class Engine:
                 sid, tenant, name_token(batch.get("vertical"), ""), history=deque(maxlen=keep),
                 bot=botfilter.BotEvidence(self.config.bot),
                 recent_rates=deque(maxlen=self.config.classifier.activity_baseline_windows))
+        state.recent_events = repeats.remember(state.recent_events, prints,
+                                               repeats.kept(self.config.transport.max_buffer))
         content = batch.get("pageContent")  # the content of the events after any window they close
-        state.bot.add_batch(events, batch.get("userAgent"), batch.get("ip"))
+        if state.verdict != "bot":  # a bot's verdict is final: its evidence is never read again
+            state.bot.add_batch(events, batch.get("userAgent"), batch.get("ip"))
         out += self._check_bot(state, float(batch.get("timestamp", state.last_ts)))
         window_ms = self.config.inference.buffer_window_ms
         for event in events:
@@ -322,6 +360,15 @@ class Engine:
                 self._end(self.closed.pop(sid))
         return out
 
+    def time_out(self, session_id: str) -> list[Output]:
+        """Close a connected session that went silent and whose close never came (section 1.3), as a close
+        would, stamped when it timed out on its own clock (``session_timeout_ms`` after its last event); it is
+        kept, closed, like any closed session. For a caller that tells silence by another clock (an event-time
+        watermark, :mod:`workbench.engine.watermark`): the session's own next batch still decides, on its own
+        clock, whether it continues the visit or starts a new one."""
+        state = self.sessions.get(session_id)
+        return [] if state is None else self.close_session(session_id, at=self._timed_out_at(state))
+
     def _expired(self, state: SessionState, now: float) -> bool:
         return state.first_ts is not None and now - state.last_ts > self.config.inference.session_timeout_ms
 
@@ -336,8 +383,10 @@ class Engine:
                                 wait_ms=inference.bot_wait_ms, closed=closed)
 
     def _check_bot(self, state: SessionState, ts: float, *, closed: bool = False) -> list[Output]:
+        if state.verdict == "bot":
+            return []  # final (section 8): nothing to assess
         verdict = self._assess(state, closed=closed)
-        if verdict.classification == state.verdict or state.verdict == "bot":
+        if verdict.classification == state.verdict:
             return []
         if state.verdict in ("human", "review") and verdict.classification != "bot":
             # verdicts only move forward: a session cleared at a close is not "uncertain" again when it
@@ -475,30 +524,65 @@ class Engine:
             "pageContent": window.page_content,
             "globalIntelligence": None,
         }
-        return PacketOut(packet, self._profile(state, packet, result))
+        return PacketOut(packet, self._profile(state, packet, result), state)
 
     def _trajectory(self, state: SessionState, emotion: Emotion, intensity: float) -> str:
         return trajectory(list(state.history), emotion, intensity, self.config.inference)
 
     @staticmethod
     def _profile(state: SessionState, packet: dict[str, Any], result: Classification) -> dict[str, Any]:
-        """The section 4.2 ``emotions.{tenantId}.{sessionId}`` emotional profile for chat context:
-        where the session stands now and how it got there, without telemetry detail."""
-        dominant = max(sorted(state.emotion_counts), key=lambda e: state.emotion_counts[e])
-        return {
-            "sessionId": state.session_id,
-            "tenantId": state.tenant_id,
-            "timestamp": packet["timestamp"],
-            "current": dict(packet["emotion"]),
-            "dominant": dominant,
-            "counts": dict(sorted(state.emotion_counts.items())),
-            "history": [{"timestamp": t, "emotion": e, "intensity": i} for t, e, i in state.history],
-            "classifications": sum(state.emotion_counts.values()),
-            "sessionDuration": packet["temporal"]["sessionDuration"],
-            "currentSection": packet["spatial"]["currentSection"],
-            "intent": dict(packet["intent"]),
-            "patterns": list(result.patterns),
-        }
+        return emotional_profile(packet, state.emotion_counts, state.history, result.patterns)
+
+    def published(self, out: PacketOut, packet: Mapping[str, Any]) -> dict[str, Any]:
+        """The section 4.2 profile of ``out`` as published: ``packet`` is its packet after enrichment, whose
+        emotion the LLM tier may have replaced. The current emotion, dominant one, counts and history are then
+        those the visit's packets published, not the rules' answers they replaced (the tier recomputes the
+        trajectory the same way, :mod:`workbench.enrichment`); the rest is the engine's. Call it for each
+        packet, in the order they are published: without enrichment :attr:`PacketOut.profile` is the profile."""
+        state, keep = out.session, max(self.config.inference.emotion_history, self.config.inference.trajectory_history)
+        shown = _shown_after(state.shown if state is not None else None, out.profile, packet, keep)
+        if state is not None:
+            state.shown = shown
+        return emotional_profile(packet, shown.counts, shown.history, out.profile.get("patterns", ()))
+
+
+def emotional_profile(packet: Mapping[str, Any], counts: Mapping[str, int],
+                      history: Sequence[tuple[float, str, float]], patterns: Sequence[str]) -> dict[str, Any]:
+    """The section 4.2 ``emotions.{tenantId}.{sessionId}`` emotional profile for chat context: where the
+    session stands now (``packet``) and how it got there (the ``counts`` and last ``history`` of its
+    classifications, this one included), without telemetry detail."""
+    dominant = max(sorted(counts), key=lambda e: counts[e])
+    return {
+        "sessionId": packet["sessionId"],
+        "tenantId": packet["tenantId"],
+        "timestamp": packet["timestamp"],
+        "current": dict(packet["emotion"]),
+        "dominant": dominant,
+        "counts": dict(sorted(counts.items())),
+        "history": [{"timestamp": t, "emotion": e, "intensity": i} for t, e, i in history],
+        "classifications": sum(counts.values()),
+        "sessionDuration": packet["temporal"]["sessionDuration"],
+        "currentSection": packet["spatial"]["currentSection"],
+        "intent": dict(packet["intent"]),
+        "patterns": list(patterns),
+    }
+
+
+def _shown_after(shown: Shown | None, profile: Mapping[str, Any], packet: Mapping[str, Any], keep: int) -> Shown:
+    """The visit's published emotions with ``packet``'s added. ``profile`` (the engine's, built with the packet)
+    says which classification of the visit it is; when the record does not end at the one before (the visit's
+    first packet, or a record lost), it starts from the rules' answers before this one."""
+    n = int(profile["classifications"])
+    if shown is None or shown.classifications != n - 1:
+        before = Counter(profile["counts"])
+        before[profile["current"]["primary"]] -= 1
+        shown = Shown(n - 1, +before, deque(((float(h["timestamp"]), str(h["emotion"]), float(h["intensity"]))
+                                             for h in profile["history"][:-1]), maxlen=keep))
+    emotion = packet["emotion"]
+    shown.counts[str(emotion["primary"])] += 1
+    shown.history.append((packet["timestamp"], str(emotion["primary"]), emotion["intensity"]))
+    shown.classifications = n
+    return shown
 
 
 def trajectory(history: Sequence[tuple[float, str, float]], emotion: Emotion | str, intensity: float,
@@ -546,8 +630,10 @@ def _trigger(events: list[Mapping[str, Any]]) -> str | None:
     for kind in SPATIAL_TRIGGERS:
         if kind in kinds:
             return kind
-    hovers = [k for k in kinds if k.endswith("_hover")]
-    return max(sorted(hovers), key=lambda k: INTENT_RANK.get(k.removesuffix("_hover"), 0)) if hovers else None
+    # only the section 3.5 kinds' {kind}_hover: any other name is the client's string (free text, an e-mail
+    # address ...), which must not reach a consumer (section 10) as section names do not (name_token)
+    hovers = [k for k in kinds if k.endswith("_hover") and k.removesuffix("_hover") in INTENT_RANK]
+    return max(sorted(hovers), key=lambda k: INTENT_RANK[k.removesuffix("_hover")]) if hovers else None
 
 
 def _intent(f: Features) -> dict[str, Any]:

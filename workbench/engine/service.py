@@ -6,7 +6,9 @@ publishes, in this order:
 * ``seer.{t}.intervention.request.{s}``: the full section 5 packet, for the consumer;
 * ``emotions.{t}.detected.{s}``: the emotion event, for persistence;
 * ``emotions.{t}.{s}``: the session's emotional profile (current emotion, history, counts), for
-  chat context.
+  chat context. With enrichment, its emotions are those the packets published, the tier's where it
+  replaced the rules' (:meth:`~workbench.engine.core.Engine.published`), so chat context never
+  contradicts the packet.
 
 Bot verdicts go to ``bot.{t}.detection.{s}`` as the section 8.3 log. Nothing is published for a
 session before its verdict (the core holds its windows for the Appendix C bot classification
@@ -29,6 +31,14 @@ answer and publishes what follows (the verdict, then any released packets) befor
 session's next message, so given the same replies a run is the same. Without one, the engine never
 asks and nothing changes.
 
+Sessions whose close never came (core NATS is at most once) are timed out in event time (section 1.3):
+once the tenant's event-time watermark has gone ``inference.session_timeout_ms`` past where it stood at a
+session's last batch (:mod:`workbench.engine.watermark`: the newest event time of the tenant's batches,
+moved at most ``transport.flush_interval_ms`` per batch), the session is closed as a close would close it,
+its last window classified and published, and its context (the IP included, section 10.3) forgotten. Only
+the watermark's advance counts, so page clocks minutes apart (virtual time) never time out a session that
+keeps sending. No wall clock is read.
+
 Telemetry is taken in one lane per session (:class:`~workbench.bus.Lanes`): a session's batches and
 its close in the order the bridge published them, different sessions' concurrently. So a session
 waiting on an LLM call (the tier's enrichment, a review) holds up its own messages only; every
@@ -50,6 +60,7 @@ from workbench.bus import Bus, Lanes
 from workbench.config import EITPConfig
 from workbench.engine.classifier import EmotionClassifier
 from workbench.engine.core import BotOut, ClockError, Engine, Output, PacketOut, ReviewOut
+from workbench.engine.watermark import Watermark
 from workbench.errors import ValidationError
 from workbench.protocol.inbound import Refused, read_batch, read_close
 from workbench.protocol.taxonomy import name_token
@@ -86,6 +97,10 @@ class EngineService:
         self._context: dict[str, dict[str, Any]] = {}
         self.tenant_id = tenant_id
         self.engine = Engine(config, classifier=classifier, ai_review=reviewer is not None)
+        # a step of the watermark: how far an active page's clock moves from one batch to its next (section 4.3)
+        self.watermark = Watermark(timeout_ms=config.inference.session_timeout_ms,
+                                   step_ms=config.transport.flush_interval_ms)
+        self.timed_out = 0  # sessions closed for silence past the watermark (their close never came)
         #: batches and closes refused, by reason: json, schema, identity, depth, clock
         #: (:mod:`workbench.protocol.inbound`, and the engine's own clock fence), tenant (10.4), close (malformed)
         self.rejected: Counter[str] = Counter()
@@ -122,9 +137,23 @@ class EngineService:
         # What enrichment may know of a session beyond its packets: its vertical and (for geo
         # only) the bridge-injected IP, which never leaves this process in a packet and is
         # forgotten with the session (section 10.3). Only an accepted batch may set it (10.4).
-        self._context[str(batch["sessionId"])] = {"vertical": name_token(batch.get("vertical"), ""),
-                                                  "ip": batch.get("ip")}
+        sid = str(batch["sessionId"])
+        self._context[sid] = {"vertical": name_token(batch.get("vertical"), ""), "ip": batch.get("ip")}
+        newest = max((float(e["timestamp"]) for e in batch["events"]), default=None)
+        silent = self.watermark.batch(str(batch["tenantId"]), sid, newest)
         await self._publish(outputs)
+        for other in silent:
+            await self._time_out(other)
+
+    async def _time_out(self, sid: str) -> None:
+        """A session silent past the tenant's watermark (section 1.3): closed as its lost close would have,
+        its context forgotten (section 10.3) unless a review still to apply needs it."""
+        if sid in self.engine.sessions:
+            self.timed_out += 1
+            log.info("engine timed out session %s: silent past its tenant's event-time watermark", sid)
+        await self._publish(self.engine.time_out(sid))
+        if not self.engine.awaiting_review(sid):
+            self._context.pop(sid, None)
 
     async def _on_closed(self, subject: str, payload: bytes) -> None:
         info = read_close(payload)
@@ -139,28 +168,32 @@ class EngineService:
             log.warning("engine ignored the close of session %s: tenant %r is not the session's", sid,
                         info["tenantId"])
             return
+        self.watermark.forget(sid)
         await self._publish(self.engine.close_session(sid, info.get("at")))
         if not self.engine.awaiting_review(sid):  # a review still to apply releases packets that need it
             self._context.pop(sid, None)
 
     async def close_all(self) -> None:
         """End of input: flush every open session's last window."""
+        for sid in self.engine.sessions:
+            self.watermark.forget(sid)
         await self._publish(self.engine.close_all())
 
     async def _publish(self, outputs: list[Output]) -> None:
         for out in outputs:
             if isinstance(out, PacketOut):
-                p = out.packet
+                p, profile = out.packet, out.profile
                 t, s = p["tenantId"], p["sessionId"]
                 if self.enrich is not None:
                     p = await self.enrich(p, self._context.get(s, {}))
+                    profile = self.engine.published(out, p)  # the profile of the packet as it goes out (4.2)
                 try:  # read_batch refuses what could not be written; should a packet still fail, only it is lost
                     messages = [(subjects.intervention_request(t, s), orjson.dumps(p)),
                                 (subjects.emotions_detected(t, s), orjson.dumps(
                                     {"sessionId": s, "tenantId": t, "timestamp": p["timestamp"],
                                      "emotion": p["emotion"], "section": p["spatial"]["currentSection"],
                                      "patterns": p["patterns"]["detected"]})),
-                                (subjects.emotions_profile(t, s), orjson.dumps(out.profile))]
+                                (subjects.emotions_profile(t, s), orjson.dumps(profile))]
                 except orjson.JSONEncodeError as exc:
                     self.unwritable += 1
                     log.error("engine dropped a packet of session %s it cannot write: %s", s, exc)

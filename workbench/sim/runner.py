@@ -12,7 +12,9 @@ stopped (cancelled) scores the sessions that finished too, and leaves the unfini
 as errors, for its caller to end with its own reason (the CLI's "interrupted (SIGTERM)", the TUI's).
 
 Virtual-time sessions share one engine, which expires a session by that session's own event
-time (:mod:`workbench.engine.core`), so page clocks that drift apart cannot expire one another.
+time (:mod:`workbench.engine.core`), and times out one whose close was lost only by how far its
+tenant's event-time watermark advanced since its last batch (:mod:`workbench.engine.watermark`), so
+page clocks that drift apart cannot expire one another.
 Every virtual clock starts at the wall clock's now; personas that must run on the wall clock
 (``real_time_only``) run after the virtual ones.
 
