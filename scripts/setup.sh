@@ -11,6 +11,11 @@ LOGS=$VENV/logs
 
 fail() { printf '\n\033[31msetup failed:\033[0m %s\n' "$1" >&2; exit 1; }
 
+# 0. A browser the user named must be there: said before anything is installed.
+if [ -n "${WORKBENCH_CHROMIUM:-}" ] && [ ! -x "$WORKBENCH_CHROMIUM" ]; then
+  fail "WORKBENCH_CHROMIUM=$WORKBENCH_CHROMIUM is not an executable file. Point it at a Chromium, or unset it."
+fi
+
 # 1. Python >= 3.11 and a venv that works: its Python >= 3.11 and its pip importable. A first run on
 #    Debian without python3-venv leaves one without pip, which pip could never repair.
 "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
@@ -28,18 +33,18 @@ mkdir -p "$LOGS"
 # 2. The project and its dependencies: again when pyproject.toml changed, when the checkout moved (the
 #    editable install and the console scripts name its path) or when an import fails (a package removed).
 installed() {
-  [ -f "$STAMP" ] && [ ! pyproject.toml -nt "$STAMP" ] && [ "$(cat "$STAMP")" = "$PWD" ] || return 1
+  [ -f "$STAMP" ] && [ ! pyproject.toml -nt "$STAMP" ] && [ "$(cat "$STAMP")" = "$ROOT" ] || return 1
   "$VENV/bin/python" -m pip check >/dev/null 2>&1 || return 1  # every dependency still there
   (cd / && "$ROOT/$VENV/bin/python" -c 'import sys, workbench.cli.main as m; sys.exit(not m.__file__.startswith(sys.argv[1]))' \
     "$ROOT/workbench/") >/dev/null 2>&1
 }
-ROOT=$PWD
+ROOT=$(pwd -P)  # the editable install names real paths: a checkout reached through a symlink is its target
 if ! installed; then
   echo "==> installing the project and its dependencies into $VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1
   "$VENV/bin/python" -m pip install -q -e '.[dev]' \
     || fail "pip could not install the dependencies (see above). Check your network or proxy, then rerun."
-  printf '%s' "$PWD" > "$STAMP"
+  printf "%s" "$ROOT" > "$STAMP"
   installed || fail "the project was installed but does not import from $VENV (run $VENV/bin/python -c 'import workbench.cli.main' to see why)."
 fi
 
@@ -52,9 +57,6 @@ cannot_start() {
    Playwright's Chromium needs its system libraries: $VENV/bin/playwright install-deps chromium (as root).
    Or set WORKBENCH_CHROMIUM=/path/to/a/chromium that starts."
 }
-if [ -n "${WORKBENCH_CHROMIUM:-}" ] && [ ! -x "$WORKBENCH_CHROMIUM" ]; then
-  fail "WORKBENCH_CHROMIUM=$WORKBENCH_CHROMIUM is not an executable file. Point it at a Chromium, or unset it."
-fi
 BROWSER=$(check_browser); status=$?
 [ $status = 0 ] || [ $status = 10 ] || cannot_start
 if [ $status = 10 ]; then

@@ -123,6 +123,10 @@ class Lanes:
         self.key = key
         self._last: dict[str, asyncio.Task[None]] = {}  # each busy key's latest message
 
+    def busy(self, key: str) -> bool:
+        """Has ``key`` a message being handled or waiting?"""
+        return key in self._last
+
     def put(self, handler: Handler, subject: str, payload: bytes, done: Callable[[], None],
             key: str | None = None) -> None:
         """``key``: the message's key when the caller has it already (the in-process bus reads each

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 import socket
 import time
 from collections import defaultdict
@@ -151,7 +152,10 @@ async def test_a_refusal_well_under_the_reference_limit_is_not_that_limit(quick_
     results = await run(StrictBurst(), "4.6/2", "4.6/3")
     for case in ("4.6/2", "4.6/3"):
         assert results[case].verdict == suite.FAIL, results[case]
-        assert "refused at 108 events" in results[case].actual and "under the reference 500" in results[case].actual
+        # at 108 events, or 158 when the bucket refilled 16 ms' worth between two batches on a busy host
+        refused_at = re.search(r"refused at (\d+) events", results[case].actual)
+        assert refused_at and int(refused_at.group(1)) < 500, results[case].actual
+        assert "under the reference 500" in results[case].actual
 
 
 # --- a refused batch must not reach the bus (finding 3) ------------------------------------------------

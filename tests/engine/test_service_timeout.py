@@ -155,3 +155,23 @@ def test_a_session_is_silent_once_the_watermark_has_gone_the_timeout_past_its_la
     for i in range(quiet_batches):
         got += w.batch("t", "b", 60_000 * (i + 1))
     assert got == silent and len(w) == 2 - len(silent)
+
+
+async def test_a_session_whose_own_message_is_still_waiting_is_not_timed_out_from_another_lane():
+    # its lane held up (an LLM call for its last batch): the watermark passing it says nothing of its silence
+    import asyncio
+
+    bus, service, packets = await started()
+    await feed(bus, reading("sq_held", T0))
+    release = asyncio.Event()
+
+    async def held(subject, payload):
+        await release.wait()
+
+    service.lanes.put(held, TELEMETRY_RAW, b"{}", lambda: None, key="sq_held")
+    for b in reading("sq_later", T0 + 3 * 3_600_000, seconds=420)[: TIMEOUT // STEP + 5]:
+        await feed(bus, [b])
+    assert "sq_held" in service.engine.sessions and service.timed_out == 0
+    release.set()
+    await asyncio.sleep(0.01)
+    assert not service.lanes.busy("sq_held")

@@ -101,6 +101,7 @@ class EngineService:
         self.watermark = Watermark(timeout_ms=config.inference.session_timeout_ms,
                                    step_ms=config.transport.flush_interval_ms)
         self.timed_out = 0  # sessions closed for silence past the watermark (their close never came)
+        self.lanes = Lanes(subjects.session_key)  # one per session: its batches and close in order
         #: batches and closes refused, by reason: json, schema, identity, depth, clock
         #: (:mod:`workbench.protocol.inbound`, and the engine's own clock fence), tenant (10.4), close (malformed)
         self.rejected: Counter[str] = Counter()
@@ -109,7 +110,7 @@ class EngineService:
     async def start(self) -> None:
         # one subscription for batches and closes: a close is handled after every batch published before
         # it, even while a batch waits on an LLM call (two subscriptions each keep their own order only)
-        await self.bus.subscribe(subjects.TELEMETRY, self._on_telemetry, lanes=Lanes(subjects.session_key))
+        await self.bus.subscribe(subjects.TELEMETRY, self._on_telemetry, lanes=self.lanes)
 
     async def _on_telemetry(self, subject: str, payload: bytes) -> None:
         if subject == subjects.TELEMETRY_RAW:
@@ -143,7 +144,10 @@ class EngineService:
         silent = self.watermark.batch(str(batch["tenantId"]), sid, newest)
         await self._publish(outputs)
         for other in silent:
-            await self._time_out(other)
+            # a session with a message of its own waiting (its lane held up by an LLM call) is not silent: its
+            # next batch watches it again
+            if not self.lanes.busy(other):
+                await self._time_out(other)
 
     async def _time_out(self, sid: str) -> None:
         """A session silent past the tenant's watermark (section 1.3): closed as its lost close would have,
