@@ -45,7 +45,8 @@ if ! installed; then
   "$VENV/bin/python" -m pip install -q -e '.[dev]' \
     || fail "pip could not install the dependencies (see above). Check your network or proxy, then rerun."
   printf "%s" "$ROOT" > "$STAMP"
-  installed || fail "the project was installed but does not import from $VENV (run $VENV/bin/python -c 'import workbench.cli.main' to see why)."
+  installed || fail "the project was installed but the venv is not whole: $("$VENV/bin/python" -m pip check 2>&1 | head -3)
+   (if pip check is clean: run $VENV/bin/python -c 'import workbench.cli.main' from another folder to see why)."
 fi
 
 # 3. A browser that starts: Playwright's own first; Debian's headless shell when its download fails.
