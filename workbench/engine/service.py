@@ -155,9 +155,7 @@ class EngineService:
         if sid in self.engine.sessions:
             self.timed_out += 1
             log.info("engine timed out session %s: silent past its tenant's event-time watermark", sid)
-        await self._publish(self.engine.time_out(sid))
-        if not self.engine.awaiting_review(sid):
-            self._context.pop(sid, None)
+        await self._closed(sid, self.engine.time_out(sid))
 
     async def _on_closed(self, subject: str, payload: bytes) -> None:
         info = read_close(payload)
@@ -173,8 +171,13 @@ class EngineService:
                         info["tenantId"])
             return
         self.watermark.forget(sid)
-        await self._publish(self.engine.close_session(sid, info.get("at")))
-        if not self.engine.awaiting_review(sid):  # a review still to apply releases packets that need it
+        await self._closed(sid, self.engine.close_session(sid, info.get("at")))
+
+    async def _closed(self, sid: str, outputs: list[Output]) -> None:
+        """Publish what a session's close released, then forget its context (section 10.3), unless a review
+        still to apply releases packets that need it."""
+        await self._publish(outputs)
+        if not self.engine.awaiting_review(sid):
             self._context.pop(sid, None)
 
     async def close_all(self) -> None:
