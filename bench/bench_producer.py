@@ -36,13 +36,13 @@ from producer_harness import (  # noqa: E402
     CLOCK_T0,
     MockBridge,
     StaticServer,
-    chromium_path,
 )
 
 from bench.common import report  # noqa: E402
 from workbench.bridge.server import BridgeServer  # noqa: E402
 from workbench.bus import InProcessBus  # noqa: E402
 from workbench.config import EITPConfig  # noqa: E402
+from workbench.sim.browser import find_chromium  # noqa: E402
 
 MOVE_HZ = 60
 CPU_SECONDS = 20
@@ -186,7 +186,7 @@ async def main() -> None:
     bridge_server = BridgeServer(bus, EITPConfig())
     base = await bridge_server.start()
     async with async_playwright() as pw:
-        exe = chromium_path(pw)
+        exe = find_chromium(pw)  # as runs find it: WORKBENCH_CHROMIUM, Playwright's, the system's
         kwargs: dict[str, Any] = {"headless": True, "args": CHROMIUM_ARGS}
         if exe:
             kwargs["executable_path"] = exe

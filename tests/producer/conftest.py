@@ -30,10 +30,11 @@ from producer_harness import (  # noqa: E402
     MockBridge,
     Site,
     StaticServer,
-    chromium_path,
     config_js,
     wait_until,
 )
+
+from workbench.sim.browser import find_chromium  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +50,7 @@ def static_server():
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def eitp_browser():
     async with async_playwright() as pw:
-        exe = chromium_path(pw)
+        exe = find_chromium(pw)  # as runs find it: WORKBENCH_CHROMIUM, Playwright's, the system's
         kwargs: dict[str, Any] = {"headless": True, "args": CHROMIUM_ARGS}
         if exe:
             kwargs["executable_path"] = exe

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from workbench.config import EITPConfig
-from workbench.sim.browser import find_chromium
 from workbench.sitepages import render
 
 SITES = Path(__file__).resolve().parents[2] / "sites"
@@ -297,12 +296,6 @@ async def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, message
 # ---------------------------------------------------------------------------------------------
 # Browser
 # ---------------------------------------------------------------------------------------------
-
-def chromium_path(playwright: Any) -> str | None:
-    """The browser a run launches (``WORKBENCH_CHROMIUM``, Playwright's own, then the system's), as
-    set-up found it: None means Playwright's own."""
-    return find_chromium(playwright)
-
 
 @dataclass
 class Site:
