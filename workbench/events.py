@@ -88,7 +88,7 @@ class RunConfigured:
 class SessionTraced:
     """What the simulation knows about a session and the telemetry cannot tell: its persona's
     ground truth and seed, simulated versus wall time, position fidelity, the cursor trail on
-    page coordinates and an end-of-session screenshot (PNG, possibly downscaled)."""
+    page coordinates and an end-of-session screenshot (WebP; PNG in older runs; possibly downscaled)."""
 
     session_id: str
     persona: str

@@ -49,7 +49,7 @@ def test_run_writes_json_junit_html_and_exits_zero_when_every_expectation_holds(
     assert any(c.find("skipped") is not None for c in cases)  # no consumer yet: intervention is n/a
 
     html = (out / "run.html").read_text()
-    assert html.startswith("<!DOCTYPE html>") and "data:image/png;base64," in html and "<polyline" in html
+    assert html.startswith("<!DOCTYPE html>") and "data:image/webp;base64," in html and "<polyline" in html
     assert "Confusion matrix" in html and "frustration" in html and "<script" not in html
     assert "Rage clicks, five ways" in html
 

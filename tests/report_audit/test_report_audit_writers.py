@@ -82,6 +82,9 @@ EMPTY: dict[str, Any] = {"run": {"id": "run_empty", "kind": "run", "site": None,
                  "started_at": "2026-01-01T00:00:00", "ended_at": None, "wall_s": None, "simulated_s": 0.0},
          "config": None, "verdict": None, "summary": None, "attribution": None, "rage": None, "sessions": []}
 
+# the only URLs a report holds besides its own anchors: the screenshots, in the formats the report draws
+SCREENSHOT_DATA = tuple(f"data:image/{kind};base64," for kind in ("png", "jpeg", "webp"))
+
 
 class Page(HTMLParser):
     """What a browser builds from the page: its elements, their attributes, and the text it shows."""
@@ -109,7 +112,7 @@ class Page(HTMLParser):
             for name, value in attrs:
                 if name.startswith("on") or (value or "").strip().lower().startswith("javascript:"):
                     found.append(f"{tag} {name}={value}")
-                if name in ("href", "src") and not (value or "").startswith(("#", "data:image/png;base64,")):
+                if name in ("href", "src") and not (value or "").startswith(("#", *SCREENSHOT_DATA)):
                     found.append(f"{tag} {name}={value} (not self-contained)")
         return found
 

@@ -167,20 +167,103 @@ def _rage(rage: dict[str, Any] | None) -> str:
 
 # --- per-session figures ------------------------------------------------------------------------
 
+# The stored screenshot is whatever DevTools' ``Page.captureScreenshot`` was asked for: PNG in databases
+# written before WebP was used, WebP since (see ``workbench.sim.runner._screenshot``), JPEG if the runner is
+# set to it. Each is told by its first bytes, not by the column's name (``png``, kept to spare a migration).
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_IHDR_END = 24  # signature 8, chunk length 4, "IHDR" 4, width 4, height 4
+JPEG_SOI = b"\xff\xd8"
+# Start-of-frame markers that carry the image size and that browsers decode: baseline, extended
+# sequential, progressive. Others (lossless, arithmetic-coded) are left undrawn rather than drawn blank.
+JPEG_SOF = (0xC0, 0xC1, 0xC2)
+JPEG_SOS, JPEG_EOI = 0xDA, 0xD9  # past these no frame header can come: the data is entropy-coded
+JPEG_NO_LENGTH = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM and RST0-7 stand alone, with no length field
+WEBP_HEADER_END = 12  # "RIFF", the file's size, "WEBP"; then the first chunk's tag and size (8)
+WEBP_VP8_START_CODE = b"\x9d\x01\x2a"  # a lossy key frame's, after its 3-byte frame tag
+WEBP_VP8L_SIGNATURE = 0x2F
+WEBP_DIMENSION_MASK = 0x3FFF  # VP8 and VP8L sizes are 14 bits (VP8's upper 2 bits are an upscaling hint)
+
+
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from the IHDR chunk, which the format puts first."""
+    if len(data) < PNG_IHDR_END or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from the start-of-frame header: walked to segment by segment (APPn, DQT, DHT
+    come before it, each with its length), since where it lies depends on the encoder. None for data cut
+    short, a length that cannot be, or no frame header before the scan."""
+    i = len(JPEG_SOI)
+    while i + 1 < len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # a fill byte before the marker
+            i += 1
+            continue
+        if marker in JPEG_NO_LENGTH:
+            i += 2
+            continue
+        if marker in (JPEG_SOS, JPEG_EOI) or i + 4 > len(data):
+            return None
+        length = int.from_bytes(data[i + 2:i + 4], "big")  # counts itself, not the marker
+        if length < 2:
+            return None
+        if marker in JPEG_SOF:
+            if length < 7 or i + 9 > len(data):  # precision 1, height 2, width 2 (and the components)
+                return None
+            return int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big")
+        i += 2 + length
+    return None
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from the first chunk: the extended header's canvas (VP8X), else the lossy (VP8)
+    or lossless (VP8L) bitstream's own header."""
+    if len(data) < WEBP_HEADER_END + 8 or data[8:12] != b"WEBP":
+        return None
+    kind, body = data[12:16], data[20:]
+    if kind == b"VP8X" and len(body) >= 10:  # flags 4, then canvas width - 1 and height - 1, 24 bits each
+        return 1 + int.from_bytes(body[4:7], "little"), 1 + int.from_bytes(body[7:10], "little")
+    if kind == b"VP8 " and len(body) >= 10 and body[3:6] == WEBP_VP8_START_CODE:
+        return (int.from_bytes(body[6:8], "little") & WEBP_DIMENSION_MASK,
+                int.from_bytes(body[8:10], "little") & WEBP_DIMENSION_MASK)
+    if kind == b"VP8L" and len(body) >= 5 and body[0] == WEBP_VP8L_SIGNATURE:
+        bits = int.from_bytes(body[1:5], "little")  # width - 1 and height - 1, 14 bits each
+        return 1 + (bits & WEBP_DIMENSION_MASK), 1 + (bits >> 14 & WEBP_DIMENSION_MASK)
+    return None
+
+
+IMAGE_FORMATS = ((PNG_SIGNATURE, "image/png", _png_size), (JPEG_SOI, "image/jpeg", _jpeg_size),
+                 (b"RIFF", "image/webp", _webp_size))
+
+
+def _image_size(data: bytes) -> tuple[str, int, int] | None:
+    """The MIME type and pixel size of a stored screenshot, told by its first bytes; None for anything
+    else or a header cut short, so a damaged row leaves the trail without a background instead of
+    drawing it at a wrong size."""
+    for magic, mime, size in IMAGE_FORMATS:
+        if data.startswith(magic):
+            found = size(data)
+            return (mime, *found) if found and found[0] and found[1] else None
+    return None
+
+
 def _screenshot_image(shot: tuple[bytes, float] | None) -> str | None:
     """The stored screenshot as an SVG ``<image>`` in the page's own CSS px (the trail's units), which
     is not the viewport's width: a full-page screenshot leaves out the scrollbar. Its size is read from
-    the PNG's IHDR chunk and the stored scale (image px per CSS px); None when either is unusable."""
+    the image's own header and the stored scale (image px per CSS px); None when either is unusable."""
     if shot is None:
         return None
-    png, per_css_px = shot
+    data, per_css_px = shot
     scale = finite(per_css_px)
-    if len(png) < 24 or png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR" or not scale or scale <= 0:
+    found = _image_size(data)
+    if found is None or not scale or scale <= 0:
         return None
-    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
-    if not width or not height:
-        return None
-    return (f'<image href="data:image/png;base64,{base64.b64encode(png).decode()}" x="0" y="0" '
+    mime, width, height = found
+    return (f'<image href="data:{mime};base64,{base64.b64encode(data).decode()}" x="0" y="0" '
             f'width="{width / scale:.1f}" height="{height / scale:.1f}" preserveAspectRatio="none" opacity="0.55"/>')
 
 
@@ -241,7 +324,7 @@ def _trail_svg(session: dict[str, Any], shot: tuple[bytes, float] | None) -> str
               "the cursor; clicks ◎ amber; "
               f"{len(points)} samples, {len(clicks)} clicks"
               + ("" if image else "; no screenshot stored" if shot is None else "; the stored screenshot is not "
-                 "a PNG with a size and scale, so it is not drawn") + "</div>")
+                 "a PNG, JPEG or WebP image with a size and scale, so it is not drawn") + "</div>")
     return "".join(parts) + legend
 
 

@@ -204,7 +204,7 @@ def latest_run_id(*, db: Session, kind: str | None = None, with_telemetry: bool 
 
 
 def screenshots(*, db: Session, run_id: str) -> dict[str, tuple[bytes, float]]:
-    """session id -> (PNG, image px per CSS px)."""
+    """session id -> (the image's bytes: WebP, or PNG from older runs; image px per CSS px)."""
     rows = db.exec(select(ScreenshotRecord).where(ScreenshotRecord.run_id == run_id)).all()
     for r in rows:
         if not isinstance(r.png, bytes):
