@@ -15,7 +15,12 @@ Once the session's telemetry has moved past the attribution window with neither,
 intervention is settled as "no_response" there and then (event time), so a visitor who stays
 but ignores the message does not wait for the session's end; should an answer stamped inside the window
 arrive after all (the bridge accepts a batch up to a minute older than its session's newest), it is revised
-as a "left" is.
+as a "left" is. So is a "no_response" settled by a close past the window or by a close the bridge could not
+place (``at`` None: a connection that ended before any batch of its own was published, such as a reconnect
+attempt or a duplicated tab closed at once, while the visit's page goes on), and one settled because Seer
+intervened again before any answer (the section 9.3 cooldown is shorter than the window). An answer counts
+for the last intervention shown before it (by event time): one stamped after a newer intervention is that
+one's, never a revision of an older one.
 A packet can arrive after its page is gone (the engine holds windows until its bot verdict and
 flushes the last one on close): Seer still decides, but an intervention it makes then, unless the
 visit's next page (the same session id) is connected by then, is settled at once as "undelivered",
@@ -157,6 +162,17 @@ def _in_window(intervention: Intervention, ts: float) -> bool:
     return 0 <= ts - intervention.timestamp <= ATTRIBUTION_WINDOW_MS
 
 
+def _shown_since(s: _Session, done: Intervention, ts: float) -> bool:
+    """Was an intervention of the session newer than ``done`` shown by event time ``ts``? An answer then is the
+    newer one's (the last one shown before it), not ``done``'s; one nobody saw (:data:`UNDELIVERED`) does not count."""
+    for i in reversed(s.history):
+        if i is done:
+            return False
+        if i.outcome != UNDELIVERED and i.timestamp <= ts:
+            return True
+    return False
+
+
 def _chat_event_is_newer(timing: SessionTiming, ts: float) -> bool:
     """Section 9.3 window state follows the chat's latest event by event time, not by arrival: a
     ``chat_open`` or ``chat_close`` older than the change already applied is stale (ties: the later one)."""
@@ -210,8 +226,8 @@ class _Session:
     latest: float = float("-inf")  # the latest event time seen of the session (telemetry or packets)
     closed_at: float | None = None  # when the page's connection last closed (None: connected, or unknown)
     loaded_at: float | None = None  # the latest page load (a ``connection`` event): older chat events are gone
-    # settled "left" when a connection closed (the visit may yet go on), or "no_response" when telemetry
-    # passed its window (the answer's batch may yet come): still open to revision by an answer inside the window
+    # the latest settled "left" or "no_response" (a close, telemetry past its window, a newer intervention):
+    # still open to revision by an answer inside its window and before a newer one was shown (_shown_since)
     left: Intervention | None = None
     planned: tuple[float, str] | None = None  # (packet timestamp, strategy) chosen by Seer.plan for its composer
 
@@ -361,7 +377,7 @@ class Seer:
             outcome = {"chat_message": "chat_engaged", "form_submit": "lead_submitted"}.get(kind)
             if outcome and s.pending and _in_window(s.pending, ts):
                 decided.append(self._settle(s, outcome))
-            elif outcome and s.left and _in_window(s.left, ts):
+            elif outcome and s.left and _in_window(s.left, ts) and not _shown_since(s, s.left, ts):
                 decided.append(self._revise_left(s, outcome))
         return decided
 
@@ -385,10 +401,10 @@ class Seer:
         if s.pending is None:
             return []
         left_early = at is not None and at - s.pending.timestamp <= ATTRIBUTION_WINDOW_MS
-        s.pending.outcome = "left" if left_early else "no_response"
-        done = self._settle(s, s.pending.outcome)
-        s.left = done if left_early else None
-        return [done]
+        # open to revision either way: an answer stamped inside the window may still come (the visit goes on
+        # on another connection: a close with no time is one that never carried a batch, not the page's)
+        s.left = self._settle(s, "left" if left_early else "no_response")
+        return [s.left]
 
     def _revise_left(self, s: _Session, outcome: str) -> Intervention:
         """An answer inside the attribution window came after all: the connection closed but the visit went
@@ -462,8 +478,9 @@ class Seer:
 
     def _choose(self, packet: dict[str, Any], s: _Session) -> str:
         """The bandit's strategy for an intervention on this packet, once it has learnt from the last one."""
-        if s.pending is not None:  # the previous one got no answer before this chance came: the bandit
-            self.settled.append(self._settle(s, "no_response"))  # learns it before it chooses again
+        if s.pending is not None:  # the previous one got no answer before this chance came: the bandit learns
+            s.left = self._settle(s, "no_response")  # it before it chooses again (an answer stamped before the
+            self.settled.append(s.left)  # next one is shown, arriving late, still revises it)
         vertical = s.vertical or self.vertical_of.get(packet["sessionId"], "")
         rng = _stream(self.seed, packet["sessionId"], len(s.history), CHOOSE)
         return self.bandit.choose(Context(packet["tenantId"], vertical, packet["emotion"]["primary"],
@@ -496,12 +513,10 @@ class Seer:
         s.timing.last_intervention_at = now
         s.pending = intervention
         s.history.append(intervention)
-        # released after the page went away and before the visit came back: nobody saw it, so a "left" still
-        # open to revision (the visit may come back and answer) stays open
+        # released after the page went away and before the visit came back: nobody saw it (and an earlier one
+        # still open to revision stays open to answers stamped before the next one shown: _shown_since)
         if self._undeliverable(packet):
             self.settled.append(self._settle(s, UNDELIVERED))
-        else:
-            s.left = None
         return intervention
 
     def _undeliverable(self, packet: dict[str, Any]) -> bool:
