@@ -72,7 +72,11 @@
  *    "020 7946 0958" phones, "123 45 6789", "123.45.6789" and "123456789" SSNs, 4-6-5 (Amex) and
  *    dotted "4111.1111.1111.1111" cards, and IPv4 and IPv6 addresses (10.3; not a URL's host, which is a
  *    server's); then the spec's credit card, SSN, phone, zip (cards and SSNs before phones and zips
- *    so that no fragment of them survives).  Each pattern
+ *    so that no fragment of them survives).  Text is matched as it is read (readable): without the
+ *    characters nobody sees (\p{Cf}: zero-width, soft hyphen, bidi controls, BOM; other default-
+ *    ignorables), any decimal digit as ASCII (fullwidth, Arabic-Indic...), hyphens and an en dash as
+ *    "-", other characters NFKC'd ("\uff20" is "@"), so "555\u200b-867-5309" and "4111\u00ad1111 1111
+ *    1111" leave redacted; the text leaves as written unless only its reading finds PII.  Each pattern
  *    first checks the string holds a digit, an @ or a colon, as it needs.  Keys of custom events
  *    are sanitized like values.  Numbers are not text: an integer of 9 to 19 digits (an SSN, a
  *    phone or a card) is redacted, unless it is epoch time (10, 13 or 16 digits led by a 1); a
@@ -359,14 +363,51 @@
     [/\d{5}(-\d{4})?/g, DIGIT]                                  // zip code
   ];
 
-  function sanitizeString(s) {
-    var out = String(s);
+  // Text as its PII is read (keep in step with workbench/privacy.py, readable): without the characters
+  // nobody sees, which would split a number or an address from the patterns ("555\u200b-867-5309",
+  // "4111\u00ad1111 1111 1111"): format characters (\p{Cf}: the soft hyphen, U+200B-U+200F, bidi controls,
+  // the word joiner, the BOM, ...), the other default-ignorable ones and the C1 controls but U+0085 (a line
+  // break: a space); any decimal digit as its ASCII one, since \d is ASCII-only (fullwidth, Arabic-Indic,
+  // Devanagari...); a hyphen, non-breaking hyphen, figure or en dash or minus sign as "-"; each other
+  // non-ASCII character in its NFKC form (a fullwidth @ or dot is an ASCII one), unless that holds a digit
+  // (a superscript, circled or fraction digit stays: "2024\u00b9" is a year and its footnote, no zip code).
+  // ASCII text is itself.
+  var INVISIBLE_RE = /[\p{Cf}\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\u{e0000}-\u{e0fff}\x80-\x84\x86-\x9f]/u;
+  var ND_RE = /\p{Nd}/u, NON_ASCII_RE = /[^\x00-\x7f]/, readCache = {}, readCached = 0;
+  function asciiDigit(d) { // Unicode assigns decimal digits in runs of whole 0-9 sets only
+    var cp = d.codePointAt(0), start = cp;
+    while (ND_RE.test(String.fromCodePoint(start - 1))) start--;
+    return String((cp - start) % 10);
+  }
+  function readChar(c) {
+    if (!Object.prototype.hasOwnProperty.call(readCache, c)) {
+      if (++readCached > 4096) { readCache = {}; readCached = 1; } // a page of every script stays small
+      var nfkc = c.normalize('NFKC').replace(/[\u2010-\u2013\u2212]/g, '-');
+      readCache[c] = c === '\x85' ? ' ' : INVISIBLE_RE.test(c) ? '' : ND_RE.test(c) ? asciiDigit(c)
+        : /[0-9]/.test(nfkc) ? c : nfkc;
+    }
+    return readCache[c];
+  }
+  function readable(s) { return NON_ASCII_RE.test(s) ? s.replace(/[^\x00-\x7f]/gu, readChar) : s; }
+
+  function redactPii(s) {
+    var out = s;
     for (var i = 0; i < PII_PATTERNS.length; i++) {
       if (!PII_PATTERNS[i][1].test(out)) continue;
       PII_PATTERNS[i][0].lastIndex = 0;
       out = out.replace(PII_PATTERNS[i][0], REDACTED);
     }
     return out;
+  }
+  // Matched as it is read (readable), so what an invisible character splits is found whole; the text leaves
+  // as written, redacted as written, when that reads the same (or when nothing is found as read), else as
+  // read (without its invisible characters), redacted.  (Not redacted as written first and then as read:
+  // a pattern would bite a part of what is split, "123456\u200b789" leaving "6789".)
+  function sanitizeString(s) {
+    var text = String(s), read = readable(text), out = redactPii(read);
+    if (read === text) return out;
+    var written = redactPii(text);
+    return out === read || readable(written) === out ? written : out;
   }
 
   // A number is not text, so 3.9's patterns never see it; its digit count decides instead. An
@@ -566,7 +607,7 @@
     function count(x) { return sanitizeString(collapse(x)).split(REDACTED).length - 1; }
     for (var up = el.parentNode, i = 0; up && up.nodeType === 1 && up !== document.body && i < 2; up = up.parentNode, i++) {
       var whole = up.textContent;
-      if (whole.length > 2000 || !/[\d@]/.test(whole)) return false; // small containers; every pattern needs one
+      if (whole.length > 2000 || !/[\d@]/.test(readable(whole))) return false; // small containers; every pattern needs one
       r.setStart(up, 0); r.setEndBefore(el);
       var before = r.toString();
       r.setStartAfter(el); r.setEnd(up, up.childNodes.length);

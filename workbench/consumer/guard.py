@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from workbench.privacy import personal_data
+from workbench.privacy import is_invisible, personal_data
 from workbench.protocol.taxonomy import Emotion
 
 # Pieces the patterns share: counts in digits or words ("for three minutes", "3 times"), ordinals,
@@ -222,18 +222,11 @@ _COMPILED = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in SURVE
 _LABELS = re.compile("|".join(rf"\b{e.value}\b" for e in Emotion if "_" in e.value), re.IGNORECASE)
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'", "\uff07": "'"})
 _EMPHASIS = re.compile(r"[*_`~]+")
-# Default-ignorable code points that are not format characters (Cf is tested by category): the combining
-# grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian free variation selectors, variation
-# selectors; and the C1 controls, which a page's text may carry into a template (U+0085, a line break,
-# reads as a space). A reader sees none of them, so none may split a word the guard looks for.
-_IGNORABLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0"
-                        "\U000e0000-\U000e0fff\x80-\x84\x86-\x9f]")
-
-
-def is_invisible(char: str) -> bool:
-    """Whether ``char`` is drawn as nothing: a format character (category Cf: U+00AD soft hyphen,
-    U+200B-U+200F, U+2060 word joiner, U+FEFF...) or another default-ignorable one (U+034F...)."""
-    return unicodedata.category(char) == "Cf" or _IGNORABLE.match(char) is not None
+# What a reader does not see (privacy.is_invisible, one definition for the guard and the redaction): every format
+# character (Cf) and the other default-ignorable code points (the combining grapheme joiner, Hangul fillers, Khmer
+# inherent vowels, Mongolian free variation selectors, variation selectors, tags); and the C1 controls, which a
+# page's text may carry into a template (U+0085, a line break, reads as a space). None may split a word the guard
+# looks for.
 
 
 def visible(message: str) -> str:
