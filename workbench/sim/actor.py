@@ -8,7 +8,7 @@ time unchanged. The actor also keeps what the reports need: the intended cursor 
 the fidelity figure) and the page's scroll offset over time (to draw the trail on a
 full-page screenshot).
 
-Answering Seer (EITP v1.1 sections 5.10, 7.5, 9): with a :class:`ChatWatch`, the page reports
+Answering Seer (EITP v1.1 sections 5.10, 7.5, 9): with a :class:`ChatWatch`, the page keeps
 each message of Seer's that its chat widget shows, and after the persona's current step the
 actor acts out what :func:`synthetic.response.react` drew for it: reads it, then types a reply
 into the widget, fills in and submits the lead form, leaves the site (:class:`PersonaLeft`), or
@@ -76,22 +76,28 @@ _SET_VISIBILITY = """(state) => {
   document.dispatchEvent(new Event('visibilitychange'));
 }"""
 EXIT_FLICK = replace(AGITATED, overshoot_prob=0.0, hesitation_prob=0.0)
-CHAT_BINDING = "__workbenchChatShown"
-# Installed before the site's scripts: report each message of Seer's the chat widget adds.
-# A MutationObserver runs as a microtask, so it reports even while a virtual clock is paused.
+CHAT_SHOWN = "__workbenchChatShown"
+# Installed before the site's scripts: keep each message of Seer's the chat widget adds, in the page,
+# until the actor takes them (:meth:`ChatWatch.take`). A MutationObserver runs as a microtask, so a
+# message is kept as soon as it is shown, even while a virtual clock is paused. (Not a binding to
+# Python: its call reaches the runner by another channel than the clock's, so a loaded machine could
+# answer a message one persona step later in page time than an idle one.)
 _WATCH_CHAT = """(() => {
+  window.SHOWN = [];
   const watch = () => {
     const log = document.getElementById('seer-chat-log');
     if (!log) return;
     new MutationObserver((records) => {
       for (const r of records) for (const n of r.addedNodes) {
         if (n.nodeType === 1 && n.classList.contains('chat-msg') && !n.classList.contains('chat-msg-user'))
-          window.BINDING(n.textContent);
+          window.SHOWN.push(n.textContent);
       }
     }).observe(log, {childList: true});
   };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', watch); else watch();
-})();""".replace("BINDING", CHAT_BINDING)
+})();""".replace("SHOWN", CHAT_SHOWN)
+# the messages shown since the last take, and none kept after it (a new document starts with none)
+_TAKE_SHOWN = f"() => {{ const shown = window.{CHAT_SHOWN} || []; window.{CHAT_SHOWN} = []; return shown; }}"
 
 #: message shown -> Seer's intervention with that message, or None when it is not Seer's
 Lookup = Callable[[str], InterventionSent | None]
@@ -123,16 +129,17 @@ class ChatWatch:
     model: ResponseModel
     rng: np.random.Generator
     lookup: Lookup
-    shown: list[str] = field(default_factory=list)  # reported by the page, not yet answered
+    shown: list[str] = field(default_factory=list)  # taken from the page, not yet answered
     answered: list[Answer] = field(default_factory=list)  # in order
 
     async def attach(self, page: Page) -> None:
-        """Before ``goto``: the page reports every message of Seer's its widget shows."""
-        def shown(message: str) -> None:
-            self.shown.append(str(message))
-
-        await page.expose_function(CHAT_BINDING, shown)
+        """Before ``goto``: the page keeps every message of Seer's its widget shows, for :meth:`take`."""
         await page.add_init_script(_WATCH_CHAT)
+
+    def take(self, shown: object) -> None:
+        """What the page's :data:`_TAKE_SHOWN` returned: messages to answer, in the order shown."""
+        if isinstance(shown, list):
+            self.shown += [str(message) for message in shown]
 
     def decide(self, message: str) -> Answer | None:
         sent = self.lookup(message.strip())
@@ -403,7 +410,10 @@ class PlaywrightActor:
     # --- answering Seer ---------------------------------------------------------------------
     async def answer_chat(self) -> None:
         """Act out an answer to each message the chat showed since the last call. The runner calls
-        it after every persona step (:class:`workbench.sim.pause.StepDriver`), never mid-step."""
+        it after every persona step (:class:`workbench.sim.pause.StepDriver`), never mid-step: what the
+        page had shown by the end of that step, by its clock."""
+        if self.chat is not None:
+            self.chat.take(await self._js(_TAKE_SHOWN))
         while self.chat is not None and self.chat.shown:
             answer = self.chat.decide(self.chat.shown.pop(0))
             if answer is not None:
