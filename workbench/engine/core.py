@@ -66,7 +66,8 @@ Readings of section 5 worth knowing:
 * ``behavioral.scrollDepth`` is "maximum scroll depth in current batch": the deepest point the
   viewport reached during the window, counting the depth it started the window at (the page
   does not move back to the top between windows). ``clickCount`` counts the window's clicks.
-* ``spatial.visitCount`` counts entries into the current section over the session;
+* ``spatial.visitCount`` counts entries into the current section over the session (of the
+  :data:`SECTIONS_KEPT` sections it entered last: section names are the page's to choose);
   ``spatial.trigger`` is the window's most telling spatial event, or ``None`` when calm.
 * ``temporal.timeSinceLastEmotion`` is the time since the previous classification (the
   session duration for the first one).
@@ -100,6 +101,14 @@ from workbench.protocol.taxonomy import NEGATIVE, POSITIVE, Emotion, name_token
 from workbench.recent import Recent
 
 Batch = Mapping[str, Any]
+
+#: distinct sections whose entries a session counts (``visitCount``, pricing visits, revisits, new sections);
+#: past this, the least recently entered is forgotten. Section names are the page's own ``section[id]``s (1-64
+#: characters, :func:`name_token`): a page that makes up a new one for every event grew a session by ~130 bytes
+#: an event, 230 MiB an hour at the bridge's 500 events a second, and every window re-read them all. The demo
+#: sites have 8 sections a page; 512 covers a visit through 64 such pages, and costs at most ~100 KiB a session,
+#: about what botfilter.ACTIONS_KEPT's action times do.
+SECTIONS_KEPT = 512
 
 
 class ClockError(ValidationError):
@@ -481,7 +490,7 @@ class Engine:
                         focused_before=state.open_fields, last_active_before=state.last_active_ts)
         for i, section in enumerate(feats.sections):
             if i > 0 or section != state.current_section:
-                state.section_visits[section] += 1
+                _entered(state.section_visits, section)
         state.current_section = feats.sections[-1] if feats.sections else state.current_section
         state.submitted = state.submitted or feats.form_submits > 0
         state.tab_switches += feats.tab_aways
@@ -544,6 +553,14 @@ class Engine:
         if state is not None:
             state.shown = shown
         return emotional_profile(packet, shown.counts, shown.history, out.profile.get("patterns", ()))
+
+
+def _entered(visits: Counter[str], section: str) -> None:
+    """Count an entry into ``section``, now the most recently entered (a dict keeps insertion order); past
+    :data:`SECTIONS_KEPT` sections, the least recently entered one is forgotten."""
+    visits[section] = visits.pop(section, 0) + 1
+    if len(visits) > SECTIONS_KEPT:
+        del visits[next(iter(visits))]
 
 
 def emotional_profile(packet: Mapping[str, Any], counts: Mapping[str, int],
