@@ -8,7 +8,16 @@ events and clock).
 Event times come from visitors' browsers, whose clocks disagree, so one call runs at most one
 catch-up cycle, stamped when it was due, and the next is due one cycle after it: a visitor whose
 clock is a day ahead costs one early cycle, not 1440 at once followed by a day without any.
-(The price: after a long quiet spell the tenant's cycles catch up one per event.) Until a tenant's
+(The price: after a long quiet spell the tenant's cycles catch up one per event.) But after a cycle run
+by an event more than ``evi_ahead_ms`` past its due time (a clock running ahead, or the end of a quiet
+spell), the next such event runs the next one only when at least half the tenant's events since came at
+or past its due time: after a quiet spell all of them do, while a visitor whose clock is a day ahead
+among others whose clocks are not sends few of them, and the tenant's cycles stay within a cycle or two
+of the present. (Without it each of that visitor's packets ran one more early cycle, stamped in the
+future with no state in its EVI window: an hour's visit put the tenant's cycles hours ahead, none ran
+until the present caught up, and the EVI history filled with zeros, every later packet an anomaly.
+A burst of such packets with nothing between them still counts as the present, as after a quiet spell:
+only a fence on the wall clock, at the bridge, could tell the two apart.) Until a tenant's
 first cycle, its earliest clock sets the first one: a first packet from a clock a day ahead does not
 put the tenant's cycles off until the present reaches it. A cycle:
 
@@ -28,7 +37,10 @@ put the tenant's cycles off until the present reaches it. A cycle:
 * per tenant, the Emotional Volatility Index (EVI): over the last 5 minutes, the mean
   distress of each active session's latest state (negative 1.0, cognitive 0.7, mixed 0.4,
   positive 0) times its intensity, and no state more than :data:`EVI_AHEAD_MS` after now (a
-  visitor whose clock runs ahead must not weigh on every packet until the present reaches it);
+  visitor whose clock runs ahead must not weigh on every packet until the present reaches it). A
+  session's latest state is forgotten an hour after it (:data:`SESSION_RETENTION_MS`), or at the
+  tenant's next cycle when it is more than :data:`AHEAD_KEPT_MS` after that cycle, as such event
+  times are: a clock in the year 9999 would otherwise leave its sessions there for good;
   its trend, percentile against the tenant's EVI history, anomaly (|z| > 2) with severity, a
   30-minute prediction by least squares over the recent EVI series, and contagion: geographies
   whose EVI started rising right after another's did.
@@ -65,6 +77,11 @@ MIN_SAMPLE = 10
 #: outcome (section 7.6) arrives within Seer's 2-minute attribution window or at the close; an hour
 #: covers both with room, and keeps a long ``workbench serve`` from remembering every visitor ever
 SESSION_RETENTION_MS = 3_600_000
+#: how far after a cycle an event time, or a session's latest state, is kept: one further ahead is a clock running
+#: days ahead (the schema takes the year 9999), which would count in no sample or EVI for a week and, kept, never
+#: leave (an hour after it, for a state: in the year 9999). A state a day ahead is kept, and counts once the
+#: present nears it, as before
+AHEAD_KEPT_MS = 7 * DAY_MS
 #: cycles of history kept per group (z-score baseline) and per tenant (EVI percentile, z): one day at
 #: 60 s, so the per-cycle and per-packet cost stays flat however long the process runs
 HISTORY_CYCLES = 1440
@@ -141,7 +158,7 @@ def expire(times: list[float], now: float) -> None:
     """Drop the event times more than 7 days before ``now`` from the sorted list, in place, and those more than
     7 days after it: a clock that far ahead (the schema takes the year 9999) would be in no sample for a week,
     and kept it would never leave an active group."""
-    del times[bisect_right(times, now + 7 * DAY_MS):]
+    del times[bisect_right(times, now + AHEAD_KEPT_MS):]
     del times[:bisect_left(times, now - 7 * DAY_MS)]
 
 
@@ -183,6 +200,9 @@ class Intelligence:
         self.geo_evi: dict[tuple[str, str], deque[float]] = defaultdict(lambda: deque(maxlen=3))  # contagion reads 3
         self.knowledge_of: dict[str, list[dict[str, Any]]] = {}  # tenant -> its validated patterns
         self.next_cycle: dict[str, float] = {}  # tenant -> when its next cycle is due
+        # tenant -> [events since its previous cycle, those of them at or past its due time]
+        self._since: dict[str, list[int]] = {}
+        self._early: set[str] = set()  # tenants whose last cycle was run by an event far past it (see above)
         self._cycled: set[str] = set()  # tenants that had a cycle
 
     @property
@@ -212,12 +232,23 @@ class Intelligence:
     # --- input ----------------------------------------------------------------------------
     def add(self, event: EmotionalEvent) -> None:
         due = self.next_cycle.get(event.tenant)
+        since = self._since.setdefault(event.tenant, [0, 0])
         if due is None or (event.tenant not in self._cycled and event.timestamp + self.cycle_ms < due):
             # the first cycle is one after the earliest event: not after a first packet from a clock running ahead
             self.next_cycle[event.tenant] = event.timestamp + self.cycle_ms
         elif event.timestamp >= due:  # one catch-up cycle at most, and the next one after it (see above)
-            self.cycle(due, tenant=event.tenant)
-            self.next_cycle[event.tenant] = due + self.cycle_ms
+            far = event.timestamp > due + self.evi_ahead_ms  # a clock running ahead, or a quiet spell's end
+            # after a cycle so run, the next one needs half the tenant's events since it at or past its due time
+            if not far or event.tenant not in self._early or 2 * (since[1] + 1) >= since[0] + 1:
+                self.cycle(due, tenant=event.tenant)
+                self.next_cycle[event.tenant] = due + self.cycle_ms
+                if far:
+                    self._early.add(event.tenant)
+                else:
+                    self._early.discard(event.tenant)
+        since = self._since.setdefault(event.tenant, [0, 0])  # anew after a cycle
+        since[0] += 1
+        since[1] += event.timestamp >= self.next_cycle[event.tenant]
         g = self._group((event.tenant, event.vertical, event.emotion, event.section, event.geo))
         insort(g.times, event.timestamp)
         g.born = min(g.born, event.timestamp)
@@ -292,6 +323,7 @@ class Intelligence:
         patterns: list[dict[str, Any]] = []
         for t in tenants:
             self._cycled.add(t)
+            self._since[t] = [0, 0]
             mine = self._score(t, now)
             self.knowledge_of[t] = [p for p in mine if p["sample_size"] >= self.min_sample]
             patterns += mine
@@ -337,10 +369,16 @@ class Intelligence:
         return patterns
 
     def _forget(self, tenants: set[str], now: float) -> None:
-        """Bound a long-running process's memory: sessions quiet for :data:`SESSION_RETENTION_MS`."""
+        """Bound a long-running process's memory: sessions quiet for :data:`SESSION_RETENTION_MS`, and those whose
+        latest state is more than :data:`AHEAD_KEPT_MS` after ``now`` (a clock days ahead: else kept until the
+        present passed it, never for the year 9999; an outcome for such a session is then one never seen)."""
         for t in tenants & set(self.latest):
             sessions, by_time = self.latest[t], self.by_time[t]
             gone = bisect_left(by_time, (now - SESSION_RETENTION_MS,))  # the states older than that come first
+            ahead = bisect_right(by_time, now + AHEAD_KEPT_MS, lo=gone, key=itemgetter(0))  # and those later last
+            for _, sid in by_time[ahead:]:
+                del sessions[sid]
+            del by_time[ahead:]
             for _, sid in by_time[:gone]:
                 del sessions[sid]
             del by_time[:gone]
