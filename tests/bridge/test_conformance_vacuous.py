@@ -24,6 +24,10 @@ from workbench.bridge import codec
 from workbench.cli.common import ExitCode
 from workbench.cli.main import main
 
+# a suite run against each broken bridge: about a minute in all, so `make test-all` (the cases' verdicts on our
+# bridge and on stock nats-server stay in the default run: test_conformance_suite.py)
+pytestmark = pytest.mark.slow
+
 REFUSALS = ("4.2/1", "4.6/1", "4.6/2", "4.6/3", "4.6/4", "10.4/1")
 FLOODS = ("4.6/2", "4.6/3", "4.6/4")
 JUDGED = {c.id for c in suite.CASES if c.level != suite.MAY}
