@@ -39,6 +39,14 @@ producer sampled with what the persona meant.
   than a clock run), so an answer reaches the page within one clock run of the batch that caused
   it. Trajectories played in the page (no DevTools socket) settle before and after, not at each of
   their runs.
+  Two things keep that page time the same however loaded the machine. A run does not start when the
+  page's report changed since the last run read it (input between runs made the page send a batch: a
+  click's priority flush, a full buffer): its round trip returns at once, so settle sees the batch
+  first. And a long run is played in the page in chunks that end just past the sampler's ticks; after
+  a chunk in which the page sent a batch the run returns to Python, which settles and runs the rest.
+  So Seer's answer reaches the page at the end of the chunk that sent its batch, never at whatever
+  page time the run had reached when the frame happened to arrive. A run in which the page sends
+  nothing is still one round trip.
   A virtual clock can race past the bridge's wall-time frame guard (at most
   ``transport.max_pubs_per_second`` PUBs per connection per wall second, section 4.6): a long
   quiet stretch runs in one call, and each of its flushes is a PUB. With a :class:`FramePacer`
@@ -81,6 +89,28 @@ ROBOT_COSTS = {"move": 1000.0 / 60.0, "click": 4.0, "page_click": 40.0, "key": 1
 
 #: true while the page is the document :meth:`VirtualClock.ready` marked
 _SAME_DOCUMENT = "window.__wbDocument === true"
+#: how often a run is held back for what the page sent between runs before it runs regardless (each hold
+#: is a batch or an answer that arrived meanwhile; input between two runs sends a few at most)
+SETTLE_ROUNDS = 8
+#: a run on the in-page controller, in chunks ending just past the sampler's ticks: ``[same document,
+#: report, ms run]``. Nothing runs when the report is no longer ``last`` (the JSON the last run read);
+#: the run stops after the first chunk that changed it (the page sent a batch, or took in an answer).
+_CHUNKED = """async (ms, first, last) => {
+  const c = globalThis.__pwClock.controller;
+  const report = () => (%(report)s);
+  let r = report();
+  let seen = JSON.stringify(r);
+  if (last !== null && seen !== last) return [%(same)s, r, 0];
+  let ran = 0, step = Math.min(ms, first);
+  while (true) {
+    await c.runFor(step);
+    ran += step;
+    r = report();
+    if (ran >= ms || JSON.stringify(r) !== seen) break;
+    step = Math.min(%(sample)d, ms - ran);
+  }
+  return [%(same)s, r, ran];
+}"""
 
 
 class NewDocument(WorkbenchError):
@@ -239,6 +269,8 @@ class VirtualClock:
         self.moves = 0  # cursor moves sent: at most one per sampler tick, none while the hand rests
         self.slipped = 0  # trajectories whose scheduled in-page runs did not all happen on their pointermove
         self.late = 0
+        self.held = 0  # runs held back because the page had sent a batch (or taken in an answer) since the last
+        self.split = 0  # runs that returned early, after a chunk in which the page sent a batch
 
     async def prepare(self, page: Page) -> None:
         self.page = page
@@ -263,13 +295,40 @@ class VirtualClock:
     async def _run(self, ms: int) -> None:
         if ms <= 0:
             return
+        holds = 0
+        while ms > 0:
+            if self.settle is not None:
+                await self.settle(self.reported)
+            if self.pacer is not None:
+                await self.pacer.wait()
+            ran = await self._run_once(ms, guarded=holds < SETTLE_ROUNDS)
+            if ran == 0:  # the page sent something since the last run: settle first
+                holds += 1
+                self.held += 1
+                continue
+            self.t += ran
+            ms -= ran
+            if ms > 0:
+                self.split += 1
+        self.runs += 1
+
+    async def _run_once(self, ms: int, *, guarded: bool) -> int:
+        """Run the page's clock for at most ``ms``; return how far it ran (see :data:`_CHUNKED`): 0 when
+        ``guarded`` and the page's report changed since the last run, less than ``ms`` when the page sent a
+        batch on the way. The report is read in the run's own round trip."""
         assert self.page is not None
-        if self.settle is not None:
-            await self.settle(self.reported)
-        if self.pacer is not None:
-            await self.pacer.wait()
-        after = f"[{_SAME_DOCUMENT}, {self.report or 'null'}]"  # read in the run's own round trip
-        if self.hooked and self.evaluate is not None:
+        after = f"[{_SAME_DOCUMENT}, {self.report or 'null'}, {ms}]"  # read in the run's own round trip
+        if self.hooked and self.report and self.settle is not None:
+            run = _CHUNKED % {"report": self.report, "same": _SAME_DOCUMENT, "sample": SAMPLE_MS}
+            first = (self.grid0 - self.t) % SAMPLE_MS + 1  # to just past the sampler's next tick
+            last = json.dumps(self.reported, separators=(",", ":")) if guarded and self.reported is not None \
+                else None
+            args = [ms, first, last]
+            if self.evaluate is not None:
+                read = await self.evaluate(f"({run})(...{json.dumps(args)})")
+            else:
+                read = await self.page.evaluate(f"(a) => ({run})(...a)", args)
+        elif self.hooked and self.evaluate is not None:
             read = await self.evaluate(f"globalThis.__pwClock.controller.runFor({ms}).then(() => {after})")
         elif self.hooked:
             read = await self.page.evaluate(f"(ms) => globalThis.__pwClock.controller.runFor(ms).then(() => {after})",
@@ -277,13 +336,12 @@ class VirtualClock:
         else:
             await self.page.clock.run_for(ms)
             read = await self.page.evaluate(after)
-        same, value = read if isinstance(read, list) and len(read) == 2 else (False, None)
+        same, value, ran = read if isinstance(read, list) and len(read) == 3 else (False, None, 0)
         if not same:
             raise NewDocument()
         if self.report:
             self.reported = value
-        self.t += ms
-        self.runs += 1
+        return int(ran)
 
     async def verify(self) -> None:
         """Raise :class:`NewDocument` unless the page is still the document of :meth:`ready` (a last
