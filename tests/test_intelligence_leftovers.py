@@ -6,6 +6,8 @@ and a visitor whose clock is a day ahead among others whose clocks are not no lo
 ahead of the present, one early cycle per packet, leaving a history of future EVIs of 0.
 """
 
+import pytest
+
 from workbench.intelligence import AHEAD_KEPT_MS, DAY_MS, EVI_AHEAD_MS, EmotionalEvent, Intelligence
 
 T0 = 1_740_700_800_000
@@ -76,6 +78,23 @@ def test_a_few_visitors_ahead_keep_the_cycles_within_the_evi_window_of_the_prese
         lead = max(lead, intel.evi_history["org"][-1][0] - (t + 19 * 400))
     assert lead <= EVI_AHEAD_MS
     assert 58 <= len(intel.evi_history["org"]) <= 61 and {round(v, 3) for _, v in intel.evi_history["org"]} == {0.5}
+
+
+@pytest.mark.parametrize("honest", [1, 2])
+def test_a_visitor_a_day_ahead_beside_one_or_two_others_does_not_run_the_cycles_ahead(honest):
+    # as many packets from the clock ahead as from the others together: the event that ran an early cycle
+    # counted again for the next, so each of its packets ran one (5 h ahead, 355 EVIs of 0)
+    intel = Intelligence()
+    lead = 0.0
+    for k in range(360):  # an hour, a packet each 10 s from each
+        t = T0 + k * 10_000
+        for v in range(honest):
+            intel.add(e(t + v * 100, f"h{v}"))
+        intel.add(e(t + 5000 + DAY_MS, "ahead", "satisfaction"))
+        lead = max(lead, intel.evi_history["org"][-1][0] - t) if intel.evi_history.get("org") else lead
+    assert lead <= EVI_AHEAD_MS
+    assert 58 <= len(intel.evi_history["org"]) <= 61
+    assert not any(v == 0 for _, v in intel.evi_history["org"])
 
 
 def test_after_a_quiet_spell_the_cycles_still_catch_up_one_per_event():

@@ -10,8 +10,8 @@ catch-up cycle, stamped when it was due, and the next is due one cycle after it:
 clock is a day ahead costs one early cycle, not 1440 at once followed by a day without any.
 (The price: after a long quiet spell the tenant's cycles catch up one per event.) But after a cycle run
 by an event more than ``evi_ahead_ms`` past its due time (a clock running ahead, or the end of a quiet
-spell), the next such event runs the next one only when at least half the tenant's events since came at
-or past its due time: after a quiet spell all of them do, while a visitor whose clock is a day ahead
+spell), the next such event runs the next one only when more than half the tenant's events since, itself
+included, came at or past its due time: after a quiet spell all of them do, while a visitor whose clock is a day ahead
 among others whose clocks are not sends few of them, and the tenant's cycles stay within a cycle or two
 of the present. (Without it each of that visitor's packets ran one more early cycle, stamped in the
 future with no state in its EVI window: an hour's visit put the tenant's cycles hours ahead, none ran
@@ -233,22 +233,25 @@ class Intelligence:
     def add(self, event: EmotionalEvent) -> None:
         due = self.next_cycle.get(event.tenant)
         since = self._since.setdefault(event.tenant, [0, 0])
+        ran = False
         if due is None or (event.tenant not in self._cycled and event.timestamp + self.cycle_ms < due):
             # the first cycle is one after the earliest event: not after a first packet from a clock running ahead
             self.next_cycle[event.tenant] = event.timestamp + self.cycle_ms
         elif event.timestamp >= due:  # one catch-up cycle at most, and the next one after it (see above)
             far = event.timestamp > due + self.evi_ahead_ms  # a clock running ahead, or a quiet spell's end
-            # after a cycle so run, the next one needs half the tenant's events since it at or past its due time
-            if not far or event.tenant not in self._early or 2 * (since[1] + 1) >= since[0] + 1:
+            # after a cycle so run, the next one needs more than half the tenant's events since it, this one
+            # included, at or past its due time (half: one visitor ahead and one not would still run one each)
+            if not far or event.tenant not in self._early or 2 * (since[1] + 1) > since[0] + 1:
                 self.cycle(due, tenant=event.tenant)
                 self.next_cycle[event.tenant] = due + self.cycle_ms
+                ran = True
                 if far:
                     self._early.add(event.tenant)
                 else:
                     self._early.discard(event.tenant)
-        since = self._since.setdefault(event.tenant, [0, 0])  # anew after a cycle
-        since[0] += 1
-        since[1] += event.timestamp >= self.next_cycle[event.tenant]
+        if not ran:  # the event that ran a cycle does not count again for the next one
+            since[0] += 1
+            since[1] += event.timestamp >= self.next_cycle[event.tenant]
         g = self._group((event.tenant, event.vertical, event.emotion, event.section, event.geo))
         insort(g.times, event.timestamp)
         g.born = min(g.born, event.timestamp)
