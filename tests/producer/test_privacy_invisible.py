@@ -47,6 +47,11 @@ DEALER_COPY = [
     "Tows 7,500\u00a0lbs \u00b7 GVWR 11,500 lbs \u00b7 39\u2032 8\u2033 \u2014 Stock #A24\u20113650",
     "Family of four \U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466 approved \u2764\ufe0f",
     "\u200f\u05de\u05d7\u05d9\u05e8 \u20aa 229,900\u200f and caf\u00e9 \u00bd price",
+    # a model year and a name that ends in a street type are no street address
+    "The 2024 Subaru Outback All Wheel Drive is still on the lot",
+    "Compare the 2023 Ford Explorer Four Wheel Drive trims",
+    "Book 1 Free Test Drive this weekend, Save 500 On Every Test Drive",
+    "The 2025 Jeep Grand Cherokee Trail Way package adds skid plates.",
 ]
 
 PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Your rep</title></head><body>
