@@ -1,5 +1,5 @@
-"""The conformance suite's client (:mod:`workbench.conformance`): a bridge as a producer reaches it, over its
-WebSocket in the NATS text protocol, and the bus behind it as a tap sees it.
+"""The conformance suite's client (:mod:`workbench.conformance`; EITP v1.1 section 4.1): a bridge as a producer
+reaches it, over its WebSocket in the NATS text protocol, and the bus behind it as a tap sees it.
 
 :class:`Probe` says where the bridge is and opens :class:`Conn` connections to it, handshake done; a
 :class:`Conn` sends commands and reads the bridge's answers, each command followed by a PING so that its

@@ -149,31 +149,6 @@ async def test_an_answer_slow_on_the_wire_reaches_the_page_at_the_same_page_time
     assert _timeline(rows, batches) == quick
 
 
-async def test_what_the_page_showed_reaches_the_persona_at_the_same_page_time_however_slow_the_driver(
-        tmp_path, monkeypatch):
-    # The page has shown Seer's message; the persona answers it after its current step. When the page told
-    # the runner through a Playwright binding, the call came by the driver's channel, not the clock's: on a
-    # loaded machine it could arrive after the step had ended, and the persona answered a step (here ~12 s
-    # of page time) later. Bindings that take a second to reach Python must change nothing in page time.
-    from playwright.async_api import Page
-
-    _, rows, batches = await _run(ShortStay, ALWAYS_CHAT, tmp_path / "prompt.db")
-    prompt = _timeline(rows, batches)
-    expose = Page.expose_function
-
-    async def slow_expose(self, name, callback):  # type: ignore[no-untyped-def]
-        async def late(*args):  # type: ignore[no-untyped-def]
-            await asyncio.sleep(1.0)
-            return callback(*args)
-
-        return await expose(self, name, late)
-
-    monkeypatch.setattr(Page, "expose_function", slow_expose)
-    _, rows, batches = await _run(ShortStay, ALWAYS_CHAT, tmp_path / "slow.db")
-    assert prompt[0] and prompt[1]  # an answer, and the visitor's reply to it
-    assert _timeline(rows, batches) == prompt
-
-
 async def test_a_persona_that_ignores_the_message_is_no_response_once_the_window_passes_in_event_time(tmp_db):
     batches_by_then: list[int] = []
     seen: list[BatchReceived] = []

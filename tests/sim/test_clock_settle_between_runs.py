@@ -75,3 +75,29 @@ async def test_a_long_run_returns_right_after_the_chunk_in_which_the_page_sent_a
         finally:
             await browser.close()
     assert settled == [(None, start), (1, start + 1001), (1, start + 5000)]
+
+
+async def test_settled_takes_in_what_input_sent_since_the_last_run_without_running_the_clock():
+    # the actor settles before it takes Seer's messages from the page after a step: a click at the end of the
+    # step (no run after it) may have sent the batch Seer answers
+    settled: list[tuple[object, int]] = []
+    async with async_playwright() as pw:
+        browser = await browsers.launch(pw)
+        try:
+            page = await browser.new_page()
+
+            async def settle(reported: object) -> None:
+                settled.append((reported, int(await page.evaluate("Date.now()"))))
+
+            clock = VirtualClock(settle=settle, report="window.sent")
+            await clock.prepare(page)
+            await page.set_content(PAGE)
+            await clock.ready(page)
+            await clock.advance(50)
+            await page.mouse.click(10, 10)
+            before = await page.evaluate("Date.now()")
+            await clock.settled()
+            after = await page.evaluate("Date.now()")
+        finally:
+            await browser.close()
+    assert settled[-1] == (1, before) and after == before

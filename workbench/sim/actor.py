@@ -411,8 +411,10 @@ class PlaywrightActor:
     async def answer_chat(self) -> None:
         """Act out an answer to each message the chat showed since the last call. The runner calls
         it after every persona step (:class:`workbench.sim.pause.StepDriver`), never mid-step: what the
-        page had shown by the end of that step, by its clock."""
+        page had shown by the end of that step, by its clock, once the pipeline has answered what the page
+        sent by then (in virtual time; a Playwright binding's call could reach Python after the step)."""
         if self.chat is not None:
+            await self.clock.settled()  # Seer's answer to what the step sent is in the page before the take
             self.chat.take(await self._js(_TAKE_SHOWN))
         while self.chat is not None and self.chat.shown:
             answer = self.chat.decide(self.chat.shown.pop(0))

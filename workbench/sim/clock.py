@@ -143,6 +143,9 @@ class PageClock(Protocol):
     async def cost(self, kind: str, wall_started: float) -> None:
         """Account for an un-timed action that started at ``time.perf_counter() == wall_started``."""
 
+    async def settled(self) -> None:
+        """Return once the pipeline has handled what the page has sent by now, as before a run."""
+
 
 class RealClock:
     kind = "real"
@@ -166,6 +169,9 @@ class RealClock:
 
     async def cost(self, kind: str, wall_started: float) -> None:
         pass  # the wall clock already moved
+
+    async def settled(self) -> None:
+        pass  # the page waits for no one
 
     async def play(self, traj: Trajectory, send: Send, plan: PlanSink) -> None:
         ticks = traj.resample(self.move_hz)
@@ -342,6 +348,16 @@ class VirtualClock:
         if self.report:
             self.reported = value
         return int(ran)
+
+    async def settled(self) -> None:
+        """Settle with what the page has sent by now, not only by the end of the last run: input since then
+        (a click's priority flush at the end of a step) may have sent a batch Seer answers. The next run's
+        hold then finds nothing new."""
+        if self.settle is None or not self.report:
+            return
+        assert self.page is not None
+        self.reported = await (self.evaluate(self.report) if self.evaluate else self.page.evaluate(self.report))
+        await self.settle(self.reported)
 
     async def verify(self) -> None:
         """Raise :class:`NewDocument` unless the page is still the document of :meth:`ready` (a last
