@@ -48,15 +48,16 @@ PERSONAL_TEXT = {
     # or a stock number looks like, so the producer's 3.9 zip pattern redacts it and this side does not
     "zip code": re.compile(r"(?<![\w.$,-])\d{5}-\d{4}(?![\w-]|[.,]\d)"),
     # a street address ("42 Elm Street", "1600 Pennsylvania Ave NW"), as the producer finds one: a house
-    # number, 1-4 capitalised words and a street type; not dealer copy with a counted or vehicle word among them
-    # ("4 Wheel Drive", "2024 Subaru Outback All Wheel Drive", "30 Minute Test Drive", "5 Star Way") or that goes
-    # on past the street type ("Road Test", "Trail Way package")
+    # number, 1-4 capitalised words and a street type; not dealer copy that counts something first ("4 Wheel
+    # Drive", "30 Minute Test Drive", "5 Star Way"), names a "Wheel Drive" or "Test Drive" ("2024 Subaru Outback
+    # All Wheel Drive", "1 Free Test Drive") or goes on past the street type ("Road Test"); a street with such a
+    # word inside its name ("45 Lone Star Drive", "800 Harbor Point Drive") is an address
     "street address": re.compile(
-        r"\b\d{1,6}[A-Z]?(?: (?!(?:Wheel|Minute|Hour|Day|Week|Month|Year|Mile|Star|Owner|Down|Door|Seat|Person"
-        r"|Passenger|Speed|Point|Step|Cylinder|Valve|Bunk|Slide|Foot|Inch|Gallon|Liter|Ton|Axle|Season|Time|Test)s?\b)"
-        r"[A-Z][a-z]+){1,4} (?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Court|Ct|Place|Pl"
-        r"|Terrace|Circle|Way|Parkway|Pkwy)\b(?! (?:[Hh]azard|[Tt]est|[Tt]rip|[Aa]way|[Aa]ssist|[Mm]ode|[Pp]ackage"
-        r"|[Tt]rain|[Kk]it)\b)\.?"
+        r"\b\d{1,6}[A-Z]?(?! (?:Wheel|Minute|Hour|Day|Week|Month|Year|Mile|Star|Owner|Down|Door|Seat|Person|Passenger"
+        r"|Speed|Point|Step|Cylinder|Valve|Bunk|Slide|Foot|Inch|Gallon|Liter|Ton|Axle|Season|Time)s?\b)"
+        r"(?: [A-Z][a-z]+){1,4}(?<! Wheel)(?<! Test) (?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln"
+        r"|Court|Ct|Place|Pl|Terrace|Circle|Way|Parkway|Pkwy)\b(?! (?:Hazard|Test|Trip|Away|Assist|Mode|Package|Train"
+        r"|Kit)\b)\.?"
         r"(?: [NS][EW]?\b| [EW]\b)?", re.ASCII),
 }
 

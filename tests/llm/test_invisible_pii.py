@@ -7,7 +7,9 @@ years, stock numbers and a bare 5-digit number stay, and text with no personal d
 import copy
 import json
 import random
+import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +18,7 @@ from tests.producer.test_privacy_invisible import DEALER_COPY, SPLIT_FORMS
 from workbench import privacy
 from workbench.consumer.guard import violations
 from workbench.llm.prompt import packet_context
-from workbench.privacy import personal_data, redacted
+from workbench.privacy import PERSONAL_TEXT, personal_data, redacted
 
 PACKET = json.loads((FIXTURES / "spec" / "11.2-packet.json").read_text())
 
@@ -128,3 +130,18 @@ def test_redacted_and_personal_data_agree_on_text_with_invisible_and_wide_charac
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
         assert bool(personal_data(text)) == (redacted(text) != text), repr(text)
         assert personal_data(redacted(text)) == [], repr(text)
+
+
+@pytest.mark.parametrize("address", ["45 Lone Star Drive", "800 Harbor Point Drive", "21 Three Mile Road",
+                                     "77 Bay Door Street", "123 Test Kitchen Road", "42 Elm Street",
+                                     "221B Baker Street"])
+def test_a_street_with_a_counted_word_inside_its_name_is_still_an_address(address):
+    # the exclusions that keep "4 Wheel Drive" and "2024 Subaru Outback All Wheel Drive" apply first and last only
+    assert redacted(f"Ship to {address}, Prosser") == "Ship to [REDACTED], Prosser"
+
+
+def test_the_producer_finds_street_addresses_with_the_same_pattern():
+    # keep in step: the producer's regex literal is this module's pattern, character for character
+    source = (Path(__file__).parents[2] / "sites" / "producer" / "eitp-producer.js").read_text()
+    literals = re.findall(r"\[/(.+?)/g, DIGIT\]", source)
+    assert PERSONAL_TEXT["street address"].pattern in literals

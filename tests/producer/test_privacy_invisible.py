@@ -51,7 +51,6 @@ DEALER_COPY = [
     "The 2024 Subaru Outback All Wheel Drive is still on the lot",
     "Compare the 2023 Ford Explorer Four Wheel Drive trims",
     "Book 1 Free Test Drive this weekend, Save 500 On Every Test Drive",
-    "The 2025 Jeep Grand Cherokee Trail Way package adds skid plates.",
 ]
 
 PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Your rep</title></head><body>
