@@ -145,3 +145,10 @@ def test_the_producer_finds_street_addresses_with_the_same_pattern():
     source = (Path(__file__).parents[2] / "sites" / "producer" / "eitp-producer.js").read_text()
     literals = re.findall(r"\[/(.+?)/g, DIGIT\]", source)
     assert PERSONAL_TEXT["street address"].pattern in literals
+
+
+def test_the_guard_finds_what_the_prompt_redaction_finds_where_an_invisible_character_was_the_boundary():
+    # the guard read personal data in the message without its invisible characters only, so a number whose
+    # boundary was one ("97201-1234\u200bA") passed it though personal_data of the message finds it
+    for message in ("Your zip 97201-1234\u200bA is on file", "Reach us at 2001:db8:0:0:0:0:2:1\u200bz"):
+        assert personal_data(message) and any(v.startswith("personal data") for v in violations(message))

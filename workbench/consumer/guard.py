@@ -246,7 +246,9 @@ def violations(message: str) -> list[str]:
     found = [name for name, pattern in _COMPILED.items() if pattern.search(read)]
     if _LABELS.search(shown) and "emotion labels" not in found:
         found.append("emotion labels")
-    return found + [f"personal data: {kind}" for kind in personal_data(shown)]
+    # personal_data reads the message as a person does itself (invisible characters dropped), and tries it as
+    # written too: a number whose boundary was an invisible character
+    return found + [f"personal data: {kind}" for kind in personal_data(message)]
 
 
 def is_acceptable(message: str) -> bool:
