@@ -44,7 +44,7 @@ from typing import Any
 import anthropic
 from anthropic.types import TextBlockParam
 
-from workbench.consumer.guard import as_read, is_invisible
+from workbench.consumer.guard import as_read
 from workbench.llm.prompt import packet_context
 from workbench.llm.tier import (
     CALL_FAILURES,
@@ -54,6 +54,7 @@ from workbench.llm.tier import (
     ask,
     new_client,
 )
+from workbench.privacy import is_invisible
 
 log = logging.getLogger(__name__)
 
