@@ -256,3 +256,22 @@ def test_scenario_reaches_its_emotion_through_the_engine(emotion):
     scores_hint = [p["emotion"]["primary"] for p in packets]
     assert last["emotion"]["primary"] == emotion, f"packets said {scores_hint}, patterns {last['patterns']}"
     assert 0 < last["emotion"]["confidence"] <= 1 and 0 < last["emotion"]["intensity"] <= 1
+
+
+def test_overwhelm_with_the_cursor_resting_while_the_wheel_flicks():
+    # Rapid shallow scrolling done as people do it with a wheel: the hand on the mouse stays still, so
+    # the producer reports one long rest (at 5 s, "inactive", then once more when it ends) while the page
+    # flicks down and up through the sections under it. What lies under the cursor changes about every half second:
+    # those are the short dwells of overwhelm, not the 10 s the cursor rested.
+    v = Visit(section="hero").move(700, 400, 300)
+    rest_from = v.t
+    sections = ["specifications", "floorplan", "features", "pricing", "financing", "reviews", "features", "floorplan"]
+    for i, section in enumerate(sections):
+        depth = 12 + 9 * i if i < 6 else 60 - 10 * (i - 5)
+        v.goto(section).scroll([depth, depth + 4], every_ms=480 + 45 * (i % 5), speed=3100 + 260 * (i % 4))
+    v.emit("mouse_pause", at=rest_from + 5000, duration=5000, x=v.x, y=v.y, viewport={"relX": 0.5, "relY": 0.4},
+           inactive=True)
+    v.move(720, 380, 250).rest(3000).move(520, 300, 400)
+    packets, _ = run(v.batches())
+    said = [p["emotion"]["primary"] for p in packets]
+    assert "overwhelm" in said, f"packets said {said}, patterns {[p['patterns'] for p in packets]}"

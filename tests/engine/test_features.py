@@ -104,6 +104,22 @@ def test_sections_revisits_and_time_shares():
     assert f.pricing_share == pytest.approx(0.7) and f.trust_share == pytest.approx(0.2)
 
 
+def test_a_dwell_on_one_view_ends_where_the_page_scrolled_under_the_resting_cursor():
+    # a 5 s rest (reported when it reached 5 s, at 6000) with three scrolls within it, one just after
+    # it; and a 1 s rest with none: views of 5000 / 4 ms (three cuts) and 1000 ms
+    events = [ev("mouse_pause", 6000, duration=5000, inactive=True),
+              ev("scroll", 2000, depth=20, velocity=900, direction="down"),
+              ev("scroll", 3000, depth=40, velocity=900, direction="down"),
+              ev("scroll", 4500, depth=30, velocity=-900, direction="up"),
+              ev("scroll", 6500, depth=50, velocity=900, direction="down"),
+              ev("mouse_pause", 9000, duration=1000)]
+    f = feats(events)
+    assert f.pause_mean_ms == 3000  # the rests as the cursor had them
+    assert f.view_dwell_mean_ms == pytest.approx(6000 / 5)  # 6 s of rest over 4 + 1 views
+    assert feats([ev("mouse_pause", 900, duration=800)]).view_dwell_mean_ms == 800
+    assert feats([ev("scroll", 100, depth=20, velocity=900, direction="down")]).view_dwell_mean_ms == 0
+
+
 def test_scroll_reversals_velocity_and_depth_from_where_the_window_started():
     events = [ev("scroll", 100, depth=35, velocity=800, direction="down"),
               ev("scroll", 600, depth=60, velocity=1200, direction="down"),

@@ -183,10 +183,12 @@ def frustration(f: Features, c: Context, k: ClassifierConfig) -> Score:
 @rule
 def overwhelm(f: Features, c: Context, k: ClassifierConfig) -> Score:
     """"Volume of choices or information exceeds processing capacity. Rapid shallow scrolling,
-    short dwell times." Many fast scrolls through several sections with little pausing."""
+    short dwell times." Many fast scrolls through several sections, each view held only briefly:
+    a dwell lasts until the cursor moves or the page scrolls under it, since a wheel-flicker's
+    cursor rests for seconds while what lies under it changes every fraction of one."""
     fast = ramp(f.scroll_speed_mean, k.fast_scroll_px_s / 2, k.fast_scroll_px_s)
     many = ramp(f.scrolls, k.rapid_scrolls / 3, k.rapid_scrolls)
-    short = 1.0 - ramp(f.pause_ms, 0, k.shallow_dwell_ms * 2)
+    short = 1.0 - ramp(f.view_dwell_mean_ms, 0, k.shallow_dwell_ms * 2)
     s = fast * many * (0.6 + 0.4 * short) * (0.7 + 0.3 * ramp(f.section_changes, 1, k.skimmed_sections))
     return Score(Emotion.OVERWHELM, s, ("rapid_shallow_scrolling",) if s else ())
 

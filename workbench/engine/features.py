@@ -7,8 +7,9 @@ timestamps, never from a clock. What each group of features reads:
 
 * kinematics (3.1): speed median / p90 / CV over moving samples, acceleration and jerk p90,
   the moving fraction of samples;
-* gestures (3.2): pauses (count, long ones, total and mean duration, 5 s inactivity),
-  circular motion (count, best circularity), zigzags;
+* gestures (3.2): pauses (count, long ones, total and mean duration, 5 s inactivity), the mean
+  dwell on one view (each pause cut where the page scrolled under the resting cursor), circular
+  motion (count, best circularity), zigzags;
 * clicks (3.3): clicks, rage bursts, clicks on non-interactive elements, CTA and
   learn-more click-throughs;
 * exit intent (3.6): ``viewport_approach`` and top-edge ``mouse_exit``;
@@ -96,6 +97,7 @@ class Features:
     long_pauses: int = 0
     pause_ms: float = 0.0
     pause_mean_ms: float = 0.0
+    view_dwell_mean_ms: float = 0.0  # a pause cut at each scroll during it: how long one view held the cursor
     circles: int = 0
     circularity_max: float = 0.0
     zigzags: int = 0
@@ -183,6 +185,19 @@ def num(value: Any) -> float:
 
 def _column(events: Sequence[Event], key: str) -> np.ndarray:
     return np.fromiter((num(e["data"].get(key)) for e in events), dtype=float, count=len(events))
+
+
+def _view_dwell_mean(pauses: Sequence[Event], scrolls: Sequence[Event]) -> float:
+    """The mean time the resting cursor held one view: each ``mouse_pause`` (reported when it ends,
+    with its duration) cut into equal parts at the scrolls within it, since a scroll brings other
+    content under a cursor that did not move. 0 without pauses."""
+    if not pauses:
+        return 0.0
+    scrolled = np.sort(np.fromiter((float(e["timestamp"]) for e in scrolls), dtype=float, count=len(scrolls)))
+    ends = np.fromiter((float(e["timestamp"]) for e in pauses), dtype=float, count=len(pauses))
+    durations = _column(pauses, "duration")
+    cuts = np.searchsorted(scrolled, ends, side="left") - np.searchsorted(scrolled, ends - durations, side="right")
+    return float(durations.sum() / (len(pauses) + cuts.sum()))
 
 
 def _collapse(seq: Iterable[str]) -> list[str]:
@@ -416,6 +431,7 @@ def extract(events: Sequence[Event], *, seen_sections: Iterable[str], config: EI
         long_pauses=int(np.count_nonzero(pause_durations >= cfg.pause_long_ms)),
         pause_ms=float(pause_durations.sum()),
         pause_mean_ms=float(pause_durations.mean()) if pause_durations.size else 0.0,
+        view_dwell_mean_ms=_view_dwell_mean(pauses, scrolls),
         circles=len(circles),
         circularity_max=float(_column(circles, "circularity").max()) if circles else 0.0,
         zigzags=len(get("direction_changes")),
