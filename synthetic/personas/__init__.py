@@ -17,6 +17,7 @@ from synthetic.personas.exit_intent_visitor import ExitIntentVisitor
 from synthetic.personas.frustrated_buyer import FrustratedBuyer
 from synthetic.personas.headless_crawler import HeadlessCrawler
 from synthetic.personas.linear_bot import LinearStepsBot
+from synthetic.personas.long_visit_buyer import LongVisitBuyer
 from synthetic.personas.naive_bot import NaiveBot
 from synthetic.personas.overwhelmed_visitor import OverwhelmedVisitor
 from synthetic.personas.paralysed_buyer import ParalysedBuyer
@@ -24,7 +25,11 @@ from synthetic.personas.paralysed_buyer import ParalysedBuyer
 HUMANS: tuple[type[Persona], ...] = (ParalysedBuyer, FrustratedBuyer, ConfusedVisitor, ComparisonShopper,
                                      OverwhelmedVisitor, ExitIntentVisitor, ConfidentPurchaser, CalmResearcher)
 BOTS: tuple[type[Persona], ...] = (NaiveBot, LinearStepsBot, BezierBot, ConnectionProbe, HeadlessCrawler)
-PERSONAS: dict[str, type[Persona]] = {p.name: p for p in (*HUMANS, *BOTS)}
+#: people whose visit lasts as long as production measured (section 6), not a minute: what virtual time is for
+LONG: tuple[type[Persona], ...] = (LongVisitBuyer,)
+PERSONAS: dict[str, type[Persona]] = {p.name: p for p in (*HUMANS, *BOTS, *LONG)}
+GROUPS: dict[str, tuple[type[Persona], ...]] = {"all": (*HUMANS, *BOTS, *LONG), "humans": HUMANS, "bots": BOTS,
+                                                "long": LONG}
 
 
 class UnknownPersona(ValueError):
@@ -48,15 +53,17 @@ def resolve(name: str) -> type[Persona]:
 
 
 def resolve_many(names: str) -> list[type[Persona]]:
-    """``"paralysed,frustrated"`` -> persona classes (``all``, ``humans`` and ``bots`` are groups)."""
+    """``"paralysed,frustrated"`` -> persona classes (``all``, ``humans``, ``bots`` and ``long`` are
+    :data:`GROUPS`; ``humans`` are the minute-long people, ``long`` the production-length visits)."""
     out: list[type[Persona]] = []
     for part in (p for p in names.split(",") if p.strip()):
         key = part.strip().lower()
-        out += {"all": [*HUMANS, *BOTS], "humans": list(HUMANS), "bots": list(BOTS)}.get(key) or [resolve(part)]
+        out += list(GROUPS.get(key, ())) or [resolve(part)]
     return out
 
 
-__all__ = ["PERSONAS", "HUMANS", "BOTS", "Actor", "Persona", "task", "between", "constant", "resolve",
+__all__ = ["PERSONAS", "HUMANS", "BOTS", "LONG", "GROUPS", "Actor", "Persona", "task", "between", "constant", "resolve",
            "resolve_many", "UnknownPersona", "DESKTOP_CHROME_UA", "ParalysedBuyer", "FrustratedBuyer",
            "ConfusedVisitor", "ComparisonShopper", "OverwhelmedVisitor", "ExitIntentVisitor", "ConfidentPurchaser",
-           "CalmResearcher", "NaiveBot", "LinearStepsBot", "BezierBot", "ConnectionProbe", "HeadlessCrawler"]
+           "CalmResearcher", "NaiveBot", "LinearStepsBot", "BezierBot", "ConnectionProbe", "HeadlessCrawler",
+           "LongVisitBuyer"]

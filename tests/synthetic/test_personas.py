@@ -17,6 +17,7 @@ from synthetic import personas as catalogue
 from synthetic.personas import (
     BOTS,
     HUMANS,
+    LONG,
     PERSONAS,
     Actor,
     Persona,
@@ -78,7 +79,7 @@ def run_script(persona: type[Persona], seed: int = 1) -> RecordingActor:
 
 
 def test_catalogue_one_file_per_persona_with_declarations():
-    assert set(PERSONAS) == {p.name for p in (*HUMANS, *BOTS)} and len(PERSONAS) == 13
+    assert set(PERSONAS) == {p.name for p in (*HUMANS, *BOTS, *LONG)} and len(PERSONAS) == 14
     modules = {p.__module__ for p in PERSONAS.values()}
     assert len(modules) == len(PERSONAS), "one file per persona"
     for p in PERSONAS.values():
@@ -87,7 +88,7 @@ def test_catalogue_one_file_per_persona_with_declarations():
 
 
 def test_ground_truth_is_declared_honestly():
-    for p in HUMANS:
+    for p in (*HUMANS, *LONG):
         assert not p.expected_bot and p.expected_emotions, p.name
         assert p.expected_emotions <= set(CANONICAL) and p.forbidden_emotions <= set(CANONICAL), p.name
         assert not p.expected_emotions & p.forbidden_emotions, p.name
@@ -118,7 +119,8 @@ def test_unknown_and_ambiguous_names_say_what_exists():
     with pytest.raises(UnknownPersona, match="ambiguous"):
         resolve("co")  # comparison_shopper, confused_visitor, confident_purchaser, connection_probe
     assert [p.name for p in resolve_many("paralysed, frustrated")] == ["paralysed_buyer", "frustrated_buyer"]
-    assert resolve_many("bots") == list(BOTS) and resolve_many("all") == [*HUMANS, *BOTS]
+    assert resolve_many("bots") == list(BOTS) and resolve_many("all") == [*HUMANS, *BOTS, *LONG]
+    assert resolve_many("long") == [catalogue.LongVisitBuyer] and resolve_many("humans") == list(HUMANS)
 
 
 @pytest.mark.parametrize("persona", list(PERSONAS.values()), ids=list(PERSONAS))
@@ -207,6 +209,20 @@ def test_expected_emotions_do_not_contradict_each_other_by_section_6():
     be stuck (decision or analysis paralysis) cannot also pass by being read as deliberating, or the
     buyer who needs guidance scores the same as the one who needs space."""
     stuck = {"decision_paralysis", "analysis_paralysis"}
-    for p in HUMANS:
+    for p in (*HUMANS, *LONG):
         if p.expected_emotions & stuck:
             assert "deliberation" not in p.expected_emotions, p.name
+
+
+def test_the_long_visit_lasts_as_long_as_production_measured_with_no_quiet_stretch_past_the_timeout():
+    """Section 6: decision_paralysis sessions averaged 38.9 minutes. The visit's script fills that time,
+    and no stretch without input (another tab, a wait) reaches the section 1.3 session timeout of 5 min,
+    or the engine would end the session halfway."""
+    persona = catalogue.LongVisitBuyer
+    for seed in range(1, 6):
+        actor = run_script(persona, seed)
+        assert persona.session_ms / 60_000 == pytest.approx(38.9)
+        assert persona.session_ms <= actor.t < persona.session_ms + 8 * 60_000, (seed, actor.t)
+        quiet = [args[0] for name, args, _ in actor.calls if name in ("leave_tab", "wait")]
+        assert quiet and max(quiet) < 5 * 60_000, (seed, max(quiet, default=0))
+        assert sum(name == "oscillate" for name, _, _ in actor.calls) >= 8, seed  # bouts at the packages

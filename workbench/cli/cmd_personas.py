@@ -14,7 +14,7 @@ should intervene, and the emotions `workbench run` expects of it.
 
 examples:
   workbench personas
-  workbench run --persona paralysed,frustrated    run two of them (or all, humans, bots)
+  workbench run --persona paralysed,frustrated    run two of them (or all, humans, bots, long)
 
 exit codes: 0 ok
 """

@@ -77,7 +77,9 @@ longer measure the persona's script alone.
 requests then carry an X-Forwarded-For address of that region, which the run's own bridge trusts.
 
 persona names: full names, aliases (paralysed -> paralysed_buyer), unique prefixes, or the groups
-all / humans / bots (see `workbench personas`).
+all / humans / bots / long (see `workbench personas`). humans are people whose visit takes about a
+minute; long is the long_visit_buyer, a 39-minute visit as production measured them (section 6): about
+25 s in virtual time, 39 minutes with --real-time.
 exit codes: 0 all expectations held · 1 an expectation failed · 2 usage · 3 no browser ·
             4 infrastructure error: a session could not be carried out (a crash, or a page the
               persona's script no longer fits, a browser that died or stopped answering); it wins over
@@ -99,7 +101,7 @@ T = TypeVar("T")
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--persona", default="humans", metavar="NAMES",
-                   help="comma-separated personas or groups (all, humans, bots); default: humans")
+                   help="comma-separated personas or groups (all, humans, bots, long); default: humans")
     p.add_argument("--site", choices=["rv", "auto", "powersports"], default=None,
                    help="run every persona on this site (default: each persona's own, the RV site)")
     p.add_argument("--count", type=positive, default=1, metavar="N", help="sessions per persona (default 1)")
