@@ -260,9 +260,9 @@ def test_scenario_reaches_its_emotion_through_the_engine(emotion):
 
 def test_overwhelm_with_the_cursor_resting_while_the_wheel_flicks():
     # Rapid shallow scrolling done as people do it with a wheel: the hand on the mouse stays still, so
-    # the producer reports one long rest (at 5 s, "inactive", then once more when it ends) while the page
-    # flicks down and up through the sections under it. What lies under the cursor changes about every half second:
-    # those are the short dwells of overwhelm, not the 10 s the cursor rested.
+    # the producer reports one long rest (when it reaches 5 s, "inactive"; the rest of it goes unreported)
+    # while the page flicks down and up through the sections under it. What lies under the cursor changes
+    # about every half second: those are the short dwells of overwhelm, not the 10 s the cursor rested.
     v = Visit(section="hero").move(700, 400, 300)
     rest_from = v.t
     sections = ["specifications", "floorplan", "features", "pricing", "financing", "reviews", "features", "floorplan"]

@@ -105,9 +105,10 @@ def test_sections_revisits_and_time_shares():
 
 
 def test_a_dwell_on_one_view_ends_where_the_page_scrolled_under_the_resting_cursor():
-    # a 5 s rest (reported when it reached 5 s, at 6000) with three scrolls within it, one just after
-    # it; and a 1 s rest with none: views of 5000 / 4 ms (three cuts) and 1000 ms
-    events = [ev("mouse_pause", 6000, duration=5000, inactive=True),
+    # the window opens with a click at 500; a 5 s rest (reported when it reached 5 s, at 6000) with three
+    # scrolls within it and one just after it; and a 1 s rest with none: views of 5000 / 4 ms and 1000 ms
+    opening = ev("click", 500, target={"tag": "p"})
+    events = [opening, ev("mouse_pause", 6000, duration=5000, inactive=True),
               ev("scroll", 2000, depth=20, velocity=900, direction="down"),
               ev("scroll", 3000, depth=40, velocity=900, direction="down"),
               ev("scroll", 4500, depth=30, velocity=-900, direction="up"),
@@ -116,8 +117,35 @@ def test_a_dwell_on_one_view_ends_where_the_page_scrolled_under_the_resting_curs
     f = feats(events)
     assert f.pause_mean_ms == 3000  # the rests as the cursor had them
     assert f.view_dwell_mean_ms == pytest.approx(6000 / 5)  # 6 s of rest over 4 + 1 views
-    assert feats([ev("mouse_pause", 900, duration=800)]).view_dwell_mean_ms == 800
+    assert feats([opening, ev("mouse_pause", 900, duration=400)]).view_dwell_mean_ms == 400
     assert feats([ev("scroll", 100, depth=20, velocity=900, direction="down")]).view_dwell_mean_ms == 0
+    # a scroll at the very moment the rest began or ended cuts nothing
+    edges = [opening, ev("scroll", 1000, depth=20, velocity=900, direction="down"),
+             ev("mouse_pause", 2000, duration=1000), ev("scroll", 2000, depth=30, velocity=900, direction="down")]
+    assert feats(edges).view_dwell_mean_ms == 1000
+
+
+def test_a_rest_that_began_in_the_window_before_counts_from_this_window_s_first_event():
+    # the rest began at 7000, before this window's first event (10000): the scrolls that cut it before
+    # 10000 were the last window's, so only the 2 s since are read here, cut by this window's three scrolls
+    events = [ev("scroll", 10_000, depth=20, velocity=900, direction="down"),
+              ev("scroll", 10_500, depth=30, velocity=900, direction="down"),
+              ev("scroll", 11_000, depth=40, velocity=900, direction="down"),
+              ev("scroll", 11_500, depth=50, velocity=900, direction="down"),
+              ev("mouse_pause", 12_000, duration=5000, inactive=True)]
+    assert feats(events).view_dwell_mean_ms == pytest.approx(2000 / 4)
+
+
+def test_a_negative_pause_duration_spoils_no_view_dwell():
+    # no producer sends one, but a batch's data is the page's: it must not divide by zero or go negative
+    scrolls = [ev("scroll", t, depth=20, velocity=900, direction="down") for t in (1500, 1600)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        one = feats([ev("click", 0, target={"tag": "p"}), ev("mouse_pause", 1000, duration=-1000), *scrolls])
+        both = feats([ev("click", 0, target={"tag": "p"}), ev("mouse_pause", 1400, duration=100),
+                      ev("mouse_pause", 1400, duration=-100), *scrolls])
+    assert one.view_dwell_mean_ms == 0
+    assert both.view_dwell_mean_ms == pytest.approx(100 / 2)
 
 
 def test_scroll_reversals_velocity_and_depth_from_where_the_window_started():

@@ -187,17 +187,19 @@ def _column(events: Sequence[Event], key: str) -> np.ndarray:
     return np.fromiter((num(e["data"].get(key)) for e in events), dtype=float, count=len(events))
 
 
-def _view_dwell_mean(pauses: Sequence[Event], scrolls: Sequence[Event]) -> float:
-    """The mean time the resting cursor held one view: each ``mouse_pause`` (reported when it ends,
-    with its duration) cut into equal parts at the scrolls within it, since a scroll brings other
-    content under a cursor that did not move. 0 without pauses."""
+def _view_dwell_mean(pauses: Sequence[Event], scrolls: Sequence[Event], since: float) -> float:
+    """The mean time the resting cursor held one view in this window: each ``mouse_pause`` (sent
+    with its duration when the rest ends, or when it reaches 5 s and the rest goes on unreported,
+    ``inactive``) from ``since`` (the window's first event: the scrolls before it are another
+    window's) cut into equal parts at the scrolls within it, since a scroll brings other content
+    under a cursor that did not move. A malformed duration below 0 counts as 0. 0 without pauses."""
     if not pauses:
         return 0.0
     scrolled = np.sort(np.fromiter((float(e["timestamp"]) for e in scrolls), dtype=float, count=len(scrolls)))
     ends = np.fromiter((float(e["timestamp"]) for e in pauses), dtype=float, count=len(pauses))
-    durations = _column(pauses, "duration")
-    cuts = np.searchsorted(scrolled, ends, side="left") - np.searchsorted(scrolled, ends - durations, side="right")
-    return float(durations.sum() / (len(pauses) + cuts.sum()))
+    starts = np.clip(ends - np.maximum(_column(pauses, "duration"), 0.0), since, ends)
+    cuts = np.maximum(np.searchsorted(scrolled, ends, side="left") - np.searchsorted(scrolled, starts, side="right"), 0)
+    return float((ends - starts).sum() / (len(pauses) + cuts.sum()))
 
 
 def _collapse(seq: Iterable[str]) -> list[str]:
@@ -431,7 +433,7 @@ def extract(events: Sequence[Event], *, seen_sections: Iterable[str], config: EI
         long_pauses=int(np.count_nonzero(pause_durations >= cfg.pause_long_ms)),
         pause_ms=float(pause_durations.sum()),
         pause_mean_ms=float(pause_durations.mean()) if pause_durations.size else 0.0,
-        view_dwell_mean_ms=_view_dwell_mean(pauses, scrolls),
+        view_dwell_mean_ms=_view_dwell_mean(pauses, scrolls, float(ts[0])),
         circles=len(circles),
         circularity_max=float(_column(circles, "circularity").max()) if circles else 0.0,
         zigzags=len(get("direction_changes")),
