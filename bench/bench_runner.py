@@ -1,20 +1,21 @@
 """Runner throughput: simulated minutes per wall minute at 1, 4, 8 and 16 concurrent sessions.
 
-Two workloads, each at every level. *Minute-long personas*: the eight human personas (cycled, each
+Two workloads. *Minute-long personas*: the eight human personas (cycled, each
 with its own seed), which pack a visit's behaviour into about a minute: the worst case for virtual
 time, since nearly every simulated second holds input. *Production-length visits*: the
 long-visit buyer (``synthetic/personas/long_visit_buyer.py``), a paralysed buyer over the
 38.9 minutes section 6 measured for such sessions, with long reads and trips to other tabs between
 its bouts at the prices: what virtual time is for. The aim of 100 simulated minutes per wall minute
-is judged on both, and the figures say which meets it.
+is judged on both, and the figures say which meets it. The long visits run one batch per level (k
+sessions at k at once), and with ``--quick`` only at 4.
 
 Virtual time (the Playwright clock) runs them through the whole pipeline: producer, bridge,
 engine, scoring. Beside each figure: the
 position fidelity (how far the producer's 20 Hz samples were from the persona's intended
 path at the same page-clock instant) and the peak resident memory of this process tree
-(Python, the Playwright driver and every Chromium process). Each level runs twice as many
-sessions as it runs at once, so the figure is the steady state rather than one batch's
-start and tail (``--quick``: one batch). Where the CPU goes is split by process role: page
+(Python, the Playwright driver and every Chromium process). For the minute-long personas each
+level runs twice as many sessions as it runs at once, so the figure is the steady state rather
+than one batch's start and tail (``--quick``: one batch). Where the CPU goes is split by process role: page
 renderers, Chromium's display compositor (``gpu-process``, software compositing here), the
 browser process, the Playwright driver, and this Python process (runner and pipeline). One
 short real-time session gives the real-time fidelity for comparison.

@@ -1,6 +1,6 @@
 """The long-visit buyer: the paralysed buyer at the length production measured, about 39 minutes.
 
-Section 6's production evidence puts the average decision_paralysis session at 38.9 minutes with
+Section 6's production evidence: converting decision_paralysis sessions averaged 38.9 minutes, with
 25.1 emotional events; the other personas pack their behaviour into a minute. This one spends the
 visit as such a buyer would: short bouts at the packages and prices between long reads of the
 page and trips to other tabs (other dealers, reviews), every quiet stretch under the section 1.3
@@ -22,7 +22,8 @@ READS = (("#specifications", "#specs-table"), ("#floorplan", "#floorplan .three-
 class LongVisitBuyer(Persona):
     name = "long_visit_buyer"
     aliases = ("long", "long_visit")
-    description = ("The paralysed buyer over a production-length visit (section 6: 38.9 min on average): "
+    description = ("The paralysed buyer over a production-length visit (section 6: 38.9 min, converting "
+                   "decision_paralysis sessions' average): "
                    "bouts between the tier cards and prices, each followed by a 45-120 s read of another "
                    "section and, two bouts in three, 1.5-3.5 min in another tab; about 39 min.")
     site = "rv"
