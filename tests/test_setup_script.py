@@ -63,6 +63,7 @@ def test_set_up_repairs_a_venv_without_pip_a_removed_package_and_a_moved_checkou
     done = setup(first)
     assert done.returncode == 0, done.stderr
     assert "==> ready" in done.stdout
+    assert "upgrading pip" not in done.stdout  # the venv's own pip installs the project: no wait on the network
     again = setup(first)
     assert again.returncode == 0 and again.stdout.startswith("==> ready")  # only checks
 
@@ -73,12 +74,15 @@ def test_set_up_repairs_a_venv_without_pip_a_removed_package_and_a_moved_checkou
     assert done.returncode == 0, done.stderr
     assert "is unusable" in done.stdout and "==> ready" in done.stdout
 
-    # a dependency removed from the venv is installed again, not taken for a missing browser
+    # a dependency removed from the venv is installed again, not taken for a missing browser; a pip too old
+    # for an editable install of a pyproject.toml project (before 21.3) is upgraded first, and says so
     venv_python = first / ".venv" / "bin" / "python"
     subprocess.run([str(venv_python), "-m", "pip", "uninstall", "-q", "-y", "orjson"], check=True)
+    subprocess.run([str(venv_python), "-m", "pip", "install", "-q", "pip==21.2.4"], check=True)
     done = setup(first)
     assert done.returncode == 0, done.stderr
     assert "installing the project" in done.stdout and "installing Chromium" not in done.stdout
+    assert "upgrading pip (21.2.4 cannot install the project editable)" in done.stdout
 
     # a moved checkout: the console scripts and the editable install named the old path
     moved = first.rename(tmp_path / "moved")
