@@ -120,8 +120,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--html", metavar="FILE", type=Path, help="write the self-contained HTML report here")
     p.add_argument("--screenshots", action=argparse.BooleanOptionalAction, default=None,
                    help="store an end-of-session screenshot per session (default: only with --html)")
-    p.add_argument("--session-timeout", type=float, default=300.0, metavar="S",
-                   help="wall-clock seconds a session may take (default 300)")
+    p.add_argument("--session-timeout", type=float, default=None, metavar="S",
+                   help="wall-clock seconds a session may take (default: 300 per minute of the persona's visit, "
+                        "so 300 for all but the long-visit buyer's 39 minutes)")
     p.add_argument("--responses", metavar="SCENARIO", default="none", choices=["none", *RESPONSE_SCENARIOS],
                    help="personas answer interventions in the chat by this scenario's hidden rates: "
                         f"{', '.join(RESPONSE_SCENARIOS)} (default: none, they leave the chat alone)")
@@ -301,7 +302,7 @@ def run(args: argparse.Namespace) -> int:
     if not personas:
         print("workbench run: need at least one persona", file=sys.stderr)
         return ExitCode.USAGE
-    if not args.session_timeout > 0:
+    if args.session_timeout is not None and not args.session_timeout > 0:
         print(f"workbench run: --session-timeout is in seconds and must be above 0 (got {args.session_timeout:g})",
               file=sys.stderr)
         return ExitCode.USAGE

@@ -156,7 +156,9 @@ def rerun(db: Session, run_id: str, base: EITPConfig, grid: list[dict[str, Any]]
     for i, (overrides, config) in enumerate(zip([{}, *grid], configs, strict=True)):
         spec = RunSpec(personas, seed=int(report["run"]["seed"] or 0), kind="sweep", site=extra.get("site"),
                        virtual_time=setup.get("clock") == "virtual", concurrency=setup.get("concurrency"),
-                       session_timeout_s=float(extra.get("session_timeout_s") or 300.0),
+                       # None (runs stored with no --session-timeout): per persona, RunSpec.timeout_s
+                       session_timeout_s=None if extra.get("session_timeout_s") is None
+                       else float(extra["session_timeout_s"]),
                        response=SCENARIOS[answers] if answers and answers != "none" else None,
                        geography=extra.get("geography"))
         console.print(f"[dim]S{i}: running {len(personas)} session(s) again · {escape(_label(overrides, 'rerun'))}[/]")

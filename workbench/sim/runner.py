@@ -251,6 +251,10 @@ class _Tally:
                 pass
 
 
+#: the default wall-clock limit of a session, per minute of its persona's visit (:meth:`RunSpec.timeout_s`)
+SESSION_TIMEOUT_S_PER_MIN = 300.0
+
+
 @dataclass
 class RunSpec:
     """One run. ``personas`` has one entry per session (repeat a class for several)."""
@@ -263,7 +267,7 @@ class RunSpec:
     concurrency: int | None = None  # None: all sessions at once
     browser_endpoint: str | None = None
     screenshots: bool = False
-    session_timeout_s: float = 300.0  # per persona, time paused (F6) not counted
+    session_timeout_s: float | None = None  # wall seconds per session, time paused (F6) not counted; None: timeout_s
     settings: dict[str, Any] = field(default_factory=dict)  # recorded with the run (CLI arguments ...)
     pause: PauseGate | None = None  # the TUI's F6: personas stop between steps while it is closed
     response: ResponseModel | None = None  # how personas answer Seer in the chat; None: they leave it alone
@@ -285,6 +289,15 @@ class RunSpec:
 
     def site_of(self, persona: type[Persona]) -> str:
         return self.site or persona.site
+
+    def timeout_s(self, persona: type[Persona]) -> float:
+        """Wall-clock seconds a session of ``persona`` may take: ``session_timeout_s``, or else
+        :data:`SESSION_TIMEOUT_S_PER_MIN` for each minute of its visit (``session_ms``), at least one. A
+        39-minute visit takes 39 minutes in real time, and minutes of wall time in virtual time when
+        many share two cores, where 300 s is plenty for a visit of one."""
+        if self.session_timeout_s is not None:
+            return self.session_timeout_s
+        return SESSION_TIMEOUT_S_PER_MIN * max(1.0, persona.session_ms / 60_000.0)
 
     def geography_of(self, persona: type[Persona]) -> str:
         return self.geography or persona.geography
@@ -475,7 +488,7 @@ async def _visit(handle: browsers.BrowserHandle, pipeline: Pipeline, stream: Eve
             actor = PlaywrightActor(page, rng, persona_cls.profile, clock=clock, pointer=pointer, chat=chat)
             await actor.start()
         try:
-            async with asyncio.timeout(spec.session_timeout_s) as limit:  # not wait_for: it can swallow a stop
+            async with asyncio.timeout(spec.timeout_s(persona_cls)) as limit:  # not wait_for: it can swallow a stop
                 after = actor.answer_chat if chat is not None else None
                 await persona_cls().run(StepDriver(actor, spec.pause, limit, after))
         except PersonaLeft:
