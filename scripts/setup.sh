@@ -41,9 +41,9 @@ installed() {
 ROOT=$(pwd -P)  # the editable install names real paths: a checkout reached through a symlink is its target
 if ! installed; then
   # pip older than 21.3 cannot install a pyproject.toml project editable (PEP 660). A newer one (Python
-  # 3.11's venv brings 23) is left as it is: an upgrade for nothing was one more wait on the network,
-  # and a silent one where the network drops packets.
-  if ! "$VENV/bin/python" -c 'import sys, pip; sys.exit(tuple(map(int, pip.__version__.split(".")[:2])) < (21, 3))' 2>/dev/null; then
+  # 3.11's venv brings 22.3 or later) is left as it is: an upgrade for nothing was one more wait on the
+  # network, and a silent one where the network drops packets.
+  if ! "$VENV/bin/python" -c 'import re, sys, pip; sys.exit(tuple(map(int, re.match(r"(\d+)\.(\d+)", pip.__version__).groups())) < (21, 3))' 2>/dev/null; then
     echo "==> upgrading pip ($("$VENV/bin/python" -m pip --version | cut -d' ' -f2) cannot install the project editable)"
     "$VENV/bin/python" -m pip install -q --upgrade pip \
       || fail "pip could not upgrade itself (see above). Check your network or proxy, then rerun."

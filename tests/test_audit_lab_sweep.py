@@ -250,3 +250,14 @@ def test_a_replay_closes_each_session_after_its_last_batch_and_so_lets_its_event
     one_batch = len(json.dumps(next(iter(Generated(1)))))
     grown = peak(20) - peak(4)
     assert grown < 16 * 12 * one_batch / 4, f"{grown:,} bytes more for 16 more sessions"
+
+
+def test_a_rerun_keeps_a_session_timeout_only_where_its_user_gave_one():
+    from workbench.cli.cmd_sweep import stored_timeout
+
+    # runs stored before the per-persona default recorded 300 s whether given or not
+    assert stored_timeout({"argv": ["run", "--persona", "long"], "session_timeout_s": 300.0}) is None
+    assert stored_timeout({"argv": ["run", "--session-timeout", "90"], "session_timeout_s": 90.0}) == 90.0
+    assert stored_timeout({"argv": ["run", "--session-timeout=45"], "session_timeout_s": 45}) == 45.0
+    assert stored_timeout({"session_timeout_s": None}) is None and stored_timeout({}) is None  # the TUI's runs
+    assert stored_timeout({"argv": ["--session-timeout", "x"], "session_timeout_s": "x"}) is None

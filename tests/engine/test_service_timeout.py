@@ -9,9 +9,11 @@ that keeps sending, and no wall clock is read.
 
 from __future__ import annotations
 
+import ast
 import itertools
 import sys
 import time
+from pathlib import Path
 
 import orjson
 import pytest
@@ -144,8 +146,20 @@ async def test_no_wall_clock_is_read(monkeypatch):
     monkeypatch.setattr(time, "time_ns", watched(time.time_ns))
     await feed(bus, batches)
     monkeypatch.undo()
-    assert "sq_lost" not in service.engine.sessions
+    assert "sq_lost" not in service.engine.sessions and "sq_lost" in service.engine.closed  # timed out, not lost
+    assert service.timed_out == 1
     assert reads == [], f"the wall clock was read from {sorted(set(reads))}"
+
+
+def test_no_engine_module_imports_a_wall_clock():
+    # what the check above cannot see: a clock bound at import (`from time import time`) or a datetime's now()
+    engine = Path(__file__).resolve().parents[2] / "workbench" / "engine"
+    for module in sorted(engine.glob("*.py")):
+        tree = ast.parse(module.read_text())
+        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        imported |= {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert not imported & {"time", "datetime"}, f"{module.name} imports {sorted(imported & {'time', 'datetime'})}"
 
 
 # --- the watermark alone -------------------------------------------------------------------------

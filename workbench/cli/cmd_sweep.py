@@ -104,6 +104,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="also write a self-contained HTML page: the tables, and a chart when one threshold varies")
 
 
+def stored_timeout(settings: dict[str, Any]) -> float | None:
+    """The wall-clock limit a stored run's sessions had, if its user gave one (``--session-timeout``);
+    None lets each persona have its own (``RunSpec.timeout_s``). Runs stored before that default
+    recorded 300 s whether given or not, which would cut a long visit's rerun at 5 minutes."""
+    argv = settings.get("argv") or ()
+    given = any(isinstance(a, str) and (a == "--session-timeout" or a.startswith("--session-timeout="))
+                for a in argv)
+    value = settings.get("session_timeout_s")
+    return float(value) if given and isinstance(value, int | float) and value > 0 else None
+
+
 def load_corpus(groups: list[str], limit: int | None, config: EITPConfig,
                 skipped: list[corpora.Skipped] | None = None) -> lab.Telemetry:
     """Recordings as the producer would have sent them, each a session whose ground truth is its label;
@@ -156,9 +167,7 @@ def rerun(db: Session, run_id: str, base: EITPConfig, grid: list[dict[str, Any]]
     for i, (overrides, config) in enumerate(zip([{}, *grid], configs, strict=True)):
         spec = RunSpec(personas, seed=int(report["run"]["seed"] or 0), kind="sweep", site=extra.get("site"),
                        virtual_time=setup.get("clock") == "virtual", concurrency=setup.get("concurrency"),
-                       # None (runs stored with no --session-timeout): per persona, RunSpec.timeout_s
-                       session_timeout_s=None if extra.get("session_timeout_s") is None
-                       else float(extra["session_timeout_s"]),
+                       session_timeout_s=stored_timeout(extra),
                        response=SCENARIOS[answers] if answers and answers != "none" else None,
                        geography=extra.get("geography"))
         console.print(f"[dim]S{i}: running {len(personas)} session(s) again · {escape(_label(overrides, 'rerun'))}[/]")
