@@ -334,6 +334,15 @@ async def level(k: int, sessions: int, seed: int, cast: tuple[type[Persona], ...
             "verdict": result.score.verdict if result.score else "error"}
 
 
+def describe(k: int, res: dict[str, object], *, label: str = "", of: str = "") -> str:
+    """One level's figures on a line: ``label`` names the workload, ``of`` the sessions' persona."""
+    return (f"  {label}concurrency {k:>2}: {res['sim_min_per_wall_min']:>6} simulated min / wall min "
+            f"({res['simulated_min']} min in {res['wall_min']} min, {res['sessions']} sessions{of}, "
+            f"{res['failed']} failed, verdict {res['verdict']}) · fidelity {res['fidelity']} · "
+            f"peak RSS {res['peak_rss_mib']} MiB · {res['cpu_s_per_sim_min']} CPU s per simulated min, "
+            f"{res['cpu_share_used']:.0%} of the CPUs")
+
+
 def per_sim_min(figures: dict[str, object], key: str, *, digits: int = 0) -> float:
     """``key`` (moves, notches, sessions) per simulated minute over every concurrency level."""
     total = sum(figures[f"k{k}"][key] for k in LEVELS)  # type: ignore[index,misc]
@@ -354,39 +363,26 @@ async def main(quick: bool) -> None:
     for i, k in enumerate(LEVELS):
         res = await level(k, plan[k], seed=100 + i)
         figures[f"k{k}"] = res
-        print(f"  concurrency {k:>2}: {res['sim_min_per_wall_min']:>6} simulated min / wall min "
-              f"({res['simulated_min']} min in {res['wall_min']} min, {res['sessions']} sessions, "
-              f"{res['failed']} failed) · fidelity {res['fidelity']} · peak RSS {res['peak_rss_mib']} MiB · "
-              f"{res['cpu_s_per_sim_min']} CPU s per simulated min, {res['cpu_share_used']:.0%} of the CPUs",
-              flush=True)
+        print(describe(k, res), flush=True)
         print("      CPU s per simulated min by role: " + ", ".join(
             f"{k} {v}" for k, v in res["cpu_s_per_sim_min_by_role"].items()), flush=True)  # type: ignore[attr-defined]
     # Production-length visits: one batch of k long visits per level (a batch of 16 is ~650 simulated min)
     for i, k in enumerate((4,) if quick else LEVELS):
         res = await level(k, k, seed=300 + i, cast=(LongVisitBuyer,))
         figures[f"long_k{k}"] = res
-        print(f"  production-length visits, concurrency {k:>2}: {res['sim_min_per_wall_min']:>6} simulated min / "
-              f"wall min ({res['simulated_min']} min in {res['wall_min']} min, {res['sessions']} sessions of "
-              f"{LongVisitBuyer.name}, {res['failed']} failed, verdict {res['verdict']}) · "
-              f"fidelity {res['fidelity']} · "
-              f"peak RSS {res['peak_rss_mib']} MiB · {res['cpu_s_per_sim_min']} CPU s per simulated min, "
-              f"{res['cpu_share_used']:.0%} of the CPUs", flush=True)
+        print(describe(k, res, label="production-length visits, ", of=f" of {LongVisitBuyer.name}"), flush=True)
     spec = RunSpec([FrustratedBuyer], seed=5, kind="bench", virtual_time=False)
     real = await run(spec, stream=EventStream())
     figures["real_time_fidelity"] = {**fidelity(real), "persona": FrustratedBuyer.name,
                                      "samples": real.sessions[0].fidelity.samples}
-    best = max(LEVELS, key=lambda k: figures[f"k{k}"]["sim_min_per_wall_min"])  # type: ignore[index]
-    figures["best_sim_min_per_wall_min"] = figures[f"k{best}"]["sim_min_per_wall_min"]  # type: ignore[index]
-    figures["best_concurrency"] = best
-    figures["virtual_p95_px_worst"] = max(figures[f"k{k}"]["fidelity"]["p95_px_worst"]  # type: ignore[index]
-                                          for k in LEVELS)
-    figures["real_p95_px_worst"] = figures["real_time_fidelity"]["p95_px_worst"]  # type: ignore[index]
     long_levels = [k for k in LEVELS if f"long_k{k}" in figures]
-    long_best = max(long_levels, key=lambda k: figures[f"long_k{k}"]["sim_min_per_wall_min"])  # type: ignore[index]
-    figures["long_best_sim_min_per_wall_min"] = figures[f"long_k{long_best}"]["sim_min_per_wall_min"]  # type: ignore[index]
-    figures["long_best_concurrency"] = long_best
-    figures["long_virtual_p95_px_worst"] = max(figures[f"long_k{k}"]["fidelity"]["p95_px_worst"]  # type: ignore[index]
-                                               for k in long_levels)
+    for prefix, levels in (("", LEVELS), ("long_", long_levels)):  # each workload's best level and worst p95
+        best = max(levels, key=lambda k: figures[f"{prefix}k{k}"]["sim_min_per_wall_min"])  # type: ignore[index]
+        figures[f"{prefix}best_sim_min_per_wall_min"] = figures[f"{prefix}k{best}"]["sim_min_per_wall_min"]  # type: ignore[index]
+        figures[f"{prefix}best_concurrency"] = best
+        figures[f"{prefix}virtual_p95_px_worst"] = max(figures[f"{prefix}k{k}"]["fidelity"]["p95_px_worst"]  # type: ignore[index]
+                                                       for k in levels)
+    figures["real_p95_px_worst"] = figures["real_time_fidelity"]["p95_px_worst"]  # type: ignore[index]
     figures["cpus"] = os.cpu_count()
     # With the CPUs to ourselves, throughput is bounded by CPU per simulated minute:
     cheapest = min(figures[f"k{k}"]["cpu_s_per_sim_min"] for k in LEVELS)  # type: ignore[index]
