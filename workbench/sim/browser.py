@@ -222,6 +222,20 @@ class DevToolsChromium:
         except ProcessLookupError:
             pass
 
+    async def _empty_group(self) -> None:
+        """The wrapper is gone, but the browser may not be: the shell dies at once on SIGTERM while the
+        browser shuts down (slowly, after a SIGSTOP and SIGCONT), and a wrapper killed alone signals nothing.
+        What is left of the group is signalled again, given ``grace_s``, then killed: it would otherwise run
+        on as an orphan, its profile deleted under it."""
+        assert self.process is not None
+        group = self.process.pid
+        if not group_alive(group):
+            return
+        self._signal(signal.SIGTERM)
+        if not await _gone_within(group, self.grace_s):
+            self._signal(signal.SIGKILL)
+            await _gone_within(group, 2.0)
+
     async def _drain(self) -> None:
         """Keep reading stderr so a chatty Chromium never blocks on a full pipe."""
         if self.process and self.process.stderr:
@@ -229,15 +243,17 @@ class DevToolsChromium:
                 pass
 
     async def __aexit__(self, *exc: object) -> None:
-        if self.process is not None and self.process.returncode is None:
-            # Debian's chromium-headless-shell is a shell wrapper that does not exec: signal the
-            # whole group we started (wrapper, browser, zygote, renderers), by its id.
-            self._signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.process.wait(), self.grace_s)
-            except TimeoutError:
-                self._signal(signal.SIGKILL)
-                await self.process.wait()
+        if self.process is not None:
+            if self.process.returncode is None:
+                # Debian's chromium-headless-shell is a shell wrapper that does not exec: signal the
+                # whole group we started (wrapper, browser, zygote, renderers), by its id.
+                self._signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(self.process.wait(), self.grace_s)
+                except TimeoutError:
+                    self._signal(signal.SIGKILL)
+                    await self.process.wait()
+            await self._empty_group()
         if self._drainer is not None:
             try:
                 await asyncio.wait_for(self._drainer, 5)  # stderr reaches EOF once the process is gone
@@ -251,6 +267,39 @@ class DevToolsChromium:
         if self.profile:
             shutil.rmtree(self.profile, ignore_errors=True)
 
+
+
+def group_alive(group: int) -> bool:
+    """Whether a process of ``group`` still runs. A zombie does not count: where PID 1 reaps no orphans
+    (a container's init that is no init) they stay in the process table, and ``killpg(group, 0)`` finds them."""
+    proc = Path("/proc")
+    if not proc.is_dir():  # not Linux: ask the kernel, zombies included
+        try:
+            os.killpg(group, 0)
+            return True
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            if fields[0] != "Z" and int(fields[2]) == group:
+                return True
+    return False
+
+
+async def _gone_within(group: int, seconds: float) -> bool:
+    """Wait up to ``seconds`` for ``group`` to have no process left; whether it has none."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while group_alive(group):
+        if asyncio.get_running_loop().time() >= deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
 
 
 async def _starts() -> str:
