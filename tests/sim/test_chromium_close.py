@@ -6,10 +6,12 @@ hang the suite."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -32,19 +34,27 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _wrapped() -> str:
+@contextlib.asynccontextmanager
+async def _wrapped_chromium() -> AsyncIterator[tuple[DevToolsChromium, int]]:
+    """A started DevToolsChromium whose executable is a shell wrapper, and its process group (killed after)."""
     exe = find_chromium()
     if exe is None or not Path(exe).read_bytes().startswith(b"#!"):
         pytest.skip(f"the browser here ({exe}) is not started through a shell wrapper, so it cannot outlive one")
-    return exe
+    chromium = DevToolsChromium(exe)
+    await chromium.__aenter__()
+    assert chromium.process is not None
+    try:
+        yield chromium, chromium.process.pid
+    finally:
+        try:
+            os.killpg(chromium.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 async def test_a_browser_whose_wrapper_was_killed_alone_is_closed_all_the_same():
-    chromium = DevToolsChromium(_wrapped())
-    await chromium.__aenter__()
-    assert chromium.process is not None
-    group = chromium.process.pid
-    try:
+    async with _wrapped_chromium() as (chromium, group):
+        assert chromium.process is not None
         os.kill(group, signal.SIGKILL)  # the wrapper only: the browser under it lives on
         # asyncio has its exit status at once; its wait() (Python 3.11) also waits for the browser to let go of stderr
         deadline = time.monotonic() + 10
@@ -54,30 +64,16 @@ async def test_a_browser_whose_wrapper_was_killed_alone_is_closed_all_the_same()
         assert group_alive(group), "the browser died with its wrapper: nothing to check"
         await chromium.__aexit__(None, None, None)
         assert not group_alive(group), "a browser outlived its closed DevToolsChromium"
-    finally:
-        try:
-            os.killpg(group, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 async def test_a_browser_that_does_not_stop_on_sigterm_is_killed_once_its_wrapper_is_gone():
     # a stopped browser (SIGSTOP; or one slow to shut down) keeps a SIGTERM pending; the wrapper dies of it at once
-    chromium = DevToolsChromium(_wrapped())
-    await chromium.__aenter__()
-    assert chromium.process is not None
-    chromium.grace_s = 1.0
-    group = chromium.process.pid
-    try:
+    async with _wrapped_chromium() as (chromium, group):
+        chromium.grace_s = 1.0
         (browser,) = _children(group)
         os.kill(browser, signal.SIGSTOP)
         await chromium.__aexit__(None, None, None)
         assert not group_alive(group), "a stopped browser outlived its closed DevToolsChromium"
-    finally:
-        try:
-            os.killpg(group, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def test_a_group_left_with_zombies_only_is_not_alive():

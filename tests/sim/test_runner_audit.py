@@ -197,72 +197,75 @@ def test_a_kill_mid_run_stores_the_unfinished_sessions_as_interrupted_and_scores
     assert json.loads(summary)["never_started"] == 1
 
 
-class AbortedByTheStop(Persona):
-    """Looks at the price, then waits on a call that a stop aborts in its own words (as a Playwright call
-    does: cancelling the task that awaits it aborts it, and whatever else waited on it fails)."""
+class StoppedWhileWaiting(Persona):
+    """Looks at the price, then waits for the run to be stopped, and does what :meth:`stopped` does then."""
 
-    name = "aborted_by_the_stop"
-    description = "test persona: its last call fails when the run is stopped"
-    waiting: list[asyncio.Event] = []
+    description = "test persona: waits for the stop"
+    waiting: asyncio.Event
 
     async def run(self, actor: Actor) -> None:
         await actor.move_to("#price-main", dwell_ms=300)
-        self.waiting[0].set()
+        self.waiting.set()
         try:
             await asyncio.sleep(60)
         except asyncio.CancelledError:
-            raise RuntimeError("The operation was aborted") from None
+            await self.stopped(actor)
+            raise
+
+    async def stopped(self, actor: Actor) -> None:
+        raise NotImplementedError
+
+
+class AbortedByTheStop(StoppedWhileWaiting):
+    """Its call fails in its own words when the stop aborts it (as a Playwright call does: cancelling the task
+    that awaits it aborts it, and whatever else waited on it fails)."""
+
+    name = "aborted_by_the_stop"
+
+    async def stopped(self, actor: Actor) -> None:
+        raise RuntimeError("The operation was aborted")
+
+
+class SlowToStop(StoppedWhileWaiting):
+    """Takes a moment to end (as a trace saved or a page closed does), and notes whether its browser was still
+    there."""
+
+    name = "slow_to_stop"
+    connected: list[bool]
+
+    async def stopped(self, actor: Actor) -> None:
+        await asyncio.sleep(0.5)
+        self.connected.append(actor.page.context.browser.is_connected())  # type: ignore[attr-defined]
+
+
+async def _stop_while(persona: type[StoppedWhileWaiting], monkeypatch: pytest.MonkeyPatch) -> list[RunEvent]:
+    """Run ``persona`` then a Glance, one at a time, and stop the run while the first waits; the run's events."""
+    monkeypatch.setattr(persona, "waiting", asyncio.Event(), raising=False)
+    events: list[RunEvent] = []
+    task = asyncio.ensure_future(run(RunSpec([persona, Glance], seed=4, virtual_time=True, concurrency=1),
+                                     stream=EventStream(events.append)))
+    await asyncio.wait_for(persona.waiting.wait(), 60)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    return events
 
 
 @pytest.mark.browser
 async def test_a_session_failing_as_the_run_is_stopped_is_left_to_the_stop(monkeypatch):
     # CI once stored a session cut short by SIGTERM as failed for its own reason ("the browser is gone"):
     # a failure that comes while the run is being stopped is the stop's, which the caller names
-    monkeypatch.setattr(AbortedByTheStop, "waiting", [asyncio.Event()])
-    events: list[RunEvent] = []
-    task = asyncio.ensure_future(run(RunSpec([AbortedByTheStop, Glance], seed=4, virtual_time=True, concurrency=1),
-                                     stream=EventStream(events.append)))
-    await asyncio.wait_for(AbortedByTheStop.waiting[0].wait(), 60)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    started = [e.session_id for e in events if isinstance(e, SessionStarted)]
-    assert len(started) == 1  # the second never started
+    events = await _stop_while(AbortedByTheStop, monkeypatch)
+    assert len([e for e in events if isinstance(e, SessionStarted)]) == 1  # the second never started
     assert [(e.status, e.error) for e in events if isinstance(e, SessionEnded)] == []  # left open for the stop
-
-
-class SlowToStop(Persona):
-    """Looks at the price, then waits; stopped, it takes a moment to end (as a trace saved or a page closed
-    does), and notes whether its browser was still there."""
-
-    name = "slow_to_stop"
-    description = "test persona: ends half a second after a stop"
-    waiting: list[asyncio.Event] = []
-    connected: list[bool] = []
-
-    async def run(self, actor: Actor) -> None:
-        await actor.move_to("#price-main", dwell_ms=300)
-        self.waiting[0].set()
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            await asyncio.sleep(0.5)
-            self.connected.append(actor.page.context.browser.is_connected())  # type: ignore[attr-defined]
-            raise
 
 
 @pytest.mark.browser
 async def test_a_stopped_run_closes_its_browser_only_after_every_session_ended(monkeypatch):
     # asyncio.gather raised at once, the session waiting for its turn being cancelled first, and the run
     # closed the browser under the session still ending: that one failed with "the browser is gone"
-    monkeypatch.setattr(SlowToStop, "waiting", [asyncio.Event()])
-    monkeypatch.setattr(SlowToStop, "connected", [])
-    task = asyncio.ensure_future(run(RunSpec([SlowToStop, Glance], seed=4, virtual_time=True, concurrency=1),
-                                     stream=EventStream()))
-    await asyncio.wait_for(SlowToStop.waiting[0].wait(), 60)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    monkeypatch.setattr(SlowToStop, "connected", [], raising=False)
+    await _stop_while(SlowToStop, monkeypatch)
     assert SlowToStop.connected == [True]
 
 
