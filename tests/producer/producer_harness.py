@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -164,6 +165,9 @@ class Pub:
         return json.loads(self.raw)
 
 
+EPOCH_MS = re.compile(r"(?<!\d)1\d{12}(?!\d)")  # milliseconds since 1970, as in a session id
+
+
 @dataclass
 class MockBridge:
     """Acts as the EITP bridge for one page. Options control how it behaves."""
@@ -269,6 +273,16 @@ class MockBridge:
     # -- helpers ------------------------------------------------------------------------
     def payloads(self) -> list[dict[str, Any]]:
         return [p.payload for p in self.pubs]
+
+    def leaked(self, needles: list[str] | tuple[str, ...]) -> list[str]:
+        """The needles found in what the page sent: inside any of its strings (keys and values, decoded),
+        or, for a number, as a number of its own. Digits are not looked for inside other numbers, nor
+        inside the epoch milliseconds of a session id: a timestamp or a jerk holds any four digits at
+        some time of day, which once failed a check for a typed "4471" by chance."""
+        payloads = self.payloads()
+        text = "\n".join(EPOCH_MS.sub("", s) for p in payloads for s in walk_strings(p))
+        numbers = {str(n) for p in payloads for n in walk_numbers(p)}
+        return [n for n in needles if n in text or n in numbers]
 
     def events(self, type_: str | Callable[[str], bool] | None = None) -> list[dict[str, Any]]:
         out = []
@@ -376,6 +390,15 @@ def walk_strings(obj: Any):
     elif isinstance(obj, list):
         for v in obj:
             yield from walk_strings(v)
+
+
+def walk_numbers(obj: Any):
+    """Yield every number inside a JSON value."""
+    if isinstance(obj, (int, float)) and not isinstance(obj, bool):
+        yield obj
+    elif isinstance(obj, (dict, list)):
+        for v in obj.values() if isinstance(obj, dict) else obj:
+            yield from walk_numbers(v)
 
 
 def walk_keys(obj: Any):

@@ -86,6 +86,4 @@ async def test_split_personal_data_is_redacted_in_click_and_page_text(open_site)
     lines = (await site.page.evaluate("() => window.EITP.pageContent().visibleContent")).split("\n")
     assert lines == ["Call [REDACTED] today", "Card [REDACTED] on file", "Call [REDACTED]",
                      "2024 Cherokee Arctic Wolf 3650\u00adSUITE \u2013 $59,995"]
-    wire = "".join(p.text for p in site.bridge.pubs)
-    for needle in ("867-5309", "5309", "\\uff10\\uff11\\uff14\\uff12", "\uff10\uff11\uff14\uff12", "1111 1111"):
-        assert needle not in wire, needle
+    assert site.bridge.leaked(("867-5309", "5309", "\uff10\uff11\uff14\uff12", "1111 1111")) == []  # (decoded)
