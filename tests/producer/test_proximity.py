@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from producer_harness import wait_until
 
@@ -35,12 +33,11 @@ async def test_three_tier_cards_visible_and_pricing_comparison(open_site):
         b = await site.box(sel)
         assert b["x"] >= 0 and b["y"] >= 0 and b["x"] + b["width"] <= 1280 and b["y"] + b["height"] <= 800, sel
     # cooldown: a scroll within 5 s does not repeat it, one after 5 s does
-    await site.page.evaluate("() => scrollBy(0, 10)")
-    await asyncio.sleep(0.05)
+    y = await site.page.evaluate("() => scrollY")
+    await site.scroll_to(y + 10)
     await site.tick(150)
     await site.tick(5000)
-    await site.page.evaluate("() => scrollBy(0, -10)")
-    await asyncio.sleep(0.05)
+    await site.scroll_to(y)
     await site.tick(150)
     await site.flush()
     comps = site.bridge.events("pricing_comparison")

@@ -230,7 +230,7 @@ async def test_keepalive_ping(open_site):
         expected = site.bridge.pings + 1
         await site.tick(1000)
         await wait_until(lambda e=expected: site.bridge.pings == e, message=f"keepalive PING {n}")
-        await asyncio.sleep(0.05)  # let the PONG reach the page before the next tick
+        await site.pongs_received(expected)  # before the next tick
     stats = await site.stats()
     assert stats["connection"] == "open" and stats["pongsReceived"] >= 4
     assert site.bridge.connections == 1
@@ -244,7 +244,8 @@ async def test_keepalive_timeout_reconnects(open_site):
     # PING at 1 s, unanswered at the 2 s and 3 s ticks -> closed at 3 s (a single unanswered tick is
     # not enough: test_keepalive_virtual_time.py)
     await site.tick(3100)
-    await asyncio.sleep(0.1)
+    # the page schedules its reconnect once the close has come back to it
+    await site.page.wait_for_function("() => window.EITP.stats().connection === 'reconnecting'", polling=10)
     await site.tick(1200)  # reconnect delay (<= 100 + 1000 jitter)
     await wait_until(lambda: bridge.connections == 2, message="reconnect after keepalive timeout")
 
