@@ -13,7 +13,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import orjson
 
@@ -157,6 +157,23 @@ def being_cancelled() -> bool:
     (it awaited a task cancelled elsewhere): only the first may end a subscription's delivery."""
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
+
+
+async def all_of(*aws: Awaitable[Any]) -> list[Any]:
+    """``asyncio.gather`` that leaves nothing running behind it: stopped, or one of them failing, it cancels the
+    others and waits until they have ended before it raises. ``gather`` raises at the first failure (a child
+    cancelled counts, as a session waiting for its turn is at once on a stop) and leaves the rest running: a run
+    once closed its browser under a session still ending."""
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        return await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            if not task.cancelling():  # one that is already ending is not cut short
+                task.cancel()
+        pending = [task for task in tasks if not task.done()]
+        if pending:  # each one's tear-down is its own to bound; a second stop cuts this wait short
+            await asyncio.wait(pending)
 
 
 @dataclass(eq=False)

@@ -23,7 +23,6 @@ should have observed (:func:`synthetic.response.expected_outcome`) and stores it
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import time
@@ -37,6 +36,7 @@ from playwright.async_api import Page
 from synthetic import motion
 from synthetic.motion import AGITATED, MotorProfile, Trajectory
 from synthetic.response import Reaction, ResponseModel, react
+from workbench.bus import all_of
 from workbench.errors import BrowserError
 from workbench.events import InterventionSent
 from workbench.sim.cdp import CdpPointer, PlaywrightPointer, Pointer
@@ -270,8 +270,9 @@ class PlaywrightActor:
         y = float(geo["y"])
         if abs(target - y) >= 1:
             # sent together: the waiter watches for any change from y, whether it reaches the page
-            # before or after the wheel event (a frame of wall time saved per notch)
-            scrolled, _ = await asyncio.gather(self._js(_SCROLLED, y), self.pointer.wheel(dy))
+            # before or after the wheel event (a frame of wall time saved per notch); one failing, the
+            # other is not left running
+            scrolled, _ = await all_of(self._js(_SCROLLED, y), self.pointer.wheel(dy))
             y = float(scrolled)
         else:
             await self.pointer.wheel(dy)

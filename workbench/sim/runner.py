@@ -52,7 +52,7 @@ from synthetic.personas import Persona
 from synthetic.response import ResponseModel, expected_outcome
 from workbench import scoring
 from workbench.bridge.server import SITES
-from workbench.bus import Bus, being_cancelled
+from workbench.bus import Bus, all_of, being_cancelled
 from workbench.config import EITPConfig
 from workbench.consumer import seer
 from workbench.enrichment import REGIONS, address_in
@@ -385,8 +385,8 @@ async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventS
                     gate = asyncio.Semaphore(concurrency)
                     wall_clock = [s for s in slots if s.persona.real_time_only and spec.virtual_time]
                     for phase in ([s for s in slots if s not in wall_clock], wall_clock):
-                        await _all_of([_session(handle, pipeline, stream, tally, slot, spec, gate)
-                                       for slot in phase])
+                        # each session's tear-down is bounded (CLOSE_TIMEOUT_S a step): the browser is closed after
+                        await all_of(*(_session(handle, pipeline, stream, tally, slot, spec, gate) for slot in phase))
                 finally:
                     await handle.close()
         except BrowserError:
@@ -419,21 +419,6 @@ async def run(spec: RunSpec, *, config: EITPConfig | None = None, stream: EventS
         await pipeline.stop()
     return RunResult(run_id, base_url, list(tally.by_session.values()), score, time.perf_counter() - started,
                      pipeline)
-
-
-async def _all_of(sessions: list[Coroutine[Any, Any, None]]) -> None:
-    """Run ``sessions`` at once until all have ended. Stopped (or one failing), the others are cancelled and
-    awaited, so the browser is not closed under a session still ending: ``asyncio.gather`` raises as soon as
-    the first is cancelled (one waiting for its turn is at once) and leaves the others running."""
-    tasks = [asyncio.ensure_future(s) for s in sessions]
-    try:
-        await asyncio.gather(*tasks)
-    finally:
-        for task in tasks:
-            if not task.cancelling():  # one that is already ending is not cut short
-                task.cancel()
-        if tasks:  # each one's tear-down is bounded (CLOSE_TIMEOUT_S per step); a second stop cuts this short
-            await asyncio.wait(tasks)
 
 
 def _virtual(spec: RunSpec, persona: type[Persona]) -> bool:
