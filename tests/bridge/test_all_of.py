@@ -11,6 +11,17 @@ import pytest
 from workbench.bus import all_of
 
 
+async def slow_to_end(started: asyncio.Event, ended: list[str]) -> None:
+    """Runs until cancelled, then takes a moment to end (as a trace saved or a page closed does)."""
+    started.set()
+    try:
+        await asyncio.sleep(60)
+    except asyncio.CancelledError:
+        await asyncio.sleep(0.2)
+        ended.append("slow_to_end")
+        raise
+
+
 async def test_it_gives_every_result_in_order():
     async def later(value: int, s: float) -> int:
         await asyncio.sleep(s)
@@ -45,16 +56,7 @@ async def test_stopped_it_waits_for_one_that_takes_a_moment_to_end():
     async def waits_for_its_turn() -> None:
         await asyncio.sleep(60)
 
-    async def slow_to_end() -> None:
-        started.set()
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            await asyncio.sleep(0.2)  # a trace saved, a page closed
-            ended.append("slow_to_end")
-            raise
-
-    task = asyncio.ensure_future(all_of(waits_for_its_turn(), slow_to_end()))
+    task = asyncio.ensure_future(all_of(waits_for_its_turn(), slow_to_end(started, ended)))
     await started.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -70,15 +72,6 @@ async def test_a_child_cancelled_on_its_own_ends_the_others_before_it_raises():
         asyncio.current_task().cancel()  # type: ignore[union-attr]
         await asyncio.sleep(0)
 
-    async def slow_to_end() -> None:
-        child_started.set()
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            await asyncio.sleep(0.1)
-            ended.append("slow_to_end")
-            raise
-
     with pytest.raises(asyncio.CancelledError):
-        await all_of(cancelled_alone(), slow_to_end())
+        await all_of(cancelled_alone(), slow_to_end(child_started, ended))
     assert child_started.is_set() and ended == ["slow_to_end"]
