@@ -12,10 +12,6 @@ import pytest
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.browser]
 
 
-def wire(site) -> str:
-    return "".join(p.text for p in site.bridge.pubs)
-
-
 ORACLE_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Prosser's Premium RV</title></head><body>
 <section id="hero" style="padding: 40px"><h1>2024 Cherokee Arctic Wolf 3650SUITE</h1>
 <p id="copy">The Cherokee Arctic Wolf sleeps six and tows with a half-ton truck.</p>
@@ -78,8 +74,7 @@ async def test_a_selection_leaves_out_what_the_browser_did_not_select(open_site)
     await site.flush()
     sent = site.bridge.events("text_selection")[-1]["data"]["text"]
     assert sent == " ".join(selected.split())[:100]
-    for needle in ("side by side", "Zebediah", "divorced", "Thanks"):
-        assert needle not in wire(site), needle
+    assert site.bridge.leaked(("side by side", "Zebediah", "divorced", "Thanks")) == []
 
 
 SELECT_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Notes</title></head><body>
@@ -170,8 +165,7 @@ async def test_a_value_the_page_echoed_stays_masked_after_the_field_is_cleared(o
     await page.click("#summary")
     await page.click("#log")
     await site.flush()
-    for needle in ("divorced", "Zebediah", "Zebra"):
-        assert needle not in wire(site), needle
+    assert site.bridge.leaked(("divorced", "Zebediah", "Zebra")) == []
 
 
 async def test_the_values_a_field_held_are_kept_within_bounds(open_site):
